@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run - what `burette run` was asked to do, and the entry point that does it
+ *
+ * cmd_run.c turns the command line into a struct run_options, validated field by field, so
+ * everything past run_main() may trust it: names are known, numbers are in range.
+ */
+#ifndef BURETTE_RUN_H
+#define BURETTE_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Per-direction TCP buffer bounds of consomme, in bytes: fixed when initial == max. */
+struct tcp_buffer_bounds {
+    uint64_t initial;
+    uint64_t max;
+};
+
+struct run_options {
+    const char *test;    /* "boot" or "network" */
+    const char *backend; /* "consomme", "tap", "slirp", "passt" */
+    const char *nic;     /* "virtio-net" ("vmbus" is parsed, then refused) */
+    const char *accel;   /* "auto", "kvm", "tcg" */
+    unsigned vcpus;
+    unsigned mem_mb;
+    unsigned iterations; /* kept samples per metric */
+    unsigned warmup;     /* discarded iterations before them */
+    unsigned duration_s; /* iperf3 -t per sub-test */
+    unsigned streams;    /* iperf3 -P */
+    const char *output;  /* report path, NULL: no file */
+    const char *format;  /* summary format on stdout: "text", "markdown", "json" */
+    const char *log_dir; /* console logs, raw iperf3 JSON; NULL: a fresh directory */
+    const char *perf_dir;
+    bool quiet;
+    struct tcp_buffer_bounds tcp_rx;
+    struct tcp_buffer_bounds tcp_tx;
+};
+
+/**
+ * run_main() - Carry out a validated `burette run`
+ * @opts:	Options from the command line
+ *
+ * Return: process exit status (0 success, 1 the run failed, 2 bad input found late)
+ */
+int run_main(const struct run_options *opts);
+
+#endif /* BURETTE_RUN_H */

@@ -1,0 +1,2 @@
+/* Placeholder so the library exists before the helper lands; removed when it does. */
+int burette_helper_placeholder;
