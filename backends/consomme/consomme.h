@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * consomme - the core of the userspace NAT stack, as seen by its protocol modules
+ *
+ * The core owns the frame transport to the guest (QEMU stream socket or TAP fd), the epoll
+ * loop, Ethernet/ARP/DHCP/IPv4/ICMP/UDP and the statistics dump. TCP lives in tcp.c and talks to
+ * the core only through the functions declared here, so neither knows the other's internals and
+ * protocol code never knows which transport carries a frame.
+ *
+ * Addresses are host byte order in struct cm_config and network byte order on the wire.
+ * Everything runs on one thread: no locking anywhere.
+ */
+#ifndef CONSOMME_H
+#define CONSOMME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include <jansson.h>
+
+struct consomme;
+
+/* Per-direction TCP ring bounds in bytes (powers of two); fixed when initial == max. */
+struct cm_tcp_bounds {
+    uint32_t initial;
+    uint32_t max;
+};
+
+struct cm_config {
+    uint32_t guest_ip; /* 10.0.2.15 */
+    uint32_t gw_ip;    /* 10.0.2.2, maps to host 127.0.0.1 */
+    uint32_t dns_ip;   /* 10.0.2.3, forwards to the host's resolver */
+    uint32_t netmask;  /* 255.255.255.0 */
+    uint8_t gw_mac[6];
+    unsigned mtu;                  /* IP MTU toward the guest, up to 65520 */
+    struct cm_tcp_bounds tcp_rx;   /* guest -> host data, buffered before the host socket */
+    struct cm_tcp_bounds tcp_tx;   /* host -> guest data, buffered until the guest ACKs it */
+    unsigned max_connections;      /* concurrent TCP connections; beyond: RST to the guest */
+};
+
+/* What the core knows of one IPv4 packet from the guest, after header validation. */
+struct cm_ipv4 {
+    uint32_t src; /* host byte order */
+    uint32_t dst;
+    uint8_t proto;
+    uint8_t ttl;
+};
+
+/* An fd registered with the core's epoll loop; embed it in your own per-socket struct. */
+struct cm_event {
+    void (*fn)(struct consomme *c, struct cm_event *ev, uint32_t events);
+    int fd;
+};
+
+/* --- provided by the core --- */
+
+const struct cm_config *cm_config(const struct consomme *c);
+
+/* epoll registration; @ev must stay valid until cm_event_del(). Return: 0 or negative errno. */
+int cm_event_add(struct consomme *c, struct cm_event *ev, uint32_t events);
+int cm_event_mod(struct consomme *c, struct cm_event *ev, uint32_t events);
+void cm_event_del(struct consomme *c, struct cm_event *ev);
+
+/**
+ * cm_send_ipv4() - Queue one IPv4 packet to the guest
+ * @c:		Stack
+ * @src:	Source address (host byte order)
+ * @dst:	Destination address (host byte order), normally the guest's
+ * @proto:	IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP
+ * @iov:	Layer-4 header (checksum already filled in) and payload
+ * @iovcnt:	Number of elements in @iov
+ *
+ * The core prepends Ethernet and IPv4 headers (with checksum). The payload must fit the MTU.
+ *
+ * Return: 0 when queued, -ENOBUFS when the transport toward the guest is full (the core will
+ * call tcp_guest_writable() once it drains), other negative errno on error.
+ */
+int cm_send_ipv4(struct consomme *c, uint32_t src, uint32_t dst, uint8_t proto,
+                 const struct iovec *iov, int iovcnt);
+
+/* Monotonic milliseconds, for timers. */
+uint64_t cm_now_ms(void);
+
+/* Internet checksum helpers (checksum.c). Sums are 32-bit accumulators, folded at the end. */
+uint32_t csum_partial(const void *buf, size_t len, uint32_t sum);
+uint16_t csum_fold(uint32_t sum);
+/* Pseudo-header sum for TCP/UDP over IPv4; addresses in host byte order. */
+uint32_t csum_pseudo_ipv4(uint32_t src, uint32_t dst, uint8_t proto, uint16_t l4_len);
+
+/* --- provided by tcp.c --- */
+
+int tcp_init(struct consomme *c);
+void tcp_cleanup(struct consomme *c);
+
+/**
+ * tcp_input() - One TCP segment from the guest
+ * @ip:		Validated IPv4 header fields
+ * @seg:	TCP header and payload (length from the IP header, not yet checked as TCP)
+ * @len:	Bytes at @seg
+ *
+ * tcp.c checks the TCP header and checksum itself. Segments of one batch of guest frames
+ * arrive back to back, then tcp_input_flush() is called once, so writes to host sockets and
+ * ACKs can be coalesced.
+ */
+void tcp_input(struct consomme *c, const struct cm_ipv4 *ip, const uint8_t *seg, size_t len);
+void tcp_input_flush(struct consomme *c);
+
+/* Called when the transport toward the guest has room again after -ENOBUFS. */
+void tcp_guest_writable(struct consomme *c);
+
+/* Called at least every 10 ms while connections exist: retransmission and other timers. */
+void tcp_timer(struct consomme *c, uint64_t now_ms);
+
+/* Number of open connections, so the core knows whether to tick tcp_timer(). */
+unsigned tcp_connection_count(const struct consomme *c);
+
+/* Adds the TCP counters to the stats dump object (see --stats). */
+void tcp_stats_json(const struct consomme *c, json_t *obj);
+
+/* tcp.c keeps its state behind this pointer in struct consomme. */
+void *cm_tcp_state(struct consomme *c);
+void cm_set_tcp_state(struct consomme *c, void *state);
+
+#endif /* CONSOMME_H */
