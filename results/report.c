@@ -466,6 +466,9 @@ static char *source_name(const char *source)
     const char *start = source, *end;
     char *name;
 
+    if (!strcmp(source, "-"))
+        return strdup("stdin");
+
     end = source + strcspn(source, "?#");
     while (end > start && end[-1] == '/')
         end--;
