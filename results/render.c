@@ -260,9 +260,9 @@ static bool name_seen(const struct comparison *c, size_t upto_result, size_t upt
 
 int render_comparison_table(const struct comparison *c, struct table *t)
 {
-    static const char *const headers[] = {"metric",    "candidate", "unit",   "baseline",
-                                          "candidate", "delta",     "change", "95% CI of change",
-                                          "p",         "verdict"};
+    static const char *const headers[] = {
+        "metric", "candidate",        "unit", "baseline mean", "candidate mean", "delta",
+        "change", "95% CI of change", "p",    "verdict"};
     static const enum table_align align[] = {ALIGN_LEFT,  ALIGN_LEFT,  ALIGN_LEFT,  ALIGN_RIGHT,
                                              ALIGN_RIGHT, ALIGN_RIGHT, ALIGN_RIGHT, ALIGN_RIGHT,
                                              ALIGN_RIGHT, ALIGN_LEFT};

@@ -108,7 +108,8 @@ static struct metric *add_metric(struct report *r, const char *name, const char 
     return m;
 }
 
-static int metric_push(struct metric *m, double value)
+/* Appends without re-summarising: readers of many samples summarise once at the end. */
+static int metric_append(struct metric *m, double value)
 {
     if (m->nsamples == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 8;
@@ -120,7 +121,14 @@ static int metric_push(struct metric *m, double value)
         m->cap = cap;
     }
     m->samples[m->nsamples++] = value;
-    return stats_compute(m->samples, m->nsamples, &m->st);
+    return 0;
+}
+
+static int metric_push(struct metric *m, double value)
+{
+    int rc = metric_append(m, value);
+
+    return rc < 0 ? rc : stats_compute(m->samples, m->nsamples, &m->st);
 }
 
 int report_add_sample(struct report *r, const char *name, const char *unit, double value, char *err,
@@ -431,9 +439,11 @@ static int result_from_json(struct report *r, const json_t *res, size_t idx, con
             if (!json_is_number(s) || !isfinite(json_number_value(s)))
                 return errbuf_set(err, errlen, EINVAL, "%s: samples[%zu] is not a number", where,
                                   i);
-            if (metric_push(m, json_number_value(s)) < 0)
+            if (metric_append(m, json_number_value(s)) < 0)
                 return errbuf_set(err, errlen, ENOMEM, "%s: out of memory", where);
         }
+        if (stats_compute(m->samples, m->nsamples, &m->st) < 0)
+            return errbuf_set(err, errlen, ENOMEM, "%s: out of memory", where);
         return 0;
     }
 

@@ -310,7 +310,7 @@ static void test_renderers_agree_and_json_carries_everything(void **state)
 
     /* Markdown: a header row, its alignment row, then one row per metric. */
     md = render_to_string("markdown", c, NULL, 0);
-    assert_non_null(strstr(md, "| metric | unit | baseline |"));
+    assert_non_null(strstr(md, "| metric | unit | baseline mean | candidate mean |"));
     assert_non_null(strstr(md, "| --- | --- | ---: |"));
     assert_non_null(strstr(md, "| net_virtio-net_tcp_tx_gbps | Gbps |"));
     assert_non_null(strstr(md, "regression found"));
