@@ -10,8 +10,8 @@
 #include "progress.h"
 #include "report.h"
 
-int perf_emit(struct perf_iter *it, const char *metric, const char *unit, double value,
-              char *err, size_t errlen)
+int perf_emit(struct perf_iter *it, const char *metric, const char *unit, double value, char *err,
+              size_t errlen)
 {
     size_t used = strlen(it->figures);
 

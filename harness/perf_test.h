@@ -29,7 +29,7 @@ struct perf_ctx {
     const struct run_options *opts;
     enum accel accel;
     const struct guest_image *image;
-    const char *log_dir; /* exists; console logs and raw outputs go here */
+    const char *log_dir;       /* exists; console logs and raw outputs go here */
     unsigned hello_timeout_ms; /* 0: VM default; BURETTE_HELLO_TIMEOUT_S sets it */
 };
 
@@ -71,8 +71,8 @@ struct perf_test_ops {
  *
  * Return: 0 or negative errno (the report refused the sample)
  */
-int perf_emit(struct perf_iter *it, const char *metric, const char *unit, double value,
-              char *err, size_t errlen);
+int perf_emit(struct perf_iter *it, const char *metric, const char *unit, double value, char *err,
+              size_t errlen);
 
 /**
  * run_warm_test() - setup, warmup iterations (discarded), kept iterations, teardown

@@ -120,8 +120,8 @@ int proc_pidfd(pid_t pid)
 }
 
 /* In the child: set up and exec, or report errno through @errfd and exit. */
-static void __attribute__((noreturn)) child(const struct proc_spawn_opts *o, pid_t parent,
-                                            int errfd)
+static void __attribute__((noreturn))
+child(const struct proc_spawn_opts *o, pid_t parent, int errfd)
 {
     int rc = 0;
     sigset_t none;
@@ -193,8 +193,7 @@ int proc_spawn(const struct proc_spawn_opts *o, pid_t *pid, char *err, size_t er
         while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
             ;
         if (child_errno == ENOENT)
-            return errbuf_set(err, errlen, -ENOENT, "cannot run %s: not found in PATH",
-                              o->argv[0]);
+            return errbuf_set(err, errlen, -ENOENT, "cannot run %s: not found in PATH", o->argv[0]);
         return errbuf_set(err, errlen, -child_errno, "cannot run %s: %s", o->argv[0],
                           strerror(child_errno));
     }

@@ -51,6 +51,6 @@ void progress_iteration(const char *test, unsigned i, unsigned n, bool warmup, c
         return;
     if (eta_s >= 0)
         snprintf(eta, sizeof(eta), ", ETA %.0f s", eta_s);
-    fprintf(stderr, "    %s %s %u/%u: %s%s\n", test, warmup ? "warmup" : "iteration", i, n,
-            figures, eta);
+    fprintf(stderr, "    %s %s %u/%u: %s%s\n", test, warmup ? "warmup" : "iteration", i, n, figures,
+            eta);
 }

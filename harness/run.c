@@ -7,7 +7,6 @@
  * or SIGTERM stopped it (after the guest and every child were stopped and reaped).
  */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include "perf_test.h"
 #include "proc.h"
 #include "progress.h"
+#include "render.h"
 #include "report.h"
 #include "run.h"
 
@@ -86,43 +86,11 @@ static json_t *buffer_json(const struct tcp_buffer_bounds *b)
 static json_t *config_json(const struct run_options *o, enum accel accel)
 {
     return json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:{s:o, s:o}}",
-                     "test", o->test, "backend", o->backend, "nic", o->nic, "vmm", "qemu",
-                     "accel", accel_name(accel), "vcpus", (int)o->vcpus, "memory_mb",
-                     (int)o->mem_mb, "iterations", (int)o->iterations, "warmup",
-                     (int)o->warmup, "duration_s", (int)o->duration_s, "streams",
-                     (int)o->streams, "tcp_buffers", "rx", buffer_json(&o->tcp_rx), "tx",
-                     buffer_json(&o->tcp_tx));
-}
-
-/*
- * TODO: use the results library's summary renderer (text/markdown/json per --format) once it
- * is on main; until then, a plain table of each metric's samples from the written report.
- */
-static void print_summary(const char *report_path)
-{
-    json_error_t jerr;
-    json_t *r, *results, *res;
-    size_t i;
-
-    if (!report_path || !strcmp(report_path, "-"))
-        return;
-    r = json_load_file(report_path, 0, &jerr);
-    if (!r)
-        return;
-    results = json_object_get(r, "results");
-    printf("%-36s %6s %12s %12s %12s %12s\n", "metric", "n", "mean", "std_dev", "min", "max");
-    json_array_foreach(results, i, res)
-    {
-        printf("%-36s %6lld %12.4g %12.4g %12.4g %12.4g %s\n",
-               json_string_value(json_object_get(res, "name")),
-               json_integer_value(json_object_get(res, "iterations")),
-               json_number_value(json_object_get(res, "mean")),
-               json_number_value(json_object_get(res, "std_dev")),
-               json_number_value(json_object_get(res, "min")),
-               json_number_value(json_object_get(res, "max")),
-               json_string_value(json_object_get(res, "unit")));
-    }
-    json_decref(r);
+                     "test", o->test, "backend", o->backend, "nic", o->nic, "vmm", "qemu", "accel",
+                     accel_name(accel), "vcpus", (int)o->vcpus, "memory_mb", (int)o->mem_mb,
+                     "iterations", (int)o->iterations, "warmup", (int)o->warmup, "duration_s",
+                     (int)o->duration_s, "streams", (int)o->streams, "tcp_buffers", "rx",
+                     buffer_json(&o->tcp_rx), "tx", buffer_json(&o->tcp_tx));
 }
 
 int run_main(const struct run_options *opts)
@@ -193,7 +161,14 @@ int run_main(const struct run_options *opts)
         if (rc)
             goto fail;
         progress_note("report written to %s", opts->output);
-        print_summary(opts->output);
+    }
+    {
+        const struct report *one = report;
+
+        rc =
+            render_reports(opts->format ? opts->format : "text", stdout, &one, 1, err, sizeof(err));
+        if (rc)
+            goto fail;
     }
     status = 0;
     goto out;

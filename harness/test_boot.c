@@ -21,8 +21,8 @@ static int boot_setup(const struct perf_ctx *ctx, void **state, char *err, size_
     return 0;
 }
 
-static int boot_run_once(void *state, const struct perf_ctx *ctx, struct perf_iter *it,
-                         char *err, size_t errlen)
+static int boot_run_once(void *state, const struct perf_ctx *ctx, struct perf_iter *it, char *err,
+                         size_t errlen)
 {
     const struct vm_nic nic = {
         .netdev = "user,id=n0,restrict=on",

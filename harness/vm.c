@@ -226,10 +226,10 @@ int vm_start(const struct vm_config *cfg, struct vm **out, char *err, size_t err
         return errbuf_set(err, errlen, -ENOMEM, "out of memory");
     vm->pidfd = -1;
     vm->agent.fd = -1;
-    if (snprintf(vm->console, sizeof(vm->console), "%s/%s-console.log", cfg->log_dir,
-                 cfg->name) >= (int)sizeof(vm->console) ||
-        snprintf(vm->qemu_log, sizeof(vm->qemu_log), "%s/%s-qemu.log", cfg->log_dir,
-                 cfg->name) >= (int)sizeof(vm->qemu_log)) {
+    if (snprintf(vm->console, sizeof(vm->console), "%s/%s-console.log", cfg->log_dir, cfg->name) >=
+            (int)sizeof(vm->console) ||
+        snprintf(vm->qemu_log, sizeof(vm->qemu_log), "%s/%s-qemu.log", cfg->log_dir, cfg->name) >=
+            (int)sizeof(vm->qemu_log)) {
         rc = errbuf_set(err, errlen, -ENAMETOOLONG, "log directory path too long");
         goto fail;
     }
@@ -244,8 +244,8 @@ int vm_start(const struct vm_config *cfg, struct vm **out, char *err, size_t err
     }
     /* QEMU's file chardev appends to an existing file: start each console log empty. */
     if (truncate(vm->console, 0) < 0 && errno != ENOENT) {
-        rc = errbuf_set(err, errlen, -errno, "cannot truncate %s: %s", vm->console,
-                        strerror(errno));
+        rc =
+            errbuf_set(err, errlen, -errno, "cannot truncate %s: %s", vm->console, strerror(errno));
         goto fail;
     }
     rc = build_argv(&b, cfg, vm, sp[1]);
@@ -413,8 +413,8 @@ int vm_run(struct vm *vm, const char *const argv[], unsigned timeout_s,
     req.u.run.timeout_s = timeout_s;
     /* The agent enforces the timeout; allow for the reply to travel back. */
     rc = agent_client_call(&vm->agent, &req, &reply,
-                           proc_now_ms() + (long long)timeout_s * 1000 + VM_REQUEST_TIMEOUT_MS,
-                           err, errlen);
+                           proc_now_ms() + (long long)timeout_s * 1000 + VM_REQUEST_TIMEOUT_MS, err,
+                           errlen);
     if (rc)
         return request_failed(vm, rc, err, errlen);
     if (reply.type != AGENT_MSG_RUN_RESULT) {

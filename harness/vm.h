@@ -48,8 +48,8 @@ struct vm_config {
 #define VM_REQUEST_TIMEOUT_MS  30000
 #define VM_POWEROFF_TIMEOUT_MS 15000
 /* The NIC MACs fixed by the architecture notes. */
-#define VM_MAC_TEST            "52:54:00:12:12:12"
-#define VM_MAC_SECOND          "52:54:00:12:12:13"
+#define VM_MAC_TEST   "52:54:00:12:12:12"
+#define VM_MAC_SECOND "52:54:00:12:12:13"
 
 struct vm;
 
