@@ -539,7 +539,8 @@ int agent_msg_decode(const char *line, size_t len, struct agent_msg *m, char *er
 
     memset(m, 0, sizeof(*m));
     m->id = -1;
-    o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+    /* NULs are allowed in command output; fixed fields refuse them one by one. */
+    o = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
     if (!o)
         return errbuf_set(err, errlen, -EINVAL, "not JSON: %s (at byte %d)", jerr.text,
                           jerr.position);
