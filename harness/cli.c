@@ -36,6 +36,9 @@ int cli_getopt_error(const char *cmd, int c, char **argv)
             return cli_usage_error(cmd, "option '%.*s' needs a value", len, word);
         return cli_usage_error(cmd, "option '-%c' needs a value", optopt);
     }
+    /* A known long option given "=value" it does not take: getopt names it in optopt. */
+    if (is_long && optopt)
+        return cli_usage_error(cmd, "option '%.*s' takes no value", len, word);
     if (is_long)
         return cli_usage_error(cmd, "unknown option '%s'", word);
     return cli_usage_error(cmd, "unknown option '-%c'", optopt);

@@ -9,11 +9,13 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,7 +110,8 @@ static struct metric *add_metric(struct report *r, const char *name, const char 
     return m;
 }
 
-static int metric_push(struct metric *m, double value)
+/* Appends without re-summarising: readers of many samples summarise once at the end. */
+static int metric_append(struct metric *m, double value)
 {
     if (m->nsamples == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 8;
@@ -120,7 +123,14 @@ static int metric_push(struct metric *m, double value)
         m->cap = cap;
     }
     m->samples[m->nsamples++] = value;
-    return stats_compute(m->samples, m->nsamples, &m->st);
+    return 0;
+}
+
+static int metric_push(struct metric *m, double value)
+{
+    int rc = metric_append(m, value);
+
+    return rc < 0 ? rc : stats_compute(m->samples, m->nsamples, &m->st);
 }
 
 int report_add_sample(struct report *r, const char *name, const char *unit, double value, char *err,
@@ -327,26 +337,52 @@ fail:
 int report_write(const struct report *r, const char *path, char *err, size_t errlen)
 {
     json_t *root = report_to_json(r);
+    char *tmp = NULL;
     FILE *f = NULL;
-    int rc = 0;
+    int rc = 0, fd;
 
     if (!root)
         return errbuf_set(err, errlen, ENOMEM, "%s: out of memory building the report", path);
     if (!strcmp(path, "-")) {
         f = stdout;
     } else {
-        f = fopen(path, "we");
-        if (!f) {
+        /* Written beside the target, then renamed over it: a run killed halfway leaves the
+         * previous report (or none), never half a JSON document that a CI gate would choke
+         * on. */
+        if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
+            tmp = NULL;
+            rc = errbuf_set(err, errlen, ENOMEM, "%s: out of memory", path);
+            goto out;
+        }
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0) {
             rc = errbuf_set(err, errlen, errno, "%s: cannot create: %s", path, strerror(errno));
+            free(tmp);
+            tmp = NULL;
+            goto out;
+        }
+        fchmod(fd, 0644);
+        f = fdopen(fd, "w");
+        if (!f) {
+            rc = errbuf_set(err, errlen, errno, "%s: cannot write: %s", path, strerror(errno));
+            close(fd);
             goto out;
         }
     }
+    errno = 0;
     if (json_dumpf(root, f, JSON_INDENT(2)) < 0 || fputc('\n', f) == EOF || fflush(f) == EOF)
         rc = errbuf_set(err, errlen, errno ? errno : EIO, "%s: cannot write: %s", path,
                         strerror(errno ? errno : EIO));
     if (f != stdout && fclose(f) == EOF && !rc)
         rc = errbuf_set(err, errlen, errno, "%s: cannot write: %s", path, strerror(errno));
+    if (tmp && !rc && rename(tmp, path) < 0)
+        rc = errbuf_set(err, errlen, errno, "%s: cannot replace: %s", path, strerror(errno));
 out:
+    if (tmp) {
+        if (rc < 0)
+            unlink(tmp);
+        free(tmp);
+    }
     json_decref(root);
     return rc;
 }
@@ -431,9 +467,11 @@ static int result_from_json(struct report *r, const json_t *res, size_t idx, con
             if (!json_is_number(s) || !isfinite(json_number_value(s)))
                 return errbuf_set(err, errlen, EINVAL, "%s: samples[%zu] is not a number", where,
                                   i);
-            if (metric_push(m, json_number_value(s)) < 0)
+            if (metric_append(m, json_number_value(s)) < 0)
                 return errbuf_set(err, errlen, ENOMEM, "%s: out of memory", where);
         }
+        if (stats_compute(m->samples, m->nsamples, &m->st) < 0)
+            return errbuf_set(err, errlen, ENOMEM, "%s: out of memory", where);
         return 0;
     }
 
@@ -465,6 +503,9 @@ static char *source_name(const char *source)
 {
     const char *start = source, *end;
     char *name;
+
+    if (!strcmp(source, "-"))
+        return strdup("stdin");
 
     end = source + strcspn(source, "?#");
     while (end > start && end[-1] == '/')

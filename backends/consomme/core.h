@@ -32,8 +32,6 @@
 /* Frames from the guest may be a little larger than our MTU (its own MTU setting). */
 #define CM_FRAME_IN_MAX (ETH_HLEN_ + 65535)
 
-#define CM_TCP_BUF_LIMIT (1u << 30)
-
 /* Why a frame was dropped; names in stats.c, same order. */
 enum cm_drop {
     CM_DROP_FRAME_SHORT,     /* shorter than an Ethernet header */

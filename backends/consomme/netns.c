@@ -28,6 +28,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <netlink/netlink.h>
@@ -93,12 +94,16 @@ static int open_tap(char *err, size_t errlen)
 
     if (fd < 0) {
         rc = -errno;
-        if (rc == -EACCES || rc == -EPERM)
+        if (rc == -EACCES || rc == -EPERM) {
+            struct stat st;
+            unsigned mode = stat("/dev/net/tun", &st) ? 0 : (unsigned)(st.st_mode & 07777);
             return errbuf_set(err, errlen, rc,
-                              "cannot open /dev/net/tun: %s (its mode does not let you open it, "
-                              "and a user namespace does not change that; as root run 'chmod "
-                              "0666 /dev/net/tun', the mode most distributions ship)",
-                              strerror(-rc));
+                              "cannot open /dev/net/tun: %s (it is mode %04o here, so only its "
+                              "owner may open it, and a user namespace does not change that; "
+                              "as root run 'chmod 0666 /dev/net/tun', the mode most "
+                              "distributions ship)",
+                              strerror(-rc), mode);
+        }
         if (rc == -ENOENT || rc == -ENODEV)
             return errbuf_set(err, errlen, rc,
                               "cannot open /dev/net/tun: %s (load the tun module: modprobe "

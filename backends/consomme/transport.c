@@ -275,6 +275,10 @@ static void tap_event(struct consomme *c, struct cm_event *ev, uint32_t events)
     while (n < TAP_FRAMES && c->ibuf_size - pos >= CM_FRAME_IN_MAX) {
         ssize_t r = read(ev->fd, c->ibuf + pos, CM_FRAME_IN_MAX);
 
+        if (r == 0) { /* a TAP fd never reads 0; a message socket standing in for one does */
+            guest_gone(c, 0);
+            break;
+        }
         if (r < 0) {
             if (errno == EINTR)
                 continue;
