@@ -1145,6 +1145,8 @@ static bool tcp_ack_input(struct consomme *c, struct tcp_conn *conn, uint32_t ac
             s->st.retransmits++;
             tcp_resend_head(c, conn);
         }
+        if (!conn->snd_wnd && wnd && conn->snd_max == conn->snd_una)
+            conn->rto_at = 0; /* the window reopened: the probe timer is done */
         conn->snd_wnd = wnd;
         return true;
     }
@@ -1248,8 +1250,12 @@ static void tcp_established_input(struct consomme *c, struct tcp_conn *conn, uin
     struct tcp_state *s = tstate(c);
 
     if (fl & TF_RST) {
-        /* accepted anywhere in the window we offered: a blind reset needs to guess it */
-        if (seq_le(conn->rcv_nxt, seq) && seq_le(seq, conn->rcv_adv)) {
+        /* accepted anywhere in the window we offered (or the ring would take: rounding of
+         * the scaled window can leave rcv_adv a little behind): a blind reset must guess it */
+        uint32_t adv = seq_lt(conn->rcv_nxt, conn->rcv_adv) ? conn->rcv_adv - conn->rcv_nxt : 0;
+        uint32_t wnd = adv > ring_space(&conn->rx) ? adv : ring_space(&conn->rx);
+
+        if (seq - conn->rcv_nxt <= wnd) {
             s->st.rst_from_guest++;
             tcp_conn_close(c, conn, true);
         } else {
