@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "core.h"
 #include "errbuf.h"
@@ -118,6 +119,7 @@ int main(int argc, char **argv)
     long long fd = -1;
     bool run = false;
     unsigned long long v;
+    struct rlimit rl;
     int opt, rc, status = 1;
 
     cm_opts_default(&o);
@@ -215,6 +217,12 @@ int main(int argc, char **argv)
     }
     if (rc)
         goto fail;
+    /* One host socket per guest connection: let --max-connections, not the soft fd limit
+     * (often 1024), be what refuses connections. Raised only now, so CMD keeps its own. */
+    if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
     rc = cm_run(c, err, sizeof(err));
     if (rc)
         goto fail;

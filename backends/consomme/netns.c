@@ -190,6 +190,9 @@ static int configure(const struct cm_config *cfg, char *err, size_t errlen)
     rc = link_up(sk, "lo", 0, NULL, err, errlen);
     if (rc)
         goto out;
+    /* consomme serves IPv4 only: without this, router solicitations and DAD probes from the
+     * namespace's IPv6 stack are just noise in the drop counters. Best effort. */
+    write_file("/proc/sys/net/ipv6/conf/" TAP_NAME "/disable_ipv6", "1", NULL, 0);
     rc = link_up(sk, TAP_NAME, cfg->mtu, &ifindex, err, errlen);
     if (rc)
         goto out;
