@@ -1,11 +1,361 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd_run - placeholder until `burette run` lands. */
+/*
+ * cmd_run - `burette run`: the command line of a benchmark run, checked field by field
+ *
+ * Everything a user can get wrong is refused here, before any process, namespace or VM
+ * exists: one line naming the flag and the problem, the help hint, exit status 2. What
+ * passes becomes a struct run_options that run_main() may trust.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include <jansson.h>
+
+#include "cli.h"
 #include "cmd.h"
+#include "parse.h"
+#include "render.h"
+#include "run.h"
+
+#define DEFAULT_TCP_BUFFER_INITIAL (16ULL << 10)
+#define DEFAULT_TCP_BUFFER_MAX     (4ULL << 20)
+/* A TCP window is 16 bits shifted by at most 14 (RFC 7323): 65535 << 14 is just under 1 GiB,
+ * so a buffer beyond 1 GiB could never be advertised. */
+#define MAX_TCP_BUFFER (1ULL << 30)
+
+static const char *const tests[] = {"boot", "network", NULL};
+static const char *const backends[] = {"consomme", "tap", "slirp", "passt", NULL};
+static const char *const nics[] = {"virtio-net", "vmbus", NULL};
+static const char *const accels[] = {"auto", "kvm", "tcg", NULL};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: burette run [OPTIONS]\n"
+            "\n"
+            "Boot a Linux guest under QEMU and measure: boot time, or network throughput with\n"
+            "iperf3 between guest and host, over WARMUP discarded and ITERATIONS kept runs.\n"
+            "\n"
+            "Options:\n"
+            "      --test boot|network       what to measure (default network)\n"
+            "      --backend NAME[,NAME...]  consomme, tap, slirp, passt (default consomme)\n"
+            "      --nic virtio-net|vmbus    guest NIC (default virtio-net; vmbus needs "
+            "OpenVMM)\n"
+            "      --accel auto|kvm|tcg      accelerator (default auto: KVM if usable, else "
+            "TCG)\n"
+            "      --vcpus N                 guest vCPUs (default 2)\n"
+            "      --mem-mb N                guest memory in MiB (default 1024)\n"
+            "      --iterations N            kept iterations per metric (default 5)\n"
+            "      --warmup N                discarded iterations before them (default 1)\n"
+            "      --duration SECONDS        iperf3 time per sub-test (default 10)\n"
+            "      --streams N               parallel iperf3 streams (default 1)\n"
+            "      --tcp-rx-buffer INITIAL[:MAX]\n"
+            "      --tcp-tx-buffer INITIAL[:MAX]\n"
+            "                                consomme's per-connection TCP buffers, autotuned\n"
+            "                                from INITIAL up to MAX (sizes like 16K, 4M; one\n"
+            "                                size = fixed; default 16K:4M, at most 1G)\n"
+            "  -o, --output FILE             write the JSON report to FILE\n"
+            "      --format FORMAT           summary on stdout: %s (default text)\n"
+            "      --log-dir DIR             keep console logs and raw iperf3 JSON in DIR\n"
+            "      --perf-dir DIR            keep profiles in DIR\n"
+            "  -q, --quiet                   no progress output\n"
+            "      --dry-run                 print the checked options as JSON and stop\n"
+            "  -h, --help                    show this help\n"
+            "\n"
+            "Exit status: 0 success, 1 the run failed, 2 bad usage.\n",
+            renderer_names());
+}
+
+static const char *join(const char *const *names)
+{
+    static char buf[256];
+
+    buf[0] = '\0';
+    for (size_t i = 0; names[i]; i++)
+        snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s", i ? ", " : "", names[i]);
+    return buf;
+}
+
+static bool one_of(const char *s, const char *const *names)
+{
+    for (size_t i = 0; names[i]; i++)
+        if (!strcmp(s, names[i]))
+            return true;
+    return false;
+}
+
+static int pick(const char *flag, const char *value, const char *const *names, const char **out)
+{
+    if (!one_of(value, names))
+        return cli_usage_error("run", "%s: unknown value '%s' (available: %s)", flag, value,
+                               join(names));
+    *out = value;
+    return 0;
+}
+
+static int number(const char *flag, const char *value, unsigned long long min,
+                  unsigned long long max, unsigned *out)
+{
+    unsigned long long v;
+    int rc = parse_uint(value, min, max, &v);
+
+    if (rc == -ERANGE)
+        return cli_usage_error("run", "%s: %s is out of range (%llu to %llu)", flag, value, min,
+                               max);
+    if (rc < 0)
+        return cli_usage_error("run", "%s: '%s' is not a whole number", flag, value);
+    *out = (unsigned)v;
+    return 0;
+}
+
+/* Each backend named at most once, each one known; the string is kept as given. */
+static int check_backends(const char *value)
+{
+    const char *p = value;
+
+    if (!*value)
+        return cli_usage_error("run", "--backend: empty (available: %s)", join(backends));
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        const char *q;
+        bool known = false;
+
+        for (size_t i = 0; backends[i]; i++)
+            if (strlen(backends[i]) == n && !strncmp(p, backends[i], n))
+                known = true;
+        if (!n)
+            return cli_usage_error("run", "--backend: empty name in '%s'", value);
+        if (!known)
+            return cli_usage_error("run", "--backend: unknown backend '%.*s' (available: %s)",
+                                   (int)n, p, join(backends));
+        for (q = value; q < p; q += strcspn(q, ",") + 1)
+            if (strcspn(q, ",") == n && !strncmp(q, p, n))
+                return cli_usage_error("run", "--backend: '%.*s' is listed twice", (int)n, p);
+        p += n;
+        if (*p == ',' && !*++p)
+            return cli_usage_error("run", "--backend: empty name in '%s'", value);
+    }
+    return 0;
+}
+
+static int size_part(const char *flag, const char *text, uint64_t *out)
+{
+    int rc = parse_size(text, out);
+
+    if (rc == -ERANGE || (!rc && *out > MAX_TCP_BUFFER))
+        return cli_usage_error("run",
+                               "%s: %s is above 1G, more than a TCP window (65535 << 14) can "
+                               "express",
+                               flag, text);
+    if (rc < 0)
+        return cli_usage_error("run", "%s: '%s' is not a size (e.g. 16K, 256K, 4M)", flag, text);
+    if (!*out)
+        return cli_usage_error("run", "%s: a buffer of 0 bytes cannot carry data", flag);
+    return 0;
+}
+
+static int tcp_buffer(const char *flag, const char *value, struct tcp_buffer_bounds *out)
+{
+    const char *colon = strchr(value, ':');
+    char initial[64];
+    int rc;
+
+    if (!colon) {
+        rc = size_part(flag, value, &out->initial);
+        out->max = out->initial;
+        return rc;
+    }
+    if ((size_t)(colon - value) >= sizeof(initial))
+        return cli_usage_error("run", "%s: '%s' is not INITIAL[:MAX]", flag, value);
+    snprintf(initial, sizeof(initial), "%.*s", (int)(colon - value), value);
+    rc = size_part(flag, initial, &out->initial);
+    if (!rc)
+        rc = size_part(flag, colon + 1, &out->max);
+    if (!rc && out->initial > out->max)
+        return cli_usage_error("run", "%s: initial size %s is larger than the maximum %s", flag,
+                               initial, colon + 1);
+    return rc;
+}
+
+json_t *run_options_to_json(const struct run_options *o)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, "
+                     "s:{s:I, s:I}, s:{s:I, s:I}}",
+                     "test", o->test, "backend", o->backend, "nic", o->nic, "vmm", "qemu", "accel",
+                     o->accel, "vcpus", (int)o->vcpus, "mem_mb", (int)o->mem_mb, "iterations",
+                     (int)o->iterations, "warmup", (int)o->warmup, "duration_s", (int)o->duration_s,
+                     "streams", (int)o->streams, "tcp_rx_buffer", "initial",
+                     (json_int_t)o->tcp_rx.initial, "max", (json_int_t)o->tcp_rx.max,
+                     "tcp_tx_buffer", "initial", (json_int_t)o->tcp_tx.initial, "max",
+                     (json_int_t)o->tcp_tx.max);
+}
+
+static int dry_run(const struct run_options *o)
+{
+    json_t *j = run_options_to_json(o);
+
+    if (!j)
+        return 1;
+    json_object_set_new(j, "output", o->output ? json_string(o->output) : json_null());
+    json_object_set_new(j, "format", json_string(o->format));
+    json_object_set_new(j, "log_dir", o->log_dir ? json_string(o->log_dir) : json_null());
+    json_object_set_new(j, "perf_dir", o->perf_dir ? json_string(o->perf_dir) : json_null());
+    json_object_set_new(j, "quiet", json_boolean(o->quiet));
+    json_dumpf(j, stdout, JSON_INDENT(2));
+    putchar('\n');
+    json_decref(j);
+    return 0;
+}
+
+enum {
+    OPT_TEST = 256,
+    OPT_BACKEND,
+    OPT_NIC,
+    OPT_ACCEL,
+    OPT_VCPUS,
+    OPT_MEM_MB,
+    OPT_ITERATIONS,
+    OPT_WARMUP,
+    OPT_DURATION,
+    OPT_STREAMS,
+    OPT_FORMAT,
+    OPT_LOG_DIR,
+    OPT_PERF_DIR,
+    OPT_TCP_RX,
+    OPT_TCP_TX,
+    OPT_DRY_RUN,
+};
 
 int cmd_run(int argc, char **argv)
 {
-    fprintf(stderr, "burette: run: not yet available in this build\n");
-    return 1;
+    static const struct option longopts[] = {
+        {"test", required_argument, NULL, OPT_TEST},
+        {"backend", required_argument, NULL, OPT_BACKEND},
+        {"nic", required_argument, NULL, OPT_NIC},
+        {"accel", required_argument, NULL, OPT_ACCEL},
+        {"vcpus", required_argument, NULL, OPT_VCPUS},
+        {"mem-mb", required_argument, NULL, OPT_MEM_MB},
+        {"iterations", required_argument, NULL, OPT_ITERATIONS},
+        {"warmup", required_argument, NULL, OPT_WARMUP},
+        {"duration", required_argument, NULL, OPT_DURATION},
+        {"streams", required_argument, NULL, OPT_STREAMS},
+        {"output", required_argument, NULL, 'o'},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"log-dir", required_argument, NULL, OPT_LOG_DIR},
+        {"perf-dir", required_argument, NULL, OPT_PERF_DIR},
+        {"quiet", no_argument, NULL, 'q'},
+        {"tcp-rx-buffer", required_argument, NULL, OPT_TCP_RX},
+        {"tcp-tx-buffer", required_argument, NULL, OPT_TCP_TX},
+        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct run_options o = {
+        .test = "network",
+        .backend = "consomme",
+        .nic = "virtio-net",
+        .accel = "auto",
+        .vcpus = 2,
+        .mem_mb = 1024,
+        .iterations = 5,
+        .warmup = 1,
+        .duration_s = 10,
+        .streams = 1,
+        .format = "text",
+        .tcp_rx = {DEFAULT_TCP_BUFFER_INITIAL, DEFAULT_TCP_BUFFER_MAX},
+        .tcp_tx = {DEFAULT_TCP_BUFFER_INITIAL, DEFAULT_TCP_BUFFER_MAX},
+    };
+    bool dry = false;
+    int c, rc = 0;
+
+    optind = 0;
+    opterr = 0;
+    while (!rc && (c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_TEST:
+            rc = pick("--test", optarg, tests, &o.test);
+            break;
+        case OPT_BACKEND:
+            rc = check_backends(optarg);
+            o.backend = optarg;
+            break;
+        case OPT_NIC:
+            rc = pick("--nic", optarg, nics, &o.nic);
+            break;
+        case OPT_ACCEL:
+            rc = pick("--accel", optarg, accels, &o.accel);
+            break;
+        case OPT_VCPUS:
+            rc = number("--vcpus", optarg, 1, 64, &o.vcpus);
+            break;
+        case OPT_MEM_MB:
+            rc = number("--mem-mb", optarg, 128, 65536, &o.mem_mb);
+            break;
+        case OPT_ITERATIONS:
+            rc = number("--iterations", optarg, 1, 10000, &o.iterations);
+            break;
+        case OPT_WARMUP:
+            rc = number("--warmup", optarg, 0, 1000, &o.warmup);
+            break;
+        case OPT_DURATION:
+            rc = number("--duration", optarg, 1, 3600, &o.duration_s);
+            break;
+        case OPT_STREAMS:
+            rc = number("--streams", optarg, 1, 128, &o.streams);
+            break;
+        case 'o':
+            if (!*optarg)
+                rc = cli_usage_error("run", "--output: empty file name");
+            o.output = optarg;
+            break;
+        case OPT_FORMAT:
+            /* html is accepted and stored for the renderer that will print it. */
+            if (!renderer_find(optarg) && strcmp(optarg, "html"))
+                rc = cli_usage_error("run", "--format: unknown format '%s' (available: %s)", optarg,
+                                     renderer_names());
+            o.format = optarg;
+            break;
+        case OPT_LOG_DIR:
+            if (!*optarg)
+                rc = cli_usage_error("run", "--log-dir: empty directory name");
+            o.log_dir = optarg;
+            break;
+        case OPT_PERF_DIR:
+            if (!*optarg)
+                rc = cli_usage_error("run", "--perf-dir: empty directory name");
+            o.perf_dir = optarg;
+            break;
+        case 'q':
+            o.quiet = true;
+            break;
+        case OPT_TCP_RX:
+            rc = tcp_buffer("--tcp-rx-buffer", optarg, &o.tcp_rx);
+            break;
+        case OPT_TCP_TX:
+            rc = tcp_buffer("--tcp-tx-buffer", optarg, &o.tcp_tx);
+            break;
+        case OPT_DRY_RUN:
+            dry = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            return cli_getopt_error("run", c, argv);
+        }
+    }
+    if (rc)
+        return rc;
+    if (optind < argc)
+        return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+    if (!strcmp(o.nic, "vmbus"))
+        return cli_usage_error("run", "--nic vmbus: QEMU has no VMBus NIC (that needs OpenVMM); "
+                                      "available with QEMU: virtio-net");
+    if (dry)
+        return dry_run(&o);
+    return run_main(&o);
 }

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "build_info.h"
 #include "cmd.h"
 
@@ -48,9 +50,21 @@ int main(int argc, char **argv)
                *BURETTE_GIT_BRANCH ? ", branch " : "", BURETTE_GIT_BRANCH);
         return 0;
     }
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        if (!strcmp(argv[1], commands[i].name))
-            return commands[i].fn(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (!strcmp(argv[1], commands[i].name)) {
+            int status;
+
+            /* Once, before any thread exists: libcurl's global set-up is not safe to run
+             * lazily from two threads at once on every build of the library. */
+            if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+                fprintf(stderr, "burette: cannot initialise libcurl\n");
+                return 1;
+            }
+            status = commands[i].fn(argc - 1, argv + 1);
+            curl_global_cleanup();
+            return status;
+        }
+    }
 
     fprintf(stderr, "burette: unknown command '%s'\nTry 'burette --help'.\n", argv[1]);
     return EXIT_USAGE;

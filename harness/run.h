@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 /* Per-direction TCP buffer bounds of consomme, in bytes: fixed when initial == max. */
 struct tcp_buffer_bounds {
     uint64_t initial;
@@ -44,5 +46,15 @@ struct run_options {
  * Return: process exit status (0 success, 1 the run failed, 2 bad input found late)
  */
 int run_main(const struct run_options *opts);
+
+/**
+ * run_options_to_json() - The report's "config" object for @opts: test, backend, nic, vmm,
+ * accel, vcpus, mem_mb, iterations, warmup, duration_s, streams, tcp_rx_buffer, tcp_tx_buffer
+ * (the latter two as {initial, max} in bytes). The run loop may add or refine fields (the
+ * accelerator --accel auto resolved to) before report_set_config().
+ *
+ * Return: new JSON object, NULL on allocation failure
+ */
+json_t *run_options_to_json(const struct run_options *opts);
 
 #endif /* BURETTE_RUN_H */

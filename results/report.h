@@ -19,7 +19,38 @@
 
 #include <jansson.h>
 
-struct report;
+#include "stats.h"
+
+/*
+ * One metric of a report. Readers (comparison, renderers) may read the fields; changes go
+ * through the functions below so that @st always describes @samples. A metric read from a
+ * plain report has no samples (nsamples == 0): @st then holds the summary as read, with
+ * NAN where the file said nothing (median, min, max).
+ */
+struct metric {
+    char *name;
+    char *unit;
+    double *samples;
+    size_t nsamples;
+    size_t cap;
+    struct stats st;
+    int higher_is_better; /* -1: derived from the unit; 0 or 1: set explicitly */
+};
+
+struct report {
+    char *git_revision;
+    char *git_branch;
+    char *git_commit_date;
+    char *date;        /* ISO 8601, UTC */
+    char *source;      /* path or URL it was read from, NULL if built in memory */
+    char *label;       /* short name in tables (a backend or variant), NULL: derived from source */
+    char *source_name; /* last component of @source without ".json", the label's fallback */
+    json_t *config;
+    json_t *host;
+    struct metric *metrics;
+    size_t nmetrics;
+    size_t cap;
+};
 
 /**
  * report_new() - An empty report stamped with this build's git revision and the current time
@@ -40,8 +71,8 @@ void report_free(struct report *r);
  *
  * Return: 0 on success, negative errno on failure (message in @err)
  */
-int report_add_sample(struct report *r, const char *name, const char *unit, double value,
-                      char *err, size_t errlen);
+int report_add_sample(struct report *r, const char *name, const char *unit, double value, char *err,
+                      size_t errlen);
 
 /**
  * report_set_config() - Attach the run's config object (test, backend, nic, ...); takes ownership
@@ -60,5 +91,90 @@ void report_set_host(struct report *r, json_t *host);
  * Return: 0 on success, negative errno on failure (message names the path)
  */
 int report_write(const struct report *r, const char *path, char *err, size_t errlen);
+
+/**
+ * report_set_label() - Name the report in tables (e.g. "consomme", "tap-256k")
+ *
+ * Return: 0, or -ENOMEM
+ */
+int report_set_label(struct report *r, const char *label);
+
+/**
+ * report_label() - The report's name in tables: its label, else the file name of its source
+ * without ".json", else "report"
+ */
+const char *report_label(const struct report *r);
+
+/**
+ * report_set_higher_is_better() - Override the direction derived from a metric's unit
+ * @r:		Report
+ * @name:	Existing metric
+ * @higher:	true if a larger value is better
+ *
+ * Return: 0, or -ENOENT if no such metric (message in @err)
+ */
+int report_set_higher_is_better(struct report *r, const char *name, bool higher, char *err,
+                                size_t errlen);
+
+/**
+ * report_find_metric() - Look a metric up by name
+ *
+ * Return: the metric, NULL if absent
+ */
+const struct metric *report_find_metric(const struct report *r, const char *name);
+
+/**
+ * unit_higher_is_better() - Whether a larger value of @unit is better
+ * @unit:	Unit text: rates (Gbps, Mbps, pps, MiB/s, anything per second) are better higher;
+ *		times (ms, us, ns, s) and sizes (KiB, MiB, bytes) are better lower
+ *
+ * Return: true for rates, false otherwise
+ */
+bool unit_higher_is_better(const char *unit);
+
+/**
+ * metric_higher_is_better() - The metric's explicit direction, else the one of its unit
+ */
+bool metric_higher_is_better(const struct metric *m);
+
+/**
+ * report_host_json() - Describe the running machine: kernel, machine, CPU model, CPU count
+ *
+ * Return: new JSON object, NULL on allocation failure
+ */
+json_t *report_host_json(void);
+
+/**
+ * report_to_json() - The report as a JSON object (a new reference)
+ *
+ * Without a host object set, the running machine's is used.
+ *
+ * Return: JSON object, NULL on allocation failure
+ */
+json_t *report_to_json(const struct report *r);
+
+/**
+ * report_from_json() - Build a report from parsed JSON, in burette's or OpenVMM's format
+ * @root:	Parsed document
+ * @source:	Where it came from, used in messages and as the default label
+ * @out:	New report, owned by the caller
+ *
+ * Every structural problem is refused with a message naming @source and the offending
+ * result: no "results" array, a result without name/unit/mean, a negative std_dev, samples
+ * that are not finite numbers or disagree with "iterations", one metric name twice.
+ *
+ * Return: 0 on success, -EINVAL for a malformed report, -ENOMEM
+ */
+int report_from_json(const json_t *root, const char *source, struct report **out, char *err,
+                     size_t errlen);
+
+/**
+ * report_read() - Read a report from a path or an http://, https:// or file:// URL
+ * @source:	Path ("-" for stdin) or URL
+ * @out:	New report, owned by the caller
+ *
+ * Return: 0 on success, negative errno (message names @source and the problem)
+ */
+int report_read(const char *source, struct report **out, char *err, size_t errlen);
 
 #endif /* BURETTE_REPORT_H */

@@ -33,10 +33,10 @@ struct cm_config {
     uint32_t dns_ip;   /* 10.0.2.3, forwards to the host's resolver */
     uint32_t netmask;  /* 255.255.255.0 */
     uint8_t gw_mac[6];
-    unsigned mtu;                  /* IP MTU toward the guest, up to 65520 */
-    struct cm_tcp_bounds tcp_rx;   /* guest -> host data, buffered before the host socket */
-    struct cm_tcp_bounds tcp_tx;   /* host -> guest data, buffered until the guest ACKs it */
-    unsigned max_connections;      /* concurrent TCP connections; beyond: RST to the guest */
+    unsigned mtu;                /* IP MTU toward the guest, up to 65520 */
+    struct cm_tcp_bounds tcp_rx; /* guest -> host data, buffered before the host socket */
+    struct cm_tcp_bounds tcp_tx; /* host -> guest data, buffered until the guest ACKs it */
+    unsigned max_connections;    /* concurrent TCP connections; beyond: RST to the guest */
 };
 
 /* What the core knows of one IPv4 packet from the guest, after header validation. */
@@ -82,7 +82,13 @@ int cm_send_ipv4(struct consomme *c, uint32_t src, uint32_t dst, uint8_t proto,
 /* Monotonic milliseconds, for timers. */
 uint64_t cm_now_ms(void);
 
-/* Internet checksum helpers (checksum.c). Sums are 32-bit accumulators, folded at the end. */
+/*
+ * Internet checksum helpers (checksum.c). Sums are 32-bit accumulators, folded at the end.
+ * Sums add 16-bit words read big-endian as numbers, so csum_pseudo_ipv4() takes host-order
+ * addresses and partial sums over pieces add up (only the last piece may have odd length).
+ * csum_fold() returns the checksum field in host byte order: store it with htons(); over a
+ * received header whose checksum is right it returns 0.
+ */
 uint32_t csum_partial(const void *buf, size_t len, uint32_t sum);
 uint16_t csum_fold(uint32_t sum);
 /* Pseudo-header sum for TCP/UDP over IPv4; addresses in host byte order. */
@@ -99,9 +105,11 @@ void tcp_cleanup(struct consomme *c);
  * @seg:	TCP header and payload (length from the IP header, not yet checked as TCP)
  * @len:	Bytes at @seg
  *
- * tcp.c checks the TCP header and checksum itself. Segments of one batch of guest frames
- * arrive back to back, then tcp_input_flush() is called once, so writes to host sockets and
- * ACKs can be coalesced.
+ * tcp.c checks the TCP header and checksum itself. @seg points into the frame buffer and may
+ * be unaligned (stream frames follow each other byte by byte): read fields with memcpy() or
+ * byte access, not through a cast struct pointer. It stays valid until tcp_input_flush(). Segments
+ * of one batch of guest frames arrive back to back, then tcp_input_flush() is called once, so
+ * writes to host sockets and ACKs can be coalesced.
  */
 void tcp_input(struct consomme *c, const struct cm_ipv4 *ip, const uint8_t *seg, size_t len);
 void tcp_input_flush(struct consomme *c);

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core.h - what the core's own files (transport, protocols, stats, the run command) share
+ *
+ * consomme.h is the contract with tcp.c; this header is private to the core. struct consomme
+ * lives here so the protocol files can reach the counters and the output queue directly: one
+ * thread, no locking. The parsers and encoders that tests exercise without a running stack
+ * (IPv4 validation, ARP, DHCP, option parsing) are pure functions over byte buffers.
+ */
+#ifndef CONSOMME_CORE_H
+#define CONSOMME_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <netinet/in.h>
+#include <signal.h>
+
+#include "errbuf.h"
+
+#include "consomme.h"
+
+#define ETH_HLEN_      14
+#define ETH_ALEN_      6
+#define CM_MTU_MAX     65520
+#define CM_MTU_MIN     576
+#define CM_MTU_DEFAULT 65520
+/* Largest frame either transport may carry: Ethernet header plus the largest IP MTU. */
+#define CM_FRAME_MAX (ETH_HLEN_ + CM_MTU_MAX)
+/* Frames from the guest may be a little larger than our MTU (its own MTU setting). */
+#define CM_FRAME_IN_MAX (ETH_HLEN_ + 65535)
+
+/* Why a frame was dropped; names in stats.c, same order. */
+enum cm_drop {
+    CM_DROP_FRAME_SHORT,     /* shorter than an Ethernet header */
+    CM_DROP_FRAME_TOO_LONG,  /* stream length prefix beyond the largest frame */
+    CM_DROP_ETH_DST,         /* not addressed to the gateway, broadcast or multicast */
+    CM_DROP_ETHERTYPE,       /* neither IPv4 nor ARP (IPv6, VLAN, ...) */
+    CM_DROP_ARP_MALFORMED,   /* short, or not Ethernet/IPv4 */
+    CM_DROP_ARP_UNHANDLED,   /* a request for an address we do not answer for, or a reply */
+    CM_DROP_IPV4_SHORT,      /* shorter than the 20-byte header */
+    CM_DROP_IPV4_VERSION,    /* version != 4 */
+    CM_DROP_IPV4_IHL,        /* header length < 20 or beyond the frame */
+    CM_DROP_IPV4_LENGTH,     /* total length below the header or beyond the frame */
+    CM_DROP_IPV4_CHECKSUM,   /* header checksum wrong */
+    CM_DROP_IPV4_FRAGMENT,   /* fragments are not reassembled */
+    CM_DROP_IPV4_SRC,        /* source is not the guest (and not DHCP's 0.0.0.0) */
+    CM_DROP_IPV4_DST,        /* broadcast, multicast, or the guest itself */
+    CM_DROP_IPV4_PROTO,      /* not ICMP, UDP or TCP */
+    CM_DROP_ICMP_MALFORMED,  /* short or bad checksum */
+    CM_DROP_ICMP_UNHANDLED,  /* not an echo request to the gateway or DNS address */
+    CM_DROP_UDP_MALFORMED,   /* short, length field wrong, or bad checksum */
+    CM_DROP_UDP_FLOW_LIMIT,  /* flow table full */
+    CM_DROP_UDP_SOCKET,      /* host socket could not be opened or connected */
+    CM_DROP_UDP_SEND,        /* host socket refused the datagram */
+    CM_DROP_UDP_TOO_BIG,     /* host datagram larger than the guest MTU allows */
+    CM_DROP_DHCP_MALFORMED,  /* not a BOOTREQUEST we can read */
+    CM_DROP_DHCP_UNHANDLED,  /* a message type we do not answer */
+    CM_DROP_DNS_NO_RESOLVER, /* DNS query but no host resolver known */
+    CM_DROP_GUEST_QUEUE,     /* our own reply dropped: queue toward the guest full */
+    CM_DROP_GUEST_WRITE,     /* the transport refused a frame (TAP write error) */
+    CM_DROP__COUNT
+};
+
+struct cm_stats {
+    uint64_t frames_in, bytes_in;
+    uint64_t frames_out, bytes_out;
+    uint64_t drops[CM_DROP__COUNT];
+    uint64_t arp_replies, dhcp_offers, dhcp_acks, dhcp_naks, icmp_echo_replies;
+    uint64_t udp_flows_total, udp_flows_expired, udp_datagrams_out, udp_datagrams_in;
+    uint64_t guest_queue_full; /* -ENOBUFS returned to a sender */
+    uint64_t batches;
+};
+
+enum cm_transport_kind {
+    CM_TRANSPORT_NONE,   /* frames toward the guest are built and discarded (fuzzing, tests) */
+    CM_TRANSPORT_STREAM, /* QEMU -netdev stream: 4-byte big-endian length, then the frame */
+    CM_TRANSPORT_TAP,    /* one frame per read()/write() */
+};
+
+/* Options of the core beyond what tcp.c sees in struct cm_config. */
+struct cm_opts {
+    struct cm_config cfg;
+    unsigned udp_timeout_s; /* idle UDP flows are closed after this */
+    unsigned max_udp_flows;
+    /* Where DNS queries to dns_ip:53 go; port 0: the first nameserver in /etc/resolv.conf. */
+    struct sockaddr_in dns_upstream;
+    const char *stats_path; /* --stats FILE, or NULL */
+};
+
+struct udp_state;
+
+struct consomme {
+    struct cm_opts opts;
+    int epfd;
+    bool stop;
+    int exit_code;
+    char errmsg[ERRBUF_LEN]; /* why the loop stopped, when it was an error */
+    /* events of the current loop turn, so cm_event_del() can cancel ones not yet handled */
+    struct epoll_event *turn_evs;
+    int turn_n;
+
+    /* transport */
+    enum cm_transport_kind kind;
+    struct cm_event tr_ev;
+    uint32_t tr_events;
+    uint8_t *ibuf; /* frames from the guest; processed in place */
+    size_t ibuf_size, ibuf_len;
+    uint64_t ibuf_skip; /* bytes of an oversized stream frame still to discard */
+    uint8_t *obuf;      /* frames toward the guest, each behind a 4-byte big-endian length */
+    size_t obuf_size, obuf_head, obuf_tail;
+    bool guest_blocked; /* -ENOBUFS was returned: call tcp_guest_writable() once drained */
+
+    /* guest */
+    uint8_t guest_mac[ETH_ALEN_];
+    bool guest_mac_known;
+    uint16_t ip_id;
+
+    /* timers and signals */
+    uint64_t next_tcp_tick, next_udp_sweep;
+    struct cm_event sig_ev;
+    pid_t child; /* consomme run: CMD; its exit ends the loop */
+    struct cm_event listen_ev;
+    char listen_path[108];
+
+    struct udp_state *udp;
+    void *tcp_state;
+    struct cm_stats st;
+};
+
+/* config.c */
+void cm_opts_default(struct cm_opts *o);
+int cm_parse_tcp_bounds(const char *s, struct cm_tcp_bounds *out, char *err, size_t errlen);
+int cm_parse_mtu(const char *s, unsigned *out, char *err, size_t errlen);
+int cm_resolv_conf_nameserver(const char *path, struct sockaddr_in *out, char *err, size_t errlen);
+
+/* consomme.c */
+int cm_create(const struct cm_opts *o, struct consomme **out, char *err, size_t errlen);
+void cm_destroy(struct consomme *c);
+int cm_run(struct consomme *c, char *err, size_t errlen);
+int cm_signals_block(sigset_t *old);
+void cm_frames_input_begin(struct consomme *c);
+void cm_frame_input(struct consomme *c, uint8_t *frame, size_t len);
+void cm_frames_input_end(struct consomme *c);
+int cm_send_ipv4_to(struct consomme *c, const uint8_t *dst_mac, uint32_t src, uint32_t dst,
+                    uint8_t proto, const struct iovec *iov, int iovcnt);
+int cm_send_frame(struct consomme *c, const struct iovec *iov, int iovcnt);
+static inline void cm_drop(struct consomme *c, enum cm_drop why)
+{
+    c->st.drops[why]++;
+}
+
+/* transport.c */
+int cm_transport_stream_fd(struct consomme *c, int fd, char *err, size_t errlen);
+int cm_transport_listen(struct consomme *c, const char *path, char *err, size_t errlen);
+int cm_transport_tap_fd(struct consomme *c, int fd, char *err, size_t errlen);
+int cm_transport_init_buffers(struct consomme *c);
+void cm_transport_free(struct consomme *c);
+uint8_t *cm_out_reserve(struct consomme *c, size_t len);
+void cm_out_commit(struct consomme *c, size_t len);
+int cm_out_flush(struct consomme *c);
+size_t cm_stream_parse(struct consomme *c, uint8_t *buf, size_t len);
+
+/* arp.c: pure parser/encoder plus the handler */
+struct arp_ipv4 {
+    uint16_t op;
+    uint8_t sha[ETH_ALEN_];
+    uint32_t spa; /* host byte order */
+    uint8_t tha[ETH_ALEN_];
+    uint32_t tpa;
+};
+#define ARP_LEN 28
+int arp_parse(const uint8_t *p, size_t len, struct arp_ipv4 *out);
+void arp_encode(uint8_t *p, const struct arp_ipv4 *a);
+void arp_input(struct consomme *c, const uint8_t *eth, size_t len);
+
+/* ipv4.c */
+/* ipv4_parse() verdict for a packet that passed every check */
+#define CM_PASS CM_DROP__COUNT
+enum cm_drop ipv4_parse(const uint8_t *p, size_t len, struct cm_ipv4 *ip, size_t *hlen,
+                        size_t *total);
+size_t ipv4_header_encode(uint8_t *p, uint32_t src, uint32_t dst, uint8_t proto, size_t payload_len,
+                          uint16_t id);
+void ipv4_input(struct consomme *c, const uint8_t *pkt, size_t len);
+bool ipv4_dst_refused(const struct consomme *c, uint32_t dst);
+
+/* icmp.c */
+void icmp_input(struct consomme *c, const struct cm_ipv4 *ip, const uint8_t *p, size_t len);
+
+/* udp.c */
+int udp_init(struct consomme *c);
+void udp_cleanup(struct consomme *c);
+void udp_input(struct consomme *c, const struct cm_ipv4 *ip, const uint8_t *p, size_t len);
+void udp_flush(struct consomme *c);
+void udp_sweep(struct consomme *c, uint64_t now_ms);
+unsigned udp_flow_count(const struct consomme *c);
+int udp_send_to_guest(struct consomme *c, uint32_t src, uint16_t sport, uint32_t dst,
+                      uint16_t dport, const void *payload, size_t len);
+
+/* dhcp.c */
+#define DHCP_DISCOVER 1
+#define DHCP_OFFER    2
+#define DHCP_REQUEST  3
+#define DHCP_DECLINE  4
+#define DHCP_ACK      5
+#define DHCP_NAK      6
+#define DHCP_RELEASE  7
+#define DHCP_INFORM   8
+struct dhcp_request {
+    uint32_t xid;
+    uint16_t flags;
+    uint8_t chaddr[ETH_ALEN_];
+    uint32_t ciaddr;
+    uint8_t type;
+    uint32_t requested_ip; /* option 50, 0 if absent */
+    uint32_t server_id;    /* option 54, 0 if absent */
+};
+int dhcp_parse(const uint8_t *p, size_t len, struct dhcp_request *out);
+size_t dhcp_encode_reply(uint8_t *p, size_t cap, const struct cm_config *cfg,
+                         const struct dhcp_request *req, uint8_t type, uint32_t lease_s);
+void dhcp_input(struct consomme *c, const uint8_t *p, size_t len);
+
+/* stats.c */
+json_t *cm_stats_json(const struct consomme *c);
+int cm_stats_write(const struct consomme *c, const char *path, char *err, size_t errlen);
+const char *cm_drop_name(enum cm_drop why);
+
+/* netns.c */
+struct cm_netns_child {
+    pid_t pid;
+    int tap_fd;
+};
+int cm_netns_spawn(const struct cm_config *cfg, char *const argv[], struct cm_netns_child *out,
+                   char *err, size_t errlen);
+
+#endif /* CONSOMME_CORE_H */

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ipv4.c - IPv4 header validation and dispatch of guest packets to ICMP, UDP and TCP
+ *
+ * Nothing after the Ethernet header is trusted: version, header length, total length and the
+ * header checksum are checked before any field is used, and the layer-4 length handed on is
+ * the one from the (checked) total length, so Ethernet padding never reaches a protocol.
+ * Fragments are dropped and counted: guests do path MTU discovery, and we send DF.
+ */
+#include <string.h>
+#include <netinet/in.h>
+
+#include "core.h"
+
+static inline uint16_t get_be16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t get_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void put_be16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static inline void put_be32(uint8_t *p, uint32_t v)
+{
+    put_be16(p, (uint16_t)(v >> 16));
+    put_be16(p + 2, (uint16_t)v);
+}
+
+/**
+ * ipv4_parse() - Validate an IPv4 header
+ * @p:		Bytes after the Ethernet header
+ * @len:	Bytes at @p (may include Ethernet padding beyond the packet)
+ * @ip:		Addresses and protocol, filled on success
+ * @hlen:	Header length, filled on success
+ * @total:	Total length from the header (<= @len), filled on success
+ *
+ * Return: CM_PASS, or the reason to drop the packet
+ */
+enum cm_drop ipv4_parse(const uint8_t *p, size_t len, struct cm_ipv4 *ip, size_t *hlen,
+                        size_t *total)
+{
+    size_t ihl, tot;
+
+    if (len < 20)
+        return CM_DROP_IPV4_SHORT;
+    if (p[0] >> 4 != 4)
+        return CM_DROP_IPV4_VERSION;
+    ihl = (size_t)(p[0] & 0xf) * 4;
+    if (ihl < 20 || ihl > len)
+        return CM_DROP_IPV4_IHL;
+    tot = get_be16(p + 2);
+    if (tot < ihl || tot > len)
+        return CM_DROP_IPV4_LENGTH;
+    if (csum_fold(csum_partial(p, ihl, 0)) != 0)
+        return CM_DROP_IPV4_CHECKSUM;
+    if (get_be16(p + 6) & 0x3fff) /* MF flag or a fragment offset */
+        return CM_DROP_IPV4_FRAGMENT;
+    ip->ttl = p[8];
+    ip->proto = p[9];
+    ip->src = get_be32(p + 12);
+    ip->dst = get_be32(p + 16);
+    *hlen = ihl;
+    *total = tot;
+    return CM_PASS;
+}
+
+/**
+ * ipv4_header_encode() - Write a 20-byte IPv4 header with DF set and its checksum
+ * @p:		Where to write
+ * @src:	Source, host byte order
+ * @dst:	Destination, host byte order
+ * @proto:	Protocol
+ * @payload_len: Bytes after the header
+ * @id:		Identification field
+ *
+ * Return: header length (20)
+ */
+size_t ipv4_header_encode(uint8_t *p, uint32_t src, uint32_t dst, uint8_t proto, size_t payload_len,
+                          uint16_t id)
+{
+    p[0] = 0x45;
+    p[1] = 0;
+    put_be16(p + 2, (uint16_t)(20 + payload_len));
+    put_be16(p + 4, id);
+    put_be16(p + 6, 0x4000);
+    p[8] = 64;
+    p[9] = proto;
+    put_be16(p + 10, 0);
+    put_be32(p + 12, src);
+    put_be32(p + 16, dst);
+    put_be16(p + 10, csum_fold(csum_partial(p, 20, 0)));
+    return 20;
+}
+
+/* Addresses no guest packet may be forwarded to (DHCP's broadcast is handled in udp.c). */
+static bool dst_refused(const struct cm_config *cfg, uint32_t dst)
+{
+    uint32_t bcast = (cfg->guest_ip & cfg->netmask) | ~cfg->netmask;
+
+    return dst == cfg->guest_ip || dst == bcast || dst == 0xffffffffu ||
+           (dst >> 28) == 0xe /* multicast */ || (dst >> 24) == 0 || (dst >> 24) == 127;
+}
+
+/**
+ * ipv4_input() - Validate one IPv4 packet from the guest and hand it to its protocol
+ * @c:		Stack
+ * @pkt:	Bytes after the Ethernet header
+ * @len:	Bytes at @pkt
+ */
+void ipv4_input(struct consomme *c, const uint8_t *pkt, size_t len)
+{
+    const struct cm_config *cfg = &c->opts.cfg;
+    struct cm_ipv4 ip;
+    size_t hlen, total;
+    enum cm_drop v = ipv4_parse(pkt, len, &ip, &hlen, &total);
+
+    if (v != CM_PASS) {
+        cm_drop(c, v);
+        return;
+    }
+    if (ip.proto == IPPROTO_UDP) {
+        /* udp.c checks source and destination itself: DHCP comes from 0.0.0.0 to broadcast */
+        udp_input(c, &ip, pkt + hlen, total - hlen);
+        return;
+    }
+    if (ip.src != cfg->guest_ip) {
+        cm_drop(c, CM_DROP_IPV4_SRC);
+        return;
+    }
+    if (dst_refused(cfg, ip.dst)) {
+        cm_drop(c, CM_DROP_IPV4_DST);
+        return;
+    }
+    switch (ip.proto) {
+    case IPPROTO_TCP:
+        tcp_input(c, &ip, pkt + hlen, total - hlen);
+        break;
+    case IPPROTO_ICMP:
+        icmp_input(c, &ip, pkt + hlen, total - hlen);
+        break;
+    default:
+        cm_drop(c, CM_DROP_IPV4_PROTO);
+        break;
+    }
+}
+
+/**
+ * ipv4_dst_refused() - Whether udp.c must refuse to forward to @dst
+ * @c:		Stack
+ * @dst:	Destination, host byte order
+ *
+ * Return: true for the guest itself, broadcast, multicast, 0/8 and 127/8
+ */
+bool ipv4_dst_refused(const struct consomme *c, uint32_t dst)
+{
+    return dst_refused(&c->opts.cfg, dst);
+}

@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * compare - one baseline report against one or more candidates; see compare.h.
+ *
+ * The permutation test pools both samples and asks how often a random relabelling gives a
+ * difference in means at least as large as the one observed. With the total fixed, a split is
+ * described by the sum of the first group alone, so each split costs one pass over that group.
+ * Ties are counted with a tolerance relative to the data's magnitude, so that two splits with
+ * the same difference in exact arithmetic are not told apart by rounding.
+ *
+ * The confidence interval of the relative change uses the delta method on the ratio of means
+ * (candidate / baseline), with Welch-Satterthwaite degrees of freedom: accurate enough when the
+ * baseline mean is well away from zero, which throughput and latency means are.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compare.h"
+#include "errbuf.h"
+#include "stats.h"
+
+#define MC_MIN_ROUNDS 10000
+#define MC_MAX_WORK   50000000 /* sample additions per Monte-Carlo test */
+
+void compare_options_init(struct compare_options *o)
+{
+    o->alpha = COMPARE_DEFAULT_ALPHA;
+    o->threshold_pct = COMPARE_DEFAULT_THRESHOLD;
+    o->seed = COMPARE_DEFAULT_SEED;
+    o->mc_rounds = COMPARE_DEFAULT_MC_ROUNDS;
+    o->exact_limit = COMPARE_DEFAULT_EXACT_LIMIT;
+}
+
+const char *verdict_name(enum verdict v)
+{
+    static const char *const names[] = {
+        [VERDICT_UNCHANGED] = "unchanged",         [VERDICT_IMPROVED] = "improved",
+        [VERDICT_REGRESSED] = "regressed",         [VERDICT_NOISY] = "noisy",
+        [VERDICT_BASELINE_ONLY] = "baseline only", [VERDICT_CANDIDATE_ONLY] = "candidate only",
+    };
+
+    return names[v];
+}
+
+const char *pvalue_method_name(enum pvalue_method m)
+{
+    static const char *const names[] = {
+        [PVALUE_NONE] = "none",
+        [PVALUE_PERMUTATION_EXACT] = "permutation (exact)",
+        [PVALUE_PERMUTATION_MONTE_CARLO] = "permutation (monte carlo)",
+        [PVALUE_WELCH] = "welch",
+    };
+
+    return names[m];
+}
+
+const char *verdict_reason_text(enum verdict_reason r)
+{
+    static const char *const texts[] = {
+        [REASON_NONE] = "",
+        [REASON_TOO_FEW_SAMPLES] = "too few samples to tell",
+        [REASON_BELOW_THRESHOLD] = "significant but below the threshold",
+    };
+
+    return texts[r];
+}
+
+static double binomial(size_t n, size_t k)
+{
+    double c = 1;
+
+    if (k > n - k)
+        k = n - k;
+    for (size_t i = 1; i <= k; i++)
+        c = c * (double)(n - k + i) / (double)i;
+    return c;
+}
+
+/* splitmix64: tiny, seedable, and good enough to shuffle a few dozen samples. */
+static uint64_t next_random(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+double compare_permutation(const double *a, size_t na, const double *b, size_t nb,
+                           const struct compare_options *opts, enum pvalue_method *method,
+                           double *p_min)
+{
+    size_t n = na + nb, count = 0, rounds = 0;
+    double total = 0, scale = 0, observed, eps, splits, p;
+    double *pool = malloc(n * sizeof(*pool));
+    size_t *idx = malloc(n * sizeof(*idx));
+
+    if (!na || !nb || !pool || !idx) {
+        /* Without memory for the test, fall back on "cannot tell" rather than a guess. */
+        free(pool);
+        free(idx);
+        *method = PVALUE_NONE;
+        if (p_min)
+            *p_min = 1;
+        return NAN;
+    }
+    memcpy(pool, a, na * sizeof(*pool));
+    memcpy(pool + na, b, nb * sizeof(*pool));
+    for (size_t i = 0; i < n; i++) {
+        total += pool[i];
+        if (fabs(pool[i]) > scale)
+            scale = fabs(pool[i]);
+    }
+    eps = 1e-9 * (scale > 0 ? scale : 1);
+    {
+        double sa = 0;
+
+        for (size_t i = 0; i < na; i++)
+            sa += pool[i];
+        observed = fabs(sa / (double)na - (total - sa) / (double)nb);
+    }
+
+    splits = binomial(n, na);
+    /* The most extreme split is matched by itself, and by its mirror image when both groups
+     * have the same size; no arrangement can give a smaller p-value than that. */
+    if (p_min)
+        *p_min = (na == nb ? 2 : 1) / splits;
+
+    if (splits <= (double)opts->exact_limit) {
+        *method = PVALUE_PERMUTATION_EXACT;
+        for (size_t i = 0; i < na; i++)
+            idx[i] = i;
+        for (;;) {
+            double sa = 0, d;
+            size_t i;
+
+            for (i = 0; i < na; i++)
+                sa += pool[idx[i]];
+            d = fabs(sa / (double)na - (total - sa) / (double)nb);
+            if (d >= observed - eps)
+                count++;
+            rounds++;
+            /* Next combination in lexicographic order. */
+            for (i = na; i-- > 0;)
+                if (idx[i] < n - na + i)
+                    break;
+            if (i == (size_t)-1)
+                break;
+            idx[i]++;
+            for (size_t j = i + 1; j < na; j++)
+                idx[j] = idx[j - 1] + 1;
+        }
+        p = (double)count / (double)rounds;
+    } else {
+        uint64_t state = opts->seed;
+
+        *method = PVALUE_PERMUTATION_MONTE_CARLO;
+        for (size_t i = 0; i < n; i++)
+            idx[i] = i;
+        /* Each draw costs one pass over the first group: with thousands of samples, fewer
+         * draws keep the test within a fraction of a second, and at such sizes p is far
+         * from the resolution that 1 / MC_MIN_ROUNDS gives up. */
+        size_t max_rounds = opts->mc_rounds;
+
+        if (max_rounds > MC_MIN_ROUNDS && max_rounds * na > MC_MAX_WORK)
+            max_rounds = MC_MAX_WORK / na > MC_MIN_ROUNDS ? MC_MAX_WORK / na : MC_MIN_ROUNDS;
+        for (rounds = 0; rounds < max_rounds; rounds++) {
+            double sa = 0, d;
+
+            /* Partial Fisher-Yates: only the first group's members need drawing. */
+            for (size_t i = 0; i < na; i++) {
+                size_t j = i + (size_t)(next_random(&state) % (n - i));
+                size_t t = idx[i];
+
+                idx[i] = idx[j];
+                idx[j] = t;
+                sa += pool[idx[i]];
+            }
+            d = fabs(sa / (double)na - (total - sa) / (double)nb);
+            if (d >= observed - eps)
+                count++;
+        }
+        /* The observed split counts as one of the draws: never p = 0 from a finite sample. */
+        p = (double)(count + 1) / (double)(rounds + 1);
+    }
+    free(pool);
+    free(idx);
+    return p;
+}
+
+/* Delta-method 95% CI of (mc / mb - 1), in percent. */
+static void relative_ci(const struct stats *b, const struct stats *c, double *low, double *high)
+{
+    double vb, vc, var, df, t, ratio;
+
+    *low = *high = NAN;
+    if (b->n < 2 || c->n < 2 || b->mean == 0)
+        return;
+    vb = b->std_dev * b->std_dev / (double)b->n;
+    vc = c->std_dev * c->std_dev / (double)c->n;
+    ratio = c->mean / b->mean;
+    var = vc / (b->mean * b->mean) + ratio * ratio * vb / (b->mean * b->mean);
+    if (var == 0) {
+        *low = *high = (ratio - 1) * 100;
+        return;
+    }
+    /* Welch-Satterthwaite degrees of freedom of the two variance terms. */
+    {
+        double tb = ratio * ratio * vb / (b->mean * b->mean), tc = vc / (b->mean * b->mean);
+
+        df = var * var / (tb * tb / (double)(b->n - 1) + tc * tc / (double)(c->n - 1));
+    }
+    t = stats_t_quantile(0.975, df);
+    *low = (ratio - 1 - t * sqrt(var)) * 100;
+    *high = (ratio - 1 + t * sqrt(var)) * 100;
+}
+
+static void compare_metric(struct compare_row *row, const struct compare_options *o)
+{
+    const struct metric *b = row->base, *c = row->cand;
+    double p_min = 0, worse_pct;
+    bool too_few = false;
+
+    row->delta = c->st.mean - b->st.mean;
+    /* Means computed from the same values in another order differ in the last bit; that is
+     * no change, and must not print as -8.9e-16. */
+    if (fabs(row->delta) <= 1e-12 * fmax(fabs(b->st.mean), fabs(c->st.mean)))
+        row->delta = 0;
+    if (b->st.mean != 0)
+        row->delta_pct = row->delta / fabs(b->st.mean) * 100;
+    else
+        row->delta_pct = row->delta == 0 ? 0 : copysign(INFINITY, row->delta);
+    relative_ci(&b->st, &c->st, &row->ci_low_pct, &row->ci_high_pct);
+
+    if (b->nsamples && c->nsamples) {
+        row->p_value = compare_permutation(b->samples, b->nsamples, c->samples, c->nsamples, o,
+                                           &row->method, &p_min);
+        too_few = row->method == PVALUE_NONE || p_min > o->alpha;
+    } else {
+        row->p_value = stats_welch(b->st.mean, b->st.std_dev, b->st.n, c->st.mean, c->st.std_dev,
+                                   c->st.n, NULL);
+        row->method = isnan(row->p_value) ? PVALUE_NONE : PVALUE_WELCH;
+        too_few = row->method == PVALUE_NONE;
+    }
+
+    worse_pct = row->higher_is_better ? -row->delta_pct : row->delta_pct;
+    row->reason = REASON_NONE;
+    if (too_few) {
+        row->verdict = VERDICT_NOISY;
+        row->reason = REASON_TOO_FEW_SAMPLES;
+    } else if (row->p_value > o->alpha) {
+        row->verdict = VERDICT_UNCHANGED;
+    } else if (worse_pct > o->threshold_pct) {
+        row->verdict = VERDICT_REGRESSED;
+    } else if (-worse_pct > o->threshold_pct) {
+        row->verdict = VERDICT_IMPROVED;
+    } else {
+        row->verdict = VERDICT_NOISY;
+        row->reason = REASON_BELOW_THRESHOLD;
+    }
+}
+
+static void one_side_row(struct compare_row *row, const struct metric *m, enum verdict v)
+{
+    memset(row, 0, sizeof(*row));
+    row->name = m->name;
+    row->unit = m->unit;
+    row->higher_is_better = metric_higher_is_better(m);
+    row->base = v == VERDICT_BASELINE_ONLY ? m : NULL;
+    row->cand = v == VERDICT_CANDIDATE_ONLY ? m : NULL;
+    row->delta = row->delta_pct = row->ci_low_pct = row->ci_high_pct = row->p_value = NAN;
+    row->method = PVALUE_NONE;
+    row->verdict = v;
+}
+
+static int compare_one(const struct report *base, const struct report *cand,
+                       const struct compare_options *o, struct compare_result *res)
+{
+    size_t n = 0;
+
+    res->cand = cand;
+    res->rows = calloc(base->nmetrics + cand->nmetrics, sizeof(*res->rows));
+    if (!res->rows && base->nmetrics + cand->nmetrics)
+        return -ENOMEM;
+    for (size_t i = 0; i < base->nmetrics; i++) {
+        const struct metric *b = &base->metrics[i], *c = report_find_metric(cand, b->name);
+        struct compare_row *row = &res->rows[n++];
+
+        if (!c) {
+            one_side_row(row, b, VERDICT_BASELINE_ONLY);
+        } else {
+            row->name = b->name;
+            row->unit = b->unit;
+            row->higher_is_better = metric_higher_is_better(b);
+            row->base = b;
+            row->cand = c;
+            compare_metric(row, o);
+        }
+        res->count[row->verdict]++;
+    }
+    for (size_t i = 0; i < cand->nmetrics; i++) {
+        const struct metric *c = &cand->metrics[i];
+
+        if (report_find_metric(base, c->name))
+            continue;
+        one_side_row(&res->rows[n++], c, VERDICT_CANDIDATE_ONLY);
+        res->count[VERDICT_CANDIDATE_ONLY]++;
+    }
+    res->nrows = n;
+    return 0;
+}
+
+static int check_units(const struct report *base, const struct report *cand, char *err,
+                       size_t errlen)
+{
+    for (size_t i = 0; i < base->nmetrics; i++) {
+        const struct metric *b = &base->metrics[i], *c = report_find_metric(cand, b->name);
+
+        if (c && strcmp(b->unit, c->unit))
+            return errbuf_set(err, errlen, EINVAL,
+                              "metric %s has different units: %s in %s, %s in %s; these reports "
+                              "cannot be compared",
+                              b->name, b->unit, report_label(base), c->unit, report_label(cand));
+    }
+    return 0;
+}
+
+int compare_reports(const struct report *base, const struct report *const *cands, size_t ncand,
+                    const struct compare_options *opts, struct comparison **out, char *err,
+                    size_t errlen)
+{
+    struct comparison *c;
+    int rc = 0;
+
+    if (!ncand)
+        return errbuf_set(err, errlen, EINVAL, "compare: no candidate report");
+    c = calloc(1, sizeof(*c));
+    if (!c)
+        return errbuf_set(err, errlen, ENOMEM, "compare: out of memory");
+    if (opts)
+        c->opts = *opts;
+    else
+        compare_options_init(&c->opts);
+    if (!(c->opts.alpha > 0 && c->opts.alpha < 1) || !(c->opts.threshold_pct >= 0) ||
+        !c->opts.mc_rounds) {
+        rc = errbuf_set(err, errlen, EINVAL,
+                        "compare: alpha must be in (0, 1) and the threshold at least 0");
+        goto out;
+    }
+    c->base = base;
+    /* Candidates are checked against each other too: a metric only they have must still
+     * mean the same thing in each of them. */
+    for (size_t i = 0; i < ncand; i++) {
+        rc = check_units(base, cands[i], err, errlen);
+        for (size_t j = 0; !rc && j < i; j++)
+            rc = check_units(cands[j], cands[i], err, errlen);
+        if (rc < 0)
+            goto out;
+    }
+    c->results = calloc(ncand, sizeof(*c->results));
+    if (!c->results) {
+        rc = errbuf_set(err, errlen, ENOMEM, "compare: out of memory");
+        goto out;
+    }
+    c->nresults = ncand;
+    for (size_t i = 0; i < ncand; i++) {
+        rc = compare_one(base, cands[i], &c->opts, &c->results[i]);
+        if (rc < 0) {
+            errbuf_set(err, errlen, rc, "compare: out of memory");
+            goto out;
+        }
+        c->regressed += c->results[i].count[VERDICT_REGRESSED];
+    }
+out:
+    if (rc < 0)
+        comparison_free(c);
+    else
+        *out = c;
+    return rc;
+}
+
+void comparison_free(struct comparison *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nresults; i++)
+        free(c->results[i].rows);
+    free(c->results);
+    free(c);
+}

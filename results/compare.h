@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * compare - one baseline report against one or more candidates, metric by metric
+ *
+ * For each metric in both reports: the means, the change (absolute, relative, and a 95%
+ * confidence interval of the relative change), a two-sided p-value, and a verdict. The
+ * p-value comes from a permutation test on the raw samples when both sides have them (exact
+ * when the number of splits is small enough, else a Monte-Carlo estimate with a fixed seed so
+ * that the same reports always give the same answer), and from Welch's t-test on
+ * mean/std_dev/iterations when either side is a plain report.
+ *
+ * Verdicts, with alpha and threshold from struct compare_options:
+ *   regressed  p <= alpha and the change is worse than threshold % in the metric's bad direction
+ *   improved   p <= alpha and the change is better than threshold %
+ *   noisy      p <= alpha but the change is within threshold %, or too few samples to tell
+ *              (no test possible, or even a perfect separation of the samples could not
+ *              reach alpha)
+ *   unchanged  p > alpha
+ * Metrics present on one side only are kept as rows with only that side filled in.
+ *
+ * The comparison works on in-memory reports, so `burette run` with several backends compares
+ * its own reports without writing them first.
+ */
+#ifndef BURETTE_COMPARE_H
+#define BURETTE_COMPARE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "report.h"
+
+enum verdict {
+    VERDICT_UNCHANGED,
+    VERDICT_IMPROVED,
+    VERDICT_REGRESSED,
+    VERDICT_NOISY,
+    VERDICT_BASELINE_ONLY,  /* metric missing from the candidate */
+    VERDICT_CANDIDATE_ONLY, /* metric missing from the baseline */
+};
+
+enum pvalue_method {
+    PVALUE_NONE, /* too few samples for any test */
+    PVALUE_PERMUTATION_EXACT,
+    PVALUE_PERMUTATION_MONTE_CARLO,
+    PVALUE_WELCH,
+};
+
+enum verdict_reason {
+    REASON_NONE,
+    REASON_TOO_FEW_SAMPLES,
+    REASON_BELOW_THRESHOLD,
+};
+
+struct compare_options {
+    double alpha;         /* significance level, in (0, 1) */
+    double threshold_pct; /* smallest relative change that counts, in percent, >= 0 */
+    uint64_t seed;        /* Monte-Carlo permutations */
+    size_t mc_rounds;     /* Monte-Carlo permutations drawn */
+    size_t exact_limit;   /* enumerate all splits up to this many */
+};
+
+#define COMPARE_DEFAULT_ALPHA       0.01
+#define COMPARE_DEFAULT_THRESHOLD   5.0
+#define COMPARE_DEFAULT_SEED        0x6275726574746531ULL
+#define COMPARE_DEFAULT_MC_ROUNDS   100000
+#define COMPARE_DEFAULT_EXACT_LIMIT 1000000
+
+struct compare_row {
+    const char *name;
+    const char *unit;
+    bool higher_is_better;
+    const struct metric *base; /* NULL for VERDICT_CANDIDATE_ONLY */
+    const struct metric *cand; /* NULL for VERDICT_BASELINE_ONLY */
+    double delta;              /* candidate mean - baseline mean */
+    double delta_pct;          /* relative to |baseline mean|, +-INFINITY if that is 0 */
+    double ci_low_pct;         /* 95% CI of the relative change, NAN if unknown */
+    double ci_high_pct;
+    double p_value; /* NAN with PVALUE_NONE */
+    enum pvalue_method method;
+    enum verdict verdict;
+    enum verdict_reason reason;
+};
+
+/* One candidate against the baseline. */
+struct compare_result {
+    const struct report *cand;
+    struct compare_row *rows;
+    size_t nrows;
+    size_t count[VERDICT_CANDIDATE_ONLY + 1]; /* rows per verdict */
+};
+
+struct comparison {
+    const struct report *base;
+    struct compare_options opts;
+    struct compare_result *results;
+    size_t nresults;
+    size_t regressed; /* over all candidates */
+};
+
+/**
+ * compare_options_init() - Defaults: alpha 0.01, threshold 5 %, fixed seed
+ */
+void compare_options_init(struct compare_options *o);
+
+/**
+ * compare_reports() - Compare each candidate with the baseline
+ * @base:	Baseline report
+ * @cands:	Candidate reports
+ * @ncand:	Number of candidates, at least 1
+ * @opts:	Options, NULL for the defaults
+ * @out:	New comparison, freed with comparison_free(); it points into the reports, which
+ *		must outlive it
+ * @err:	Error buffer of @errlen bytes
+ *
+ * Return: 0 on success; -EINVAL when one metric name has different units in two reports
+ * (the message names the metric, both reports and both units) or options are out of range;
+ * -ENOMEM
+ */
+int compare_reports(const struct report *base, const struct report *const *cands, size_t ncand,
+                    const struct compare_options *opts, struct comparison **out, char *err,
+                    size_t errlen);
+
+void comparison_free(struct comparison *c);
+
+/**
+ * compare_permutation() - Two-sided permutation test of a difference in means
+ * @a, @na:	First sample
+ * @b, @nb:	Second sample
+ * @opts:	exact_limit, mc_rounds and seed
+ * @method:	Which test was run
+ * @p_min:	Smallest p-value any arrangement of these samples could give (may be NULL)
+ *
+ * Return: p-value in (0, 1]
+ */
+double compare_permutation(const double *a, size_t na, const double *b, size_t nb,
+                           const struct compare_options *opts, enum pvalue_method *method,
+                           double *p_min);
+
+const char *verdict_name(enum verdict v);
+const char *pvalue_method_name(enum pvalue_method m);
+const char *verdict_reason_text(enum verdict_reason r);
+
+#endif /* BURETTE_COMPARE_H */

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * table - a grid of text cells, printed aligned or as markdown; see table.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "table.h"
+
+int table_init(struct table *t, size_t ncols, const char *const *headers,
+               const enum table_align *align)
+{
+    memset(t, 0, sizeof(*t));
+    t->headers = calloc(ncols, sizeof(*t->headers));
+    t->align = calloc(ncols, sizeof(*t->align));
+    if (!t->headers || !t->align)
+        goto fail;
+    t->ncols = ncols;
+    for (size_t i = 0; i < ncols; i++) {
+        t->headers[i] = strdup(headers[i]);
+        if (!t->headers[i])
+            goto fail;
+        t->align[i] = align[i];
+    }
+    return 0;
+fail:
+    table_free(t);
+    return -ENOMEM;
+}
+
+int table_add_row(struct table *t, const char *const *cells)
+{
+    if (t->nrows == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        char **p = realloc(t->cells, cap * t->ncols * sizeof(*p));
+
+        if (!p)
+            return -ENOMEM;
+        t->cells = p;
+        t->cap = cap;
+    }
+    for (size_t i = 0; i < t->ncols; i++) {
+        char *c = strdup(cells[i] ? cells[i] : "");
+
+        if (!c) {
+            while (i-- > 0)
+                free(t->cells[t->nrows * t->ncols + i]);
+            return -ENOMEM;
+        }
+        t->cells[t->nrows * t->ncols + i] = c;
+    }
+    t->nrows++;
+    return 0;
+}
+
+void table_free(struct table *t)
+{
+    for (size_t i = 0; i < t->nrows * t->ncols; i++)
+        free(t->cells[i]);
+    for (size_t i = 0; t->headers && i < t->ncols; i++)
+        free(t->headers[i]);
+    free(t->cells);
+    free(t->headers);
+    free(t->align);
+    memset(t, 0, sizeof(*t));
+}
+
+/* Display width of UTF-8 text: every byte but continuation bytes starts a character. */
+static size_t width(const char *s)
+{
+    size_t w = 0;
+
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xc0) != 0x80)
+            w++;
+    return w;
+}
+
+static void pad(FILE *f, size_t n)
+{
+    while (n--)
+        fputc(' ', f);
+}
+
+static void print_cell(FILE *f, const char *s, size_t w, enum table_align a, bool last)
+{
+    size_t sw = width(s);
+
+    if (a == ALIGN_RIGHT)
+        pad(f, w - sw);
+    fputs(s, f);
+    if (a == ALIGN_LEFT && !last)
+        pad(f, w - sw);
+}
+
+int table_print_text(const struct table *t, FILE *f)
+{
+    size_t *w = calloc(t->ncols ? t->ncols : 1, sizeof(*w)), total = 0;
+
+    if (!w)
+        return -ENOMEM;
+    for (size_t c = 0; c < t->ncols; c++) {
+        w[c] = width(t->headers[c]);
+        for (size_t r = 0; r < t->nrows; r++) {
+            size_t cw = width(t->cells[r * t->ncols + c]);
+
+            if (cw > w[c])
+                w[c] = cw;
+        }
+        total += w[c] + (c ? 2 : 0);
+    }
+    for (size_t c = 0; c < t->ncols; c++) {
+        if (c)
+            fputs("  ", f);
+        print_cell(f, t->headers[c], w[c], t->align[c], c + 1 == t->ncols);
+    }
+    fputc('\n', f);
+    for (size_t i = 0; i < total; i++)
+        fputc('-', f);
+    fputc('\n', f);
+    for (size_t r = 0; r < t->nrows; r++) {
+        for (size_t c = 0; c < t->ncols; c++) {
+            if (c)
+                fputs("  ", f);
+            print_cell(f, t->cells[r * t->ncols + c], w[c], t->align[c], c + 1 == t->ncols);
+        }
+        fputc('\n', f);
+    }
+    free(w);
+    return ferror(f) ? -EIO : 0;
+}
+
+static void md_cell(FILE *f, const char *s)
+{
+    fputc(' ', f);
+    for (; *s; s++) {
+        if (*s == '|')
+            fputc('\\', f);
+        fputc(*s == '\n' ? ' ' : *s, f);
+    }
+    fputs(" |", f);
+}
+
+int table_print_markdown(const struct table *t, FILE *f)
+{
+    fputc('|', f);
+    for (size_t c = 0; c < t->ncols; c++)
+        md_cell(f, t->headers[c]);
+    fputs("\n|", f);
+    for (size_t c = 0; c < t->ncols; c++)
+        fputs(t->align[c] == ALIGN_RIGHT ? " ---: |" : " --- |", f);
+    fputc('\n', f);
+    for (size_t r = 0; r < t->nrows; r++) {
+        fputc('|', f);
+        for (size_t c = 0; c < t->ncols; c++)
+            md_cell(f, t->cells[r * t->ncols + c]);
+        fputc('\n', f);
+    }
+    return ferror(f) ? -EIO : 0;
+}

@@ -1,0 +1,10 @@
+# CLI tests: exit statuses and messages of the burette binary (compare, report, run's option
+# parsing, the top-level dispatch). They need python3 to check JSON output.
+if(PYTHON3)
+  foreach(suite compare report run main)
+    add_test(NAME cli.${suite}
+             COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/cli/cli_test.sh $<TARGET_FILE:burette>
+                     ${CMAKE_CURRENT_SOURCE_DIR}/data/reports ${suite})
+    set_tests_properties(cli.${suite} PROPERTIES LABELS unit)
+  endforeach()
+endif()

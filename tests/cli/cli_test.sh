@@ -1,0 +1,211 @@
+#!/bin/sh
+# CLI tests of burette: exit statuses and messages of `compare`, `report` and `run`'s option
+# parsing, driven through the real binary.
+#
+# Usage: cli_test.sh BURETTE DATA_DIR SUITE   (SUITE: compare, report, run, main)
+# Every check runs; failures are listed and the script exits 1 if there was any.
+set -u
+burette=$1
+data=$2
+suite=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+failures=0
+
+fail() {
+    echo "FAIL: $*"
+    failures=$((failures + 1))
+}
+
+# expect STATUS CMD... : runs CMD, stdout in $tmp/out, stderr in $tmp/err, checks the status.
+expect() {
+    want=$1
+    shift
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    if [ "$got" -ne "$want" ]; then
+        fail "'$*' exited $got, expected $want; stderr: $(cat "$tmp/err")"
+        return 1
+    fi
+    return 0
+}
+
+# stderr_has TEXT : the last command's stderr contains TEXT.
+stderr_has() {
+    grep -qF -- "$1" "$tmp/err" || fail "stderr lacks '$1': $(cat "$tmp/err")"
+}
+
+stdout_has() {
+    grep -qF -- "$1" "$tmp/out" || fail "stdout lacks '$1'"
+}
+
+# usage_error CMD FLAG ARGS... : exit 2, one line naming FLAG, then the help hint, nothing else.
+usage_error() {
+    cmd=$1
+    flag=$2
+    shift 2
+    expect 2 "$burette" "$cmd" "$@" || return
+    lines=$(wc -l <"$tmp/err")
+    [ "$lines" -eq 2 ] || fail "'$cmd $*': $lines lines on stderr, expected 2"
+    head -n1 "$tmp/err" | grep -qF -- "$flag" || fail "'$cmd $*': first line does not name $flag"
+    tail -n1 "$tmp/err" | grep -qF "Try 'burette $cmd --help'." || fail "'$cmd $*': no help hint"
+    [ ! -s "$tmp/out" ] || fail "'$cmd $*': wrote to stdout"
+}
+
+is_json() {
+    python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$1" 2>/dev/null ||
+        fail "$1 is not valid JSON"
+}
+
+suite_compare() {
+    base=$data/base.json
+    same=$data/candidate_same.json
+    drop=$data/candidate_drop.json
+    plain=$data/openvmm_plain.json
+
+    # A/A: no regression, with or without the gate.
+    expect 0 "$burette" compare "$base" "$same" --fail-on-regression && stdout_has unchanged
+    # A 10% drop: reported, but only fails the gate when asked to.
+    expect 0 "$burette" compare "$base" "$drop" && stdout_has regressed
+    expect 1 "$burette" compare "$base" "$drop" --fail-on-regression &&
+        stderr_has "2 metrics regressed"
+    # Options after the reports work as well (GNU argument order).
+    expect 1 "$burette" compare --fail-on-regression "$base" "$drop"
+    # A threshold above the drop: nothing regressed.
+    expect 0 "$burette" compare --threshold 15 --fail-on-regression "$base" "$drop"
+    # N-way, mixing OpenVMM's plain format in.
+    expect 1 "$burette" compare "$base" "$same" "$plain" "$drop" --fail-on-regression &&
+        stdout_has candidate_same && stdout_has openvmm_plain
+    expect 0 "$burette" compare "$plain" "$same" --fail-on-regression && stdout_has "(w)"
+    # Formats.
+    expect 1 "$burette" compare -f json "$plain" "$drop" --fail-on-regression &&
+        is_json "$tmp/out"
+    expect 0 "$burette" compare --format markdown "$base" "$drop" &&
+        stdout_has "| metric | unit |"
+    # -o writes the file and nothing to stdout.
+    expect 0 "$burette" compare -o "$tmp/cmp.json" --format json "$base" "$drop" &&
+        is_json "$tmp/cmp.json"
+    [ ! -s "$tmp/out" ] || fail "compare -o wrote to stdout"
+    expect 1 "$burette" compare -o "$tmp/no/such/dir.txt" "$base" "$drop" &&
+        stderr_has "$tmp/no/such/dir.txt"
+    # Stdin as a report.
+    expect 0 "$burette" compare - "$same" <"$base"
+
+    # Bad input: exit 2, the file named.
+    expect 2 "$burette" compare "$base" "$data/malformed.json" &&
+        stderr_has "malformed.json: not valid JSON"
+    expect 2 "$burette" compare "$data/no_results.json" "$base" &&
+        stderr_has 'no_results.json: not a burette report (no "results" array)'
+    expect 2 "$burette" compare "$base" "$data/units_mismatch.json" &&
+        stderr_has "different units" && stderr_has "units_mismatch"
+    expect 2 "$burette" compare "$base" "$data/not_json.txt" && stderr_has "not_json.txt"
+    expect 2 "$burette" compare "$base" "$tmp/absent.json" &&
+        stderr_has "$tmp/absent.json: cannot open: No such file or directory"
+    expect 2 "$burette" compare "$base" "gopher://127.0.0.1/x.json" &&
+        stderr_has "unsupported URL scheme"
+
+    # Bad usage.
+    usage_error compare --threshold --threshold -1 "$base" "$same"
+    usage_error compare --threshold --threshold 5% "$base" "$same"
+    usage_error compare --alpha --alpha 0 "$base" "$same"
+    usage_error compare --alpha --alpha 1.5 "$base" "$same"
+    usage_error compare --format --format pdf "$base" "$same"
+    usage_error compare --bogus --bogus "$base" "$same"
+    usage_error compare --output "$base" "$same" --output
+    usage_error compare CANDIDATE "$base"
+    expect 0 "$burette" compare --help && stdout_has "Usage: burette compare"
+}
+
+suite_report() {
+    expect 0 "$burette" report "$data/base.json" && stdout_has net_virtio-net_tcp_tx_gbps
+    expect 0 "$burette" report -f markdown "$data/base.json" "$data/openvmm_plain.json" &&
+        stdout_has "| report | metric |"
+    # JSON of one report is a report: it reads back.
+    expect 0 "$burette" report --format json -o "$tmp/again.json" "$data/base.json" &&
+        is_json "$tmp/again.json"
+    expect 0 "$burette" compare "$data/base.json" "$tmp/again.json" --fail-on-regression
+    expect 0 "$burette" report -f json "$data/base.json" "$data/openvmm_plain.json" &&
+        is_json "$tmp/out" && stdout_has '"reports"'
+    expect 2 "$burette" report "$data/base.json" "$data/malformed.json" &&
+        stderr_has "malformed.json"
+    [ ! -s "$tmp/out" ] || fail "report printed something before refusing a bad input"
+    usage_error report REPORT
+    usage_error report --format --format pdf "$data/base.json"
+    usage_error report --bogus --bogus "$data/base.json"
+    expect 0 "$burette" report --help && stdout_has "Usage: burette report"
+}
+
+suite_run() {
+    usage_error run --test --test ping
+    usage_error run --test --test
+    usage_error run --backend --backend vde
+    usage_error run --backend --backend consomme,vde
+    usage_error run --backend --backend consomme,,tap
+    usage_error run --backend --backend tap,tap
+    usage_error run --nic --nic e1000
+    usage_error run --nic --nic vmbus
+    usage_error run --accel --accel hvf
+    usage_error run --vcpus --vcpus 0
+    usage_error run --vcpus --vcpus two
+    usage_error run --mem-mb --mem-mb 12
+    usage_error run --iterations --iterations 0
+    usage_error run --iterations --iterations -3
+    usage_error run --warmup --warmup x
+    usage_error run --duration --duration 0
+    usage_error run --streams --streams 1000
+    usage_error run --format --format pdf
+    usage_error run --tcp-rx-buffer --tcp-rx-buffer 0
+    usage_error run --tcp-rx-buffer --tcp-rx-buffer 4M:16K
+    usage_error run --tcp-tx-buffer --tcp-tx-buffer 16K:2G
+    usage_error run --tcp-tx-buffer --tcp-tx-buffer 16K:
+    usage_error run --tcp-tx-buffer --tcp-tx-buffer lots
+    usage_error run --output --output ""
+    usage_error run --quiet --quiet=yes
+    usage_error run --bogus --bogus
+    usage_error run -x -x
+    usage_error run extra extra
+    expect 2 "$burette" run --nic vmbus && stderr_has "OpenVMM" && stderr_has "virtio-net"
+
+    # What passes is stored as given: defaults, a backend list, fixed and autotuned buffers.
+    expect 0 "$burette" run --dry-run && is_json "$tmp/out" &&
+        python3 - "$tmp/out" <<'PY' || fail "run --dry-run defaults"
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["test"] == "network" and o["backend"] == "consomme" and o["nic"] == "virtio-net", o
+assert (o["vcpus"], o["mem_mb"], o["iterations"], o["warmup"]) == (2, 1024, 5, 1), o
+assert (o["duration_s"], o["streams"], o["format"]) == (10, 1, "text"), o
+assert o["tcp_rx_buffer"] == {"initial": 16384, "max": 4194304}, o
+assert o["tcp_tx_buffer"] == {"initial": 16384, "max": 4194304}, o
+PY
+    expect 0 "$burette" run --dry-run --backend consomme,tap,slirp,passt --test boot \
+        --tcp-rx-buffer 256K --tcp-tx-buffer 64K:1G --format html -q -o r.json &&
+        python3 - "$tmp/out" <<'PY' || fail "run --dry-run values"
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["backend"] == "consomme,tap,slirp,passt" and o["test"] == "boot", o
+assert o["tcp_rx_buffer"] == {"initial": 262144, "max": 262144}, o
+assert o["tcp_tx_buffer"] == {"initial": 65536, "max": 1073741824}, o
+assert o["format"] == "html" and o["quiet"] is True and o["output"] == "r.json", o
+PY
+    expect 0 "$burette" run --help && stdout_has "--tcp-rx-buffer"
+}
+
+suite_main() {
+    expect 0 "$burette" --version && stdout_has "burette "
+    expect 0 "$burette" --help && stdout_has compare
+    expect 2 "$burette" && stderr_has "Usage"
+    expect 2 "$burette" frobnicate && stderr_has "unknown command 'frobnicate'"
+}
+
+case $suite in
+compare | report | run | main) "suite_$suite" ;;
+*)
+    echo "unknown suite $suite" >&2
+    exit 2
+    ;;
+esac
+[ "$failures" -eq 0 ] || {
+    echo "$failures check(s) failed"
+    exit 1
+}
+echo "all checks passed"

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of results/compare: the permutation test against hand-counted splits, the
+ * verdict rules of the CI gate (an A/A comparison is never a regression, a real 10% drop
+ * with tight samples is), plain OpenVMM reports through Welch's test, N-way comparisons,
+ * and refusal of mismatched units.
+ */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "compare.h"
+#include "errbuf.h"
+#include "report.h"
+
+#define assert_close(a, b, tol) assert_true(fabs((double)(a) - (double)(b)) <= (tol))
+
+static char err[ERRBUF_LEN];
+
+static struct report *make_report(const char *label, const char *name, const char *unit,
+                                  const double *x, size_t n)
+{
+    struct report *r = report_new();
+
+    assert_non_null(r);
+    assert_int_equal(report_set_label(r, label), 0);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(report_add_sample(r, name, unit, x[i], err, sizeof(err)), 0);
+    return r;
+}
+
+static struct report *read_data(const char *file)
+{
+    char path[4096];
+    struct report *r = NULL;
+
+    snprintf(path, sizeof(path), "%s/%s", BURETTE_TEST_DATA, file);
+    if (report_read(path, &r, err, sizeof(err)) < 0)
+        fail_msg("%s", err);
+    return r;
+}
+
+static const struct compare_row *row_of(const struct comparison *c, size_t cand, const char *name)
+{
+    for (size_t i = 0; i < c->results[cand].nrows; i++)
+        if (!strcmp(c->results[cand].rows[i].name, name))
+            return &c->results[cand].rows[i];
+    fail_msg("no row %s", name);
+    return NULL;
+}
+
+/*
+ * Hand count: pool {1, 2, 3, 4}, groups of 2: the 6 splits give |mean difference|
+ * {1,2}:2 {1,3}:1 {1,4}:0 {2,3}:0 {2,4}:1 {3,4}:2.
+ * Observed {1,2} vs {3,4}: 2 splits reach 2 -> p = 2/6. Observed {1,3} vs {2,4}: difference 1,
+ * reached by 4 splits -> p = 4/6. The most extreme split (and its mirror) -> p_min = 2/6.
+ */
+static void test_permutation_exact_matches_hand_count(void **state)
+{
+    const double a1[] = {1, 2}, b1[] = {3, 4}, a2[] = {1, 3}, b2[] = {2, 4};
+    struct compare_options o;
+    enum pvalue_method m;
+    double p_min;
+
+    compare_options_init(&o);
+    assert_close(compare_permutation(a1, 2, b1, 2, &o, &m, &p_min), 2.0 / 6, 1e-15);
+    assert_int_equal(m, PVALUE_PERMUTATION_EXACT);
+    assert_close(p_min, 2.0 / 6, 1e-15);
+    assert_close(compare_permutation(a2, 2, b2, 2, &o, &m, NULL), 4.0 / 6, 1e-15);
+    /* An empty side leaves nothing to permute: no test, no guess. */
+    assert_true(isnan(compare_permutation(a1, 2, b1, 0, &o, &m, NULL)));
+    assert_int_equal(m, PVALUE_NONE);
+}
+
+/* Perfect separation of 5 and 5: only the observed split and its mirror are as extreme, out
+ * of C(10, 5) = 252 -> p = 2/252 = 0.00793650..., below the default alpha 0.01. */
+static void test_permutation_perfect_separation_of_five(void **state)
+{
+    const double a[] = {1, 2, 3, 4, 5}, b[] = {6, 7, 8, 9, 10};
+    struct compare_options o;
+    enum pvalue_method m;
+    double p1, p2;
+
+    compare_options_init(&o);
+    assert_close(compare_permutation(a, 5, b, 5, &o, &m, NULL), 2.0 / 252, 1e-15);
+
+    /* Forced to Monte-Carlo: close to the exact value (100000 draws: standard error
+     * sqrt(p (1 - p) / 1e5) = 0.00028, so 0.002 is seven of them), and the same every time
+     * because the seed is fixed. */
+    o.exact_limit = 10;
+    p1 = compare_permutation(a, 5, b, 5, &o, &m, NULL);
+    assert_int_equal(m, PVALUE_PERMUTATION_MONTE_CARLO);
+    p2 = compare_permutation(a, 5, b, 5, &o, &m, NULL);
+    assert_close(p1, 2.0 / 252, 0.002);
+    assert_true(p1 == p2);
+}
+
+/* Box-Muller over splitmix64: normal draws, reproducible from a seed. */
+static double normal(uint64_t *s)
+{
+    double u1, u2;
+    uint64_t z;
+
+    do {
+        z = (*s += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        z ^= z >> 31;
+        u1 = (double)(z >> 11) / 9007199254740992.0;
+    } while (u1 <= 0);
+    z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    u2 = (double)(z >> 11) / 9007199254740992.0;
+    return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
+}
+
+/* 300 A/A comparisons: both sides 5 draws of N(10, 0.1) (1% noise, as a quiet benchmark).
+ * None may come out regressed; most must be unchanged. */
+static void test_aa_comparisons_never_regress(void **state)
+{
+    uint64_t seed = 42;
+    size_t unchanged = 0;
+
+    for (int trial = 0; trial < 300; trial++) {
+        double a[5], b[5];
+        struct report *ra, *rb;
+        struct comparison *c = NULL;
+
+        for (int i = 0; i < 5; i++) {
+            a[i] = 10 + 0.1 * normal(&seed);
+            b[i] = 10 + 0.1 * normal(&seed);
+        }
+        ra = make_report("a", "net_virtio-net_tcp_tx_gbps", "Gbps", a, 5);
+        rb = make_report("b", "net_virtio-net_tcp_tx_gbps", "Gbps", b, 5);
+        assert_int_equal(
+            compare_reports(ra, (const struct report *const *)&rb, 1, NULL, &c, err, sizeof(err)),
+            0);
+        assert_int_not_equal(c->results[0].rows[0].verdict, VERDICT_REGRESSED);
+        assert_int_not_equal(c->results[0].rows[0].verdict, VERDICT_IMPROVED);
+        unchanged += c->results[0].rows[0].verdict == VERDICT_UNCHANGED;
+        comparison_free(c);
+        report_free(ra);
+        report_free(rb);
+    }
+    assert_true(unchanged > 280);
+}
+
+/* The recorded A/A pair: same distributions, other draws. */
+static void test_recorded_aa_pair_is_unchanged_or_noisy(void **state)
+{
+    struct report *base = read_data("base.json"), *cand = read_data("candidate_same.json");
+    struct comparison *c = NULL;
+
+    assert_int_equal(
+        compare_reports(base, (const struct report *const *)&cand, 1, NULL, &c, err, sizeof(err)),
+        0);
+    assert_int_equal(c->regressed, 0);
+    for (size_t i = 0; i < c->results[0].nrows; i++)
+        assert_true(c->results[0].rows[i].verdict == VERDICT_UNCHANGED ||
+                    c->results[0].rows[i].verdict == VERDICT_NOISY);
+    comparison_free(c);
+    report_free(base);
+    report_free(cand);
+}
+
+/*
+ * Recorded 10% drop: tcp_tx means 1.528 -> 1.372 (python3 statistics.mean of the samples in
+ * the files), delta -0.156, -10.2094...% (= -0.156 / 1.528); samples perfectly separated, so
+ * p = 2/252. boot_time_ms (ms, lower is better) rises 2510 -> 2758 (+9.88%): regressed too;
+ * udp_tx_pps rises 10.06%: improved; tcp_rx: same mean, unchanged. The retransmit counter is
+ * only in the candidate.
+ */
+static void test_ten_percent_drop_with_tight_samples_regresses(void **state)
+{
+    struct report *base = read_data("base.json"), *cand = read_data("candidate_drop.json");
+    struct comparison *c = NULL;
+    const struct compare_row *r;
+
+    assert_int_equal(
+        compare_reports(base, (const struct report *const *)&cand, 1, NULL, &c, err, sizeof(err)),
+        0);
+    r = row_of(c, 0, "net_virtio-net_tcp_tx_gbps");
+    assert_int_equal(r->verdict, VERDICT_REGRESSED);
+    assert_close(r->delta, -0.156, 1e-12);
+    assert_close(r->delta_pct, -0.156 / 1.528 * 100, 1e-9);
+    assert_close(r->p_value, 2.0 / 252, 1e-12);
+    assert_int_equal(r->method, PVALUE_PERMUTATION_EXACT);
+    assert_true(r->ci_low_pct < r->delta_pct && r->delta_pct < r->ci_high_pct);
+    assert_true(r->ci_high_pct < 0);
+    assert_int_equal(row_of(c, 0, "boot_time_ms")->verdict, VERDICT_REGRESSED);
+    assert_int_equal(row_of(c, 0, "net_virtio-net_udp_tx_pps")->verdict, VERDICT_IMPROVED);
+    assert_int_equal(row_of(c, 0, "net_virtio-net_tcp_rx_gbps")->verdict, VERDICT_UNCHANGED);
+    assert_int_equal(row_of(c, 0, "net_virtio-net_tcp_tx_retransmits")->verdict,
+                     VERDICT_CANDIDATE_ONLY);
+    assert_int_equal(c->regressed, 2);
+    comparison_free(c);
+
+    /* The same drop under a 15% threshold is significant but too small to count: noisy. */
+    {
+        struct compare_options o;
+
+        compare_options_init(&o);
+        o.threshold_pct = 15;
+        assert_int_equal(
+            compare_reports(base, (const struct report *const *)&cand, 1, &o, &c, err, sizeof(err)),
+            0);
+        r = row_of(c, 0, "net_virtio-net_tcp_tx_gbps");
+        assert_int_equal(r->verdict, VERDICT_NOISY);
+        assert_int_equal(r->reason, REASON_BELOW_THRESHOLD);
+        assert_int_equal(c->regressed, 0);
+        comparison_free(c);
+    }
+    report_free(base);
+    report_free(cand);
+}
+
+/* 3 against 3, perfectly separated, 20% apart: the best possible p is 2 / C(6, 3) = 0.1, which
+ * can never reach alpha 0.01, so the verdict is noisy (too few samples), not regressed. */
+static void test_too_few_samples_is_noisy(void **state)
+{
+    const double a[] = {10, 10.1, 9.9}, b[] = {8, 8.1, 7.9};
+    struct report *ra = make_report("a", "m", "Gbps", a, 3),
+                  *rb = make_report("b", "m", "Gbps", b, 3);
+    struct comparison *c = NULL;
+
+    assert_int_equal(
+        compare_reports(ra, (const struct report *const *)&rb, 1, NULL, &c, err, sizeof(err)), 0);
+    assert_int_equal(c->results[0].rows[0].verdict, VERDICT_NOISY);
+    assert_int_equal(c->results[0].rows[0].reason, REASON_TOO_FEW_SAMPLES);
+    assert_close(c->results[0].rows[0].p_value, 0.1, 1e-15);
+    comparison_free(c);
+    report_free(ra);
+    report_free(rb);
+}
+
+/*
+ * A plain report on one side: Welch's test from the summaries. Baseline openvmm_plain.json
+ * tcp_tx: mean 1.53, sd 0.0192, n 5; candidate_drop.json: mean 1.372, sd 0.0083666 (python3
+ * statistics.stdev), n 5 -> a t of about 16.9 on about 5.4 df: far below alpha, and -10.3%:
+ * regressed. tcp_rx has the same mean on both sides: unchanged, p = 1.
+ */
+static void test_plain_report_uses_welch(void **state)
+{
+    struct report *base = read_data("openvmm_plain.json"), *cand = read_data("candidate_drop.json");
+    struct comparison *c = NULL;
+    const struct compare_row *r;
+
+    assert_int_equal(base->metrics[0].nsamples, 0);
+    assert_int_equal(
+        compare_reports(base, (const struct report *const *)&cand, 1, NULL, &c, err, sizeof(err)),
+        0);
+    r = row_of(c, 0, "net_virtio-net_tcp_tx_gbps");
+    assert_int_equal(r->method, PVALUE_WELCH);
+    assert_int_equal(r->verdict, VERDICT_REGRESSED);
+    assert_true(r->p_value < 1e-4);
+    r = row_of(c, 0, "net_virtio-net_tcp_rx_gbps");
+    assert_int_equal(r->verdict, VERDICT_UNCHANGED);
+    assert_close(r->p_value, 1, 1e-12);
+    assert_int_equal(row_of(c, 0, "net_vmbus_tcp_tx_gbps")->verdict, VERDICT_BASELINE_ONLY);
+    comparison_free(c);
+    report_free(base);
+    report_free(cand);
+}
+
+/* A single iteration per side (an OpenVMM report run with --iterations 1) gives no test. */
+static void test_single_iteration_is_noisy(void **state)
+{
+    const double a[] = {10}, b[] = {5};
+    struct report *ra = make_report("a", "m", "Gbps", a, 1),
+                  *rb = make_report("b", "m", "Gbps", b, 1);
+    struct comparison *c = NULL;
+
+    assert_int_equal(
+        compare_reports(ra, (const struct report *const *)&rb, 1, NULL, &c, err, sizeof(err)), 0);
+    assert_int_equal(c->results[0].rows[0].verdict, VERDICT_NOISY);
+    assert_int_equal(c->results[0].rows[0].reason, REASON_TOO_FEW_SAMPLES);
+    comparison_free(c);
+    report_free(ra);
+    report_free(rb);
+}
+
+static void test_mismatched_units_are_refused(void **state)
+{
+    struct report *base = read_data("base.json"), *cand = read_data("units_mismatch.json");
+    struct comparison *c = NULL;
+
+    assert_int_equal(
+        compare_reports(base, (const struct report *const *)&cand, 1, NULL, &c, err, sizeof(err)),
+        -EINVAL);
+    assert_null(c);
+    assert_non_null(strstr(err, "net_virtio-net_tcp_tx_gbps"));
+    assert_non_null(strstr(err, "Gbps in base"));
+    assert_non_null(strstr(err, "Mbps in units_mismatch"));
+    report_free(base);
+    report_free(cand);
+}
+
+/* N-way: each candidate against the same baseline, regressions summed over candidates. */
+static void test_n_way_compares_each_candidate_with_the_baseline(void **state)
+{
+    struct report *base = read_data("base.json");
+    struct report *cands[3] = {read_data("candidate_same.json"), read_data("openvmm_plain.json"),
+                               read_data("candidate_drop.json")};
+    struct comparison *c = NULL;
+
+    assert_int_equal(
+        compare_reports(base, (const struct report *const *)cands, 3, NULL, &c, err, sizeof(err)),
+        0);
+    assert_int_equal(c->nresults, 3);
+    assert_ptr_equal(c->results[1].cand, cands[1]);
+    assert_int_equal(c->results[0].count[VERDICT_REGRESSED], 0);
+    assert_int_equal(c->results[1].count[VERDICT_REGRESSED], 0);
+    assert_int_equal(c->results[2].count[VERDICT_REGRESSED], 2);
+    assert_int_equal(c->regressed, 2);
+    assert_int_equal(row_of(c, 1, "net_virtio-net_tcp_tx_gbps")->method, PVALUE_WELCH);
+    comparison_free(c);
+    report_free(base);
+    for (int i = 0; i < 3; i++)
+        report_free(cands[i]);
+}
+
+static void test_bad_options_are_refused(void **state)
+{
+    const double a[] = {1, 2};
+    struct report *r = make_report("a", "m", "Gbps", a, 2);
+    struct compare_options o;
+    struct comparison *c = NULL;
+
+    compare_options_init(&o);
+    o.alpha = 0;
+    assert_int_equal(
+        compare_reports(r, (const struct report *const *)&r, 1, &o, &c, err, sizeof(err)), -EINVAL);
+    assert_int_equal(compare_reports(r, NULL, 0, NULL, &c, err, sizeof(err)), -EINVAL);
+    report_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_permutation_exact_matches_hand_count),
+        cmocka_unit_test(test_permutation_perfect_separation_of_five),
+        cmocka_unit_test(test_aa_comparisons_never_regress),
+        cmocka_unit_test(test_recorded_aa_pair_is_unchanged_or_noisy),
+        cmocka_unit_test(test_ten_percent_drop_with_tight_samples_regresses),
+        cmocka_unit_test(test_too_few_samples_is_noisy),
+        cmocka_unit_test(test_plain_report_uses_welch),
+        cmocka_unit_test(test_single_iteration_is_noisy),
+        cmocka_unit_test(test_mismatched_units_are_refused),
+        cmocka_unit_test(test_n_way_compares_each_candidate_with_the_baseline),
+        cmocka_unit_test(test_bad_options_are_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

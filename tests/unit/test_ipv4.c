@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of ipv4.c's validation (every length, offset and checksum check, one malformed
+ * packet each, built by hand after RFC 791) and of icmp.c's echo replies.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "cm_test_util.h"
+
+static const uint8_t gw_mac[6] = {GW_MAC};
+
+/* A valid 20-byte header + 8 bytes of payload, 10.0.2.15 -> 10.0.2.2, protocol 17. */
+static size_t good(uint8_t *p)
+{
+    memset(p, 0, 28);
+    p[0] = 0x45;
+    wr16(p + 2, 28);
+    p[8] = 64;
+    p[9] = 17;
+    wr32(p + 12, IP4(10, 0, 2, 15));
+    wr32(p + 16, IP4(10, 0, 2, 2));
+    wr16(p + 10, ref_csum(p, 20, 0));
+    return 28;
+}
+
+static void fix(uint8_t *p, size_t ihl)
+{
+    wr16(p + 10, 0);
+    wr16(p + 10, ref_csum(p, ihl, 0));
+}
+
+static void test_ipv4_parse_accepts_valid_header_and_ignores_padding(void **state)
+{
+    uint8_t p[64];
+    struct cm_ipv4 ip;
+    size_t hlen, total;
+
+    good(p);
+    /* 46-byte Ethernet minimum payload: padding after the packet */
+    assert_int_equal(ipv4_parse(p, 46, &ip, &hlen, &total), CM_PASS);
+    assert_int_equal(hlen, 20);
+    assert_int_equal(total, 28);
+    assert_int_equal(ip.src, IP4(10, 0, 2, 15));
+    assert_int_equal(ip.dst, IP4(10, 0, 2, 2));
+    assert_int_equal(ip.proto, 17);
+    assert_int_equal(ip.ttl, 64);
+}
+
+static void test_ipv4_parse_accepts_options_within_header(void **state)
+{
+    uint8_t p[64] = {0};
+    struct cm_ipv4 ip;
+    size_t hlen, total;
+
+    good(p);
+    memmove(p + 24, p + 20, 8);
+    p[0] = 0x46;
+    p[20] = 1; /* NOP options */
+    p[21] = 1;
+    p[22] = 1;
+    p[23] = 0;
+    wr16(p + 2, 32);
+    fix(p, 24);
+    assert_int_equal(ipv4_parse(p, 32, &ip, &hlen, &total), CM_PASS);
+    assert_int_equal(hlen, 24);
+}
+
+static void test_ipv4_parse_rejects_each_malformation_with_its_reason(void **state)
+{
+    uint8_t p[64];
+    struct cm_ipv4 ip;
+    size_t hlen, total;
+
+    good(p);
+    assert_int_equal(ipv4_parse(p, 19, &ip, &hlen, &total), CM_DROP_IPV4_SHORT);
+    p[0] = 0x65;
+    assert_int_equal(ipv4_parse(p, 28, &ip, &hlen, &total), CM_DROP_IPV4_VERSION);
+    good(p);
+    p[0] = 0x44; /* IHL 16 bytes */
+    assert_int_equal(ipv4_parse(p, 28, &ip, &hlen, &total), CM_DROP_IPV4_IHL);
+    good(p);
+    p[0] = 0x4f; /* IHL 60 bytes, beyond the 28 we have */
+    assert_int_equal(ipv4_parse(p, 28, &ip, &hlen, &total), CM_DROP_IPV4_IHL);
+    good(p);
+    wr16(p + 2, 19); /* total below the header */
+    fix(p, 20);
+    assert_int_equal(ipv4_parse(p, 28, &ip, &hlen, &total), CM_DROP_IPV4_LENGTH);
+    good(p);
+    wr16(p + 2, 29); /* total beyond the frame */
+    fix(p, 20);
+    assert_int_equal(ipv4_parse(p, 28, &ip, &hlen, &total), CM_DROP_IPV4_LENGTH);
+    good(p);
+    p[10] ^= 1;
+    assert_int_equal(ipv4_parse(p, 28, &ip, &hlen, &total), CM_DROP_IPV4_CHECKSUM);
+    good(p);
+    wr16(p + 6, 0x2000); /* more fragments */
+    fix(p, 20);
+    assert_int_equal(ipv4_parse(p, 28, &ip, &hlen, &total), CM_DROP_IPV4_FRAGMENT);
+    good(p);
+    wr16(p + 6, 0x4000 | 185); /* DF with an offset: still a fragment */
+    fix(p, 20);
+    assert_int_equal(ipv4_parse(p, 28, &ip, &hlen, &total), CM_DROP_IPV4_FRAGMENT);
+    good(p);
+    wr16(p + 6, 0x4000); /* DF alone is fine */
+    fix(p, 20);
+    assert_int_equal(ipv4_parse(p, 28, &ip, &hlen, &total), CM_PASS);
+}
+
+static void test_ipv4_input_counts_drops_by_reason(void **state)
+{
+    struct consomme *c = cm_test_stack();
+    uint8_t f[128], l4[8] = {0};
+    size_t len = 0;
+
+    len = build_ipv4_frame(f, gw_mac, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 17, l4, 8);
+    f[14 + 10] ^= 0xff;
+    cm_frame_input(c, f, len);
+    assert_int_equal(cm_test_drops(c, CM_DROP_IPV4_CHECKSUM), 1);
+    len = build_ipv4_frame(f, gw_mac, IP4(10, 0, 2, 99), IP4(10, 0, 2, 2), 1, l4, 8);
+    cm_frame_input(c, f, len);
+    assert_int_equal(cm_test_drops(c, CM_DROP_IPV4_SRC), 1);
+    len = build_ipv4_frame(f, gw_mac, IP4(10, 0, 2, 15), IP4(224, 0, 0, 1), 1, l4, 8);
+    cm_frame_input(c, f, len);
+    len = build_ipv4_frame(f, gw_mac, IP4(10, 0, 2, 15), IP4(127, 0, 0, 1), 1, l4, 8);
+    cm_frame_input(c, f, len);
+    assert_int_equal(cm_test_drops(c, CM_DROP_IPV4_DST), 2);
+    len = build_ipv4_frame(f, gw_mac, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 47, l4, 8);
+    cm_frame_input(c, f, len);
+    assert_int_equal(cm_test_drops(c, CM_DROP_IPV4_PROTO), 1);
+    /* Ethernet level: too short, not for us, IPv6 */
+    cm_frame_input(c, f, 13);
+    assert_int_equal(cm_test_drops(c, CM_DROP_FRAME_SHORT), 1);
+    f[0] = 0x02;
+    cm_frame_input(c, f, len);
+    assert_int_equal(cm_test_drops(c, CM_DROP_ETH_DST), 1);
+    memcpy(f, gw_mac, 6);
+    wr16(f + 12, 0x86dd);
+    cm_frame_input(c, f, len);
+    assert_int_equal(cm_test_drops(c, CM_DROP_ETHERTYPE), 1);
+    assert_null(cm_test_next_out(c, &len));
+    assert_int_equal(c->st.frames_in, 8);
+    cm_destroy(c);
+}
+
+static size_t echo_request(uint8_t *m, uint16_t id, uint16_t seq, size_t datalen)
+{
+    m[0] = 8;
+    m[1] = 0;
+    wr16(m + 2, 0);
+    wr16(m + 4, id);
+    wr16(m + 6, seq);
+    for (size_t i = 0; i < datalen; i++)
+        m[8 + i] = (uint8_t)(i * 3);
+    wr16(m + 2, ref_csum(m, 8 + datalen, 0));
+    return 8 + datalen;
+}
+
+static void test_icmp_echo_to_gateway_is_answered_with_same_id_seq_and_data(void **state)
+{
+    struct consomme *c = cm_test_stack();
+    static uint8_t f[2048], m[1500];
+    const uint8_t *r;
+    size_t len = 0, mlen;
+
+    for (size_t datalen = 55; datalen <= 57; datalen++) { /* odd and even payloads */
+        mlen = echo_request(m, 0x4242, (uint16_t)datalen, datalen);
+        cm_frame_input(
+            c, f, build_ipv4_frame(f, gw_mac, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 1, m, mlen));
+        r = cm_test_next_out(c, &len);
+        assert_non_null(r);
+        assert_int_equal(len, 34 + mlen);
+        assert_int_equal(ref_csum(r + 14, 20, 0), 0);
+        assert_int_equal(rd32(r + 14 + 12), IP4(10, 0, 2, 2));
+        assert_int_equal(rd32(r + 14 + 16), IP4(10, 0, 2, 15));
+        assert_int_equal(r[34], 0); /* echo reply */
+        assert_int_equal(rd16(r + 34 + 4), 0x4242);
+        assert_int_equal(rd16(r + 34 + 6), datalen);
+        assert_memory_equal(r + 34 + 8, m + 8, datalen);
+        assert_int_equal(ref_csum(r + 34, mlen, 0), 0);
+    }
+    /* the DNS address answers too */
+    mlen = echo_request(m, 1, 1, 8);
+    cm_frame_input(c, f,
+                   build_ipv4_frame(f, gw_mac, IP4(10, 0, 2, 15), IP4(10, 0, 2, 3), 1, m, mlen));
+    assert_non_null(cm_test_next_out(c, &len));
+    assert_int_equal(c->st.icmp_echo_replies, 4);
+    cm_destroy(c);
+}
+
+static void test_icmp_bad_checksum_and_other_targets_are_dropped(void **state)
+{
+    struct consomme *c = cm_test_stack();
+    uint8_t f[256], m[64];
+    size_t len = 0, mlen;
+
+    mlen = echo_request(m, 1, 1, 16);
+    m[9] ^= 1;
+    cm_frame_input(c, f,
+                   build_ipv4_frame(f, gw_mac, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 1, m, mlen));
+    assert_int_equal(cm_test_drops(c, CM_DROP_ICMP_MALFORMED), 1);
+    cm_frame_input(c, f, build_ipv4_frame(f, gw_mac, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 1, m, 7));
+    assert_int_equal(cm_test_drops(c, CM_DROP_ICMP_MALFORMED), 2);
+    mlen = echo_request(m, 1, 1, 16);
+    cm_frame_input(c, f,
+                   build_ipv4_frame(f, gw_mac, IP4(10, 0, 2, 15), IP4(192, 0, 2, 1), 1, m, mlen));
+    assert_int_equal(cm_test_drops(c, CM_DROP_ICMP_UNHANDLED), 1);
+    assert_null(cm_test_next_out(c, &len));
+    cm_destroy(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ipv4_parse_accepts_valid_header_and_ignores_padding),
+        cmocka_unit_test(test_ipv4_parse_accepts_options_within_header),
+        cmocka_unit_test(test_ipv4_parse_rejects_each_malformation_with_its_reason),
+        cmocka_unit_test(test_ipv4_input_counts_drops_by_reason),
+        cmocka_unit_test(test_icmp_echo_to_gateway_is_answered_with_same_id_seq_and_data),
+        cmocka_unit_test(test_icmp_bad_checksum_and_other_targets_are_dropped),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

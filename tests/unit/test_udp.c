@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of udp.c against real sockets on 127.0.0.1: a guest datagram to 10.0.2.2 reaches
+ * a host socket on loopback, the reply comes back to the guest from 10.0.2.2 with a valid
+ * checksum, DNS to 10.0.2.3:53 goes to the configured resolver (a loopback socket here),
+ * malformed datagrams are counted, and idle flows expire (driven by udp_sweep() with a
+ * chosen clock, so no test waits for the timeout).
+ */
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "cm_test_util.h"
+
+static const uint8_t gw_mac[6] = {GW_MAC};
+
+static int host_socket(uint16_t *port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof(a);
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+static void guest_send(struct consomme *c, uint32_t dst, uint16_t sport, uint16_t dport,
+                       const char *msg)
+{
+    static uint8_t f[2048];
+    uint8_t u[1024];
+    size_t ul = build_udp(u, IP4(10, 0, 2, 15), dst, sport, dport, msg, strlen(msg));
+
+    cm_frames_input_begin(c);
+    cm_frame_input(c, f, build_ipv4_frame(f, gw_mac, IP4(10, 0, 2, 15), dst, 17, u, ul));
+    cm_frames_input_end(c);
+}
+
+/* Runs the stack's event handlers until something was queued toward the guest. */
+static const uint8_t *pump(struct consomme *c, size_t *len)
+{
+    for (int i = 0; i < 50; i++) {
+        struct epoll_event ev[8];
+        int n = epoll_wait(c->epfd, ev, 8, 100);
+        for (int k = 0; k < n; k++) {
+            struct cm_event *e = ev[k].data.ptr;
+            e->fn(c, e, ev[k].events);
+        }
+        const uint8_t *r = cm_test_next_out(c, len);
+        if (r)
+            return r;
+    }
+    return NULL;
+}
+
+static void test_udp_gateway_maps_to_host_loopback_and_reply_comes_back(void **state)
+{
+    struct consomme *c = cm_test_stack();
+    struct sockaddr_in from;
+    socklen_t fl = sizeof(from);
+    uint16_t port;
+    int fd = host_socket(&port);
+    char buf[64];
+    const uint8_t *r;
+    size_t len = 0;
+    ssize_t n;
+
+    guest_send(c, IP4(10, 0, 2, 2), 40000, port, "ping");
+    n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+    assert_int_equal(n, 4);
+    assert_memory_equal(buf, "ping", 4);
+    assert_int_equal(ntohl(from.sin_addr.s_addr), INADDR_LOOPBACK);
+    assert_int_equal(udp_flow_count(c), 1);
+
+    assert_int_equal(sendto(fd, "pong!", 5, 0, (struct sockaddr *)&from, fl), 5);
+    r = pump(c, &len);
+    assert_non_null(r);
+    assert_int_equal(len, 34 + 8 + 5);
+    assert_int_equal(rd32(r + 14 + 12), IP4(10, 0, 2, 2));
+    assert_int_equal(rd32(r + 14 + 16), IP4(10, 0, 2, 15));
+    assert_int_equal(rd16(r + 34), port);
+    assert_int_equal(rd16(r + 36), 40000);
+    assert_memory_equal(r + 42, "pong!", 5);
+    assert_int_equal(ref_csum(r + 34, 13, ref_pseudo(IP4(10, 0, 2, 2), IP4(10, 0, 2, 15), 17, 13)),
+                     0);
+
+    /* a second datagram of the same flow reuses its socket */
+    guest_send(c, IP4(10, 0, 2, 2), 40000, port, "again");
+    assert_int_equal(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), 5);
+    assert_int_equal(udp_flow_count(c), 1);
+    assert_int_equal(c->st.udp_flows_total, 1);
+    close(fd);
+    cm_destroy(c);
+}
+
+static void test_udp_dns_address_goes_to_configured_resolver(void **state)
+{
+    struct consomme *c = NULL;
+    struct cm_opts o;
+    struct sockaddr_in from;
+    socklen_t fl = sizeof(from);
+    uint16_t port;
+    int fd = host_socket(&port);
+    char buf[64];
+    const uint8_t *r;
+    size_t len = 0;
+
+    cm_opts_default(&o);
+    o.dns_upstream = (struct sockaddr_in){
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(cm_create(&o, &c, NULL, 0), 0);
+    guest_send(c, IP4(10, 0, 2, 3), 5353, 53, "query");
+    assert_int_equal(recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl),
+                     5);
+    assert_int_equal(sendto(fd, "answer", 6, 0, (struct sockaddr *)&from, fl), 6);
+    r = pump(c, &len);
+    assert_non_null(r);
+    /* the guest sees the answer from 10.0.2.3:53, not from the real resolver */
+    assert_int_equal(rd32(r + 14 + 12), IP4(10, 0, 2, 3));
+    assert_int_equal(rd16(r + 34), 53);
+    assert_int_equal(rd16(r + 36), 5353);
+    /* other ports of the DNS address lead nowhere */
+    guest_send(c, IP4(10, 0, 2, 3), 5353, 54, "x");
+    assert_int_equal(cm_test_drops(c, CM_DROP_IPV4_DST), 1);
+    close(fd);
+    cm_destroy(c);
+}
+
+static void test_udp_malformed_datagrams_are_counted(void **state)
+{
+    struct consomme *c = cm_test_stack();
+    uint8_t f[256], u[64];
+    size_t ul;
+
+    ul = build_udp(u, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 1, 9, "abcd", 4);
+    u[9] ^= 1; /* payload changed: checksum wrong */
+    cm_frame_input(c, f,
+                   build_ipv4_frame(f, gw_mac, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 17, u, ul));
+    ul = build_udp(u, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 1, 9, "abcd", 4);
+    wr16(u + 4, 13); /* UDP length beyond the IP payload */
+    cm_frame_input(c, f,
+                   build_ipv4_frame(f, gw_mac, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 17, u, ul));
+    cm_frame_input(c, f,
+                   build_ipv4_frame(f, gw_mac, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 17, u, 7));
+    assert_int_equal(cm_test_drops(c, CM_DROP_UDP_MALFORMED), 3);
+    assert_int_equal(udp_flow_count(c), 0);
+    cm_destroy(c);
+}
+
+static void test_udp_idle_flows_expire_after_timeout(void **state)
+{
+    struct consomme *c = cm_test_stack();
+    uint16_t port;
+    int fd = host_socket(&port);
+    uint64_t now;
+
+    guest_send(c, IP4(10, 0, 2, 2), 1000, port, "a");
+    guest_send(c, IP4(10, 0, 2, 2), 1001, port, "b");
+    now = cm_now_ms();
+    assert_int_equal(udp_flow_count(c), 2);
+    udp_sweep(c, now + 1000);
+    assert_int_equal(udp_flow_count(c), 2); /* default timeout 180 s: still there */
+    udp_sweep(c, now + 181000);
+    assert_int_equal(udp_flow_count(c), 0);
+    assert_int_equal(c->st.udp_flows_expired, 2);
+    close(fd);
+    cm_destroy(c);
+}
+
+static void test_udp_flow_limit_refuses_new_flows(void **state)
+{
+    struct consomme *c = NULL;
+    struct cm_opts o;
+    uint16_t port;
+    int fd = host_socket(&port);
+
+    cm_opts_default(&o);
+    o.max_udp_flows = 2;
+    assert_int_equal(cm_create(&o, &c, NULL, 0), 0);
+    for (uint16_t sport = 1; sport <= 3; sport++)
+        guest_send(c, IP4(10, 0, 2, 2), sport, port, "x");
+    assert_int_equal(udp_flow_count(c), 2);
+    assert_int_equal(cm_test_drops(c, CM_DROP_UDP_FLOW_LIMIT), 1);
+    close(fd);
+    cm_destroy(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_udp_gateway_maps_to_host_loopback_and_reply_comes_back),
+        cmocka_unit_test(test_udp_dns_address_goes_to_configured_resolver),
+        cmocka_unit_test(test_udp_malformed_datagrams_are_counted),
+        cmocka_unit_test(test_udp_idle_flows_expire_after_timeout),
+        cmocka_unit_test(test_udp_flow_limit_refuses_new_flows),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
