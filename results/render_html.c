@@ -36,10 +36,11 @@
 #include "errbuf.h"
 #include "render_impl.h"
 
-/* Okabe-Ito colours, told apart with the common colour-vision deficiencies; yellow left out
- * because it vanishes on white. */
+/* Okabe-Ito colours, told apart with the common colour-vision deficiencies (yellow left out: it
+ * vanishes on white), then four of Paul Tol's before the cycle repeats. */
 static const char *const palette[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
-                                      "#56B4E9", "#E69F00", "#000000", "#8C8C8C"};
+                                      "#56B4E9", "#E69F00", "#000000", "#8C8C8C",
+                                      "#882255", "#44AA99", "#332288", "#999933"};
 #define NPALETTE (sizeof(palette) / sizeof(palette[0]))
 
 /* Chart geometry, in SVG user units (pixels at 100 %). */
@@ -200,7 +201,11 @@ static void put_value(FILE *f, double v)
 {
     char buf[48];
 
-    render_fmt_value(buf, sizeof(buf), v);
+    /* Past a billion, every digit of "%.0f" would only push the tables off the page. */
+    if (isfinite(v) && fabs(v) >= 1e9)
+        snprintf(buf, sizeof(buf), "%.4g", v);
+    else
+        render_fmt_value(buf, sizeof(buf), v);
     fputs(buf, f);
 }
 
@@ -314,11 +319,11 @@ static void page_head(FILE *f, const char *title)
           ".banner.ok{background:#e8f5e9;color:#1b5e20;border:1px solid #a5d6a7}\n"
           ".swatch{display:inline-block;width:10px;height:10px;border-radius:5px;"
           "margin-right:6px;vertical-align:baseline}\n"
+          ".wide{overflow-x:auto;max-width:100%}\n"
           "svg.chart{display:block;max-width:100%;height:auto;margin:.3em 0}\n"
           "svg.chart text{font-family:inherit}\n"
           "small{color:#555}\n"
           "a{color:#0b57a4}\n"
-          "code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:1em}\n"
           "</style>\n"
           "</head>\n"
           "<body>\n",
@@ -430,11 +435,11 @@ static void origin_row(const struct page *pg, const char *title, enum origin_fie
         if (!*v) {
             fputs("\u2014", pg->f);
         } else if (field == ORIGIN_REVISION) {
-            fputs("<code title=\"", pg->f);
+            fputs("<span class=\"rev\" title=\"", pg->f);
             put_text(pg->f, v);
             fputs("\">", pg->f);
             put_text_n(pg->f, v, 12);
-            fputs("</code>", pg->f);
+            fputs("</span>", pg->f);
         } else {
             put_text(pg->f, v);
         }
@@ -522,7 +527,7 @@ static int reports_table(const struct page *pg)
     fputs("<h2 id=\"reports\">Reports</h2>\n", f);
     if (pg->n > 1)
         fputs("<p class=\"meta\">Values that differ between reports are highlighted.</p>\n", f);
-    fputs("<table class=\"reports\">\n<tr><th></th>", f);
+    fputs("<div class=\"wide\"><table class=\"reports\">\n<tr><th></th>", f);
     for (size_t i = 0; i < pg->n; i++) {
         fputs("<th>", f);
         put_swatch(f, i);
@@ -541,7 +546,7 @@ static int reports_table(const struct page *pg)
     rc = object_rows(pg, false, "config");
     if (!rc)
         rc = object_rows(pg, true, "host");
-    fputs("</table>\n", f);
+    fputs("</table></div>\n", f);
     return rc;
 }
 
@@ -629,6 +634,7 @@ static void chart_axis(FILE *f, const struct axis *a, const struct metric *m, do
             CH_LEFT, bottom, CH_LEFT + CH_PLOT_W, bottom);
     for (size_t k = 0; a->step > 0 && k <= 20; k++) {
         double v = a->lo + (double)k * a->step;
+        char label[48];
         double x;
 
         if (v > a->hi + a->step * 1e-6)
@@ -636,12 +642,17 @@ static void chart_axis(FILE *f, const struct axis *a, const struct metric *m, do
         if (fabs(v) < a->step * 1e-9)
             v = 0;
         x = xpos(a, v);
+        /* Fixed decimals read best; extreme magnitudes would need dozens of digits. */
+        if (a->step >= 1e7 || a->step < 1e-4)
+            snprintf(label, sizeof(label), "%.3g", v);
+        else
+            snprintf(label, sizeof(label), "%.*f", a->decimals, v);
         fprintf(f,
                 "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e2e2e2\"/>"
                 "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#666\"/>"
                 "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
-                "font-size=\"12\" fill=\"#333\">%.*f</text>\n",
-                x, CH_TOP, x, bottom, x, bottom, x, bottom + 5, x, bottom + 19, a->decimals, v);
+                "font-size=\"12\" fill=\"#333\">%s</text>\n",
+                x, CH_TOP, x, bottom, x, bottom, x, bottom + 5, x, bottom + 19, label);
     }
     fprintf(f,
             "<text x=\"%d\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"12\" "
@@ -691,9 +702,6 @@ static void chart_row(const struct page *pg, size_t i, const char *name, const s
     double top = CH_TOP + (double)i * CH_ROW;
     double dots = top + 15, bar = top + 33;
 
-    if (i % 2)
-        fprintf(f, "<rect x=\"0\" y=\"%.1f\" width=\"%d\" height=\"%d\" fill=\"#f5f5f5\"/>\n", top,
-                CH_W, CH_ROW);
     fprintf(f, "<circle cx=\"14\" cy=\"%.1f\" r=\"5\" fill=\"%s\"/>\n", top + 16, col);
     fprintf(f, "<text x=\"26\" y=\"%.1f\" font-size=\"13\" fill=\"#1a1a1a\">", top + 20);
     if (put_text_n(f, report_label(r), LABEL_MAX)) {
@@ -824,7 +832,8 @@ static void stats_table(const struct page *pg, const char *name)
 {
     FILE *f = pg->f;
 
-    fputs("<table class=\"stats\">\n<tr><th>report</th><th>n</th><th>mean</th><th>std dev</th>"
+    fputs("<div class=\"wide\"><table "
+          "class=\"stats\">\n<tr><th>report</th><th>n</th><th>mean</th><th>std dev</th>"
           "<th>min</th><th>median</th><th>max</th><th>95% CI of mean</th></tr>\n",
           f);
     for (size_t i = 0; i < pg->n; i++) {
@@ -850,7 +859,7 @@ static void stats_table(const struct page *pg, const char *name)
         put_ci(f, m->st.ci95_low, m->st.ci95_high);
         fputs("</td></tr>\n", f);
     }
-    fputs("</table>\n", f);
+    fputs("</table></div>\n", f);
     for (size_t i = 0; i < pg->n; i++) {
         const struct metric *m = report_find_metric(pg->reports[i], name);
 
@@ -896,10 +905,17 @@ static void comparison_table(const struct page *pg, const char *name)
 {
     FILE *f = pg->f;
 
-    fputs("<table class=\"cmp\">\n<tr><th>candidate</th><th>baseline</th><th>candidate</th>"
+    /* The baseline once, as the first row, rather than repeated in a column: an N-way table
+     * stays narrow enough to read. */
+    fputs("<div class=\"wide\"><table class=\"cmp\">\n<tr><th>report</th><th>mean ± std dev</th>"
           "<th>delta</th><th>change</th><th>95% CI of change</th><th>p</th><th>verdict</th>"
-          "</tr>\n",
+          "</tr>\n<tr class=\"baseline\"><td class=\"label\">",
           f);
+    put_swatch(f, 0);
+    put_text(f, report_label(pg->reports[0]));
+    fputs("</td><td class=\"num\">", f);
+    put_mean_sd(f, report_find_metric(pg->reports[0], name));
+    fputs("</td><td colspan=\"5\"><small>baseline</small></td></tr>\n", f);
     for (size_t i = 1; i < pg->n; i++) {
         const struct compare_row *row = find_row(pg->c, i, name);
         bool both = row && row->base && row->cand;
@@ -909,8 +925,6 @@ static void comparison_table(const struct page *pg, const char *name)
         fputs("<tr><td class=\"label\">", f);
         put_swatch(f, i);
         put_text(f, report_label(pg->reports[i]));
-        fputs("</td><td class=\"num\">", f);
-        put_mean_sd(f, row->base);
         fputs("</td><td class=\"num\">", f);
         put_mean_sd(f, row->cand);
         fputs("</td><td class=\"num\">", f);
@@ -941,7 +955,7 @@ static void comparison_table(const struct page *pg, const char *name)
         put_verdict(f, row);
         fputs("</td></tr>\n", f);
     }
-    fputs("</table>\n", f);
+    fputs("</table></div>\n", f);
 }
 
 /* The whole comparison at a glance: metrics down, candidates across, verdicts in the cells. */
@@ -949,7 +963,7 @@ static void comparison_grid(const struct page *pg)
 {
     FILE *f = pg->f;
 
-    fputs("<table class=\"grid\">\n<tr><th>metric</th>", f);
+    fputs("<div class=\"wide\"><table class=\"grid\">\n<tr><th>metric</th>", f);
     for (size_t i = 1; i < pg->n; i++) {
         fputs("<th>", f);
         put_swatch(f, i);
@@ -979,7 +993,7 @@ static void comparison_grid(const struct page *pg)
         }
         fputs("</tr>\n", f);
     }
-    fputs("</table>\n", f);
+    fputs("</table></div>\n", f);
 }
 
 static int finish(FILE *f, int rc, char *err, size_t errlen)

@@ -165,7 +165,8 @@ def check_verdicts(name, root, paths):
             if not check(len(table) == 1, f"{name}: {m['name']}: no comparison table"):
                 continue
             found = [tr for tr in table[0].iter() if local(tr.tag) == "tr" and
-                     len(tr) and local(tr[0].tag) == "td" and text(tr[0]) == cand["label"]]
+                     not has_class(tr, "baseline") and len(tr) and local(tr[0].tag) == "td" and
+                     text(tr[0]) == cand["label"]]
             if not check(len(found) == 1, f"{name}: {m['name']}: no row for {cand['label']}"):
                 continue
             spans = [s for s in found[0].iter() if has_class(s, "verdict")]
@@ -264,6 +265,49 @@ try:
     check("a<b>&\"\ufffd" in "".join(root.itertext()), "weird file name: label not shown as text")
 except (ET.ParseError, OSError) as e:
     check(False, f"weird file name: {e}")
+
+# Awkward numbers: one sample (no interval), all samples equal, zeros, magnitudes at both ends
+# of a double, negatives. Every one still gets a chart with readable ticks.
+def result(name, unit, samples):
+    # burette re-summarises reports from their samples; the file's summary need not be exact.
+    return {"name": name, "unit": unit, "iterations": len(samples), "mean": samples[0],
+            "std_dev": 1, "min": min(samples), "max": max(samples), "samples": samples}
+
+
+edge = os.path.join(tmp, "edge.json")
+with open(edge, "w") as f:
+    json.dump({"git_revision": "e", "git_branch": "b", "git_commit_date": "", "date": "",
+               "results": [result("one_sample_gbps", "Gbps", [1.5]),
+                           result("flat_gbps", "Gbps", [2.0, 2.0, 2.0]),
+                           result("zero_pps", "pps", [0.0, 0.0]),
+                           result("huge_pps", "pps", [1e300, -1e300]),
+                           result("tiny_ms", "ms", [1e-9, 2e-9, 3e-9]),
+                           result("negative_ms", "ms", [-5.0, -3.0, -4.0, -6.0, -2.0])]}, f)
+root, raw = render("edge", ["report", edge])
+if root is not None:
+    check_charts("edge", root, [edge])
+    for e in root.iter():
+        if has_class(e, "tick"):
+            check(len(text(e)) <= 10, f"edge: tick label {text(e)!r} too long to read")
+        if local(e.tag) == "td" and has_class(e, "num"):
+            check(len(text(e)) <= 40, f"edge: table cell {text(e)[:50]!r}... too long to read")
+
+# Ten reports, more than there are colours, one with a long non-ASCII label: each keeps a row
+# in every chart, and the label is cut with an ellipsis there but whole in its tooltip.
+many = []
+for i in range(10):
+    name = "n\u00e4me-with-many-characters-%d.json" % i if i == 3 else "r%d.json" % i
+    many.append(os.path.join(tmp, name))
+    shutil.copy(reports["base"], many[-1])
+root, raw = render("many", ["compare"] + many)
+if root is not None:
+    check_charts("many", root, many)
+    long_label = "n\u00e4me-with-many-characters-3"
+    svg_text = [text(t) for s in charts(root) for t in s.iter() if local(t.tag) == "text"]
+    check(any(t.startswith(long_label[:22] + "\u2026") for t in svg_text),
+          "many: long label not cut with an ellipsis in the chart")
+    check(sum(1 for t in svg_text if t.startswith("r9")) == len(charts(root)),
+          "many: the tenth report is missing from a chart")
 
 # The format is offered where formats are listed.
 for cmd in ("report", "compare"):
