@@ -1,15 +1,187 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * run - placeholder until the VM runner lands: says so instead of pretending to measure.
+ * run - `burette run` after option parsing: resolve the accelerator, image and log directory,
+ * run the chosen test under the generic loop (perf_test.h), write the report, print a summary.
+ *
+ * Exit status: 0 success, 1 the run failed, 2 bad input found late, 128 + signal when SIGINT
+ * or SIGTERM stopped it (after the guest and every child were stopped and reaped).
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
+#include <jansson.h>
+
+#include "accel.h"
+#include "errbuf.h"
+#include "image.h"
+#include "parse.h"
+#include "perf_test.h"
+#include "proc.h"
+#include "progress.h"
+#include "render.h"
+#include "report.h"
 #include "run.h"
+
+/* Every test `burette run --test` knows: one row each. */
+static const struct perf_test_ops *const tests[] = {
+    &boot_test_ops,
+};
+
+static const struct perf_test_ops *find_test(const char *name)
+{
+    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+        if (!strcmp(tests[i]->name, name))
+            return tests[i];
+    return NULL;
+}
+
+/* Make @dir (and its parents), or a fresh one under $TMPDIR when @dir is NULL. */
+static int prepare_log_dir(const char *dir, char *out, size_t outlen, char *err, size_t errlen)
+{
+    if (!dir) {
+        const char *tmp = getenv("TMPDIR");
+        char stamp[32];
+        time_t now = time(NULL);
+        struct tm tm;
+
+        gmtime_r(&now, &tm);
+        strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+        if (snprintf(out, outlen, "%s/burette-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", stamp) >=
+            (int)outlen)
+            return errbuf_set(err, errlen, -ENAMETOOLONG, "TMPDIR path too long");
+        if (!mkdtemp(out))
+            return errbuf_set(err, errlen, -errno, "cannot create a log directory %s: %s", out,
+                              strerror(errno));
+        return 0;
+    }
+    if (snprintf(out, outlen, "%s", dir) >= (int)outlen)
+        return errbuf_set(err, errlen, -ENAMETOOLONG, "--log-dir path too long");
+    for (char *p = out + 1;; p++) {
+        bool end = !*p;
+
+        if (*p != '/' && !end)
+            continue;
+        *p = '\0';
+        if (mkdir(out, 0755) < 0 && errno != EEXIST) {
+            int e = errno;
+            return errbuf_set(err, errlen, -e, "cannot create the log directory %s: %s", out,
+                              strerror(e));
+        }
+        if (end)
+            break;
+        *p = '/';
+    }
+    return 0;
+}
+
+static json_t *buffer_json(const struct tcp_buffer_bounds *b)
+{
+    return json_pack("{s:I, s:I}", "initial", (json_int_t)b->initial, "max", (json_int_t)b->max);
+}
+
+static json_t *config_json(const struct run_options *o, enum accel accel)
+{
+    return json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:{s:o, s:o}}",
+                     "test", o->test, "backend", o->backend, "nic", o->nic, "vmm", "qemu", "accel",
+                     accel_name(accel), "vcpus", (int)o->vcpus, "memory_mb", (int)o->mem_mb,
+                     "iterations", (int)o->iterations, "warmup", (int)o->warmup, "duration_s",
+                     (int)o->duration_s, "streams", (int)o->streams, "tcp_buffers", "rx",
+                     buffer_json(&o->tcp_rx), "tx", buffer_json(&o->tcp_tx));
+}
 
 int run_main(const struct run_options *opts)
 {
-    fprintf(stderr, "burette: run --test %s: not yet available in this build (the VM runner is "
-                    "not implemented yet); 'burette compare' works\n",
-            opts->test);
-    return 1;
+    const struct perf_test_ops *ops;
+    struct guest_image image;
+    struct perf_ctx ctx = {.opts = opts, .image = &image};
+    struct report *report = NULL;
+    char err[ERRBUF_LEN], notice[256], log_dir[PATH_MAX];
+    const char *env;
+    int rc, status = 1;
+
+    progress_init(opts->quiet);
+    rc = proc_signals_init();
+    if (rc) {
+        fprintf(stderr, "burette: cannot install signal handlers: %s\n", strerror(-rc));
+        return 1;
+    }
+    ops = find_test(opts->test);
+    if (!ops) {
+        fprintf(stderr, "burette: run: unknown test '%s' (this build knows:", opts->test);
+        for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+            fprintf(stderr, " %s", tests[i]->name);
+        fprintf(stderr, ")\n");
+        return 2;
+    }
+    env = getenv("BURETTE_HELLO_TIMEOUT_S");
+    if (env && *env) {
+        unsigned long long s;
+
+        if (parse_uint(env, 1, 3600, &s)) {
+            fprintf(stderr, "burette: BURETTE_HELLO_TIMEOUT_S='%s': expected seconds, 1..3600\n",
+                    env);
+            return 2;
+        }
+        ctx.hello_timeout_ms = (unsigned)s * 1000;
+    }
+
+    rc = accel_resolve(opts->accel, &ctx.accel, notice, sizeof(notice), err, sizeof(err));
+    if (rc) {
+        fprintf(stderr, "burette: %s\n", err);
+        return rc == -EINVAL ? 2 : 1;
+    }
+    if (notice[0])
+        progress_note("%s", notice);
+    progress_phase("checking the guest image");
+    rc = image_find(&image, NULL, err, sizeof(err));
+    if (rc)
+        goto fail;
+    rc = prepare_log_dir(opts->log_dir, log_dir, sizeof(log_dir), err, sizeof(err));
+    if (rc)
+        goto fail;
+    ctx.log_dir = log_dir;
+    progress_note("logs in %s", log_dir);
+
+    report = report_new();
+    if (!report) {
+        rc = errbuf_set(err, sizeof(err), -ENOMEM, "out of memory");
+        goto fail;
+    }
+    report_set_config(report, config_json(opts, ctx.accel));
+
+    rc = run_warm_test(ops, &ctx, report, err, sizeof(err));
+    if (rc)
+        goto fail;
+    if (opts->output) {
+        rc = report_write(report, opts->output, err, sizeof(err));
+        if (rc)
+            goto fail;
+        progress_note("report written to %s", opts->output);
+    }
+    {
+        const struct report *one = report;
+
+        rc =
+            render_reports(opts->format ? opts->format : "text", stdout, &one, 1, err, sizeof(err));
+        if (rc)
+            goto fail;
+    }
+    status = 0;
+    goto out;
+fail:
+    if (rc == -ECANCELED && proc_cancelled()) {
+        fprintf(stderr, "burette: interrupted by %s; guest and children stopped\n",
+                strsignal(proc_cancelled()));
+        status = 128 + proc_cancelled();
+    } else {
+        fprintf(stderr, "burette: %s\n", err);
+        status = 1;
+    }
+out:
+    report_free(report);
+    return status;
 }

@@ -21,6 +21,9 @@
 #include "errbuf.h"
 #include "stats.h"
 
+#define MC_MIN_ROUNDS 10000
+#define MC_MAX_WORK   50000000 /* sample additions per Monte-Carlo test */
+
 void compare_options_init(struct compare_options *o)
 {
     o->alpha = COMPARE_DEFAULT_ALPHA;
@@ -94,7 +97,7 @@ double compare_permutation(const double *a, size_t na, const double *b, size_t n
     double *pool = malloc(n * sizeof(*pool));
     size_t *idx = malloc(n * sizeof(*idx));
 
-    if (!pool || !idx) {
+    if (!na || !nb || !pool || !idx) {
         /* Without memory for the test, fall back on "cannot tell" rather than a guess. */
         free(pool);
         free(idx);
@@ -156,7 +159,14 @@ double compare_permutation(const double *a, size_t na, const double *b, size_t n
         *method = PVALUE_PERMUTATION_MONTE_CARLO;
         for (size_t i = 0; i < n; i++)
             idx[i] = i;
-        for (rounds = 0; rounds < opts->mc_rounds; rounds++) {
+        /* Each draw costs one pass over the first group: with thousands of samples, fewer
+         * draws keep the test within a fraction of a second, and at such sizes p is far
+         * from the resolution that 1 / MC_MIN_ROUNDS gives up. */
+        size_t max_rounds = opts->mc_rounds;
+
+        if (max_rounds > MC_MIN_ROUNDS && max_rounds * na > MC_MAX_WORK)
+            max_rounds = MC_MAX_WORK / na > MC_MIN_ROUNDS ? MC_MAX_WORK / na : MC_MIN_ROUNDS;
+        for (rounds = 0; rounds < max_rounds; rounds++) {
             double sa = 0, d;
 
             /* Partial Fisher-Yates: only the first group's members need drawing. */

@@ -113,7 +113,13 @@ void render_json_scalars(char *buf, size_t len, const json_t *obj)
             snprintf(val, sizeof(val), "%g", json_real_value(v));
         else if (json_is_boolean(v))
             snprintf(val, sizeof(val), "%s", json_is_true(v) ? "yes" : "no");
-        else
+        else if (json_is_object(v)) {
+            /* One level of nesting, e.g. tcp_rx_buffer (initial 16384, max 4194304). */
+            char inner[200];
+
+            render_json_scalars(inner, sizeof(inner), v);
+            snprintf(val, sizeof(val), "(%s)", inner);
+        } else
             continue;
         if (used < len)
             used += (size_t)snprintf(buf + used, len - used, "%s%s %s", used ? ", " : "", key, val);

@@ -9,11 +9,13 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -335,26 +337,52 @@ fail:
 int report_write(const struct report *r, const char *path, char *err, size_t errlen)
 {
     json_t *root = report_to_json(r);
+    char *tmp = NULL;
     FILE *f = NULL;
-    int rc = 0;
+    int rc = 0, fd;
 
     if (!root)
         return errbuf_set(err, errlen, ENOMEM, "%s: out of memory building the report", path);
     if (!strcmp(path, "-")) {
         f = stdout;
     } else {
-        f = fopen(path, "we");
-        if (!f) {
+        /* Written beside the target, then renamed over it: a run killed halfway leaves the
+         * previous report (or none), never half a JSON document that a CI gate would choke
+         * on. */
+        if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
+            tmp = NULL;
+            rc = errbuf_set(err, errlen, ENOMEM, "%s: out of memory", path);
+            goto out;
+        }
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0) {
             rc = errbuf_set(err, errlen, errno, "%s: cannot create: %s", path, strerror(errno));
+            free(tmp);
+            tmp = NULL;
+            goto out;
+        }
+        fchmod(fd, 0644);
+        f = fdopen(fd, "w");
+        if (!f) {
+            rc = errbuf_set(err, errlen, errno, "%s: cannot write: %s", path, strerror(errno));
+            close(fd);
             goto out;
         }
     }
+    errno = 0;
     if (json_dumpf(root, f, JSON_INDENT(2)) < 0 || fputc('\n', f) == EOF || fflush(f) == EOF)
         rc = errbuf_set(err, errlen, errno ? errno : EIO, "%s: cannot write: %s", path,
                         strerror(errno ? errno : EIO));
     if (f != stdout && fclose(f) == EOF && !rc)
         rc = errbuf_set(err, errlen, errno, "%s: cannot write: %s", path, strerror(errno));
+    if (tmp && !rc && rename(tmp, path) < 0)
+        rc = errbuf_set(err, errlen, errno, "%s: cannot replace: %s", path, strerror(errno));
 out:
+    if (tmp) {
+        if (rc < 0)
+            unlink(tmp);
+        free(tmp);
+    }
     json_decref(root);
     return rc;
 }

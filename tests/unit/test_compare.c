@@ -74,6 +74,9 @@ static void test_permutation_exact_matches_hand_count(void **state)
     assert_int_equal(m, PVALUE_PERMUTATION_EXACT);
     assert_close(p_min, 2.0 / 6, 1e-15);
     assert_close(compare_permutation(a2, 2, b2, 2, &o, &m, NULL), 4.0 / 6, 1e-15);
+    /* An empty side leaves nothing to permute: no test, no guess. */
+    assert_true(isnan(compare_permutation(a1, 2, b1, 0, &o, &m, NULL)));
+    assert_int_equal(m, PVALUE_NONE);
 }
 
 /* Perfect separation of 5 and 5: only the observed split and its mirror are as extreme, out

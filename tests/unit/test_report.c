@@ -210,6 +210,15 @@ static void test_bad_reports_are_refused_naming_file_and_problem(void **state)
     }
 }
 
+static void test_write_failure_names_the_path(void **state)
+{
+    struct report *r = report_new();
+
+    assert_int_equal(report_write(r, "/nonexistent/dir/out.json", err, sizeof(err)), -ENOENT);
+    assert_non_null(strstr(err, "/nonexistent/dir/out.json"));
+    report_free(r);
+}
+
 static void test_missing_file_is_named(void **state)
 {
     struct report *r = NULL;
@@ -370,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_plain_openvmm_report_is_read_as_is),
         cmocka_unit_test(test_bad_reports_are_refused_naming_file_and_problem),
         cmocka_unit_test(test_missing_file_is_named),
+        cmocka_unit_test(test_write_failure_names_the_path),
         cmocka_unit_test(test_direction_follows_the_unit_unless_set),
         cmocka_unit_test(test_add_sample_refuses_unit_change_and_nan),
         cmocka_unit_test(test_renderers_agree_and_json_carries_everything),

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * perf_test - one iteration loop for every test (warmup, N kept iterations, progress,
+ * cancellation), as OpenVMM burette does it
+ *
+ * A test supplies struct perf_test_ops: setup() makes its private state (start a helper, a
+ * backend...), run_once() does one iteration and hands each figure it measured to perf_emit(),
+ * teardown() releases everything setup() made. run_warm_test() calls setup once, run_once
+ * warmup + iterations times, and teardown once — also after a failure or SIGINT/SIGTERM. Figures
+ * of warmup iterations are shown but never reach the report.
+ *
+ * Adding a test: implement the ops in harness/test_<name>.c, declare them below, and add one
+ * row to the table in run.c.
+ */
+#ifndef BURETTE_PERF_TEST_H
+#define BURETTE_PERF_TEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "accel.h"
+#include "image.h"
+#include "run.h"
+
+struct report;
+
+/* What every test may use: the validated options and what run_main() resolved from them. */
+struct perf_ctx {
+    const struct run_options *opts;
+    enum accel accel;
+    const struct guest_image *image;
+    const char *log_dir;       /* exists; console logs and raw outputs go here */
+    unsigned hello_timeout_ms; /* 0: VM default; BURETTE_HELLO_TIMEOUT_S sets it */
+};
+
+/* One iteration in progress: where run_once() puts its figures. */
+struct perf_iter {
+    unsigned index; /* 0-based over warmup + kept iterations */
+    bool warmup;
+    char name[64]; /* e.g. "boot-3", for log file names */
+    /* private to run_warm_test() */
+    struct report *report;
+    char figures[256];
+};
+
+struct perf_test_ops {
+    const char *name;
+    /**
+     * setup() - Prepare the test; *state is passed to the other ops
+     * Return: 0 or negative errno (message in @err)
+     */
+    int (*setup)(const struct perf_ctx *ctx, void **state, char *err, size_t errlen);
+    /**
+     * run_once() - One iteration: measure, then perf_emit() each figure
+     * Return: 0 or negative errno; -ECANCELED when interrupted
+     */
+    int (*run_once)(void *state, const struct perf_ctx *ctx, struct perf_iter *it, char *err,
+                    size_t errlen);
+    /* teardown() - Release what setup() made; called once whenever setup() succeeded */
+    void (*teardown)(void *state);
+};
+
+/**
+ * perf_emit() - Record one figure of the current iteration
+ * @it:		Iteration
+ * @metric:	Metric name, e.g. "boot_time_ms" or "net_virtio-net_tcp_tx_gbps"
+ * @unit:	Unit, e.g. "ms", "Gbps"
+ * @value:	The figure
+ * @err:	Error buffer of @errlen bytes
+ * @errlen:	Size of @err
+ *
+ * Return: 0 or negative errno (the report refused the sample)
+ */
+int perf_emit(struct perf_iter *it, const char *metric, const char *unit, double value, char *err,
+              size_t errlen);
+
+/**
+ * run_warm_test() - setup, warmup iterations (discarded), kept iterations, teardown
+ * @ops:	The test
+ * @ctx:	Options and resources (warmup and iteration counts come from @ctx->opts)
+ * @report:	Receives the kept iterations' figures
+ * @err:	Error buffer of @errlen bytes
+ * @errlen:	Size of @err
+ *
+ * Return: 0, -ECANCELED after SIGINT/SIGTERM, or the negative errno of the step that failed
+ * (message in @err names the iteration)
+ */
+int run_warm_test(const struct perf_test_ops *ops, const struct perf_ctx *ctx,
+                  struct report *report, char *err, size_t errlen);
+
+/* The tests (one row each in run.c's table). */
+extern const struct perf_test_ops boot_test_ops;
+
+#endif /* BURETTE_PERF_TEST_H */

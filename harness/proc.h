@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * proc - child processes that die with burette, and cancellation by SIGINT/SIGTERM
+ *
+ * Every program burette starts (QEMU, consomme, passt) goes through proc_spawn(): the child
+ * gets PR_SET_PDEATHSIG(SIGKILL) and a process group of its own, so a burette that is killed
+ * outright takes it along, and proc_kill() can end the child and anything it started with one
+ * kill(2) on the group. Only the file descriptors a caller lists cross into the child: their
+ * close-on-exec flag is cleared in the child alone, so descriptors opened concurrently for
+ * other purposes never leak into it.
+ *
+ * SIGINT and SIGTERM do not end burette at once: proc_signals_init() turns them into a
+ * readable self-pipe and a flag, every wait in burette polls that pipe (proc_poll()), and the
+ * run loop unwinds — powering guests off, killing and reaping children — before exiting with
+ * 128 + the signal. A second signal exits at once; PR_SET_PDEATHSIG still takes the children.
+ */
+#ifndef BURETTE_PROC_H
+#define BURETTE_PROC_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct proc_spawn_opts {
+    const char *const *argv; /* argv[0] is looked up in PATH */
+    const int *keep_fds;     /* descriptors the child inherits, at the same numbers (> 2) */
+    size_t n_keep_fds;
+    int stdin_fd;  /* -1: /dev/null */
+    int stdout_fd; /* -1: /dev/null */
+    int stderr_fd; /* -1: /dev/null */
+};
+
+/**
+ * proc_spawn() - Start a program in its own process group, dying with burette
+ * @o:		What to run and which descriptors it gets
+ * @pid:	Its pid (also its process group id) on success
+ * @err:	Error buffer of @errlen bytes
+ * @errlen:	Size of @err
+ *
+ * Return: 0 once the program is running (exec succeeded), negative errno otherwise — an exec
+ * failure (program not installed) is reported here, not as an exit status later.
+ */
+int proc_spawn(const struct proc_spawn_opts *o, pid_t *pid, char *err, size_t errlen);
+
+/**
+ * proc_pidfd() - A descriptor that polls readable when @pid exits (pidfd_open)
+ *
+ * Return: descriptor (close-on-exec), or negative errno
+ */
+int proc_pidfd(pid_t pid);
+
+/**
+ * proc_kill() - SIGKILL @pid's whole process group and reap @pid
+ * @pid:	A child started by proc_spawn(); <= 0 is ignored
+ * @status:	Its wait status, may be NULL
+ */
+void proc_kill(pid_t pid, int *status);
+
+/**
+ * proc_reap() - Reap @pid if it has exited, without blocking
+ *
+ * Return: 1 reaped (status in @status), 0 still running, negative errno
+ */
+int proc_reap(pid_t pid, int *status);
+
+/**
+ * proc_signals_init() - Route SIGINT and SIGTERM to the cancellation pipe
+ *
+ * Return: 0 or negative errno
+ */
+int proc_signals_init(void);
+
+/**
+ * proc_cancelled() - The signal that asked burette to stop, or 0
+ */
+int proc_cancelled(void);
+
+/**
+ * proc_cancel_reset() - Forget a recorded signal (tests)
+ */
+void proc_cancel_reset(void);
+
+/**
+ * proc_now_ms() - Monotonic time in milliseconds
+ */
+long long proc_now_ms(void);
+
+/**
+ * proc_poll() - poll(2) until an event, the deadline, or a cancelling signal
+ * @fds:	Descriptors to wait on
+ * @n:		How many
+ * @deadline:	proc_now_ms() value to give up at; < 0 waits without limit
+ *
+ * Return: number of descriptors with events (> 0), -ETIMEDOUT, -ECANCELED after SIGINT/SIGTERM,
+ * or another negative errno
+ */
+int proc_poll(struct pollfd *fds, size_t n, long long deadline);
+
+/**
+ * proc_status_str() - Describe a wait status: "exited with status 1", "killed by signal 9"
+ * @status:	Wait status
+ * @buf:	Output buffer
+ * @len:	Its size
+ *
+ * Return: @buf
+ */
+const char *proc_status_str(int status, char *buf, size_t len);
+
+#endif /* BURETTE_PROC_H */

@@ -1,0 +1,495 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vm - QEMU command line, launch, hello, requests, power-off and clean-up. See vm.h.
+ *
+ * Invariant: while a struct vm exists, either qemu_pid > 0 (a child we have not reaped) or
+ * QEMU has been reaped and qemu_pid == 0; vm_destroy() therefore always knows whether there is
+ * something to kill.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent_client.h"
+#include "errbuf.h"
+#include "proc.h"
+#include "vm.h"
+
+#define MAX_ARGS     96
+#define TAIL_BYTES   640
+#define QEMU_PROGRAM "qemu-system-x86_64"
+
+struct vm {
+    pid_t qemu_pid;
+    int pidfd;
+    struct agent_client agent;
+    struct agent_hello hello;
+    long long launched_ms;
+    double boot_ms;
+    char console[PATH_MAX];
+    char qemu_log[PATH_MAX];
+};
+
+/* Owned strings of a command line under construction. */
+struct argv_builder {
+    const char *argv[MAX_ARGS + 1];
+    char *owned[MAX_ARGS];
+    size_t n, n_owned;
+};
+
+static int arg(struct argv_builder *b, const char *s)
+{
+    if (b->n >= MAX_ARGS)
+        return -E2BIG;
+    b->argv[b->n++] = s;
+    b->argv[b->n] = NULL;
+    return 0;
+}
+
+static int argf(struct argv_builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int argf(struct argv_builder *b, const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+    int n;
+
+    va_start(ap, fmt);
+    n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -ENOMEM;
+    if (b->n_owned >= MAX_ARGS || arg(b, s)) {
+        free(s);
+        return -E2BIG;
+    }
+    b->owned[b->n_owned++] = s;
+    return 0;
+}
+
+static void argv_free(struct argv_builder *b)
+{
+    for (size_t i = 0; i < b->n_owned; i++)
+        free(b->owned[i]);
+}
+
+/*
+ * The last lines of @path, each prefixed with "  | ", at most TAIL_BYTES of them, into @out.
+ * Carriage returns (the kernel console writes CRLF) are dropped.
+ */
+static void file_tail(const char *path, char *out, size_t outlen)
+{
+    char buf[TAIL_BYTES + 1];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    off_t size;
+    ssize_t n;
+    size_t o = 0;
+    char *p;
+
+    out[0] = '\0';
+    if (fd < 0)
+        return;
+    size = lseek(fd, 0, SEEK_END);
+    if (size > TAIL_BYTES)
+        lseek(fd, size - TAIL_BYTES, SEEK_SET);
+    else
+        lseek(fd, 0, SEEK_SET);
+    n = read(fd, buf, TAIL_BYTES);
+    close(fd);
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    p = buf;
+    /* Start at a line boundary unless the whole file fits. */
+    if (size > TAIL_BYTES && (p = strchr(buf, '\n')))
+        p++;
+    else
+        p = buf;
+    while (p && *p && o + 8 < outlen) {
+        char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+        while (len && (p[len - 1] == '\r'))
+            len--;
+        if (len) {
+            int w = snprintf(out + o, outlen - o, "\n  | %.*s", (int)len, p);
+            if (w < 0 || (size_t)w >= outlen - o)
+                break;
+            o += (size_t)w;
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+}
+
+/* Append the console tail (or QEMU's own output if QEMU died) to the message in @err. */
+static void explain(const struct vm *vm, bool qemu_exited, char *err, size_t errlen)
+{
+    char tail[TAIL_BYTES + 256];
+    const char *which = vm->console;
+    size_t used = strlen(err);
+
+    tail[0] = '\0';
+    if (qemu_exited) {
+        file_tail(vm->qemu_log, tail, sizeof(tail));
+        which = vm->qemu_log;
+    }
+    if (!tail[0]) {
+        file_tail(vm->console, tail, sizeof(tail));
+        which = vm->console;
+    }
+    if (!tail[0]) {
+        snprintf(err + used, errlen - used, " (%s is empty)", which);
+        return;
+    }
+    snprintf(err + used, errlen - used, "; last lines of %s:%s", which, tail);
+}
+
+static int open_log(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+    if (fd < 0)
+        return errbuf_set(err, errlen, -errno, "cannot create %s: %s", path, strerror(errno));
+    return fd;
+}
+
+static int build_argv(struct argv_builder *b, const struct vm_config *cfg, const struct vm *vm,
+                      int agent_fd)
+{
+    int rc = 0;
+
+    rc |= arg(b, QEMU_PROGRAM);
+    rc |= arg(b, "-name");
+    rc |= argf(b, "burette-%s", cfg->name);
+    /* Nothing but what is asked for: no default NIC, VGA, floppy, monitor or config file. */
+    rc |= arg(b, "-nodefaults");
+    rc |= arg(b, "-no-user-config");
+    rc |= arg(b, "-display");
+    rc |= arg(b, "none");
+    /* A guest that panics or reboots ends QEMU, which the harness sees at once. */
+    rc |= arg(b, "-no-reboot");
+    rc |= arg(b, "-accel");
+    if (cfg->accel == ACCEL_KVM) {
+        rc |= arg(b, "kvm");
+        rc |= arg(b, "-cpu");
+        rc |= arg(b, "host");
+    } else {
+        rc |= arg(b, "tcg,thread=multi");
+    }
+    rc |= arg(b, "-smp");
+    rc |= argf(b, "%u", cfg->vcpus);
+    rc |= arg(b, "-m");
+    rc |= argf(b, "%u", cfg->mem_mb);
+    rc |= arg(b, "-kernel");
+    rc |= arg(b, cfg->image->kernel);
+    rc |= arg(b, "-initrd");
+    rc |= arg(b, cfg->image->initrd);
+    rc |= arg(b, "-append");
+    rc |= argf(b, "console=ttyS0 panic=-1 %s", cfg->extra_cmdline ? cfg->extra_cmdline : "");
+    rc |= arg(b, "-chardev");
+    rc |= argf(b, "file,id=console,path=%s", vm->console);
+    rc |= arg(b, "-serial");
+    rc |= arg(b, "chardev:console");
+    rc |= arg(b, "-chardev");
+    rc |= argf(b, "socket,id=agent,fd=%d", agent_fd);
+    rc |= arg(b, "-device");
+    rc |= arg(b, "virtio-serial-pci");
+    rc |= arg(b, "-device");
+    rc |= arg(b, "virtserialport,chardev=agent,name=" AGENT_PORT_NAME);
+    for (size_t i = 0; i < cfg->n_nics; i++) {
+        rc |= arg(b, "-netdev");
+        rc |= arg(b, cfg->nics[i].netdev);
+        rc |= arg(b, "-device");
+        rc |= arg(b, cfg->nics[i].device);
+    }
+    return rc ? -E2BIG : 0;
+}
+
+int vm_start(const struct vm_config *cfg, struct vm **out, char *err, size_t errlen)
+{
+    struct argv_builder b = {0};
+    struct vm *vm = calloc(1, sizeof(*vm));
+    int sp[2] = {-1, -1}, logfd = -1, keep[1 + 32], rc;
+    size_t n_keep = 0;
+    unsigned timeout = cfg->hello_timeout_ms ? cfg->hello_timeout_ms : VM_HELLO_TIMEOUT_MS;
+    struct agent_msg m;
+    long long deadline;
+
+    *out = NULL;
+    if (!vm)
+        return errbuf_set(err, errlen, -ENOMEM, "out of memory");
+    vm->pidfd = -1;
+    vm->agent.fd = -1;
+    if (snprintf(vm->console, sizeof(vm->console), "%s/%s-console.log", cfg->log_dir, cfg->name) >=
+            (int)sizeof(vm->console) ||
+        snprintf(vm->qemu_log, sizeof(vm->qemu_log), "%s/%s-qemu.log", cfg->log_dir, cfg->name) >=
+            (int)sizeof(vm->qemu_log)) {
+        rc = errbuf_set(err, errlen, -ENAMETOOLONG, "log directory path too long");
+        goto fail;
+    }
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+        rc = errbuf_set(err, errlen, -errno, "socketpair: %s", strerror(errno));
+        goto fail;
+    }
+    logfd = open_log(vm->qemu_log, err, errlen);
+    if (logfd < 0) {
+        rc = logfd;
+        goto fail;
+    }
+    /* QEMU's file chardev appends to an existing file: start each console log empty. */
+    if (truncate(vm->console, 0) < 0 && errno != ENOENT) {
+        rc =
+            errbuf_set(err, errlen, -errno, "cannot truncate %s: %s", vm->console, strerror(errno));
+        goto fail;
+    }
+    rc = build_argv(&b, cfg, vm, sp[1]);
+    if (rc) {
+        errbuf_set(err, errlen, rc, "QEMU command line too long");
+        goto fail;
+    }
+    keep[n_keep++] = sp[1];
+    for (size_t i = 0; i < cfg->n_nics; i++)
+        for (size_t j = 0; j < cfg->nics[i].n_fds; j++) {
+            if (n_keep >= sizeof(keep) / sizeof(keep[0])) {
+                rc = errbuf_set(err, errlen, -E2BIG, "too many descriptors for QEMU");
+                goto fail;
+            }
+            keep[n_keep++] = cfg->nics[i].fds[j];
+        }
+
+    struct proc_spawn_opts po = {
+        .argv = b.argv,
+        .keep_fds = keep,
+        .n_keep_fds = n_keep,
+        .stdin_fd = -1,
+        .stdout_fd = logfd,
+        .stderr_fd = logfd,
+    };
+    vm->launched_ms = proc_now_ms();
+    rc = proc_spawn(&po, &vm->qemu_pid, err, errlen);
+    if (rc) {
+        if (rc == -ENOENT)
+            errbuf_prefix(err, errlen, "install QEMU (Debian package qemu-system-x86)");
+        goto fail;
+    }
+    close(sp[1]);
+    sp[1] = -1;
+    close(logfd);
+    logfd = -1;
+    vm->pidfd = proc_pidfd(vm->qemu_pid);
+    if (vm->pidfd < 0) {
+        rc = errbuf_set(err, errlen, vm->pidfd, "pidfd_open: %s", strerror(-vm->pidfd));
+        goto fail;
+    }
+    agent_client_init(&vm->agent, sp[0], vm->pidfd);
+    sp[0] = -1;
+
+    deadline = vm->launched_ms + timeout;
+    for (;;) {
+        rc = agent_client_recv(&vm->agent, &m, deadline, err, errlen);
+        if (rc)
+            break;
+        if (m.type == AGENT_MSG_HELLO)
+            break;
+        agent_msg_clear(&m);
+    }
+    if (rc == 0) {
+        vm->boot_ms = (double)(proc_now_ms() - vm->launched_ms);
+        vm->hello = m.u.hello;
+        agent_msg_clear(&m);
+    } else if (rc == -ETIMEDOUT) {
+        errbuf_set(err, errlen, rc, "the guest agent did not say hello within %u.%u s",
+                   timeout / 1000, timeout % 1000 / 100);
+        explain(vm, false, err, errlen);
+        goto fail;
+    } else if (rc == -EPIPE) {
+        int status = 0;
+        char st[64];
+
+        proc_kill(vm->qemu_pid, &status);
+        vm->qemu_pid = 0;
+        errbuf_set(err, errlen, rc, "QEMU %s before the guest agent said hello",
+                   proc_status_str(status, st, sizeof(st)));
+        /* A clean exit means the guest powered itself off: its console tells why. */
+        explain(vm, !(WIFEXITED(status) && WEXITSTATUS(status) == 0), err, errlen);
+        goto fail;
+    } else {
+        goto fail;
+    }
+    argv_free(&b);
+    *out = vm;
+    return 0;
+fail:
+    if (sp[0] >= 0)
+        close(sp[0]);
+    if (sp[1] >= 0)
+        close(sp[1]);
+    if (logfd >= 0)
+        close(logfd);
+    argv_free(&b);
+    vm_destroy(vm);
+    return rc;
+}
+
+double vm_boot_ms(const struct vm *vm)
+{
+    return vm->boot_ms;
+}
+
+const struct agent_hello *vm_hello(const struct vm *vm)
+{
+    return &vm->hello;
+}
+
+pid_t vm_qemu_pid(const struct vm *vm)
+{
+    return vm->qemu_pid;
+}
+
+const char *vm_console_path(const struct vm *vm)
+{
+    return vm->console;
+}
+
+/* After a failed request: if QEMU died, say so and quote the console. */
+static int request_failed(struct vm *vm, int rc, char *err, size_t errlen)
+{
+    if (rc == -EPIPE && vm->qemu_pid > 0) {
+        int status = 0;
+        char st[64];
+
+        proc_kill(vm->qemu_pid, &status);
+        vm->qemu_pid = 0;
+        errbuf_prefix(err, errlen, "QEMU %s", proc_status_str(status, st, sizeof(st)));
+        explain(vm, false, err, errlen);
+    }
+    return rc;
+}
+
+int vm_configure_nic(struct vm *vm, const struct agent_nic_config *cfg,
+                     struct agent_nic_state *state, char *err, size_t errlen)
+{
+    struct agent_msg req = {.type = AGENT_MSG_CONFIGURE_NIC}, reply;
+    unsigned timeout = VM_REQUEST_TIMEOUT_MS;
+    int rc;
+
+    req.u.nic_config = *cfg;
+    if (cfg->mode == AGENT_NIC_DHCP)
+        timeout += (cfg->timeout_s ? cfg->timeout_s : 10) * 1000;
+    rc = agent_client_call(&vm->agent, &req, &reply, proc_now_ms() + timeout, err, errlen);
+    if (rc)
+        return request_failed(vm, rc, err, errlen);
+    if (reply.type != AGENT_MSG_NIC_CONFIGURED) {
+        rc = errbuf_set(err, errlen, -EPROTO, "guest agent answered configure_nic with %s",
+                        agent_msg_type_name(reply.type));
+    } else if (state) {
+        *state = reply.u.nic_state;
+    }
+    agent_msg_clear(&reply);
+    return rc;
+}
+
+int vm_run(struct vm *vm, const char *const argv[], unsigned timeout_s,
+           struct agent_run_result *res, char *err, size_t errlen)
+{
+    struct agent_msg req = {.type = AGENT_MSG_RUN}, reply;
+    int rc;
+
+    memset(res, 0, sizeof(*res));
+    while (argv[req.u.run.argc]) {
+        if (req.u.run.argc >= AGENT_MAX_ARGS)
+            return errbuf_set(err, errlen, -E2BIG, "more than %d arguments", AGENT_MAX_ARGS);
+        req.u.run.argv[req.u.run.argc] = (char *)argv[req.u.run.argc];
+        req.u.run.argc++;
+    }
+    if (!req.u.run.argc)
+        return errbuf_set(err, errlen, -EINVAL, "empty command");
+    req.u.run.timeout_s = timeout_s;
+    /* The agent enforces the timeout; allow for the reply to travel back. */
+    rc = agent_client_call(&vm->agent, &req, &reply,
+                           proc_now_ms() + (long long)timeout_s * 1000 + VM_REQUEST_TIMEOUT_MS, err,
+                           errlen);
+    if (rc)
+        return request_failed(vm, rc, err, errlen);
+    if (reply.type != AGENT_MSG_RUN_RESULT) {
+        rc = errbuf_set(err, errlen, -EPROTO, "guest agent answered run with %s",
+                        agent_msg_type_name(reply.type));
+        agent_msg_clear(&reply);
+        return rc;
+    }
+    *res = reply.u.run_result;
+    /* Ownership of the output moved to @res: forget it without freeing. */
+    memset(&reply, 0, sizeof(reply));
+    return 0;
+}
+
+void vm_run_result_free(struct agent_run_result *res)
+{
+    free(res->out);
+    free(res->err);
+    memset(res, 0, sizeof(*res));
+}
+
+/* Wait for QEMU to exit on its own until @deadline; 0 when it did. */
+static int wait_exit(struct vm *vm, long long deadline, int *status)
+{
+    for (;;) {
+        int rc = proc_reap(vm->qemu_pid, status);
+        struct pollfd p = {.fd = vm->pidfd, .events = POLLIN};
+
+        if (rc != 0)
+            return rc > 0 ? 0 : rc;
+        rc = proc_poll(&p, 1, deadline);
+        if (rc < 0)
+            return rc;
+    }
+}
+
+int vm_poweroff(struct vm *vm, char *err, size_t errlen)
+{
+    struct agent_msg req = {.type = AGENT_MSG_POWEROFF}, reply;
+    long long deadline = proc_now_ms() + VM_POWEROFF_TIMEOUT_MS;
+    int status = 0, rc;
+    char st[64];
+
+    if (vm->qemu_pid <= 0)
+        return 0;
+    rc = agent_client_call(&vm->agent, &req, &reply, deadline, err, errlen);
+    if (rc == 0)
+        agent_msg_clear(&reply);
+    /* The reply may be lost as the guest goes down: QEMU exiting is what counts. */
+    if (rc == 0 || rc == -EPIPE)
+        rc = wait_exit(vm, deadline, &status);
+    if (rc == 0) {
+        vm->qemu_pid = 0;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            return errbuf_set(err, errlen, -EIO, "QEMU %s while powering off",
+                              proc_status_str(status, st, sizeof(st)));
+        return 0;
+    }
+    proc_kill(vm->qemu_pid, &status);
+    vm->qemu_pid = 0;
+    if (rc == -ETIMEDOUT)
+        return errbuf_set(err, errlen, rc, "the guest did not power off within %d s; QEMU killed",
+                          VM_POWEROFF_TIMEOUT_MS / 1000);
+    errbuf_prefix(err, errlen, "powering off (QEMU killed)");
+    return rc;
+}
+
+void vm_destroy(struct vm *vm)
+{
+    if (!vm)
+        return;
+    if (vm->qemu_pid > 0)
+        proc_kill(vm->qemu_pid, NULL);
+    agent_client_close(&vm->agent);
+    if (vm->pidfd >= 0)
+        close(vm->pidfd);
+    free(vm);
+}

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_vm - end-to-end tests of the VM path under TCG: boot the real guest image, talk to its
+ * agent, and check that failures end cleanly with no QEMU left behind.
+ *
+ * Each test that boots costs a few seconds under TCG, so the full round trip (hello, NIC
+ * configuration, commands, power-off) shares one boot. The image directory comes from
+ * BURETTE_IMAGE_DIR (set by ctest).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "accel.h"
+#include "errbuf.h"
+#include "proc.h"
+#include "vm.h"
+
+static struct guest_image image;
+/* The guest of the running test, destroyed by the teardown even when an assertion fails. */
+static struct vm *vm;
+static char log_dir[] = "/tmp/burette-test-vm-XXXXXX";
+
+static const struct vm_nic user_nic = {
+    .netdev = "user,id=n0,restrict=on",
+    .device = "virtio-net-pci,netdev=n0,mac=" VM_MAC_TEST,
+};
+
+static struct vm_config base_config(const char *name)
+{
+    return (struct vm_config){
+        .image = &image,
+        .accel = ACCEL_TCG,
+        .vcpus = 2,
+        .mem_mb = 512,
+        .nics = &user_nic,
+        .n_nics = 1,
+        .log_dir = log_dir,
+        .name = name,
+    };
+}
+
+/* Children of this process, zombies included, by scanning /proc: the test must leave none. */
+static int count_children(char *names, size_t len)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    int n = 0;
+
+    names[0] = '\0';
+    assert_non_null(d);
+    while ((e = readdir(d))) {
+        char path[300], buf[512], *p;
+        int ppid = 0;
+        FILE *f;
+
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+        f = fopen(path, "r");
+        if (!f)
+            continue;
+        if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
+            sscanf(p + 2, "%*c %d", &ppid) == 1 && ppid == getpid()) {
+            n++;
+            strncat(names, buf, len - strlen(names) - 1);
+        }
+        fclose(f);
+    }
+    closedir(d);
+    return n;
+}
+
+static void assert_no_children(void)
+{
+    char names[2048];
+    int n = count_children(names, sizeof(names));
+
+    if (n)
+        fail_msg("%d child process(es) left behind: %s", n, names);
+}
+
+static int group_setup(void **state)
+{
+    char err[ERRBUF_LEN];
+
+    if (!mkdtemp(log_dir))
+        return -1;
+    if (image_find(&image, NULL, err, sizeof(err))) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    return proc_signals_init();
+}
+
+/* One boot: hello lists the test NIC; configure it (static, then DHCP); run commands; off. */
+static void test_boot_hello_configure_run_poweroff(void **state)
+{
+    struct vm_config cfg = base_config("roundtrip");
+    struct agent_nic_config nic = {.mac = VM_MAC_TEST,
+                                   .mode = AGENT_NIC_STATIC,
+                                   .address = "10.0.2.15",
+                                   .prefix = 24,
+                                   .gateway = "10.0.2.2",
+                                   .mtu = 1400};
+    struct agent_nic_state st;
+    struct agent_run_result res;
+    const struct agent_hello *hello;
+    char err[ERRBUF_LEN];
+    bool found = false;
+    int rc;
+
+    rc = vm_start(&cfg, &vm, err, sizeof(err));
+    if (rc)
+        fail_msg("vm_start: %s", err);
+    hello = vm_hello(vm);
+    assert_int_equal(hello->version, AGENT_PROTO_VERSION);
+    for (size_t i = 0; i < hello->n_nics; i++)
+        found |= !strcmp(hello->nics[i].mac, VM_MAC_TEST);
+    assert_true(found);
+    assert_true(vm_boot_ms(vm) > 0);
+    printf("# boot to hello: %.0f ms\n", vm_boot_ms(vm));
+
+    rc = vm_configure_nic(vm, &nic, &st, err, sizeof(err));
+    if (rc)
+        fail_msg("configure static: %s", err);
+    assert_string_equal(st.address, "10.0.2.15");
+    assert_int_equal(st.prefix, 24);
+    assert_int_equal(st.mtu, 1400);
+
+    /* What the kernel says, not what the agent says it did. */
+    const char *const show[] = {"cat", "/sys/class/net/eth0/mtu", "/proc/net/route", NULL};
+    rc = vm_run(vm, show, 10, &res, err, sizeof(err));
+    if (rc)
+        fail_msg("run: %s", err);
+    assert_int_equal(res.exit_status, 0);
+    assert_non_null(strstr(res.out, "1400\n"));
+    /* Default route via 10.0.2.2: gateway 0202000A in /proc/net/route's little-endian hex. */
+    assert_non_null(strstr(res.out, "0202000A"));
+    vm_run_result_free(&res);
+
+    /* Output far larger than a pipe or a virtqueue buffer arrives whole. */
+    const char *const big[] = {"sh", "-c",
+                               "i=0; while [ $i -lt 3000 ]; do "
+                               "echo 0123456789012345678901234567890123456789; i=$((i+1)); done",
+                               NULL};
+    rc = vm_run(vm, big, 30, &res, err, sizeof(err));
+    if (rc)
+        fail_msg("run big: %s", err);
+    assert_int_equal(res.exit_status, 0);
+    assert_int_equal(res.out_len, 3000 * 41);
+    vm_run_result_free(&res);
+
+    const char *const failing[] = {"sh", "-c", "echo oops >&2; exit 3", NULL};
+    rc = vm_run(vm, failing, 10, &res, err, sizeof(err));
+    assert_int_equal(rc, 0);
+    assert_int_equal(res.exit_status, 3);
+    assert_string_equal(res.err, "oops\n");
+    vm_run_result_free(&res);
+
+    const char *const slow[] = {"sleep", "30", NULL};
+    rc = vm_run(vm, slow, 1, &res, err, sizeof(err));
+    assert_int_equal(rc, 0);
+    assert_true(res.timed_out);
+    assert_int_equal(res.signal, SIGKILL);
+    vm_run_result_free(&res);
+
+    const char *const missing[] = {"no-such-program", NULL};
+    rc = vm_run(vm, missing, 5, &res, err, sizeof(err));
+    assert_int_equal(rc, 0);
+    assert_int_equal(res.exit_status, 127);
+    vm_run_result_free(&res);
+
+    struct agent_nic_config other = {.mac = "52:54:00:99:99:99", .mode = AGENT_NIC_DOWN};
+    rc = vm_configure_nic(vm, &other, NULL, err, sizeof(err));
+    assert_int_equal(rc, -EREMOTEIO);
+    assert_non_null(strstr(err, "52:54:00:99:99:99"));
+
+    /* QEMU's user network answers DHCP inside QEMU itself (restrict=on keeps it there). */
+    struct agent_nic_config dhcp = {.mac = VM_MAC_TEST, .mode = AGENT_NIC_DHCP, .timeout_s = 10};
+    rc = vm_configure_nic(vm, &dhcp, &st, err, sizeof(err));
+    if (rc)
+        fail_msg("configure dhcp: %s", err);
+    assert_string_equal(st.address, "10.0.2.15");
+    assert_int_equal(st.prefix, 24);
+
+    struct agent_nic_config down = {.mac = VM_MAC_TEST, .mode = AGENT_NIC_DOWN};
+    rc = vm_configure_nic(vm, &down, &st, err, sizeof(err));
+    if (rc)
+        fail_msg("configure down: %s", err);
+    assert_string_equal(st.address, "");
+
+    rc = vm_poweroff(vm, err, sizeof(err));
+    if (rc)
+        fail_msg("poweroff: %s", err);
+    assert_int_equal(vm_qemu_pid(vm), 0);
+    vm_destroy(vm);
+    vm = NULL;
+    assert_no_children();
+}
+
+/* A guest whose agent never starts: a timeout naming the console's last lines, no QEMU left. */
+static void test_guest_without_hello_times_out_with_console_tail(void **state)
+{
+    struct vm_config cfg = base_config("nohello");
+    char err[ERRBUF_LEN];
+    long long t0 = proc_now_ms();
+    int rc;
+
+    cfg.extra_cmdline = "burette.agent=off";
+    cfg.hello_timeout_ms = 12000;
+    rc = vm_start(&cfg, &vm, err, sizeof(err));
+    assert_int_equal(rc, -ETIMEDOUT);
+    assert_null(vm);
+    assert_true(proc_now_ms() - t0 < 12000 + 5000);
+    printf("# %s\n", err);
+    assert_non_null(strstr(err, "did not say hello within 12.0 s"));
+    assert_non_null(strstr(err, "nohello-console.log:"));
+    /* The guest's init said why, and that line is quoted. */
+    assert_non_null(strstr(err, "burette.agent=off: not starting the agent"));
+    assert_no_children();
+}
+
+/* QEMU that refuses its command line: the error quotes QEMU's own words, fast. */
+static void test_qemu_failure_quotes_qemu_output(void **state)
+{
+    const struct vm_nic bad = {.netdev = "user,id=n0",
+                               .device = "virtio-net-pci,netdev=nosuchnetdev"};
+    struct vm_config cfg = base_config("badnic");
+    char err[ERRBUF_LEN];
+    int rc;
+
+    cfg.nics = &bad;
+    rc = vm_start(&cfg, &vm, err, sizeof(err));
+    assert_int_equal(rc, -EPIPE);
+    printf("# %s\n", err);
+    assert_non_null(strstr(err, "before the guest agent said hello"));
+    assert_non_null(strstr(err, "nosuchnetdev"));
+    assert_no_children();
+}
+
+/* SIGTERM during boot: the wait ends at once with -ECANCELED and QEMU is reaped. */
+static void test_sigterm_during_boot_cancels_and_reaps(void **state)
+{
+    struct vm_config cfg = base_config("sigterm");
+    struct sigevent sev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGTERM};
+    struct itimerspec its = {.it_value = {.tv_nsec = 500 * 1000 * 1000}};
+    char err[ERRBUF_LEN];
+    timer_t timer;
+    int rc;
+
+    assert_int_equal(timer_create(CLOCK_MONOTONIC, &sev, &timer), 0);
+    assert_int_equal(timer_settime(timer, 0, &its, NULL), 0);
+    rc = vm_start(&cfg, &vm, err, sizeof(err));
+    timer_delete(timer);
+    assert_int_equal(rc, -ECANCELED);
+    assert_int_equal(proc_cancelled(), SIGTERM);
+    assert_null(vm);
+    assert_no_children();
+    proc_cancel_reset();
+}
+
+static int destroy_vm(void **state)
+{
+    vm_destroy(vm);
+    vm = NULL;
+    proc_cancel_reset();
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_qemu_failure_quotes_qemu_output, destroy_vm),
+        cmocka_unit_test_teardown(test_sigterm_during_boot_cancels_and_reaps, destroy_vm),
+        cmocka_unit_test_teardown(test_boot_hello_configure_run_poweroff, destroy_vm),
+        cmocka_unit_test_teardown(test_guest_without_hello_times_out_with_console_tail, destroy_vm),
+    };
+
+    return cmocka_run_group_tests(tests, group_setup, NULL);
+}

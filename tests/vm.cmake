@@ -1,0 +1,8 @@
+# End-to-end tests that boot the guest under TCG (label vm). They need the guest image, which
+# the default build makes (target guest_image); BURETTE_IMAGE_DIR points them at it.
+add_executable(test_vm e2e/test_vm.c)
+target_link_libraries(test_vm PRIVATE burette_harness PkgConfig::CMOCKA)
+add_dependencies(test_vm guest_image)
+add_test(NAME vm.e2e COMMAND test_vm)
+set_tests_properties(vm.e2e PROPERTIES LABELS vm TIMEOUT 300
+                     ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
