@@ -310,7 +310,7 @@ static void page_head(FILE *f, const char *title)
           ".verdict{display:inline-block;padding:0 7px;border-radius:3px;font-weight:600;"
           "white-space:nowrap;border:1px solid transparent}\n"
           ".regressed{background:#c62828;color:#fff;border-color:#7f0000}\n"
-          ".improved{background:#2e7d32;color:#fff;border-color:#003300}\n"
+          ".improved{background:#43a047;color:#000;border-color:#1b5e20}\n"
           ".noisy{background:#ffb300;color:#000;border-color:#a06a00}\n"
           ".unchanged{background:#e2e2e2;color:#333;border-color:#bbb}\n"
           ".baseline-only,.candidate-only{background:#fff;color:#555;border:1px dashed #999}\n"
