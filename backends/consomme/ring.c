@@ -8,14 +8,45 @@
  * data contiguous modulo the new capacity, in the same order.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "ring.h"
 
 static int is_pow2(uint64_t v)
 {
     return v && !(v & (v - 1));
+}
+
+static uint64_t round_pow2(uint64_t v)
+{
+    uint64_t p = 1;
+
+    while (p < v)
+        p <<= 1;
+    return p;
+}
+
+int ring_bounds_check(uint64_t *initial, uint64_t *max, char *err, size_t errlen)
+{
+    if (!*initial || !*max)
+        return errbuf_set(err, errlen, -EINVAL,
+                          "TCP buffer size must not be 0 (give sizes like 16K:4M)");
+    if (*initial > *max)
+        return errbuf_set(err, errlen, -EINVAL,
+                          "TCP buffer initial size %" PRIu64 " is above its maximum %" PRIu64
+                          " (give INITIAL:MAX with INITIAL <= MAX)",
+                          *initial, *max);
+    if (*max > RING_MAX_CAP)
+        return errbuf_set(err, errlen, -EINVAL,
+                          "TCP buffer maximum %" PRIu64 " is above %u bytes, the largest window "
+                          "TCP can advertise (give at most 1G)",
+                          *max, RING_MAX_CAP);
+    *initial = round_pow2(*initial < RING_MIN_CAP ? RING_MIN_CAP : *initial);
+    *max = round_pow2(*max < RING_MIN_CAP ? RING_MIN_CAP : *max);
+    return 0;
 }
 
 int ring_init(struct ring *r, uint32_t cap)

@@ -22,8 +22,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-/* Largest ring: a TCP window with the largest scale (14) cannot express more. Bounds given
- * by users are validated and rounded by the core's option parser (config.c). */
+/* Largest ring: a TCP window with the largest scale (14) cannot express more. */
 #define RING_MAX_CAP (1u << 30)
 /* Smallest ring worth having: one small segment. */
 #define RING_MIN_CAP 4096u
@@ -34,6 +33,18 @@ struct ring {
     uint32_t head; /* position of the first byte, < cap */
     uint32_t len;  /* bytes of data, <= cap */
 };
+
+/**
+ * ring_bounds_check() - Round and validate INITIAL:MAX ring bounds given by a user
+ * @initial:	In: requested initial size in bytes; out: rounded up to a power of two
+ * @max:	In: requested maximum; out: rounded up to a power of two
+ * @err:	Error buffer for the message, may be NULL
+ * @errlen:	Size of @err
+ *
+ * Return: 0, or -EINVAL for a zero size, initial > max, or a max above RING_MAX_CAP (which no
+ * TCP window can advertise).
+ */
+int ring_bounds_check(uint64_t *initial, uint64_t *max, char *err, size_t errlen);
 
 /**
  * ring_init() - Allocate an empty ring

@@ -2,8 +2,9 @@
 /*
  * Unit tests of the consomme TCP ring: the iovec views over empty, full and wrapped rings,
  * parking bytes past the end, in-place growth keeping [head, head + len) in order across the
- * wrap (both ways of moving the data), and refusals of
- * shrinking, non-power-of-two and oversized capacities.
+ * wrap (both ways of moving the data),, refusals of
+ * shrinking, non-power-of-two and oversized capacities, and the INITIAL:MAX bounds a user may
+ * give (config.c parses the text, ring_bounds_check() decides).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "errbuf.h"
 #include "ring.h"
 
 /* Appends @n bytes of the pattern starting at @seq, through the space iovecs. */
@@ -197,6 +199,33 @@ static void test_ring_grow_refuses_shrink_non_pow2_and_beyond_max(void **state)
     assert_int_equal(ring_init(&r, RING_MAX_CAP * 2u), -EINVAL);
 }
 
+static void test_ring_bounds_round_and_refuse(void **state)
+{
+    char err[ERRBUF_LEN] = "";
+    uint64_t lo, hi;
+
+    lo = 16 * 1024, hi = 4 * 1024 * 1024;
+    assert_int_equal(ring_bounds_check(&lo, &hi, err, sizeof(err)), 0);
+    assert_int_equal(lo, 16384);
+    assert_int_equal(hi, 4194304);
+    lo = 100000, hi = 100000; /* fixed size, rounded up the same way */
+    assert_int_equal(ring_bounds_check(&lo, &hi, err, sizeof(err)), 0);
+    assert_int_equal(lo, 131072);
+    assert_int_equal(hi, 131072);
+    lo = 1, hi = 1; /* below one page: raised to the minimum */
+    assert_int_equal(ring_bounds_check(&lo, &hi, err, sizeof(err)), 0);
+    assert_int_equal(lo, RING_MIN_CAP);
+    lo = 0, hi = 4096;
+    assert_int_equal(ring_bounds_check(&lo, &hi, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "must not be 0"));
+    lo = 8192, hi = 4096;
+    assert_int_equal(ring_bounds_check(&lo, &hi, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "above its maximum"));
+    lo = 4096, hi = 2ull * RING_MAX_CAP;
+    assert_int_equal(ring_bounds_check(&lo, &hi, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "largest window"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -209,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_ring_grow_wrapped_moves_short_front),
         cmocka_unit_test(test_ring_grow_full_wrapped_ring_keeps_order),
         cmocka_unit_test(test_ring_grow_refuses_shrink_non_pow2_and_beyond_max),
+        cmocka_unit_test(test_ring_bounds_round_and_refuse),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
