@@ -184,13 +184,13 @@ def load_json(path, what):
         raise BenchError(f"cannot read {what} {path}: {e}")
 
 
-def rss_kib(pid):
-    """Resident set size of pid in KiB, from /proc/PID/status (VmRSS)."""
+def status_kib(pid, field="VmRSS"):
+    """A size field of /proc/PID/status in KiB: VmRSS (resident set), VmSize (virtual)..."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
-    raise BenchError(f"no VmRSS in /proc/{pid}/status")
+    raise BenchError(f"no {field} in /proc/{pid}/status")
 
 
 def fmt_range(xs, fmt="{:.2f}"):
