@@ -52,13 +52,17 @@ class Children:
     def __init__(self):
         self.procs = []
 
-    def spawn(self, argv, **kw):
+    def spawn(self, argv, grace=2.0, **kw):
+        """Start argv in its own process group; grace: seconds it gets to stop on SIGTERM."""
         proc = subprocess.Popen(argv, start_new_session=True, preexec_fn=_child_setup, **kw)
+        proc.bench_grace = grace
         self.procs.append(proc)
         return proc
 
-    def kill(self, proc, grace=2.0):
+    def kill(self, proc, grace=None):
         """Stop one child's process group: SIGTERM, then SIGKILL after grace seconds."""
+        if grace is None:
+            grace = proc.bench_grace
         if proc.poll() is None:
             try:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -82,7 +86,7 @@ class Children:
 
     def cleanup(self):
         for proc in list(self.procs):
-            self.kill(proc, grace=1.0)
+            self.kill(proc)
 
 
 def install_cleanup(children, tmpdir=None):
