@@ -30,6 +30,8 @@ endif()
 consomme_ns_test(resolv_conf_names_dns_address
                  ${CM} run -- grep -qx "nameserver 10.0.2.3" /etc/resolv.conf)
 consomme_ns_test(udp_echo ${NS} udp-echo -- ${CM} run -- ${NS} udp-client 10.0.2.2 {PORT})
+consomme_ns_test(udp_refused_port
+                 ${NS} closed-port -- ${CM} run -- ${NS} udp-refused 10.0.2.2 {PORT})
 consomme_ns_test(dns_forward
                  ${NS} udp-echo -- ${CM} --dns 127.0.0.1:{PORT} run -- ${NS} udp-client 10.0.2.3 53)
 consomme_ns_test(exit_status ${NS} expect-status 7 -- ${CM} run -- ${NS} exit 7)
