@@ -6,3 +6,11 @@ add_dependencies(test_vm guest_image)
 add_test(NAME vm.e2e COMMAND test_vm)
 set_tests_properties(vm.e2e PROPERTIES LABELS vm TIMEOUT 300
                      ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
+
+# `burette run --test boot` from validated options to the report (2 boots).
+add_executable(test_run_boot e2e/test_run_boot.c)
+target_link_libraries(test_run_boot PRIVATE burette_harness PkgConfig::CMOCKA)
+add_dependencies(test_run_boot guest_image)
+add_test(NAME vm.run_boot COMMAND test_run_boot)
+set_tests_properties(vm.run_boot PROPERTIES LABELS vm TIMEOUT 300
+                     ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
