@@ -83,14 +83,16 @@ static json_t *buffer_json(const struct tcp_buffer_bounds *b)
     return json_pack("{s:I, s:I}", "initial", (json_int_t)b->initial, "max", (json_int_t)b->max);
 }
 
-static json_t *config_json(const struct run_options *o, enum accel accel)
+static json_t *config_json(const struct run_options *o, const struct perf_test_ops *ops,
+                           enum accel accel)
 {
     return json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:{s:o, s:o}}",
-                     "test", o->test, "backend", o->backend, "nic", o->nic, "vmm", "qemu", "accel",
-                     accel_name(accel), "vcpus", (int)o->vcpus, "memory_mb", (int)o->mem_mb,
-                     "iterations", (int)o->iterations, "warmup", (int)o->warmup, "duration_s",
-                     (int)o->duration_s, "streams", (int)o->streams, "tcp_buffers", "rx",
-                     buffer_json(&o->tcp_rx), "tx", buffer_json(&o->tcp_tx));
+                     "test", o->test, "backend",
+                     ops->fixed_backend ? ops->fixed_backend : o->backend, "nic", o->nic, "vmm",
+                     "qemu", "accel", accel_name(accel), "vcpus", (int)o->vcpus, "memory_mb",
+                     (int)o->mem_mb, "iterations", (int)o->iterations, "warmup", (int)o->warmup,
+                     "duration_s", (int)o->duration_s, "streams", (int)o->streams, "tcp_buffers",
+                     "rx", buffer_json(&o->tcp_rx), "tx", buffer_json(&o->tcp_tx));
 }
 
 int run_main(const struct run_options *opts)
@@ -151,7 +153,7 @@ int run_main(const struct run_options *opts)
         rc = errbuf_set(err, sizeof(err), -ENOMEM, "out of memory");
         goto fail;
     }
-    report_set_config(report, config_json(opts, ctx.accel));
+    report_set_config(report, config_json(opts, ops, ctx.accel));
 
     rc = run_warm_test(ops, &ctx, report, err, sizeof(err));
     if (rc)
