@@ -15,6 +15,7 @@ static const struct renderer *const renderers[] = {
     &render_text,
     &render_markdown,
     &render_json,
+    &render_html,
 };
 
 #define NRENDERERS (sizeof(renderers) / sizeof(renderers[0]))

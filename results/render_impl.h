@@ -16,6 +16,7 @@
 extern const struct renderer render_text;
 extern const struct renderer render_markdown;
 extern const struct renderer render_json;
+extern const struct renderer render_html;
 
 /**
  * render_fmt_value() - A measured value with as many digits as a reader can use

@@ -47,3 +47,49 @@ consomme_ns_test(usage_bad_buffer
                  ${NS} expect-stderr 2 "INITIAL" -- ${CM} --tcp-rx-buffer 4M:16K run -- true)
 consomme_ns_test(usage_no_command ${NS} expect-stderr 2 "needs a command" -- ${CM} run)
 consomme_ns_test(usage_no_transport ${NS} expect-stderr 2 "exactly one" -- ${CM})
+
+# --- libFuzzer over the frame input path, built by clang whatever the main compiler is ---
+# ctest runs it for a bounded time (label fuzz); without a clang that can link libFuzzer the
+# target and test are left out with a notice.
+find_program(CLANG_FOR_FUZZ NAMES clang clang-16 clang-15 clang-14)
+set(CM_FUZZ_OK OFF)
+if(CLANG_FOR_FUZZ)
+  set(probe ${CMAKE_CURRENT_BINARY_DIR}/fuzz_probe.c)
+  file(WRITE ${probe} "#include <stdint.h>\n#include <stddef.h>\n"
+       "int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { return 0; }\n")
+  execute_process(COMMAND ${CLANG_FOR_FUZZ} -fsanitize=fuzzer,address,undefined ${probe}
+                  -o ${CMAKE_CURRENT_BINARY_DIR}/fuzz_probe
+                  RESULT_VARIABLE probe_rc OUTPUT_QUIET ERROR_QUIET)
+  if(probe_rc EQUAL 0)
+    set(CM_FUZZ_OK ON)
+  endif()
+endif()
+if(CM_FUZZ_OK)
+  get_property(cm_sources GLOBAL PROPERTY CONSOMME_SOURCES)
+  set(cm_fuzz_src ${CMAKE_SOURCE_DIR}/backends/consomme/fuzz/consomme_fuzz.c ${cm_sources}
+      ${CMAKE_SOURCE_DIR}/common/errbuf.c ${CMAKE_SOURCE_DIR}/common/parse.c)
+  set(cm_fuzz_bin ${CMAKE_BINARY_DIR}/bin/consomme_fuzz)
+  set(cm_fuzz_inc ${CMAKE_SOURCE_DIR}/backends/consomme ${CMAKE_SOURCE_DIR}/common
+                  ${JANSSON_INCLUDE_DIRS} ${NL_INCLUDE_DIRS})
+  list(TRANSFORM cm_fuzz_inc PREPEND -I)
+  add_custom_command(OUTPUT ${cm_fuzz_bin}
+    COMMAND ${CLANG_FOR_FUZZ} -std=gnu17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer
+            -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+            ${cm_fuzz_inc} ${cm_fuzz_src} ${JANSSON_LINK_LIBRARIES} ${NL_LINK_LIBRARIES}
+            -o ${cm_fuzz_bin}
+    DEPENDS ${cm_fuzz_src}
+    COMMAND_EXPAND_LISTS
+    COMMENT "Building consomme_fuzz with clang (libFuzzer)")
+  add_custom_target(consomme_fuzz ALL DEPENDS ${cm_fuzz_bin})
+  # New inputs go to the build tree; the committed seeds in tests/data/consomme_fuzz (one
+  # valid frame per protocol: ARP, DHCP, UDP, DNS, ICMP, a TCP SYN, and a stream chunk, each
+  # also with the checksum-fixup flags) are only read.
+  set(cm_corpus ${CMAKE_CURRENT_BINARY_DIR}/consomme_fuzz_corpus)
+  file(MAKE_DIRECTORY ${cm_corpus})
+  add_test(NAME fuzz.consomme.frames
+           COMMAND ${cm_fuzz_bin} -max_total_time=20 -rss_limit_mb=2048 -print_final_stats=1
+                   ${cm_corpus} ${CMAKE_CURRENT_SOURCE_DIR}/data/consomme_fuzz)
+  set_tests_properties(fuzz.consomme.frames PROPERTIES LABELS fuzz TIMEOUT 120)
+else()
+  message(STATUS "consomme: no clang with libFuzzer found, fuzz test left out")
+endif()

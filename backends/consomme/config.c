@@ -40,6 +40,15 @@ void cm_opts_default(struct cm_opts *o)
     o->max_udp_flows = 4096;
 }
 
+static uint64_t round_pow2(uint64_t v)
+{
+    uint64_t p = 1;
+
+    while (p < v)
+        p <<= 1;
+    return p;
+}
+
 /**
  * cm_parse_tcp_bounds() - Parse "INITIAL[:MAX]" for --tcp-rx-buffer / --tcp-tx-buffer
  * @s:		Text such as "256K", "16K:4M"; without ":MAX" the ring is fixed at INITIAL
@@ -47,6 +56,8 @@ void cm_opts_default(struct cm_opts *o)
  *		only on success
  * @err:	Error buffer
  * @errlen:	Size of @err
+ *
+ * This is the one place user-given ring bounds are validated; tcp.c takes them as they are.
  *
  * Return: 0, or -EINVAL (malformed, zero, INITIAL > MAX, MAX above 1 GiB) / -ERANGE
  */
@@ -74,10 +85,17 @@ int cm_parse_tcp_bounds(const char *s, struct cm_tcp_bounds *out, char *err, siz
     } else {
         max = init;
     }
-    /* The ring decides what it can hold (one rule for the CLI, tcp.c and the tests). */
-    rc = ring_bounds_check(&init, &max, err, errlen);
-    if (rc)
-        return rc;
+    if (init == 0 || max == 0)
+        return errbuf_set(err, errlen, -EINVAL, "'%s': buffer sizes must be nonzero", s);
+    if (init > max)
+        return errbuf_set(err, errlen, -EINVAL,
+                          "'%s': INITIAL must not exceed MAX (for a fixed size give one value)",
+                          s);
+    /* A TCP window with the largest scale cannot advertise more than the ring's maximum. */
+    if (max > RING_MAX_CAP)
+        return errbuf_set(err, errlen, -EINVAL, "'%s': MAX must be at most 1G", s);
+    init = round_pow2(init < RING_MIN_CAP ? RING_MIN_CAP : init);
+    max = round_pow2(max < RING_MIN_CAP ? RING_MIN_CAP : max);
     out->initial = (uint32_t)init;
     out->max = (uint32_t)max;
     return 0;

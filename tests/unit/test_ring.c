@@ -2,8 +2,9 @@
 /*
  * Unit tests of the consomme TCP ring: the iovec views over empty, full and wrapped rings,
  * parking bytes past the end, in-place growth keeping [head, head + len) in order across the
- * wrap (both ways of moving the data), refusals at and beyond the maximum, and the bounds a
- * user may give on the command line.
+ * wrap (both ways of moving the data),, refusals of
+ * shrinking, non-power-of-two and oversized capacities, and the INITIAL:MAX bounds a user may
+ * give (config.c parses the text, ring_bounds_check() decides).
  */
 #include <errno.h>
 #include <setjmp.h>

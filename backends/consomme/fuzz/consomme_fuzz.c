@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * consomme_fuzz - libFuzzer target over the frame input path
+ *
+ * Input: one flags byte, then either raw QEMU stream bytes (flags & 4: the length-prefixed
+ * framing parser is fuzzed too) or frames, each behind a 2-byte big-endian length. So that
+ * the fuzzer gets past the checksums to the protocol code, flags & 1 recomputes the IPv4
+ * header checksum and flags & 2 the ICMP/UDP/TCP checksum of each frame before it is fed in.
+ * After each input the stack's own epoll loop gets one non-blocking turn (host replies on UDP
+ * flows), then every flow is expired, so inputs do not pile up state.
+ *
+ * UDP flows open real host sockets. To keep them from ever leaving the machine, the fuzzer
+ * first moves itself into a new user+network namespace that holds only loopback; if that is
+ * impossible it refuses to run rather than send packets from the host's namespace.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include "core.h"
+
+static struct consomme *stack;
+static uint8_t *stream;
+
+static void write_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY);
+
+    if (fd >= 0) {
+        if (write(fd, text, strlen(text)) < 0)
+            perror(path);
+        close(fd);
+    }
+}
+
+static void isolate(void)
+{
+    char map[64];
+    uid_t uid = geteuid();
+    gid_t gid = getegid();
+    struct ifreq ifr = {0};
+    int fd;
+
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0) {
+        write_file("/proc/self/setgroups", "deny");
+        snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
+        write_file("/proc/self/uid_map", map);
+        snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
+        write_file("/proc/self/gid_map", map);
+    } else if (unshare(CLONE_NEWNET)) {
+        fprintf(stderr,
+                "consomme_fuzz: cannot enter a private network namespace (%s); "
+                "refusing to open sockets in the host's\n",
+                strerror(errno));
+        exit(1);
+    }
+    fd = socket(AF_INET, SOCK_DGRAM, 0);
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+    if (fd >= 0 && !ioctl(fd, SIOCGIFFLAGS, &ifr)) {
+        ifr.ifr_flags |= IFF_UP;
+        ioctl(fd, SIOCSIFFLAGS, &ifr);
+    }
+    if (fd >= 0)
+        close(fd);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    struct cm_opts o;
+
+    isolate();
+    cm_opts_default(&o);
+    o.dns_upstream.sin_family = AF_INET;
+    o.dns_upstream.sin_port = htons(53);
+    o.dns_upstream.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    o.max_udp_flows = 64;
+    o.cfg.max_connections = 64;
+    if (cm_create(&o, &stack, NULL, 0)) {
+        fprintf(stderr, "consomme_fuzz: cannot create the stack\n");
+        exit(1);
+    }
+    stream = malloc(1 << 20);
+    return 0;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+/* Make the checksums right where the frame's own lengths allow it. */
+static void fixup(uint8_t *f, size_t len, uint8_t flags)
+{
+    uint8_t *ip = f + 14;
+    size_t ihl, tot;
+
+    if (len < 14 + 20 || f[12] != 0x08 || f[13] != 0x00 || ip[0] >> 4 != 4)
+        return;
+    ihl = (size_t)(ip[0] & 15) * 4;
+    tot = (size_t)(ip[2] << 8 | ip[3]);
+    if (ihl < 20 || ihl > tot || tot > len - 14)
+        return;
+    if (flags & 2) {
+        uint8_t *l4 = ip + ihl;
+        size_t l4len = tot - ihl;
+        uint32_t src = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | ip[14] << 8 | ip[15];
+        uint32_t dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | ip[18] << 8 | ip[19];
+        size_t off = ip[9] == 1 ? 2 : ip[9] == 17 ? 6 : ip[9] == 6 ? 16 : 0;
+
+        if (off && l4len >= off + 2) {
+            uint32_t sum = ip[9] == 1 ? 0 : csum_pseudo_ipv4(src, dst, ip[9], (uint16_t)l4len);
+            put16(l4 + off, 0);
+            put16(l4 + off, csum_fold(csum_partial(l4, l4len, sum)));
+        }
+    }
+    if (flags & 1) {
+        put16(ip + 10, 0);
+        put16(ip + 10, csum_fold(csum_partial(ip, ihl, 0)));
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct epoll_event ev[16];
+    uint8_t flags;
+    int n;
+
+    if (size < 1)
+        return 0;
+    flags = data[0];
+    data++;
+    size--;
+    if (flags & 4) {
+        size_t len = size < (1 << 20) ? size : (1 << 20);
+        memcpy(stream, data, len);
+        cm_stream_parse(stack, stream, len);
+    } else {
+        /* each frame in its own allocation, so reads past its end are caught by ASan; all
+         * stay alive until the batch ends, as the transport guarantees */
+        uint8_t *copies[64];
+        int ncopies = 0;
+
+        cm_frames_input_begin(stack);
+        while (size >= 2 && ncopies < 64) {
+            size_t len = (size_t)(data[0] << 8 | data[1]);
+            uint8_t *f;
+
+            data += 2;
+            size -= 2;
+            if (len > size)
+                len = size;
+            f = malloc(len ? len : 1);
+            if (!f)
+                break;
+            memcpy(f, data, len);
+            fixup(f, len, flags);
+            cm_frame_input(stack, f, len);
+            copies[ncopies++] = f;
+            data += len;
+            size -= len;
+        }
+        cm_frames_input_end(stack);
+        for (int i = 0; i < ncopies; i++)
+            free(copies[i]);
+    }
+    n = epoll_wait(stack->epfd, ev, 16, 0);
+    for (int i = 0; i < n; i++) {
+        struct cm_event *e = ev[i].data.ptr;
+        if (e)
+            e->fn(stack, e, ev[i].events);
+    }
+    if (tcp_connection_count(stack))
+        tcp_timer(stack, cm_now_ms());
+    udp_sweep(stack, cm_now_ms() + 86400000ull);
+    cm_out_flush(stack);
+    return 0;
+}

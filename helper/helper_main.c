@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * helper_main - the helper process's request loop; protocol in helper.h.
+ *
+ * Single-threaded by design: one poll() over the RPC socket and every job's pipes. A server
+ * job waiting to listen makes the loop look at the kernel's socket table every couple of
+ * milliseconds until its listener appears (or the job ends). End of file on the RPC socket
+ * means the harness is gone: every job is killed and the helper exits.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "errbuf.h"
+#include "helper.h"
+#include "iperf_job.h"
+#include "ns.h"
+#include "rpc.h"
+
+#define MAX_JOBS        8
+#define LISTEN_CHECK_MS 2
+
+struct state {
+    int sock;
+    bool served; /* a request has been served: too late for setup_tap */
+    bool stopping;
+    struct iperf_job jobs[MAX_JOBS];
+    bool used[MAX_JOBS];
+};
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Send @reply (consumed) tagged with @id; a failure means the harness is gone. */
+static int send_reply(struct state *s, json_int_t id, json_t *reply, int fd)
+{
+    char err[ERRBUF_LEN];
+    int rc;
+
+    json_object_set_new(reply, "id", json_integer(id));
+    rc = rpc_send(s->sock, reply, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0, err, sizeof(err));
+    json_decref(reply);
+    if (rc)
+        s->stopping = true;
+    return rc;
+}
+
+static int send_error(struct state *s, json_int_t id, int rc, const char *msg)
+{
+    json_t *r = json_object();
+
+    json_object_set_new(r, "error", json_string(msg));
+    json_object_set_new(r, "errno", json_integer(rc < 0 ? -rc : rc));
+    return send_reply(s, id, r, -1);
+}
+
+static int send_ok(struct state *s, json_int_t id, int fd)
+{
+    json_t *r = json_object();
+
+    json_object_set_new(r, "ok", json_true());
+    return send_reply(s, id, r, fd);
+}
+
+static void do_setup_tap(struct state *s, json_int_t id, json_t *req)
+{
+    const char *name = json_string_value(json_object_get(req, "name"));
+    const char *cidr = json_string_value(json_object_get(req, "cidr"));
+    const char *tun = json_string_value(json_object_get(req, "tun_path"));
+    json_t *mtu = json_object_get(req, "mtu");
+    char err[ERRBUF_LEN];
+    int fd = -1, rc;
+
+    if (s->served) {
+        send_error(s, id, -EALREADY,
+                   "setup_tap must be the helper's first request (its namespace is fixed once it "
+                   "has served anything)");
+        return;
+    }
+    s->served = true;
+    if (!name || !cidr || !json_is_integer(mtu) || json_integer_value(mtu) <= 0) {
+        send_error(s, id, -EINVAL, "setup_tap needs name, cidr and a positive mtu");
+        return;
+    }
+    rc = ns_enter_private(err, sizeof(err));
+    if (!rc)
+        rc = ns_create_tap(tun ? tun : "/dev/net/tun", name, cidr,
+                           (unsigned)json_integer_value(mtu), &fd, err, sizeof(err));
+    if (rc) {
+        send_error(s, id, rc, err);
+        return;
+    }
+    send_ok(s, id, fd);
+    /* QEMU holds the TAP from now on; our copy would keep the carrier up after it is gone. */
+    close(fd);
+}
+
+static int free_slot(struct state *s)
+{
+    for (int i = 0; i < MAX_JOBS; i++)
+        if (!s->used[i])
+            return i;
+    return -1;
+}
+
+static int get_uint(json_t *req, const char *key, unsigned long long min, unsigned long long max,
+                    unsigned long long def, unsigned long long *out)
+{
+    json_t *v = json_object_get(req, key);
+
+    if (!v) {
+        *out = def;
+        return 0;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+        (unsigned long long)json_integer_value(v) < min ||
+        (unsigned long long)json_integer_value(v) > max)
+        return -EINVAL;
+    *out = (unsigned long long)json_integer_value(v);
+    return 0;
+}
+
+static void do_iperf(struct state *s, json_int_t id, json_t *req, bool server)
+{
+    const char *addr = json_string_value(json_object_get(req, server ? "bind" : "host"));
+    struct iperf_job_params p = {.server = server};
+    unsigned long long port, duration, streams, bitrate;
+    char err[ERRBUF_LEN];
+    int slot, rc;
+
+    s->served = true;
+    if (get_uint(req, "port", 1, 65535, 5201, &port) ||
+        get_uint(req, "duration", 1, 86400, 10, &duration) ||
+        get_uint(req, "streams", 1, 128, 1, &streams) ||
+        get_uint(req, "bitrate", 0, UINT64_MAX >> 1, 0, &bitrate) ||
+        (!server && (!addr || !*addr)) || (addr && strlen(addr) >= sizeof(p.addr))) {
+        send_error(s, id, -EINVAL,
+                   server ? "iperf_server needs a port (1-65535) and an optional bind address"
+                          : "iperf_client needs host, port (1-65535), duration (s), streams "
+                            "(1-128)");
+        return;
+    }
+    if (addr)
+        strcpy(p.addr, addr);
+    p.port = (unsigned)port;
+    p.duration_s = (unsigned)duration;
+    p.streams = (unsigned)streams;
+    p.bitrate = bitrate;
+    p.reverse = json_is_true(json_object_get(req, "reverse"));
+    p.udp = json_is_true(json_object_get(req, "udp"));
+
+    slot = free_slot(s);
+    if (slot < 0) {
+        send_error(s, id, -EBUSY, "too many iperf3 jobs at once in the helper");
+        return;
+    }
+    s->jobs[slot].id = (unsigned)id;
+    rc = iperf_job_start(&s->jobs[slot], &p, err, sizeof(err));
+    if (rc) {
+        errbuf_prefix(err, sizeof(err), "cannot start iperf3 %s", server ? "server" : "client");
+        send_error(s, id, rc, err);
+        return;
+    }
+    s->used[slot] = true;
+}
+
+static void do_cancel(struct state *s, json_int_t id, json_t *req)
+{
+    json_t *t = json_object_get(req, "target");
+
+    for (int i = 0; json_is_integer(t) && i < MAX_JOBS; i++) {
+        if (s->used[i] && s->jobs[i].id == (unsigned)json_integer_value(t)) {
+            s->jobs[i].cancelled = true;
+            iperf_job_kill(&s->jobs[i]);
+        }
+    }
+    /* Idempotent: a job that already ended has nothing left to cancel. */
+    send_ok(s, id, -1);
+}
+
+static void handle_request(struct state *s, json_t *req)
+{
+    json_t *idv = json_object_get(req, "id");
+    const char *op = json_string_value(json_object_get(req, "op"));
+    json_int_t id = json_is_integer(idv) ? json_integer_value(idv) : -1;
+
+    if (!op || id < 0) {
+        send_error(s, id, -EPROTO, "malformed request: needs an integer id and an op");
+        return;
+    }
+    if (!strcmp(op, "setup_tap"))
+        do_setup_tap(s, id, req);
+    else if (!strcmp(op, "iperf_server"))
+        do_iperf(s, id, req, true);
+    else if (!strcmp(op, "iperf_client"))
+        do_iperf(s, id, req, false);
+    else if (!strcmp(op, "cancel"))
+        do_cancel(s, id, req);
+    else if (!strcmp(op, "stop")) {
+        s->stopping = true;
+        for (int i = 0; i < MAX_JOBS; i++)
+            if (s->used[i])
+                iperf_job_release(&s->jobs[i]);
+        send_ok(s, id, -1);
+    } else {
+        char msg[128];
+
+        snprintf(msg, sizeof(msg), "unknown request '%.60s'", op);
+        send_error(s, id, -EPROTO, msg);
+    }
+}
+
+/* A job ended: send its result or error and free its slot. */
+static void finish_job(struct state *s, int i)
+{
+    struct iperf_job *job = &s->jobs[i];
+    char err[ERRBUF_LEN];
+    char *json = NULL;
+    int rc;
+
+    rc = iperf_job_outcome(job, &json, err, sizeof(err));
+    if (rc) {
+        send_error(s, job->id, rc, err);
+    } else {
+        json_t *r = json_object();
+
+        json_object_set_new(r, "event", json_string("result"));
+        json_object_set_new(r, "json", json_string(json));
+        send_reply(s, job->id, r, -1);
+    }
+    free(json);
+    iperf_job_release(job);
+    s->used[i] = false;
+}
+
+/* Look for the listeners of servers that have not announced one yet. */
+static void check_listeners(struct state *s)
+{
+    for (int i = 0; i < MAX_JOBS; i++) {
+        struct iperf_job *job = &s->jobs[i];
+        int rc;
+
+        if (!s->used[i] || !job->p.server || job->listening || job->pid <= 0)
+            continue;
+        rc = iperf_listener_ready(job->pid, job->p.port);
+        if (rc > 0) {
+            json_t *r = json_object();
+
+            job->listening = true;
+            json_object_set_new(r, "event", json_string("listening"));
+            send_reply(s, job->id, r, -1);
+        } else if (now_ms() - job->started_ms > HELPER_LISTEN_TIMEOUT_MS) {
+            char msg[160];
+
+            snprintf(msg, sizeof(msg),
+                     "iperf3 server did not start listening on port %u within %d s", job->p.port,
+                     HELPER_LISTEN_TIMEOUT_MS / 1000);
+            send_error(s, job->id, -ETIMEDOUT, msg);
+            iperf_job_release(job);
+            s->used[i] = false;
+        }
+    }
+}
+
+int helper_main(int sock)
+{
+    struct state s = {.sock = sock};
+    struct pollfd pfd[1 + 2 * MAX_JOBS];
+
+    signal(SIGPIPE, SIG_IGN);
+    while (!s.stopping) {
+        int n = 0, timeout = -1;
+        char err[ERRBUF_LEN];
+
+        pfd[n++] = (struct pollfd){.fd = sock, .events = POLLIN};
+        for (int i = 0; i < MAX_JOBS; i++) {
+            if (!s.used[i])
+                continue;
+            pfd[n++] = (struct pollfd){.fd = s.jobs[i].out_fd, .events = POLLIN};
+            pfd[n++] = (struct pollfd){.fd = s.jobs[i].diag_fd, .events = POLLIN};
+            if (s.jobs[i].p.server && !s.jobs[i].listening)
+                timeout = LISTEN_CHECK_MS;
+        }
+        if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR)
+            break;
+
+        if (pfd[0].revents) {
+            struct rpc_msg msg;
+            int rc = rpc_recv(sock, 1000, &msg, err, sizeof(err));
+
+            if (rc == -EPIPE || rc == -ECONNRESET)
+                break;
+            if (rc) {
+                send_error(&s, -1, rc, err);
+            } else {
+                handle_request(&s, msg.body);
+                rpc_msg_release(&msg);
+            }
+        }
+        for (int i = 0; i < MAX_JOBS && !s.stopping; i++) {
+            int rc;
+
+            if (!s.used[i])
+                continue;
+            rc = iperf_job_pump(&s.jobs[i]);
+            if (rc != 0)
+                finish_job(&s, i);
+        }
+        if (!s.stopping)
+            check_listeners(&s);
+    }
+    for (int i = 0; i < MAX_JOBS; i++)
+        if (s.used[i])
+            iperf_job_release(&s.jobs[i]);
+    close(sock);
+    return 0;
+}

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * iperf_job - one libiperf server or client, run in a child process of the helper
+ *
+ * libiperf calls exit() on some errors and installs its own signal handlers, so it never runs
+ * in the helper itself: each job is a forked child (PR_SET_PDEATHSIG, so it dies with the
+ * helper) that reports through a pipe as one JSON object, {"json": "<iperf3 output>"} or
+ * {"error": "<iperf3's own message>"}, then exits. Its stderr goes to a second pipe so a child
+ * that ends without a report (iperf's exit() paths) still leaves its last words.
+ *
+ * A server is "listening" once the kernel shows a TCP socket in LISTEN state on its port that
+ * belongs to the child (sock_diag plus the child's fd table): no guessing with sleeps.
+ */
+#ifndef BURETTE_IPERF_JOB_H
+#define BURETTE_IPERF_JOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct iperf_job_params {
+    bool server;
+    char addr[64]; /* bind address (server; "" for any) or host to connect to (client) */
+    unsigned port;
+    /* client only */
+    unsigned duration_s;
+    unsigned streams;
+    bool reverse;
+    bool udp;
+    uint64_t bitrate; /* bits/s, 0 unlimited */
+};
+
+struct iperf_job {
+    unsigned id; /* the RPC request id the job answers to */
+    pid_t pid;   /* 0 once reaped */
+    int status;  /* wait status, once reaped */
+    int out_fd;  /* report pipe, -1 at EOF */
+    int diag_fd; /* stderr pipe, -1 at EOF */
+    char *out;
+    size_t outlen;
+    char diag[1024];
+    size_t diaglen;
+    bool listening;
+    bool cancelled;
+    long long started_ms;
+    struct iperf_job_params p;
+};
+
+/**
+ * iperf_job_start() - Fork a child running one libiperf test
+ * @job:	Job to fill; @job->id is kept as given
+ * @p:		What to run
+ * @err:	Error buffer of @errlen bytes
+ * @errlen:	Size of @err
+ *
+ * Return: 0 on success, negative errno otherwise
+ */
+int iperf_job_start(struct iperf_job *job, const struct iperf_job_params *p, char *err,
+                    size_t errlen);
+
+/**
+ * iperf_job_pump() - Read what the child wrote; reap it once both pipes are closed
+ * @job:	Running job
+ *
+ * Return: 1 when the job has ended and is reaped, 0 while it runs, negative errno on error
+ */
+int iperf_job_pump(struct iperf_job *job);
+
+/**
+ * iperf_job_outcome() - Interpret an ended job's report
+ * @job:	Job for which iperf_job_pump() returned 1
+ * @json:	The iperf3 JSON text on success (caller frees)
+ * @err:	Error buffer of @errlen bytes: iperf3's message, or how the child ended
+ * @errlen:	Size of @err
+ *
+ * Return: 0 with @json set, or negative errno with a message
+ */
+int iperf_job_outcome(struct iperf_job *job, char **json, char *err, size_t errlen);
+
+/**
+ * iperf_job_kill() - Kill a running job's child (it is reaped by a later iperf_job_pump())
+ * @job:	Job
+ */
+void iperf_job_kill(struct iperf_job *job);
+
+/**
+ * iperf_job_release() - Kill and reap the child if still there, close pipes, free buffers
+ * @job:	Job
+ */
+void iperf_job_release(struct iperf_job *job);
+
+/**
+ * iperf_listener_ready() - Whether process @pid has a TCP socket listening on @port
+ * @pid:	Process whose descriptors are checked
+ * @port:	TCP port
+ *
+ * Looks in the caller's network namespace, which the job shares.
+ *
+ * Return: 1 listening, 0 not (yet), negative errno if the check itself failed
+ */
+int iperf_listener_ready(pid_t pid, unsigned port);
+
+#endif /* BURETTE_IPERF_JOB_H */
