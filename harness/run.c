@@ -78,21 +78,18 @@ static int prepare_log_dir(const char *dir, char *out, size_t outlen, char *err,
     return 0;
 }
 
-static json_t *buffer_json(const struct tcp_buffer_bounds *b)
-{
-    return json_pack("{s:I, s:I}", "initial", (json_int_t)b->initial, "max", (json_int_t)b->max);
-}
-
+/* The options' config object, refined with what this run really used. */
 static json_t *config_json(const struct run_options *o, const struct perf_test_ops *ops,
                            enum accel accel)
 {
-    return json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:{s:o, s:o}}",
-                     "test", o->test, "backend",
-                     ops->fixed_backend ? ops->fixed_backend : o->backend, "nic", o->nic, "vmm",
-                     "qemu", "accel", accel_name(accel), "vcpus", (int)o->vcpus, "memory_mb",
-                     (int)o->mem_mb, "iterations", (int)o->iterations, "warmup", (int)o->warmup,
-                     "duration_s", (int)o->duration_s, "streams", (int)o->streams, "tcp_buffers",
-                     "rx", buffer_json(&o->tcp_rx), "tx", buffer_json(&o->tcp_tx));
+    json_t *c = run_options_to_json(o);
+
+    if (!c)
+        return NULL;
+    json_object_set_new(c, "accel", json_string(accel_name(accel)));
+    if (ops->fixed_backend)
+        json_object_set_new(c, "backend", json_string(ops->fixed_backend));
+    return c;
 }
 
 int run_main(const struct run_options *opts)
