@@ -92,5 +92,6 @@ int run_warm_test(const struct perf_test_ops *ops, const struct perf_ctx *ctx,
 
 /* The tests (one row each in run.c's table). */
 extern const struct perf_test_ops boot_test_ops;
+extern const struct perf_test_ops network_test_ops;
 
 #endif /* BURETTE_PERF_TEST_H */

@@ -29,6 +29,7 @@
 /* Every test `burette run --test` knows: one row each. */
 static const struct perf_test_ops *const tests[] = {
     &boot_test_ops,
+    &network_test_ops,
 };
 
 static const struct perf_test_ops *find_test(const char *name)

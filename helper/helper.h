@@ -36,6 +36,14 @@
 #define HELPER_LISTEN_TIMEOUT_MS 10000 /* a libiperf server binds in microseconds */
 
 struct helper;
+struct pollfd;
+
+/*
+ * A poll() the harness supplies so that waits on the helper also end on SIGINT/SIGTERM:
+ * returns > 0 on events, -ETIMEDOUT at @deadline (CLOCK_MONOTONIC ms, < 0 none), -ECANCELED
+ * when cancelled. proc_poll() has this shape.
+ */
+typedef int helper_wait_fn(struct pollfd *fds, size_t n, long long deadline);
 
 struct helper_tap_opts {
     const char *name;     /* "tap0" */
@@ -73,6 +81,13 @@ int helper_spawn(struct helper **out, char *err, size_t errlen);
  * Return: exit status for the helper process
  */
 int helper_main(int sock);
+
+/**
+ * helper_set_wait() - Wait through @wait instead of plain poll() from now on
+ * @h:		Helper
+ * @wait:	The caller's poll, or NULL
+ */
+void helper_set_wait(struct helper *h, helper_wait_fn *wait);
 
 /**
  * helper_fd() - The RPC socket, for a caller's poll(): readable with POLLHUP once the helper

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +26,9 @@
 #include "helper.h"
 #include "rpc.h"
 
-#define REPLY_TIMEOUT_MS 10000 /* requests that do not wait on iperf3 are answered at once */
-#define STOP_TIMEOUT_MS  2000
+#define REPLY_TIMEOUT_MS   10000 /* requests that do not wait on iperf3 are answered at once */
+#define STOP_TIMEOUT_MS    2000
+#define REST_OF_MESSAGE_MS 5000
 
 struct helper {
     pid_t pid;
@@ -35,6 +37,7 @@ struct helper {
     json_t *stash; /* array of replies nobody asked for yet */
     bool dead;
     char death[ERRBUF_LEN];
+    helper_wait_fn *wait; /* NULL: plain poll() */
 };
 
 int helper_spawn(struct helper **out, char *err, size_t errlen)
@@ -98,6 +101,11 @@ out:
         free(h);
     }
     return rc;
+}
+
+void helper_set_wait(struct helper *h, helper_wait_fn *wait)
+{
+    h->wait = wait;
 }
 
 int helper_fd(const struct helper *h)
@@ -192,7 +200,20 @@ static int wait_reply(struct helper *h, json_int_t id, int timeout_ms, json_t **
 
         if (h->dead)
             return errbuf_set(err, errlen, -EPIPE, "%s", h->death);
-        if (deadline >= 0) {
+        if (h->wait) {
+            /* the caller's wait also watches for SIGINT/SIGTERM */
+            struct pollfd p = {.fd = h->sock, .events = POLLIN};
+
+            rc = h->wait(&p, 1, deadline);
+            if (rc == -ETIMEDOUT)
+                return errbuf_set(err, errlen, rc, "the namespace helper did not answer in time");
+            if (rc == -ECANCELED)
+                return errbuf_set(err, errlen, rc, "interrupted");
+            if (rc < 0)
+                return errbuf_set(err, errlen, rc, "waiting for the namespace helper: %s",
+                                  strerror(-rc));
+            left = REST_OF_MESSAGE_MS; /* a message's records are sent back to back */
+        } else if (deadline >= 0) {
             long long l = deadline - now_ms();
 
             left = l > 0 ? (int)l : 0;

@@ -27,6 +27,8 @@ find_program(BUSYBOX busybox)
 if(BUSYBOX)
   consomme_ns_test(busybox_ping ${CM} run -- ${BUSYBOX} ping -c 3 10.0.2.2)
 endif()
+consomme_ns_test(resolv_conf_names_dns_address
+                 ${CM} run -- grep -qx "nameserver 10.0.2.3" /etc/resolv.conf)
 consomme_ns_test(udp_echo ${NS} udp-echo -- ${CM} run -- ${NS} udp-client 10.0.2.2 {PORT})
 consomme_ns_test(dns_forward
                  ${NS} udp-echo -- ${CM} --dns 127.0.0.1:{PORT} run -- ${NS} udp-client 10.0.2.3 53)

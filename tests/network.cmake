@@ -5,3 +5,12 @@ target_link_libraries(test_iperf_result PRIVATE burette_harness PkgConfig::CMOCK
 add_test(NAME unit.iperf_result
          COMMAND test_iperf_result ${CMAKE_CURRENT_SOURCE_DIR}/data/iperf3)
 set_tests_properties(unit.iperf_result PROPERTIES LABELS unit)
+
+# End to end under TCG, short settings: 2 iterations of 3 sub-tests of 2 s, then a run stopped
+# with SIGINT in its first sub-test. About a minute together on a 2-core machine.
+add_executable(test_network_tap e2e/test_network_tap.c)
+target_link_libraries(test_network_tap PRIVATE PkgConfig::JANSSON PkgConfig::CMOCKA)
+add_dependencies(test_network_tap burette guest_image)
+add_test(NAME vm.network_tap COMMAND test_network_tap $<TARGET_FILE:burette>)
+set_tests_properties(vm.network_tap PROPERTIES LABELS vm TIMEOUT 400
+                     ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")

@@ -19,8 +19,9 @@
  *                                          replaced by its port; exit status is CMD's
  *   nstool expect-status N -- CMD...       pass iff CMD ends with status N
  *   nstool expect-stderr N TEXT -- CMD...  pass iff CMD ends with N and TEXT in its stderr
- *   nstool as-nobody -- CMD...             run CMD as uid/gid 65534 (root only; skip if
- *                                          /dev/net/tun is open to everyone anyway)
+ *   nstool as-nobody -- CMD...             run CMD as uid/gid 65534 (root only), seeing a
+ *                                          /dev/net/tun of mode 0600 as some distributions
+ *                                          ship it
  *   nstool pdeath -- CMD...                CMD prints a pid (report-pid-and-wait inside
  *                                          consomme run); kill CMD, that pid must die too
  *   nstool stats-check FILE -- CMD...      CMD succeeds and FILE holds consomme's counters
@@ -40,7 +41,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sched.h>
 #include <sys/inotify.h>
+#include <sys/mount.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -385,9 +388,29 @@ static int cmd_as_nobody(char **cmd)
         fprintf(stderr, "nstool: not root, cannot switch to nobody: skipped\n");
         return SKIP;
     }
-    if (stat("/dev/net/tun", &st) || (st.st_mode & 0006) == 0006) {
-        fprintf(stderr, "nstool: /dev/net/tun is open to everyone here: nothing to check\n");
+    if (stat("/dev/net/tun", &st)) {
+        fprintf(stderr, "nstool: no /dev/net/tun here: skipped\n");
         return SKIP;
+    }
+    if ((st.st_mode & 0006) == 0006) {
+        /* This machine's device is open to everyone: show CMD a mode-0600 one instead, in a
+         * private mount namespace (the same device, a node of our own bound over it). */
+        char node[] = "/tmp/nstool_tun_XXXXXX";
+        int fd = mkstemp(node);
+
+        if (fd < 0 || unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+            return fail("cannot set up a private /dev/net/tun: %s", strerror(errno));
+        close(fd);
+        unlink(node);
+        if (mknod(node, S_IFCHR | 0600, st.st_rdev) ||
+            mount(node, "/dev/net/tun", NULL, MS_BIND, NULL)) {
+            int e = errno;
+            unlink(node);
+            fprintf(stderr, "nstool: cannot bind a mode-0600 tun node (%s): skipped\n",
+                    strerror(e));
+            return SKIP;
+        }
+        unlink(node);
     }
     if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
         return fail("cannot become nobody: %s", strerror(errno));

@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * End-to-end tests of `burette run --test network --backend tap` (label vm): the real CLI
+ * boots the guest under TCG with short settings. One run must produce a report with the three
+ * metrics, two positive samples each, and keep every raw iperf3 report; another is stopped
+ * with SIGINT in the middle of an iteration and must leave no process and no namespace behind.
+ *
+ * "Nothing left behind" is checked without looking at anyone else's processes: this test
+ * makes itself a child subreaper, so every process burette started is either gone or has
+ * become our child; and the helper's network namespace, recorded while it ran, must be held
+ * by no process afterwards.
+ *
+ * Usage: test_network_tap BURETTE_BINARY
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+static const char *burette;
+static char tmpdir[] = "/tmp/burette-e2e-tap-XXXXXX";
+
+/* Start burette with @argv (after "burette"); its stderr comes back on *errfd. */
+static pid_t start(const char *const *args, int *errfd)
+{
+    const char *argv[32];
+    int p[2];
+    size_t n = 0;
+    pid_t pid;
+
+    argv[n++] = burette;
+    while (*args && n < 31)
+        argv[n++] = *args++;
+    argv[n] = NULL;
+    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_RDWR);
+
+        dup2(devnull, 0);
+        dup2(devnull, 1);
+        dup2(p[1], 2);
+        execv(argv[0], (char **)argv);
+        _exit(127);
+    }
+    close(p[1]);
+    *errfd = p[0];
+    return pid;
+}
+
+/* Read burette's stderr until @needle shows up (or EOF); the text read is kept in @buf. */
+static bool read_until(int fd, const char *needle, char *buf, size_t len)
+{
+    size_t used = strlen(buf);
+
+    while (!needle || !strstr(buf, needle)) {
+        ssize_t n = read(fd, buf + used, len - used - 1);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        used += (size_t)n;
+        buf[used] = '\0';
+        if (used + 1 >= len) {
+            /* keep the tail: the needle is searched in what comes last */
+            memmove(buf, buf + used / 2, used - used / 2 + 1);
+            used -= used / 2;
+        }
+    }
+    return true;
+}
+
+/* One read of what is there, appended to @buf (the oldest half dropped when full). */
+static bool read_some(int fd, char *buf, size_t len)
+{
+    size_t used = strlen(buf);
+    ssize_t n;
+
+    if (used + 1 >= len) {
+        memmove(buf, buf + used / 2, used - used / 2 + 1);
+        used -= used / 2;
+    }
+    n = read(fd, buf + used, len - used - 1);
+    if (n <= 0)
+        return n < 0 && errno == EINTR;
+    buf[used + (size_t)n] = '\0';
+    return true;
+}
+
+static int wait_status(pid_t pid)
+{
+    int status;
+
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return status;
+}
+
+static json_t *find_result(json_t *results, const char *name)
+{
+    size_t i;
+    json_t *r;
+
+    json_array_foreach(results, i, r)
+    {
+        if (!strcmp(json_string_value(json_object_get(r, "name")), name))
+            return r;
+    }
+    return NULL;
+}
+
+static void test_network_tap_report_has_three_metrics_with_positive_samples(void **state)
+{
+    static const char *const metrics[] = {
+        "net_virtio-net_tcp_tx_gbps", "net_virtio-net_tcp_rx_gbps", "net_virtio-net_udp_tx_pps"};
+    static const char *const extras[] = {"net_virtio-net_tcp_tx_retransmits",
+                                         "net_virtio-net_tcp_rx_retransmits",
+                                         "net_virtio-net_udp_tx_lost_percent"};
+    char report[512], logs[512], buf[65536] = "", path[1024];
+    json_t *root, *results;
+    int errfd, status;
+    pid_t pid;
+
+    snprintf(report, sizeof(report), "%s/report.json", tmpdir);
+    snprintf(logs, sizeof(logs), "%s/logs", tmpdir);
+    {
+        const char *args[] = {"run",       "--test",     "network",    "--backend", "tap",
+                              "--nic",     "virtio-net", "--duration", "2",         "--iterations",
+                              "2",         "--warmup",   "0",          "-o",        report,
+                              "--log-dir", logs,         NULL};
+
+        pid = start(args, &errfd);
+    }
+    read_until(errfd, NULL, buf, sizeof(buf));
+    close(errfd);
+    status = wait_status(pid);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("burette failed (status %#x); its stderr ends:\n%s", status, buf);
+    /* progress names each sub-test of each iteration */
+    assert_non_null(strstr(buf, "iteration 2/2: UDP guest to host"));
+
+    root = json_load_file(report, 0, NULL);
+    assert_non_null(root);
+    results = json_object_get(root, "results");
+    assert_true(json_is_array(results));
+    for (size_t i = 0; i < 3; i++) {
+        json_t *r = find_result(results, metrics[i]), *samples, *v;
+        size_t k;
+
+        if (!r)
+            fail_msg("report lacks %s", metrics[i]);
+        assert_int_equal(json_integer_value(json_object_get(r, "iterations")), 2);
+        samples = json_object_get(r, "samples");
+        assert_int_equal(json_array_size(samples), 2);
+        json_array_foreach(samples, k, v) assert_true(json_number_value(v) > 0);
+        assert_true(json_number_value(json_object_get(r, "mean")) > 0);
+        assert_non_null(find_result(results, extras[i]));
+    }
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(root, "config"), "backend")), "tap");
+    json_decref(root);
+
+    /* the raw iperf3 reports of every sub-test of every iteration are kept */
+    for (int it = 1; it <= 2; it++) {
+        static const char *const keys[] = {"tcp_tx", "tcp_rx", "udp_tx"};
+
+        for (size_t i = 0; i < 3; i++) {
+            json_t *j;
+
+            snprintf(path, sizeof(path), "%s/network-%d-%s-server.json", logs, it, keys[i]);
+            j = json_load_file(path, 0, NULL);
+            if (!j)
+                fail_msg("missing or unreadable %s", path);
+            assert_non_null(json_object_get(j, "end"));
+            json_decref(j);
+        }
+    }
+}
+
+/* Our descendants' pids: every process whose parent chain reaches @root. */
+static size_t descendants(pid_t root, pid_t *out, size_t max)
+{
+    size_t n = 0;
+    bool grew = true;
+
+    out[n++] = root;
+    while (grew) {
+        DIR *d = opendir("/proc");
+        struct dirent *de;
+
+        grew = false;
+        while (d && (de = readdir(d))) {
+            char path[300], line[512];
+            pid_t pid = (pid_t)atoi(de->d_name), ppid = 0;
+            bool known = false;
+            FILE *f;
+
+            if (pid <= 0)
+                continue;
+            for (size_t i = 0; i < n; i++)
+                known |= out[i] == pid;
+            if (known)
+                continue;
+            snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+            f = fopen(path, "r");
+            while (f && fgets(line, sizeof(line), f))
+                if (sscanf(line, "PPid: %d", &ppid) == 1)
+                    break;
+            if (f)
+                fclose(f);
+            for (size_t i = 0; i < n && ppid; i++) {
+                if (out[i] == ppid && n < max) {
+                    out[n++] = pid;
+                    grew = true;
+                    break;
+                }
+            }
+        }
+        if (d)
+            closedir(d);
+    }
+    return n;
+}
+
+static unsigned long net_ns_of(pid_t pid)
+{
+    char path[64];
+    struct stat st;
+
+    snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+    return stat(path, &st) ? 0 : (unsigned long)st.st_ino;
+}
+
+/* Whether any process has @ino as its network namespace or holds an fd to it. */
+static bool ns_in_use(unsigned long ino)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+    bool used = false;
+
+    while (d && (de = readdir(d)) && !used) {
+        pid_t pid = (pid_t)atoi(de->d_name);
+
+        if (pid > 0 && net_ns_of(pid) == ino)
+            used = true;
+    }
+    if (d)
+        closedir(d);
+    return used;
+}
+
+static void test_network_tap_sigint_mid_iteration_leaves_nothing_behind(void **state)
+{
+    char buf[65536] = "", logs[512];
+    pid_t pids[64], self_ns_pid = getpid();
+    unsigned long helper_ns = 0;
+    bool server_up = false;
+    size_t n = 0;
+    int errfd, status;
+    pid_t pid;
+
+    snprintf(logs, sizeof(logs), "%s/logs-int", tmpdir);
+    {
+        const char *args[] = {"run",        "--test",    "network",      "--backend", "tap",
+                              "--duration", "30",        "--iterations", "2",         "--warmup",
+                              "0",          "--log-dir", logs,           NULL};
+
+        pid = start(args, &errfd);
+    }
+    /* the first sub-test is under way: guest booted, server listening, client sending */
+    if (!read_until(errfd, "iteration 1/2: TCP guest to host", buf, sizeof(buf)))
+        fail_msg("burette ended before the first sub-test; its stderr:\n%s", buf);
+    /* Wait until the helper's iperf3 server (a process in the helper's namespace whose
+     * parent is too) is up, watching burette's stderr meanwhile: the condition, not a delay. */
+    for (int tries = 0; tries < 1000 && !server_up; tries++) {
+        struct pollfd p = {.fd = errfd, .events = POLLIN};
+
+        n = descendants(pid, pids, 64);
+        helper_ns = 0;
+        for (size_t i = 1; i < n; i++) {
+            unsigned long ns = net_ns_of(pids[i]);
+
+            if (ns && ns != net_ns_of(self_ns_pid)) {
+                server_up |= helper_ns == ns; /* a second process there: the server */
+                helper_ns = ns;
+            }
+        }
+        if (!server_up && poll(&p, 1, 20) > 0 && !read_some(errfd, buf, sizeof(buf)))
+            fail_msg("burette ended before its iperf3 server started; its stderr:\n%s", buf);
+    }
+    assert_true(server_up);
+    /* burette, the helper, its iperf3 server, QEMU */
+    assert_true(n >= 4);
+
+    kill(pid, SIGINT);
+    read_until(errfd, NULL, buf, sizeof(buf));
+    close(errfd);
+    status = wait_status(pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 128 + SIGINT);
+    assert_non_null(strstr(buf, "interrupted"));
+
+    /* Orphans would have been reparented to us (subreaper): reap whatever came, then check
+     * that every process burette started is gone. */
+    while (waitpid(-1, NULL, WNOHANG) > 0)
+        ;
+    for (size_t i = 0; i < n; i++) {
+        if (kill(pids[i], 0) == 0 || errno != ESRCH)
+            fail_msg("process %d (started by burette) is still there", (int)pids[i]);
+    }
+    assert_false(ns_in_use(helper_ns));
+}
+
+static int setup_dir(void **state)
+{
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int remove_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *de;
+    char sub[1024];
+
+    while (d && (de = readdir(d))) {
+        struct stat st;
+
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+        if (!lstat(sub, &st) && S_ISDIR(st.st_mode))
+            remove_tree(sub);
+        else
+            unlink(sub);
+    }
+    if (d)
+        closedir(d);
+    return rmdir(path);
+}
+
+static int teardown_dir(void **state)
+{
+    remove_tree(tmpdir);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_network_tap_report_has_three_metrics_with_positive_samples),
+        cmocka_unit_test(test_network_tap_sigint_mid_iteration_leaves_nothing_behind),
+    };
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s BURETTE_BINARY\n", argv[0]);
+        return 2;
+    }
+    burette = argv[1];
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    signal(SIGPIPE, SIG_IGN);
+    return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+}
