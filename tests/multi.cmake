@@ -15,3 +15,10 @@ if(TARGET guest_image)
   set_tests_properties(vm.multi PROPERTIES LABELS vm TIMEOUT 600
                        ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
 endif()
+
+# The command line of several runs, through the real binary; no guest is booted.
+if(PYTHON3)
+  add_test(NAME cli.multi COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_multi_cli.sh
+                                  $<TARGET_FILE:burette>)
+  set_tests_properties(cli.multi PROPERTIES LABELS unit)
+endif()
