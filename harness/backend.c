@@ -15,6 +15,7 @@
 
 /* Every backend `burette run --backend` can use: one row each. */
 static const struct backend_ops *const backends[] = {
+    &backend_consomme_ops,
     &backend_tap_ops,
     &backend_slirp_ops,
     &backend_passt_ops,

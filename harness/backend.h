@@ -111,6 +111,7 @@ int backend_loopback_port(unsigned *port, char *err, size_t errlen);
 
 /* The backends (one row each in backend.c's table). */
 extern const struct backend_ops backend_tap_ops;
+extern const struct backend_ops backend_consomme_ops;
 extern const struct backend_ops backend_slirp_ops;
 extern const struct backend_ops backend_passt_ops;
 
