@@ -44,14 +44,15 @@ static const char *const palette[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7"
 #define NPALETTE (sizeof(palette) / sizeof(palette[0]))
 
 /* Chart geometry, in SVG user units (pixels at 100 %). */
-#define CH_W      880
-#define CH_LEFT   180 /* report labels */
-#define CH_RIGHT  200 /* mean and CI as text */
-#define CH_TOP    10
-#define CH_ROW    46
-#define CH_AXIS   50
-#define CH_PLOT_W (CH_W - CH_LEFT - CH_RIGHT)
-#define LABEL_MAX 22 /* characters of a report label that fit left of the plot */
+#define CH_W       880
+#define CH_LEFT    190 /* report labels */
+#define CH_RIGHT   200 /* mean and CI as text */
+#define CH_TOP     10
+#define CH_ROW     46
+#define CH_AXIS    50
+#define CH_PLOT_W  (CH_W - CH_LEFT - CH_RIGHT)
+#define LABEL_PX   (CH_LEFT - 34) /* room for a report label left of the plot */
+#define LABEL_SIZE 13
 
 /* Everything one page is about: the reports in display order, and the comparison if any. */
 struct page {
@@ -158,6 +159,43 @@ static void put_text(FILE *f, const char *s)
     put_text_n(f, s, 0);
 }
 
+/**
+ * fit_chars() - How many characters of @s to print in @px pixels of @size-pixel text
+ *
+ * SVG text neither wraps nor can be measured without a script, and a label must not run into
+ * the plot, so widths are estimated per character: narrow, average, wide (capitals), and a
+ * full em for anything beyond ASCII.
+ *
+ * Return: 0 if all of @s fits, else the number of characters that fit with an ellipsis
+ */
+static size_t fit_chars(const char *s, double px, double size)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    double width = 0, cut_at = px - size;
+    size_t n = 0, cut = 0;
+
+    while (p && *p) {
+        uint32_t cp;
+        size_t len = utf8_next(p, &cp);
+        double em = 0.58;
+
+        if (cp >= 0x80)
+            em = 1.0;
+        else if (strchr("ijlt.,;:'|!-_()[]{} fr1", (int)cp))
+            em = 0.35;
+        else if ((cp >= 'A' && cp <= 'Z') || strchr("mw@%&#", (int)cp))
+            em = 0.8;
+        width += em * size;
+        if (width > px)
+            return cut ? cut : 1;
+        if (width <= cut_at)
+            cut = n + 1;
+        n++;
+        p += len;
+    }
+    return 0;
+}
+
 static const char *verdict_class(enum verdict v)
 {
     static const char *const classes[] = {
@@ -195,6 +233,15 @@ static void put_verdict(FILE *f, const struct compare_row *row)
 static void put_swatch(FILE *f, size_t i)
 {
     fprintf(f, "<span class=\"swatch\" style=\"background:%s\"></span>", colour(i));
+}
+
+/* A report's name in a table row; its colour as the cell's left edge, which stays with the
+ * name however the name wraps. */
+static void put_label_cell(FILE *f, size_t i, const struct report *r)
+{
+    fprintf(f, "<td class=\"label\" style=\"border-left:6px solid %s\">", colour(i));
+    put_text(f, report_label(r));
+    fputs("</td>", f);
 }
 
 static void put_value(FILE *f, double v)
@@ -304,7 +351,8 @@ static void page_head(FILE *f, const char *title)
           "td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}\n"
           "td.key{color:#444;white-space:nowrap}\n"
           "td.val{overflow-wrap:anywhere}\n"
-          "td.nowrap,td.label{white-space:nowrap}\n"
+          "td.nowrap{white-space:nowrap}\n"
+          "td.label{overflow-wrap:anywhere;min-width:6em}\n"
           "tr.group th{background:#e4e4e4}\n"
           "td.differs{background:#fff2c6;font-weight:600}\n"
           ".verdict{display:inline-block;padding:0 7px;border-radius:3px;font-weight:600;"
@@ -703,8 +751,9 @@ static void chart_row(const struct page *pg, size_t i, const char *name, const s
     double dots = top + 15, bar = top + 33;
 
     fprintf(f, "<circle cx=\"14\" cy=\"%.1f\" r=\"5\" fill=\"%s\"/>\n", top + 16, col);
-    fprintf(f, "<text x=\"26\" y=\"%.1f\" font-size=\"13\" fill=\"#1a1a1a\">", top + 20);
-    if (put_text_n(f, report_label(r), LABEL_MAX)) {
+    fprintf(f, "<text x=\"26\" y=\"%.1f\" font-size=\"%d\" fill=\"#1a1a1a\">", top + 20,
+            LABEL_SIZE);
+    if (put_text_n(f, report_label(r), fit_chars(report_label(r), LABEL_PX, LABEL_SIZE))) {
         fputs("<title>", f);
         put_text(f, report_label(r));
         fputs("</title>", f);
@@ -841,10 +890,8 @@ static void stats_table(const struct page *pg, const char *name)
         const double v[] = {m ? m->st.mean : 0, m ? m->st.std_dev : 0, m ? m->st.min : 0,
                             m ? m->st.median : 0, m ? m->st.max : 0};
 
-        fputs("<tr><td class=\"label\">", f);
-        put_swatch(f, i);
-        put_text(f, report_label(pg->reports[i]));
-        fputs("</td>", f);
+        fputs("<tr>", f);
+        put_label_cell(f, i, pg->reports[i]);
         if (!m) {
             fputs("<td colspan=\"7\"><small>not in this report</small></td></tr>\n", f);
             continue;
@@ -909,11 +956,10 @@ static void comparison_table(const struct page *pg, const char *name)
      * stays narrow enough to read. */
     fputs("<div class=\"wide\"><table class=\"cmp\">\n<tr><th>report</th><th>mean ± std dev</th>"
           "<th>delta</th><th>change</th><th>95% CI of change</th><th>p</th><th>verdict</th>"
-          "</tr>\n<tr class=\"baseline\"><td class=\"label\">",
+          "</tr>\n<tr class=\"baseline\">",
           f);
-    put_swatch(f, 0);
-    put_text(f, report_label(pg->reports[0]));
-    fputs("</td><td class=\"num\">", f);
+    put_label_cell(f, 0, pg->reports[0]);
+    fputs("<td class=\"num\">", f);
     put_mean_sd(f, report_find_metric(pg->reports[0], name));
     fputs("</td><td colspan=\"5\"><small>baseline</small></td></tr>\n", f);
     for (size_t i = 1; i < pg->n; i++) {
@@ -922,10 +968,9 @@ static void comparison_table(const struct page *pg, const char *name)
 
         if (!row)
             continue;
-        fputs("<tr><td class=\"label\">", f);
-        put_swatch(f, i);
-        put_text(f, report_label(pg->reports[i]));
-        fputs("</td><td class=\"num\">", f);
+        fputs("<tr>", f);
+        put_label_cell(f, i, pg->reports[i]);
+        fputs("<td class=\"num\">", f);
         put_mean_sd(f, row->cand);
         fputs("</td><td class=\"num\">", f);
         if (both) {

@@ -89,8 +89,7 @@ int cm_parse_tcp_bounds(const char *s, struct cm_tcp_bounds *out, char *err, siz
         return errbuf_set(err, errlen, -EINVAL, "'%s': buffer sizes must be nonzero", s);
     if (init > max)
         return errbuf_set(err, errlen, -EINVAL,
-                          "'%s': INITIAL must not exceed MAX (for a fixed size give one value)",
-                          s);
+                          "'%s': INITIAL must not exceed MAX (for a fixed size give one value)", s);
     /* A TCP window with the largest scale cannot advertise more than the ring's maximum. */
     if (max > RING_MAX_CAP)
         return errbuf_set(err, errlen, -EINVAL, "'%s': MAX must be at most 1G", s);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "core.h"
 #include "errbuf.h"
@@ -33,7 +34,9 @@ static const char usage[] =
     "  --fd N                  use the inherited connected stream socket N (the other end\n"
     "                          given to QEMU as -netdev stream,addr.type=fd,addr.str=M)\n"
     "  run -- CMD [ARGS...]    run CMD in a new user and network namespace whose eth0\n"
-    "                          (a TAP device) is served by consomme; exit with CMD's status\n"
+    "                          (a TAP device, 10.0.2.15/24, default route via 10.0.2.2) is\n"
+    "                          served by consomme, with /etc/resolv.conf naming 10.0.2.3;\n"
+    "                          exit with CMD's status\n"
     "\n"
     "Options:\n"
     "  --mtu N                 IP MTU toward the guest, 576..65520 (default 65520)\n"
@@ -118,6 +121,7 @@ int main(int argc, char **argv)
     long long fd = -1;
     bool run = false;
     unsigned long long v;
+    struct rlimit rl;
     int opt, rc, status = 1;
 
     cm_opts_default(&o);
@@ -215,6 +219,12 @@ int main(int argc, char **argv)
     }
     if (rc)
         goto fail;
+    /* One host socket per guest connection: let --max-connections, not the soft fd limit
+     * (often 1024), be what refuses connections. Raised only now, so CMD keeps its own. */
+    if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
     rc = cm_run(c, err, sizeof(err));
     if (rc)
         goto fail;

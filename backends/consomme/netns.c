@@ -5,7 +5,8 @@
  * A child is forked; it alone enters a new user+network namespace (mapping our uid and gid to
  * root there, so CMD may configure its own network), creates eth0 as a TAP device, configures
  * it with libnl-route (address, MTU, default route via the gateway, lo up) and hands the TAP fd
- * back over a socketpair with SCM_RIGHTS. Then it execs CMD. consomme never leaves its own
+ * back over a socketpair with SCM_RIGHTS; a private mount namespace gives CMD an
+ * /etc/resolv.conf naming the DNS address. Then it execs CMD. consomme never leaves its own
  * namespace, so every host socket it opens is on the host: 10.0.2.2 really is the host's
  * 127.0.0.1, not the sandbox's.
  *
@@ -26,6 +27,7 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -190,6 +192,9 @@ static int configure(const struct cm_config *cfg, char *err, size_t errlen)
     rc = link_up(sk, "lo", 0, NULL, err, errlen);
     if (rc)
         goto out;
+    /* consomme serves IPv4 only: without this, router solicitations and DAD probes from the
+     * namespace's IPv6 stack are just noise in the drop counters. Best effort. */
+    write_file("/proc/sys/net/ipv6/conf/" TAP_NAME "/disable_ipv6", "1", NULL, 0);
     rc = link_up(sk, TAP_NAME, cfg->mtu, &ifindex, err, errlen);
     if (rc)
         goto out;
@@ -239,6 +244,30 @@ out:
     return rc;
 }
 
+/*
+ * CMD's /etc/resolv.conf names the DNS address, as a DHCP guest's would: a private mount
+ * namespace gets a file of our own bound over it. Best effort: without it CMD keeps the host's
+ * file, whose servers may well be unreachable from the sandbox.
+ */
+static void set_resolv_conf(const struct cm_config *cfg)
+{
+    char path[] = "/tmp/consomme-resolv-XXXXXX", text[64];
+    int fd, len;
+
+    if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+        return;
+    fd = mkstemp(path);
+    if (fd < 0)
+        return;
+    len = snprintf(text, sizeof(text), "nameserver %u.%u.%u.%u\n", cfg->dns_ip >> 24,
+                   (cfg->dns_ip >> 16) & 0xff, (cfg->dns_ip >> 8) & 0xff, cfg->dns_ip & 0xff);
+    if (write(fd, text, (size_t)len) == len)
+        fchmod(fd, 0644);
+    close(fd);
+    mount(path, "/etc/resolv.conf", NULL, MS_BIND, NULL);
+    unlink(path); /* the bind mount keeps the file alive */
+}
+
 static void send_msg(int sock, const struct setup_msg *m, int fd)
 {
     char cbuf[CMSG_SPACE(sizeof(int))] = {0};
@@ -283,6 +312,7 @@ static void child_main(const struct cm_config *cfg, char *const argv[], int sock
         close(fd);
         goto fail;
     }
+    set_resolv_conf(cfg);
     send_msg(sock, &m, fd);
     close(fd);
 

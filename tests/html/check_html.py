@@ -321,9 +321,13 @@ root, raw = render("many", ["compare"] + many)
 if root is not None:
     check_charts("many", root, many)
     long_label = "n\u00e4me-with-many-characters-3"
-    svg_text = [text(t) for s in charts(root) for t in s.iter() if local(t.tag) == "text"]
-    check(any(t.startswith(long_label[:22] + "\u2026") for t in svg_text),
-          "many: long label not cut with an ellipsis in the chart")
+    svg_texts = [t for s in charts(root) for t in s.iter() if local(t.tag) == "text"]
+    svg_text = [text(t) for t in svg_texts]
+    cut = [t.text for t in svg_texts
+           if any(local(c.tag) == "title" and text(c) == long_label for c in t)]
+    check(len(cut) == len(charts(root)) and
+          all(c.endswith("\u2026") and long_label.startswith(c[:-1]) and len(c) > 10
+              for c in cut), "many: long label not cut with an ellipsis in the chart")
     check(sum(1 for t in svg_text if t.startswith("r9")) == len(charts(root)),
           "many: the tenth report is missing from a chart")
 

@@ -15,12 +15,15 @@
  *   nstool exit N | kill-self              end with status N / killed by SIGKILL
  *   nstool sigusr1-wait FILE               SIGUSR1 to consomme, wait for FILE to be written
  *   nstool report-pid-and-wait             print our pid, then wait to be killed
+ *   nstool udp-refused ADDR PORT           a datagram to a closed port gives ECONNREFUSED
  *   nstool udp-echo -- CMD...              host: UDP echo on 127.0.0.1; "{PORT}" in CMD is
  *                                          replaced by its port; exit status is CMD's
+ *   nstool closed-port -- CMD...           host: "{PORT}" in CMD is a closed UDP port
  *   nstool expect-status N -- CMD...       pass iff CMD ends with status N
  *   nstool expect-stderr N TEXT -- CMD...  pass iff CMD ends with N and TEXT in its stderr
- *   nstool as-nobody -- CMD...             run CMD as uid/gid 65534 (root only; skip if
- *                                          /dev/net/tun is open to everyone anyway)
+ *   nstool as-nobody -- CMD...             run CMD as uid/gid 65534 (root only), seeing a
+ *                                          /dev/net/tun of mode 0600 as some distributions
+ *                                          ship it
  *   nstool pdeath -- CMD...                CMD prints a pid (report-pid-and-wait inside
  *                                          consomme run); kill CMD, that pid must die too
  *   nstool stats-check FILE -- CMD...      CMD succeeds and FILE holds consomme's counters
@@ -40,7 +43,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sched.h>
 #include <sys/inotify.h>
+#include <sys/mount.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -247,6 +252,27 @@ static int cmd_udp_client(const char *addr, int port)
     return 0;
 }
 
+static int cmd_udp_refused(const char *addr, int port)
+{
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    char buf[16];
+
+    if (inet_pton(AF_INET, addr, &to.sin_addr) != 1)
+        return fail("bad address %s", addr);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&to, sizeof(to)))
+        return fail("UDP socket to %s:%d: %s", addr, port, strerror(errno));
+    if (send(fd, "x", 1, 0) != 1)
+        return fail("send: %s", strerror(errno));
+    if (poll(&pfd, 1, GUARD_MS) != 1)
+        return fail("no answer at all from %s:%d", addr, port);
+    if (recv(fd, buf, sizeof(buf), 0) >= 0 || errno != ECONNREFUSED)
+        return fail("expected ECONNREFUSED from %s:%d, got %s", addr, port, strerror(errno));
+    printf("UDP to %s:%d refused, as on a real network\n", addr, port);
+    return 0;
+}
+
 static int cmd_sigusr1_wait(const char *file)
 {
     char dir[4096];
@@ -296,27 +322,47 @@ static int wait_status(pid_t pid)
     return status_code(st);
 }
 
+static void substitute_port(char **cmd, unsigned port)
+{
+    char text[16];
+
+    snprintf(text, sizeof(text), "%u", port);
+    for (char **p = cmd; *p; p++) {
+        char *tok = strstr(*p, "{PORT}");
+        if (tok) {
+            char *s = malloc(strlen(*p) + 16);
+            sprintf(s, "%.*s%s%s", (int)(tok - *p), *p, text, tok + 6);
+            *p = s;
+        }
+    }
+}
+
+static int cmd_closed_port(char **cmd)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof(a);
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+        getsockname(fd, (struct sockaddr *)&a, &al))
+        return fail("UDP socket: %s", strerror(errno));
+    close(fd); /* a port just free is very unlikely to be taken again at once */
+    substitute_port(cmd, ntohs(a.sin_port));
+    return wait_status(spawn(cmd, -1, -1));
+}
+
 static int cmd_udp_echo(char **cmd)
 {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t al = sizeof(a);
     static uint8_t buf[65536];
-    char port[16];
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), pfds[2], st = -1;
     pid_t pid;
 
     if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
         getsockname(fd, (struct sockaddr *)&a, &al))
         return fail("UDP echo socket: %s", strerror(errno));
-    snprintf(port, sizeof(port), "%u", ntohs(a.sin_port));
-    for (char **p = cmd; *p; p++) {
-        char *tok = strstr(*p, "{PORT}");
-        if (tok) {
-            char *s = malloc(strlen(*p) + 16);
-            sprintf(s, "%.*s%s%s", (int)(tok - *p), *p, port, tok + 6);
-            *p = s;
-        }
-    }
+    substitute_port(cmd, ntohs(a.sin_port));
     /* a pipe closed by the child's exit wakes the echo loop when CMD is done */
     if (pipe2(pfds, O_CLOEXEC))
         return fail("pipe: %s", strerror(errno));
@@ -385,9 +431,29 @@ static int cmd_as_nobody(char **cmd)
         fprintf(stderr, "nstool: not root, cannot switch to nobody: skipped\n");
         return SKIP;
     }
-    if (stat("/dev/net/tun", &st) || (st.st_mode & 0006) == 0006) {
-        fprintf(stderr, "nstool: /dev/net/tun is open to everyone here: nothing to check\n");
+    if (stat("/dev/net/tun", &st)) {
+        fprintf(stderr, "nstool: no /dev/net/tun here: skipped\n");
         return SKIP;
+    }
+    if ((st.st_mode & 0006) == 0006) {
+        /* This machine's device is open to everyone: show CMD a mode-0600 one instead, in a
+         * private mount namespace (the same device, a node of our own bound over it). */
+        char node[] = "/tmp/nstool_tun_XXXXXX";
+        int fd = mkstemp(node);
+
+        if (fd < 0 || unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+            return fail("cannot set up a private /dev/net/tun: %s", strerror(errno));
+        close(fd);
+        unlink(node);
+        if (mknod(node, S_IFCHR | 0600, st.st_rdev) ||
+            mount(node, "/dev/net/tun", NULL, MS_BIND, NULL)) {
+            int e = errno;
+            unlink(node);
+            fprintf(stderr, "nstool: cannot bind a mode-0600 tun node (%s): skipped\n",
+                    strerror(e));
+            return SKIP;
+        }
+        unlink(node);
     }
     if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
         return fail("cannot become nobody: %s", strerror(errno));
@@ -490,6 +556,10 @@ int main(int argc, char **argv)
         for (;;)
             pause();
     }
+    if (!strcmp(m, "udp-refused") && argc == 4)
+        return cmd_udp_refused(argv[2], atoi(argv[3]));
+    if (!strcmp(m, "closed-port") && cmd)
+        return cmd_closed_port(cmd);
     if (!strcmp(m, "udp-echo") && cmd)
         return cmd_udp_echo(cmd);
     if (!strcmp(m, "expect-status") && argc > 3 && cmd) {
