@@ -10,6 +10,7 @@
 
 /* Every backend `burette run --backend` can use: one row each. */
 static const struct backend_ops *const backends[] = {
+    &backend_consomme_ops,
     &backend_tap_ops,
 };
 

@@ -95,5 +95,6 @@ void backend_close_fds(struct backend *b);
 
 /* The backends (one row each in backend.c's table). */
 extern const struct backend_ops backend_tap_ops;
+extern const struct backend_ops backend_consomme_ops;
 
 #endif /* BURETTE_BACKEND_H */

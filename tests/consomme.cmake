@@ -30,6 +30,8 @@ endif()
 consomme_ns_test(resolv_conf_names_dns_address
                  ${CM} run -- grep -qx "nameserver 10.0.2.3" /etc/resolv.conf)
 consomme_ns_test(udp_echo ${NS} udp-echo -- ${CM} run -- ${NS} udp-client 10.0.2.2 {PORT})
+consomme_ns_test(udp_refused_port
+                 ${NS} closed-port -- ${CM} run -- ${NS} udp-refused 10.0.2.2 {PORT})
 consomme_ns_test(dns_forward
                  ${NS} udp-echo -- ${CM} --dns 127.0.0.1:{PORT} run -- ${NS} udp-client 10.0.2.3 53)
 consomme_ns_test(exit_status ${NS} expect-status 7 -- ${CM} run -- ${NS} exit 7)
@@ -94,4 +96,14 @@ if(CM_FUZZ_OK)
   set_tests_properties(fuzz.consomme.frames PROPERTIES LABELS fuzz TIMEOUT 120)
 else()
   message(STATUS "consomme: no clang with libFuzzer found, fuzz test left out")
+endif()
+
+# --- end to end: `burette run --test network --backend consomme` under TCG, short settings ---
+if(TARGET guest_image)
+  add_executable(test_network_consomme e2e/test_network_consomme.c)
+  target_link_libraries(test_network_consomme PRIVATE PkgConfig::JANSSON PkgConfig::CMOCKA)
+  add_dependencies(test_network_consomme burette consomme guest_image)
+  add_test(NAME vm.network_consomme COMMAND test_network_consomme $<TARGET_FILE:burette>)
+  set_tests_properties(vm.network_consomme PROPERTIES LABELS vm TIMEOUT 400
+                       ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
 endif()

@@ -70,7 +70,8 @@ struct cm_stats {
     uint64_t drops[CM_DROP__COUNT];
     uint64_t arp_replies, dhcp_offers, dhcp_acks, dhcp_naks, icmp_echo_replies;
     uint64_t udp_flows_total, udp_flows_expired, udp_datagrams_out, udp_datagrams_in;
-    uint64_t guest_queue_full; /* -ENOBUFS returned to a sender */
+    uint64_t udp_port_unreachable; /* ICMP errors relayed to the guest */
+    uint64_t guest_queue_full;     /* -ENOBUFS returned to a sender */
     uint64_t batches;
 };
 

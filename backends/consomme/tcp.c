@@ -13,7 +13,9 @@
  *       taken yet. Its free space is exactly the window advertised to the guest, so nothing the
  *       guest may send is ever refused for lack of room. Out-of-order segments are parked in
  *       that free space at their offset from rcv_nxt (ring_write_at) and tracked by the
- *       reassembler (reasm.c); they join the data when the hole before them fills.
+ *       reassembler (reasm.c); they join the data when the hole before them fills. A large
+ *       in-order segment that finds rx empty is sent to the host socket at once and only the
+ *       part the socket refuses is copied into rx (one copy less on the bulk path).
  *   tx: host -> guest. Holds bytes read from the host socket that the guest has not ACKed:
  *       the ring head is snd_una, [snd_una, snd_nxt) is in flight, the rest is unsent. A
  *       retransmission is a resend from the ring, nothing is copied twice.
@@ -55,7 +57,8 @@
  *
  * Autotune (seed 000): rings start at cm_config()->tcp_{rx,tx}.initial and double in place up
  * to .max. tx doubles when a host read fills it and the socket still has data. rx doubles
- * when it was at least 75% full and then drained (nothing parked either), and an ACK goes out
+ * when it was at least 75% full (counting bytes that went straight to the host since our last
+ * ACK, which would have filled it) and then drained (nothing parked either), and an ACK goes out
  * at once so the guest sees the larger window. The rx window scale is derived from rx.max at
  * SYN time so a grown window is always expressible; a guest without window scaling caps rx at
  * 64 KiB (window 65535).
@@ -85,6 +88,9 @@
 #define TF_RST 0x04
 #define TF_PSH 0x08
 #define TF_ACK 0x10
+
+/* In-order guest segments at least this large skip the rx ring when it is empty. */
+#define TCP_DIRECT_MIN 16384u
 
 #define TCP_HDR_LEN  20
 #define TCP_OPTS_MAX 40
@@ -161,6 +167,7 @@ struct tcp_conn {
 
     /* guest -> host */
     uint32_t irs, rcv_nxt, rcv_adv, fin_rcv_seq;
+    uint32_t rx_fill; /* in-order bytes taken since our last ACK, ring or straight to host */
     uint32_t rx_max;
     uint8_t rcv_ws, snd_ws;
     struct ring rx;
@@ -410,6 +417,7 @@ static int tcp_send_seg(struct consomme *c, struct tcp_conn *conn, uint8_t flags
     if (rc)
         return rc;
     conn->rcv_adv = conn->rcv_nxt + ((uint32_t)field << conn->rcv_ws);
+    conn->rx_fill = 0;
     conn->flags &= ~F_ACK_NOW;
     return 0;
 }
@@ -1145,6 +1153,8 @@ static bool tcp_ack_input(struct consomme *c, struct tcp_conn *conn, uint32_t ac
             s->st.retransmits++;
             tcp_resend_head(c, conn);
         }
+        if (!conn->snd_wnd && wnd && conn->snd_max == conn->snd_una)
+            conn->rto_at = 0; /* the window reopened: the probe timer is done */
         conn->snd_wnd = wnd;
         return true;
     }
@@ -1207,6 +1217,24 @@ static void tcp_data_input(struct consomme *c, struct tcp_conn *conn, uint32_t s
         plen = space - off;
         fin = false;
     }
+    if (plen && !off && plen >= TCP_DIRECT_MIN && !ring_len(&conn->rx) && reasm_empty(&conn->ooo) &&
+        conn->ev.fd >= 0 && !(conn->flags & F_HOST_WBLOCK)) {
+        /* Nothing queued before it: a large in-order segment goes straight to the host
+         * socket, and only what the socket refuses is copied into the ring. (Errors are left
+         * for tcp_rx_flush(), which meets them again on the bytes kept in the ring.) */
+        ssize_t w = send(conn->ev.fd, data, plen, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+        if (w > 0) {
+            data += w;
+            plen -= (uint32_t)w;
+            seq += (uint32_t)w;
+            conn->rcv_nxt += (uint32_t)w;
+            conn->rx_fill += (uint32_t)w;
+            s->st.bytes_from_guest += (uint64_t)w;
+        } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            conn->flags |= F_HOST_WBLOCK;
+        }
+    }
     if (plen) {
         if (reasm_add(&conn->ooo, off, plen)) {
             s->st.drops[TCP_DROP_OOO_LIMIT]++;
@@ -1223,6 +1251,7 @@ static void tcp_data_input(struct consomme *c, struct tcp_conn *conn, uint32_t s
         if (n) {
             ring_commit(&conn->rx, n);
             conn->rcv_nxt += n;
+            conn->rx_fill += n;
             s->st.bytes_from_guest += n;
         }
     }
@@ -1235,7 +1264,10 @@ static void tcp_data_input(struct consomme *c, struct tcp_conn *conn, uint32_t s
         conn->flags |= F_GUEST_FIN;
         conn->rcv_nxt++;
     }
-    if (ring_len(&conn->rx) + reasm_extent(&conn->ooo) >= conn->rx.cap / 4 * 3)
+    /* 75% of the window we offered was used before our next ACK: the ring would have been
+     * that full had the bytes not gone straight to the host */
+    if (ring_len(&conn->rx) + reasm_extent(&conn->ooo) >= conn->rx.cap / 4 * 3 ||
+        conn->rx_fill >= conn->rx.cap / 4 * 3)
         conn->flags |= F_RX_HIGH;
     if (!plen || !off) /* an out-of-order segment had its duplicate ACK already */
         conn->flags |= F_ACK_NOW;
@@ -1248,8 +1280,12 @@ static void tcp_established_input(struct consomme *c, struct tcp_conn *conn, uin
     struct tcp_state *s = tstate(c);
 
     if (fl & TF_RST) {
-        /* accepted anywhere in the window we offered: a blind reset needs to guess it */
-        if (seq_le(conn->rcv_nxt, seq) && seq_le(seq, conn->rcv_adv)) {
+        /* accepted anywhere in the window we offered (or the ring would take: rounding of
+         * the scaled window can leave rcv_adv a little behind): a blind reset must guess it */
+        uint32_t adv = seq_lt(conn->rcv_nxt, conn->rcv_adv) ? conn->rcv_adv - conn->rcv_nxt : 0;
+        uint32_t wnd = adv > ring_space(&conn->rx) ? adv : ring_space(&conn->rx);
+
+        if (seq - conn->rcv_nxt <= wnd) {
             s->st.rst_from_guest++;
             tcp_conn_close(c, conn, true);
         } else {

@@ -189,6 +189,35 @@ int udp_send_to_guest(struct consomme *c, uint32_t src, uint16_t sport, uint32_t
     return cm_send_ipv4(c, src, dst, IPPROTO_UDP, iov, 2);
 }
 
+/*
+ * The host refused a datagram of this flow (ICMP port unreachable, reported on the connected
+ * socket): tell the guest the same way, so its socket gets ECONNREFUSED as on a real network.
+ * The quoted datagram is rebuilt from the flow: the guest matches errors by addresses and
+ * ports only.
+ */
+static void port_unreachable(struct consomme *c, const struct udp_flow *f)
+{
+    uint8_t m[8 + 28] = {3, 3}; /* destination unreachable, port unreachable */
+    uint8_t *q = m + 8;
+    struct iovec iov = {m, sizeof(m)};
+    uint16_t sum;
+
+    ipv4_header_encode(q, f->gaddr, f->daddr, IPPROTO_UDP, 8, 0);
+    q[20] = (uint8_t)(f->gport >> 8);
+    q[21] = (uint8_t)f->gport;
+    q[22] = (uint8_t)(f->dport >> 8);
+    q[23] = (uint8_t)f->dport;
+    q[24] = 0;
+    q[25] = 8;
+    sum = csum_fold(csum_partial(m, sizeof(m), 0));
+    m[2] = (uint8_t)(sum >> 8);
+    m[3] = (uint8_t)sum;
+    if (cm_send_ipv4(c, f->daddr, f->gaddr, IPPROTO_ICMP, &iov, 1))
+        cm_drop(c, CM_DROP_GUEST_QUEUE);
+    else
+        c->st.udp_port_unreachable++;
+}
+
 static void flow_event(struct consomme *c, struct cm_event *ev, uint32_t events)
 {
     struct udp_flow *f = (struct udp_flow *)ev;
@@ -197,8 +226,12 @@ static void flow_event(struct consomme *c, struct cm_event *ev, uint32_t events)
     for (int round = 0; round < UDP_RECV_ROUNDS; round++) {
         int n = recvmmsg(ev->fd, u->rmsg, UDP_RECV_BATCH, MSG_DONTWAIT, NULL);
 
+        if (n < 0 && errno == ECONNREFUSED) {
+            port_unreachable(c, f);
+            continue; /* the error is consumed; datagrams may follow */
+        }
         if (n <= 0)
-            return; /* EAGAIN, or a pending ICMP error (ECONNREFUSED) now consumed */
+            return;
         f->last_ms = cm_now_ms();
         for (int i = 0; i < n; i++) {
             int rc = udp_send_to_guest(c, f->daddr, f->dport, f->gaddr, f->gport,
@@ -311,6 +344,8 @@ void udp_flush(struct consomme *c)
         n = sendmmsg(f->ev.fd, &u->pend_msg[i], run, MSG_DONTWAIT);
         if (n <= 0) {
             /* A refused earlier datagram (ICMP error) fails only the first; skip it. */
+            if (n < 0 && errno == ECONNREFUSED)
+                port_unreachable(c, f);
             cm_drop(c, CM_DROP_UDP_SEND);
             n = 1;
         } else {

@@ -15,8 +15,10 @@
  *   nstool exit N | kill-self              end with status N / killed by SIGKILL
  *   nstool sigusr1-wait FILE               SIGUSR1 to consomme, wait for FILE to be written
  *   nstool report-pid-and-wait             print our pid, then wait to be killed
+ *   nstool udp-refused ADDR PORT           a datagram to a closed port gives ECONNREFUSED
  *   nstool udp-echo -- CMD...              host: UDP echo on 127.0.0.1; "{PORT}" in CMD is
  *                                          replaced by its port; exit status is CMD's
+ *   nstool closed-port -- CMD...           host: "{PORT}" in CMD is a closed UDP port
  *   nstool expect-status N -- CMD...       pass iff CMD ends with status N
  *   nstool expect-stderr N TEXT -- CMD...  pass iff CMD ends with N and TEXT in its stderr
  *   nstool as-nobody -- CMD...             run CMD as uid/gid 65534 (root only), seeing a
@@ -250,6 +252,27 @@ static int cmd_udp_client(const char *addr, int port)
     return 0;
 }
 
+static int cmd_udp_refused(const char *addr, int port)
+{
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    char buf[16];
+
+    if (inet_pton(AF_INET, addr, &to.sin_addr) != 1)
+        return fail("bad address %s", addr);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&to, sizeof(to)))
+        return fail("UDP socket to %s:%d: %s", addr, port, strerror(errno));
+    if (send(fd, "x", 1, 0) != 1)
+        return fail("send: %s", strerror(errno));
+    if (poll(&pfd, 1, GUARD_MS) != 1)
+        return fail("no answer at all from %s:%d", addr, port);
+    if (recv(fd, buf, sizeof(buf), 0) >= 0 || errno != ECONNREFUSED)
+        return fail("expected ECONNREFUSED from %s:%d, got %s", addr, port, strerror(errno));
+    printf("UDP to %s:%d refused, as on a real network\n", addr, port);
+    return 0;
+}
+
 static int cmd_sigusr1_wait(const char *file)
 {
     char dir[4096];
@@ -299,27 +322,47 @@ static int wait_status(pid_t pid)
     return status_code(st);
 }
 
+static void substitute_port(char **cmd, unsigned port)
+{
+    char text[16];
+
+    snprintf(text, sizeof(text), "%u", port);
+    for (char **p = cmd; *p; p++) {
+        char *tok = strstr(*p, "{PORT}");
+        if (tok) {
+            char *s = malloc(strlen(*p) + 16);
+            sprintf(s, "%.*s%s%s", (int)(tok - *p), *p, text, tok + 6);
+            *p = s;
+        }
+    }
+}
+
+static int cmd_closed_port(char **cmd)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof(a);
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+        getsockname(fd, (struct sockaddr *)&a, &al))
+        return fail("UDP socket: %s", strerror(errno));
+    close(fd); /* a port just free is very unlikely to be taken again at once */
+    substitute_port(cmd, ntohs(a.sin_port));
+    return wait_status(spawn(cmd, -1, -1));
+}
+
 static int cmd_udp_echo(char **cmd)
 {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t al = sizeof(a);
     static uint8_t buf[65536];
-    char port[16];
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), pfds[2], st = -1;
     pid_t pid;
 
     if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
         getsockname(fd, (struct sockaddr *)&a, &al))
         return fail("UDP echo socket: %s", strerror(errno));
-    snprintf(port, sizeof(port), "%u", ntohs(a.sin_port));
-    for (char **p = cmd; *p; p++) {
-        char *tok = strstr(*p, "{PORT}");
-        if (tok) {
-            char *s = malloc(strlen(*p) + 16);
-            sprintf(s, "%.*s%s%s", (int)(tok - *p), *p, port, tok + 6);
-            *p = s;
-        }
-    }
+    substitute_port(cmd, ntohs(a.sin_port));
     /* a pipe closed by the child's exit wakes the echo loop when CMD is done */
     if (pipe2(pfds, O_CLOEXEC))
         return fail("pipe: %s", strerror(errno));
@@ -513,6 +556,10 @@ int main(int argc, char **argv)
         for (;;)
             pause();
     }
+    if (!strcmp(m, "udp-refused") && argc == 4)
+        return cmd_udp_refused(argv[2], atoi(argv[3]));
+    if (!strcmp(m, "closed-port") && cmd)
+        return cmd_closed_port(cmd);
     if (!strcmp(m, "udp-echo") && cmd)
         return cmd_udp_echo(cmd);
     if (!strcmp(m, "expect-status") && argc > 3 && cmd) {

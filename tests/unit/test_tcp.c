@@ -1013,6 +1013,130 @@ static void test_tcp_guest_queue_full_resumes_when_writable(void **state)
     close_fixture(&f);
 }
 
+static void test_tcp_syn_ack_retransmitted_until_guest_acks(void **state)
+{
+    struct consomme *c = stack_new(16384, 65536, 16384, 65536, 64);
+    uint16_t port;
+    int lfd = listener(&port);
+    struct seg s = syn(c, port, 7), again;
+
+    /* the guest never saw it: on the timer, the same SYN-ACK again */
+    fake_now += TCP_RTO_INIT_MS + 1;
+    tcp_timer(c, fake_now);
+    again = wait_seg(c, "retransmitted SYN-ACK");
+    assert_int_equal(again.flags, 0x12);
+    assert_int_equal(again.seq, s.seq);
+    /* a retransmitted SYN from the guest gets it too */
+    guest_send_opts(c, GPORT, port, G_ISN, 0, 0x02, 65535, NULL, 0, NULL, 0);
+    tcp_input_flush(c);
+    again = wait_seg(c, "SYN-ACK for a repeated SYN");
+    assert_int_equal(again.flags, 0x12);
+    assert_int_equal(again.ack, G_ISN + 1);
+    guest_send(c, port, G_ISN + 1, s.seq + 1, 0x10, 65535, NULL, 0);
+    assert_int_equal(stat_of(c, "connections_open"), 1);
+    close(lfd);
+    stack_free(c);
+}
+
+static void test_tcp_gives_up_after_max_retries_with_resets(void **state)
+{
+    struct fixture f;
+    uint8_t buf[4];
+    struct seg s;
+    unsigned i;
+
+    open_conn(&f, 16384, 65536, 16384, 65536);
+    assert_int_equal(send(f.hfd, "lost", 4, 0), 4);
+    wait_seg(f.c, "data");
+    for (i = 0; i < TCP_MAX_RETRIES; i++) {
+        fake_now += TCP_RTO_MAX_MS + 1;
+        tcp_timer(f.c, fake_now);
+        s = wait_seg(f.c, "retransmission");
+        assert_int_equal(s.seq, f.gack);
+    }
+    fake_now += TCP_RTO_MAX_MS + 1;
+    tcp_timer(f.c, fake_now);
+    s = wait_seg(f.c, "RST after the last retry");
+    assert_int_equal(s.flags & 0x04, 0x04);
+    assert_int_equal(tcp_connection_count(f.c), 0);
+    assert_int_equal(host_recv(&f, buf, sizeof(buf)), -1);
+    assert_int_equal(errno, ECONNRESET);
+    close_fixture(&f);
+}
+
+static void test_tcp_data_beyond_window_trimmed_not_delivered(void **state)
+{
+    struct fixture f;
+    static uint8_t data[8192], back[8192];
+    struct seg s;
+
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 3);
+    open_conn(&f, 4096, 4096, 16384, 16384); /* a fixed 4 KiB window */
+    /* more than the window in one segment: only the first 4096 bytes may be taken */
+    guest_send(f.c, f.port, f.gseq, f.gack, 0x10, 65535, data, sizeof(data));
+    s = wait_seg(f.c, "ACK of the part within the window");
+    assert_int_equal(s.ack, f.gseq + 4096);
+    assert_true(stat_of(f.c, "out_of_window") >= 1);
+    host_read_all(&f, back, 4096);
+    assert_memory_equal(back, data, 4096);
+    /* the rest, resent, is taken now */
+    guest_send(f.c, f.port, f.gseq + 4096, f.gack, 0x10, 65535, data + 4096, 4096);
+    s = wait_seg(f.c, "ACK of the rest");
+    assert_int_equal(s.ack, f.gseq + 8192);
+    host_read_all(&f, back, 4096);
+    assert_memory_equal(back, data + 4096, 4096);
+    close_fixture(&f);
+}
+
+static void test_tcp_large_segments_stay_in_order_when_host_socket_lags(void **state)
+{
+    enum { TOTAL = 12 << 20, SEG = 20000 };
+    static uint8_t data[TOTAL], back[TOTAL];
+    struct fixture f;
+    uint32_t sent = 0, got = 0, wnd;
+    uint64_t end = real_ms() + 20000;
+    int small = 65536;
+    struct seg s;
+
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 31 + (i >> 13));
+    open_conn(&f, 65536, 65536, 16384, 16384);
+    /* a slow reader: its small buffer makes consomme's sends partial, so segments go partly
+     * straight to the host and partly through the ring */
+    setsockopt(f.hfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    fcntl(f.hfd, F_SETFL, O_NONBLOCK);
+    wnd = 65535u << f.ws > 65536 ? 65536 : 65535u << f.ws;
+    while (got < TOTAL) {
+        if (real_ms() > end)
+            fail_msg("stalled: %u sent, %u read", sent, got);
+        if (sent < TOTAL && wnd >= SEG) {
+            uint32_t n = TOTAL - sent < SEG ? TOTAL - sent : SEG;
+
+            guest_send(f.c, f.port, f.gseq + sent, f.gack, 0x10, 65535, data + sent, n);
+            sent += n;
+        }
+        pump(f.c);
+        while (f.c->rd < f.c->npk) {
+            s = parse(next_pkt(f.c));
+            assert_true(s.ack - f.gseq <= sent);
+            wnd = ((uint32_t)s.win << f.ws) - (sent - (s.ack - f.gseq));
+            if ((int32_t)wnd < 0)
+                wnd = 0;
+        }
+        if (wnd < SEG || sent == TOTAL) {
+            ssize_t n = recv(f.hfd, back + got, TOTAL - got, 0);
+
+            if (n > 0)
+                got += (uint32_t)n;
+            else
+                dispatch(f.c, 5);
+        }
+    }
+    assert_memory_equal(back, data, TOTAL);
+    close_fixture(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1036,6 +1160,10 @@ int main(void)
         cmocka_unit_test(test_tcp_rx_without_guest_window_scale_caps_at_65535),
         cmocka_unit_test(test_tcp_unanswered_connect_times_out_silently),
         cmocka_unit_test(test_tcp_malformed_segments_dropped_and_counted),
+        cmocka_unit_test(test_tcp_syn_ack_retransmitted_until_guest_acks),
+        cmocka_unit_test(test_tcp_gives_up_after_max_retries_with_resets),
+        cmocka_unit_test(test_tcp_data_beyond_window_trimmed_not_delivered),
+        cmocka_unit_test(test_tcp_large_segments_stay_in_order_when_host_socket_lags),
         cmocka_unit_test(test_tcp_random_segments_on_a_live_connection_never_crash),
         cmocka_unit_test(test_tcp_guest_queue_full_resumes_when_writable),
     };

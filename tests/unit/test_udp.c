@@ -3,7 +3,8 @@
  * Unit tests of udp.c against real sockets on 127.0.0.1: a guest datagram to 10.0.2.2 reaches
  * a host socket on loopback, the reply comes back to the guest from 10.0.2.2 with a valid
  * checksum, DNS to 10.0.2.3:53 goes to the configured resolver (a loopback socket here),
- * malformed datagrams are counted, and idle flows expire (driven by udp_sweep() with a
+ * a refused port becomes an ICMP port unreachable, malformed datagrams are counted, and idle
+ * flows expire (driven by udp_sweep() with a
  * chosen clock, so no test waits for the timeout).
  */
 #include <poll.h>
@@ -195,6 +196,34 @@ static void test_udp_flow_limit_refuses_new_flows(void **state)
     cm_destroy(c);
 }
 
+static void test_udp_refused_port_becomes_icmp_port_unreachable(void **state)
+{
+    struct consomme *c = cm_test_stack();
+    uint16_t port;
+    int fd = host_socket(&port);
+    const uint8_t *r;
+    size_t len = 0;
+
+    close(fd); /* nothing listens on @port now */
+    guest_send(c, IP4(10, 0, 2, 2), 41000, port, "anyone?");
+    r = pump(c, &len);
+    assert_non_null(r);
+    assert_int_equal(len, 34 + 8 + 28);
+    assert_int_equal(r[14 + 9], 1); /* ICMP */
+    assert_int_equal(rd32(r + 14 + 12), IP4(10, 0, 2, 2));
+    assert_int_equal(rd32(r + 14 + 16), IP4(10, 0, 2, 15));
+    assert_int_equal(r[34], 3);
+    assert_int_equal(r[35], 3);
+    assert_int_equal(ref_csum(r + 34, 36, 0), 0);
+    /* the quoted datagram names the guest's flow */
+    assert_int_equal(ref_csum(r + 42, 20, 0), 0);
+    assert_int_equal(rd32(r + 42 + 12), IP4(10, 0, 2, 15));
+    assert_int_equal(rd32(r + 42 + 16), IP4(10, 0, 2, 2));
+    assert_int_equal(rd16(r + 62), 41000);
+    assert_int_equal(rd16(r + 64), port);
+    cm_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +232,7 @@ int main(void)
         cmocka_unit_test(test_udp_malformed_datagrams_are_counted),
         cmocka_unit_test(test_udp_idle_flows_expire_after_timeout),
         cmocka_unit_test(test_udp_flow_limit_refuses_new_flows),
+        cmocka_unit_test(test_udp_refused_port_becomes_icmp_port_unreachable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

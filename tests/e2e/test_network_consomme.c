@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * End-to-end test of `burette run --test network --backend consomme` (label vm): the real CLI
+ * boots the guest under TCG with short settings; the guest takes its address from consomme's
+ * DHCP server and reaches the iperf3 servers on host 127.0.0.1 through 10.0.2.2. The report
+ * must hold the three metrics with positive samples, and consomme's own counters (written to
+ * the log directory when QEMU hangs up) must show the DHCP lease, TCP connections and UDP
+ * datagrams it carried, with no frame dropped as malformed. No consomme may be left running.
+ *
+ * Usage: test_network_consomme BURETTE_BINARY
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+static const char *burette;
+static char tmpdir[] = "/tmp/burette-e2e-consomme-XXXXXX";
+
+static json_t *find_result(json_t *results, const char *name)
+{
+    size_t i;
+    json_t *r;
+
+    json_array_foreach(results, i, r)
+    {
+        if (!strcmp(json_string_value(json_object_get(r, "name")), name))
+            return r;
+    }
+    return NULL;
+}
+
+static json_int_t counter(json_t *o, const char *path)
+{
+    char key[128];
+    const char *dot = strchr(path, '.');
+
+    if (!dot)
+        return json_integer_value(json_object_get(o, path));
+    snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
+    return counter(json_object_get(o, key), dot + 1);
+}
+
+static void test_network_consomme_dhcp_guest_gives_three_positive_metrics(void **state)
+{
+    static const char *const metrics[] = {
+        "net_virtio-net_tcp_tx_gbps", "net_virtio-net_tcp_rx_gbps", "net_virtio-net_udp_tx_pps"};
+    static const char *const malformed[] = {"ipv4_checksum", "ipv4_length",    "ipv4_ihl",
+                                            "udp_malformed", "frame_too_long", "frame_short"};
+    char report[512], logs[512], stats[1024];
+    json_t *root, *results, *cs;
+    json_error_t jerr;
+    int status;
+    pid_t pid, other;
+
+    snprintf(report, sizeof(report), "%s/report.json", tmpdir);
+    snprintf(logs, sizeof(logs), "%s/logs", tmpdir);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execl(burette, burette, "run", "--test", "network", "--backend", "consomme", "--accel",
+              "tcg", "--iterations", "2", "--warmup", "0", "--duration", "2", "--quiet",
+              "--log-dir", logs, "-o", report, (char *)NULL);
+        _exit(127);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+
+    root = json_load_file(report, 0, &jerr);
+    assert_non_null(root);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(root, "config"), "backend")), "consomme");
+    results = json_object_get(root, "results");
+    for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
+        json_t *r = find_result(results, metrics[i]), *samples;
+        size_t k;
+        json_t *v;
+
+        assert_non_null(r);
+        samples = json_object_get(r, "samples");
+        assert_int_equal(json_array_size(samples), 2);
+        json_array_foreach(samples, k, v)
+        {
+            assert_true(json_number_value(v) > 0);
+        }
+    }
+    json_decref(root);
+
+    snprintf(stats, sizeof(stats), "%s/consomme-stats.json", logs);
+    cs = json_load_file(stats, 0, &jerr);
+    assert_non_null(cs);
+    assert_true(counter(cs, "dhcp_acks") >= 1);
+    assert_true(counter(cs, "tcp.connections_total") >= 4); /* control + data, two runs */
+    assert_true(counter(cs, "udp.datagrams_to_host") > 0);
+    for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
+        char key[64];
+        snprintf(key, sizeof(key), "drops.%s", malformed[i]);
+        assert_int_equal(counter(cs, key), 0);
+    }
+    json_decref(cs);
+
+    /* burette's children (consomme among them) became ours as subreaper: none may still run */
+    while ((other = waitpid(-1, &status, WNOHANG)) > 0)
+        ;
+    assert_int_equal(other, -1);
+    assert_int_equal(errno, ECHILD);
+}
+
+static int setup(void **state)
+{
+    /* Orphans of burette come to us, so a consomme left running would show up below. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+static int teardown(void **state)
+{
+    return nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_network_consomme_dhcp_guest_gives_three_positive_metrics),
+    };
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s BURETTE_BINARY\n", argv[0]);
+        return 2;
+    }
+    burette = argv[1];
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
