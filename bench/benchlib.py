@@ -272,14 +272,12 @@ class Sampler:
             return "?"
 
     def _run(self):
-        names = {}
         while not self._stop.is_set():
             pids = dict(self.fixed)
             pids["stack"] = self.tree
+            # The name is read every time: a child is named after its parent until it execs.
             for p in descendants(self.tree):
-                if p not in names:
-                    names[p] = self._comm(p)
-                pids[f"{names[p]}[{p}]"] = p
+                pids[f"{self._comm(p)}[{p}]"] = p
             snap = {}
             for role, pid in pids.items():
                 s = _proc_sample(pid)
