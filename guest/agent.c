@@ -44,6 +44,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "agent_proto.h"
 #include "errbuf.h"
 
@@ -54,9 +56,12 @@
 static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logmsg(const char *fmt, ...)
 {
+    struct timespec ts;
     va_list ap;
 
-    fprintf(stderr, "burette-agent: ");
+    /* Seconds since boot, as the kernel's own console lines have, to line the two up. */
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    fprintf(stderr, "[%5lld.%06ld] burette-agent: ", (long long)ts.tv_sec, ts.tv_nsec / 1000);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
@@ -130,9 +135,11 @@ static int open_port(void)
         inotify_add_watch(ino, "/dev", IN_CREATE | IN_ATTRIB);
     for (;;) {
         if (find_port(dev, sizeof(dev)) == 0) {
-            fd = open(dev, O_RDWR | O_CLOEXEC);
-            if (fd >= 0)
+            fd = open(dev, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+            if (fd >= 0) {
+                logmsg("port %s is %s", AGENT_PORT_NAME, dev);
                 break;
+            }
             logmsg("cannot open %s: %s", dev, strerror(errno));
         }
         long long left = deadline - now_ms();
@@ -155,6 +162,29 @@ static int open_port(void)
     return fd;
 }
 
+/*
+ * The port is non-blocking: a blocking write to a virtio-serial port spins in the guest kernel
+ * until the host has taken the buffer (virtio_console's __send_to_port), holding a vCPU that
+ * TCG would rather give to QEMU. Queue the data and wait for room with poll() instead.
+ */
+static int write_port(int port, const char *buf, size_t len)
+{
+    while (len) {
+        ssize_t n = write(port, buf, len);
+
+        if (n > 0) {
+            buf += n;
+            len -= (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno != EAGAIN && errno != EINTR)
+            return -errno;
+        struct pollfd p = {.fd = port, .events = POLLOUT};
+        poll(&p, 1, -1);
+    }
+    return 0;
+}
+
 static int send_msg(int port, const struct agent_msg *m)
 {
     char err[ERRBUF_LEN];
@@ -166,7 +196,7 @@ static int send_msg(int port, const struct agent_msg *m)
         logmsg("cannot encode reply: %s", err);
         return -ENOMEM;
     }
-    rc = write_all(port, line, len);
+    rc = write_port(port, line, len);
     free(line);
     if (rc)
         logmsg("cannot write to the port: %s", strerror(-rc));
@@ -611,7 +641,14 @@ int main(void)
     /* A request is answered even if the harness went away mid-reply: no death by SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
     setvbuf(stderr, NULL, _IOLBF, 0);
+    /*
+     * jansson seeds its hash function from the kernel's random pool, which blocks until the
+     * pool is initialized: under TCG that held the hello back by a second. Hash flooding is
+     * no threat on this channel, so any non-zero seed will do.
+     */
+    json_object_seed((size_t)now_ms() ^ (size_t)getpid() ^ 1);
     bring_up_loopback();
+    logmsg("started, waiting for the port %s", AGENT_PORT_NAME);
     port = open_port();
     if (port < 0)
         return 1;
@@ -635,6 +672,12 @@ int main(void)
              * cannot be waited for): look again a little later.
              */
             poll(NULL, 0, 200);
+            continue;
+        }
+        if (n == -EAGAIN) {
+            struct pollfd p = {.fd = port, .events = POLLIN};
+
+            poll(&p, 1, -1);
             continue;
         }
         if (n < 0) {

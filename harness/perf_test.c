@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* perf_test - the iteration loop every test runs under; see perf_test.h. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,8 +16,10 @@ int perf_emit(struct perf_iter *it, const char *metric, const char *unit, double
 {
     size_t used = strlen(it->figures);
 
-    snprintf(it->figures + used, sizeof(it->figures) - used, "%s%s %.4g %s", used ? ", " : "",
-             metric, value, unit);
+    /* Whole numbers for large figures (2710 ms), four significant digits for small (1.532). */
+    snprintf(it->figures + used, sizeof(it->figures) - used,
+             fabs(value) >= 1000 ? "%s%s %.0f %s" : "%s%s %.4g %s", used ? ", " : "", metric, value,
+             unit);
     if (it->warmup || !it->report)
         return 0;
     return report_add_sample(it->report, metric, unit, value, err, errlen);

@@ -45,6 +45,8 @@ struct perf_iter {
 
 struct perf_test_ops {
     const char *name;
+    /* The backend the test always uses whatever --backend says (boot: "slirp"), or NULL. */
+    const char *fixed_backend;
     /**
      * setup() - Prepare the test; *state is passed to the other ops
      * Return: 0 or negative errno (message in @err)

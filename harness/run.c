@@ -79,19 +79,18 @@ static int prepare_log_dir(const char *dir, char *out, size_t outlen, char *err,
     return 0;
 }
 
-static json_t *buffer_json(const struct tcp_buffer_bounds *b)
+/* The options' config object, refined with what this run really used. */
+static json_t *config_json(const struct run_options *o, const struct perf_test_ops *ops,
+                           enum accel accel)
 {
-    return json_pack("{s:I, s:I}", "initial", (json_int_t)b->initial, "max", (json_int_t)b->max);
-}
+    json_t *c = run_options_to_json(o);
 
-static json_t *config_json(const struct run_options *o, enum accel accel)
-{
-    return json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:{s:o, s:o}}",
-                     "test", o->test, "backend", o->backend, "nic", o->nic, "vmm", "qemu", "accel",
-                     accel_name(accel), "vcpus", (int)o->vcpus, "memory_mb", (int)o->mem_mb,
-                     "iterations", (int)o->iterations, "warmup", (int)o->warmup, "duration_s",
-                     (int)o->duration_s, "streams", (int)o->streams, "tcp_buffers", "rx",
-                     buffer_json(&o->tcp_rx), "tx", buffer_json(&o->tcp_tx));
+    if (!c)
+        return NULL;
+    json_object_set_new(c, "accel", json_string(accel_name(accel)));
+    if (ops->fixed_backend)
+        json_object_set_new(c, "backend", json_string(ops->fixed_backend));
+    return c;
 }
 
 int run_main(const struct run_options *opts)
@@ -152,7 +151,7 @@ int run_main(const struct run_options *opts)
         rc = errbuf_set(err, sizeof(err), -ENOMEM, "out of memory");
         goto fail;
     }
-    report_set_config(report, config_json(opts, ctx.accel));
+    report_set_config(report, config_json(opts, ops, ctx.accel));
 
     rc = run_warm_test(ops, &ctx, report, err, sizeof(err));
     if (rc)

@@ -54,6 +54,8 @@ consomme_tcp_test(download_1g_sha256 180
 # 1000 connections open at once, each echoing its own 1000 bytes.
 consomme_tcp_test(echo_1000_concurrent 120
   ${CMT} server echo 1000 -- ${CMC} run -- ${CMT} client echo 10.0.2.2 {PORT} 1000 1000)
+consomme_tcp_test(max_connections_refuses_beyond_cap 60
+  ${CMT} server echo 5 -- ${CMC} --max-connections 5 run -- ${CMT} client cap 10.0.2.2 {PORT} 5)
 consomme_tcp_test(refused_port_econnrefused 60
   ${CMT} server refused -- ${CMC} run -- ${CMT} client refused 10.0.2.2 {PORT})
 consomme_tcp_test(half_close_reply_after_shut_wr 60

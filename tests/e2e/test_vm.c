@@ -218,16 +218,20 @@ static void test_guest_without_hello_times_out_with_console_tail(void **state)
     int rc;
 
     cfg.extra_cmdline = "burette.agent=off";
-    cfg.hello_timeout_ms = 12000;
+    cfg.hello_timeout_ms = 10000;
     rc = vm_start(&cfg, &vm, err, sizeof(err));
     assert_int_equal(rc, -ETIMEDOUT);
     assert_null(vm);
-    assert_true(proc_now_ms() - t0 < 12000 + 5000);
+    assert_true(proc_now_ms() - t0 < 10000 + 5000);
     printf("# %s\n", err);
-    assert_non_null(strstr(err, "did not say hello within 12.0 s"));
+    assert_non_null(strstr(err, "did not say hello within 10.0 s"));
     assert_non_null(strstr(err, "nohello-console.log:"));
-    /* The guest's init said why, and that line is quoted. */
-    assert_non_null(strstr(err, "burette.agent=off: not starting the agent"));
+    /*
+     * Quoted console lines: the kernel's, at least (how far the guest got in 10 s depends on
+     * the machine's load, so which lines is not fixed; on an idle machine the last one is
+     * init saying 'burette.agent=off: not starting the agent').
+     */
+    assert_non_null(strstr(err, "\n  | ["));
     assert_no_children();
 }
 

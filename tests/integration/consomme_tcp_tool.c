@@ -22,6 +22,7 @@
  *   consomme_tcp_tool client upload|download ADDR PORT SIZE
  *   consomme_tcp_tool client echo ADDR PORT CONNS BYTES
  *   consomme_tcp_tool client halfclose|refused ADDR PORT
+ *   consomme_tcp_tool client cap ADDR PORT N   N connections succeed, one more is refused
  *
  * Exit status 0 on success, 1 with a message on failure. Waits are poll/epoll on the event
  * itself with a deadline as a guard against hangs; nothing sleeps to synchronise.
@@ -348,6 +349,38 @@ out:
     return rc;
 }
 
+/* consomme started with --max-connections N: N connections open, the next one is refused. */
+static int client_cap(const char *addr, uint16_t port, unsigned n)
+{
+    int *fds = calloc(n, sizeof(int)), extra = -1, e, rc = 1;
+    unsigned i, opened = 0;
+
+    if (!fds)
+        return fail("cap: out of memory");
+    for (i = 0; i < n; i++, opened++) {
+        e = client_connect(addr, port, &fds[i]);
+        if (e) {
+            rc = fail("cap: connection %u of %u: %s", i + 1, n, strerror(-e));
+            goto out;
+        }
+    }
+    e = client_connect(addr, port, &extra);
+    if (e != -ECONNREFUSED) {
+        rc = fail("cap: connection %u beyond the cap gave %s, not ECONNREFUSED", n + 1,
+                  e ? strerror(-e) : "success");
+        goto out;
+    }
+    printf("cap: %u connections open, the next one refused with ECONNREFUSED\n", n);
+    rc = 0;
+out:
+    if (extra >= 0)
+        close(extra);
+    for (i = 0; i < opened; i++)
+        close(fds[i]);
+    free(fds);
+    return rc;
+}
+
 static int client_main(int argc, char **argv)
 {
     unsigned long long port, a = 0, b = 0;
@@ -362,6 +395,11 @@ static int client_main(int argc, char **argv)
         if (argc != 6 || parse_uint(argv[4], 1, 100000, &a) || parse_uint(argv[5], 1, 65536, &b))
             return fail("usage: consomme_tcp_tool client echo ADDR PORT CONNS BYTES");
         return client_echo(addr, (uint16_t)port, (unsigned)a, (size_t)b);
+    }
+    if (!strcmp(mode, "cap")) {
+        if (argc != 5 || parse_uint(argv[4], 1, 100000, &a))
+            return fail("usage: consomme_tcp_tool client cap ADDR PORT N");
+        return client_cap(addr, (uint16_t)port, (unsigned)a);
     }
     if (!strcmp(mode, "upload") || !strcmp(mode, "download")) {
         uint64_t size;

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_run_boot - run_main() for the boot test, from validated options (what cmd_run hands
+ * over): SIGTERM mid-run ends it with 128 + SIGTERM, no report and no QEMU left behind; an
+ * unknown test is bad input. (The successful run is checked through the CLI, in
+ * run_boot_cli.cmake.)
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "proc.h"
+#include "run.h"
+
+static char dir[] = "/tmp/burette-test-run-XXXXXX";
+
+static struct run_options boot_options(const char *output, const char *log_dir)
+{
+    return (struct run_options){
+        .test = "boot",
+        .backend = "consomme",
+        .nic = "virtio-net",
+        .accel = "tcg",
+        .vcpus = 2,
+        .mem_mb = 512,
+        .iterations = 2,
+        .warmup = 0,
+        .duration_s = 5,
+        .streams = 1,
+        .output = output,
+        .format = "text",
+        .log_dir = log_dir,
+        .quiet = false,
+        .tcp_rx = {16384, 4194304},
+        .tcp_tx = {16384, 4194304},
+    };
+}
+
+static int children(void)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    int n = 0;
+
+    while (d && (e = readdir(d))) {
+        char path[300], buf[512], *p;
+        int ppid = 0;
+        FILE *f;
+
+        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+        if (e->d_name[0] < '0' || e->d_name[0] > '9' || !(f = fopen(path, "r")))
+            continue;
+        if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
+            sscanf(p + 2, "%*c %d", &ppid) == 1 && ppid == getpid())
+            n++;
+        fclose(f);
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* SIGTERM while the guest boots: exit status 143, no report, QEMU reaped. */
+static void test_sigterm_ends_run_with_143_and_no_qemu(void **state)
+{
+    struct sigevent sev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGTERM};
+    struct itimerspec its = {.it_value = {.tv_nsec = 700 * 1000 * 1000}};
+    char out[256], logs[256];
+    struct run_options o;
+    timer_t timer;
+    int status;
+
+    snprintf(out, sizeof(out), "%s/cancelled.json", dir);
+    snprintf(logs, sizeof(logs), "%s/logs2", dir);
+    o = boot_options(out, logs);
+    o.quiet = true;
+    assert_int_equal(timer_create(CLOCK_MONOTONIC, &sev, &timer), 0);
+    assert_int_equal(timer_settime(timer, 0, &its, NULL), 0);
+    status = run_main(&o);
+    timer_delete(timer);
+    proc_cancel_reset();
+    assert_int_equal(status, 128 + SIGTERM);
+    assert_int_equal(children(), 0);
+    assert_int_not_equal(access(out, F_OK), 0);
+}
+
+static void test_unknown_test_is_bad_input(void **state)
+{
+    struct run_options o = boot_options(NULL, NULL);
+
+    o.test = "no-such-test";
+    o.quiet = true;
+    assert_int_equal(run_main(&o), 2);
+}
+
+static int setup(void **state)
+{
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_unknown_test_is_bad_input),
+        cmocka_unit_test(test_sigterm_ends_run_with_143_and_no_qemu),
+    };
+
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
