@@ -48,6 +48,7 @@ struct slot {
     struct run_options opts;
     struct perf_ctx ctx;
     char log_dir[PATH_MAX];
+    char perf_dir[PATH_MAX]; /* --perf-dir DIR/LABEL: profiles of two runs never collide */
     struct report *report;
     void *state;
     bool up;
@@ -296,7 +297,7 @@ int multi_run_main(const struct run_options *o, const struct multi_options *m)
     struct slot slots[VARIANT_MAX] = {0};
     enum accel accel;
     enum run_order order = n > 1 ? m->order : RUN_ORDER_SEQUENTIAL;
-    char err[ERRBUF_LEN], notice[256], log_root[PATH_MAX], names[128];
+    char err[ERRBUF_LEN], notice[256], log_root[PATH_MAX], perf_root[PATH_MAX], names[128];
     unsigned hello_timeout_ms = 0;
     size_t regressed = 0;
     const char *env;
@@ -356,6 +357,11 @@ int multi_run_main(const struct run_options *o, const struct multi_options *m)
     if (rc)
         goto fail;
     progress_note("logs in %s/LABEL", log_root);
+    if (o->perf_dir) {
+        rc = run_prepare_log_dir(o->perf_dir, perf_root, sizeof(perf_root), err, sizeof(err));
+        if (rc)
+            goto fail;
+    }
 
     if (order == RUN_ORDER_INTERLEAVED) {
         unsigned long long avail = mem_available_mb();
@@ -383,6 +389,14 @@ int multi_run_main(const struct run_options *o, const struct multi_options *m)
         rc = run_prepare_log_dir(dir, s->log_dir, sizeof(s->log_dir), err, sizeof(err));
         if (rc)
             goto fail;
+        if (o->perf_dir) {
+            if (snprintf(s->perf_dir, sizeof(s->perf_dir), "%s/%s", perf_root, s->v->label) >=
+                (int)sizeof(s->perf_dir)) {
+                rc = errbuf_set(err, sizeof(err), -ENAMETOOLONG, "--perf-dir path too long");
+                goto fail;
+            }
+            s->opts.perf_dir = s->perf_dir;
+        }
         s->ctx = (struct perf_ctx){
             .opts = &s->opts,
             .accel = accel,

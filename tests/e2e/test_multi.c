@@ -283,7 +283,7 @@ static void test_multi_sigint_with_both_guests_up_leaves_nothing_behind(void **s
         dup2(devnull, 1);
         dup2(p[1], 2);
         execl(burette, burette, "run", "--accel", "tcg", "--variant", FIXED, "--variant",
-              "autotune=consomme", "--iterations", "2", "--warmup", "0", "--duration", "30",
+              "autotune=consomme", "--iterations", "2", "--warmup", "0", "--duration", "3",
               "--log-dir", logs, "-o", dir, (char *)NULL);
         _exit(127);
     }
