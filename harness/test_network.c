@@ -265,6 +265,14 @@ static int run_subtest(struct net_state *s, const struct perf_ctx *ctx, struct p
     size_t n = 0;
     int rc;
 
+    if (!b->server_in_helper_ns) {
+        /* The host's loopback is shared with everything on the machine (other iperf3 servers,
+         * the other runs of an interleaved `burette run`): a port fixed, or picked when the
+         * backend was prepared, may be taken by now. Take one that is free now. */
+        rc = backend_loopback_port(&s->backend.server_port, err, errlen);
+        if (rc)
+            goto out;
+    }
     snprintf(port, sizeof(port), "%u", b->server_port);
     snprintf(dur, sizeof(dur), "%u", o->duration_s);
     snprintf(streams, sizeof(streams), "%u", o->streams);
