@@ -29,6 +29,7 @@
 #include "errbuf.h"
 #include "helper.h"
 #include "iperf_result.h"
+#include "perf.h"
 #include "perf_test.h"
 #include "proc.h"
 #include "progress.h"
@@ -92,6 +93,12 @@ static int net_setup(const struct perf_ctx *ctx, void **state, char *err, size_t
     int rc;
 
     *state = NULL;
+    if (o->perf_dir) {
+        /* now, not halfway: perf missing or not permitted is known before the guest boots */
+        rc = perf_check(o->perf_dir, err, errlen);
+        if (rc)
+            return rc;
+    }
     if (strchr(o->backend, ',')) {
         return errbuf_set(err, errlen, -EINVAL,
                           "the network test measures one backend per run (got '%s'): run burette "
@@ -355,6 +362,40 @@ out:
     return rc;
 }
 
+/* run_subtest(), under `perf record` of QEMU and the backend's process with --perf-dir. */
+static int run_subtest_profiled(struct net_state *s, const struct perf_ctx *ctx,
+                                struct perf_iter *it, unsigned k, const struct subtest *st,
+                                char *err, size_t errlen)
+{
+    const struct perf_target targets[] = {
+        {"qemu", vm_qemu_pid(s->vm)},
+        {s->backend.ops->name, s->backend.process},
+    };
+    struct perf_session *ps = NULL;
+    char label[96];
+    int rc;
+
+    if (!ctx->opts->perf_dir)
+        return run_subtest(s, ctx, it, st, err, errlen);
+    snprintf(label, sizeof(label), "%s-%s%u", st->key, it->warmup ? "warmup" : "", k);
+    rc = perf_session_start(&ps, ctx->opts->perf_dir, ctx->log_dir, label, targets,
+                            sizeof(targets) / sizeof(targets[0]), err, errlen);
+    if (rc) {
+        if (rc != -ECANCELED)
+            errbuf_prefix(err, errlen, "%s: --perf-dir", st->what);
+        return rc;
+    }
+    rc = run_subtest(s, ctx, it, st, err, errlen);
+    if (rc) {
+        perf_session_stop(ps, NULL, 0);
+        return rc;
+    }
+    rc = perf_session_stop(ps, err, errlen);
+    if (rc)
+        errbuf_prefix(err, errlen, "%s: --perf-dir", st->what);
+    return rc;
+}
+
 static int net_run_once(void *state, const struct perf_ctx *ctx, struct perf_iter *it, char *err,
                         size_t errlen)
 {
@@ -368,7 +409,7 @@ static int net_run_once(void *state, const struct perf_ctx *ctx, struct perf_ite
 
         progress_phase("network: %s %u/%u: %s, %u s", it->warmup ? "warmup" : "iteration", k, total,
                        subtests[i].what, o->duration_s);
-        rc = run_subtest(s, ctx, it, &subtests[i], err, errlen);
+        rc = run_subtest_profiled(s, ctx, it, k, &subtests[i], err, errlen);
         if (rc)
             return rc;
     }
