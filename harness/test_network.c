@@ -234,10 +234,12 @@ static void client_failure(const struct agent_run_result *res, char *buf, size_t
         snprintf(how, sizeof(how), "timed out");
     else if (res->signal)
         snprintf(how, sizeof(how), "was killed by signal %d", res->signal);
-    else
+    else if (res->exit_status)
         snprintf(how, sizeof(how), "exited with status %d", res->exit_status);
+    else
+        snprintf(how, sizeof(how), "failed");
     if (res->out && res->out_len && iperf_result_parse(res->out, &r, msg, sizeof(msg)) == -EIO) {
-        snprintf(buf, len, "the guest's iperf3 client %s: %s", how, msg);
+        snprintf(buf, len, "the guest's iperf3 client %s (%s)", how, msg);
         return;
     }
     snprintf(buf, len, "the guest's iperf3 client %s%s%.300s", how,
@@ -266,7 +268,7 @@ static int run_subtest(struct net_state *s, const struct perf_ctx *ctx, struct p
     struct agent_run_result res = {0};
     struct iperf_result sr, cr, m;
     char *sjson = NULL, cerr[ERRBUF_LEN];
-    bool have_client = false, server_running = false;
+    bool have_client = false, server_running = false, client_failed;
     unsigned job = 0;
     size_t n = 0;
     int rc;
@@ -309,7 +311,10 @@ static int run_subtest(struct net_state *s, const struct perf_ctx *ctx, struct p
         if (rc)
             goto out;
     }
-    if (res.exit_status != 0 || res.signal || res.timed_out) {
+    /* iperf3 -J exits 0 on some failures too: the report's "error" tells */
+    client_failed = res.exit_status != 0 || res.signal || res.timed_out || !res.out ||
+                    iperf_result_parse(res.out, &cr, cerr, sizeof(cerr)) == -EIO;
+    if (client_failed) {
         client_failure(&res, cerr, sizeof(cerr));
         /* The server may know better (its own error, or the helper died under it). */
         rc = helper_server_result(s->helper, job, SERVER_AFTER_FAIL_MS, &sjson, err, errlen);
@@ -318,7 +323,10 @@ static int run_subtest(struct net_state *s, const struct perf_ctx *ctx, struct p
         if (rc == -EPIPE || rc == -ECANCELED)
             goto out;
         if (rc && rc != -ETIMEDOUT) {
-            errbuf_prefix(err, errlen, "%s", cerr);
+            char server_msg[ERRBUF_LEN];
+
+            snprintf(server_msg, sizeof(server_msg), "%s", err);
+            rc = errbuf_set(err, errlen, rc, "%s; on the host side: %s", cerr, server_msg);
             goto out;
         }
         rc = errbuf_set(err, errlen, -EIO, "%s", cerr);
