@@ -2,16 +2,23 @@
 /*
  * backend - the table of network backends and what they share; see backend.h.
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "backend.h"
+#include "errbuf.h"
 
 /* Every backend `burette run --backend` can use: one row each. */
 static const struct backend_ops *const backends[] = {
     &backend_consomme_ops,
     &backend_tap_ops,
+    &backend_slirp_ops,
+    &backend_passt_ops,
 };
 
 const struct backend_ops *backend_find(const char *name)
@@ -48,4 +55,22 @@ void backend_close_fds(struct backend *b)
         b->fds[i] = -1;
     }
     b->n_fds = 0;
+}
+
+int backend_loopback_port(unsigned *port, char *err, size_t errlen)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), rc = 0;
+
+    if (fd < 0)
+        return errbuf_set(err, errlen, -errno, "socket: %s", strerror(errno));
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+        rc = errbuf_set(err, errlen, -errno, "cannot find a free TCP port on 127.0.0.1: %s",
+                        strerror(errno));
+    else
+        *port = ntohs(sa.sin_port);
+    close(fd);
+    return rc;
 }

@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "agent_proto.h"
 #include "run.h"
@@ -49,6 +50,7 @@ struct backend {
     char server_addr[64];          /* the address the guest's client connects to */
     unsigned server_port;
     bool server_in_helper_ns; /* the helper was moved into the backend's namespace */
+    pid_t process;            /* the backend's own process (--perf-dir records it), 0: none */
 };
 
 struct backend_ops {
@@ -93,8 +95,24 @@ void backend_init(struct backend *b, const struct backend_ops *ops);
  */
 void backend_close_fds(struct backend *b);
 
+/**
+ * backend_loopback_port() - A TCP port free on 127.0.0.1 now, for an iperf3 server there
+ * @port:	The port on success
+ * @err:	Error buffer of @errlen bytes
+ * @errlen:	Size of @err
+ *
+ * Backends whose servers listen on the host's loopback share it with everything else on the
+ * machine (another iperf3, a second burette): a fixed port could be taken. The kernel picks
+ * one that is free; the server binds it moments later.
+ *
+ * Return: 0 or negative errno
+ */
+int backend_loopback_port(unsigned *port, char *err, size_t errlen);
+
 /* The backends (one row each in backend.c's table). */
 extern const struct backend_ops backend_tap_ops;
 extern const struct backend_ops backend_consomme_ops;
+extern const struct backend_ops backend_slirp_ops;
+extern const struct backend_ops backend_passt_ops;
 
 #endif /* BURETTE_BACKEND_H */

@@ -110,6 +110,7 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
     snprintf(b->server_addr, sizeof(b->server_addr), "%s", CM_GATEWAY);
     b->server_port = CM_IPERF_PORT;
     b->server_in_helper_ns = false;
+    b->process = p->pid; /* recorded by --perf-dir */
     return 0;
 fail:
     if (sv[0] >= 0)

@@ -29,6 +29,7 @@
 #include "errbuf.h"
 #include "helper.h"
 #include "iperf_result.h"
+#include "perf.h"
 #include "perf_test.h"
 #include "proc.h"
 #include "progress.h"
@@ -92,6 +93,12 @@ static int net_setup(const struct perf_ctx *ctx, void **state, char *err, size_t
     int rc;
 
     *state = NULL;
+    if (o->perf_dir) {
+        /* now, not halfway: perf missing or not permitted is known before the guest boots */
+        rc = perf_check(o->perf_dir, err, errlen);
+        if (rc)
+            return rc;
+    }
     if (strchr(o->backend, ',')) {
         return errbuf_set(err, errlen, -EINVAL,
                           "the network test measures one backend per run (got '%s'): run burette "
@@ -219,10 +226,12 @@ static void client_failure(const struct agent_run_result *res, char *buf, size_t
         snprintf(how, sizeof(how), "timed out");
     else if (res->signal)
         snprintf(how, sizeof(how), "was killed by signal %d", res->signal);
-    else
+    else if (res->exit_status)
         snprintf(how, sizeof(how), "exited with status %d", res->exit_status);
+    else
+        snprintf(how, sizeof(how), "failed");
     if (res->out && res->out_len && iperf_result_parse(res->out, &r, msg, sizeof(msg)) == -EIO) {
-        snprintf(buf, len, "the guest's iperf3 client %s: %s", how, msg);
+        snprintf(buf, len, "the guest's iperf3 client %s (%s)", how, msg);
         return;
     }
     snprintf(buf, len, "the guest's iperf3 client %s%s%.300s", how,
@@ -251,7 +260,7 @@ static int run_subtest(struct net_state *s, const struct perf_ctx *ctx, struct p
     struct agent_run_result res = {0};
     struct iperf_result sr, cr, m;
     char *sjson = NULL, cerr[ERRBUF_LEN];
-    bool have_client = false, server_running = false;
+    bool have_client = false, server_running = false, client_failed;
     unsigned job = 0;
     size_t n = 0;
     int rc;
@@ -294,7 +303,10 @@ static int run_subtest(struct net_state *s, const struct perf_ctx *ctx, struct p
         if (rc)
             goto out;
     }
-    if (res.exit_status != 0 || res.signal || res.timed_out) {
+    /* iperf3 -J exits 0 on some failures too: the report's "error" tells */
+    client_failed = res.exit_status != 0 || res.signal || res.timed_out || !res.out ||
+                    iperf_result_parse(res.out, &cr, cerr, sizeof(cerr)) == -EIO;
+    if (client_failed) {
         client_failure(&res, cerr, sizeof(cerr));
         /* The server may know better (its own error, or the helper died under it). */
         rc = helper_server_result(s->helper, job, SERVER_AFTER_FAIL_MS, &sjson, err, errlen);
@@ -303,7 +315,10 @@ static int run_subtest(struct net_state *s, const struct perf_ctx *ctx, struct p
         if (rc == -EPIPE || rc == -ECANCELED)
             goto out;
         if (rc && rc != -ETIMEDOUT) {
-            errbuf_prefix(err, errlen, "%s", cerr);
+            char server_msg[ERRBUF_LEN];
+
+            snprintf(server_msg, sizeof(server_msg), "%s", err);
+            rc = errbuf_set(err, errlen, rc, "%s; on the host side: %s", cerr, server_msg);
             goto out;
         }
         rc = errbuf_set(err, errlen, -EIO, "%s", cerr);
@@ -347,6 +362,40 @@ out:
     return rc;
 }
 
+/* run_subtest(), under `perf record` of QEMU and the backend's process with --perf-dir. */
+static int run_subtest_profiled(struct net_state *s, const struct perf_ctx *ctx,
+                                struct perf_iter *it, unsigned k, const struct subtest *st,
+                                char *err, size_t errlen)
+{
+    const struct perf_target targets[] = {
+        {"qemu", vm_qemu_pid(s->vm)},
+        {s->backend.ops->name, s->backend.process},
+    };
+    struct perf_session *ps = NULL;
+    char label[96];
+    int rc;
+
+    if (!ctx->opts->perf_dir)
+        return run_subtest(s, ctx, it, st, err, errlen);
+    snprintf(label, sizeof(label), "%s-%s%u", st->key, it->warmup ? "warmup" : "", k);
+    rc = perf_session_start(&ps, ctx->opts->perf_dir, ctx->log_dir, label, targets,
+                            sizeof(targets) / sizeof(targets[0]), err, errlen);
+    if (rc) {
+        if (rc != -ECANCELED)
+            errbuf_prefix(err, errlen, "%s: --perf-dir", st->what);
+        return rc;
+    }
+    rc = run_subtest(s, ctx, it, st, err, errlen);
+    if (rc) {
+        perf_session_stop(ps, NULL, 0);
+        return rc;
+    }
+    rc = perf_session_stop(ps, err, errlen);
+    if (rc)
+        errbuf_prefix(err, errlen, "%s: --perf-dir", st->what);
+    return rc;
+}
+
 static int net_run_once(void *state, const struct perf_ctx *ctx, struct perf_iter *it, char *err,
                         size_t errlen)
 {
@@ -360,7 +409,7 @@ static int net_run_once(void *state, const struct perf_ctx *ctx, struct perf_ite
 
         progress_phase("network: %s %u/%u: %s, %u s", it->warmup ? "warmup" : "iteration", k, total,
                        subtests[i].what, o->duration_s);
-        rc = run_subtest(s, ctx, it, &subtests[i], err, errlen);
+        rc = run_subtest_profiled(s, ctx, it, k, &subtests[i], err, errlen);
         if (rc)
             return rc;
     }

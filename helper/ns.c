@@ -280,7 +280,7 @@ int ns_create_tap(const char *tun_path, const char *name, const char *cidr, unsi
     rc = 0;
 out:
     if (rc)
-        errbuf_prefix(err, errlen, "tap");
+        errbuf_prefix(err, errlen, "creating %s", name ? name : "the TAP device");
     if (tfd >= 0)
         close(tfd);
     rtnl_addr_put(addr);

@@ -46,6 +46,8 @@ consomme_ns_test(error_cmd_not_found
                  ${NS} expect-stderr 1 "cannot run" -- ${CM} run -- /nonexistent/cmd)
 consomme_ns_test(error_tun_not_openable
                  ${NS} expect-stderr 1 "chmod 0666 /dev/net/tun" -- ${NS} as-nobody -- ${CM} run -- true)
+consomme_ns_test(error_userns_disabled
+                 ${NS} expect-stderr 1 "user.max_user_namespaces" -- ${NS} no-userns -- ${CM} run -- true)
 consomme_ns_test(usage_bad_mtu ${NS} expect-stderr 2 "--mtu" -- ${CM} --mtu 100 run -- true)
 consomme_ns_test(usage_bad_buffer
                  ${NS} expect-stderr 2 "INITIAL" -- ${CM} --tcp-rx-buffer 4M:16K run -- true)

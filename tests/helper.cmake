@@ -10,3 +10,11 @@ target_link_libraries(test_helper_tap PRIVATE burette_harness burette_helper Pkg
 add_test(NAME integration.helper_tap COMMAND test_helper_tap)
 # Several cases bind port 5201, each in its own helper namespace, so parallel runs never clash.
 set_tests_properties(integration.helper_tap PROPERTIES LABELS integration TIMEOUT 120)
+
+# What a user sees when the helper cannot set up: burette's own CLI, no VM booted.
+add_executable(test_helper_cli integration/test_helper_cli.c)
+target_link_libraries(test_helper_cli PRIVATE PkgConfig::CMOCKA)
+add_dependencies(test_helper_cli burette guest_image)
+add_test(NAME integration.helper_cli COMMAND test_helper_cli $<TARGET_FILE:burette>)
+set_tests_properties(integration.helper_cli PROPERTIES LABELS integration TIMEOUT 120
+                     ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")

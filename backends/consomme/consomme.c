@@ -336,6 +336,7 @@ static void signal_event(struct consomme *c, struct cm_event *ev, uint32_t event
 
 /**
  * cm_signals_block() - Block the signals the loop reads through its signalfd
+ * @old:	Where to save the previous mask, may be NULL
  *
  * Called before any child is forked, so no SIGCHLD can be lost; children unblock them again.
  *
@@ -405,7 +406,6 @@ int cm_run(struct consomme *c, char *err, size_t errlen)
     rc = cm_signals_block(NULL);
     if (rc)
         return errbuf_set(err, errlen, rc, "cannot block signals: %s", strerror(-rc));
-    sigprocmask(SIG_BLOCK, NULL, &set);
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);

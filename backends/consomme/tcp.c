@@ -54,6 +54,12 @@
  *                      EPOLLOUT: the host took more rx, the window reopens (window update).
  *   tcp_timer()        connect timeout, RTO (go back to snd_una, RTO doubles), zero-window
  *                      probes, TIME_WAIT expiry.
+ *   3 duplicate ACKs   the segment at snd_una is sent again at once (fast retransmit).
+ *   guest queue full   cm_send_ipv4() says -ENOBUFS: sending stops; tcp_guest_writable()
+ *                      resumes the connections round robin from where the queue filled.
+ *
+ * Limits: beyond cm_config()->max_connections open connections a SYN gets a RST; a host
+ * socket that cannot be created (descriptors, memory) also gets the guest a RST.
  *
  * Autotune (seed 000): rings start at cm_config()->tcp_{rx,tx}.initial and double in place up
  * to .max. tx doubles when a host read fills it and the socket still has data. rx doubles
@@ -194,8 +200,9 @@ struct tcp_state {
     struct tcp_conn *all;
     struct tcp_conn *batch;
     struct tcp_conn *dead;
-    unsigned n_conns; /* all entries, TIME_WAIT and not yet freed included */
-    unsigned n_open;  /* counted against max_connections */
+    struct tcp_conn *rr; /* where tcp_guest_writable() starts next, NULL: at the head */
+    unsigned n_conns;    /* all entries, TIME_WAIT and not yet freed included */
+    unsigned n_open;     /* counted against max_connections */
     bool guest_blocked;
     struct tcp_stats st;
 };
@@ -529,6 +536,8 @@ static void tcp_reap(struct consomme *c)
             continue;
         }
         *pp = conn->dnext;
+        if (s->rr == conn)
+            s->rr = conn->next;
         if (conn->prev)
             conn->prev->next = conn->next;
         else
@@ -1425,15 +1434,26 @@ void tcp_input_flush(struct consomme *c)
 void tcp_guest_writable(struct consomme *c)
 {
     struct tcp_state *s = tstate(c);
+    struct tcp_conn *start = s->rr ? s->rr : s->all, *conn = start;
 
     s->guest_blocked = false;
-    for (struct tcp_conn *conn = s->all; conn && !s->guest_blocked; conn = conn->next) {
-        if (conn->state != CS_ESTABLISHED)
-            continue;
-        tcp_tx_send(c, conn);
-        if (conn->flags & F_ACK_NOW)
-            tcp_send_ack(c, conn);
-        tcp_check_done(c, conn);
+    s->rr = NULL;
+    /* round robin from where the queue filled last time, so one bulk sender cannot keep
+     * every other connection waiting */
+    while (conn) {
+        if (conn->state == CS_ESTABLISHED) {
+            tcp_tx_send(c, conn);
+            if (conn->flags & F_ACK_NOW)
+                tcp_send_ack(c, conn);
+            tcp_check_done(c, conn);
+            if (s->guest_blocked) {
+                s->rr = conn->next;
+                break;
+            }
+        }
+        conn = conn->next ? conn->next : s->all;
+        if (conn == start)
+            break;
     }
     tcp_reap(c);
 }

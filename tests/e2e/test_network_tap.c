@@ -2,15 +2,17 @@
 /*
  * End-to-end tests of `burette run --test network --backend tap` (label vm): the real CLI
  * boots the guest under TCG with short settings. One run must produce a report with the three
- * metrics, two positive samples each, and keep every raw iperf3 report; another is stopped
- * with SIGINT in the middle of an iteration and must leave no process and no namespace behind.
+ * metrics, two positive samples each, and keep every raw iperf3 report. Three more are struck
+ * in the middle of an iteration (SIGINT to burette; SIGKILL to the helper; SIGKILL to the
+ * iperf3 server, which makes the guest's client fail): each must end with its own clear
+ * message and exit status, and leave no process and no namespace behind.
  *
  * "Nothing left behind" is checked without looking at anyone else's processes: this test
  * makes itself a child subreaper, so every process burette started is either gone or has
  * become our child; and the helper's network namespace, recorded while it ran, must be held
  * by no process afterwards.
  *
- * Usage: test_network_tap BURETTE_BINARY
+ * Usage: test_network_tap BURETTE_BINARY [--basic]
  */
 #include <dirent.h>
 #include <errno.h>
@@ -248,6 +250,23 @@ static unsigned long net_ns_of(pid_t pid)
     return stat(path, &st) ? 0 : (unsigned long)st.st_ino;
 }
 
+/* Whether @pid's parent is @ppid. */
+static bool ns_parent_is(pid_t pid, pid_t ppid)
+{
+    char path[64], line[256];
+    pid_t p = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    f = fopen(path, "r");
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "PPid: %d", &p) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return p == ppid;
+}
+
 /* Whether any process has @ino as its network namespace or holds an fd to it. */
 static bool ns_in_use(unsigned long ino)
 {
@@ -266,17 +285,26 @@ static bool ns_in_use(unsigned long ino)
     return used;
 }
 
-static void test_network_tap_sigint_mid_iteration_leaves_nothing_behind(void **state)
+enum strike {
+    STRIKE_SIGINT_BURETTE, /* Ctrl-C */
+    STRIKE_KILL_HELPER,    /* the helper dies mid-test */
+    STRIKE_KILL_SERVER,    /* the iperf3 server dies: the guest's client fails */
+};
+
+/*
+ * Start a long run, wait until the first sub-test's iperf3 server is up, strike, and check
+ * how burette ends: @status_expected, stderr containing @needle, and nothing left behind.
+ */
+static void strike_mid_iteration(enum strike what, int status_expected, const char *needle)
 {
     char buf[65536] = "", logs[512];
-    pid_t pids[64], self_ns_pid = getpid();
-    unsigned long helper_ns = 0;
-    bool server_up = false;
+    pid_t pids[64], helper = 0, server = 0;
+    unsigned long helper_ns = 0, own_ns = net_ns_of(getpid());
     size_t n = 0;
     int errfd, status;
     pid_t pid;
 
-    snprintf(logs, sizeof(logs), "%s/logs-int", tmpdir);
+    snprintf(logs, sizeof(logs), "%s/logs-strike%d", tmpdir, (int)what);
     {
         const char *args[] = {"run",        "--test",    "network",      "--backend", "tap",
                               "--duration", "30",        "--iterations", "2",         "--warmup",
@@ -284,41 +312,46 @@ static void test_network_tap_sigint_mid_iteration_leaves_nothing_behind(void **s
 
         pid = start(args, &errfd);
     }
-    /* the first sub-test is under way: guest booted, server listening, client sending */
     if (!read_until(errfd, "iteration 1/2: TCP guest to host", buf, sizeof(buf)))
         fail_msg("burette ended before the first sub-test; its stderr:\n%s", buf);
     /* Wait until the helper's iperf3 server (a process in the helper's namespace whose
-     * parent is too) is up, watching burette's stderr meanwhile: the condition, not a delay. */
-    for (int tries = 0; tries < 1000 && !server_up; tries++) {
+     * parent is there too) is up, reading burette's stderr meanwhile: a condition, not a
+     * delay. */
+    for (int tries = 0; tries < 1000 && !server; tries++) {
         struct pollfd p = {.fd = errfd, .events = POLLIN};
 
         n = descendants(pid, pids, 64);
-        helper_ns = 0;
         for (size_t i = 1; i < n; i++) {
             unsigned long ns = net_ns_of(pids[i]);
 
-            if (ns && ns != net_ns_of(self_ns_pid)) {
-                server_up |= helper_ns == ns; /* a second process there: the server */
+            if (!ns || ns == own_ns)
+                continue;
+            if (ns_parent_is(pids[i], pid)) {
+                helper = pids[i];
                 helper_ns = ns;
+            } else {
+                server = pids[i];
             }
         }
-        if (!server_up && poll(&p, 1, 20) > 0 && !read_some(errfd, buf, sizeof(buf)))
+        if (!server && poll(&p, 1, 20) > 0 && !read_some(errfd, buf, sizeof(buf)))
             fail_msg("burette ended before its iperf3 server started; its stderr:\n%s", buf);
     }
-    assert_true(server_up);
-    /* burette, the helper, its iperf3 server, QEMU */
-    assert_true(n >= 4);
+    assert_true(server > 0 && helper > 0 && helper_ns != 0);
+    assert_true(n >= 4); /* burette, the helper, its iperf3 server, QEMU */
 
-    kill(pid, SIGINT);
+    kill(what == STRIKE_SIGINT_BURETTE ? pid
+         : what == STRIKE_KILL_HELPER  ? helper
+                                       : server,
+         what == STRIKE_SIGINT_BURETTE ? SIGINT : SIGKILL);
     read_until(errfd, NULL, buf, sizeof(buf));
     close(errfd);
     status = wait_status(pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 128 + SIGINT);
-    assert_non_null(strstr(buf, "interrupted"));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != status_expected || !strstr(buf, needle))
+        fail_msg("expected exit %d and '%s'; got status %#x, stderr ends:\n%s", status_expected,
+                 needle, status, buf);
 
     /* Orphans would have been reparented to us (subreaper): reap whatever came, then check
-     * that every process burette started is gone. */
+     * that every process burette started is gone and nothing holds the namespace. */
     while (waitpid(-1, NULL, WNOHANG) > 0)
         ;
     for (size_t i = 0; i < n; i++) {
@@ -326,6 +359,22 @@ static void test_network_tap_sigint_mid_iteration_leaves_nothing_behind(void **s
             fail_msg("process %d (started by burette) is still there", (int)pids[i]);
     }
     assert_false(ns_in_use(helper_ns));
+}
+
+static void test_network_tap_sigint_mid_iteration_leaves_nothing_behind(void **state)
+{
+    strike_mid_iteration(STRIKE_SIGINT_BURETTE, 128 + SIGINT, "interrupted");
+}
+
+static void test_network_tap_helper_dying_mid_test_is_reported(void **state)
+{
+    strike_mid_iteration(STRIKE_KILL_HELPER, 1, "namespace helper");
+}
+
+static void test_network_tap_failing_server_and_client_are_reported(void **state)
+{
+    /* the server's death makes the guest's client fail; both ends are named */
+    strike_mid_iteration(STRIKE_KILL_SERVER, 1, "iperf3 server process was killed by signal 9");
 }
 
 static int setup_dir(void **state)
@@ -366,13 +415,17 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_network_tap_report_has_three_metrics_with_positive_samples),
         cmocka_unit_test(test_network_tap_sigint_mid_iteration_leaves_nothing_behind),
+        cmocka_unit_test(test_network_tap_helper_dying_mid_test_is_reported),
+        cmocka_unit_test(test_network_tap_failing_server_and_client_are_reported),
     };
-
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s BURETTE_BINARY\n", argv[0]);
+    if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "--basic"))) {
+        fprintf(stderr, "usage: %s BURETTE_BINARY [--basic]\n", argv[0]);
         return 2;
     }
     burette = argv[1];
+    /* --basic: the report and SIGINT cases only (each case boots a guest) */
+    if (argc == 3)
+        cmocka_set_skip_filter("*_is_reported");
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);

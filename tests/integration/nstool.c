@@ -24,6 +24,9 @@
  *   nstool as-nobody -- CMD...             run CMD as uid/gid 65534 (root only), seeing a
  *                                          /dev/net/tun of mode 0600 as some distributions
  *                                          ship it
+ *   nstool no-userns -- CMD...             run CMD where no user namespace may be created
+ *                                          (user.max_user_namespaces = 0 in a namespace of
+ *                                          our own)
  *   nstool pdeath -- CMD...                CMD prints a pid (report-pid-and-wait inside
  *                                          consomme run); kill CMD, that pid must die too
  *   nstool stats-check FILE -- CMD...      CMD succeeds and FILE holds consomme's counters
@@ -462,6 +465,42 @@ static int cmd_as_nobody(char **cmd)
     return SKIP;
 }
 
+static int cmd_no_userns(char **cmd)
+{
+    char map[64];
+    uid_t uid = geteuid();
+    gid_t gid = getegid();
+    int fd;
+
+    if (unshare(CLONE_NEWUSER)) {
+        fprintf(stderr, "nstool: no user namespaces here at all: skipped\n");
+        return SKIP;
+    }
+    fd = open("/proc/self/setgroups", O_WRONLY);
+    if (fd >= 0) {
+        if (write(fd, "deny", 4) < 0)
+            return fail("setgroups: %s", strerror(errno));
+        close(fd);
+    }
+    snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
+    fd = open("/proc/self/uid_map", O_WRONLY);
+    if (fd < 0 || write(fd, map, strlen(map)) < 0)
+        return fail("uid_map: %s", strerror(errno));
+    close(fd);
+    snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
+    fd = open("/proc/self/gid_map", O_WRONLY);
+    if (fd < 0 || write(fd, map, strlen(map)) < 0)
+        return fail("gid_map: %s", strerror(errno));
+    close(fd);
+    /* the limit is per user namespace: this one allows no nested ones */
+    fd = open("/proc/sys/user/max_user_namespaces", O_WRONLY);
+    if (fd < 0 || write(fd, "0", 1) != 1)
+        return fail("cannot set user.max_user_namespaces: %s", strerror(errno));
+    close(fd);
+    execvp(cmd[0], cmd);
+    return fail("cannot run %s: %s", cmd[0], strerror(errno));
+}
+
 static int cmd_pdeath(char **cmd)
 {
     char line[64];
@@ -571,6 +610,8 @@ int main(int argc, char **argv)
         return cmd_expect_stderr(atoi(argv[2]), argv[3], cmd);
     if (!strcmp(m, "as-nobody") && cmd)
         return cmd_as_nobody(cmd);
+    if (!strcmp(m, "no-userns") && cmd)
+        return cmd_no_userns(cmd);
     if (!strcmp(m, "pdeath") && cmd)
         return cmd_pdeath(cmd);
     if (!strcmp(m, "stats-check") && argc > 3 && cmd)

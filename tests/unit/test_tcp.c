@@ -52,6 +52,7 @@ struct consomme {
     struct pkt pk[4096];
     unsigned npk, rd; /* captured, consumed by the test */
     bool nobufs;
+    int budget; /* > 0: segments accepted before the queue is full again */
 };
 
 static uint64_t fake_now = 1000000;
@@ -136,6 +137,8 @@ int cm_send_ipv4(struct consomme *c, uint32_t src, uint32_t dst, uint8_t proto,
 
     if (c->nobufs)
         return -ENOBUFS;
+    if (c->budget > 0 && --c->budget == 0)
+        c->nobufs = true;
     assert_int_equal(proto, IPPROTO_TCP);
     assert_true(c->npk < 4096);
     for (int i = 0; i < iovcnt; i++)
@@ -1137,6 +1140,53 @@ static void test_tcp_large_segments_stay_in_order_when_host_socket_lags(void **s
     close_fixture(&f);
 }
 
+static void test_tcp_queue_room_is_shared_round_robin(void **state)
+{
+    struct fixture f;
+    static uint8_t data[200000];
+    struct seg s;
+    uint32_t iss2;
+    int h2;
+    unsigned from1 = 0, from2 = 0;
+
+    memset(data, 'r', sizeof(data));
+    open_conn(&f, 16384, 262144, 16384, 262144);
+    /* a second connection from another guest port */
+    guest_send_opts(f.c, GPORT + 7, f.port, G_ISN, 0, 0x02, 65535,
+                    (const uint8_t[]){2, 4, 0x05, 0xb4, 1, 3, 3, 7}, 8, NULL, 0);
+    tcp_input_flush(f.c);
+    s = wait_seg(f.c, "second SYN-ACK");
+    iss2 = s.seq;
+    h2 = accept4(f.lfd, NULL, NULL, SOCK_CLOEXEC);
+    assert_true(h2 >= 0);
+    guest_send_opts(f.c, GPORT + 7, f.port, G_ISN + 1, iss2 + 1, 0x10, 65535, NULL, 0, NULL, 0);
+    tcp_input_flush(f.c);
+    /* both have far more to send than the queue takes */
+    f.c->nobufs = true;
+    assert_int_equal(send(f.hfd, data, sizeof(data), 0), (ssize_t)sizeof(data));
+    assert_int_equal(send(h2, data, sizeof(data), 0), (ssize_t)sizeof(data));
+    pump(f.c);
+    f.c->rd = f.c->npk;
+    /* the queue takes two segments at a time: both connections must get turns */
+    for (int i = 0; i < 6; i++) {
+        f.c->nobufs = false;
+        f.c->budget = 2;
+        tcp_guest_writable(f.c);
+        while (f.c->rd < f.c->npk) {
+            const struct pkt *p = next_pkt(f.c);
+
+            if (parse(p).len)
+                *(g16(p->b + 2) == GPORT ? &from1 : &from2) += 1;
+        }
+    }
+    f.c->budget = 0;
+    f.c->nobufs = false;
+    assert_true(from1 >= 2);
+    assert_true(from2 >= 2);
+    close(h2);
+    close_fixture(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1166,6 +1216,7 @@ int main(void)
         cmocka_unit_test(test_tcp_large_segments_stay_in_order_when_host_socket_lags),
         cmocka_unit_test(test_tcp_random_segments_on_a_live_connection_never_crash),
         cmocka_unit_test(test_tcp_guest_queue_full_resumes_when_writable),
+        cmocka_unit_test(test_tcp_queue_room_is_shared_round_robin),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * backend_passt - Debian's passt, the userspace stack consomme is measured against
+ *
+ * passt runs as a child of burette (proc_spawn(): own process group, PR_SET_PDEATHSIG) and
+ * talks to QEMU over a socketpair: passt gets one end with --fd, QEMU the other as
+ * `-netdev stream,addr.type=fd` — the same 4-byte-length framing passt's UNIX socket speaks,
+ * without a socket path that could sit in a directory passt cannot write once it has
+ * dropped privileges. It is started with:
+ *   -f		in the foreground, so the pid we hold is passt itself;
+ *   --runas	our own uid:gid — as root passt would otherwise switch to nobody, and a
+ *		change of user clears PR_SET_PDEATHSIG;
+ *   -1		exit when QEMU's end closes, a second line of defence after the kill;
+ *   -P /dev/fd/N	passt writes its pid to a pipe of ours once its sockets, DHCP and
+ *		sandbox are set up: reading that line is the readiness signal, no delay;
+ *   -a -n -g -m	the guest's address 10.0.2.15/24, gateway 10.0.2.2, MTU 65520 (passt's
+ *		default MTU): the same addresses as slirp and consomme, independent of the host's
+ *		own (passt would copy those), so reports line up and a run never depends on them.
+ * The guest is configured statically to match. passt maps the gateway address to the host
+ * (its default, unless --no-map-gw): a connection to 10.0.2.2 arrives at the host's
+ * 127.0.0.1, where the iperf3 servers listen, on a port free at the time.
+ *
+ * This passt still needs a host interface with a default route to take as a template, even
+ * with the addresses given; without one it exits with "External interface not usable", which
+ * the error quotes. Its stderr goes to <log_dir>/passt.log.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "errbuf.h"
+#include "proc.h"
+
+#define PASST_PROGRAM  "passt"
+#define PASST_HOST     "10.0.2.2"
+#define PASST_GUEST    "10.0.2.15"
+#define PASST_PREFIX   24
+#define PASST_MTU      65520
+#define PASST_LOOPBACK "127.0.0.1"
+#define PASST_READY_MS 10000 /* it is ready in tens of milliseconds; a loaded CI box is slower */
+
+struct passt_priv {
+    pid_t pid;
+    char log[PATH_MAX];
+};
+
+/*
+ * The end of passt's log as one line. This passt also tries syslog and says "Failed to send
+ * ... to syslog" before every line where there is none: those lines are dropped.
+ */
+static void passt_log_tail(const char *path, char *buf, size_t len)
+{
+    char raw[2048];
+    char *line, *save = NULL;
+    const char *kept[4] = {0};
+    size_t nk = 0, used = 0;
+    ssize_t n = 0;
+    off_t size;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    buf[0] = '\0';
+    if (fd < 0)
+        return;
+    size = lseek(fd, 0, SEEK_END);
+    if (size > 0)
+        n = pread(fd, raw, sizeof(raw) - 1,
+                  size > (off_t)sizeof(raw) - 1 ? size - (off_t)sizeof(raw) + 1 : 0);
+    close(fd);
+    if (n <= 0)
+        return;
+    raw[n] = '\0';
+    for (line = strtok_r(raw, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        while (*line == ' ' || *line == '\t')
+            line++;
+        if (!*line || strstr(line, "to syslog"))
+            continue;
+        if (nk == sizeof(kept) / sizeof(kept[0])) {
+            memmove(kept, kept + 1, sizeof(kept) - sizeof(kept[0]));
+            nk--;
+        }
+        kept[nk++] = line;
+    }
+    for (size_t i = 0; i < nk && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? " / " : "", kept[i]);
+}
+
+/* passt is gone before it said it was ready: why, in its own words. */
+static int passt_failed(struct passt_priv *p, char *err, size_t errlen)
+{
+    char how[96], tail[600];
+    int status = 0;
+
+    proc_kill(p->pid, &status);
+    p->pid = 0;
+    passt_log_tail(p->log, tail, sizeof(tail));
+    return errbuf_set(err, errlen, -EIO, "passt %s before it was ready%s%s (its log: %s)",
+                      proc_status_str(status, how, sizeof(how)), *tail ? ": " : "", tail, p->log);
+}
+
+/* Wait for passt's pid line on @fd, or for passt to exit. */
+static int passt_wait_ready(struct passt_priv *p, int fd, char *err, size_t errlen)
+{
+    long long deadline = proc_now_ms() + PASST_READY_MS;
+    char line[32];
+    size_t used = 0;
+    int pidfd = proc_pidfd(p->pid), rc;
+
+    if (pidfd < 0)
+        return errbuf_set(err, errlen, pidfd, "pidfd_open: %s", strerror(-pidfd));
+    for (;;) {
+        struct pollfd pf[2] = {{.fd = fd, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
+        ssize_t n;
+
+        rc = proc_poll(pf, 2, deadline);
+        if (rc == -ETIMEDOUT) {
+            rc = errbuf_set(err, errlen, rc, "passt did not come up within %d s (its log: %s)",
+                            PASST_READY_MS / 1000, p->log);
+            break;
+        }
+        if (rc < 0)
+            break;
+        if (!pf[0].revents) {
+            rc = passt_failed(p, err, errlen);
+            break;
+        }
+        n = read(fd, line + used, sizeof(line) - 1 - used);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = passt_failed(p, err, errlen);
+            break;
+        }
+        used += (size_t)n;
+        line[used] = '\0';
+        if (strchr(line, '\n')) {
+            rc = 0;
+            break;
+        }
+        if (used + 1 >= sizeof(line)) {
+            rc = errbuf_set(err, errlen, -EPROTO, "passt wrote '%s' as its pid", line);
+            break;
+        }
+    }
+    close(pidfd);
+    return rc;
+}
+
+static int passt_prepare(struct backend *b, const struct backend_ctx *ctx, char *err, size_t errlen)
+{
+    char fdarg[16], pidfile[32], runas[32], mtu[16], prefix[16];
+    int sv[2] = {-1, -1}, rp[2] = {-1, -1}, logfd = -1, rc;
+    struct passt_priv *p;
+
+    p = calloc(1, sizeof(*p));
+    if (!p)
+        return errbuf_set(err, errlen, -ENOMEM, "out of memory");
+    rc = backend_loopback_port(&b->server_port, err, errlen);
+    if (rc)
+        goto fail;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 || pipe2(rp, O_CLOEXEC) < 0) {
+        rc = errbuf_set(err, errlen, -errno, "socketpair: %s", strerror(errno));
+        goto fail;
+    }
+    snprintf(p->log, sizeof(p->log), "%s/passt.log", ctx->log_dir);
+    logfd = open(p->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (logfd < 0) {
+        rc = errbuf_set(err, errlen, -errno, "cannot write %s: %s", p->log, strerror(errno));
+        goto fail;
+    }
+    snprintf(fdarg, sizeof(fdarg), "%d", sv[1]);
+    snprintf(pidfile, sizeof(pidfile), "/dev/fd/%d", rp[1]);
+    snprintf(runas, sizeof(runas), "%u:%u", (unsigned)getuid(), (unsigned)getgid());
+    snprintf(mtu, sizeof(mtu), "%u", PASST_MTU);
+    snprintf(prefix, sizeof(prefix), "%u", PASST_PREFIX);
+    {
+        const char *argv[] = {PASST_PROGRAM, "-f",    "-e", "-1", "--runas",   runas, "--fd", fdarg,
+                              "-P",          pidfile, "-4", "-a", PASST_GUEST, "-n",  prefix, "-g",
+                              PASST_HOST,    "-m",    mtu,  "-t", "none",      "-u",  "none", NULL};
+        const int keep[] = {sv[1], rp[1]};
+        const struct proc_spawn_opts o = {.argv = argv,
+                                          .keep_fds = keep,
+                                          .n_keep_fds = 2,
+                                          .stdin_fd = -1,
+                                          .stdout_fd = logfd,
+                                          .stderr_fd = logfd};
+
+        rc = proc_spawn(&o, &p->pid, err, errlen);
+    }
+    if (rc == -ENOENT) {
+        rc = errbuf_set(err, errlen, rc,
+                        "passt is not installed (no '%s' in PATH): install it (Debian: apt-get "
+                        "install passt)",
+                        PASST_PROGRAM);
+        goto fail;
+    }
+    if (rc)
+        goto fail;
+    /* Only passt holds the write end now: EOF means it exited. */
+    close(rp[1]);
+    rp[1] = -1;
+    close(sv[1]);
+    sv[1] = -1;
+    rc = passt_wait_ready(p, rp[0], err, errlen);
+    if (rc)
+        goto fail;
+
+    b->priv = p;
+    b->fds[0] = sv[0];
+    b->n_fds = 1;
+    sv[0] = -1;
+    snprintf(b->netdev, sizeof(b->netdev), "stream,id=%s,addr.type=fd,addr.str=%d",
+             BACKEND_NETDEV_ID, b->fds[0]);
+    b->guest.mode = AGENT_NIC_STATIC;
+    snprintf(b->guest.address, sizeof(b->guest.address), "%s", PASST_GUEST);
+    b->guest.prefix = PASST_PREFIX;
+    snprintf(b->guest.gateway, sizeof(b->guest.gateway), "%s", PASST_HOST);
+    b->guest.mtu = PASST_MTU;
+    snprintf(b->server_bind, sizeof(b->server_bind), "%s", PASST_LOOPBACK);
+    snprintf(b->server_addr, sizeof(b->server_addr), "%s", PASST_HOST);
+    b->server_in_helper_ns = false;
+    b->process = p->pid;
+    close(rp[0]);
+    close(logfd);
+    return 0;
+fail:
+    if (p->pid > 0)
+        proc_kill(p->pid, NULL);
+    free(p);
+    for (int i = 0; i < 2; i++) {
+        if (sv[i] >= 0)
+            close(sv[i]);
+        if (rp[i] >= 0)
+            close(rp[i]);
+    }
+    if (logfd >= 0)
+        close(logfd);
+    return rc;
+}
+
+static void passt_teardown(struct backend *b)
+{
+    struct passt_priv *p = b->priv;
+
+    backend_close_fds(b);
+    if (p && p->pid > 0)
+        proc_kill(p->pid, NULL);
+    free(p);
+    b->priv = NULL;
+    b->process = 0;
+}
+
+const struct backend_ops backend_passt_ops = {
+    .name = "passt",
+    .prepare = passt_prepare,
+    .teardown = passt_teardown,
+};

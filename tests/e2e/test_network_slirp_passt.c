@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * End-to-end tests of the peer backends (label vm): the real `burette run --test network`
+ * with `--backend slirp` and `--backend passt` boots the guest under TCG with short settings
+ * (2 iterations of 2 s sub-tests, no warmup) and must write a report with the three metrics,
+ * two positive samples each. The guest's TCP MSS in iperf3's own report proves each backend's
+ * MTU reached the guest (1500 for slirp, 65520 for passt). Around them, what a user meets when
+ * things are missing: no passt, no perf, a --perf-dir that is a file — each a clear error
+ * before any guest boots; and `--perf-dir` itself: one data file per sub-test and process.
+ *
+ * "Nothing left behind" is checked without looking at anyone else's processes: this test is a
+ * child subreaper, so every process burette started is either gone or has become our child.
+ *
+ * Usage: test_network_slirp_passt BURETTE_BINARY slirp|passt|perf  (one group per ctest test,
+ * so they may run in parallel)
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+static const char *burette;
+static char tmpdir[] = "/tmp/burette-e2e-peer-XXXXXX";
+
+/* Start burette with @args (after "burette"), PATH replaced by @path if not NULL; its stderr
+ * comes back on *errfd. */
+static pid_t start(const char *const *args, const char *path, int *errfd)
+{
+    const char *argv[40];
+    int p[2];
+    size_t n = 0;
+    pid_t pid;
+
+    argv[n++] = burette;
+    while (*args && n < 39)
+        argv[n++] = *args++;
+    argv[n] = NULL;
+    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_RDWR);
+
+        dup2(devnull, 0);
+        dup2(devnull, 1);
+        dup2(p[1], 2);
+        if (path)
+            setenv("PATH", path, 1);
+        execv(argv[0], (char **)argv);
+        _exit(127);
+    }
+    close(p[1]);
+    *errfd = p[0];
+    return pid;
+}
+
+/* Read burette's stderr until @needle shows up (NULL: until EOF), keeping it in @buf. */
+static bool read_until(int fd, const char *needle, char *buf, size_t len)
+{
+    size_t used = strlen(buf);
+
+    while (!needle || !strstr(buf, needle)) {
+        ssize_t n;
+
+        if (used + 1 >= len) {
+            memmove(buf, buf + used / 2, used - used / 2 + 1);
+            used -= used / 2;
+        }
+        n = read(fd, buf + used, len - used - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        used += (size_t)n;
+        buf[used] = '\0';
+    }
+    return true;
+}
+
+/* Run burette to its end; its exit status, its stderr in @buf. */
+static int run(const char *const *args, const char *path, char *buf, size_t len)
+{
+    int errfd, status;
+    pid_t pid = start(args, path, &errfd);
+
+    buf[0] = '\0';
+    read_until(errfd, NULL, buf, len);
+    close(errfd);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return status;
+}
+
+/* No process burette started may be left: as subreaper we would have inherited it. */
+static void assert_no_children(void)
+{
+    int status;
+    pid_t p;
+
+    while ((p = waitpid(-1, &status, WNOHANG)) > 0)
+        ;
+    if (p == 0)
+        fail_msg("a process started by burette is still running after it exited");
+    assert_int_equal(errno, ECHILD);
+}
+
+static json_t *find_result(json_t *results, const char *name)
+{
+    size_t i;
+    json_t *r;
+
+    json_array_foreach(results, i, r)
+    {
+        if (!strcmp(json_string_value(json_object_get(r, "name")), name))
+            return r;
+    }
+    return NULL;
+}
+
+/* The short run every backend must pass, and the MSS the guest's client saw. */
+static void check_backend_run(const char *backend, json_int_t min_mss, json_int_t max_mss)
+{
+    static const char *const metrics[] = {
+        "net_virtio-net_tcp_tx_gbps", "net_virtio-net_tcp_rx_gbps", "net_virtio-net_udp_tx_pps"};
+    char report[512], logs[512], path[1024], buf[65536];
+    json_t *root, *results, *client;
+    json_int_t mss;
+    int status;
+
+    snprintf(report, sizeof(report), "%s/%s.json", tmpdir, backend);
+    snprintf(logs, sizeof(logs), "%s/%s-logs", tmpdir, backend);
+    {
+        const char *args[] = {"run", "--test",       "network", "--backend", backend, "--duration",
+                              "2",   "--warmup",     "0",       "-o",        report,  "--log-dir",
+                              logs,  "--iterations", "2",       NULL};
+
+        status = run(args, NULL, buf, sizeof(buf));
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("burette --backend %s failed (status %#x); its stderr ends:\n%s", backend, status,
+                 buf);
+    assert_no_children();
+
+    root = json_load_file(report, 0, NULL);
+    assert_non_null(root);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(root, "config"), "backend")), backend);
+    results = json_object_get(root, "results");
+    for (size_t i = 0; i < 3; i++) {
+        json_t *r = find_result(results, metrics[i]), *samples, *v;
+        size_t k;
+
+        if (!r)
+            fail_msg("the %s report lacks %s", backend, metrics[i]);
+        assert_int_equal(json_integer_value(json_object_get(r, "iterations")), 2);
+        samples = json_object_get(r, "samples");
+        assert_int_equal(json_array_size(samples), 2);
+        json_array_foreach(samples, k, v)
+        {
+            if (!(json_number_value(v) > 0))
+                fail_msg("%s: %s sample %zu is %g", backend, metrics[i], k, json_number_value(v));
+        }
+    }
+    json_decref(root);
+
+    /* iperf3 reports the MSS its TCP connection got: the MTU the backend gave the guest */
+    snprintf(path, sizeof(path), "%s/network-1-tcp_tx-client.json", logs);
+    client = json_load_file(path, 0, NULL);
+    if (!client)
+        fail_msg("missing or unreadable %s", path);
+    mss = json_integer_value(json_object_get(json_object_get(client, "start"), "tcp_mss_default"));
+    if (mss < min_mss || mss > max_mss)
+        fail_msg("%s: the guest's TCP MSS is %lld, expected %lld..%lld", backend, (long long)mss,
+                 (long long)min_mss, (long long)max_mss);
+    json_decref(client);
+}
+
+static void test_slirp_short_run_reports_three_metrics_with_two_positive_samples(void **state)
+{
+    (void)state;
+    /* MTU 1500: 1460 less TCP options */
+    check_backend_run("slirp", 1400, 1460);
+}
+
+static void test_passt_short_run_reports_three_metrics_with_two_positive_samples(void **state)
+{
+    (void)state;
+    /* MTU 65520; passt clamps the MSS it announces (32768 with this passt), still far above
+     * anything an MTU of 1500 allows */
+    check_backend_run("passt", 16384, 65480);
+}
+
+static void test_passt_missing_is_a_clear_error_before_boot(void **state)
+{
+    char empty[512], buf[16384];
+    int status;
+
+    (void)state;
+    snprintf(empty, sizeof(empty), "%s/empty-path", tmpdir);
+    assert_int_equal(mkdir(empty, 0755), 0);
+    {
+        const char *args[] = {"run", "--test",       "network", "--backend", "passt", "--duration",
+                              "1",   "--iterations", "1",       "--warmup",  "0",     NULL};
+
+        status = run(args, empty, buf, sizeof(buf));
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_not_equal(WEXITSTATUS(status), 0);
+    if (!strstr(buf, "passt is not installed") || !strstr(buf, "apt-get install passt"))
+        fail_msg("the message does not say passt is missing and how to get it:\n%s", buf);
+    assert_null(strstr(buf, "booting the guest"));
+    assert_no_children();
+}
+
+static void test_passt_sigint_mid_run_leaves_no_passt_behind(void **state)
+{
+    const char *args[] = {"run", "--test",       "network", "--backend", "passt", "--duration",
+                          "30",  "--iterations", "2",       "--warmup",  "0",     NULL};
+    char buf[65536] = "", path[64], comm[64];
+    bool seen = false;
+    int errfd, status;
+    pid_t pid;
+    DIR *d;
+    struct dirent *de;
+
+    (void)state;
+    pid = start(args, NULL, &errfd);
+    if (!read_until(errfd, "iteration 1/2: TCP guest to host", buf, sizeof(buf)))
+        fail_msg("burette ended before the first sub-test; its stderr:\n%s", buf);
+    /* passt is burette's child while the sub-test runs */
+    d = opendir("/proc");
+    while (d && (de = readdir(d))) {
+        char line[256];
+        pid_t ppid = 0;
+        FILE *f;
+
+        snprintf(path, sizeof(path), "/proc/%.20s/status", de->d_name);
+        f = fopen(path, "r");
+        if (!f)
+            continue;
+        comm[0] = '\0';
+        while (fgets(line, sizeof(line), f)) {
+            sscanf(line, "Name: %63s", comm);
+            sscanf(line, "PPid: %d", &ppid);
+        }
+        fclose(f);
+        seen |= ppid == pid && !strncmp(comm, "passt", 5);
+    }
+    if (d)
+        closedir(d);
+    assert_true(seen);
+
+    kill(pid, SIGINT);
+    read_until(errfd, NULL, buf, sizeof(buf));
+    close(errfd);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 128 + SIGINT);
+    assert_no_children();
+}
+
+static void test_perf_dir_that_is_a_file_is_an_error_before_boot(void **state)
+{
+    char file[512], buf[16384];
+    int status, fd;
+
+    (void)state;
+    snprintf(file, sizeof(file), "%s/not-a-dir", tmpdir);
+    fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    close(fd);
+    {
+        const char *args[] = {"run",        "--test",     "network",      "--backend", "slirp",
+                              "--duration", "1",          "--iterations", "1",         "--warmup",
+                              "0",          "--perf-dir", file,           NULL};
+
+        status = run(args, NULL, buf, sizeof(buf));
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_not_equal(WEXITSTATUS(status), 0);
+    if (!strstr(buf, "not a directory"))
+        fail_msg("no 'not a directory' in:\n%s", buf);
+    assert_null(strstr(buf, "booting the guest"));
+}
+
+static void test_perf_missing_is_a_clear_error_before_boot(void **state)
+{
+    char empty[512], dir[512], buf[16384];
+    int status;
+
+    (void)state;
+    snprintf(empty, sizeof(empty), "%s/no-perf-path", tmpdir);
+    snprintf(dir, sizeof(dir), "%s/perf-missing", tmpdir);
+    assert_int_equal(mkdir(empty, 0755), 0);
+    {
+        const char *args[] = {
+            "run",          "--test", "network",  "--backend", "slirp",      "--duration", "1",
+            "--iterations", "1",      "--warmup", "0",         "--perf-dir", dir,          NULL};
+
+        status = run(args, empty, buf, sizeof(buf));
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_not_equal(WEXITSTATUS(status), 0);
+    if (!strstr(buf, "perf program") || !strstr(buf, "linux-perf"))
+        fail_msg("the message does not say perf is missing and how to get it:\n%s", buf);
+    assert_null(strstr(buf, "booting the guest"));
+    assert_no_children();
+}
+
+static void test_perf_dir_records_qemu_and_passt_per_subtest(void **state)
+{
+    static const char *const keys[] = {"tcp_tx", "tcp_rx", "udp_tx"};
+    static const char *const procs[] = {"qemu", "passt"};
+    char dir[512], buf[65536], path[1024];
+    int status;
+
+    (void)state;
+    snprintf(dir, sizeof(dir), "%s/perf", tmpdir);
+    {
+        const char *args[] = {
+            "run",          "--test", "network",  "--backend", "passt",      "--duration", "1",
+            "--iterations", "1",      "--warmup", "0",         "--perf-dir", dir,          NULL};
+
+        status = run(args, NULL, buf, sizeof(buf));
+    }
+    if (strstr(buf, "perf_event_paranoid"))
+        skip(); /* this machine does not let us profile: the message said so */
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("burette --perf-dir failed (status %#x); its stderr ends:\n%s", status, buf);
+    assert_no_children();
+    for (size_t i = 0; i < 3; i++) {
+        for (size_t j = 0; j < 2; j++) {
+            struct stat st;
+
+            snprintf(path, sizeof(path), "%s/%s-1.%s.data", dir, keys[i], procs[j]);
+            if (stat(path, &st))
+                fail_msg("missing %s", path);
+            /* a header alone is a few KiB; samples of a busy process add much more */
+            if (st.st_size < 8192)
+                fail_msg("%s has only %lld bytes", path, (long long)st.st_size);
+        }
+    }
+}
+
+static int setup_dir(void **state)
+{
+    (void)state;
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int remove_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *de;
+    char sub[1024];
+
+    while (d && (de = readdir(d))) {
+        struct stat st;
+
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+        if (!lstat(sub, &st) && S_ISDIR(st.st_mode))
+            remove_tree(sub);
+        else
+            unlink(sub);
+    }
+    if (d)
+        closedir(d);
+    return rmdir(path);
+}
+
+static int teardown_dir(void **state)
+{
+    (void)state;
+    remove_tree(tmpdir);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest slirp[] = {
+        cmocka_unit_test(test_slirp_short_run_reports_three_metrics_with_two_positive_samples),
+    };
+    const struct CMUnitTest passt[] = {
+        cmocka_unit_test(test_passt_missing_is_a_clear_error_before_boot),
+        cmocka_unit_test(test_passt_short_run_reports_three_metrics_with_two_positive_samples),
+        cmocka_unit_test(test_passt_sigint_mid_run_leaves_no_passt_behind),
+    };
+    const struct CMUnitTest perf[] = {
+        cmocka_unit_test(test_perf_dir_that_is_a_file_is_an_error_before_boot),
+        cmocka_unit_test(test_perf_missing_is_a_clear_error_before_boot),
+        cmocka_unit_test(test_perf_dir_records_qemu_and_passt_per_subtest),
+    };
+
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s BURETTE_BINARY slirp|passt|perf\n", argv[0]);
+        return 2;
+    }
+    burette = argv[1];
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    signal(SIGPIPE, SIG_IGN);
+    if (!strcmp(argv[2], "slirp"))
+        return cmocka_run_group_tests_name("slirp", slirp, setup_dir, teardown_dir);
+    if (!strcmp(argv[2], "passt"))
+        return cmocka_run_group_tests_name("passt", passt, setup_dir, teardown_dir);
+    if (!strcmp(argv[2], "perf"))
+        return cmocka_run_group_tests_name("perf", perf, setup_dir, teardown_dir);
+    fprintf(stderr, "unknown group '%s'\n", argv[2]);
+    return 2;
+}
