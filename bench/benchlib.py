@@ -201,3 +201,126 @@ def fmt_range(xs, fmt="{:.2f}"):
     if not xs:
         return "n/a"
     return f"{fmt.format(median(xs))} ({fmt.format(min(xs))}-{fmt.format(max(xs))})"
+
+
+def _proc_sample(pid):
+    """(state letter, CPU ns, bytes read) of pid, or None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        with open(f"/proc/{pid}/schedstat") as f:
+            cpu = int(f.read().split()[0])
+        rchar = 0
+        with open(f"/proc/{pid}/io") as f:
+            for line in f:
+                if line.startswith("rchar:"):
+                    rchar = int(line.split()[1])
+        return state, cpu, rchar
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def descendants(pid):
+    """Every live descendant of pid (through /proc/PID/task/*/children)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{p}/task")
+        except OSError:
+            continue
+        for t in tasks:
+            try:
+                with open(f"/proc/{p}/task/{t}/children") as f:
+                    kids = [int(x) for x in f.read().split()]
+            except OSError:
+                continue
+            out += kids
+            todo += kids
+    return out
+
+
+class Sampler:
+    """Samples the processes of one run every period seconds, in a thread, to tell later why
+    data stopped: each sample has the time and, per process, its state (R runnable, S asleep...),
+    CPU time (ns, /proc/PID/schedstat) and bytes read (/proc/PID/io rchar).
+
+    Processes: the fixed ones given (e.g. the host server) plus every descendant of the `tree`
+    pid (the stack process and what runs in its namespace), found again at each sample.
+    """
+
+    def __init__(self, fixed, tree, period=0.05):
+        import threading
+        self.fixed, self.tree, self.period = dict(fixed), tree, period
+        self.samples = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self):
+        self.t0 = time.monotonic()
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+
+    def _comm(self, pid):
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                return f.read().strip()
+        except OSError:
+            return "?"
+
+    def _run(self):
+        while not self._stop.is_set():
+            pids = dict(self.fixed)
+            pids["stack"] = self.tree
+            # The name is read every time: a child is named after its parent until it execs.
+            for p in descendants(self.tree):
+                pids[f"{self._comm(p)}[{p}]"] = p
+            snap = {}
+            for role, pid in pids.items():
+                s = _proc_sample(pid)
+                if s:
+                    snap[role] = s
+            self.samples.append((time.monotonic() - self.t0, snap))
+            self._stop.wait(self.period)
+
+    def data_start(self, role, min_bytes=1 << 20):
+        """Sampler time at which role's bytes read first grew by min_bytes (data flowing)."""
+        base = None
+        for t, snap in self.samples:
+            if role not in snap:
+                continue
+            if base is None:
+                base = snap[role][2]
+            elif snap[role][2] - base >= min_bytes:
+                return t
+        return None
+
+    def explain(self, t_from, t_to):
+        """Why nothing moved in [t_from, t_to]: 'asleep', 'starved' or 'busy', with details.
+
+        asleep: no process was runnable in at least 75% of the samples: everyone mostly waits
+                for an event, so the stall is the stack's (a timer, a lost wakeup, a window).
+        starved: some process was runnable (R) in more than 25% of the samples but all of them
+                together got under 20% of one CPU: they wanted to run and the scheduler did not
+                let them (machine overload).
+        busy: processes ran but moved no data.
+        """
+        win = [s for s in self.samples if t_from <= s[0] <= t_to]
+        if len(win) < 2:
+            return "unknown", "too few samples"
+        runnable = sum(1 for _, snap in win if any(v[0] == "R" for v in snap.values()))
+        frac = runnable / len(win)
+        first, last = win[0][1], win[-1][1]
+        cpu = sum(last[r][1] - first[r][1] for r in last if r in first) / 1e9
+        span = win[-1][0] - win[0][0]
+        rr = [r for r in last if any(s[1].get(r, ("",))[0] == "R" for s in win)]
+        detail = (f"runnable in {frac:.0%} of samples ({', '.join(sorted(rr)) or 'none'}), "
+                  f"CPU {cpu:.2f} s in {span:.2f} s")
+        if frac < 0.25:
+            return "asleep", detail
+        if cpu < 0.2 * span:
+            return "starved", detail
+        return "busy", detail
