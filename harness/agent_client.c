@@ -71,9 +71,17 @@ int agent_client_recv(struct agent_client *c, struct agent_msg *m, long long dea
         int rc;
 
         while ((rc = linebuf_next(&c->lb, &line, &len)) != 0) {
-            if (rc > 0 && agent_msg_decode(line, len, m, perr, sizeof(perr)) == 0)
+            if (rc < 0)
+                return errbuf_set(err, errlen, -EMSGSIZE,
+                                  "the guest agent sent a message longer than %u bytes",
+                                  AGENT_MAX_LINE);
+            rc = agent_msg_decode(line, len, m, perr, sizeof(perr));
+            if (rc == 0)
                 return 0;
-            /* Skipped: a garbled line must not end a run that can still go on. */
+            /* Another protocol version or an unknown message: waiting longer will not help. */
+            if (rc == -EPROTO)
+                return errbuf_set(err, errlen, rc, "guest agent: %s", perr);
+            /* Otherwise skipped: one garbled line must not end a run that can still go on. */
         }
         struct pollfd p[2] = {{.fd = c->fd, .events = POLLIN},
                               {.fd = c->exit_fd, .events = POLLIN}};

@@ -39,8 +39,9 @@ void agent_client_close(struct agent_client *c);
  *
  * Malformed lines from the guest are skipped (it is the guest's console that explains them).
  *
- * Return: 0, -ETIMEDOUT, -ECANCELED (SIGINT/SIGTERM), -EPIPE (the guest went away), or another
- * negative errno
+ * Return: 0, -ETIMEDOUT, -ECANCELED (SIGINT/SIGTERM), -EPIPE (the guest went away), -EPROTO (an
+ * agent of another protocol version, or an unknown message type), -EMSGSIZE (a line over
+ * AGENT_MAX_LINE), or another negative errno
  */
 int agent_client_recv(struct agent_client *c, struct agent_msg *m, long long deadline, char *err,
                       size_t errlen);

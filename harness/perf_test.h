@@ -40,7 +40,7 @@ struct perf_iter {
     char name[64]; /* e.g. "boot-3", for log file names */
     /* private to run_warm_test() */
     struct report *report;
-    char figures[256];
+    char figures[512]; /* six network metrics with their names need more than 256 */
 };
 
 struct perf_test_ops {

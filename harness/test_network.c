@@ -179,6 +179,14 @@ static int net_setup(const struct perf_ctx *ctx, void **state, char *err, size_t
         errbuf_prefix(err, errlen, "configuring the guest NIC %s", VM_MAC_TEST);
         goto fail;
     }
+    if (o->perf_dir) {
+        /* Only now: passt, for one, makes itself unrecordable after it said it was ready. */
+        rc = perf_check_process(vm_qemu_pid(s->vm), "qemu", err, errlen);
+        if (!rc && s->backend.process > 0)
+            rc = perf_check_process(s->backend.process, bops->name, err, errlen);
+        if (rc)
+            goto fail;
+    }
     *state = s;
     return 0;
 fail:

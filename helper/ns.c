@@ -10,6 +10,7 @@
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -24,6 +25,12 @@
 
 #include "errbuf.h"
 #include "ns.h"
+
+/* Capabilities missing inside a namespace we own: a security module took them away. */
+#define NO_CAPS_HINT                                                                               \
+    " (the new user namespace has no capabilities: a security policy restricts it, e.g. on "       \
+    "Ubuntu 'sysctl kernel.apparmor_restrict_unprivileged_userns' is 1; as root set it to 0 or "   \
+    "run burette as root)"
 
 /* Write @text to the procfs file @path in one write(), as the kernel requires for id maps. */
 static int write_proc(const char *path, const char *text, char *err, size_t errlen)
@@ -117,8 +124,11 @@ static int link_up(struct nl_sock *sk, const char *name, unsigned mtu, int *ifin
         rtnl_link_set_mtu(change, mtu);
     rc = rtnl_link_change(sk, link, change, 0);
     if (rc < 0) {
-        rc = errbuf_set(err, errlen, -EIO, "cannot bring %s up%s: %s", name,
-                        mtu ? " with the requested MTU" : "", nl_geterror(rc));
+        bool perm = rc == -NLE_PERM;
+
+        rc = errbuf_set(err, errlen, perm ? -EPERM : -EIO, "cannot bring %s up%s: %s%s", name,
+                        mtu ? " with the requested MTU" : "", nl_geterror(rc),
+                        perm ? NO_CAPS_HINT : "");
         goto out;
     }
     if (ifindex)
@@ -249,7 +259,7 @@ int ns_create_tap(const char *tun_path, const char *name, const char *cidr, unsi
         int e = errno;
 
         rc = errbuf_set(err, errlen, -e, "cannot create TAP device %s: %s%s", name, strerror(e),
-                        e == EPERM   ? " (CAP_NET_ADMIN is needed in the helper's namespace)"
+                        e == EPERM   ? NO_CAPS_HINT
                         : e == EBUSY ? " (the name is already in use)"
                                      : "");
         goto out;

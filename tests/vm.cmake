@@ -27,3 +27,15 @@ add_executable(test_accel unit/test_accel.c)
 target_link_libraries(test_accel PRIVATE burette_harness PkgConfig::CMOCKA)
 add_test(NAME unit.accel COMMAND test_accel)
 set_tests_properties(unit.accel PROPERTIES LABELS unit)
+
+# The harness's agent client against a scripted peer (no VM: a unit test).
+add_executable(test_agent_client unit/test_agent_client.c)
+target_link_libraries(test_agent_client PRIVATE burette_harness PkgConfig::CMOCKA)
+add_test(NAME unit.agent_client COMMAND test_agent_client)
+set_tests_properties(unit.agent_client PROPERTIES LABELS unit)
+
+# Child processes and cancellation (no VM: a unit test).
+add_executable(test_proc unit/test_proc.c)
+target_link_libraries(test_proc PRIVATE burette_harness PkgConfig::CMOCKA)
+add_test(NAME unit.proc COMMAND test_proc)
+set_tests_properties(unit.proc PROPERTIES LABELS unit)

@@ -54,6 +54,12 @@
  *                      EPOLLOUT: the host took more rx, the window reopens (window update).
  *   tcp_timer()        connect timeout, RTO (go back to snd_una, RTO doubles), zero-window
  *                      probes, TIME_WAIT expiry.
+ *   3 duplicate ACKs   the segment at snd_una is sent again at once (fast retransmit).
+ *   guest queue full   cm_send_ipv4() says -ENOBUFS: sending stops; tcp_guest_writable()
+ *                      resumes the connections round robin from where the queue filled.
+ *
+ * Limits: beyond cm_config()->max_connections open connections a SYN gets a RST; a host
+ * socket that cannot be created (descriptors, memory) also gets the guest a RST.
  *
  * Autotune (seed 000): rings start at cm_config()->tcp_{rx,tx}.initial and double in place up
  * to .max. tx doubles when a host read fills it and the socket still has data. rx doubles

@@ -11,6 +11,8 @@
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -34,6 +36,7 @@
 #include "errbuf.h"
 #include "helper.h"
 #include "iperf_result.h"
+#include "rpc.h"
 
 #define ADDR "192.168.100.1"
 #define PORT 5201
@@ -335,6 +338,114 @@ static void test_helper_userns_unavailable_names_the_sysctl(void **state)
     assert_int_equal(in_child(no_userns_setup), 0);
 }
 
+static json_t *call_raw(int sock, json_t *req)
+{
+    char err[ERRBUF_LEN] = "";
+    struct rpc_msg m;
+    json_t *body;
+
+    if (rpc_send(sock, req, NULL, 0, err, sizeof(err)))
+        fail_msg("send: %s", err);
+    json_decref(req);
+    if (rpc_recv(sock, 10000, &m, err, sizeof(err)))
+        fail_msg("recv: %s", err);
+    body = json_incref(m.body);
+    rpc_msg_release(&m);
+    return body;
+}
+
+static void test_helper_refuses_bad_requests_and_ends_its_jobs_when_the_harness_goes(void **state)
+{
+    unsigned port = 0x6000 + (getpid() & 0xfff);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int sv[2], status, c;
+    json_t *r;
+    pid_t pid;
+
+    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(sv[0]);
+        _exit(helper_main(sv[1]));
+    }
+    close(sv[1]);
+
+    r = call_raw(sv[0], json_pack("{s:i, s:s}", "id", 1, "op", "launch_missiles"));
+    assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "unknown request"));
+    assert_int_equal(json_integer_value(json_object_get(r, "id")), 1);
+    json_decref(r);
+    r = call_raw(sv[0], json_pack("{s:s}", "op", "stop")); /* no id */
+    assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "malformed request"));
+    json_decref(r);
+    r = call_raw(sv[0], json_pack("{s:i, s:s, s:i}", "id", 2, "op", "iperf_server", "port", 70000));
+    assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "port (1-65535)"));
+    json_decref(r);
+    r = call_raw(sv[0], json_pack("{s:i, s:s, s:s}", "id", 3, "op", "setup_tap", "name", "tap0"));
+    assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "first request"));
+    json_decref(r);
+
+    /* a server in the host namespace, then the harness vanishes */
+    r = call_raw(sv[0], json_pack("{s:i, s:s, s:i, s:s}", "id", 4, "op", "iperf_server", "port",
+                                  (int)port, "bind", "127.0.0.1"));
+    assert_string_equal(json_string_value(json_object_get(r, "event")), "listening");
+    json_decref(r);
+    close(sv[0]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* its iperf3 server went with it: nothing listens on the port any more */
+    c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_int_equal(connect(c, (struct sockaddr *)&sa, sizeof(sa)), -1);
+    assert_int_equal(errno, ECONNREFUSED);
+    close(c);
+}
+
+static void test_helper_and_its_server_die_with_a_killed_harness(void **state)
+{
+    pid_t harness, pids[2];
+    int p[2], status;
+
+    /* As subreaper we inherit the helper and its server once their parent is gone, so we
+     * can wait for them: PR_SET_PDEATHSIG must end them, or ctest's timeout will tell. */
+    assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    assert_int_equal(pipe(p), 0);
+    harness = fork();
+    assert_true(harness >= 0);
+    if (harness == 0) {
+        char err[ERRBUF_LEN];
+        struct helper *h;
+        unsigned job;
+        int tap;
+
+        close(p[0]);
+        if (helper_spawn(&h, err, sizeof(err)) ||
+            helper_setup_tap(h, &tap_opts, &tap, err, sizeof(err)) ||
+            helper_server_start(h, ADDR, PORT, &job, err, sizeof(err)))
+            _exit(1);
+        pids[0] = helper_pid(h);
+        if (write(p[1], pids, sizeof(pids[0])) != sizeof(pids[0]))
+            _exit(1);
+        pause(); /* until killed, helper and server running */
+        _exit(0);
+    }
+    close(p[1]);
+    if (read(p[0], pids, sizeof(pids[0])) != sizeof(pids[0]))
+        fail_msg("the stand-in harness could not start a helper with a server");
+    close(p[0]);
+    kill(harness, SIGKILL);
+    assert_int_equal(waitpid(harness, &status, 0), harness);
+    /* the helper (now our child) was killed by its death signal */
+    assert_int_equal(waitpid(pids[0], &status, 0), pids[0]);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    /* and the server, orphaned in turn, too: no child of ours is left, dead or alive */
+    while (waitpid(-1, &status, 0) > 0)
+        ;
+    assert_int_equal(errno, ECHILD);
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +458,8 @@ int main(void)
         cmocka_unit_test(test_helper_missing_tun_device_says_how_to_get_one),
         cmocka_unit_test(test_helper_ordinary_user_is_told_tun_is_not_openable),
         cmocka_unit_test(test_helper_userns_unavailable_names_the_sysctl),
+        cmocka_unit_test(test_helper_refuses_bad_requests_and_ends_its_jobs_when_the_harness_goes),
+        cmocka_unit_test(test_helper_and_its_server_die_with_a_killed_harness),
     };
 
     signal(SIGPIPE, SIG_IGN);

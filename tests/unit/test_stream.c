@@ -3,7 +3,7 @@
  * Unit tests of transport.c: the QEMU stream framing (4-byte big-endian length, then the frame)
  * parsed from arbitrary chunks, oversized lengths skipped even across reads, and the whole
  * event loop over a socketpair standing in for QEMU (stream) and for a TAP fd (one frame per
- * message, SOCK_SEQPACKET).
+ * message, SOCK_SEQPACKET), and --socket PATH: accepting QEMU, replacing only stale sockets.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <cmocka.h>
 
@@ -138,6 +139,76 @@ static void test_tap_loop_reads_one_frame_per_message(void **state)
     cm_destroy(c);
 }
 
+static int connect_unix(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void test_listen_accepts_qemu_connection_and_removes_path(void **state)
+{
+    struct consomme *c = cm_test_stack();
+    char dir[] = "/tmp/cm_listen_XXXXXX", path[64], err[ERRBUF_LEN];
+    uint8_t f[64], s[128], r[256];
+    size_t flen = arp_request(f), n;
+    int fd;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/sock", dir);
+    assert_int_equal(cm_transport_listen(c, path, err, sizeof(err)), 0);
+    fd = connect_unix(path); /* queued in the backlog until the loop accepts it */
+    assert_true(fd >= 0);
+    n = framed(s, f, flen);
+    assert_int_equal(write(fd, s, n), (ssize_t)n);
+    shutdown(fd, SHUT_WR);
+    assert_int_equal(cm_run(c, err, sizeof(err)), 0);
+    assert_int_equal(read(fd, r, sizeof(r)), 4 + 14 + ARP_LEN);
+    assert_int_equal(access(path, F_OK), -1); /* one guest: the path is gone once connected */
+    close(fd);
+    cm_destroy(c);
+    rmdir(dir);
+}
+
+static void test_listen_replaces_stale_socket_but_not_live_one_or_file(void **state)
+{
+    struct consomme *a = cm_test_stack(), *b = cm_test_stack(), *c = cm_test_stack();
+    char dir[] = "/tmp/cm_listen_XXXXXX", path[64], file[64], err[ERRBUF_LEN];
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int stale, rc;
+    FILE *f;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/sock", dir);
+    snprintf(file, sizeof(file), "%s/file", dir);
+    /* a socket file whose owner is gone */
+    stale = socket(AF_UNIX, SOCK_STREAM, 0);
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    assert_int_equal(bind(stale, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    close(stale);
+    assert_int_equal(cm_transport_listen(a, path, err, sizeof(err)), 0);
+    /* now it is live: a second consomme must not take it over */
+    rc = cm_transport_listen(b, path, err, sizeof(err));
+    assert_int_equal(rc, -EADDRINUSE);
+    assert_non_null(strstr(err, "already exists"));
+    f = fopen(file, "w");
+    fclose(f);
+    assert_int_equal(cm_transport_listen(c, file, err, sizeof(err)), -EADDRINUSE);
+    assert_int_equal(access(file, F_OK), 0); /* never removed */
+    cm_destroy(a);
+    assert_int_equal(access(path, F_OK), -1); /* a consomme that never got a guest cleans up */
+    cm_destroy(b);
+    cm_destroy(c);
+    unlink(file);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -146,6 +217,8 @@ int main(void)
         cmocka_unit_test(test_stream_loop_answers_over_socketpair_until_eof),
         cmocka_unit_test(test_stream_fd_must_be_a_stream_socket),
         cmocka_unit_test(test_tap_loop_reads_one_frame_per_message),
+        cmocka_unit_test(test_listen_accepts_qemu_connection_and_removes_path),
+        cmocka_unit_test(test_listen_replaces_stale_socket_but_not_live_one_or_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
