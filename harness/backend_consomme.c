@@ -27,7 +27,6 @@
 #define CM_GUEST_DHCP_S  30 /* udhcpc under TCG can take a few seconds */
 #define CM_HOST_BIND     "127.0.0.1"
 #define CM_GATEWAY       "10.0.2.2"
-#define CM_IPERF_PORT    5201
 #define CM_EXIT_GRACE_MS 3000
 
 struct consomme_priv {
@@ -58,6 +57,10 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
 
     if (!p)
         return errbuf_set(err, errlen, -ENOMEM, "out of memory");
+    /* the host's loopback is shared with everything else on the machine: no fixed port */
+    rc = backend_loopback_port(&b->server_port, err, errlen);
+    if (rc)
+        goto fail;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
         rc = errbuf_set(err, errlen, -errno, "socketpair: %s", strerror(errno));
         goto fail;
@@ -108,7 +111,6 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
     b->guest.timeout_s = CM_GUEST_DHCP_S;
     snprintf(b->server_bind, sizeof(b->server_bind), "%s", CM_HOST_BIND);
     snprintf(b->server_addr, sizeof(b->server_addr), "%s", CM_GATEWAY);
-    b->server_port = CM_IPERF_PORT;
     b->server_in_helper_ns = false;
     b->process = p->pid; /* recorded by --perf-dir */
     return 0;

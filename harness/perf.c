@@ -89,8 +89,8 @@ static int read_paranoid(void)
     return v;
 }
 
-/* What perf record will do: a sampling event on a process of ours, user space only. */
-static int probe_perf_events(char *err, size_t errlen)
+/* What perf record will do at the least: a sampling event on @pid, user space only. */
+static int open_probe_event(pid_t pid)
 {
     struct perf_event_attr attr = {
         .type = PERF_TYPE_SOFTWARE,
@@ -100,13 +100,20 @@ static int probe_perf_events(char *err, size_t errlen)
         .exclude_kernel = 1,
         .exclude_hv = 1,
     };
-    int fd = (int)syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
-    int e = errno, paranoid;
+    int fd = (int)syscall(SYS_perf_event_open, &attr, pid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 
-    if (fd >= 0) {
-        close(fd);
+    if (fd < 0)
+        return -errno;
+    close(fd);
+    return 0;
+}
+
+static int probe_perf_events(char *err, size_t errlen)
+{
+    int e = -open_probe_event(0), paranoid;
+
+    if (!e)
         return 0;
-    }
     paranoid = read_paranoid();
     if (e == EACCES || e == EPERM) {
         if (paranoid == -100)
@@ -221,6 +228,23 @@ int perf_check(const char *dir, char *err, size_t errlen)
     if (rc)
         errbuf_prefix(err, errlen, "--perf-dir");
     return rc;
+}
+
+int perf_check_process(pid_t pid, const char *what, char *err, size_t errlen)
+{
+    int rc = open_probe_event(pid);
+
+    if (rc == -EACCES || rc == -EPERM)
+        return errbuf_set(err, errlen, rc,
+                          "--perf-dir: the kernel does not let you record %s (pid %d): %s (a "
+                          "process that made itself non-dumpable, as passt does, can only be "
+                          "recorded with CAP_PERFMON or CAP_SYS_PTRACE): run burette as root, "
+                          "or without --perf-dir",
+                          what, (int)pid, strerror(-rc));
+    if (rc)
+        return errbuf_set(err, errlen, rc, "--perf-dir: cannot record %s (pid %d): %s", what,
+                          (int)pid, strerror(-rc));
+    return 0;
 }
 
 static void rec_close(struct perf_rec *r)
@@ -421,7 +445,7 @@ int perf_session_stop(struct perf_session *s, char *err, size_t errlen)
 
         if (r->pid <= 0)
             continue;
-        for (;;) {
+        while (r->pidfd >= 0) { /* without a pidfd: kill at once below */
             struct pollfd pf = {.fd = r->pidfd, .events = POLLIN};
             long long ms = deadline - proc_now_ms();
             int n;

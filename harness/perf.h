@@ -45,6 +45,21 @@ struct perf_session;
 int perf_check(const char *dir, char *err, size_t errlen);
 
 /**
+ * perf_check_process() - Make sure the kernel lets us record @pid, before the run starts
+ * @pid:	A process burette started (the backend's)
+ * @what:	What it is, for the message, e.g. "passt"
+ * @err:	Error buffer of @errlen bytes
+ * @errlen:	Size of @err
+ *
+ * A process of our own user can still refuse: passt, for one, makes itself non-dumpable in
+ * its sandbox (moments after it reports ready), and then only a profiler with CAP_PERFMON or
+ * CAP_SYS_PTRACE may attach. Call it once the process is set up, before the first sub-test.
+ *
+ * Return: 0, or negative errno with a message naming the cause and the fix
+ */
+int perf_check_process(pid_t pid, const char *what, char *err, size_t errlen);
+
+/**
  * perf_session_start() - Start recording @targets, return once every recording is enabled
  * @out:	The running session on success
  * @dir:	Where the data files go (checked by perf_check())

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -143,6 +144,11 @@ child(const struct proc_spawn_opts *o, pid_t parent, int errfd)
         dup2(o->stdout_fd >= 0 ? o->stdout_fd : devnull, 1) < 0 ||
         dup2(o->stderr_fd >= 0 ? o->stderr_fd : devnull, 2) < 0)
         goto fail;
+    /*
+     * Whatever the parent opened without O_CLOEXEC (a library's descriptor, say) must not
+     * reach the program either: mark everything close-on-exec, then exempt the listed ones.
+     */
+    close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
     for (size_t i = 0; i < o->n_keep_fds; i++) {
         int flags = fcntl(o->keep_fds[i], F_GETFD);
 

@@ -39,6 +39,8 @@
 #define CLIENT_MARGIN_S      30    /* connect, result exchange, a slow TCG guest */
 #define SERVER_AFTER_FAIL_MS 2000  /* a failed client: does the server know why? */
 
+#define UDP_DATAGRAM "1460" /* what iperf3 picks on an MTU of 1500 */
+
 struct subtest {
     const char *key;  /* metric infix and log file name part */
     const char *what; /* for progress and messages */
@@ -179,6 +181,14 @@ static int net_setup(const struct perf_ctx *ctx, void **state, char *err, size_t
         errbuf_prefix(err, errlen, "configuring the guest NIC %s", VM_MAC_TEST);
         goto fail;
     }
+    if (o->perf_dir) {
+        /* Only now: passt, for one, makes itself unrecordable after it said it was ready. */
+        rc = perf_check_process(vm_qemu_pid(s->vm), "qemu", err, errlen);
+        if (!rc && s->backend.process > 0)
+            rc = perf_check_process(s->backend.process, bops->name, err, errlen);
+        if (rc)
+            goto fail;
+    }
     *state = s;
     return 0;
 fail:
@@ -294,6 +304,10 @@ static int run_subtest(struct net_state *s, const struct perf_ctx *ctx, struct p
         argv[n++] = "-u";
         argv[n++] = "-b";
         argv[n++] = "0";
+        /* iperf3 sizes datagrams by the TCP MSS, 32 KiB with passt's MTU 65520: fix the
+         * size, or pps of backends with different MTUs would not compare */
+        argv[n++] = "-l";
+        argv[n++] = UDP_DATAGRAM;
     }
     argv[n] = NULL;
 

@@ -357,9 +357,11 @@ const char *vm_console_path(const struct vm *vm)
     return vm->console;
 }
 
-/* After a failed request: if QEMU died, say so and quote the console. */
+/* After a failed request: if QEMU died or the agent went silent, quote the console. */
 static int request_failed(struct vm *vm, int rc, char *err, size_t errlen)
 {
+    if (rc == -ETIMEDOUT)
+        explain(vm, false, err, errlen);
     if (rc == -EPIPE && vm->qemu_pid > 0) {
         int status = 0;
         char st[64];

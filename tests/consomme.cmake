@@ -37,6 +37,7 @@ consomme_ns_test(dns_forward
 consomme_ns_test(exit_status ${NS} expect-status 7 -- ${CM} run -- ${NS} exit 7)
 consomme_ns_test(exit_status_signal ${NS} expect-status 137 -- ${CM} run -- ${NS} kill-self)
 consomme_ns_test(cmd_dies_with_consomme ${NS} pdeath -- ${CM} run -- ${NS} report-pid-and-wait)
+consomme_ns_test(sigterm_reaches_cmd ${NS} term-forward -- ${CM} run -- ${NS} report-pid-and-wait)
 consomme_ns_test(stats_on_exit
                  ${NS} stats-check ${CM_STATS}_exit.json --
                  ${CM} --stats ${CM_STATS}_exit.json run -- ${NS} ping 10.0.2.2 3)

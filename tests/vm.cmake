@@ -33,3 +33,9 @@ add_executable(test_agent_client unit/test_agent_client.c)
 target_link_libraries(test_agent_client PRIVATE burette_harness PkgConfig::CMOCKA)
 add_test(NAME unit.agent_client COMMAND test_agent_client)
 set_tests_properties(unit.agent_client PROPERTIES LABELS unit)
+
+# Child processes and cancellation (no VM: a unit test).
+add_executable(test_proc unit/test_proc.c)
+target_link_libraries(test_proc PRIVATE burette_harness PkgConfig::CMOCKA)
+add_test(NAME unit.proc COMMAND test_proc)
+set_tests_properties(unit.proc PROPERTIES LABELS unit)

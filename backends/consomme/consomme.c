@@ -323,8 +323,9 @@ static void signal_event(struct consomme *c, struct cm_event *ev, uint32_t event
             break;
         default: /* SIGINT, SIGTERM, SIGHUP */
             if (c->child > 0) {
-                /* CMD decides how to end; we follow with its exit status. */
-                kill(c->child, (int)si.ssi_signo);
+                /* CMD decides how to end and we follow with its exit status; a second
+                 * request is not negotiable. */
+                kill(c->child, c->stop_requests++ ? SIGKILL : (int)si.ssi_signo);
             } else {
                 c->stop = true;
                 c->exit_code = 128 + (int)si.ssi_signo;

@@ -122,7 +122,8 @@ struct consomme {
     /* timers and signals */
     uint64_t next_tcp_tick, next_udp_sweep;
     struct cm_event sig_ev;
-    pid_t child; /* consomme run: CMD; its exit ends the loop */
+    pid_t child;            /* consomme run: CMD; its exit ends the loop */
+    unsigned stop_requests; /* SIGINT/SIGTERM/SIGHUP received while CMD runs */
     struct cm_event listen_ev;
     char listen_path[108];
 

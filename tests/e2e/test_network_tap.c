@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -250,6 +251,28 @@ static unsigned long net_ns_of(pid_t pid)
     return stat(path, &st) ? 0 : (unsigned long)st.st_ino;
 }
 
+/* A process's start time (clock ticks after boot, /proc/PID/stat field 22); 0 if gone. */
+static unsigned long long start_time(pid_t pid)
+{
+    char path[64], line[1024], *p;
+    unsigned long long t = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    f = fopen(path, "r");
+    if (!f)
+        return 0;
+    if (fgets(line, sizeof(line), f) && (p = strrchr(line, ')'))) {
+        /* after "pid (comm)" comes field 3; step to the space before field 22 */
+        for (int field = 3; p && field <= 22; field++)
+            p = strchr(p + 1, ' ');
+        if (p)
+            t = strtoull(p + 1, NULL, 10);
+    }
+    fclose(f);
+    return t;
+}
+
 /* Whether @pid's parent is @ppid. */
 static bool ns_parent_is(pid_t pid, pid_t ppid)
 {
@@ -267,8 +290,25 @@ static bool ns_parent_is(pid_t pid, pid_t ppid)
     return p == ppid;
 }
 
-/* Whether any process has @ino as its network namespace or holds an fd to it. */
-static bool ns_in_use(unsigned long ino)
+/* Clock ticks since boot, the unit of start_time(). */
+static unsigned long long now_ticks(void)
+{
+    double up = 0;
+    FILE *f = fopen("/proc/uptime", "r");
+
+    if (f && fscanf(f, "%lf", &up) != 1)
+        up = 0;
+    if (f)
+        fclose(f);
+    return (unsigned long long)(up * (double)sysconf(_SC_CLK_TCK));
+}
+
+/*
+ * Whether a process that already existed at @before (ticks) is in network namespace @ino.
+ * Namespace inode numbers are reused once freed, so a process started later in a namespace
+ * that got the same number is not ours.
+ */
+static bool ns_in_use(unsigned long ino, unsigned long long before)
 {
     DIR *d = opendir("/proc");
     struct dirent *de;
@@ -277,7 +317,7 @@ static bool ns_in_use(unsigned long ino)
     while (d && (de = readdir(d)) && !used) {
         pid_t pid = (pid_t)atoi(de->d_name);
 
-        if (pid > 0 && net_ns_of(pid) == ino)
+        if (pid > 0 && net_ns_of(pid) == ino && start_time(pid) <= before)
             used = true;
     }
     if (d)
@@ -299,6 +339,7 @@ static void strike_mid_iteration(enum strike what, int status_expected, const ch
 {
     char buf[65536] = "", logs[512];
     pid_t pids[64], helper = 0, server = 0;
+    unsigned long long starts[64] = {0}, struck;
     unsigned long helper_ns = 0, own_ns = net_ns_of(getpid());
     size_t n = 0;
     int errfd, status;
@@ -337,8 +378,11 @@ static void strike_mid_iteration(enum strike what, int status_expected, const ch
             fail_msg("burette ended before its iperf3 server started; its stderr:\n%s", buf);
     }
     assert_true(server > 0 && helper > 0 && helper_ns != 0);
+    for (size_t i = 0; i < n; i++)
+        starts[i] = start_time(pids[i]);
     assert_true(n >= 4); /* burette, the helper, its iperf3 server, QEMU */
 
+    struck = now_ticks();
     kill(what == STRIKE_SIGINT_BURETTE ? pid
          : what == STRIKE_KILL_HELPER  ? helper
                                        : server,
@@ -350,15 +394,27 @@ static void strike_mid_iteration(enum strike what, int status_expected, const ch
         fail_msg("expected exit %d and '%s'; got status %#x, stderr ends:\n%s", status_expected,
                  needle, status, buf);
 
-    /* Orphans would have been reparented to us (subreaper): reap whatever came, then check
-     * that every process burette started is gone and nothing holds the namespace. */
+    /* Whatever burette started either ended or, orphaned, became our child (subreaper). A
+     * process killed a moment ago may still be exiting: give each one that is still there
+     * (same pid, same start time) a bounded wait on its pidfd; one that stays is a leftover. */
+    for (size_t i = 0; i < n; i++) {
+        struct pollfd p;
+        int pfd;
+
+        if (!starts[i] || start_time(pids[i]) != starts[i])
+            continue;
+        pfd = (int)syscall(SYS_pidfd_open, pids[i], 0);
+        if (pfd < 0)
+            continue; /* gone meanwhile */
+        p = (struct pollfd){.fd = pfd, .events = POLLIN};
+        if (poll(&p, 1, 10000) != 1)
+            fail_msg("process %d (started by burette) is still there", (int)pids[i]);
+        close(pfd);
+        waitpid(pids[i], NULL, WNOHANG); /* reap it if it came to us */
+    }
     while (waitpid(-1, NULL, WNOHANG) > 0)
         ;
-    for (size_t i = 0; i < n; i++) {
-        if (kill(pids[i], 0) == 0 || errno != ESRCH)
-            fail_msg("process %d (started by burette) is still there", (int)pids[i]);
-    }
-    assert_false(ns_in_use(helper_ns));
+    assert_false(ns_in_use(helper_ns, struck));
 }
 
 static void test_network_tap_sigint_mid_iteration_leaves_nothing_behind(void **state)

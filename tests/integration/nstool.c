@@ -29,6 +29,8 @@
  *                                          our own)
  *   nstool pdeath -- CMD...                CMD prints a pid (report-pid-and-wait inside
  *                                          consomme run); kill CMD, that pid must die too
+ *   nstool term-forward -- CMD...          CMD prints a pid; SIGTERM to CMD (consomme) must
+ *                                          reach that pid, and CMD end with 143
  *   nstool stats-check FILE -- CMD...      CMD succeeds and FILE holds consomme's counters
  */
 #include <arpa/inet.h>
@@ -540,6 +542,38 @@ static int cmd_pdeath(char **cmd)
     return 0;
 }
 
+static int cmd_term_forward(char **cmd)
+{
+    char line[64] = "";
+    size_t len = 0;
+    int p[2], st;
+    pid_t pid;
+
+    if (pipe2(p, O_CLOEXEC))
+        return fail("pipe: %s", strerror(errno));
+    pid = spawn(cmd, p[1], -1);
+    close(p[1]);
+    while (len < sizeof(line) - 1 && !memchr(line, '\n', len)) {
+        ssize_t n = read(p[0], line + len, sizeof(line) - 1 - len);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    close(p[0]);
+    if (atoi(line) <= 0) {
+        kill(pid, SIGKILL);
+        wait_status(pid);
+        return fail("CMD did not report its pid");
+    }
+    kill(pid, SIGTERM); /* to consomme, which passes it on and waits for CMD */
+    st = wait_status(pid);
+    if (st != 128 + SIGTERM)
+        return fail("consomme exited with %d after SIGTERM, expected %d (CMD killed by it)", st,
+                    128 + SIGTERM);
+    printf("SIGTERM reached CMD; consomme exited with its status\n");
+    return 0;
+}
+
 static int cmd_stats_check(const char *file, char **cmd)
 {
     json_error_t jerr;
@@ -614,6 +648,8 @@ int main(int argc, char **argv)
         return cmd_no_userns(cmd);
     if (!strcmp(m, "pdeath") && cmd)
         return cmd_pdeath(cmd);
+    if (!strcmp(m, "term-forward") && cmd)
+        return cmd_term_forward(cmd);
     if (!strcmp(m, "stats-check") && argc > 3 && cmd)
         return cmd_stats_check(argv[2], cmd);
     fprintf(stderr, "usage: see the comment at the top of nstool.c\n");

@@ -637,6 +637,30 @@ static void test_tcp_host_closes_first_guest_data_still_flows_then_time_wait(voi
     close_fixture(&f);
 }
 
+static void test_tcp_new_syn_replaces_time_wait_entry(void **state)
+{
+    struct fixture f;
+    struct seg s;
+    int h2;
+
+    open_conn(&f, 16384, 65536, 16384, 65536);
+    shutdown(f.hfd, SHUT_WR);
+    s = wait_seg(f.c, "FIN from host EOF");
+    guest_send(f.c, f.port, f.gseq, f.gack + 1, 0x11, 65535, NULL, 0); /* ACK + FIN */
+    s = wait_seg(f.c, "ACK of guest FIN");
+    assert_int_equal(stat_of(f.c, "connections_time_wait"), 1);
+    /* the guest reuses its port at once: a fresh connection, not a stale ACK */
+    s = syn(f.c, f.port, 7);
+    assert_int_equal(s.flags, 0x12);
+    assert_int_equal(s.ack, G_ISN + 1);
+    h2 = accept4(f.lfd, NULL, NULL, SOCK_CLOEXEC);
+    assert_true(h2 >= 0);
+    assert_int_equal(stat_of(f.c, "connections_time_wait"), 0);
+    assert_int_equal(stat_of(f.c, "connections_open"), 1);
+    close(h2);
+    close_fixture(&f);
+}
+
 static void test_tcp_guest_rst_resets_host(void **state)
 {
     struct fixture f;
@@ -1198,6 +1222,7 @@ int main(void)
         cmocka_unit_test(test_tcp_max_connections_refused_with_rst),
         cmocka_unit_test(test_tcp_half_close_guest_fin_then_host_reply),
         cmocka_unit_test(test_tcp_host_closes_first_guest_data_still_flows_then_time_wait),
+        cmocka_unit_test(test_tcp_new_syn_replaces_time_wait_entry),
         cmocka_unit_test(test_tcp_guest_rst_resets_host),
         cmocka_unit_test(test_tcp_out_of_window_rst_is_ignored),
         cmocka_unit_test(test_tcp_host_reset_gives_guest_rst),

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_proc - child processes: only listed descriptors reach the child, a program that cannot
+ * be run is an error from proc_spawn() itself, the child leads its own process group and
+ * proc_kill() ends the group, and proc_poll() ends on a cancelling signal.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "errbuf.h"
+#include "proc.h"
+
+/* Run "sh -c SCRIPT" with @keep passed; return its exit status. */
+static int run_sh(const char *script, const int *keep, size_t n_keep)
+{
+    const char *argv[] = {"sh", "-c", script, NULL};
+    struct proc_spawn_opts o = {.argv = argv,
+                                .keep_fds = keep,
+                                .n_keep_fds = n_keep,
+                                .stdin_fd = -1,
+                                .stdout_fd = -1,
+                                .stderr_fd = -1};
+    char err[ERRBUF_LEN];
+    pid_t pid;
+    int status;
+
+    if (proc_spawn(&o, &pid, err, sizeof(err)))
+        fail_msg("%s", err);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static void test_only_listed_descriptors_reach_the_child(void **state)
+{
+    int listed[2], unlisted[2];
+    char script[128];
+
+    /* Both pairs without O_CLOEXEC in the parent: the child must still see only @listed. */
+    assert_int_equal(pipe(listed), 0);
+    assert_int_equal(pipe(unlisted), 0);
+    snprintf(script, sizeof(script), "test -e /proc/self/fd/%d && ! test -e /proc/self/fd/%d",
+             listed[1], unlisted[1]);
+    assert_int_equal(run_sh(script, &listed[1], 1), 0);
+    /* And in the parent nothing changed. */
+    assert_int_equal(fcntl(listed[1], F_GETFD) & FD_CLOEXEC, 0);
+    for (int i = 0; i < 2; i++) {
+        close(listed[i]);
+        close(unlisted[i]);
+    }
+}
+
+static void test_missing_program_is_an_error_at_spawn(void **state)
+{
+    const char *argv[] = {"no-such-program-burette", NULL};
+    struct proc_spawn_opts o = {.argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+    char err[ERRBUF_LEN];
+    pid_t pid = 0;
+
+    assert_int_equal(proc_spawn(&o, &pid, err, sizeof(err)), -ENOENT);
+    assert_non_null(strstr(err, "no-such-program-burette"));
+    assert_int_equal(pid, 0);
+}
+
+static void test_child_leads_its_group_and_kill_ends_the_group(void **state)
+{
+    /* The shell starts a grandchild in the same group, then waits on it forever. */
+    const char *argv[] = {"sh", "-c", "sleep 1000 & echo $! >&9; wait", NULL};
+    int p[2], status;
+    struct proc_spawn_opts o = {.argv = argv,
+                                .keep_fds = (int[]){9},
+                                .n_keep_fds = 1,
+                                .stdin_fd = -1,
+                                .stdout_fd = -1,
+                                .stderr_fd = -1};
+    char err[ERRBUF_LEN], buf[32] = "";
+    pid_t pid, grandchild;
+    ssize_t n;
+
+    assert_int_equal(pipe(p), 0);
+    /* The shell writes to descriptor 9 (sh redirects take one digit): the pipe goes there. */
+    assert_true(p[0] != 9);
+    assert_int_equal(dup2(p[1], 9), 9);
+    if (proc_spawn(&o, &pid, err, sizeof(err)))
+        fail_msg("%s", err);
+    close(9);
+    close(p[1]);
+    n = read(p[0], buf, sizeof(buf) - 1);
+    close(p[0]);
+    assert_true(n > 0);
+    grandchild = (pid_t)atoi(buf);
+    assert_int_equal(getpgid(pid), pid);
+    assert_int_equal(getpgid(grandchild), pid);
+    proc_kill(pid, &status);
+    assert_true(WIFSIGNALED(status));
+    /* The grandchild got SIGKILL too; it is reparented, so only its absence can be checked. */
+    for (;;) {
+        if (kill(grandchild, 0) < 0 && errno == ESRCH)
+            break;
+        /* A zombie awaiting its new parent's wait still counts as gone. */
+        char path[64], st[256];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", grandchild);
+        f = fopen(path, "r");
+        if (!f)
+            break;
+        assert_non_null(fgets(st, sizeof(st), f));
+        fclose(f);
+        if (strstr(st, ") Z "))
+            break;
+        sched_yield();
+    }
+}
+
+static void test_poll_ends_on_cancelling_signal(void **state)
+{
+    int p[2];
+    struct pollfd pfd;
+
+    assert_int_equal(proc_signals_init(), 0);
+    assert_int_equal(pipe(p), 0);
+    pfd = (struct pollfd){.fd = p[0], .events = POLLIN};
+    raise(SIGINT);
+    assert_int_equal(proc_poll(&pfd, 1, -1), -ECANCELED);
+    assert_int_equal(proc_cancelled(), SIGINT);
+    proc_cancel_reset();
+    assert_int_equal(proc_cancelled(), 0);
+    assert_int_equal(proc_poll(&pfd, 1, proc_now_ms() + 50), -ETIMEDOUT);
+    assert_int_equal(write(p[1], "x", 1), 1);
+    assert_int_equal(proc_poll(&pfd, 1, proc_now_ms() + 5000), 1);
+    close(p[0]);
+    close(p[1]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_only_listed_descriptors_reach_the_child),
+        cmocka_unit_test(test_missing_program_is_an_error_at_spawn),
+        cmocka_unit_test(test_child_leads_its_group_and_kill_ends_the_group),
+        cmocka_unit_test(test_poll_ends_on_cancelling_signal),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
