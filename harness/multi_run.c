@@ -234,16 +234,18 @@ static int run_sequential(const struct perf_test_ops *ops, struct slot *slots, s
     return 0;
 }
 
-/* -o DIR with several runs: the directory must exist (made here) and be one. */
+/* -o DIR with several runs: the directory (and its parents) is made here and must be one. */
 static int prepare_output_dir(const char *dir, char *err, size_t errlen)
 {
+    char made[PATH_MAX];
     struct stat st;
+    int rc = run_prepare_log_dir(dir, made, sizeof(made), err, errlen);
 
-    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-        return errbuf_set(err, errlen, -errno,
+    if (rc)
+        return errbuf_set(err, errlen, rc,
                           "-o %s: cannot create the report directory: %s (with several runs, "
                           "-o names a directory that gets one LABEL.json per run)",
-                          dir, strerror(errno));
+                          dir, strerror(-rc));
     if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
         return errbuf_set(err, errlen, -ENOTDIR,
                           "-o %s: not a directory (with several runs, -o names a directory that "
