@@ -99,8 +99,12 @@ static int passt_failed(struct passt_priv *p, char *err, size_t errlen)
     proc_kill(p->pid, &status);
     p->pid = 0;
     passt_log_tail(p->log, tail, sizeof(tail));
-    return errbuf_set(err, errlen, -EIO, "passt %s before it was ready%s%s (its log: %s)",
-                      proc_status_str(status, how, sizeof(how)), *tail ? ": " : "", tail, p->log);
+    return errbuf_set(err, errlen, -EIO, "passt %s before it was ready%s%s (its log: %s)%s",
+                      proc_status_str(status, how, sizeof(how)), *tail ? ": " : "", tail, p->log,
+                      strstr(tail, "routable interface")
+                          ? "; this passt needs a host interface with a default route, even "
+                            "with the guest's addresses given"
+                          : "");
 }
 
 /* Wait for passt's pid line on @fd, or for passt to exit. */

@@ -17,20 +17,21 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "errbuf.h"
+#include "multi_run.h"
 #include "parse.h"
 #include "render.h"
 #include "run.h"
+#include "variants.h"
 
 #define DEFAULT_TCP_BUFFER_INITIAL (16ULL << 10)
 #define DEFAULT_TCP_BUFFER_MAX     (4ULL << 20)
-/* A TCP window is 16 bits shifted by at most 14 (RFC 7323): 65535 << 14 is just under 1 GiB,
- * so a buffer beyond 1 GiB could never be advertised. */
-#define MAX_TCP_BUFFER (1ULL << 30)
 
 static const char *const tests[] = {"boot", "network", NULL};
 static const char *const backends[] = {"consomme", "tap", "slirp", "passt", NULL};
 static const char *const nics[] = {"virtio-net", "vmbus", NULL};
 static const char *const accels[] = {"auto", "kvm", "tcg", NULL};
+static const char *const orders[] = {"interleaved", "sequential", NULL};
 
 static void usage(FILE *f)
 {
@@ -42,7 +43,17 @@ static void usage(FILE *f)
             "\n"
             "Options:\n"
             "      --test boot|network       what to measure (default network)\n"
-            "      --backend NAME[,NAME...]  consomme, tap, slirp, passt (default consomme)\n"
+            "      --backend NAME[,NAME...]  consomme, tap, slirp, passt (default consomme);\n"
+            "                                several: one run and report each, compared\n"
+            "      --variant [LABEL=]BACKEND[:OPTION=VALUE,...]\n"
+            "                                one more run, of BACKEND with these options\n"
+            "                                (consomme: tcp-rx-buffer, tcp-tx-buffer), named\n"
+            "                                LABEL (default: BACKEND); repeatable\n"
+            "      --order interleaved|sequential\n"
+            "                                several runs: all guests up, iterations taking\n"
+            "                                turns (default), or one run after the other\n"
+            "      --fail-on-regression      several runs: exit 1 if a metric regressed\n"
+            "                                against the first run\n"
             "      --nic virtio-net|vmbus    guest NIC (default virtio-net; vmbus needs "
             "OpenVMM)\n"
             "      --accel auto|kvm|tcg      accelerator (default auto: KVM if usable, else "
@@ -58,7 +69,8 @@ static void usage(FILE *f)
             "                                consomme's per-connection TCP buffers, autotuned\n"
             "                                from INITIAL up to MAX (sizes like 16K, 4M; one\n"
             "                                size = fixed; default 16K:4M, at most 1G)\n"
-            "  -o, --output FILE             write the JSON report to FILE\n"
+            "  -o, --output FILE|DIR         write the JSON report to FILE; with several\n"
+            "                                runs, DIR/LABEL.json each (DIR is created)\n"
             "      --format FORMAT           summary on stdout: %s (default text)\n"
             "      --log-dir DIR             keep console logs and raw iperf3 JSON in DIR\n"
             "      --perf-dir DIR            keep profiles in DIR\n"
@@ -66,7 +78,13 @@ static void usage(FILE *f)
             "      --dry-run                 print the checked options as JSON and stop\n"
             "  -h, --help                    show this help\n"
             "\n"
-            "Exit status: 0 success, 1 the run failed, 2 bad usage.\n",
+            "With several runs the first is the baseline: the end shows each other run\n"
+            "against it, with the verdicts of 'burette compare'. Example:\n"
+            "  burette run --variant fixed256=consomme:tcp-rx-buffer=256K,tcp-tx-buffer=256K\n"
+            "              --variant autotune=consomme -o results/\n"
+            "\n"
+            "Exit status: 0 success (a regression too, unless --fail-on-regression), 1 the run\n"
+            "failed, 2 bad usage.\n",
             renderer_names());
 }
 
@@ -142,43 +160,13 @@ static int check_backends(const char *value)
     return 0;
 }
 
-static int size_part(const char *flag, const char *text, uint64_t *out)
-{
-    int rc = parse_size(text, out);
-
-    if (rc == -ERANGE || (!rc && *out > MAX_TCP_BUFFER))
-        return cli_usage_error("run",
-                               "%s: %s is above 1G, more than a TCP window (65535 << 14) can "
-                               "express",
-                               flag, text);
-    if (rc < 0)
-        return cli_usage_error("run", "%s: '%s' is not a size (e.g. 16K, 256K, 4M)", flag, text);
-    if (!*out)
-        return cli_usage_error("run", "%s: a buffer of 0 bytes cannot carry data", flag);
-    return 0;
-}
-
 static int tcp_buffer(const char *flag, const char *value, struct tcp_buffer_bounds *out)
 {
-    const char *colon = strchr(value, ':');
-    char initial[64];
-    int rc;
+    char err[ERRBUF_LEN];
 
-    if (!colon) {
-        rc = size_part(flag, value, &out->initial);
-        out->max = out->initial;
-        return rc;
-    }
-    if ((size_t)(colon - value) >= sizeof(initial))
-        return cli_usage_error("run", "%s: '%s' is not INITIAL[:MAX]", flag, value);
-    snprintf(initial, sizeof(initial), "%.*s", (int)(colon - value), value);
-    rc = size_part(flag, initial, &out->initial);
-    if (!rc)
-        rc = size_part(flag, colon + 1, &out->max);
-    if (!rc && out->initial > out->max)
-        return cli_usage_error("run", "%s: initial size %s is larger than the maximum %s", flag,
-                               initial, colon + 1);
-    return rc;
+    if (tcp_buffer_parse(value, out, err, sizeof(err)))
+        return cli_usage_error("run", "%s: %s", flag, err);
+    return 0;
 }
 
 json_t *run_options_to_json(const struct run_options *o)
@@ -194,7 +182,7 @@ json_t *run_options_to_json(const struct run_options *o)
                      (json_int_t)o->tcp_tx.max);
 }
 
-static int dry_run(const struct run_options *o)
+static int dry_run(const struct run_options *o, const struct multi_options *m)
 {
     json_t *j = run_options_to_json(o);
 
@@ -205,6 +193,9 @@ static int dry_run(const struct run_options *o)
     json_object_set_new(j, "log_dir", o->log_dir ? json_string(o->log_dir) : json_null());
     json_object_set_new(j, "perf_dir", o->perf_dir ? json_string(o->perf_dir) : json_null());
     json_object_set_new(j, "quiet", json_boolean(o->quiet));
+    json_object_set_new(
+        j, "order", json_string(m->order == RUN_ORDER_SEQUENTIAL ? "sequential" : "interleaved"));
+    json_object_set_new(j, "runs", multi_runs_json(m, o));
     json_dumpf(j, stdout, JSON_INDENT(2));
     putchar('\n');
     json_decref(j);
@@ -228,6 +219,9 @@ enum {
     OPT_TCP_RX,
     OPT_TCP_TX,
     OPT_DRY_RUN,
+    OPT_VARIANT,
+    OPT_ORDER,
+    OPT_FAIL_ON_REGRESSION,
 };
 
 int cmd_run(int argc, char **argv)
@@ -251,6 +245,9 @@ int cmd_run(int argc, char **argv)
         {"tcp-rx-buffer", required_argument, NULL, OPT_TCP_RX},
         {"tcp-tx-buffer", required_argument, NULL, OPT_TCP_TX},
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"variant", required_argument, NULL, OPT_VARIANT},
+        {"order", required_argument, NULL, OPT_ORDER},
+        {"fail-on-regression", no_argument, NULL, OPT_FAIL_ON_REGRESSION},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -269,9 +266,14 @@ int cmd_run(int argc, char **argv)
         .tcp_rx = {DEFAULT_TCP_BUFFER_INITIAL, DEFAULT_TCP_BUFFER_MAX},
         .tcp_tx = {DEFAULT_TCP_BUFFER_INITIAL, DEFAULT_TCP_BUFFER_MAX},
     };
+    static struct multi_options m;
+    struct variant v;
+    const char *order = "interleaved";
+    char err[ERRBUF_LEN];
     bool dry = false;
     int c, rc = 0;
 
+    memset(&m, 0, sizeof(m));
     optind = 0;
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
@@ -282,6 +284,7 @@ int cmd_run(int argc, char **argv)
         case OPT_BACKEND:
             rc = check_backends(optarg);
             o.backend = optarg;
+            m.backend_given = true;
             break;
         case OPT_NIC:
             rc = pick("--nic", optarg, nics, &o.nic);
@@ -341,6 +344,18 @@ int cmd_run(int argc, char **argv)
         case OPT_DRY_RUN:
             dry = true;
             break;
+        case OPT_VARIANT:
+            if (variant_parse(optarg, &v, err, sizeof(err)) ||
+                variant_list_add(&m.variants, &v, err, sizeof(err)))
+                rc = cli_usage_error("run", "--variant %s", err);
+            break;
+        case OPT_ORDER:
+            rc = pick("--order", optarg, orders, &order);
+            m.order = strcmp(order, "sequential") ? RUN_ORDER_INTERLEAVED : RUN_ORDER_SEQUENTIAL;
+            break;
+        case OPT_FAIL_ON_REGRESSION:
+            m.fail_on_regression = true;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -355,7 +370,9 @@ int cmd_run(int argc, char **argv)
     if (!strcmp(o.nic, "vmbus"))
         return cli_usage_error("run", "--nic vmbus: QEMU has no VMBus NIC (that needs OpenVMM); "
                                       "available with QEMU: virtio-net");
+    if (multi_options_finish(&m, &o, err, sizeof(err)))
+        return cli_usage_error("run", "%s", err);
     if (dry)
-        return dry_run(&o);
-    return run_main(&o);
+        return dry_run(&o, &m);
+    return multi_run_wanted(&m) ? multi_run_main(&o, &m) : run_main(&o);
 }

@@ -445,7 +445,7 @@ int perf_session_stop(struct perf_session *s, char *err, size_t errlen)
 
         if (r->pid <= 0)
             continue;
-        for (;;) {
+        while (r->pidfd >= 0) { /* without a pidfd: kill at once below */
             struct pollfd pf = {.fd = r->pidfd, .events = POLLIN};
             long long ms = deadline - proc_now_ms();
             int n;

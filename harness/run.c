@@ -40,8 +40,7 @@ static const struct perf_test_ops *find_test(const char *name)
     return NULL;
 }
 
-/* Make @dir (and its parents), or a fresh one under $TMPDIR when @dir is NULL. */
-static int prepare_log_dir(const char *dir, char *out, size_t outlen, char *err, size_t errlen)
+int run_prepare_log_dir(const char *dir, char *out, size_t outlen, char *err, size_t errlen)
 {
     if (!dir) {
         const char *tmp = getenv("TMPDIR");
@@ -140,7 +139,7 @@ int run_main(const struct run_options *opts)
     rc = image_find(&image, NULL, err, sizeof(err));
     if (rc)
         goto fail;
-    rc = prepare_log_dir(opts->log_dir, log_dir, sizeof(log_dir), err, sizeof(err));
+    rc = run_prepare_log_dir(opts->log_dir, log_dir, sizeof(log_dir), err, sizeof(err));
     if (rc)
         goto fail;
     ctx.log_dir = log_dir;

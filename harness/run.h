@@ -9,6 +9,7 @@
 #define BURETTE_RUN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -56,5 +57,17 @@ int run_main(const struct run_options *opts);
  * Return: new JSON object, NULL on allocation failure
  */
 json_t *run_options_to_json(const struct run_options *opts);
+
+/**
+ * run_prepare_log_dir() - Make @dir (and its parents), or a fresh one under $TMPDIR
+ * @dir:	Directory wanted, NULL for a fresh burette-DATE-XXXXXX
+ * @out:	Receives the directory's path
+ * @outlen:	Size of @out
+ * @err:	Error buffer of @errlen bytes
+ * @errlen:	Size of @err
+ *
+ * Return: 0 or negative errno (message names the directory)
+ */
+int run_prepare_log_dir(const char *dir, char *out, size_t outlen, char *err, size_t errlen);
 
 #endif /* BURETTE_RUN_H */

@@ -39,6 +39,8 @@
 #define CLIENT_MARGIN_S      30    /* connect, result exchange, a slow TCG guest */
 #define SERVER_AFTER_FAIL_MS 2000  /* a failed client: does the server know why? */
 
+#define UDP_DATAGRAM "1460" /* what iperf3 picks on an MTU of 1500 */
+
 struct subtest {
     const char *key;  /* metric infix and log file name part */
     const char *what; /* for progress and messages */
@@ -273,6 +275,14 @@ static int run_subtest(struct net_state *s, const struct perf_ctx *ctx, struct p
     size_t n = 0;
     int rc;
 
+    if (!b->server_in_helper_ns) {
+        /* The host's loopback is shared with everything on the machine (other iperf3 servers,
+         * the other runs of an interleaved `burette run`): a port fixed, or picked when the
+         * backend was prepared, may be taken by now. Take one that is free now. */
+        rc = backend_loopback_port(&s->backend.server_port, err, errlen);
+        if (rc)
+            goto out;
+    }
     snprintf(port, sizeof(port), "%u", b->server_port);
     snprintf(dur, sizeof(dur), "%u", o->duration_s);
     snprintf(streams, sizeof(streams), "%u", o->streams);
@@ -294,6 +304,10 @@ static int run_subtest(struct net_state *s, const struct perf_ctx *ctx, struct p
         argv[n++] = "-u";
         argv[n++] = "-b";
         argv[n++] = "0";
+        /* iperf3 sizes datagrams by the TCP MSS, 32 KiB with passt's MTU 65520: fix the
+         * size, or pps of backends with different MTUs would not compare */
+        argv[n++] = "-l";
+        argv[n++] = UDP_DATAGRAM;
     }
     argv[n] = NULL;
 

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * variants - parsing of --backend lists and --variant specs into the runs of one `burette run`;
+ * the syntax and the invariants are in variants.h.
+ *
+ * The table of backend options below is the single place that says which option a backend
+ * accepts: adding an option is one row and one setter.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "errbuf.h"
+#include "parse.h"
+#include "variants.h"
+
+/* A TCP window is 16 bits shifted by at most 14 (RFC 7323): 65535 << 14 is just under 1 GiB,
+ * so a buffer beyond 1 GiB could never be advertised. */
+#define MAX_TCP_BUFFER (1ULL << 30)
+
+static const char *const backends[] = {"consomme", "tap", "slirp", "passt", NULL};
+
+struct option_def {
+    const char *backend;
+    const char *name;
+    int (*set)(struct variant *v, const char *value, char *err, size_t errlen);
+};
+
+static int set_tcp_rx(struct variant *v, const char *value, char *err, size_t errlen)
+{
+    v->has_tcp_rx = true;
+    return tcp_buffer_parse(value, &v->tcp_rx, err, errlen);
+}
+
+static int set_tcp_tx(struct variant *v, const char *value, char *err, size_t errlen)
+{
+    v->has_tcp_tx = true;
+    return tcp_buffer_parse(value, &v->tcp_tx, err, errlen);
+}
+
+static const struct option_def options[] = {
+    {"consomme", "tcp-rx-buffer", set_tcp_rx},
+    {"consomme", "tcp-tx-buffer", set_tcp_tx},
+};
+
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+const char *variant_backend_names(void)
+{
+    static char buf[128];
+
+    if (!buf[0])
+        for (size_t i = 0; backends[i]; i++)
+            snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s", i ? ", " : "",
+                     backends[i]);
+    return buf;
+}
+
+/* The static name of the backend spelled by the @n bytes at @s, NULL if unknown. */
+static const char *find_backend(const char *s, size_t n)
+{
+    for (size_t i = 0; backends[i]; i++)
+        if (strlen(backends[i]) == n && !strncmp(s, backends[i], n))
+            return backends[i];
+    return NULL;
+}
+
+static int size_part(const char *text, uint64_t *out, char *err, size_t errlen)
+{
+    int rc = parse_size(text, out);
+
+    if (rc == -ERANGE || (!rc && *out > MAX_TCP_BUFFER))
+        return errbuf_set(err, errlen, -ERANGE,
+                          "%s is above 1G, more than a TCP window (65535 << 14) can express", text);
+    if (rc < 0)
+        return errbuf_set(err, errlen, -EINVAL, "'%s' is not a size (e.g. 16K, 256K, 4M)", text);
+    if (!*out)
+        return errbuf_set(err, errlen, -EINVAL, "a buffer of 0 bytes cannot carry data");
+    return 0;
+}
+
+int tcp_buffer_parse(const char *value, struct tcp_buffer_bounds *out, char *err, size_t errlen)
+{
+    const char *colon = strchr(value, ':');
+    char initial[64];
+    int rc;
+
+    if (!colon) {
+        rc = size_part(value, &out->initial, err, errlen);
+        out->max = out->initial;
+        return rc;
+    }
+    if ((size_t)(colon - value) >= sizeof(initial))
+        return errbuf_set(err, errlen, -EINVAL, "'%s' is not INITIAL[:MAX]", value);
+    snprintf(initial, sizeof(initial), "%.*s", (int)(colon - value), value);
+    rc = size_part(initial, &out->initial, err, errlen);
+    if (!rc)
+        rc = size_part(colon + 1, &out->max, err, errlen);
+    if (!rc && out->initial > out->max)
+        return errbuf_set(err, errlen, -EINVAL, "initial size %s is larger than the maximum %s",
+                          initial, colon + 1);
+    return rc;
+}
+
+/* Labels name report files: letters, digits, '.', '_', '-', starting with a letter or digit. */
+static int check_label(const char *label, size_t n, char *err, size_t errlen)
+{
+    if (!n)
+        return errbuf_set(err, errlen, -EINVAL, "empty label before '='");
+    if (n > VARIANT_LABEL_MAX)
+        return errbuf_set(err, errlen, -EINVAL, "label '%.*s' is longer than %d characters", (int)n,
+                          label, VARIANT_LABEL_MAX);
+    if (!isalnum((unsigned char)label[0]))
+        return errbuf_set(err, errlen, -EINVAL,
+                          "label '%.*s' must start with a letter or a digit (it names the report "
+                          "file LABEL.json)",
+                          (int)n, label);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)label[i];
+
+        if (!isalnum(c) && c != '.' && c != '_' && c != '-')
+            return errbuf_set(err, errlen, -EINVAL,
+                              "label '%.*s' may hold only letters, digits, '.', '_' and '-' (it "
+                              "names the report file LABEL.json)",
+                              (int)n, label);
+    }
+    return 0;
+}
+
+/* The options @backend accepts, for messages: "tcp-rx-buffer, tcp-tx-buffer" or "". */
+static const char *option_names(const char *backend, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (!strcmp(options[i].backend, backend))
+            snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? ", " : "",
+                     options[i].name);
+    return buf;
+}
+
+/* One OPTION=VALUE of @v's backend; @item is a NUL-terminated copy. */
+static int parse_option(struct variant *v, char *item, unsigned *seen, char *err, size_t errlen)
+{
+    char *eq = strchr(item, '=');
+    const char *other = NULL;
+    char names[128];
+
+    if (!*item)
+        return errbuf_set(err, errlen, -EINVAL, "empty option (expected OPTION=VALUE)");
+    if (!eq)
+        return errbuf_set(err, errlen, -EINVAL, "option '%s' has no value (expected %s=VALUE)",
+                          item, item);
+    *eq = '\0';
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        if (strcmp(options[i].name, item))
+            continue;
+        if (strcmp(options[i].backend, v->backend)) {
+            other = options[i].backend;
+            continue;
+        }
+        if (*seen & (1u << i))
+            return errbuf_set(err, errlen, -EINVAL, "option '%s' is given twice", item);
+        *seen |= 1u << i;
+        if (!eq[1])
+            return errbuf_set(err, errlen, -EINVAL, "option '%s' has an empty value", item);
+        if (options[i].set(v, eq + 1, err, errlen)) {
+            errbuf_prefix(err, errlen, "%s", item);
+            return -EINVAL;
+        }
+        return 0;
+    }
+    option_names(v->backend, names, sizeof(names));
+    if (other)
+        return errbuf_set(err, errlen, -EINVAL, "option '%s' is %s's, not %s's%s%s%s", item, other,
+                          v->backend, names[0] ? " (available: " : "", names, names[0] ? ")" : "");
+    if (!names[0])
+        return errbuf_set(err, errlen, -EINVAL, "unknown option '%s': backend %s takes no options",
+                          item, v->backend);
+    return errbuf_set(err, errlen, -EINVAL, "unknown option '%s' for %s (available: %s)", item,
+                      v->backend, names);
+}
+
+int variant_parse(const char *spec, struct variant *out, char *err, size_t errlen)
+{
+    size_t head = strcspn(spec, ":");
+    const char *eq = memchr(spec, '=', head);
+    const char *name = eq ? eq + 1 : spec;
+    size_t name_len = head - (size_t)(name - spec);
+    unsigned seen = 0;
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (strlen(spec) >= sizeof(out->spec))
+        return errbuf_set(err, errlen, -EINVAL, "'%.40s...': longer than %d characters", spec,
+                          VARIANT_SPEC_MAX - 1);
+    snprintf(out->spec, sizeof(out->spec), "%s", spec);
+    if (!*spec) {
+        rc = errbuf_set(err, errlen, -EINVAL,
+                        "empty (expected [LABEL=]BACKEND[:OPTION=VALUE,...], backends: %s)",
+                        variant_backend_names());
+        goto out;
+    }
+    if (eq) {
+        rc = check_label(spec, (size_t)(eq - spec), err, errlen);
+        if (rc)
+            goto out;
+    }
+    if (!name_len) {
+        rc = errbuf_set(err, errlen, -EINVAL,
+                        "no backend (expected [LABEL=]BACKEND[:OPTION=VALUE,...], backends: %s)",
+                        variant_backend_names());
+        goto out;
+    }
+    out->backend = find_backend(name, name_len);
+    if (!out->backend) {
+        rc = errbuf_set(err, errlen, -EINVAL, "unknown backend '%.*s' (available: %s)",
+                        (int)name_len, name, variant_backend_names());
+        goto out;
+    }
+    if (eq)
+        snprintf(out->label, sizeof(out->label), "%.*s", (int)(eq - spec), spec);
+    else
+        snprintf(out->label, sizeof(out->label), "%s", out->backend);
+
+    if (spec[head] == ':') {
+        char opts[VARIANT_SPEC_MAX], *p;
+
+        snprintf(opts, sizeof(opts), "%s", spec + head + 1);
+        if (!opts[0]) {
+            rc = errbuf_set(err, errlen, -EINVAL, "nothing after ':' (expected OPTION=VALUE)");
+            goto out;
+        }
+        p = opts;
+        for (;;) {
+            char *comma = strchr(p, ',');
+
+            if (comma)
+                *comma = '\0';
+            rc = parse_option(out, p, &seen, err, errlen);
+            if (rc || !comma)
+                break;
+            p = comma + 1;
+        }
+    }
+out:
+    if (rc)
+        errbuf_prefix(err, errlen, "'%s'", spec);
+    return rc;
+}
+
+int variant_list_add(struct variant_list *l, const struct variant *v, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (!strcmp(l->v[i].label, v->label))
+            return errbuf_set(err, errlen, -EEXIST,
+                              "two runs are labelled '%s' ('%s' and '%s'): give each its own "
+                              "LABEL= (labels name the report files)",
+                              v->label, l->v[i].spec, v->spec);
+    if (l->n >= VARIANT_MAX)
+        return errbuf_set(err, errlen, -E2BIG, "more than %d backends and variants in one run",
+                          VARIANT_MAX);
+    l->v[l->n++] = *v;
+    return 0;
+}
+
+int variant_list_add_backends(struct variant_list *l, const char *list, char *err, size_t errlen)
+{
+    const char *p = list;
+
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        struct variant v = {0};
+        int rc;
+
+        v.backend = find_backend(p, n);
+        if (!n)
+            return errbuf_set(err, errlen, -EINVAL, "empty name in '%s'", list);
+        if (!v.backend)
+            return errbuf_set(err, errlen, -EINVAL, "unknown backend '%.*s' (available: %s)",
+                              (int)n, p, variant_backend_names());
+        snprintf(v.label, sizeof(v.label), "%s", v.backend);
+        snprintf(v.spec, sizeof(v.spec), "%s", v.backend);
+        rc = variant_list_add(l, &v, err, errlen);
+        if (rc)
+            return rc;
+        if (!p[n])
+            return 0;
+        p += n + 1;
+    }
+}
+
+void variant_apply(const struct variant *v, struct run_options *o)
+{
+    o->backend = v->backend;
+    if (v->has_tcp_rx)
+        o->tcp_rx = v->tcp_rx;
+    if (v->has_tcp_tx)
+        o->tcp_tx = v->tcp_tx;
+}

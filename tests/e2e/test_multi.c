@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * End-to-end tests of `burette run` with two named variants of consomme (label vm), under TCG
+ * with short settings (2 kept iterations, no warmup, 1 s sub-tests):
+ *
+ * - an interleaved run gives two reports in the -o directory, each with the three metrics
+ *   and two samples per metric, configs that differ in the buffer bounds and record the
+ *   interleaved order; the raw iperf3 files in the log directory prove the order was ABAB;
+ *   the comparison printed at the end has one row per metric, the first variant as the
+ *   baseline, and the verdicts `burette compare` gives on the written reports;
+ * - SIGINT while both guests are up stops everything: exit status 130, no report, no process
+ *   left behind.
+ *
+ * Usage: test_multi BURETTE_BINARY
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#define FIXED "fixed256=consomme:tcp-rx-buffer=256K,tcp-tx-buffer=256K"
+
+static const char *burette;
+static char tmpdir[] = "/tmp/burette-e2e-multi-XXXXXX";
+static const char *const metrics[] = {"net_virtio-net_tcp_tx_gbps", "net_virtio-net_tcp_rx_gbps",
+                                      "net_virtio-net_udp_tx_pps"};
+
+/* Run burette with @args, stdout to @out, stderr to @errpath (or inherited); wait for it. */
+static int run_burette(const char *const *args, const char *out, const char *errpath)
+{
+    const char *argv[40];
+    size_t n = 0;
+    int status;
+    pid_t pid;
+
+    argv[n++] = burette;
+    while (*args && n < 39)
+        argv[n++] = *args++;
+    argv[n] = NULL;
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+        dup2(fd, 1);
+        if (errpath) {
+            fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            dup2(fd, 2);
+        }
+        execv(argv[0], (char **)argv);
+        _exit(127);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return status;
+}
+
+static json_t *load(const char *path)
+{
+    json_error_t jerr;
+    json_t *j = json_load_file(path, 0, &jerr);
+
+    if (!j)
+        fail_msg("%s: %s (line %d)", path, jerr.text, jerr.line);
+    return j;
+}
+
+static json_t *find_named(json_t *arr, const char *name)
+{
+    size_t i;
+    json_t *r;
+
+    json_array_foreach(arr, i, r)
+    {
+        if (!strcmp(json_string_value(json_object_get(r, "name")), name))
+            return r;
+    }
+    return NULL;
+}
+
+/* Check one variant's report; return its config (borrowed from @root). */
+static json_t *check_report(json_t *root, const char *label)
+{
+    json_t *config = json_object_get(root, "config"), *seq;
+
+    assert_non_null(config);
+    assert_string_equal(json_string_value(json_object_get(config, "label")), label);
+    assert_string_equal(json_string_value(json_object_get(config, "backend")), "consomme");
+    assert_string_equal(json_string_value(json_object_get(config, "order")), "interleaved");
+    seq = json_object_get(config, "sequence");
+    assert_int_equal(json_array_size(seq), 2);
+    assert_string_equal(json_string_value(json_array_get(seq, 0)), "fixed256");
+    assert_string_equal(json_string_value(json_array_get(seq, 1)), "autotune");
+    assert_string_equal(json_string_value(json_object_get(root, "label")), label);
+    for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
+        json_t *r = find_named(json_object_get(root, "results"), metrics[i]), *v;
+        size_t k;
+
+        if (!r)
+            fail_msg("%s: no %s", label, metrics[i]);
+        assert_int_equal(json_array_size(json_object_get(r, "samples")), 2);
+        json_array_foreach(json_object_get(r, "samples"), k, v)
+        {
+            assert_true(json_number_value(v) > 0);
+        }
+    }
+    return config;
+}
+
+static json_int_t bound(json_t *config, const char *which, const char *key)
+{
+    return json_integer_value(json_object_get(json_object_get(config, which), key));
+}
+
+/* When the raw iperf3 report of @label's iteration @file was written, in ns. */
+static long long written_ns(const char *logs, const char *label, const char *file)
+{
+    char path[1024];
+    struct stat st;
+
+    snprintf(path, sizeof(path), "%s/%s/%s", logs, label, file);
+    if (stat(path, &st) < 0)
+        fail_msg("%s: %s", path, strerror(errno));
+    return (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+}
+
+static void test_multi_interleaved_two_variants_give_two_reports_and_a_comparison(void **state)
+{
+    char dir[512], logs[512], out[512], errpath[512], fixed[600], autotune[600], cmpout[512];
+    json_t *rf, *ra, *cf, *ca, *cmp, *again, *cands, *rows;
+    int status;
+    pid_t other;
+
+    snprintf(dir, sizeof(dir), "%s/reports", tmpdir);
+    snprintf(logs, sizeof(logs), "%s/logs", tmpdir);
+    snprintf(out, sizeof(out), "%s/stdout", tmpdir);
+    snprintf(errpath, sizeof(errpath), "%s/stderr", tmpdir);
+    {
+        const char *args[] = {
+            "run",       "--test",   "network",   "--accel",           "tcg",
+            "--variant", FIXED,      "--variant", "autotune=consomme", "--iterations",
+            "2",         "--warmup", "0",         "--duration",        "1",
+            "--quiet",   "--format", "json",      "--log-dir",         logs,
+            "-o",        dir,        NULL};
+
+        status = run_burette(args, out, NULL);
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+
+    snprintf(fixed, sizeof(fixed), "%s/fixed256.json", dir);
+    snprintf(autotune, sizeof(autotune), "%s/autotune.json", dir);
+    rf = load(fixed);
+    ra = load(autotune);
+    cf = check_report(rf, "fixed256");
+    ca = check_report(ra, "autotune");
+    /* the variant's own settings, and the defaults for the one that names none */
+    assert_int_equal(bound(cf, "tcp_rx_buffer", "initial"), 262144);
+    assert_int_equal(bound(cf, "tcp_rx_buffer", "max"), 262144);
+    assert_int_equal(bound(cf, "tcp_tx_buffer", "initial"), 262144);
+    assert_int_equal(bound(cf, "tcp_tx_buffer", "max"), 262144);
+    assert_int_equal(bound(ca, "tcp_rx_buffer", "initial"), 16384);
+    assert_int_equal(bound(ca, "tcp_rx_buffer", "max"), 4194304);
+    assert_int_equal(bound(ca, "tcp_tx_buffer", "max"), 4194304);
+    assert_string_equal(json_string_value(json_object_get(cf, "variant")), FIXED);
+
+    /* ABAB: A's iteration 1 ended before B's began, B's before A's iteration 2 began */
+    assert_true(written_ns(logs, "fixed256", "network-1-udp_tx-server.json") <=
+                written_ns(logs, "autotune", "network-1-tcp_tx-client.json"));
+    assert_true(written_ns(logs, "autotune", "network-1-udp_tx-server.json") <=
+                written_ns(logs, "fixed256", "network-2-tcp_tx-client.json"));
+    assert_true(written_ns(logs, "fixed256", "network-2-udp_tx-server.json") <=
+                written_ns(logs, "autotune", "network-2-tcp_tx-client.json"));
+
+    /* the comparison: baseline first variant, one candidate, a row per metric */
+    cmp = load(out);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(cmp, "baseline"), "label")), "fixed256");
+    cands = json_object_get(cmp, "candidates");
+    assert_int_equal(json_array_size(cands), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(cands, 0), "label")),
+                        "autotune");
+    rows = json_object_get(json_array_get(cands, 0), "metrics");
+    for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
+        json_t *row = find_named(rows, metrics[i]);
+
+        if (!row)
+            fail_msg("no comparison row for %s", metrics[i]);
+        assert_int_equal(
+            json_array_size(json_object_get(json_object_get(row, "baseline"), "samples")), 2);
+    }
+
+    /* the same verdicts as `burette compare` on the reports written */
+    snprintf(cmpout, sizeof(cmpout), "%s/compare.json", tmpdir);
+    {
+        const char *args[] = {"compare", "--format", "json", fixed, autotune, NULL};
+
+        status = run_burette(args, cmpout, errpath);
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    again = load(cmpout);
+    {
+        json_t *rows2 =
+            json_object_get(json_array_get(json_object_get(again, "candidates"), 0), "metrics");
+        size_t i;
+        json_t *row;
+
+        assert_int_equal(json_array_size(rows2), json_array_size(rows));
+        json_array_foreach(rows, i, row)
+        {
+            json_t *row2 = find_named(rows2, json_string_value(json_object_get(row, "name")));
+
+            assert_non_null(row2);
+            assert_string_equal(json_string_value(json_object_get(row, "verdict")),
+                                json_string_value(json_object_get(row2, "verdict")));
+        }
+    }
+    json_decref(again);
+    json_decref(cmp);
+    json_decref(rf);
+    json_decref(ra);
+
+    /* burette's children (QEMU, consomme, helpers) became ours as subreaper: none may run */
+    while ((other = waitpid(-1, &status, WNOHANG)) > 0)
+        ;
+    assert_int_equal(other, -1);
+    assert_int_equal(errno, ECHILD);
+}
+
+/* Read @fd until @needle shows up in what was read; false at EOF. */
+static bool read_until(int fd, const char *needle, char *buf, size_t len)
+{
+    size_t used = strlen(buf);
+
+    while (!needle || !strstr(buf, needle)) {
+        ssize_t n = read(fd, buf + used, len - used - 1);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        used += (size_t)n;
+        buf[used] = '\0';
+        if (used + 1 >= len) {
+            memmove(buf, buf + used / 2, used - used / 2 + 1);
+            used -= used / 2;
+        }
+    }
+    return true;
+}
+
+static void test_multi_sigint_with_both_guests_up_leaves_nothing_behind(void **state)
+{
+    char dir[512], logs[512], buf[65536] = "";
+    struct stat st;
+    int p[2], status;
+    pid_t pid, other;
+
+    snprintf(dir, sizeof(dir), "%s/int-reports", tmpdir);
+    snprintf(logs, sizeof(logs), "%s/int-logs", tmpdir);
+    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_RDWR);
+
+        dup2(devnull, 0);
+        dup2(devnull, 1);
+        dup2(p[1], 2);
+        execl(burette, burette, "run", "--accel", "tcg", "--variant", FIXED, "--variant",
+              "autotune=consomme", "--iterations", "2", "--warmup", "0", "--duration", "3",
+              "--log-dir", logs, "-o", dir, (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    /* both guests are up and the second variant's first sub-test is under way */
+    if (!read_until(p[0], "autotune: iteration 1/2", buf, sizeof(buf)))
+        fail_msg("burette ended before the second variant ran; its stderr:\n%s", buf);
+    if (!read_until(p[0], "TCP guest to host", buf, sizeof(buf)))
+        fail_msg("burette ended before the second variant's sub-test; its stderr:\n%s", buf);
+    kill(pid, SIGINT);
+    read_until(p[0], NULL, buf, sizeof(buf));
+    close(p[0]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 128 + SIGINT);
+    assert_non_null(strstr(buf, "interrupted"));
+    /* both slots were torn down */
+    assert_non_null(strstr(buf, "fixed256: tearing down"));
+    assert_non_null(strstr(buf, "autotune: tearing down"));
+    /* no report from an interrupted run */
+    snprintf(buf, sizeof(buf), "%s/fixed256.json", dir);
+    assert_int_equal(stat(buf, &st), -1);
+
+    while ((other = waitpid(-1, &status, WNOHANG)) > 0)
+        ;
+    assert_int_equal(other, -1);
+    assert_int_equal(errno, ECHILD);
+}
+
+static int setup(void **state)
+{
+    /* Orphans of burette come to us, so a process left running would show up. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+static int teardown(void **state)
+{
+    return nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_multi_interleaved_two_variants_give_two_reports_and_a_comparison),
+        cmocka_unit_test(test_multi_sigint_with_both_guests_up_leaves_nothing_behind),
+    };
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s BURETTE_BINARY\n", argv[0]);
+        return 2;
+    }
+    burette = argv[1];
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,24 @@
+# Several backends and variants in one `burette run`: the --variant/--backend syntax (unit) and
+# an interleaved two-variant run of consomme under TCG with short settings, then a SIGINT with
+# both guests up (vm; four boots and two 1 s iterations of three sub-tests per variant, about
+# two minutes on a loaded 2-core machine).
+add_executable(test_variants unit/test_variants.c)
+target_link_libraries(test_variants PRIVATE burette_harness PkgConfig::CMOCKA)
+add_test(NAME unit.variants COMMAND test_variants)
+set_tests_properties(unit.variants PROPERTIES LABELS unit)
+
+if(TARGET guest_image)
+  add_executable(test_multi e2e/test_multi.c)
+  target_link_libraries(test_multi PRIVATE PkgConfig::JANSSON PkgConfig::CMOCKA)
+  add_dependencies(test_multi burette consomme guest_image)
+  add_test(NAME vm.multi COMMAND test_multi $<TARGET_FILE:burette>)
+  set_tests_properties(vm.multi PROPERTIES LABELS vm TIMEOUT 600
+                       ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
+endif()
+
+# The command line of several runs, through the real binary; no guest is booted.
+if(PYTHON3)
+  add_test(NAME cli.multi COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/e2e/test_multi_cli.sh
+                                  $<TARGET_FILE:burette>)
+  set_tests_properties(cli.multi PROPERTIES LABELS unit)
+endif()
