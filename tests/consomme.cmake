@@ -104,7 +104,7 @@ endif()
 # --- end to end: `burette run --test network --backend consomme` under TCG, short settings ---
 if(TARGET guest_image)
   add_executable(test_network_consomme e2e/test_network_consomme.c)
-  target_link_libraries(test_network_consomme PRIVATE PkgConfig::JANSSON PkgConfig::CMOCKA)
+  target_link_libraries(test_network_consomme PRIVATE burette_e2e)
   add_dependencies(test_network_consomme burette consomme guest_image)
   add_test(NAME vm.network_consomme COMMAND test_network_consomme $<TARGET_FILE:burette>)
   set_tests_properties(vm.network_consomme PROPERTIES LABELS vm TIMEOUT 400

@@ -10,7 +10,7 @@ set_tests_properties(unit.iperf_result PROPERTIES LABELS unit)
 # mid-iteration (SIGINT; helper killed; iperf3 server killed), each booting a guest: about
 # 90 s on a 2-core machine. The sanitizer build, slower, runs the report and SIGINT cases only.
 add_executable(test_network_tap e2e/test_network_tap.c)
-target_link_libraries(test_network_tap PRIVATE PkgConfig::JANSSON PkgConfig::CMOCKA)
+target_link_libraries(test_network_tap PRIVATE burette_e2e)
 add_dependencies(test_network_tap burette guest_image)
 if(BURETTE_SANITIZE)
   set(NETWORK_TAP_CASES --basic)

@@ -2,7 +2,7 @@
 # test so they can run side by side. Short settings (2 iterations of 2 s sub-tests, no warmup):
 # about 40 s per guest boot under TCG on a 2-core machine; the error cases boot nothing.
 add_executable(test_network_slirp_passt e2e/test_network_slirp_passt.c)
-target_link_libraries(test_network_slirp_passt PRIVATE PkgConfig::JANSSON PkgConfig::CMOCKA)
+target_link_libraries(test_network_slirp_passt PRIVATE burette_e2e)
 add_dependencies(test_network_slirp_passt burette guest_image)
 foreach(group slirp passt perf)
   add_test(NAME vm.network_${group}

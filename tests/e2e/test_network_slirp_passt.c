@@ -36,136 +36,15 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "e2e.h"
+
 static const char *burette;
 static char tmpdir[] = "/tmp/burette-e2e-peer-XXXXXX";
-
-/* Start burette with @args (after "burette"), PATH replaced by @path if not NULL; its stderr
- * comes back on *errfd. */
-static pid_t start(const char *const *args, const char *path, int *errfd)
-{
-    const char *argv[40];
-    int p[2];
-    size_t n = 0;
-    pid_t pid;
-
-    argv[n++] = burette;
-    while (*args && n < 39)
-        argv[n++] = *args++;
-    argv[n] = NULL;
-    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_RDWR);
-
-        dup2(devnull, 0);
-        dup2(devnull, 1);
-        dup2(p[1], 2);
-        if (path)
-            setenv("PATH", path, 1);
-        execv(argv[0], (char **)argv);
-        _exit(127);
-    }
-    close(p[1]);
-    *errfd = p[0];
-    return pid;
-}
-
-/* Read burette's stderr until @needle shows up (NULL: until EOF), keeping it in @buf. */
-static bool read_until(int fd, const char *needle, char *buf, size_t len)
-{
-    size_t used = strlen(buf);
-
-    while (!needle || !strstr(buf, needle)) {
-        ssize_t n;
-
-        if (used + 1 >= len) {
-            memmove(buf, buf + used / 2, used - used / 2 + 1);
-            used -= used / 2;
-        }
-        n = read(fd, buf + used, len - used - 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        used += (size_t)n;
-        buf[used] = '\0';
-    }
-    return true;
-}
 
 /* Run burette to its end; its exit status, its stderr in @buf. */
 static int run(const char *const *args, const char *path, char *buf, size_t len)
 {
-    int errfd, status;
-    pid_t pid = start(args, path, &errfd);
-
-    buf[0] = '\0';
-    read_until(errfd, NULL, buf, len);
-    close(errfd);
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    return status;
-}
-
-/*
- * No process burette started may be left: as subreaper we inherit any. One killed by
- * PR_SET_PDEATHSIG or a group kill may take a moment to die after burette is gone, so each
- * one gets a bounded wait on its pidfd; one that still runs then was really left behind.
- */
-static void assert_no_children(void)
-{
-    for (;;) {
-        char path[300], line[256], comm[64] = "";
-        pid_t child = 0, ppid;
-        struct pollfd pf;
-        struct dirent *de;
-        DIR *d;
-
-        while (waitpid(-1, NULL, WNOHANG) > 0)
-            ;
-        d = opendir("/proc");
-        while (d && !child && (de = readdir(d))) {
-            FILE *f;
-
-            snprintf(path, sizeof(path), "/proc/%.20s/status", de->d_name);
-            f = fopen(path, "r");
-            if (!f)
-                continue;
-            ppid = 0;
-            while (fgets(line, sizeof(line), f)) {
-                sscanf(line, "Name: %63s", comm);
-                sscanf(line, "PPid: %d", &ppid);
-            }
-            fclose(f);
-            if (ppid == getpid())
-                child = (pid_t)atoi(de->d_name);
-        }
-        if (d)
-            closedir(d);
-        if (!child)
-            return;
-        pf = (struct pollfd){.fd = (int)syscall(SYS_pidfd_open, child, 0), .events = POLLIN};
-        if (pf.fd < 0)
-            continue; /* gone meanwhile */
-        if (poll(&pf, 1, 10000) == 0)
-            fail_msg("%s (pid %d), started by burette, still runs after burette exited", comm,
-                     (int)child);
-        close(pf.fd);
-        waitpid(child, NULL, 0);
-    }
-}
-
-static json_t *find_result(json_t *results, const char *name)
-{
-    size_t i;
-    json_t *r;
-
-    json_array_foreach(results, i, r)
-    {
-        if (!strcmp(json_string_value(json_object_get(r, "name")), name))
-            return r;
-    }
-    return NULL;
+    return e2e_run(burette, args, path, buf, len);
 }
 
 /* The short run every backend must pass, and the MSS the guest's client saw. */
@@ -190,7 +69,7 @@ static void check_backend_run(const char *backend, json_int_t min_mss, json_int_
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         fail_msg("burette --backend %s failed (status %#x); its stderr ends:\n%s", backend, status,
                  buf);
-    assert_no_children();
+    e2e_assert_no_children();
 
     root = json_load_file(report, 0, NULL);
     assert_non_null(root);
@@ -198,19 +77,9 @@ static void check_backend_run(const char *backend, json_int_t min_mss, json_int_
         json_string_value(json_object_get(json_object_get(root, "config"), "backend")), backend);
     results = json_object_get(root, "results");
     for (size_t i = 0; i < 3; i++) {
-        json_t *r = find_result(results, metrics[i]), *samples, *v;
-        size_t k;
+        json_t *r = e2e_assert_positive_samples(results, metrics[i], 2, backend);
 
-        if (!r)
-            fail_msg("the %s report lacks %s", backend, metrics[i]);
         assert_int_equal(json_integer_value(json_object_get(r, "iterations")), 2);
-        samples = json_object_get(r, "samples");
-        assert_int_equal(json_array_size(samples), 2);
-        json_array_foreach(samples, k, v)
-        {
-            if (!(json_number_value(v) > 0))
-                fail_msg("%s: %s sample %zu is %g", backend, metrics[i], k, json_number_value(v));
-        }
     }
     json_decref(root);
 
@@ -260,14 +129,14 @@ static void test_passt_missing_is_a_clear_error_before_boot(void **state)
     if (!strstr(buf, "passt is not installed") || !strstr(buf, "apt-get install passt"))
         fail_msg("the message does not say passt is missing and how to get it:\n%s", buf);
     assert_null(strstr(buf, "booting the guest"));
-    assert_no_children();
+    e2e_assert_no_children();
 }
 
 static void test_passt_sigint_mid_run_leaves_no_passt_behind(void **state)
 {
     const char *args[] = {"run", "--test",       "network", "--backend", "passt", "--duration",
                           "30",  "--iterations", "2",       "--warmup",  "0",     NULL};
-    char buf[65536] = "", path[64], comm[64];
+    char buf[65536] = "", comm[64];
     bool seen = false;
     int errfd, status;
     pid_t pid;
@@ -275,39 +144,28 @@ static void test_passt_sigint_mid_run_leaves_no_passt_behind(void **state)
     struct dirent *de;
 
     (void)state;
-    pid = start(args, NULL, &errfd);
-    if (!read_until(errfd, "iteration 1/2: TCP guest to host", buf, sizeof(buf)))
+    pid = e2e_start(burette, args, NULL, &errfd);
+    if (!e2e_read_until(errfd, "iteration 1/2: TCP guest to host", buf, sizeof(buf)))
         fail_msg("burette ended before the first sub-test; its stderr:\n%s", buf);
     /* passt is burette's child while the sub-test runs */
     d = opendir("/proc");
     while (d && (de = readdir(d))) {
-        char line[256];
-        pid_t ppid = 0;
-        FILE *f;
+        pid_t child = (pid_t)atoi(de->d_name);
 
-        snprintf(path, sizeof(path), "/proc/%.20s/status", de->d_name);
-        f = fopen(path, "r");
-        if (!f)
-            continue;
-        comm[0] = '\0';
-        while (fgets(line, sizeof(line), f)) {
-            sscanf(line, "Name: %63s", comm);
-            sscanf(line, "PPid: %d", &ppid);
-        }
-        fclose(f);
-        seen |= ppid == pid && !strncmp(comm, "passt", 5);
+        seen |= child > 0 && e2e_parent_of(child, comm, sizeof(comm)) == pid &&
+                !strncmp(comm, "passt", 5);
     }
     if (d)
         closedir(d);
     assert_true(seen);
 
     kill(pid, SIGINT);
-    read_until(errfd, NULL, buf, sizeof(buf));
+    e2e_read_until(errfd, NULL, buf, sizeof(buf));
     close(errfd);
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 128 + SIGINT);
-    assert_no_children();
+    e2e_assert_no_children();
 }
 
 static void test_perf_dir_that_is_a_file_is_an_error_before_boot(void **state)
@@ -355,7 +213,7 @@ static void test_perf_missing_is_a_clear_error_before_boot(void **state)
     if (!strstr(buf, "perf program") || !strstr(buf, "linux-perf"))
         fail_msg("the message does not say perf is missing and how to get it:\n%s", buf);
     assert_null(strstr(buf, "booting the guest"));
-    assert_no_children();
+    e2e_assert_no_children();
 }
 
 static void test_perf_dir_records_qemu_and_passt_per_subtest(void **state)
@@ -379,7 +237,7 @@ static void test_perf_dir_records_qemu_and_passt_per_subtest(void **state)
         skip();
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         fail_msg("burette --perf-dir failed (status %#x); its stderr ends:\n%s", status, buf);
-    assert_no_children();
+    e2e_assert_no_children();
     for (size_t i = 0; i < 3; i++) {
         for (size_t j = 0; j < 2; j++) {
             struct stat st;
@@ -400,32 +258,10 @@ static int setup_dir(void **state)
     return mkdtemp(tmpdir) ? 0 : -1;
 }
 
-static int remove_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    struct dirent *de;
-    char sub[1024];
-
-    while (d && (de = readdir(d))) {
-        struct stat st;
-
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-        if (!lstat(sub, &st) && S_ISDIR(st.st_mode))
-            remove_tree(sub);
-        else
-            unlink(sub);
-    }
-    if (d)
-        closedir(d);
-    return rmdir(path);
-}
-
 static int teardown_dir(void **state)
 {
     (void)state;
-    remove_tree(tmpdir);
+    e2e_remove_tree(tmpdir);
     return 0;
 }
 

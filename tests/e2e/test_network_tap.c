@@ -36,77 +36,10 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "e2e.h"
+
 static const char *burette;
 static char tmpdir[] = "/tmp/burette-e2e-tap-XXXXXX";
-
-/* Start burette with @argv (after "burette"); its stderr comes back on *errfd. */
-static pid_t start(const char *const *args, int *errfd)
-{
-    const char *argv[32];
-    int p[2];
-    size_t n = 0;
-    pid_t pid;
-
-    argv[n++] = burette;
-    while (*args && n < 31)
-        argv[n++] = *args++;
-    argv[n] = NULL;
-    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_RDWR);
-
-        dup2(devnull, 0);
-        dup2(devnull, 1);
-        dup2(p[1], 2);
-        execv(argv[0], (char **)argv);
-        _exit(127);
-    }
-    close(p[1]);
-    *errfd = p[0];
-    return pid;
-}
-
-/* Read burette's stderr until @needle shows up (or EOF); the text read is kept in @buf. */
-static bool read_until(int fd, const char *needle, char *buf, size_t len)
-{
-    size_t used = strlen(buf);
-
-    while (!needle || !strstr(buf, needle)) {
-        ssize_t n = read(fd, buf + used, len - used - 1);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        used += (size_t)n;
-        buf[used] = '\0';
-        if (used + 1 >= len) {
-            /* keep the tail: the needle is searched in what comes last */
-            memmove(buf, buf + used / 2, used - used / 2 + 1);
-            used -= used / 2;
-        }
-    }
-    return true;
-}
-
-/* One read of what is there, appended to @buf (the oldest half dropped when full). */
-static bool read_some(int fd, char *buf, size_t len)
-{
-    size_t used = strlen(buf);
-    ssize_t n;
-
-    if (used + 1 >= len) {
-        memmove(buf, buf + used / 2, used - used / 2 + 1);
-        used -= used / 2;
-    }
-    n = read(fd, buf + used, len - used - 1);
-    if (n <= 0)
-        return n < 0 && errno == EINTR;
-    buf[used + (size_t)n] = '\0';
-    return true;
-}
 
 static int wait_status(pid_t pid)
 {
@@ -114,19 +47,6 @@ static int wait_status(pid_t pid)
 
     assert_int_equal(waitpid(pid, &status, 0), pid);
     return status;
-}
-
-static json_t *find_result(json_t *results, const char *name)
-{
-    size_t i;
-    json_t *r;
-
-    json_array_foreach(results, i, r)
-    {
-        if (!strcmp(json_string_value(json_object_get(r, "name")), name))
-            return r;
-    }
-    return NULL;
 }
 
 static void test_network_tap_report_has_three_metrics_with_positive_samples(void **state)
@@ -149,9 +69,9 @@ static void test_network_tap_report_has_three_metrics_with_positive_samples(void
                               "2",         "--warmup",   "0",          "-o",        report,
                               "--log-dir", logs,         NULL};
 
-        pid = start(args, &errfd);
+        pid = e2e_start(burette, args, NULL, &errfd);
     }
-    read_until(errfd, NULL, buf, sizeof(buf));
+    e2e_read_until(errfd, NULL, buf, sizeof(buf));
     close(errfd);
     status = wait_status(pid);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -164,17 +84,11 @@ static void test_network_tap_report_has_three_metrics_with_positive_samples(void
     results = json_object_get(root, "results");
     assert_true(json_is_array(results));
     for (size_t i = 0; i < 3; i++) {
-        json_t *r = find_result(results, metrics[i]), *samples, *v;
-        size_t k;
+        json_t *r = e2e_assert_positive_samples(results, metrics[i], 2, "tap");
 
-        if (!r)
-            fail_msg("report lacks %s", metrics[i]);
         assert_int_equal(json_integer_value(json_object_get(r, "iterations")), 2);
-        samples = json_object_get(r, "samples");
-        assert_int_equal(json_array_size(samples), 2);
-        json_array_foreach(samples, k, v) assert_true(json_number_value(v) > 0);
         assert_true(json_number_value(json_object_get(r, "mean")) > 0);
-        assert_non_null(find_result(results, extras[i]));
+        assert_non_null(e2e_find_result(results, extras[i]));
     }
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(root, "config"), "backend")), "tap");
@@ -197,134 +111,6 @@ static void test_network_tap_report_has_three_metrics_with_positive_samples(void
     }
 }
 
-/* Our descendants' pids: every process whose parent chain reaches @root. */
-static size_t descendants(pid_t root, pid_t *out, size_t max)
-{
-    size_t n = 0;
-    bool grew = true;
-
-    out[n++] = root;
-    while (grew) {
-        DIR *d = opendir("/proc");
-        struct dirent *de;
-
-        grew = false;
-        while (d && (de = readdir(d))) {
-            char path[300], line[512];
-            pid_t pid = (pid_t)atoi(de->d_name), ppid = 0;
-            bool known = false;
-            FILE *f;
-
-            if (pid <= 0)
-                continue;
-            for (size_t i = 0; i < n; i++)
-                known |= out[i] == pid;
-            if (known)
-                continue;
-            snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-            f = fopen(path, "r");
-            while (f && fgets(line, sizeof(line), f))
-                if (sscanf(line, "PPid: %d", &ppid) == 1)
-                    break;
-            if (f)
-                fclose(f);
-            for (size_t i = 0; i < n && ppid; i++) {
-                if (out[i] == ppid && n < max) {
-                    out[n++] = pid;
-                    grew = true;
-                    break;
-                }
-            }
-        }
-        if (d)
-            closedir(d);
-    }
-    return n;
-}
-
-static unsigned long net_ns_of(pid_t pid)
-{
-    char path[64];
-    struct stat st;
-
-    snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-    return stat(path, &st) ? 0 : (unsigned long)st.st_ino;
-}
-
-/* A process's start time (clock ticks after boot, /proc/PID/stat field 22); 0 if gone. */
-static unsigned long long start_time(pid_t pid)
-{
-    char path[64], line[1024], *p;
-    unsigned long long t = 0;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    f = fopen(path, "r");
-    if (!f)
-        return 0;
-    if (fgets(line, sizeof(line), f) && (p = strrchr(line, ')'))) {
-        /* after "pid (comm)" comes field 3; step to the space before field 22 */
-        for (int field = 3; p && field <= 22; field++)
-            p = strchr(p + 1, ' ');
-        if (p)
-            t = strtoull(p + 1, NULL, 10);
-    }
-    fclose(f);
-    return t;
-}
-
-/* Whether @pid's parent is @ppid. */
-static bool ns_parent_is(pid_t pid, pid_t ppid)
-{
-    char path[64], line[256];
-    pid_t p = 0;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    f = fopen(path, "r");
-    while (f && fgets(line, sizeof(line), f))
-        if (sscanf(line, "PPid: %d", &p) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return p == ppid;
-}
-
-/* Clock ticks since boot, the unit of start_time(). */
-static unsigned long long now_ticks(void)
-{
-    double up = 0;
-    FILE *f = fopen("/proc/uptime", "r");
-
-    if (f && fscanf(f, "%lf", &up) != 1)
-        up = 0;
-    if (f)
-        fclose(f);
-    return (unsigned long long)(up * (double)sysconf(_SC_CLK_TCK));
-}
-
-/*
- * Whether a process that already existed at @before (ticks) is in network namespace @ino.
- * Namespace inode numbers are reused once freed, so a process started later in a namespace
- * that got the same number is not ours.
- */
-static bool ns_in_use(unsigned long ino, unsigned long long before)
-{
-    DIR *d = opendir("/proc");
-    struct dirent *de;
-    bool used = false;
-
-    while (d && (de = readdir(d)) && !used) {
-        pid_t pid = (pid_t)atoi(de->d_name);
-
-        if (pid > 0 && net_ns_of(pid) == ino && start_time(pid) <= before)
-            used = true;
-    }
-    if (d)
-        closedir(d);
-    return used;
-}
-
 enum strike {
     STRIKE_SIGINT_BURETTE, /* Ctrl-C */
     STRIKE_KILL_HELPER,    /* the helper dies mid-test */
@@ -340,7 +126,7 @@ static void strike_mid_iteration(enum strike what, int status_expected, const ch
     char buf[65536] = "", logs[512];
     pid_t pids[64], helper = 0, server = 0;
     unsigned long long starts[64] = {0}, struck;
-    unsigned long helper_ns = 0, own_ns = net_ns_of(getpid());
+    unsigned long helper_ns = 0, own_ns = e2e_net_ns_of(getpid());
     size_t n = 0;
     int errfd, status;
     pid_t pid;
@@ -351,9 +137,9 @@ static void strike_mid_iteration(enum strike what, int status_expected, const ch
                               "--duration", "30",        "--iterations", "2",         "--warmup",
                               "0",          "--log-dir", logs,           NULL};
 
-        pid = start(args, &errfd);
+        pid = e2e_start(burette, args, NULL, &errfd);
     }
-    if (!read_until(errfd, "iteration 1/2: TCP guest to host", buf, sizeof(buf)))
+    if (!e2e_read_until(errfd, "iteration 1/2: TCP guest to host", buf, sizeof(buf)))
         fail_msg("burette ended before the first sub-test; its stderr:\n%s", buf);
     /* Wait until the helper's iperf3 server (a process in the helper's namespace whose
      * parent is there too) is up, reading burette's stderr meanwhile: a condition, not a
@@ -361,33 +147,33 @@ static void strike_mid_iteration(enum strike what, int status_expected, const ch
     for (int tries = 0; tries < 1000 && !server; tries++) {
         struct pollfd p = {.fd = errfd, .events = POLLIN};
 
-        n = descendants(pid, pids, 64);
+        n = e2e_descendants(pid, pids, 64);
         for (size_t i = 1; i < n; i++) {
-            unsigned long ns = net_ns_of(pids[i]);
+            unsigned long ns = e2e_net_ns_of(pids[i]);
 
             if (!ns || ns == own_ns)
                 continue;
-            if (ns_parent_is(pids[i], pid)) {
+            if (e2e_parent_of(pids[i], NULL, 0) == pid) {
                 helper = pids[i];
                 helper_ns = ns;
             } else {
                 server = pids[i];
             }
         }
-        if (!server && poll(&p, 1, 20) > 0 && !read_some(errfd, buf, sizeof(buf)))
+        if (!server && poll(&p, 1, 20) > 0 && !e2e_read_some(errfd, buf, sizeof(buf)))
             fail_msg("burette ended before its iperf3 server started; its stderr:\n%s", buf);
     }
     assert_true(server > 0 && helper > 0 && helper_ns != 0);
     for (size_t i = 0; i < n; i++)
-        starts[i] = start_time(pids[i]);
+        starts[i] = e2e_start_time(pids[i]);
     assert_true(n >= 4); /* burette, the helper, its iperf3 server, QEMU */
 
-    struck = now_ticks();
+    struck = e2e_now_ticks();
     kill(what == STRIKE_SIGINT_BURETTE ? pid
          : what == STRIKE_KILL_HELPER  ? helper
                                        : server,
          what == STRIKE_SIGINT_BURETTE ? SIGINT : SIGKILL);
-    read_until(errfd, NULL, buf, sizeof(buf));
+    e2e_read_until(errfd, NULL, buf, sizeof(buf));
     close(errfd);
     status = wait_status(pid);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != status_expected || !strstr(buf, needle))
@@ -397,24 +183,8 @@ static void strike_mid_iteration(enum strike what, int status_expected, const ch
     /* Whatever burette started either ended or, orphaned, became our child (subreaper). A
      * process killed a moment ago may still be exiting: give each one that is still there
      * (same pid, same start time) a bounded wait on its pidfd; one that stays is a leftover. */
-    for (size_t i = 0; i < n; i++) {
-        struct pollfd p;
-        int pfd;
-
-        if (!starts[i] || start_time(pids[i]) != starts[i])
-            continue;
-        pfd = (int)syscall(SYS_pidfd_open, pids[i], 0);
-        if (pfd < 0)
-            continue; /* gone meanwhile */
-        p = (struct pollfd){.fd = pfd, .events = POLLIN};
-        if (poll(&p, 1, 10000) != 1)
-            fail_msg("process %d (started by burette) is still there", (int)pids[i]);
-        close(pfd);
-        waitpid(pids[i], NULL, WNOHANG); /* reap it if it came to us */
-    }
-    while (waitpid(-1, NULL, WNOHANG) > 0)
-        ;
-    assert_false(ns_in_use(helper_ns, struck));
+    e2e_assert_gone(pids, starts, n);
+    assert_false(e2e_ns_in_use(helper_ns, struck));
 }
 
 static void test_network_tap_sigint_mid_iteration_leaves_nothing_behind(void **state)
@@ -438,31 +208,9 @@ static int setup_dir(void **state)
     return mkdtemp(tmpdir) ? 0 : -1;
 }
 
-static int remove_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    struct dirent *de;
-    char sub[1024];
-
-    while (d && (de = readdir(d))) {
-        struct stat st;
-
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-        if (!lstat(sub, &st) && S_ISDIR(st.st_mode))
-            remove_tree(sub);
-        else
-            unlink(sub);
-    }
-    if (d)
-        closedir(d);
-    return rmdir(path);
-}
-
 static int teardown_dir(void **state)
 {
-    remove_tree(tmpdir);
+    e2e_remove_tree(tmpdir);
     return 0;
 }
 

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Support for the end-to-end and integration tests that drive the real `burette` binary:
+ * starting it with its stderr on a pipe, reading that stderr, checking a report's metrics, and
+ * proving that nothing burette started is left behind.
+ *
+ * Invariants: these are cmocka helpers, so a broken expectation fails the running test (with a
+ * message saying what was found) rather than returning an error. "Left behind" is judged only
+ * among our own descendants: a test calls prctl(PR_SET_CHILD_SUBREAPER) first, so whatever
+ * burette started is either gone or has become our child. A process is identified by its pid
+ * and its start time together, since pids are reused.
+ */
+#ifndef BURETTE_TESTS_E2E_H
+#define BURETTE_TESTS_E2E_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+/**
+ * e2e_start() - start burette with its stderr on a pipe
+ * @burette: path of the burette binary
+ * @args: NULL-terminated arguments after "burette"
+ * @path: replacement for PATH in the child, or NULL to keep ours
+ * @errfd: set to the read end of burette's stderr
+ *
+ * stdin and stdout are /dev/null.
+ *
+ * Return: burette's pid.
+ */
+pid_t e2e_start(const char *burette, const char *const *args, const char *path, int *errfd);
+
+/**
+ * e2e_read_until() - read stderr until a text shows up
+ * @fd: the stderr pipe
+ * @needle: text to wait for, or NULL to read until EOF
+ * @buf: text read so far (NUL-terminated), appended to; the oldest half is dropped when full
+ * @len: size of @buf
+ *
+ * Return: true if @needle was seen, false on EOF or error first.
+ */
+bool e2e_read_until(int fd, const char *needle, char *buf, size_t len);
+
+/**
+ * e2e_read_some() - one read of what is there, appended to @buf as e2e_read_until() does
+ * @fd: the stderr pipe
+ * @buf: text read so far
+ * @len: size of @buf
+ *
+ * Return: false on EOF or error (other than EINTR).
+ */
+bool e2e_read_some(int fd, char *buf, size_t len);
+
+/**
+ * e2e_run() - run burette to its end
+ * @burette: path of the burette binary
+ * @args: NULL-terminated arguments after "burette"
+ * @path: replacement for PATH, or NULL
+ * @buf: burette's stderr (its last part if long)
+ * @len: size of @buf
+ *
+ * Return: burette's wait status.
+ */
+int e2e_run(const char *burette, const char *const *args, const char *path, char *buf, size_t len);
+
+/**
+ * e2e_find_result() - a report's result named @name
+ * @results: the report's "results" array
+ * @name: the metric's name
+ *
+ * Return: the result (borrowed), or NULL if there is none.
+ */
+json_t *e2e_find_result(json_t *results, const char *name);
+
+/**
+ * e2e_assert_positive_samples() - fail unless a metric has @n samples, all positive
+ * @results: the report's "results" array
+ * @name: the metric's name
+ * @n: number of samples expected
+ * @what: named in failure messages (a backend, a label)
+ *
+ * Return: the result (borrowed), for the caller's own further checks.
+ */
+json_t *e2e_assert_positive_samples(json_t *results, const char *name, size_t n, const char *what);
+
+/**
+ * e2e_assert_no_child() - fail if we have any child at all, even one that has exited
+ *
+ * For tests that check right after burette exits, with nothing allowed to linger.
+ */
+void e2e_assert_no_child(void);
+
+/**
+ * e2e_assert_no_children() - fail if a child of ours still runs after a bounded wait
+ *
+ * A process killed by PR_SET_PDEATHSIG or a group kill may take a moment to die after burette
+ * is gone, so each child gets a bounded wait (10 s) on its pidfd; one still running then was
+ * really left behind. Exited children are reaped.
+ */
+void e2e_assert_no_children(void);
+
+/**
+ * e2e_parent_of() - a process's parent pid and name, from /proc/PID/status
+ * @pid: the process
+ * @comm: set to its name if not NULL
+ * @commlen: size of @comm
+ *
+ * Return: the parent's pid, 0 if @pid is gone.
+ */
+pid_t e2e_parent_of(pid_t pid, char *comm, size_t commlen);
+
+/**
+ * e2e_descendants() - @root and every process whose parent chain reaches it
+ * @root: the first process
+ * @out: the pids found, @root first
+ * @max: room in @out
+ *
+ * Return: how many pids were stored.
+ */
+size_t e2e_descendants(pid_t root, pid_t *out, size_t max);
+
+/**
+ * e2e_net_ns_of() - the inode of a process's network namespace
+ * @pid: the process
+ *
+ * Return: the inode, 0 if the process is gone.
+ */
+unsigned long e2e_net_ns_of(pid_t pid);
+
+/**
+ * e2e_start_time() - a process's start time (clock ticks after boot, /proc/PID/stat field 22)
+ * @pid: the process
+ *
+ * Return: the start time, 0 if the process is gone.
+ */
+unsigned long long e2e_start_time(pid_t pid);
+
+/**
+ * e2e_now_ticks() - clock ticks since boot, the unit of e2e_start_time()
+ *
+ * Return: the ticks.
+ */
+unsigned long long e2e_now_ticks(void);
+
+/**
+ * e2e_ns_in_use() - whether a process that already existed at @before is in namespace @ino
+ * @ino: a network namespace's inode
+ * @before: clock ticks since boot
+ *
+ * Namespace inode numbers are reused once freed, so a process started later in a namespace
+ * that got the same number is not counted.
+ *
+ * Return: true if such a process exists.
+ */
+bool e2e_ns_in_use(unsigned long ino, unsigned long long before);
+
+/**
+ * e2e_assert_gone() - fail if a recorded process is still there after a bounded wait
+ * @pids: processes recorded while burette ran
+ * @starts: their start times then (0: not recorded, skipped)
+ * @n: how many
+ *
+ * A process still there (same pid, same start time) gets a bounded wait (10 s) on its pidfd;
+ * one that stays is a leftover. Those that came to us are reaped, as are all exited children.
+ */
+void e2e_assert_gone(const pid_t *pids, const unsigned long long *starts, size_t n);
+
+/**
+ * e2e_remove_tree() - remove a directory and all below it (links are not followed)
+ * @path: the directory
+ *
+ * Return: 0, or -1 with errno set if @path itself could not be removed.
+ */
+int e2e_remove_tree(const char *path);
+
+#endif
