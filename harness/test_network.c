@@ -174,13 +174,20 @@ static int net_setup(const struct perf_ctx *ctx, void **state, char *err, size_t
     }
     nic_cfg = s->backend.guest;
     snprintf(nic_cfg.mac, sizeof(nic_cfg.mac), "%s", VM_MAC_TEST);
-    progress_phase("network: configuring the guest NIC %s as %s/%u", VM_MAC_TEST, nic_cfg.address,
-                   nic_cfg.prefix);
+    if (nic_cfg.mode == AGENT_NIC_DHCP)
+        progress_phase("network: configuring the guest NIC %s by DHCP", VM_MAC_TEST);
+    else
+        progress_phase("network: configuring the guest NIC %s as %s/%u", VM_MAC_TEST,
+                       nic_cfg.address, nic_cfg.prefix);
     rc = vm_configure_nic(s->vm, &nic_cfg, &nic_state, err, errlen);
     if (rc) {
         errbuf_prefix(err, errlen, "configuring the guest NIC %s", VM_MAC_TEST);
         goto fail;
     }
+    if (nic_cfg.mode == AGENT_NIC_DHCP)
+        progress_note("network: the guest's DHCP lease: %s/%u, gateway %s, MTU %u",
+                      nic_state.address, nic_state.prefix,
+                      *nic_state.gateway ? nic_state.gateway : "none", nic_state.mtu);
     if (o->perf_dir) {
         /* Only now: passt, for one, makes itself unrecordable after it said it was ready. */
         rc = perf_check_process(vm_qemu_pid(s->vm), "qemu", err, errlen);
