@@ -25,79 +25,7 @@
 
 #include "errbuf.h"
 #include "ns.h"
-
-/* Capabilities missing inside a namespace we own: a security module took them away. */
-#define NO_CAPS_HINT                                                                               \
-    " (the new user namespace has no capabilities: a security policy restricts it, e.g. on "       \
-    "Ubuntu 'sysctl kernel.apparmor_restrict_unprivileged_userns' is 1; as root set it to 0 or "   \
-    "run burette as root)"
-
-/* Write @text to the procfs file @path in one write(), as the kernel requires for id maps. */
-static int write_proc(const char *path, const char *text, char *err, size_t errlen)
-{
-    size_t len = strlen(text);
-    int fd, rc = 0;
-    ssize_t n;
-
-    fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errbuf_set(err, errlen, -errno, "cannot open %s: %s", path, strerror(errno));
-    n = write(fd, text, len);
-    if (n < 0)
-        rc = errbuf_set(err, errlen, -errno, "cannot write %s: %s", path, strerror(errno));
-    else if ((size_t)n != len)
-        rc = errbuf_set(err, errlen, -EIO, "short write to %s", path);
-    close(fd);
-    return rc;
-}
-
-/* Read a small integer sysctl for a message; -1 if it cannot be read. */
-static long read_sysctl(const char *path)
-{
-    long v = -1;
-    FILE *f = fopen(path, "re");
-
-    if (!f)
-        return -1;
-    if (fscanf(f, "%ld", &v) != 1)
-        v = -1;
-    fclose(f);
-    return v;
-}
-
-static int unshare_error(int e, char *err, size_t errlen)
-{
-    long max_ns = read_sysctl("/proc/sys/user/max_user_namespaces");
-    long clone = read_sysctl("/proc/sys/kernel/unprivileged_userns_clone");
-
-    if (e == ENOSPC || e == EUSERS)
-        return errbuf_set(err, errlen, -e,
-                          "cannot create a user namespace: %s (the limit of user namespaces is "
-                          "reached: user.max_user_namespaces is %ld; as root, raise it with "
-                          "'sysctl -w user.max_user_namespaces=10000')",
-                          strerror(e), max_ns);
-    if (e == EPERM || e == EACCES) {
-        if (clone == 0)
-            return errbuf_set(err, errlen, -e,
-                              "cannot create a user namespace: %s (unprivileged user namespaces "
-                              "are disabled: kernel.unprivileged_userns_clone is 0; as root, "
-                              "run 'sysctl -w kernel.unprivileged_userns_clone=1')",
-                              strerror(e));
-        return errbuf_set(err, errlen, -e,
-                          "cannot create a user namespace: %s (user namespaces are disabled or "
-                          "forbidden here: check that 'sysctl kernel.unprivileged_userns_clone' "
-                          "is 1 where it exists and 'sysctl user.max_user_namespaces' (now %ld) "
-                          "is above 0, and that no container or security policy forbids "
-                          "unshare(CLONE_NEWUSER))",
-                          strerror(e), max_ns);
-    }
-    if (e == EINVAL)
-        return errbuf_set(err, errlen, -e,
-                          "cannot create a user namespace: %s (the helper must be "
-                          "single-threaded: fork it before any thread is started)",
-                          strerror(e));
-    return errbuf_set(err, errlen, -e, "cannot create a user+network namespace: %s", strerror(e));
-}
+#include "userns.h"
 
 /*
  * Set @flags (and @mtu if non-zero) on the link named @name. rtnl_link_change() sends only the
@@ -128,7 +56,7 @@ static int link_up(struct nl_sock *sk, const char *name, unsigned mtu, int *ifin
 
         rc = errbuf_set(err, errlen, perm ? -EPERM : -EIO, "cannot bring %s up%s: %s%s", name,
                         mtu ? " with the requested MTU" : "", nl_geterror(rc),
-                        perm ? NO_CAPS_HINT : "");
+                        perm ? USERNS_NO_CAPS_HINT : "");
         goto out;
     }
     if (ifindex)
@@ -161,24 +89,10 @@ static struct nl_sock *route_socket(char *err, size_t errlen, int *rc)
 
 int ns_enter_private(char *err, size_t errlen)
 {
-    uid_t uid = geteuid();
-    gid_t gid = getegid();
     struct nl_sock *sk = NULL;
-    char map[64];
     int rc;
 
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
-        return unshare_error(errno, err, errlen);
-
-    snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
-    rc = write_proc("/proc/self/uid_map", map, err, errlen);
-    if (rc)
-        goto out;
-    rc = write_proc("/proc/self/setgroups", "deny", err, errlen);
-    if (rc && rc != -ENOENT)
-        goto out;
-    snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
-    rc = write_proc("/proc/self/gid_map", map, err, errlen);
+    rc = userns_enter(CLONE_NEWNET, err, errlen);
     if (rc)
         goto out;
 
@@ -193,40 +107,12 @@ out:
     return rc;
 }
 
-static int tun_open_error(const char *path, int e, char *err, size_t errlen)
-{
-    struct stat st;
-
-    if (e == ENOENT || e == ENODEV || e == ENXIO)
-        return errbuf_set(err, errlen, -e,
-                          "cannot open %s: %s (the TUN/TAP device is missing: as root, load the "
-                          "module with 'modprobe tun', or create the node with "
-                          "'mkdir -p /dev/net && mknod /dev/net/tun c 10 200 && "
-                          "chmod 0666 /dev/net/tun')",
-                          path, strerror(e));
-    if (e == EACCES || e == EPERM) {
-        if (stat(path, &st) == 0)
-            return errbuf_set(err, errlen, -e,
-                              "cannot open %s: %s (it is mode %04o, so only its owner may open "
-                              "it, and a user namespace does not change that; as root run "
-                              "'chmod 0666 %s', as most distributions ship it, or run burette "
-                              "as root)",
-                              path, strerror(e), (unsigned)(st.st_mode & 07777), path);
-        return errbuf_set(err, errlen, -e,
-                          "cannot open %s: %s (the device must be readable and writable by "
-                          "you; as root run 'chmod 0666 %s')",
-                          path, strerror(e), path);
-    }
-    return errbuf_set(err, errlen, -e, "cannot open %s: %s", path, strerror(e));
-}
-
 int ns_create_tap(const char *tun_path, const char *name, const char *cidr, unsigned mtu, int *fd,
                   char *err, size_t errlen)
 {
     struct nl_addr *local = NULL;
     struct rtnl_addr *addr = NULL;
     struct nl_sock *sk = NULL;
-    struct ifreq ifr;
     int tfd = -1, ifindex = 0, rc;
 
     *fd = -1;
@@ -247,21 +133,9 @@ int ns_create_tap(const char *tun_path, const char *name, const char *cidr, unsi
         goto out;
     }
 
-    tfd = open(tun_path, O_RDWR | O_CLOEXEC);
+    tfd = userns_open_tap(tun_path, name, IFF_NO_PI | IFF_VNET_HDR, err, errlen);
     if (tfd < 0) {
-        rc = tun_open_error(tun_path, errno, err, errlen);
-        goto out;
-    }
-    memset(&ifr, 0, sizeof(ifr));
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-    if (ioctl(tfd, TUNSETIFF, &ifr) < 0) {
-        int e = errno;
-
-        rc = errbuf_set(err, errlen, -e, "cannot create TAP device %s: %s%s", name, strerror(e),
-                        e == EPERM   ? NO_CAPS_HINT
-                        : e == EBUSY ? " (the name is already in use)"
-                                     : "");
+        rc = tfd;
         goto out;
     }
 

@@ -40,6 +40,7 @@
 
 #include "core.h"
 #include "errbuf.h"
+#include "userns.h"
 
 #define TAP_NAME "eth0"
 
@@ -61,66 +62,9 @@ static int write_file(const char *path, const char *text, char *err, size_t errl
     return rc;
 }
 
-static int enter_namespaces(char *err, size_t errlen)
-{
-    char map[64];
-    uid_t uid = geteuid();
-    gid_t gid = getegid();
-    int rc;
-
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNET)) {
-        rc = -errno;
-        return errbuf_set(err, errlen, rc,
-                          "cannot create a user and network namespace: %s (user namespaces are "
-                          "disabled or restricted here: check the sysctls "
-                          "user.max_user_namespaces and kernel.unprivileged_userns_clone, or "
-                          "the container's seccomp policy)",
-                          strerror(-rc));
-    }
-    /* Map ourselves to root inside, so CMD may configure its network (like unshare -r). */
-    rc = write_file("/proc/self/setgroups", "deny", err, errlen);
-    if (rc)
-        return rc;
-    snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
-    rc = write_file("/proc/self/uid_map", map, err, errlen);
-    if (rc)
-        return rc;
-    snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
-    return write_file("/proc/self/gid_map", map, err, errlen);
-}
-
 static int open_tap(char *err, size_t errlen)
 {
-    struct ifreq ifr = {.ifr_flags = IFF_TAP | IFF_NO_PI};
-    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC), rc;
-
-    if (fd < 0) {
-        rc = -errno;
-        if (rc == -EACCES || rc == -EPERM) {
-            struct stat st;
-            unsigned mode = stat("/dev/net/tun", &st) ? 0 : (unsigned)(st.st_mode & 07777);
-            return errbuf_set(err, errlen, rc,
-                              "cannot open /dev/net/tun: %s (it is mode %04o here, so only its "
-                              "owner may open it, and a user namespace does not change that; "
-                              "as root run 'chmod 0666 /dev/net/tun', the mode most "
-                              "distributions ship)",
-                              strerror(-rc), mode);
-        }
-        if (rc == -ENOENT || rc == -ENODEV)
-            return errbuf_set(err, errlen, rc,
-                              "cannot open /dev/net/tun: %s (load the tun module: modprobe "
-                              "tun)",
-                              strerror(-rc));
-        return errbuf_set(err, errlen, rc, "cannot open /dev/net/tun: %s", strerror(-rc));
-    }
-    memcpy(ifr.ifr_name, TAP_NAME, sizeof(TAP_NAME));
-    if (ioctl(fd, TUNSETIFF, &ifr)) {
-        rc = errbuf_set(err, errlen, -errno, "cannot create TAP device %s: %s", TAP_NAME,
-                        strerror(errno));
-        close(fd);
-        return rc;
-    }
-    return fd;
+    return userns_open_tap("/dev/net/tun", TAP_NAME, IFF_NO_PI, err, errlen);
 }
 
 static int nl_err(char *err, size_t errlen, int nlrc, const char *what)
@@ -299,7 +243,7 @@ static void child_main(const struct cm_config *cfg, char *const argv[], int sock
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
         _exit(1);
-    rc = enter_namespaces(m.msg, sizeof(m.msg));
+    rc = userns_enter(CLONE_NEWNET, m.msg, sizeof(m.msg));
     if (rc)
         goto fail;
     fd = open_tap(m.msg, sizeof(m.msg));
