@@ -82,9 +82,8 @@ int cmd_compare(int argc, char **argv)
             output = optarg;
             break;
         case 'f':
-            if (!renderer_find(optarg))
-                return cli_usage_error("compare", "--format: unknown format '%s' (available: %s)",
-                                       optarg, renderer_names());
+            if (cli_check_format("compare", optarg))
+                return EXIT_USAGE;
             format = optarg;
             break;
         case 't':
@@ -112,34 +111,18 @@ int cmd_compare(int argc, char **argv)
     if (argc - optind < 2)
         return cli_usage_error("compare", "needs a BASELINE and at least one CANDIDATE report");
 
-    reports = calloc((size_t)(argc - optind), sizeof(*reports));
-    if (!reports) {
-        fprintf(stderr, "burette compare: out of memory\n");
-        return 1;
-    }
-    for (int i = optind; i < argc; i++) {
-        if (report_read(argv[i], &reports[nreports], err, sizeof(err)) < 0) {
-            fprintf(stderr, "burette compare: %s\n", err);
-            status = EXIT_USAGE;
-            goto out;
-        }
-        nreports++;
-    }
+    status = cli_read_reports("compare", argv + optind, argc - optind, &reports, &nreports);
+    if (status)
+        goto out;
     if (compare_reports(reports[0], (const struct report *const *)reports + 1, nreports - 1, &opts,
                         &cmp, err, sizeof(err)) < 0) {
         fprintf(stderr, "burette compare: %s\n", err);
         status = EXIT_USAGE;
         goto out;
     }
-    if (output && strcmp(output, "-")) {
-        out = fopen(output, "we");
-        if (!out) {
-            fprintf(stderr, "burette compare: %s: cannot create: %s\n", output, strerror(errno));
-            out = stdout;
-            status = 1;
-            goto out;
-        }
-    }
+    status = cli_open_output("compare", output, &out);
+    if (status)
+        goto out;
     if (render_comparison(format, out, cmp, err, sizeof(err)) < 0) {
         fprintf(stderr, "burette compare: %s%s%s\n", output ? output : "", output ? ": " : "", err);
         status = 1;
@@ -151,10 +134,7 @@ int cmd_compare(int argc, char **argv)
         status = 1;
     }
 out:
-    if (out != stdout && fclose(out) == EOF && !status) {
-        fprintf(stderr, "burette compare: %s: cannot write: %s\n", output, strerror(errno));
-        status = 1;
-    }
+    status = cli_close_output("compare", output, out, status);
     comparison_free(cmp);
     for (size_t i = 0; i < nreports; i++)
         report_free(reports[i]);

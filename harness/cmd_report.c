@@ -60,9 +60,8 @@ int cmd_report(int argc, char **argv)
             output = optarg;
             break;
         case 'f':
-            if (!renderer_find(optarg))
-                return cli_usage_error("report", "--format: unknown format '%s' (available: %s)",
-                                       optarg, renderer_names());
+            if (cli_check_format("report", optarg))
+                return EXIT_USAGE;
             format = optarg;
             break;
         case 'h':
@@ -75,37 +74,19 @@ int cmd_report(int argc, char **argv)
     if (optind >= argc)
         return cli_usage_error("report", "needs at least one REPORT");
 
-    reports = calloc((size_t)(argc - optind), sizeof(*reports));
-    if (!reports) {
-        fprintf(stderr, "burette report: out of memory\n");
-        return 1;
-    }
-    for (int i = optind; i < argc; i++, n++) {
-        if (report_read(argv[i], &reports[n], err, sizeof(err)) < 0) {
-            fprintf(stderr, "burette report: %s\n", err);
-            status = EXIT_USAGE;
-            goto out;
-        }
-    }
-    if (output && strcmp(output, "-")) {
-        out = fopen(output, "we");
-        if (!out) {
-            fprintf(stderr, "burette report: %s: cannot create: %s\n", output, strerror(errno));
-            out = stdout;
-            status = 1;
-            goto out;
-        }
-    }
+    status = cli_read_reports("report", argv + optind, argc - optind, &reports, &n);
+    if (status)
+        goto out;
+    status = cli_open_output("report", output, &out);
+    if (status)
+        goto out;
     if (render_reports(format, out, (const struct report *const *)reports, n, err, sizeof(err)) <
         0) {
         fprintf(stderr, "burette report: %s%s%s\n", output ? output : "", output ? ": " : "", err);
         status = 1;
     }
 out:
-    if (out != stdout && fclose(out) == EOF && !status) {
-        fprintf(stderr, "burette report: %s: cannot write: %s\n", output, strerror(errno));
-        status = 1;
-    }
+    status = cli_close_output("report", output, out, status);
     for (size_t i = 0; i < n; i++)
         report_free(reports[i]);
     free(reports);
