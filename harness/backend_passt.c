@@ -60,21 +60,10 @@ static void passt_log_tail(const char *path, char *buf, size_t len)
     char *line, *save = NULL;
     const char *kept[4] = {0};
     size_t nk = 0, used = 0;
-    ssize_t n = 0;
-    off_t size;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
 
     buf[0] = '\0';
-    if (fd < 0)
+    if (!proc_file_tail(path, raw, sizeof(raw)))
         return;
-    size = lseek(fd, 0, SEEK_END);
-    if (size > 0)
-        n = pread(fd, raw, sizeof(raw) - 1,
-                  size > (off_t)sizeof(raw) - 1 ? size - (off_t)sizeof(raw) + 1 : 0);
-    close(fd);
-    if (n <= 0)
-        return;
-    raw[n] = '\0';
     for (line = strtok_r(raw, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         while (*line == ' ' || *line == '\t')
             line++;

@@ -49,23 +49,12 @@ struct perf_session {
 static void log_tail(const char *path, char *buf, size_t len)
 {
     char raw[600];
-    ssize_t n = 0;
-    off_t size;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
     size_t used = 0;
     char *line, *save = NULL;
 
     buf[0] = '\0';
-    if (fd < 0)
+    if (!proc_file_tail(path, raw, sizeof(raw)))
         return;
-    size = lseek(fd, 0, SEEK_END);
-    if (size > 0)
-        n = pread(fd, raw, sizeof(raw) - 1,
-                  size > (off_t)sizeof(raw) - 1 ? size - (off_t)sizeof(raw) + 1 : 0);
-    close(fd);
-    if (n <= 0)
-        return;
-    raw[n] = '\0';
     for (line = strtok_r(raw, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         if (!*line)
             continue;

@@ -244,3 +244,22 @@ const char *proc_status_str(int status, char *buf, size_t len)
         snprintf(buf, len, "ended with wait status %#x", status);
     return buf;
 }
+
+size_t proc_file_tail(const char *path, char *buf, size_t len)
+{
+    ssize_t n = 0;
+    off_t size;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    buf[0] = '\0';
+    if (fd < 0)
+        return 0;
+    size = lseek(fd, 0, SEEK_END);
+    if (size > 0)
+        n = pread(fd, buf, len - 1, size > (off_t)len - 1 ? size - (off_t)len + 1 : 0);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    return (size_t)n;
+}

@@ -107,4 +107,14 @@ int proc_poll(struct pollfd *fds, size_t n, long long deadline);
  */
 const char *proc_status_str(int status, char *buf, size_t len);
 
+/**
+ * proc_file_tail() - The last bytes of a child's log file, for an error message
+ * @path:	The log file
+ * @buf:	Output, NUL-terminated ("" if nothing could be read)
+ * @len:	Its size (> 0)
+ *
+ * Return: number of bytes read into @buf (0 if the file is missing or empty)
+ */
+size_t proc_file_tail(const char *path, char *buf, size_t len);
+
 #endif /* BURETTE_PROC_H */
