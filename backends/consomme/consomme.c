@@ -335,6 +335,17 @@ static void signal_event(struct consomme *c, struct cm_event *ev, uint32_t event
     }
 }
 
+/* The signals the loop takes through its signalfd (blocked, so only it sees them). */
+static void loop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+    sigaddset(set, SIGUSR1);
+    sigaddset(set, SIGCHLD);
+}
+
 /**
  * cm_signals_block() - Block the signals the loop reads through its signalfd
  * @old:	Where to save the previous mask, may be NULL
@@ -347,12 +358,7 @@ int cm_signals_block(sigset_t *old)
 {
     sigset_t set;
 
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGUSR1);
-    sigaddset(&set, SIGCHLD);
+    loop_signals(&set);
     signal(SIGPIPE, SIG_IGN);
     return sigprocmask(SIG_BLOCK, &set, old) ? -errno : 0;
 }
@@ -407,12 +413,7 @@ int cm_run(struct consomme *c, char *err, size_t errlen)
     rc = cm_signals_block(NULL);
     if (rc)
         return errbuf_set(err, errlen, rc, "cannot block signals: %s", strerror(-rc));
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGUSR1);
-    sigaddset(&set, SIGCHLD);
+    loop_signals(&set);
     c->sig_ev.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (c->sig_ev.fd < 0)
         return errbuf_set(err, errlen, -errno, "signalfd: %s", strerror(errno));
