@@ -25,48 +25,8 @@
 
 #include "errbuf.h"
 #include "ns.h"
+#include "nslink.h"
 #include "userns.h"
-
-/*
- * Set @flags (and @mtu if non-zero) on the link named @name. rtnl_link_change() sends only the
- * attributes set in the change object, so nothing else about the link is touched.
- */
-static int link_up(struct nl_sock *sk, const char *name, unsigned mtu, int *ifindex, char *err,
-                   size_t errlen)
-{
-    struct rtnl_link *link = NULL, *change = NULL;
-    int rc;
-
-    rc = rtnl_link_get_kernel(sk, 0, name, &link);
-    if (rc < 0) {
-        rc = errbuf_set(err, errlen, -ENODEV, "cannot find link %s: %s", name, nl_geterror(rc));
-        goto out;
-    }
-    change = rtnl_link_alloc();
-    if (!change) {
-        rc = errbuf_set(err, errlen, -ENOMEM, "out of memory");
-        goto out;
-    }
-    rtnl_link_set_flags(change, IFF_UP);
-    if (mtu)
-        rtnl_link_set_mtu(change, mtu);
-    rc = rtnl_link_change(sk, link, change, 0);
-    if (rc < 0) {
-        bool perm = rc == -NLE_PERM;
-
-        rc = errbuf_set(err, errlen, perm ? -EPERM : -EIO, "cannot bring %s up%s: %s%s", name,
-                        mtu ? " with the requested MTU" : "", nl_geterror(rc),
-                        perm ? USERNS_NO_CAPS_HINT : "");
-        goto out;
-    }
-    if (ifindex)
-        *ifindex = rtnl_link_get_ifindex(link);
-    rc = 0;
-out:
-    rtnl_link_put(change);
-    rtnl_link_put(link);
-    return rc;
-}
 
 static struct nl_sock *route_socket(char *err, size_t errlen, int *rc)
 {
@@ -99,7 +59,7 @@ int ns_enter_private(char *err, size_t errlen)
     sk = route_socket(err, errlen, &rc);
     if (!sk)
         goto out;
-    rc = link_up(sk, "lo", 0, NULL, err, errlen);
+    rc = nslink_up(sk, "lo", 0, NULL, err, errlen);
 out:
     if (rc)
         errbuf_prefix(err, errlen, "namespace");
@@ -142,7 +102,7 @@ int ns_create_tap(const char *tun_path, const char *name, const char *cidr, unsi
     sk = route_socket(err, errlen, &rc);
     if (!sk)
         goto out;
-    rc = link_up(sk, name, mtu, &ifindex, err, errlen);
+    rc = nslink_up(sk, name, mtu, &ifindex, err, errlen);
     if (rc)
         goto out;
     addr = rtnl_addr_alloc();

@@ -75,7 +75,7 @@ if(CM_FUZZ_OK)
   get_property(cm_sources GLOBAL PROPERTY CONSOMME_SOURCES)
   set(cm_fuzz_src ${CMAKE_SOURCE_DIR}/backends/consomme/fuzz/consomme_fuzz.c ${cm_sources}
       ${CMAKE_SOURCE_DIR}/common/errbuf.c ${CMAKE_SOURCE_DIR}/common/parse.c
-      ${CMAKE_SOURCE_DIR}/common/userns.c)
+      ${CMAKE_SOURCE_DIR}/common/userns.c ${CMAKE_SOURCE_DIR}/common/nslink.c)
   set(cm_fuzz_bin ${CMAKE_BINARY_DIR}/bin/consomme_fuzz)
   set(cm_fuzz_inc ${CMAKE_SOURCE_DIR}/backends/consomme ${CMAKE_SOURCE_DIR}/common
                   ${JANSSON_INCLUDE_DIRS} ${NL_INCLUDE_DIRS})

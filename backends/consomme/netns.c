@@ -40,6 +40,7 @@
 
 #include "core.h"
 #include "errbuf.h"
+#include "nslink.h"
 #include "userns.h"
 
 #define TAP_NAME "eth0"
@@ -72,41 +73,6 @@ static int nl_err(char *err, size_t errlen, int nlrc, const char *what)
     return errbuf_set(err, errlen, -EIO, "netlink: cannot %s: %s", what, nl_geterror(nlrc));
 }
 
-static int link_up(struct nl_sock *sk, const char *name, unsigned mtu, int *ifindex, char *err,
-                   size_t errlen)
-{
-    struct rtnl_link *link = NULL, *change = NULL;
-    int rc;
-
-    rc = rtnl_link_get_kernel(sk, 0, name, &link);
-    if (rc < 0) {
-        rc = nl_err(err, errlen, rc, "find the interface");
-        goto out;
-    }
-    change = rtnl_link_alloc();
-    if (!change) {
-        rc = errbuf_set(err, errlen, -ENOMEM, "out of memory");
-        goto out;
-    }
-    rtnl_link_set_flags(change, IFF_UP);
-    if (mtu)
-        rtnl_link_set_mtu(change, mtu);
-    rc = rtnl_link_change(sk, link, change, 0);
-    if (rc < 0) {
-        rc = nl_err(err, errlen, rc, "bring the interface up");
-        goto out;
-    }
-    if (ifindex)
-        *ifindex = rtnl_link_get_ifindex(link);
-    rc = 0;
-out:
-    rtnl_link_put(change);
-    rtnl_link_put(link);
-    if (rc)
-        errbuf_prefix(err, errlen, "%s", name);
-    return rc;
-}
-
 static struct nl_addr *addr4(uint32_t a, int prefix)
 {
     uint32_t be = htonl(a);
@@ -133,13 +99,13 @@ static int configure(const struct cm_config *cfg, char *err, size_t errlen)
         rc = nl_err(err, errlen, rc, "connect");
         goto out;
     }
-    rc = link_up(sk, "lo", 0, NULL, err, errlen);
+    rc = nslink_up(sk, "lo", 0, NULL, err, errlen);
     if (rc)
         goto out;
     /* consomme serves IPv4 only: without this, router solicitations and DAD probes from the
      * namespace's IPv6 stack are just noise in the drop counters. Best effort. */
     write_file("/proc/sys/net/ipv6/conf/" TAP_NAME "/disable_ipv6", "1", NULL, 0);
-    rc = link_up(sk, TAP_NAME, cfg->mtu, &ifindex, err, errlen);
+    rc = nslink_up(sk, TAP_NAME, cfg->mtu, &ifindex, err, errlen);
     if (rc)
         goto out;
 
