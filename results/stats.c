@@ -74,6 +74,20 @@ void stats_ci95(double mean, double std_dev, size_t n, double *low, double *high
     *high = mean + half;
 }
 
+/* One step of the modified Lentz method for the term @aa: update @c and @d, never letting
+ * them reach 0; return the factor the fraction's value is multiplied by. */
+static double lentz_step(double aa, double *c, double *d)
+{
+    *d = 1 + aa * *d;
+    if (fabs(*d) < BETACF_TINY)
+        *d = BETACF_TINY;
+    *c = 1 + aa / *c;
+    if (fabs(*c) < BETACF_TINY)
+        *c = BETACF_TINY;
+    *d = 1 / *d;
+    return *d * *c;
+}
+
 /* Continued fraction of I_x(a, b), converging for x < (a + 1) / (a + b + 2). */
 static double betacf(double a, double b, double x)
 {
@@ -89,24 +103,10 @@ static double betacf(double a, double b, double x)
 
         /* Even step of the fraction. */
         aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1 + aa * d;
-        if (fabs(d) < BETACF_TINY)
-            d = BETACF_TINY;
-        c = 1 + aa / c;
-        if (fabs(c) < BETACF_TINY)
-            c = BETACF_TINY;
-        d = 1 / d;
-        h *= d * c;
+        h *= lentz_step(aa, &c, &d);
         /* Odd step. */
         aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1 + aa * d;
-        if (fabs(d) < BETACF_TINY)
-            d = BETACF_TINY;
-        c = 1 + aa / c;
-        if (fabs(c) < BETACF_TINY)
-            c = BETACF_TINY;
-        d = 1 / d;
-        del = d * c;
+        del = lentz_step(aa, &c, &d);
         h *= del;
         if (fabs(del - 1) < BETACF_EPS)
             break;
