@@ -317,6 +317,20 @@ static pid_t spawn(char **cmd, int out_fd, int err_fd)
     return pid;
 }
 
+/* Read from @fd until a newline (or EOF, or @size - 1 bytes): CMD's first line. */
+static void read_first_line(int fd, char *line, size_t size)
+{
+    size_t len = 0;
+
+    while (len < size - 1 && !memchr(line, '\n', len)) {
+        ssize_t n = read(fd, line + len, size - 1 - len);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    line[len] = '\0';
+}
+
 static int wait_status(pid_t pid)
 {
     int st;
@@ -506,7 +520,6 @@ static int cmd_no_userns(char **cmd)
 static int cmd_pdeath(char **cmd)
 {
     char line[64];
-    size_t len = 0;
     int p[2], pidfd;
     pid_t pid, inner;
     struct pollfd pfd;
@@ -515,13 +528,7 @@ static int cmd_pdeath(char **cmd)
         return fail("pipe: %s", strerror(errno));
     pid = spawn(cmd, p[1], -1);
     close(p[1]);
-    while (len < sizeof(line) - 1 && !memchr(line, '\n', len)) {
-        ssize_t n = read(p[0], line + len, sizeof(line) - 1 - len);
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
-    line[len] = '\0';
+    read_first_line(p[0], line, sizeof(line));
     inner = (pid_t)atoi(line);
     if (inner <= 0) {
         kill(pid, SIGKILL);
@@ -545,7 +552,6 @@ static int cmd_pdeath(char **cmd)
 static int cmd_term_forward(char **cmd)
 {
     char line[64] = "";
-    size_t len = 0;
     int p[2], st;
     pid_t pid;
 
@@ -553,12 +559,7 @@ static int cmd_term_forward(char **cmd)
         return fail("pipe: %s", strerror(errno));
     pid = spawn(cmd, p[1], -1);
     close(p[1]);
-    while (len < sizeof(line) - 1 && !memchr(line, '\n', len)) {
-        ssize_t n = read(p[0], line + len, sizeof(line) - 1 - len);
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
+    read_first_line(p[0], line, sizeof(line));
     close(p[0]);
     if (atoi(line) <= 0) {
         kill(pid, SIGKILL);
