@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "child.h"
 #include "errbuf.h"
 #include "helper.h"
 #include "rpc.h"
@@ -44,7 +45,7 @@ int helper_spawn(struct helper **out, char *err, size_t errlen)
 {
     struct helper *h = NULL;
     int sv[2] = {-1, -1};
-    pid_t parent = getpid(), pid;
+    pid_t pid;
     int rc = 0;
 
     *out = NULL;
@@ -57,8 +58,7 @@ int helper_spawn(struct helper **out, char *err, size_t errlen)
         rc = errbuf_set(err, errlen, -errno, "helper: socketpair: %s", strerror(errno));
         goto out;
     }
-    fflush(NULL);
-    pid = fork();
+    pid = child_fork();
     if (pid < 0) {
         rc = errbuf_set(err, errlen, -errno, "helper: fork: %s", strerror(errno));
         goto out;
@@ -66,9 +66,6 @@ int helper_spawn(struct helper **out, char *err, size_t errlen)
     if (pid == 0) {
         int devnull = open("/dev/null", O_RDWR);
 
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(1);
         /* Own process group: a terminal's Ctrl-C reaches the harness, which tears down. */
         setpgid(0, 0);
         signal(SIGINT, SIG_IGN);

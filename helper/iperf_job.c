@@ -23,6 +23,7 @@
 #include <iperf_api.h>
 #include <jansson.h>
 
+#include "child.h"
 #include "errbuf.h"
 #include "iperf_job.h"
 
@@ -134,7 +135,7 @@ int iperf_job_start(struct iperf_job *job, const struct iperf_job_params *p, cha
                     size_t errlen)
 {
     int outp[2] = {-1, -1}, diagp[2] = {-1, -1};
-    pid_t parent = getpid(), pid;
+    pid_t pid;
     int rc = 0;
 
     job->pid = 0;
@@ -148,8 +149,7 @@ int iperf_job_start(struct iperf_job *job, const struct iperf_job_params *p, cha
         rc = errbuf_set(err, errlen, -errno, "pipe: %s", strerror(errno));
         goto out;
     }
-    fflush(NULL);
-    pid = fork();
+    pid = child_fork();
     if (pid < 0) {
         rc = errbuf_set(err, errlen, -errno, "fork: %s", strerror(errno));
         goto out;
@@ -157,9 +157,6 @@ int iperf_job_start(struct iperf_job *job, const struct iperf_job_params *p, cha
     if (pid == 0) {
         int devnull = open("/dev/null", O_RDWR);
 
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(1);
         signal(SIGPIPE, SIG_IGN);
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
