@@ -57,6 +57,19 @@ void backend_close_fds(struct backend *b)
     b->n_fds = 0;
 }
 
+void backend_nat_guest(struct backend *b, const char *guest, unsigned prefix, const char *host,
+                       unsigned mtu, const char *loopback)
+{
+    b->guest.mode = AGENT_NIC_STATIC;
+    snprintf(b->guest.address, sizeof(b->guest.address), "%s", guest);
+    b->guest.prefix = prefix;
+    snprintf(b->guest.gateway, sizeof(b->guest.gateway), "%s", host);
+    b->guest.mtu = mtu;
+    snprintf(b->server_bind, sizeof(b->server_bind), "%s", loopback);
+    snprintf(b->server_addr, sizeof(b->server_addr), "%s", host);
+    b->server_in_helper_ns = false;
+}
+
 int backend_loopback_port(unsigned *port, char *err, size_t errlen)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};

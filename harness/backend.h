@@ -96,6 +96,19 @@ void backend_init(struct backend *b, const struct backend_ops *ops);
 void backend_close_fds(struct backend *b);
 
 /**
+ * backend_nat_guest() - Settings of a user-mode NAT backend (slirp, passt): a static guest
+ * address whose gateway is the host, and iperf3 servers on the host's loopback
+ * @b:		Backend
+ * @guest:	The guest's address
+ * @prefix:	Its prefix length
+ * @host:	The host's address as the guest sees it: gateway, and what its client connects to
+ * @mtu:	The guest NIC's MTU
+ * @loopback:	Where the iperf3 servers bind on the host
+ */
+void backend_nat_guest(struct backend *b, const char *guest, unsigned prefix, const char *host,
+                       unsigned mtu, const char *loopback);
+
+/**
  * backend_loopback_port() - A TCP port free on 127.0.0.1 now, for an iperf3 server there
  * @port:	The port on success
  * @err:	Error buffer of @errlen bytes

@@ -209,14 +209,7 @@ static int passt_prepare(struct backend *b, const struct backend_ctx *ctx, char 
     sv[0] = -1;
     snprintf(b->netdev, sizeof(b->netdev), "stream,id=%s,addr.type=fd,addr.str=%d",
              BACKEND_NETDEV_ID, b->fds[0]);
-    b->guest.mode = AGENT_NIC_STATIC;
-    snprintf(b->guest.address, sizeof(b->guest.address), "%s", PASST_GUEST);
-    b->guest.prefix = PASST_PREFIX;
-    snprintf(b->guest.gateway, sizeof(b->guest.gateway), "%s", PASST_HOST);
-    b->guest.mtu = PASST_MTU;
-    snprintf(b->server_bind, sizeof(b->server_bind), "%s", PASST_LOOPBACK);
-    snprintf(b->server_addr, sizeof(b->server_addr), "%s", PASST_HOST);
-    b->server_in_helper_ns = false;
+    backend_nat_guest(b, PASST_GUEST, PASST_PREFIX, PASST_HOST, PASST_MTU, PASST_LOOPBACK);
     b->process = p->pid;
     close(rp[0]);
     close(logfd);

@@ -30,14 +30,7 @@ static int slirp_prepare(struct backend *b, const struct backend_ctx *ctx, char 
     /* ipv6=off: the guest is configured for IPv4 only; no second stack to keep busy */
     snprintf(b->netdev, sizeof(b->netdev), "user,id=%s,net=%s,host=%s,ipv6=off", BACKEND_NETDEV_ID,
              SLIRP_NET, SLIRP_HOST);
-    b->guest.mode = AGENT_NIC_STATIC;
-    snprintf(b->guest.address, sizeof(b->guest.address), "%s", SLIRP_GUEST);
-    b->guest.prefix = SLIRP_PREFIX;
-    snprintf(b->guest.gateway, sizeof(b->guest.gateway), "%s", SLIRP_HOST);
-    b->guest.mtu = SLIRP_MTU;
-    snprintf(b->server_bind, sizeof(b->server_bind), "%s", SLIRP_LOOPBACK);
-    snprintf(b->server_addr, sizeof(b->server_addr), "%s", SLIRP_HOST);
-    b->server_in_helper_ns = false;
+    backend_nat_guest(b, SLIRP_GUEST, SLIRP_PREFIX, SLIRP_HOST, SLIRP_MTU, SLIRP_LOOPBACK);
     b->process = 0;
     return 0;
 }
