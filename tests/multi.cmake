@@ -9,7 +9,7 @@ set_tests_properties(unit.variants PROPERTIES LABELS unit)
 
 if(TARGET guest_image)
   add_executable(test_multi e2e/test_multi.c)
-  target_link_libraries(test_multi PRIVATE PkgConfig::JANSSON PkgConfig::CMOCKA)
+  target_link_libraries(test_multi PRIVATE burette_e2e)
   add_dependencies(test_multi burette consomme guest_image)
   add_test(NAME vm.multi COMMAND test_multi $<TARGET_FILE:burette>)
   set_tests_properties(vm.multi PROPERTIES LABELS vm TIMEOUT 600

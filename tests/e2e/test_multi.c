@@ -15,7 +15,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -33,7 +32,10 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#define FIXED "fixed256=consomme:tcp-rx-buffer=256K,tcp-tx-buffer=256K"
+#include "e2e.h"
+
+#define FIXED    "fixed256=consomme:tcp-rx-buffer=256K,tcp-tx-buffer=256K"
+#define AUTOTUNE "autotune=consomme"
 
 static const char *burette;
 static char tmpdir[] = "/tmp/burette-e2e-multi-XXXXXX";
@@ -79,19 +81,6 @@ static json_t *load(const char *path)
     return j;
 }
 
-static json_t *find_named(json_t *arr, const char *name)
-{
-    size_t i;
-    json_t *r;
-
-    json_array_foreach(arr, i, r)
-    {
-        if (!strcmp(json_string_value(json_object_get(r, "name")), name))
-            return r;
-    }
-    return NULL;
-}
-
 /* Check one variant's report; return its config (borrowed from @root). */
 static json_t *check_report(json_t *root, const char *label)
 {
@@ -106,18 +95,8 @@ static json_t *check_report(json_t *root, const char *label)
     assert_string_equal(json_string_value(json_array_get(seq, 0)), "fixed256");
     assert_string_equal(json_string_value(json_array_get(seq, 1)), "autotune");
     assert_string_equal(json_string_value(json_object_get(root, "label")), label);
-    for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
-        json_t *r = find_named(json_object_get(root, "results"), metrics[i]), *v;
-        size_t k;
-
-        if (!r)
-            fail_msg("%s: no %s", label, metrics[i]);
-        assert_int_equal(json_array_size(json_object_get(r, "samples")), 2);
-        json_array_foreach(json_object_get(r, "samples"), k, v)
-        {
-            assert_true(json_number_value(v) > 0);
-        }
-    }
+    for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++)
+        e2e_assert_positive_samples(json_object_get(root, "results"), metrics[i], 2, label);
     return config;
 }
 
@@ -143,7 +122,6 @@ static void test_multi_interleaved_two_variants_give_two_reports_and_a_compariso
     char dir[512], logs[512], out[512], errpath[512], fixed[600], autotune[600], cmpout[512];
     json_t *rf, *ra, *cf, *ca, *cmp, *again, *cands, *rows;
     int status;
-    pid_t other;
 
     snprintf(dir, sizeof(dir), "%s/reports", tmpdir);
     snprintf(logs, sizeof(logs), "%s/logs", tmpdir);
@@ -196,7 +174,7 @@ static void test_multi_interleaved_two_variants_give_two_reports_and_a_compariso
                         "autotune");
     rows = json_object_get(json_array_get(cands, 0), "metrics");
     for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
-        json_t *row = find_named(rows, metrics[i]);
+        json_t *row = e2e_find_result(rows, metrics[i]);
 
         if (!row)
             fail_msg("no comparison row for %s", metrics[i]);
@@ -223,7 +201,7 @@ static void test_multi_interleaved_two_variants_give_two_reports_and_a_compariso
         assert_int_equal(json_array_size(rows2), json_array_size(rows));
         json_array_foreach(rows, i, row)
         {
-            json_t *row2 = find_named(rows2, json_string_value(json_object_get(row, "name")));
+            json_t *row2 = e2e_find_result(rows2, json_string_value(json_object_get(row, "name")));
 
             assert_non_null(row2);
             assert_string_equal(json_string_value(json_object_get(row, "verdict")),
@@ -236,66 +214,35 @@ static void test_multi_interleaved_two_variants_give_two_reports_and_a_compariso
     json_decref(ra);
 
     /* burette's children (QEMU, consomme, helpers) became ours as subreaper: none may run */
-    while ((other = waitpid(-1, &status, WNOHANG)) > 0)
+    while (waitpid(-1, NULL, WNOHANG) > 0)
         ;
-    assert_int_equal(other, -1);
-    assert_int_equal(errno, ECHILD);
-}
-
-/* Read @fd until @needle shows up in what was read; false at EOF. */
-static bool read_until(int fd, const char *needle, char *buf, size_t len)
-{
-    size_t used = strlen(buf);
-
-    while (!needle || !strstr(buf, needle)) {
-        ssize_t n = read(fd, buf + used, len - used - 1);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        used += (size_t)n;
-        buf[used] = '\0';
-        if (used + 1 >= len) {
-            memmove(buf, buf + used / 2, used - used / 2 + 1);
-            used -= used / 2;
-        }
-    }
-    return true;
+    e2e_assert_no_child();
 }
 
 static void test_multi_sigint_with_both_guests_up_leaves_nothing_behind(void **state)
 {
     char dir[512], logs[512], buf[65536] = "";
     struct stat st;
-    int p[2], status;
-    pid_t pid, other;
+    int errfd, status;
+    pid_t pid;
 
     snprintf(dir, sizeof(dir), "%s/int-reports", tmpdir);
     snprintf(logs, sizeof(logs), "%s/int-logs", tmpdir);
-    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_RDWR);
+    {
+        const char *args[] = {"run",    "--accel",      "tcg", "--variant", FIXED, "--variant",
+                              AUTOTUNE, "--iterations", "2",   "--warmup",  "0",   "--duration",
+                              "3",      "--log-dir",    logs,  "-o",        dir,   NULL};
 
-        dup2(devnull, 0);
-        dup2(devnull, 1);
-        dup2(p[1], 2);
-        execl(burette, burette, "run", "--accel", "tcg", "--variant", FIXED, "--variant",
-              "autotune=consomme", "--iterations", "2", "--warmup", "0", "--duration", "3",
-              "--log-dir", logs, "-o", dir, (char *)NULL);
-        _exit(127);
+        pid = e2e_start(burette, args, NULL, &errfd);
     }
-    close(p[1]);
     /* both guests are up and the second variant's first sub-test is under way */
-    if (!read_until(p[0], "autotune: iteration 1/2", buf, sizeof(buf)))
+    if (!e2e_read_until(errfd, "autotune: iteration 1/2", buf, sizeof(buf)))
         fail_msg("burette ended before the second variant ran; its stderr:\n%s", buf);
-    if (!read_until(p[0], "TCP guest to host", buf, sizeof(buf)))
+    if (!e2e_read_until(errfd, "TCP guest to host", buf, sizeof(buf)))
         fail_msg("burette ended before the second variant's sub-test; its stderr:\n%s", buf);
     kill(pid, SIGINT);
-    read_until(p[0], NULL, buf, sizeof(buf));
-    close(p[0]);
+    e2e_read_until(errfd, NULL, buf, sizeof(buf));
+    close(errfd);
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 128 + SIGINT);
@@ -307,10 +254,9 @@ static void test_multi_sigint_with_both_guests_up_leaves_nothing_behind(void **s
     snprintf(buf, sizeof(buf), "%s/fixed256.json", dir);
     assert_int_equal(stat(buf, &st), -1);
 
-    while ((other = waitpid(-1, &status, WNOHANG)) > 0)
+    while (waitpid(-1, NULL, WNOHANG) > 0)
         ;
-    assert_int_equal(other, -1);
-    assert_int_equal(errno, ECHILD);
+    e2e_assert_no_child();
 }
 
 static int setup(void **state)
@@ -320,14 +266,9 @@ static int setup(void **state)
     return mkdtemp(tmpdir) ? 0 : -1;
 }
 
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
 static int teardown(void **state)
 {
-    return nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    return e2e_remove_tree(tmpdir);
 }
 
 int main(int argc, char **argv)
