@@ -8,36 +8,7 @@ set -u
 burette=$1
 data=$2
 suite=$3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
-failures=0
-
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-
-# expect STATUS CMD... : runs CMD, stdout in $tmp/out, stderr in $tmp/err, checks the status.
-expect() {
-    want=$1
-    shift
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    if [ "$got" -ne "$want" ]; then
-        fail "'$*' exited $got, expected $want; stderr: $(cat "$tmp/err")"
-        return 1
-    fi
-    return 0
-}
-
-# stderr_has TEXT : the last command's stderr contains TEXT.
-stderr_has() {
-    grep -qF -- "$1" "$tmp/err" || fail "stderr lacks '$1': $(cat "$tmp/err")"
-}
-
-stdout_has() {
-    grep -qF -- "$1" "$tmp/out" || fail "stdout lacks '$1'"
-}
+. "$(dirname "$0")/../support/cli_checks.sh"
 
 # usage_error CMD FLAG ARGS... : exit 2, one line naming FLAG, then the help hint, nothing else.
 usage_error() {

@@ -8,31 +8,7 @@
 # Every check runs; failures are listed and the script exits 1 if there was any.
 set -u
 burette=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
-failures=0
-
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-
-# expect STATUS CMD... : runs CMD, stdout in $tmp/out, stderr in $tmp/err, checks the status.
-expect() {
-    want=$1
-    shift
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    if [ "$got" -ne "$want" ]; then
-        fail "'$*' exited $got, expected $want; stderr: $(cat "$tmp/err")"
-        return 1
-    fi
-    return 0
-}
-
-stderr_has() {
-    grep -qF -- "$1" "$tmp/err" || fail "stderr lacks '$1': $(cat "$tmp/err")"
-}
+. "$(dirname "$0")/../support/cli_checks.sh"
 
 expect 2 "$burette" run --variant x=vde &&
     stderr_has "--variant 'x=vde': unknown backend 'vde' (available: consomme, tap, slirp, passt)"
