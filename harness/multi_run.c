@@ -33,7 +33,6 @@
 #include "errbuf.h"
 #include "image.h"
 #include "multi_run.h"
-#include "parse.h"
 #include "perf_test.h"
 #include "proc.h"
 #include "progress.h"
@@ -299,10 +298,9 @@ int multi_run_main(const struct run_options *o, const struct multi_options *m)
     struct slot slots[VARIANT_MAX] = {0};
     enum accel accel;
     enum run_order order = n > 1 ? m->order : RUN_ORDER_SEQUENTIAL;
-    char err[ERRBUF_LEN], notice[256], log_root[PATH_MAX], perf_root[PATH_MAX], names[128];
+    char err[ERRBUF_LEN], log_root[PATH_MAX], perf_root[PATH_MAX], names[128];
     unsigned hello_timeout_ms = 0;
     size_t regressed = 0;
-    const char *env;
     int rc, status = 1;
 
     progress_init(o->quiet);
@@ -326,17 +324,6 @@ int multi_run_main(const struct run_options *o, const struct multi_options *m)
                     m->runs.v[j].label, m->runs.v[j].backend, backend_names(names, sizeof(names)));
             return 2;
         }
-    env = getenv("BURETTE_HELLO_TIMEOUT_S");
-    if (env && *env) {
-        unsigned long long s;
-
-        if (parse_uint(env, 1, 3600, &s)) {
-            fprintf(stderr, "burette: BURETTE_HELLO_TIMEOUT_S='%s': expected seconds, 1..3600\n",
-                    env);
-            return 2;
-        }
-        hello_timeout_ms = (unsigned)s * 1000;
-    }
     if (o->output && n > 1) {
         rc = prepare_output_dir(o->output, err, sizeof(err));
         if (rc) {
@@ -344,17 +331,10 @@ int multi_run_main(const struct run_options *o, const struct multi_options *m)
             return 2;
         }
     }
-    rc = accel_resolve(o->accel, &accel, notice, sizeof(notice), err, sizeof(err));
-    if (rc) {
-        fprintf(stderr, "burette: %s\n", err);
-        return rc == -EINVAL ? 2 : 1;
-    }
-    if (notice[0])
-        progress_note("%s", notice);
-    progress_phase("checking the guest image");
-    rc = image_find(&image, NULL, err, sizeof(err));
-    if (rc)
-        goto fail;
+    status = run_prepare_guest(o, &hello_timeout_ms, &accel, &image);
+    if (status)
+        return status;
+    status = 1;
     rc = run_prepare_log_dir(o->log_dir, log_root, sizeof(log_root), err, sizeof(err));
     if (rc)
         goto fail;

@@ -92,14 +92,46 @@ static json_t *config_json(const struct run_options *o, const struct perf_test_o
     return c;
 }
 
+int run_prepare_guest(const struct run_options *o, unsigned *hello_timeout_ms, enum accel *accel,
+                      struct guest_image *image)
+{
+    const char *env = getenv("BURETTE_HELLO_TIMEOUT_S");
+    char err[ERRBUF_LEN], notice[256];
+    int rc;
+
+    if (env && *env) {
+        unsigned long long s;
+
+        if (parse_uint(env, 1, 3600, &s)) {
+            fprintf(stderr, "burette: BURETTE_HELLO_TIMEOUT_S='%s': expected seconds, 1..3600\n",
+                    env);
+            return 2;
+        }
+        *hello_timeout_ms = (unsigned)s * 1000;
+    }
+    rc = accel_resolve(o->accel, accel, notice, sizeof(notice), err, sizeof(err));
+    if (rc) {
+        fprintf(stderr, "burette: %s\n", err);
+        return rc == -EINVAL ? 2 : 1;
+    }
+    if (notice[0])
+        progress_note("%s", notice);
+    progress_phase("checking the guest image");
+    rc = image_find(image, NULL, err, sizeof(err));
+    if (rc) {
+        fprintf(stderr, "burette: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
 int run_main(const struct run_options *opts)
 {
     const struct perf_test_ops *ops;
     struct guest_image image;
     struct perf_ctx ctx = {.opts = opts, .image = &image};
     struct report *report = NULL;
-    char err[ERRBUF_LEN], notice[256], log_dir[PATH_MAX];
-    const char *env;
+    char err[ERRBUF_LEN], log_dir[PATH_MAX];
     int rc, status = 1;
 
     progress_init(opts->quiet);
@@ -116,29 +148,10 @@ int run_main(const struct run_options *opts)
         fprintf(stderr, ")\n");
         return 2;
     }
-    env = getenv("BURETTE_HELLO_TIMEOUT_S");
-    if (env && *env) {
-        unsigned long long s;
-
-        if (parse_uint(env, 1, 3600, &s)) {
-            fprintf(stderr, "burette: BURETTE_HELLO_TIMEOUT_S='%s': expected seconds, 1..3600\n",
-                    env);
-            return 2;
-        }
-        ctx.hello_timeout_ms = (unsigned)s * 1000;
-    }
-
-    rc = accel_resolve(opts->accel, &ctx.accel, notice, sizeof(notice), err, sizeof(err));
-    if (rc) {
-        fprintf(stderr, "burette: %s\n", err);
-        return rc == -EINVAL ? 2 : 1;
-    }
-    if (notice[0])
-        progress_note("%s", notice);
-    progress_phase("checking the guest image");
-    rc = image_find(&image, NULL, err, sizeof(err));
-    if (rc)
-        goto fail;
+    status = run_prepare_guest(opts, &ctx.hello_timeout_ms, &ctx.accel, &image);
+    if (status)
+        return status;
+    status = 1;
     rc = run_prepare_log_dir(opts->log_dir, log_dir, sizeof(log_dir), err, sizeof(err));
     if (rc)
         goto fail;

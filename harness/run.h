@@ -70,4 +70,21 @@ json_t *run_options_to_json(const struct run_options *opts);
  */
 int run_prepare_log_dir(const char *dir, char *out, size_t outlen, char *err, size_t errlen);
 
+enum accel;
+struct guest_image;
+
+/**
+ * run_prepare_guest() - What every run needs before its first guest boots
+ * @o:			Options (accel)
+ * @hello_timeout_ms:	Set from BURETTE_HELLO_TIMEOUT_S; left as it is when that is unset
+ * @accel:		The accelerator to use (a notice says why when auto chose TCG)
+ * @image:		The guest image found
+ *
+ * Prints its own message on failure, so single and multi-backend runs say the same thing.
+ *
+ * Return: 0, or the exit status to end with (2 bad input, 1 failure)
+ */
+int run_prepare_guest(const struct run_options *o, unsigned *hello_timeout_ms, enum accel *accel,
+                      struct guest_image *image);
+
 #endif /* BURETTE_RUN_H */
