@@ -421,14 +421,7 @@ int multi_run_main(const struct run_options *o, const struct multi_options *m)
     }
     goto out;
 fail:
-    if (rc == -ECANCELED && proc_cancelled()) {
-        fprintf(stderr, "burette: interrupted by %s; every guest and child stopped\n",
-                strsignal(proc_cancelled()));
-        status = 128 + proc_cancelled();
-    } else {
-        fprintf(stderr, "burette: %s\n", err);
-        status = 1;
-    }
+    status = run_failure_status(rc, err, "every guest and child");
 out:
     for (size_t j = 0; j < n; j++)
         report_free(slots[j].report);

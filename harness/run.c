@@ -92,6 +92,17 @@ static json_t *config_json(const struct run_options *o, const struct perf_test_o
     return c;
 }
 
+int run_failure_status(int rc, const char *err, const char *stopped)
+{
+    if (rc == -ECANCELED && proc_cancelled()) {
+        fprintf(stderr, "burette: interrupted by %s; %s stopped\n", strsignal(proc_cancelled()),
+                stopped);
+        return 128 + proc_cancelled();
+    }
+    fprintf(stderr, "burette: %s\n", err);
+    return 1;
+}
+
 int run_prepare_guest(const struct run_options *o, unsigned *hello_timeout_ms, enum accel *accel,
                       struct guest_image *image)
 {
@@ -185,14 +196,7 @@ int run_main(const struct run_options *opts)
     status = 0;
     goto out;
 fail:
-    if (rc == -ECANCELED && proc_cancelled()) {
-        fprintf(stderr, "burette: interrupted by %s; guest and children stopped\n",
-                strsignal(proc_cancelled()));
-        status = 128 + proc_cancelled();
-    } else {
-        fprintf(stderr, "burette: %s\n", err);
-        status = 1;
-    }
+    status = run_failure_status(rc, err, "guest and children");
 out:
     report_free(report);
     return status;

@@ -74,6 +74,16 @@ enum accel;
 struct guest_image;
 
 /**
+ * run_failure_status() - Say why a run failed, and the exit status it ends with
+ * @rc:		Negative errno the run failed with
+ * @err:	Its message
+ * @stopped:	What was torn down, for the message on a signal ("guest and children")
+ *
+ * Return: 128 + the signal when SIGINT/SIGTERM cancelled the run, 1 otherwise
+ */
+int run_failure_status(int rc, const char *err, const char *stopped);
+
+/**
  * run_prepare_guest() - What every run needs before its first guest boots
  * @o:			Options (accel)
  * @hello_timeout_ms:	Set from BURETTE_HELLO_TIMEOUT_S; left as it is when that is unset
