@@ -436,9 +436,12 @@ static void test_helper_and_its_server_die_with_a_killed_harness(void **state)
     close(p[0]);
     kill(harness, SIGKILL);
     assert_int_equal(waitpid(harness, &status, 0), harness);
-    /* the helper (now our child) was killed by its death signal */
+    /* The helper (now our child) ends either way the harness's death reaches it first: its
+     * death signal, or EOF on its socket (the kernel closes the dead harness's fds before it
+     * sends the death signal, so a helper that is already awake may exit cleanly first). */
     assert_int_equal(waitpid(pids[0], &status, 0), pids[0]);
-    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    assert_true((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) ||
+                (WIFEXITED(status) && WEXITSTATUS(status) == 0));
     /* and the server, orphaned in turn, too: no child of ours is left, dead or alive */
     while (waitpid(-1, &status, 0) > 0)
         ;
