@@ -214,9 +214,7 @@ static void test_multi_interleaved_two_variants_give_two_reports_and_a_compariso
     json_decref(ra);
 
     /* burette's children (QEMU, consomme, helpers) became ours as subreaper: none may run */
-    while (waitpid(-1, NULL, WNOHANG) > 0)
-        ;
-    e2e_assert_no_child();
+    e2e_assert_no_running_child();
 }
 
 static void test_multi_sigint_with_both_guests_up_leaves_nothing_behind(void **state)
@@ -254,9 +252,7 @@ static void test_multi_sigint_with_both_guests_up_leaves_nothing_behind(void **s
     snprintf(buf, sizeof(buf), "%s/fixed256.json", dir);
     assert_int_equal(stat(buf, &st), -1);
 
-    while (waitpid(-1, NULL, WNOHANG) > 0)
-        ;
-    e2e_assert_no_child();
+    e2e_assert_no_running_child();
 }
 
 static int setup(void **state)

@@ -144,6 +144,13 @@ void e2e_assert_no_child(void)
     assert_int_equal(errno, ECHILD);
 }
 
+void e2e_assert_no_running_child(void)
+{
+    while (waitpid(-1, NULL, WNOHANG) > 0)
+        ;
+    e2e_assert_no_child();
+}
+
 pid_t e2e_parent_of(pid_t pid, char *comm, size_t commlen)
 {
     char path[64], line[256], name[64] = "";

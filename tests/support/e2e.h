@@ -93,6 +93,14 @@ json_t *e2e_assert_positive_samples(json_t *results, const char *name, size_t n,
 void e2e_assert_no_child(void);
 
 /**
+ * e2e_assert_no_running_child() - reap children that have exited, then fail if any is left
+ *
+ * For tests run as subreaper right after burette exits: its exited children are fine, one still
+ * alive was left behind. No waiting.
+ */
+void e2e_assert_no_running_child(void);
+
+/**
  * e2e_assert_no_children() - fail if a child of ours still runs after a bounded wait
  *
  * A process killed by PR_SET_PDEATHSIG or a group kill may take a moment to die after burette
