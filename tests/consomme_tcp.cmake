@@ -58,6 +58,12 @@ consomme_tcp_test(max_connections_refuses_beyond_cap 60
   ${CMT} server echo 5 -- ${CMC} --max-connections 5 run -- ${CMT} client cap 10.0.2.2 {PORT} 5)
 consomme_tcp_test(refused_port_econnrefused 60
   ${CMT} server refused -- ${CMC} run -- ${CMT} client refused 10.0.2.2 {PORT})
+# TCP to the DNS address: port 53 reaches the host's resolver (here --dns names an echo server
+# on host loopback), any other port is refused at once, never connected to anywhere.
+consomme_tcp_test(dns_address_port_53_reaches_resolver 60
+  ${CMT} server echo 1 -- ${CMC} --dns 127.0.0.1:{PORT} run -- ${CMT} client echo 10.0.2.3 53 1 1000)
+consomme_tcp_test(dns_address_other_port_refused 60
+  ${CMT} server refused -- ${CMC} run -- ${CMT} client refused 10.0.2.3 {PORT})
 consomme_tcp_test(half_close_reply_after_shut_wr 60
   ${CMT} server halfclose -- ${CMC} run -- ${CMT} client halfclose 10.0.2.2 {PORT})
 # Autotune: the ring of the busy direction grows, stops at exactly its maximum, and the data

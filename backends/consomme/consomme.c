@@ -55,6 +55,25 @@ uint64_t cm_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+int cm_host_dest(const struct consomme *c, uint32_t dst, uint16_t port, struct sockaddr_in *out)
+{
+    const struct cm_config *cfg = &c->opts.cfg;
+
+    *out = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(port)};
+    if (dst == cfg->gw_ip) {
+        out->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    } else if (dst == cfg->dns_ip) {
+        if (port != 53)
+            return -ECONNREFUSED;
+        if (!c->have_resolver)
+            return -EHOSTUNREACH;
+        *out = c->resolver;
+    } else {
+        out->sin_addr.s_addr = htonl(dst);
+    }
+    return 0;
+}
+
 int cm_event_add(struct consomme *c, struct cm_event *ev, uint32_t events)
 {
     struct epoll_event e = {.events = events, .data.ptr = ev};
@@ -108,6 +127,13 @@ int cm_create(const struct cm_opts *o, struct consomme **out, char *err, size_t 
     if (rc) {
         errbuf_set(err, errlen, rc, "cannot allocate frame buffers: %s", strerror(-rc));
         goto fail;
+    }
+    if (c->opts.dns_upstream.sin_port) {
+        c->resolver = c->opts.dns_upstream;
+        c->have_resolver = true;
+    } else {
+        /* no resolver is no error: DNS then goes unanswered (UDP) or is refused (TCP) */
+        c->have_resolver = !cm_resolv_conf_nameserver("/etc/resolv.conf", &c->resolver, NULL, 0);
     }
     rc = udp_init(c);
     if (rc) {

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/uio.h>
 
 #include <jansson.h>
@@ -78,6 +79,21 @@ void cm_event_del(struct consomme *c, struct cm_event *ev);
  */
 int cm_send_ipv4(struct consomme *c, uint32_t src, uint32_t dst, uint8_t proto,
                  const struct iovec *iov, int iovcnt);
+
+/**
+ * cm_host_dest() - Where a guest's connection or datagram to @dst:@port goes on the host
+ * @c:		Stack
+ * @dst:	Destination the guest addressed (host byte order)
+ * @port:	Its port (host byte order)
+ * @out:	Host address to connect or send to
+ *
+ * The gateway address is the host's 127.0.0.1; the DNS address is the host's resolver, for
+ * port 53 only (UDP and TCP alike); any other address is itself.
+ *
+ * Return: 0, -ECONNREFUSED for the DNS address on another port, -EHOSTUNREACH for the DNS
+ * address when the host has no resolver (no IPv4 nameserver in /etc/resolv.conf, no --dns)
+ */
+int cm_host_dest(const struct consomme *c, uint32_t dst, uint16_t port, struct sockaddr_in *out);
 
 /* Monotonic milliseconds, for timers. */
 uint64_t cm_now_ms(void);

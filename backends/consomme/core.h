@@ -127,6 +127,10 @@ struct consomme {
     struct cm_event listen_ev;
     char listen_path[108];
 
+    /* where dns_ip:53 leads: --dns, else the first nameserver of /etc/resolv.conf */
+    bool have_resolver;
+    struct sockaddr_in resolver;
+
     struct udp_state *udp;
     void *tcp_state;
     struct cm_stats st;

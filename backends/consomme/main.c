@@ -26,7 +26,7 @@ static const char usage[] =
     "\n"
     "A userspace NAT network stack: a guest's Ethernet frames become host sockets.\n"
     "The guest (10.0.2.15/24) reaches the host's 127.0.0.1 at 10.0.2.2 and the host's\n"
-    "DNS resolver at 10.0.2.3; it may use DHCP.\n"
+    "DNS resolver at 10.0.2.3 port 53 (UDP and TCP); it may use DHCP.\n"
     "\n"
     "Transports:\n"
     "  --socket PATH           listen on a unix socket for QEMU's\n"

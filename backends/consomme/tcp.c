@@ -58,6 +58,10 @@
  *   guest queue full   cm_send_ipv4() says -ENOBUFS: sending stops; tcp_guest_writable()
  *                      resumes the connections round robin from where the queue filled.
  *
+ * Destinations: the host socket connects where cm_host_dest() says (the gateway is the host's
+ * loopback, the DNS address port 53 the host's resolver); the DNS address on another port, or
+ * with no resolver known, refuses the SYN with a RST.
+ *
  * Limits: beyond cm_config()->max_connections open connections a SYN gets a RST; a host
  * socket that cannot be created (descriptors, memory) also gets the guest a RST.
  *
@@ -1006,13 +1010,19 @@ static void tcp_conn_new(struct consomme *c, const struct cm_ipv4 *ip, const uin
 {
     const struct cm_config *cfg = cm_config(c);
     struct tcp_state *s = tstate(c);
-    struct sockaddr_in sa = {.sin_family = AF_INET};
+    struct sockaddr_in sa;
     struct tcp_conn *conn;
     uint16_t mss = 536;
     int ws = -1, one = 1, fd, rc;
 
     if (s->n_open >= cfg->max_connections) {
         s->st.refused_limit++;
+        tcp_send_rst_reply(c, ip, th, 0);
+        return;
+    }
+    if (cm_host_dest(c, ip->dst, get16(th + 2), &sa)) {
+        /* the DNS address answers TCP on port 53 only, and only with a resolver to go to */
+        s->st.refused++;
         tcp_send_rst_reply(c, ip, th, 0);
         return;
     }
@@ -1056,8 +1066,6 @@ static void tcp_conn_new(struct consomme *c, const struct cm_ipv4 *ip, const uin
     conn->rto = TCP_RTO_INIT_MS;
     conn->deadline = cm_now_ms() + TCP_CONNECT_TIMEOUT_MS;
 
-    sa.sin_port = htons(conn->dport);
-    sa.sin_addr.s_addr = htonl(conn->dip == cfg->gw_ip ? INADDR_LOOPBACK : conn->dip);
     rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
     if (rc && errno != EINPROGRESS) {
         int e = errno;

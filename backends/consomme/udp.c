@@ -3,10 +3,11 @@
  * udp.c - UDP NAT: each guest flow gets a connected host socket
  *
  * A flow is (guest address, guest port, destination address, destination port) as the guest
- * sees it. Its host socket is connected to the destination, with two rewrites: the gateway
- * 10.0.2.2 is the host's 127.0.0.1, and the DNS address 10.0.2.3 port 53 is the host's
- * resolver (first IPv4 nameserver of /etc/resolv.conf, or --dns). Replies read from the socket
- * go back to the guest from the address it sent to, so the guest never sees the rewrite.
+ * sees it. Its host socket is connected to the destination, with the rewrites of
+ * cm_host_dest(): the gateway 10.0.2.2 is the host's 127.0.0.1, and the DNS address 10.0.2.3
+ * port 53 is the host's resolver (first IPv4 nameserver of /etc/resolv.conf, or --dns).
+ * Replies read from the socket go back to the guest from the address it sent to, so the guest
+ * never sees the rewrite.
  * The socket lives in consomme's own network namespace, never in the guest's.
  *
  * Datagrams from one batch of guest frames are queued (pointing into the frame buffer, which
@@ -46,8 +47,6 @@ struct udp_state {
     struct udp_flow *buckets[UDP_BUCKETS];
     struct udp_flow *all;
     unsigned count;
-    bool have_resolver;
-    struct sockaddr_in resolver;
     /* guest -> host datagrams of the current batch */
     unsigned npend;
     struct udp_flow *pend_flow[UDP_SEND_BATCH];
@@ -73,10 +72,10 @@ static unsigned flow_hash(uint32_t gaddr, uint16_t gport, uint32_t daddr, uint16
 }
 
 /**
- * udp_init() - Set up the flow table and find the host's resolver
+ * udp_init() - Set up the flow table
  * @c:		Stack
  *
- * Return: 0 or -ENOMEM. A missing resolver is not an error: DNS queries are then dropped.
+ * Return: 0 or -ENOMEM
  */
 int udp_init(struct consomme *c)
 {
@@ -93,12 +92,6 @@ int udp_init(struct consomme *c)
         u->riov[i] = (struct iovec){u->rbuf + (size_t)i * UDP_RECV_SIZE, UDP_RECV_SIZE};
         u->rmsg[i].msg_hdr.msg_iov = &u->riov[i];
         u->rmsg[i].msg_hdr.msg_iovlen = 1;
-    }
-    if (c->opts.dns_upstream.sin_port) {
-        u->resolver = c->opts.dns_upstream;
-        u->have_resolver = true;
-    } else {
-        u->have_resolver = !cm_resolv_conf_nameserver("/etc/resolv.conf", &u->resolver, NULL, 0);
     }
     c->udp = u;
     return 0;
@@ -254,31 +247,26 @@ static struct udp_flow *flow_get(struct consomme *c, const struct cm_ipv4 *ip, u
     const struct cm_config *cfg = &c->opts.cfg;
     struct udp_state *u = c->udp;
     unsigned h = flow_hash(ip->src, sport, ip->dst, dport);
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(dport)};
+    struct sockaddr_in to;
     struct udp_flow *f;
-    bool dns = false;
+    bool dns;
     int fd;
 
     for (f = u->buckets[h]; f; f = f->hnext)
         if (f->gaddr == ip->src && f->gport == sport && f->daddr == ip->dst && f->dport == dport)
             return f;
 
-    if (ip->dst == cfg->gw_ip) {
-        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    } else if (ip->dst == cfg->dns_ip) {
-        if (dport != 53) {
-            cm_drop(c, CM_DROP_IPV4_DST);
-            return NULL;
-        }
-        if (!u->have_resolver) {
-            cm_drop(c, CM_DROP_DNS_NO_RESOLVER);
-            return NULL;
-        }
-        to = u->resolver;
-        dns = true;
-    } else {
-        to.sin_addr.s_addr = htonl(ip->dst);
+    switch (cm_host_dest(c, ip->dst, dport, &to)) {
+    case 0:
+        break;
+    case -EHOSTUNREACH:
+        cm_drop(c, CM_DROP_DNS_NO_RESOLVER);
+        return NULL;
+    default:
+        cm_drop(c, CM_DROP_IPV4_DST);
+        return NULL;
     }
+    dns = ip->dst == cfg->dns_ip;
     if (u->count >= c->opts.max_udp_flows) {
         cm_drop(c, CM_DROP_UDP_FLOW_LIMIT);
         return NULL;

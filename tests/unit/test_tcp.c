@@ -96,6 +96,14 @@ void cm_event_del(struct consomme *c, struct cm_event *ev)
     epoll_ctl(c->epfd, EPOLL_CTL_DEL, ev->fd, NULL);
 }
 
+/* These tests connect to the gateway only, which is the host's loopback. */
+int cm_host_dest(const struct consomme *c, uint32_t dst, uint16_t port, struct sockaddr_in *out)
+{
+    *out = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(port)};
+    out->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return dst == c->cfg.gw_ip ? 0 : -ECONNREFUSED;
+}
+
 #ifndef HAVE_CORE_CHECKSUM
 /* Test-only stand-in for the core's checksum.c, same convention (big-endian word sums). */
 uint32_t csum_partial(const void *buf, size_t len, uint32_t sum)
