@@ -169,17 +169,43 @@ static int tcp_buffer(const char *flag, const char *value, struct tcp_buffer_bou
     return 0;
 }
 
+json_t *tcp_buffer_json(const struct tcp_buffer_bounds *b)
+{
+    return json_pack("{s:I, s:I}", "initial", (json_int_t)b->initial, "max", (json_int_t)b->max);
+}
+
+/* True if @names (one name or a comma-separated list) names consomme, the one backend that
+ * takes the TCP buffer bounds: a report of another backend does not record bounds it ignored. */
+bool run_backend_takes_tcp_buffers(const char *names)
+{
+    const char *p = names;
+    size_t n = strlen("consomme");
+
+    while (p && *p) {
+        if (!strncmp(p, "consomme", n) && (p[n] == ',' || p[n] == '\0'))
+            return true;
+        p = strchr(p, ',');
+        if (p)
+            p++;
+    }
+    return false;
+}
+
 json_t *run_options_to_json(const struct run_options *o)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, "
-                     "s:{s:I, s:I}, s:{s:I, s:I}}",
-                     "test", o->test, "backend", o->backend, "nic", o->nic, "vmm", "qemu", "accel",
-                     o->accel, "vcpus", (int)o->vcpus, "mem_mb", (int)o->mem_mb, "iterations",
-                     (int)o->iterations, "warmup", (int)o->warmup, "duration_s", (int)o->duration_s,
-                     "streams", (int)o->streams, "tcp_rx_buffer", "initial",
-                     (json_int_t)o->tcp_rx.initial, "max", (json_int_t)o->tcp_rx.max,
-                     "tcp_tx_buffer", "initial", (json_int_t)o->tcp_tx.initial, "max",
-                     (json_int_t)o->tcp_tx.max);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i}", "test",
+                          o->test, "backend", o->backend, "nic", o->nic, "vmm", "qemu", "accel",
+                          o->accel, "vcpus", (int)o->vcpus, "mem_mb", (int)o->mem_mb, "iterations",
+                          (int)o->iterations, "warmup", (int)o->warmup, "duration_s",
+                          (int)o->duration_s, "streams", (int)o->streams);
+
+    if (j && run_backend_takes_tcp_buffers(o->backend) &&
+        (json_object_set_new(j, "tcp_rx_buffer", tcp_buffer_json(&o->tcp_rx)) ||
+         json_object_set_new(j, "tcp_tx_buffer", tcp_buffer_json(&o->tcp_tx)))) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
 }
 
 static int dry_run(const struct run_options *o, const struct multi_options *m)

@@ -85,13 +85,18 @@ json_t *multi_runs_json(const struct multi_options *m, const struct run_options 
         struct run_options ro = *o;
         const struct variant *v = &m->runs.v[i];
 
+        json_t *r;
+
         variant_apply(v, &ro);
-        if (json_array_append_new(
-                a, json_pack("{s:s, s:s, s:s, s:{s:I, s:I}, s:{s:I, s:I}}", "label", v->label,
-                             "variant", v->spec, "backend", v->backend, "tcp_rx_buffer", "initial",
-                             (json_int_t)ro.tcp_rx.initial, "max", (json_int_t)ro.tcp_rx.max,
-                             "tcp_tx_buffer", "initial", (json_int_t)ro.tcp_tx.initial, "max",
-                             (json_int_t)ro.tcp_tx.max))) {
+        r = json_pack("{s:s, s:s, s:s}", "label", v->label, "variant", v->spec, "backend",
+                      v->backend);
+        if (r && run_backend_takes_tcp_buffers(v->backend) &&
+            (json_object_set_new(r, "tcp_rx_buffer", tcp_buffer_json(&ro.tcp_rx)) ||
+             json_object_set_new(r, "tcp_tx_buffer", tcp_buffer_json(&ro.tcp_tx)))) {
+            json_decref(r);
+            r = NULL;
+        }
+        if (json_array_append_new(a, r)) {
             json_decref(a);
             return NULL;
         }

@@ -47,6 +47,8 @@ struct perf_test_ops {
     const char *name;
     /* The backend the test always uses whatever --backend says (boot: "slirp"), or NULL. */
     const char *fixed_backend;
+    /* Whether --perf-dir means something to it (perf record of QEMU and the backend). */
+    bool records_profiles;
     /**
      * setup() - Prepare the test; *state is passed to the other ops
      * Return: 0 or negative errno (message in @err)

@@ -87,8 +87,13 @@ static json_t *config_json(const struct run_options *o, const struct perf_test_o
     if (!c)
         return NULL;
     json_object_set_new(c, "accel", json_string(accel_name(accel)));
-    if (ops->fixed_backend)
+    if (ops->fixed_backend) {
         json_object_set_new(c, "backend", json_string(ops->fixed_backend));
+        if (!run_backend_takes_tcp_buffers(ops->fixed_backend)) {
+            json_object_del(c, "tcp_rx_buffer");
+            json_object_del(c, "tcp_tx_buffer");
+        }
+    }
     return c;
 }
 
@@ -159,6 +164,10 @@ int run_main(const struct run_options *opts)
         fprintf(stderr, ")\n");
         return 2;
     }
+    if (opts->perf_dir && !ops->records_profiles)
+        progress_note("--perf-dir: the %s test records no profiles (the network test does); "
+                      "ignored",
+                      ops->name);
     status = run_prepare_guest(opts, &ctx.hello_timeout_ms, &ctx.accel, &image);
     if (status)
         return status;

@@ -50,13 +50,30 @@ int run_main(const struct run_options *opts);
 
 /**
  * run_options_to_json() - The report's "config" object for @opts: test, backend, nic, vmm,
- * accel, vcpus, mem_mb, iterations, warmup, duration_s, streams, tcp_rx_buffer, tcp_tx_buffer
- * (the latter two as {initial, max} in bytes). The run loop may add or refine fields (the
- * accelerator --accel auto resolved to) before report_set_config().
+ * accel, vcpus, mem_mb, iterations, warmup, duration_s, streams, and where @opts->backend
+ * names consomme tcp_rx_buffer and tcp_tx_buffer ({initial, max} in bytes). The run loop may
+ * add or refine fields (the accelerator --accel auto resolved to) before report_set_config().
  *
  * Return: new JSON object, NULL on allocation failure
  */
 json_t *run_options_to_json(const struct run_options *opts);
+
+/**
+ * run_backend_takes_tcp_buffers() - Whether a backend list names consomme, the only backend
+ * that uses the TCP buffer bounds
+ * @names:	One backend name or a comma-separated list
+ *
+ * Return: true if one of the names is "consomme"
+ */
+bool run_backend_takes_tcp_buffers(const char *names);
+
+/**
+ * tcp_buffer_json() - Buffer bounds as the report writes them
+ * @b:		Bounds
+ *
+ * Return: new {"initial": N, "max": N} object (bytes), NULL on allocation failure
+ */
+json_t *tcp_buffer_json(const struct tcp_buffer_bounds *b);
 
 /**
  * run_prepare_log_dir() - Make @dir (and its parents), or a fresh one under $TMPDIR

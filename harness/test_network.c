@@ -452,6 +452,7 @@ static void net_teardown(void *state)
 
 const struct perf_test_ops network_test_ops = {
     .name = "network",
+    .records_profiles = true,
     .setup = net_setup,
     .run_once = net_run_once,
     .teardown = net_teardown,

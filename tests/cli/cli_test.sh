@@ -158,6 +158,10 @@ assert o["tcp_rx_buffer"] == {"initial": 262144, "max": 262144}, o
 assert o["tcp_tx_buffer"] == {"initial": 65536, "max": 1073741824}, o
 assert o["format"] == "html" and o["quiet"] is True and o["output"] == "r.json", o
 PY
+    # bounds only consomme takes are not recorded for a run without it
+    expect 0 "$burette" run --dry-run --backend tap,slirp --tcp-rx-buffer 256K &&
+        python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); assert "tcp_rx_buffer" not in o and "tcp_tx_buffer" not in o, o' \
+            "$tmp/out" || fail "run --dry-run without consomme records no buffer bounds"
     expect 0 "$burette" run --help && stdout_has "--tcp-rx-buffer"
 }
 

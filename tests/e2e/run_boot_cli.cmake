@@ -1,17 +1,29 @@
 # `burette run --test boot --iterations 2 --warmup 0` through the real CLI: the report has
 # boot_time_ms with exactly 2 samples, the config says what ran, and each boot left its
-# console log in --log-dir. Run with cmake -DBURETTE=... -DWORK=... -P run_boot_cli.cmake.
+# console log in --log-dir; --perf-dir, which only the network test uses, gets a notice and
+# is left alone, and consomme's buffer bounds are not recorded for the slirp NIC the boot test
+# uses. Run with cmake -DBURETTE=... -DWORK=... -P run_boot_cli.cmake.
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
 execute_process(
   COMMAND ${BURETTE} run --test boot --accel tcg --iterations 2 --warmup 0 --mem-mb 512
-          -o ${WORK}/boot.json --log-dir ${WORK}/logs
+          -o ${WORK}/boot.json --log-dir ${WORK}/logs --perf-dir ${WORK}/perf
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 message("${err}${out}")
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "burette run --test boot exited with ${rc}")
 endif()
+if(NOT err MATCHES "--perf-dir: the boot test records no profiles")
+  message(FATAL_ERROR "no notice that --test boot ignores --perf-dir")
+endif()
+if(EXISTS ${WORK}/perf)
+  message(FATAL_ERROR "--test boot created its --perf-dir ${WORK}/perf")
+endif()
 file(READ ${WORK}/boot.json report)
+string(JSON bounds ERROR_VARIABLE no_bounds GET "${report}" config tcp_rx_buffer)
+if(NOT no_bounds)
+  message(FATAL_ERROR "the boot report records tcp_rx_buffer, which its slirp NIC ignores")
+endif()
 string(JSON n LENGTH "${report}" results)
 set(found FALSE)
 math(EXPR last "${n} - 1")

@@ -39,6 +39,7 @@ assert runs[2]["variant"] == "f=consomme:tcp-rx-buffer=256K", runs
 assert runs[2]["tcp_rx_buffer"] == {"initial": 262144, "max": 262144}, runs
 assert runs[1]["tcp_rx_buffer"] == {"initial": 16384, "max": 4194304}, runs
 assert runs[2]["tcp_tx_buffer"] == {"initial": 65536, "max": 65536}, runs  # the global one
+assert "tcp_rx_buffer" not in runs[0] and "tcp_tx_buffer" not in runs[0], runs  # tap ignores them
 assert o["order"] == "sequential", o
 PY
 # only variants: no default consomme run is added
