@@ -11,6 +11,10 @@ SIGHUP. Nothing a benchmark starts or writes outlives it.
 Readiness is never a fixed sleep: a server is ready when the kernel shows its socket in LISTEN
 state (the /proc/net/tcp table, what `ss -ltn` reads), polled in a loop bounded by a deadline.
 Rates are decimal: 1 Gbps = 1e9 bit/s, as iperf3 reports them.
+
+VM benchmarks run every configuration in one `burette run` (several backends or variants), so
+burette interleaves them iteration by iteration: iteration i of each side ran next to the other's,
+a drift of the machine shifts both, and per-iteration ratios are meaningful.
 """
 
 import ctypes
@@ -324,3 +328,44 @@ class Sampler:
         if cpu < 0.2 * span:
             return "starved", detail
         return "busy", detail
+
+
+def run_burette(children, argv, log_path, verbose):
+    """Run one burette command to its end, its output in log_path (on the terminal with
+    verbose); a failure raises BenchError with burette's status and last lines."""
+    with open(log_path, "w") as log:
+        out = None if verbose else log
+        # burette stops its guests and children on SIGTERM; give it time to.
+        proc = children.spawn(argv, grace=20.0, stdout=out, stderr=out)
+        try:
+            rc = proc.wait()
+        finally:
+            children.kill(proc)
+    if rc != 0:
+        tail = ""
+        if not verbose:
+            with open(log_path) as f:
+                tail = ": " + " | ".join(f.read().strip().splitlines()[-3:])
+        raise BenchError(f"burette exited with status {rc}{tail} (its output: {log_path})")
+
+
+def burette_compare(children, burette, baseline, candidates):
+    """`burette compare BASELINE CANDIDATE... --format json`, parsed: per candidate label a
+    dict metric name -> that metric's comparison (delta_pct, p_value, verdict, samples)."""
+    proc = children.spawn([burette, "compare", baseline, *candidates, "--format", "json"],
+                          stdout=subprocess.PIPE)
+    out, _ = proc.communicate()
+    children.kill(proc)
+    if proc.returncode not in (0, 1):
+        raise BenchError(f"burette compare exited with status {proc.returncode}")
+    try:
+        doc = json.loads(out)
+    except ValueError as e:
+        raise BenchError(f"burette compare printed no JSON: {e}")
+    return {c["label"]: {m["name"]: m for m in c.get("metrics", [])}
+            for c in doc.get("candidates", [])}
+
+
+def pair_ratios(candidate, baseline):
+    """Ratios candidate[i] / baseline[i] of samples taken side by side (interleaved runs)."""
+    return [c / b for c, b in zip(candidate, baseline) if b]
