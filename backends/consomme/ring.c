@@ -2,10 +2,11 @@
 /*
  * ring - power-of-two byte ring that grows in place; see ring.h for the invariants.
  *
- * Growing keeps the head where it is when the data does not wrap. When it wraps, either the
- * wrapped part (at the start of the old buffer) moves to just past the old end, or the part
- * before the old end moves to the end of the new buffer: whichever is smaller. Both leave the
- * data contiguous modulo the new capacity, in the same order.
+ * Growing an empty ring takes a fresh buffer. Otherwise it keeps the head where it is when the
+ * data does not wrap. When it wraps, either the wrapped part (at the start of the old buffer)
+ * moves to just past the old end, or the part before the old end moves to the end of the new
+ * buffer: whichever is smaller. Both leave the data contiguous modulo the new capacity, in the
+ * same order.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -76,6 +77,18 @@ int ring_grow(struct ring *r, uint32_t cap)
         return -EINVAL;
     if (cap == old)
         return 0;
+    if (!r->len) {
+        /* nothing to keep (rx grows only once drained): a fresh buffer spares copying, and
+         * making resident, stale bytes the data path may never have touched */
+        buf = malloc(cap);
+        if (!buf)
+            return -ENOMEM;
+        free(r->buf);
+        r->buf = buf;
+        r->cap = cap;
+        r->head = 0;
+        return 0;
+    }
     buf = realloc(r->buf, cap);
     if (!buf)
         return -ENOMEM;

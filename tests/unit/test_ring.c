@@ -181,6 +181,23 @@ static void test_ring_grow_full_wrapped_ring_keeps_order(void **state)
     ring_free(&r);
 }
 
+static void test_ring_grow_empty_ring_starts_at_zero_and_holds_full_capacity(void **state)
+{
+    struct ring r;
+
+    assert_int_equal(ring_init(&r, 4096), 0);
+    put(&r, 0, 3000);
+    ring_consume(&r, 3000); /* empty, head far from 0 */
+    assert_int_equal(ring_grow(&r, 16384), 0);
+    assert_int_equal(r.cap, 16384);
+    assert_int_equal(r.head, 0);
+    assert_int_equal(ring_len(&r), 0);
+    put(&r, 3000, 16384); /* the whole new capacity, in order, no wrap left over */
+    assert_int_equal(ring_space(&r), 0);
+    check(&r, 3000);
+    ring_free(&r);
+}
+
 static void test_ring_grow_refuses_shrink_non_pow2_and_beyond_max(void **state)
 {
     struct ring r;
@@ -237,6 +254,7 @@ int main(void)
         cmocka_unit_test(test_ring_grow_wrapped_moves_short_tail),
         cmocka_unit_test(test_ring_grow_wrapped_moves_short_front),
         cmocka_unit_test(test_ring_grow_full_wrapped_ring_keeps_order),
+        cmocka_unit_test(test_ring_grow_empty_ring_starts_at_zero_and_holds_full_capacity),
         cmocka_unit_test(test_ring_grow_refuses_shrink_non_pow2_and_beyond_max),
         cmocka_unit_test(test_ring_bounds_round_and_refuse),
     };
