@@ -346,7 +346,8 @@ def run_burette(children, argv, log_path, verbose):
         if not verbose:
             with open(log_path) as f:
                 tail = ": " + " | ".join(f.read().strip().splitlines()[-3:])
-        raise BenchError(f"burette exited with status {rc}{tail} (its output: {log_path})")
+        raise BenchError(f"burette exited with status {rc}{tail} (all of its output: rerun with "
+                         f"-v, or keep it with --out-dir DIR)")
 
 
 def burette_compare(children, burette, baseline, candidates):
