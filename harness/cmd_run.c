@@ -169,14 +169,14 @@ static int tcp_buffer(const char *flag, const char *value, struct tcp_buffer_bou
     return 0;
 }
 
-json_t *tcp_buffer_json(const struct tcp_buffer_bounds *b)
+static json_t *tcp_buffer_json(const struct tcp_buffer_bounds *b)
 {
     return json_pack("{s:I, s:I}", "initial", (json_int_t)b->initial, "max", (json_int_t)b->max);
 }
 
 /* True if @names (one name or a comma-separated list) names consomme, the one backend that
  * takes the TCP buffer bounds: a report of another backend does not record bounds it ignored. */
-bool run_backend_takes_tcp_buffers(const char *names)
+static bool names_consomme(const char *names)
 {
     const char *p = names;
     size_t n = strlen("consomme");
@@ -191,6 +191,16 @@ bool run_backend_takes_tcp_buffers(const char *names)
     return false;
 }
 
+int run_options_add_tcp_buffers(json_t *obj, const struct run_options *o)
+{
+    if (!names_consomme(o->backend))
+        return 0;
+    if (json_object_set_new(obj, "tcp_rx_buffer", tcp_buffer_json(&o->tcp_rx)) ||
+        json_object_set_new(obj, "tcp_tx_buffer", tcp_buffer_json(&o->tcp_tx)))
+        return -ENOMEM;
+    return 0;
+}
+
 json_t *run_options_to_json(const struct run_options *o)
 {
     json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i}", "test",
@@ -199,9 +209,7 @@ json_t *run_options_to_json(const struct run_options *o)
                           (int)o->iterations, "warmup", (int)o->warmup, "duration_s",
                           (int)o->duration_s, "streams", (int)o->streams);
 
-    if (j && run_backend_takes_tcp_buffers(o->backend) &&
-        (json_object_set_new(j, "tcp_rx_buffer", tcp_buffer_json(&o->tcp_rx)) ||
-         json_object_set_new(j, "tcp_tx_buffer", tcp_buffer_json(&o->tcp_tx)))) {
+    if (j && run_options_add_tcp_buffers(j, o)) {
         json_decref(j);
         return NULL;
     }

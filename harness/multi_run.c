@@ -84,15 +84,12 @@ json_t *multi_runs_json(const struct multi_options *m, const struct run_options 
     for (size_t i = 0; a && i < m->runs.n; i++) {
         struct run_options ro = *o;
         const struct variant *v = &m->runs.v[i];
-
         json_t *r;
 
         variant_apply(v, &ro);
         r = json_pack("{s:s, s:s, s:s}", "label", v->label, "variant", v->spec, "backend",
                       v->backend);
-        if (r && run_backend_takes_tcp_buffers(v->backend) &&
-            (json_object_set_new(r, "tcp_rx_buffer", tcp_buffer_json(&ro.tcp_rx)) ||
-             json_object_set_new(r, "tcp_tx_buffer", tcp_buffer_json(&ro.tcp_tx)))) {
+        if (r && run_options_add_tcp_buffers(r, &ro)) {
             json_decref(r);
             r = NULL;
         }

@@ -82,18 +82,14 @@ int run_prepare_log_dir(const char *dir, char *out, size_t outlen, char *err, si
 static json_t *config_json(const struct run_options *o, const struct perf_test_ops *ops,
                            enum accel accel)
 {
-    json_t *c = run_options_to_json(o);
+    struct run_options used = *o;
+    json_t *c;
 
-    if (!c)
-        return NULL;
-    json_object_set_new(c, "accel", json_string(accel_name(accel)));
-    if (ops->fixed_backend) {
-        json_object_set_new(c, "backend", json_string(ops->fixed_backend));
-        if (!run_backend_takes_tcp_buffers(ops->fixed_backend)) {
-            json_object_del(c, "tcp_rx_buffer");
-            json_object_del(c, "tcp_tx_buffer");
-        }
-    }
+    if (ops->fixed_backend)
+        used.backend = ops->fixed_backend;
+    c = run_options_to_json(&used);
+    if (c)
+        json_object_set_new(c, "accel", json_string(accel_name(accel)));
     return c;
 }
 

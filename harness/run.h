@@ -59,21 +59,14 @@ int run_main(const struct run_options *opts);
 json_t *run_options_to_json(const struct run_options *opts);
 
 /**
- * run_backend_takes_tcp_buffers() - Whether a backend list names consomme, the only backend
- * that uses the TCP buffer bounds
- * @names:	One backend name or a comma-separated list
+ * run_options_add_tcp_buffers() - Add tcp_rx_buffer and tcp_tx_buffer ({initial, max} in
+ * bytes) to @obj when @o->backend names consomme, the only backend that uses them
+ * @obj:	JSON object (a report config, a run of --dry-run)
+ * @o:		Options; backend is one name or a comma-separated list
  *
- * Return: true if one of the names is "consomme"
+ * Return: 0 (also when nothing was added), -ENOMEM
  */
-bool run_backend_takes_tcp_buffers(const char *names);
-
-/**
- * tcp_buffer_json() - Buffer bounds as the report writes them
- * @b:		Bounds
- *
- * Return: new {"initial": N, "max": N} object (bytes), NULL on allocation failure
- */
-json_t *tcp_buffer_json(const struct tcp_buffer_bounds *b);
+int run_options_add_tcp_buffers(json_t *obj, const struct run_options *o);
 
 /**
  * run_prepare_log_dir() - Make @dir (and its parents), or a fresh one under $TMPDIR
