@@ -40,6 +40,7 @@
 #include <jansson.h>
 
 #include "e2e.h"
+#include "skip.h"
 
 static const char *burette;
 static char tmpdir[] = "/tmp/burette-e2e-peer-XXXXXX";
@@ -287,7 +288,7 @@ static void test_perf_dir_records_qemu_and_passt_per_subtest(void **state)
     }
     /* this machine or user may not profile (not root): burette said so, before any sub-test */
     if (strstr(buf, "perf_event_paranoid") || strstr(buf, "CAP_PERFMON"))
-        skip();
+        TEST_SKIP("this machine or user may not profile: %.200s", buf);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         fail_msg("burette --perf-dir failed (status %#x); its stderr ends:\n%s", status, buf);
     e2e_assert_no_children();
@@ -342,11 +343,13 @@ int main(int argc, char **argv)
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     signal(SIGPIPE, SIG_IGN);
     if (!strcmp(argv[2], "slirp"))
-        return cmocka_run_group_tests_name("slirp", slirp, setup_dir, teardown_dir);
+        return test_exit_status(
+            cmocka_run_group_tests_name("slirp", slirp, setup_dir, teardown_dir));
     if (!strcmp(argv[2], "passt"))
-        return cmocka_run_group_tests_name("passt", passt, setup_dir, teardown_dir);
+        return test_exit_status(
+            cmocka_run_group_tests_name("passt", passt, setup_dir, teardown_dir));
     if (!strcmp(argv[2], "perf"))
-        return cmocka_run_group_tests_name("perf", perf, setup_dir, teardown_dir);
+        return test_exit_status(cmocka_run_group_tests_name("perf", perf, setup_dir, teardown_dir));
     fprintf(stderr, "unknown group '%s'\n", argv[2]);
     return 2;
 }
