@@ -12,8 +12,19 @@
  * server's bind address and the address the guest connects to. teardown() runs after QEMU is
  * gone and releases all prepare() made (descriptors, processes) on every path.
  *
- * Adding a backend: one file harness/backend_<name>.c defining its struct backend_ops, one row
- * in the table in backend.c.
+ * The table in backend.c is the registry the rest of burette asks instead of knowing the
+ * backends: `--backend` and `--variant` names, the options a variant or a global flag may set
+ * (struct backend_option: name, parser, default, JSON key, help line), what --dry-run and a
+ * report's `config` record of them, and the option list of `burette run --help`.
+ *
+ * Option values live in struct backend_options, one slot per option of the registry (the
+ * common rows first, then each backend's rows in table order): every run carries a value for
+ * every option (its default unless set), and records only the options of its own backend.
+ *
+ * Adding a backend: one file backends/NAME/launcher.c defining its struct backend_ops (with
+ * its options), one row in the table in backend.c. Adding an option: one row in its
+ * backend's options[] (or in backend.c's common_options[] for one every run takes, such as
+ * the QEMU binary), read in prepare() with backend_option_value().
  */
 #ifndef BURETTE_BACKEND_H
 #define BURETTE_BACKEND_H
@@ -22,19 +33,55 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "agent_proto.h"
-#include "run.h"
+#include <stdint.h>
 
-#define BACKEND_MAX_FDS   4
-#define BACKEND_NETDEV_ID "n0"
+#include <jansson.h>
+
+#include "agent_proto.h"
+
+#define BACKEND_MAX_FDS        4
+#define BACKEND_NETDEV_ID      "n0"
+#define BACKEND_OPTION_MAX     16  /* options over all backends */
+#define BACKEND_VALUE_TEXT_MAX 256 /* a path, a choice */
 
 struct helper;
 
+/* The value of one option, in the form its parser gives it. */
+union backend_value {
+    struct {
+        uint64_t initial; /* a size range, e.g. consomme's TCP buffer bounds */
+        uint64_t max;
+    } bounds;
+    unsigned long long number;
+    char text[BACKEND_VALUE_TEXT_MAX];
+};
+
+/* One option a backend (or every run) takes: `--variant B:NAME=VALUE` and the flag --NAME. */
+struct backend_option {
+    const char *name;          /* "tcp-rx-buffer" */
+    const char *metavar;       /* "INITIAL[:MAX]", for --help */
+    const char *help;          /* --help text; '\n' starts a new line */
+    const char *default_value; /* parsed by parse() into every run's value */
+    const char *json_key;      /* key in a report's config and in --dry-run; NULL: not shown */
+    /**
+     * parse() - Parse @value into @out
+     * Return: 0, or negative errno with a message that does not name the option
+     */
+    int (*parse)(const char *value, union backend_value *out, char *err, size_t errlen);
+    /* to_json() - The value as the report records it; NULL on allocation failure */
+    json_t *(*to_json)(const union backend_value *v);
+};
+
+/* A value for every option of the registry, indexed as backend_option_at() counts them. */
+struct backend_options {
+    union backend_value value[BACKEND_OPTION_MAX];
+};
+
 /* What a backend may use while preparing. */
 struct backend_ctx {
-    const struct run_options *opts;
-    const char *log_dir;   /* exists: logs of the backend's own processes go here */
-    struct helper *helper; /* spawned, no request served yet */
+    const struct backend_options *options; /* the run's values; backend_option_value() */
+    const char *log_dir;                   /* exists: logs of the backend's own processes go here */
+    struct helper *helper;                 /* spawned, no request served yet */
 };
 
 struct backend {
@@ -55,6 +102,8 @@ struct backend {
 
 struct backend_ops {
     const char *name;
+    const struct backend_option *options; /* what --variant NAME:OPTION=VALUE may set */
+    size_t n_options;
     /**
      * prepare() - Obtain what the NIC needs and fill @b (its ops and priv are set already)
      * Return: 0, or negative errno with a message naming cause and fix; on failure nothing
@@ -72,6 +121,82 @@ struct backend_ops {
  * Return: its ops, or NULL if this build has no such backend
  */
 const struct backend_ops *backend_find(const char *name);
+
+/**
+ * backend_count() - How many backends this build has
+ *
+ * Return: the number of rows of the table
+ */
+size_t backend_count(void);
+
+/**
+ * backend_at() - The @i-th backend of the table, in the order --help lists them
+ * @i:		0 to backend_count() - 1
+ *
+ * Return: its ops
+ */
+const struct backend_ops *backend_at(size_t i);
+
+/**
+ * backend_option_count() - How many options the registry has: the common ones, then each
+ * backend's
+ *
+ * Return: at most BACKEND_OPTION_MAX
+ */
+size_t backend_option_count(void);
+
+/**
+ * backend_option_at() - The @i-th option of the registry
+ * @i:		0 to backend_option_count() - 1
+ * @owner:	Receives the backend that takes it, NULL for an option of every run; may be NULL
+ *
+ * Return: the option
+ */
+const struct backend_option *backend_option_at(size_t i, const struct backend_ops **owner);
+
+/**
+ * backend_option_find() - The index of the option called @name
+ * @name:	e.g. "tcp-rx-buffer"
+ *
+ * Return: its index for backend_option_at(), or -1 if no backend takes it
+ */
+int backend_option_find(const char *name);
+
+/**
+ * backend_option_applies() - Whether option @i means something to a run of @backends
+ * @i:		Option index
+ * @backends:	One backend name or a comma-separated list
+ *
+ * Return: true for an option of every run, or one of a backend the list names
+ */
+bool backend_option_applies(size_t i, const char *backends);
+
+/**
+ * backend_options_default() - Every option's default value
+ * @v:		Receives the values
+ */
+void backend_options_default(struct backend_options *v);
+
+/**
+ * backend_options_to_json() - Add the options that apply to @backends to @obj, under their
+ * JSON keys in registry order (a report's config, a run of --dry-run)
+ * @obj:	JSON object
+ * @v:		The values
+ * @backends:	One backend name or a comma-separated list
+ *
+ * Return: 0, -ENOMEM
+ */
+int backend_options_to_json(json_t *obj, const struct backend_options *v, const char *backends);
+
+/**
+ * backend_option_value() - The run's value of @opt, an option of the caller's backend
+ * @v:		The run's values (struct backend_ctx's options)
+ * @opt:	A row of the caller's options[]
+ *
+ * Return: the value
+ */
+const union backend_value *backend_option_value(const struct backend_options *v,
+                                                const struct backend_option *opt);
 
 /**
  * backend_names() - The backends this build has, for messages: "tap, consomme"

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "backend.h"
 #include "cli.h"
 #include "cmd.h"
 #include "errbuf.h"
@@ -24,17 +25,49 @@
 #include "run.h"
 #include "variants.h"
 
-#define DEFAULT_TCP_BUFFER_INITIAL (16ULL << 10)
-#define DEFAULT_TCP_BUFFER_MAX     (4ULL << 20)
-
 static const char *const tests[] = {"boot", "network", NULL};
-static const char *const backends[] = {"consomme", "tap", "slirp", "passt", NULL};
 static const char *const nics[] = {"virtio-net", "vmbus", NULL};
 static const char *const accels[] = {"auto", "kvm", "tcg", NULL};
 static const char *const orders[] = {"interleaved", "sequential", NULL};
 
+/* The backends' options as --help lists them, from the registry: each --NAME METAVAR, then
+ * its help lines under it, then its default. */
+static void usage_backend_options(FILE *f)
+{
+    for (size_t i = 0; i < backend_option_count(); i++) {
+        const struct backend_option *opt = backend_option_at(i, NULL);
+        const char *line = opt->help;
+
+        fprintf(f, "      --%s %s\n", opt->name, opt->metavar);
+        while (*line) {
+            size_t n = strcspn(line, "\n");
+
+            fprintf(f, "%32s%.*s\n", "", (int)n, line);
+            line += n + (line[n] == '\n');
+        }
+        fprintf(f, "%32s(default %s)\n", "", opt->default_value);
+    }
+}
+
+/* "consomme: tcp-rx-buffer, tcp-tx-buffer" for each backend that takes options. */
+static void usage_variant_options(FILE *f)
+{
+    for (size_t b = 0; b < backend_count(); b++) {
+        const struct backend_ops *ops = backend_at(b);
+
+        if (!ops->n_options)
+            continue;
+        fprintf(f, "%32s(%s: ", "", ops->name);
+        for (size_t i = 0; i < ops->n_options; i++)
+            fprintf(f, "%s%s", i ? ", " : "", ops->options[i].name);
+        fprintf(f, ")\n");
+    }
+}
+
 static void usage(FILE *f)
 {
+    char names[128];
+
     fprintf(f,
             "Usage: burette run [OPTIONS]\n"
             "\n"
@@ -43,32 +76,30 @@ static void usage(FILE *f)
             "\n"
             "Options:\n"
             "      --test boot|network       what to measure (default network)\n"
-            "      --backend NAME[,NAME...]  consomme, tap, slirp, passt (default consomme);\n"
+            "      --backend NAME[,NAME...]  %s (default consomme);\n"
             "                                several: one run and report each, compared\n"
             "      --variant [LABEL=]BACKEND[:OPTION=VALUE,...]\n"
-            "                                one more run, of BACKEND with these options\n"
-            "                                (consomme: tcp-rx-buffer, tcp-tx-buffer), named\n"
-            "                                LABEL (default: BACKEND); repeatable\n"
-            "      --order interleaved|sequential\n"
-            "                                several runs: all guests up, iterations taking\n"
-            "                                turns (default), or one run after the other\n"
-            "      --fail-on-regression      several runs: exit 1 if a metric regressed\n"
-            "                                against the first run\n"
-            "      --nic virtio-net|vmbus    guest NIC (default virtio-net; vmbus needs "
-            "OpenVMM)\n"
-            "      --accel auto|kvm|tcg      accelerator (default auto: KVM if usable, else "
-            "TCG)\n"
-            "      --vcpus N                 guest vCPUs (default 2)\n"
-            "      --mem-mb N                guest memory in MiB (default 1024)\n"
-            "      --iterations N            kept iterations per metric (default 5)\n"
-            "      --warmup N                discarded iterations before them (default 1)\n"
-            "      --duration SECONDS        iperf3 time per sub-test (default 10)\n"
-            "      --streams N               parallel iperf3 streams (default 1)\n"
-            "      --tcp-rx-buffer INITIAL[:MAX]\n"
-            "      --tcp-tx-buffer INITIAL[:MAX]\n"
-            "                                consomme's per-connection TCP buffers, autotuned\n"
-            "                                from INITIAL up to MAX (sizes like 16K, 4M; one\n"
-            "                                size = fixed; default 16K:4M, at most 1G)\n"
+            "                                one more run, of BACKEND with these options,\n"
+            "                                named LABEL (default: BACKEND); repeatable\n",
+            backend_names(names, sizeof(names)));
+    usage_variant_options(f);
+    fprintf(f, "      --order interleaved|sequential\n"
+               "                                several runs: all guests up, iterations taking\n"
+               "                                turns (default), or one run after the other\n"
+               "      --fail-on-regression      several runs: exit 1 if a metric regressed\n"
+               "                                against the first run\n"
+               "      --nic virtio-net|vmbus    guest NIC (default virtio-net; vmbus needs "
+               "OpenVMM)\n"
+               "      --accel auto|kvm|tcg      accelerator (default auto: KVM if usable, else "
+               "TCG)\n"
+               "      --vcpus N                 guest vCPUs (default 2)\n"
+               "      --mem-mb N                guest memory in MiB (default 1024)\n"
+               "      --iterations N            kept iterations per metric (default 5)\n"
+               "      --warmup N                discarded iterations before them (default 1)\n"
+               "      --duration SECONDS        iperf3 time per sub-test (default 10)\n"
+               "      --streams N               parallel iperf3 streams (default 1)\n");
+    usage_backend_options(f);
+    fprintf(f,
             "  -o, --output FILE|DIR         write the JSON report to FILE; with several\n"
             "                                runs, DIR/LABEL.json each (DIR is created)\n"
             "      --format FORMAT           summary on stdout: %s (default text)\n"
@@ -134,22 +165,24 @@ static int number(const char *flag, const char *value, unsigned long long min,
 static int check_backends(const char *value)
 {
     const char *p = value;
+    char names[128];
 
     if (!*value)
-        return cli_usage_error("run", "--backend: empty (available: %s)", join(backends));
+        return cli_usage_error("run", "--backend: empty (available: %s)",
+                               backend_names(names, sizeof(names)));
     while (*p) {
         size_t n = strcspn(p, ",");
         const char *q;
-        bool known = false;
+        char name[64];
+        bool known;
 
-        for (size_t i = 0; backends[i]; i++)
-            if (strlen(backends[i]) == n && !strncmp(p, backends[i], n))
-                known = true;
+        snprintf(name, sizeof(name), "%.*s", (int)n, p);
+        known = n < sizeof(name) && backend_find(name);
         if (!n)
             return cli_usage_error("run", "--backend: empty name in '%s'", value);
         if (!known)
             return cli_usage_error("run", "--backend: unknown backend '%.*s' (available: %s)",
-                                   (int)n, p, join(backends));
+                                   (int)n, p, backend_names(names, sizeof(names)));
         for (q = value; q < p; q += strcspn(q, ",") + 1)
             if (strcspn(q, ",") == n && !strncmp(q, p, n))
                 return cli_usage_error("run", "--backend: '%.*s' is listed twice", (int)n, p);
@@ -160,60 +193,15 @@ static int check_backends(const char *value)
     return 0;
 }
 
-static int tcp_buffer(const char *flag, const char *value, struct tcp_buffer_bounds *out)
+/* A backend option given as a global flag: the value every run starts from. */
+static int backend_flag(size_t index, const char *value, struct run_options *o)
 {
+    const struct backend_option *opt = backend_option_at(index, NULL);
     char err[ERRBUF_LEN];
 
-    if (tcp_buffer_parse(value, out, err, sizeof(err)))
-        return cli_usage_error("run", "%s: %s", flag, err);
+    if (opt->parse(value, &o->backend_options.value[index], err, sizeof(err)))
+        return cli_usage_error("run", "--%s: %s", opt->name, err);
     return 0;
-}
-
-static json_t *tcp_buffer_json(const struct tcp_buffer_bounds *b)
-{
-    return json_pack("{s:I, s:I}", "initial", (json_int_t)b->initial, "max", (json_int_t)b->max);
-}
-
-/* True if @names (one name or a comma-separated list) names consomme, the one backend that
- * takes the TCP buffer bounds: a report of another backend does not record bounds it ignored. */
-static bool names_consomme(const char *names)
-{
-    const char *p = names;
-    size_t n = strlen("consomme");
-
-    while (p && *p) {
-        if (!strncmp(p, "consomme", n) && (p[n] == ',' || p[n] == '\0'))
-            return true;
-        p = strchr(p, ',');
-        if (p)
-            p++;
-    }
-    return false;
-}
-
-int run_options_add_tcp_buffers(json_t *obj, const struct run_options *o)
-{
-    if (!names_consomme(o->backend))
-        return 0;
-    if (json_object_set_new(obj, "tcp_rx_buffer", tcp_buffer_json(&o->tcp_rx)) ||
-        json_object_set_new(obj, "tcp_tx_buffer", tcp_buffer_json(&o->tcp_tx)))
-        return -ENOMEM;
-    return 0;
-}
-
-json_t *run_options_to_json(const struct run_options *o)
-{
-    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i}", "test",
-                          o->test, "backend", o->backend, "nic", o->nic, "vmm", "qemu", "accel",
-                          o->accel, "vcpus", (int)o->vcpus, "mem_mb", (int)o->mem_mb, "iterations",
-                          (int)o->iterations, "warmup", (int)o->warmup, "duration_s",
-                          (int)o->duration_s, "streams", (int)o->streams);
-
-    if (j && run_options_add_tcp_buffers(j, o)) {
-        json_decref(j);
-        return NULL;
-    }
-    return j;
 }
 
 static int dry_run(const struct run_options *o, const struct multi_options *m)
@@ -250,17 +238,16 @@ enum {
     OPT_FORMAT,
     OPT_LOG_DIR,
     OPT_PERF_DIR,
-    OPT_TCP_RX,
-    OPT_TCP_TX,
     OPT_DRY_RUN,
     OPT_VARIANT,
     OPT_ORDER,
     OPT_FAIL_ON_REGRESSION,
+    OPT_BACKEND_OPTION, /* + the option's index in the registry */
 };
 
 int cmd_run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
+    static const struct option fixed[] = {
         {"test", required_argument, NULL, OPT_TEST},
         {"backend", required_argument, NULL, OPT_BACKEND},
         {"nic", required_argument, NULL, OPT_NIC},
@@ -276,8 +263,6 @@ int cmd_run(int argc, char **argv)
         {"log-dir", required_argument, NULL, OPT_LOG_DIR},
         {"perf-dir", required_argument, NULL, OPT_PERF_DIR},
         {"quiet", no_argument, NULL, 'q'},
-        {"tcp-rx-buffer", required_argument, NULL, OPT_TCP_RX},
-        {"tcp-tx-buffer", required_argument, NULL, OPT_TCP_TX},
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
         {"variant", required_argument, NULL, OPT_VARIANT},
         {"order", required_argument, NULL, OPT_ORDER},
@@ -297,9 +282,9 @@ int cmd_run(int argc, char **argv)
         .duration_s = 10,
         .streams = 1,
         .format = "text",
-        .tcp_rx = {DEFAULT_TCP_BUFFER_INITIAL, DEFAULT_TCP_BUFFER_MAX},
-        .tcp_tx = {DEFAULT_TCP_BUFFER_INITIAL, DEFAULT_TCP_BUFFER_MAX},
     };
+    const size_t n_fixed = sizeof(fixed) / sizeof(fixed[0]) - 1; /* without the terminator */
+    struct option longopts[sizeof(fixed) / sizeof(fixed[0]) + BACKEND_OPTION_MAX];
     static struct multi_options m;
     struct variant v;
     const char *order = "interleaved";
@@ -308,6 +293,13 @@ int cmd_run(int argc, char **argv)
     int c, rc = 0;
 
     memset(&m, 0, sizeof(m));
+    backend_options_default(&o.backend_options);
+    /* Each backend option is a global flag too: --NAME VALUE, for every run that takes it. */
+    memcpy(longopts, fixed, sizeof(struct option) * n_fixed);
+    for (size_t i = 0; i < backend_option_count(); i++)
+        longopts[n_fixed + i] = (struct option){backend_option_at(i, NULL)->name, required_argument,
+                                                NULL, OPT_BACKEND_OPTION + (int)i};
+    longopts[n_fixed + backend_option_count()] = (struct option){NULL, 0, NULL, 0};
     optind = 0;
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
@@ -369,12 +361,6 @@ int cmd_run(int argc, char **argv)
         case 'q':
             o.quiet = true;
             break;
-        case OPT_TCP_RX:
-            rc = tcp_buffer("--tcp-rx-buffer", optarg, &o.tcp_rx);
-            break;
-        case OPT_TCP_TX:
-            rc = tcp_buffer("--tcp-tx-buffer", optarg, &o.tcp_tx);
-            break;
         case OPT_DRY_RUN:
             dry = true;
             break;
@@ -394,6 +380,10 @@ int cmd_run(int argc, char **argv)
             usage(stdout);
             return 0;
         default:
+            if (c >= OPT_BACKEND_OPTION && c < OPT_BACKEND_OPTION + (int)backend_option_count()) {
+                rc = backend_flag((size_t)(c - OPT_BACKEND_OPTION), optarg, &o);
+                break;
+            }
             return cli_getopt_error("run", c, argv);
         }
     }

@@ -89,7 +89,7 @@ json_t *multi_runs_json(const struct multi_options *m, const struct run_options 
         variant_apply(v, &ro);
         r = json_pack("{s:s, s:s, s:s}", "label", v->label, "variant", v->spec, "backend",
                       v->backend);
-        if (r && run_options_add_tcp_buffers(r, &ro)) {
+        if (r && backend_options_to_json(r, &ro.backend_options, ro.backend)) {
             json_decref(r);
             r = NULL;
         }

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "accel.h"
+#include "backend.h"
 #include "errbuf.h"
 #include "image.h"
 #include "parse.h"
@@ -91,6 +92,21 @@ static json_t *config_json(const struct run_options *o, const struct perf_test_o
     if (c)
         json_object_set_new(c, "accel", json_string(accel_name(accel)));
     return c;
+}
+
+json_t *run_options_to_json(const struct run_options *o)
+{
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i}", "test",
+                          o->test, "backend", o->backend, "nic", o->nic, "vmm", "qemu", "accel",
+                          o->accel, "vcpus", (int)o->vcpus, "mem_mb", (int)o->mem_mb, "iterations",
+                          (int)o->iterations, "warmup", (int)o->warmup, "duration_s",
+                          (int)o->duration_s, "streams", (int)o->streams);
+
+    if (j && backend_options_to_json(j, &o->backend_options, o->backend)) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
 }
 
 int run_failure_status(int rc, const char *err, const char *stopped)

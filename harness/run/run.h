@@ -2,43 +2,18 @@
 /*
  * run - what `burette run` was asked to do, and the entry point that does it
  *
- * cmd_run.c turns the command line into a struct run_options, validated field by field, so
- * everything past run_main() may trust it: names are known, numbers are in range.
+ * The CLI turns the command line into a struct run_options (tests/run_options.h), validated
+ * field by field, so everything past run_main() may trust it. The report's config is built
+ * here, from the options and the backend registry: a run records what it used.
  */
 #ifndef BURETTE_RUN_H
 #define BURETTE_RUN_H
 
-#include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
 #include <jansson.h>
 
-/* Per-direction TCP buffer bounds of consomme, in bytes: fixed when initial == max. */
-struct tcp_buffer_bounds {
-    uint64_t initial;
-    uint64_t max;
-};
-
-struct run_options {
-    const char *test;    /* "boot" or "network" */
-    const char *backend; /* "consomme", "tap", "slirp", "passt" */
-    const char *nic;     /* "virtio-net" ("vmbus" is parsed, then refused) */
-    const char *accel;   /* "auto", "kvm", "tcg" */
-    unsigned vcpus;
-    unsigned mem_mb;
-    unsigned iterations; /* kept samples per metric */
-    unsigned warmup;     /* discarded iterations before them */
-    unsigned duration_s; /* iperf3 -t per sub-test */
-    unsigned streams;    /* iperf3 -P */
-    const char *output;  /* report path, NULL: no file */
-    const char *format;  /* summary format on stdout: "text", "markdown", "json" */
-    const char *log_dir; /* console logs, raw iperf3 JSON; NULL: a fresh directory */
-    const char *perf_dir;
-    bool quiet;
-    struct tcp_buffer_bounds tcp_rx;
-    struct tcp_buffer_bounds tcp_tx;
-};
+#include "run_options.h"
 
 /**
  * run_main() - Carry out a validated `burette run`
@@ -49,24 +24,14 @@ struct run_options {
 int run_main(const struct run_options *opts);
 
 /**
- * run_options_to_json() - The report's "config" object for @opts: test, backend, nic, vmm,
- * accel, vcpus, mem_mb, iterations, warmup, duration_s, streams, and where @opts->backend
- * names consomme tcp_rx_buffer and tcp_tx_buffer ({initial, max} in bytes). The run loop may
- * add or refine fields (the accelerator --accel auto resolved to) before report_set_config().
+ * run_options_to_json() - The options as a report's "config" records them: test, backend,
+ * nic, vmm, accel, vcpus, mem_mb, iterations, warmup, duration_s, streams, then the options of
+ * the backends @opts->backend names, under their JSON keys. The run loop adds what it resolved
+ * (the accelerator --accel auto chose, a variant's label) before report_set_config().
  *
  * Return: new JSON object, NULL on allocation failure
  */
 json_t *run_options_to_json(const struct run_options *opts);
-
-/**
- * run_options_add_tcp_buffers() - Add tcp_rx_buffer and tcp_tx_buffer ({initial, max} in
- * bytes) to @obj when @o->backend names consomme, the only backend that uses them
- * @obj:	JSON object (a report config, a run of --dry-run)
- * @o:		Options; backend is one name or a comma-separated list
- *
- * Return: 0 (also when nothing was added), -ENOMEM
- */
-int run_options_add_tcp_buffers(json_t *obj, const struct run_options *o);
 
 /**
  * run_prepare_log_dir() - Make @dir (and its parents), or a fresh one under $TMPDIR

@@ -3,8 +3,8 @@
  * variants - parsing of --backend lists and --variant specs into the runs of one `burette run`;
  * the syntax and the invariants are in variants.h.
  *
- * The table of backend options below is the single place that says which option a backend
- * accepts: adding an option is one row and one setter.
+ * Which option a backend accepts, and how its value is parsed, is the backend registry's
+ * (backends/backend.h): a backend's options are rows of its own declaration.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -12,95 +12,26 @@
 #include <string.h>
 
 #include "errbuf.h"
-#include "parse.h"
+#include "backend.h"
 #include "variants.h"
 
-/* A TCP window is 16 bits shifted by at most 14 (RFC 7323): 65535 << 14 is just under 1 GiB,
- * so a buffer beyond 1 GiB could never be advertised. */
-#define MAX_TCP_BUFFER (1ULL << 30)
-
-static const char *const backends[] = {"consomme", "tap", "slirp", "passt", NULL};
-
-struct option_def {
-    const char *backend;
-    const char *name;
-    int (*set)(struct variant *v, const char *value, char *err, size_t errlen);
-};
-
-static int set_tcp_rx(struct variant *v, const char *value, char *err, size_t errlen)
+/* The static name of the backend spelled by the @n bytes at @s, NULL if unknown. */
+static const char *find_backend(const char *s, size_t n)
 {
-    v->has_tcp_rx = true;
-    return tcp_buffer_parse(value, &v->tcp_rx, err, errlen);
+    for (size_t i = 0; i < backend_count(); i++) {
+        const char *name = backend_at(i)->name;
+
+        if (strlen(name) == n && !strncmp(s, name, n))
+            return name;
+    }
+    return NULL;
 }
-
-static int set_tcp_tx(struct variant *v, const char *value, char *err, size_t errlen)
-{
-    v->has_tcp_tx = true;
-    return tcp_buffer_parse(value, &v->tcp_tx, err, errlen);
-}
-
-static const struct option_def options[] = {
-    {"consomme", "tcp-rx-buffer", set_tcp_rx},
-    {"consomme", "tcp-tx-buffer", set_tcp_tx},
-};
-
-#define NOPTIONS (sizeof(options) / sizeof(options[0]))
 
 const char *variant_backend_names(void)
 {
     static char buf[128];
 
-    if (!buf[0])
-        for (size_t i = 0; backends[i]; i++)
-            snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s", i ? ", " : "",
-                     backends[i]);
-    return buf;
-}
-
-/* The static name of the backend spelled by the @n bytes at @s, NULL if unknown. */
-static const char *find_backend(const char *s, size_t n)
-{
-    for (size_t i = 0; backends[i]; i++)
-        if (strlen(backends[i]) == n && !strncmp(s, backends[i], n))
-            return backends[i];
-    return NULL;
-}
-
-static int size_part(const char *text, uint64_t *out, char *err, size_t errlen)
-{
-    int rc = parse_size(text, out);
-
-    if (rc == -ERANGE || (!rc && *out > MAX_TCP_BUFFER))
-        return errbuf_set(err, errlen, -ERANGE,
-                          "%s is above 1G, more than a TCP window (65535 << 14) can express", text);
-    if (rc < 0)
-        return errbuf_set(err, errlen, -EINVAL, "'%s' is not a size (e.g. 16K, 256K, 4M)", text);
-    if (!*out)
-        return errbuf_set(err, errlen, -EINVAL, "a buffer of 0 bytes cannot carry data");
-    return 0;
-}
-
-int tcp_buffer_parse(const char *value, struct tcp_buffer_bounds *out, char *err, size_t errlen)
-{
-    const char *colon = strchr(value, ':');
-    char initial[64];
-    int rc;
-
-    if (!colon) {
-        rc = size_part(value, &out->initial, err, errlen);
-        out->max = out->initial;
-        return rc;
-    }
-    if ((size_t)(colon - value) >= sizeof(initial))
-        return errbuf_set(err, errlen, -EINVAL, "'%s' is not INITIAL[:MAX]", value);
-    snprintf(initial, sizeof(initial), "%.*s", (int)(colon - value), value);
-    rc = size_part(initial, &out->initial, err, errlen);
-    if (!rc)
-        rc = size_part(colon + 1, &out->max, err, errlen);
-    if (!rc && out->initial > out->max)
-        return errbuf_set(err, errlen, -EINVAL, "initial size %s is larger than the maximum %s",
-                          initial, colon + 1);
-    return rc;
+    return backend_names(buf, sizeof(buf));
 }
 
 /* Labels name report files: letters, digits, '.', '_', '-', starting with a letter or digit. */
@@ -132,19 +63,21 @@ static int check_label(const char *label, size_t n, char *err, size_t errlen)
 static const char *option_names(const char *backend, char *buf, size_t len)
 {
     buf[0] = '\0';
-    for (size_t i = 0; i < NOPTIONS; i++)
-        if (!strcmp(options[i].backend, backend))
+    for (size_t i = 0; i < backend_option_count(); i++)
+        if (backend_option_applies(i, backend))
             snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? ", " : "",
-                     options[i].name);
+                     backend_option_at(i, NULL)->name);
     return buf;
 }
 
 /* One OPTION=VALUE of @v's backend; @item is a NUL-terminated copy. */
-static int parse_option(struct variant *v, char *item, unsigned *seen, char *err, size_t errlen)
+static int parse_option(struct variant *v, char *item, char *err, size_t errlen)
 {
     char *eq = strchr(item, '=');
-    const char *other = NULL;
+    const struct backend_ops *owner;
+    const struct backend_option *opt;
     char names[128];
+    int i;
 
     if (!*item)
         return errbuf_set(err, errlen, -EINVAL, "empty option (expected OPTION=VALUE)");
@@ -152,28 +85,27 @@ static int parse_option(struct variant *v, char *item, unsigned *seen, char *err
         return errbuf_set(err, errlen, -EINVAL, "option '%s' has no value (expected %s=VALUE)",
                           item, item);
     *eq = '\0';
-    for (size_t i = 0; i < NOPTIONS; i++) {
-        if (strcmp(options[i].name, item))
-            continue;
-        if (strcmp(options[i].backend, v->backend)) {
-            other = options[i].backend;
-            continue;
-        }
-        if (*seen & (1u << i))
+    i = backend_option_find(item);
+    if (i >= 0 && backend_option_applies((size_t)i, v->backend)) {
+        opt = backend_option_at((size_t)i, NULL);
+        if (v->set[i])
             return errbuf_set(err, errlen, -EINVAL, "option '%s' is given twice", item);
-        *seen |= 1u << i;
+        v->set[i] = true;
         if (!eq[1])
             return errbuf_set(err, errlen, -EINVAL, "option '%s' has an empty value", item);
-        if (options[i].set(v, eq + 1, err, errlen)) {
+        if (opt->parse(eq + 1, &v->values.value[i], err, errlen)) {
             errbuf_prefix(err, errlen, "%s", item);
             return -EINVAL;
         }
         return 0;
     }
     option_names(v->backend, names, sizeof(names));
-    if (other)
-        return errbuf_set(err, errlen, -EINVAL, "option '%s' is %s's, not %s's%s%s%s", item, other,
-                          v->backend, names[0] ? " (available: " : "", names, names[0] ? ")" : "");
+    if (i >= 0) {
+        backend_option_at((size_t)i, &owner);
+        return errbuf_set(err, errlen, -EINVAL, "option '%s' is %s's, not %s's%s%s%s", item,
+                          owner->name, v->backend, names[0] ? " (available: " : "", names,
+                          names[0] ? ")" : "");
+    }
     if (!names[0])
         return errbuf_set(err, errlen, -EINVAL, "unknown option '%s': backend %s takes no options",
                           item, v->backend);
@@ -187,7 +119,6 @@ int variant_parse(const char *spec, struct variant *out, char *err, size_t errle
     const char *eq = memchr(spec, '=', head);
     const char *name = eq ? eq + 1 : spec;
     size_t name_len = head - (size_t)(name - spec);
-    unsigned seen = 0;
     int rc = 0;
 
     memset(out, 0, sizeof(*out));
@@ -237,7 +168,7 @@ int variant_parse(const char *spec, struct variant *out, char *err, size_t errle
 
             if (comma)
                 *comma = '\0';
-            rc = parse_option(out, p, &seen, err, errlen);
+            rc = parse_option(out, p, err, errlen);
             if (rc || !comma)
                 break;
             p = comma + 1;
@@ -293,8 +224,7 @@ int variant_list_add_backends(struct variant_list *l, const char *list, char *er
 void variant_apply(const struct variant *v, struct run_options *o)
 {
     o->backend = v->backend;
-    if (v->has_tcp_rx)
-        o->tcp_rx = v->tcp_rx;
-    if (v->has_tcp_tx)
-        o->tcp_tx = v->tcp_tx;
+    for (size_t i = 0; i < BACKEND_OPTION_MAX; i++)
+        if (v->set[i])
+            o->backend_options.value[i] = v->values.value[i];
 }

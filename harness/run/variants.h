@@ -12,7 +12,8 @@
  * '=', and BACKEND cannot hold '='), so the split is never ambiguous; without one, the label
  * is the backend's name. Options are split at ',' and each at its first '=', so a value may
  * hold ':' (INITIAL:MAX). A variant starts from the run's global options (--tcp-rx-buffer...)
- * and overrides only what it names.
+ * and overrides only what it names. Backends and their options come from the registry
+ * (backends/backend.h): nothing here knows a backend by name.
  *
  * Invariants of a struct variant_list built with these functions: every backend is one this
  * program knows, every option belongs to its backend and has a valid value, and labels are
@@ -24,7 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "run.h"
+#include "run_options.h"
 
 #define VARIANT_LABEL_MAX 32 /* characters */
 #define VARIANT_SPEC_MAX  256
@@ -32,31 +33,16 @@
 
 struct variant {
     char label[VARIANT_LABEL_MAX + 1];
-    char spec[VARIANT_SPEC_MAX]; /* as given ("consomme" for a --backend entry) */
-    const char *backend;         /* a static name: "consomme", "tap", "slirp", "passt" */
-    bool has_tcp_rx;
-    bool has_tcp_tx;
-    struct tcp_buffer_bounds tcp_rx;
-    struct tcp_buffer_bounds tcp_tx;
+    char spec[VARIANT_SPEC_MAX];   /* as given ("consomme" for a --backend entry) */
+    const char *backend;           /* the static name of a backend of the registry */
+    bool set[BACKEND_OPTION_MAX];  /* which options the spec names, by registry index */
+    struct backend_options values; /* their values, where set */
 };
 
 struct variant_list {
     struct variant v[VARIANT_MAX];
     size_t n;
 };
-
-/**
- * tcp_buffer_parse() - Parse consomme's TCP buffer bounds: SIZE (fixed) or INITIAL:MAX
- * @value:	e.g. "256K", "16K:4M"
- * @out:	Receives the bounds in bytes
- * @err:	Error buffer of @errlen bytes (the message does not name the flag)
- * @errlen:	Size of @err
- *
- * Sizes are positive, at most 1G (more than a TCP window can advertise), initial <= max.
- *
- * Return: 0, -EINVAL or -ERANGE
- */
-int tcp_buffer_parse(const char *value, struct tcp_buffer_bounds *out, char *err, size_t errlen);
 
 /**
  * variant_parse() - Parse one --variant SPEC

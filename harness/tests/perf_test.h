@@ -20,7 +20,7 @@
 
 #include "accel.h"
 #include "image.h"
-#include "run.h"
+#include "run_options.h"
 
 struct report;
 

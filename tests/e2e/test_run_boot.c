@@ -26,7 +26,7 @@ static char dir[] = "/tmp/burette-test-run-XXXXXX";
 
 static struct run_options boot_options(const char *output, const char *log_dir)
 {
-    return (struct run_options){
+    struct run_options o = {
         .test = "boot",
         .backend = "consomme",
         .nic = "virtio-net",
@@ -41,9 +41,10 @@ static struct run_options boot_options(const char *output, const char *log_dir)
         .format = "text",
         .log_dir = log_dir,
         .quiet = false,
-        .tcp_rx = {16384, 4194304},
-        .tcp_tx = {16384, 4194304},
     };
+
+    backend_options_default(&o.backend_options);
+    return o;
 }
 
 static int children(void)

@@ -8,6 +8,9 @@
  * (10.0.2.15/24, gateway 10.0.2.2, MTU 65520 by option 26), and its connections to 10.0.2.2
  * become host sockets to 127.0.0.1, where the helper, left in the host's namespace, runs the
  * iperf3 servers. consomme's output and its counters (--stats) go to the log directory.
+ *
+ * Its options (tcp-rx-buffer, tcp-tx-buffer: INITIAL[:MAX] per connection) are declared here
+ * and passed on to consomme's own flags; their bound is consomme's RING_MAX_CAP.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,8 +23,10 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
+#include "../ring.h"
 #include "backend.h"
 #include "errbuf.h"
+#include "parse.h"
 #include "proc.h"
 
 #define CM_GUEST_DHCP_S  30 /* udhcpc under TCG can take a few seconds */
@@ -47,10 +52,83 @@ static void consomme_path(char *buf, size_t len)
     snprintf(buf, len, "consomme");
 }
 
+/* One size of a buffer bound: positive, at most consomme's largest ring. RING_MAX_CAP is 1 GiB
+ * because a TCP window is 16 bits shifted by at most 14 (RFC 7323): 65535 << 14 is just under
+ * 1 GiB, so a larger buffer could never be advertised. */
+static int size_part(const char *text, uint64_t *out, char *err, size_t errlen)
+{
+    int rc = parse_size(text, out);
+
+    if (rc == -ERANGE || (!rc && *out > RING_MAX_CAP))
+        return errbuf_set(err, errlen, -ERANGE,
+                          "%s is above 1G, more than a TCP window (65535 << 14) can express", text);
+    if (rc < 0)
+        return errbuf_set(err, errlen, -EINVAL, "'%s' is not a size (e.g. 16K, 256K, 4M)", text);
+    if (!*out)
+        return errbuf_set(err, errlen, -EINVAL, "a buffer of 0 bytes cannot carry data");
+    return 0;
+}
+
+/* SIZE (fixed: initial = max) or INITIAL:MAX with initial <= max. */
+static int tcp_buffer_parse(const char *value, union backend_value *out, char *err, size_t errlen)
+{
+    const char *colon = strchr(value, ':');
+    char initial[64];
+    int rc;
+
+    if (!colon) {
+        rc = size_part(value, &out->bounds.initial, err, errlen);
+        out->bounds.max = out->bounds.initial;
+        return rc;
+    }
+    if ((size_t)(colon - value) >= sizeof(initial))
+        return errbuf_set(err, errlen, -EINVAL, "'%s' is not INITIAL[:MAX]", value);
+    snprintf(initial, sizeof(initial), "%.*s", (int)(colon - value), value);
+    rc = size_part(initial, &out->bounds.initial, err, errlen);
+    if (!rc)
+        rc = size_part(colon + 1, &out->bounds.max, err, errlen);
+    if (!rc && out->bounds.initial > out->bounds.max)
+        return errbuf_set(err, errlen, -EINVAL, "initial size %s is larger than the maximum %s",
+                          initial, colon + 1);
+    return rc;
+}
+
+static json_t *tcp_buffer_json(const union backend_value *v)
+{
+    return json_pack("{s:I, s:I}", "initial", (json_int_t)v->bounds.initial, "max",
+                     (json_int_t)v->bounds.max);
+}
+
+static const struct backend_option consomme_options[] = {
+    {
+        .name = "tcp-rx-buffer",
+        .metavar = "INITIAL[:MAX]",
+        .help = "consomme's per-connection buffers of guest-to-\nhost TCP data, autotuned from "
+                "INITIAL up to MAX\n(sizes like 16K, 4M; one size = fixed; at most 1G)",
+        .default_value = "16K:4M",
+        .json_key = "tcp_rx_buffer",
+        .parse = tcp_buffer_parse,
+        .to_json = tcp_buffer_json,
+    },
+    {
+        .name = "tcp-tx-buffer",
+        .metavar = "INITIAL[:MAX]",
+        .help = "the same for host-to-guest data",
+        .default_value = "16K:4M",
+        .json_key = "tcp_tx_buffer",
+        .parse = tcp_buffer_parse,
+        .to_json = tcp_buffer_json,
+    },
+};
+
+#define OPT_TCP_RX (&consomme_options[0])
+#define OPT_TCP_TX (&consomme_options[1])
+
 static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, char *err,
                             size_t errlen)
 {
-    const struct run_options *o = ctx->opts;
+    const union backend_value *tcp_rx = backend_option_value(ctx->options, OPT_TCP_RX);
+    const union backend_value *tcp_tx = backend_option_value(ctx->options, OPT_TCP_TX);
     struct consomme_priv *p = calloc(1, sizeof(*p));
     char bin[4096], fdarg[16], rx[64], tx[64], stats[4096], log[4096];
     int sv[2] = {-1, -1}, logfd = -1, rc;
@@ -73,10 +151,10 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
     }
     consomme_path(bin, sizeof(bin));
     snprintf(fdarg, sizeof(fdarg), "%d", sv[1]);
-    snprintf(rx, sizeof(rx), "%llu:%llu", (unsigned long long)o->tcp_rx.initial,
-             (unsigned long long)o->tcp_rx.max);
-    snprintf(tx, sizeof(tx), "%llu:%llu", (unsigned long long)o->tcp_tx.initial,
-             (unsigned long long)o->tcp_tx.max);
+    snprintf(rx, sizeof(rx), "%llu:%llu", (unsigned long long)tcp_rx->bounds.initial,
+             (unsigned long long)tcp_rx->bounds.max);
+    snprintf(tx, sizeof(tx), "%llu:%llu", (unsigned long long)tcp_tx->bounds.initial,
+             (unsigned long long)tcp_tx->bounds.max);
     snprintf(stats, sizeof(stats), "%s/consomme-stats.json", ctx->log_dir);
     {
         const char *argv[] = {
@@ -147,6 +225,8 @@ static void consomme_teardown(struct backend *b)
 
 const struct backend_ops backend_consomme_ops = {
     .name = "consomme",
+    .options = consomme_options,
+    .n_options = sizeof(consomme_options) / sizeof(consomme_options[0]),
     .prepare = consomme_prepare,
     .teardown = consomme_teardown,
 };
