@@ -45,31 +45,21 @@ json_t *run_options_to_json(const struct run_options *opts);
  */
 int run_prepare_log_dir(const char *dir, char *out, size_t outlen, char *err, size_t errlen);
 
-enum accel;
-struct guest_image;
-
 /**
- * run_failure_status() - Say why a run failed, and the exit status it ends with
- * @rc:		Negative errno the run failed with
- * @err:	Its message
- * @stopped:	What was torn down, for the message on a signal ("guest and children")
+ * run_config_json() - A report's config: run_options_to_json() of @o, the accelerator used,
+ * and for one of several runs its label, variant, order and the sequence of labels
+ * @o:		The run's options (its variant applied)
+ * @accel:	The accelerator it used ("tcg")
+ * @label:	Its label, NULL for a plain run (then the last four are not used)
+ * @variant:	The variant as written
+ * @order:	"interleaved" or "sequential"
+ * @sequence:	The labels of all runs, in the order they took turns
+ * @n:		Their number
  *
- * Return: 128 + the signal when SIGINT/SIGTERM cancelled the run, 1 otherwise
+ * Return: new JSON object, NULL on allocation failure
  */
-int run_failure_status(int rc, const char *err, const char *stopped);
-
-/**
- * run_prepare_guest() - What every run needs before its first guest boots
- * @o:			Options (accel)
- * @hello_timeout_ms:	Set from BURETTE_HELLO_TIMEOUT_S; left as it is when that is unset
- * @accel:		The accelerator to use (a notice says why when auto chose TCG)
- * @image:		The guest image found
- *
- * Prints its own message on failure, so single and multi-backend runs say the same thing.
- *
- * Return: 0, or the exit status to end with (2 bad input, 1 failure)
- */
-int run_prepare_guest(const struct run_options *o, unsigned *hello_timeout_ms, enum accel *accel,
-                      struct guest_image *image);
+json_t *run_config_json(const struct run_options *o, const char *accel, const char *label,
+                        const char *variant, const char *order, const char *const *sequence,
+                        size_t n);
 
 #endif /* BURETTE_RUN_H */

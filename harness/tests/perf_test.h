@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * perf_test - one iteration loop for every test (warmup, N kept iterations, progress,
- * cancellation), as OpenVMM burette does it
+ * perf_test - what a test gives the one iteration loop (run/loop.h), as OpenVMM burette does it
  *
  * A test supplies struct perf_test_ops: setup() makes its private state (start a helper, a
  * backend...), run_once() does one iteration and hands each figure it measured to perf_emit(),
- * teardown() releases everything setup() made. run_warm_test() calls setup once, run_once
- * warmup + iterations times, and teardown once — also after a failure or SIGINT/SIGTERM. Figures
- * of warmup iterations are shown but never reach the report.
+ * teardown() releases everything setup() made. The loop calls setup once, run_once warmup +
+ * iterations times, and teardown once — also after a failure or SIGINT/SIGTERM. Figures of
+ * warmup iterations are shown but never reach the report.
  *
- * Adding a test: implement the ops in harness/test_<name>.c, declare them below, and add one
- * row to the table in run.c.
+ * Adding a test: implement the ops in harness/tests/test_<name>.c, declare them below, and add
+ * one row to the table in run/run.c.
  */
 #ifndef BURETTE_PERF_TEST_H
 #define BURETTE_PERF_TEST_H
@@ -38,7 +37,7 @@ struct perf_iter {
     unsigned index; /* 0-based over warmup + kept iterations */
     bool warmup;
     char name[64]; /* e.g. "boot-3", for log file names */
-    /* private to run_warm_test() */
+    /* private to the loop */
     struct report *report;
     char figures[512]; /* six network metrics with their names need more than 256 */
 };
@@ -78,21 +77,7 @@ struct perf_test_ops {
 int perf_emit(struct perf_iter *it, const char *metric, const char *unit, double value, char *err,
               size_t errlen);
 
-/**
- * run_warm_test() - setup, warmup iterations (discarded), kept iterations, teardown
- * @ops:	The test
- * @ctx:	Options and resources (warmup and iteration counts come from @ctx->opts)
- * @report:	Receives the kept iterations' figures
- * @err:	Error buffer of @errlen bytes
- * @errlen:	Size of @err
- *
- * Return: 0, -ECANCELED after SIGINT/SIGTERM, or the negative errno of the step that failed
- * (message in @err names the iteration)
- */
-int run_warm_test(const struct perf_test_ops *ops, const struct perf_ctx *ctx,
-                  struct report *report, char *err, size_t errlen);
-
-/* The tests (one row each in run.c's table). */
+/* The tests (one row each in run/run.c's table). */
 extern const struct perf_test_ops boot_test_ops;
 extern const struct perf_test_ops network_test_ops;
 
