@@ -82,6 +82,8 @@ static int run_turn(const struct perf_test_ops *ops, struct run_slot *s, unsigne
     if (proc_cancelled())
         return errbuf_set(err, errlen, -ECANCELED, "interrupted");
     snprintf(it->name, sizeof(it->name), "%s-%s%u", ops->name, it->warmup ? "warmup" : "", k);
+    if (s->label) /* with several runs, which one has the machine now */
+        progress_phase("%s: %s %u/%u", s->label, it->warmup ? "warmup" : "iteration", k, of);
     rc = ops->run_once(s->state, &s->ctx, it, err, errlen);
     if (rc && rc != -ECANCELED) {
         errbuf_prefix(err, errlen, "%s %s %u/%u", ops->name, it->warmup ? "warmup" : "iteration", k,
