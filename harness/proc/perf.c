@@ -7,6 +7,7 @@
  * events count. Nothing here sleeps.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
 #include <signal.h>
@@ -332,13 +333,82 @@ static int rec_died(struct perf_rec *r, char *err, size_t errlen)
                       proc_status_str(status, how, sizeof(how)), *tail ? ": " : "", tail, r->log);
 }
 
+/* Whether @r has acknowledged "enable" in full. */
+static bool rec_ready(const struct perf_rec *r)
+{
+    return r->ack_len >= 4;
+}
+
+/**
+ * rec_read_ack() - Read what perf wrote on @r's acknowledgement pipe (it was readable)
+ * Return: 0 (the answer may still be incomplete), or negative errno when perf answered
+ * something other than "ack" or died (message in @err)
+ */
+static int rec_read_ack(struct perf_rec *r, char *err, size_t errlen)
+{
+    ssize_t got = read(r->ack_r, r->ack + r->ack_len, 4 - r->ack_len);
+
+    if (got < 0 && (errno == EINTR || errno == EAGAIN))
+        return 0;
+    if (got <= 0)
+        return rec_died(r, err, errlen);
+    r->ack_len += (size_t)got;
+    if (rec_ready(r) && memcmp(r->ack, "ack\n", 4))
+        return errbuf_set(err, errlen, -EPROTO, "perf record of %s answered '%.4s' to 'enable'",
+                          r->what, r->ack);
+    return 0;
+}
+
+/**
+ * wait_ready() - Wait until every perf of @s has acknowledged "enable", at most PERF_READY_MS
+ *
+ * Each perf not yet ready is polled on two descriptors: its acknowledgement pipe and its
+ * pidfd (a perf that dies instead of answering is noticed at once). @waiting[i] is the perf
+ * whose pair is pf[2i], pf[2i + 1].
+ *
+ * Return: 0, -ETIMEDOUT, -ECANCELED, or the negative errno of a perf that failed
+ */
+static int wait_ready(struct perf_session *s, char *err, size_t errlen)
+{
+    long long deadline = proc_now_ms() + PERF_READY_MS;
+
+    for (;;) {
+        struct pollfd pf[2 * PERF_MAX_TARGETS];
+        struct perf_rec *waiting[PERF_MAX_TARGETS];
+        size_t n = 0;
+        int rc;
+
+        for (size_t i = 0; i < s->n; i++) {
+            if (rec_ready(&s->recs[i]))
+                continue;
+            pf[2 * n] = (struct pollfd){.fd = s->recs[i].ack_r, .events = POLLIN};
+            pf[2 * n + 1] = (struct pollfd){.fd = s->recs[i].pidfd, .events = POLLIN};
+            waiting[n++] = &s->recs[i];
+        }
+        if (!n)
+            return 0;
+        rc = proc_poll(pf, 2 * n, deadline);
+        if (rc == -ETIMEDOUT)
+            return errbuf_set(err, errlen, rc, "perf record did not start within %d s",
+                              PERF_READY_MS / 1000);
+        if (rc < 0)
+            return rc;
+        for (size_t i = 0; i < n && !rc; i++) {
+            if (pf[2 * i].revents)
+                rc = rec_read_ack(waiting[i], err, errlen);
+            else if (pf[2 * i + 1].revents)
+                rc = rec_died(waiting[i], err, errlen);
+        }
+        if (rc)
+            return rc;
+    }
+}
+
 int perf_session_start(struct perf_session **out, const char *dir, const char *log_dir,
                        const char *label, const struct perf_target *targets, size_t n, char *err,
                        size_t errlen)
 {
     struct perf_session *s;
-    long long deadline;
-    size_t ready = 0;
     int rc = 0;
 
     *out = NULL;
@@ -360,60 +430,56 @@ int perf_session_start(struct perf_session **out, const char *dir, const char *l
         if (rc)
             goto fail;
     }
-    deadline = proc_now_ms() + PERF_READY_MS;
-    while (ready < s->n) {
-        struct pollfd pf[2 * PERF_MAX_TARGETS];
-        size_t np = 0;
-
-        for (size_t i = 0; i < s->n; i++) {
-            if (s->recs[i].ack_len >= 4)
-                continue;
-            pf[np++] = (struct pollfd){.fd = s->recs[i].ack_r, .events = POLLIN};
-            pf[np++] = (struct pollfd){.fd = s->recs[i].pidfd, .events = POLLIN};
-        }
-        rc = proc_poll(pf, np, deadline);
-        if (rc == -ETIMEDOUT) {
-            rc = errbuf_set(err, errlen, rc, "perf record did not start within %d s",
-                            PERF_READY_MS / 1000);
-            goto fail;
-        }
-        if (rc < 0)
-            goto fail;
-        for (size_t i = 0, k = 0; i < s->n; i++) {
-            struct perf_rec *r = &s->recs[i];
-            ssize_t got;
-
-            if (r->ack_len >= 4)
-                continue;
-            if (pf[k].revents) {
-                got = read(r->ack_r, r->ack + r->ack_len, 4 - r->ack_len);
-                if (got > 0) {
-                    r->ack_len += (size_t)got;
-                    if (r->ack_len >= 4) {
-                        if (memcmp(r->ack, "ack\n", 4)) {
-                            rc = errbuf_set(err, errlen, -EPROTO,
-                                            "perf record of %s answered '%.4s' to 'enable'",
-                                            r->what, r->ack);
-                            goto fail;
-                        }
-                        ready++;
-                    }
-                } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
-                    rc = rec_died(r, err, errlen);
-                    goto fail;
-                }
-            } else if (pf[k + 1].revents) {
-                rc = rec_died(r, err, errlen);
-                goto fail;
-            }
-            k += 2;
-        }
-    }
+    rc = wait_ready(s, err, errlen);
+    if (rc)
+        goto fail;
     *out = s;
     return 0;
 fail:
     perf_session_stop(s, NULL, 0);
     return rc;
+}
+
+/* Wait until the process behind @pidfd ends or @deadline passes; EINTR waits on. */
+static void wait_exit(int pidfd, long long deadline)
+{
+    struct pollfd pf = {.fd = pidfd, .events = POLLIN};
+    long long ms;
+
+    do
+        ms = deadline - proc_now_ms();
+    while (poll(&pf, 1, ms < 0 ? 0 : (int)ms) < 0 && errno == EINTR);
+}
+
+/**
+ * rec_finish() - Reap @r's perf, which was sent SIGINT, waiting until @deadline for it to
+ * write its file; kill it after that
+ * Return: 0 when perf wrote its file, -ETIMEDOUT when it had to be killed, -EIO when it failed
+ * (message in @err)
+ */
+static int rec_finish(struct perf_rec *r, long long deadline, char *err, size_t errlen)
+{
+    char how[96], tail[400];
+    int status = 0;
+
+    if (r->pidfd >= 0) /* without a pidfd: kill at once below */
+        wait_exit(r->pidfd, deadline);
+    if (proc_reap(r->pid, &status) != 1) {
+        proc_kill(r->pid, NULL);
+        r->pid = 0;
+        return errbuf_set(err, errlen, -ETIMEDOUT,
+                          "perf record of %s did not finish writing within %d s and was killed "
+                          "(its log: %s)",
+                          r->what, PERF_STOP_MS / 1000, r->log);
+    }
+    r->pid = 0;
+    /* perf record ends a SIGINT by re-raising it once its file is written */
+    if ((WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
+        (WIFSIGNALED(status) && WTERMSIG(status) == SIGINT))
+        return 0;
+    log_tail(r->log, tail, sizeof(tail));
+    return errbuf_set(err, errlen, -EIO, "perf record of %s %s%s%s (its log: %s)", r->what,
+                      proc_status_str(status, how, sizeof(how)), *tail ? ": " : "", tail, r->log);
 }
 
 int perf_session_stop(struct perf_session *s, char *err, size_t errlen)
@@ -426,45 +492,16 @@ int perf_session_stop(struct perf_session *s, char *err, size_t errlen)
     for (size_t i = 0; i < s->n; i++)
         if (s->recs[i].pid > 0)
             kill(s->recs[i].pid, SIGINT);
-    /* Not proc_poll(): after a SIGINT to burette, perf still deserves time to write. */
+    /* Not proc_poll(): after a SIGINT to burette, perf still deserves time to write. The first
+     * failure is the one reported; every perf is reaped whatever happened to the others. */
     for (size_t i = 0; i < s->n; i++) {
-        struct perf_rec *r = &s->recs[i];
-        char how[96], tail[400];
-        int status = 0, left;
+        int one;
 
-        if (r->pid <= 0)
+        if (s->recs[i].pid <= 0)
             continue;
-        while (r->pidfd >= 0) { /* without a pidfd: kill at once below */
-            struct pollfd pf = {.fd = r->pidfd, .events = POLLIN};
-            long long ms = deadline - proc_now_ms();
-            int n;
-
-            left = ms < 0 ? 0 : (int)ms;
-            n = poll(&pf, 1, left);
-            if (n < 0 && errno == EINTR)
-                continue;
-            break;
-        }
-        if (proc_reap(r->pid, &status) != 1) {
-            proc_kill(r->pid, NULL);
-            r->pid = 0;
-            if (!rc)
-                rc = errbuf_set(err, errlen, -ETIMEDOUT,
-                                "perf record of %s did not finish writing within %d s and was "
-                                "killed (its log: %s)",
-                                r->what, PERF_STOP_MS / 1000, r->log);
-            continue;
-        }
-        r->pid = 0;
-        /* perf record ends a SIGINT by re-raising it once its file is written */
-        if ((WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
-            (WIFSIGNALED(status) && WTERMSIG(status) == SIGINT))
-            continue;
-        log_tail(r->log, tail, sizeof(tail));
+        one = rec_finish(&s->recs[i], deadline, rc ? NULL : err, rc ? 0 : errlen);
         if (!rc)
-            rc = errbuf_set(err, errlen, -EIO, "perf record of %s %s%s%s (its log: %s)", r->what,
-                            proc_status_str(status, how, sizeof(how)), *tail ? ": " : "", tail,
-                            r->log);
+            rc = one;
     }
     for (size_t i = 0; i < s->n; i++)
         rec_close(&s->recs[i]);
