@@ -26,6 +26,9 @@ consomme_ns_test(ping_gateway_and_dns ${CM} run -- sh -c "${NS} ping 10.0.2.2 3 
 find_program(BUSYBOX busybox)
 if(BUSYBOX)
   consomme_ns_test(busybox_ping ${CM} run -- ${BUSYBOX} ping -c 3 10.0.2.2)
+else()
+  burette_skipped_test(integration.consomme.busybox_ping integration
+                       "busybox not found: install busybox-static (scripts/install-deps does)")
 endif()
 consomme_ns_test(resolv_conf_names_dns_address
                  ${CM} run -- grep -qx "nameserver 10.0.2.3" /etc/resolv.conf)
@@ -99,7 +102,9 @@ if(CM_FUZZ_OK)
                    ${cm_corpus} ${CMAKE_CURRENT_SOURCE_DIR}/data/consomme_fuzz)
   set_tests_properties(fuzz.consomme.frames PROPERTIES LABELS fuzz TIMEOUT 120)
 else()
-  message(STATUS "consomme: no clang with libFuzzer found, fuzz test left out")
+  message(STATUS "consomme: no clang with libFuzzer found, fuzz test skipped")
+  burette_skipped_test(fuzz.consomme.frames fuzz
+                       "no clang that links libFuzzer: install clang and libclang-rt-14-dev")
 endif()
 
 # --- end to end: `burette run --test network --backend consomme` under TCG, short settings ---

@@ -39,3 +39,8 @@ add_executable(test_proc unit/test_proc.c)
 target_link_libraries(test_proc PRIVATE burette_harness PkgConfig::CMOCKA)
 add_test(NAME unit.proc COMMAND test_proc)
 set_tests_properties(unit.proc PROPERTIES LABELS unit)
+
+add_executable(test_provenance unit/test_provenance.c)
+target_link_libraries(test_provenance PRIVATE burette_harness PkgConfig::CMOCKA)
+add_test(NAME unit.provenance COMMAND test_provenance)
+set_tests_properties(unit.provenance PROPERTIES LABELS unit)

@@ -2,17 +2,24 @@
 /*
  * backend_passt - Debian's passt, the userspace stack consomme is measured against
  *
- * passt runs as a child of burette (proc_spawn(): own process group, PR_SET_PDEATHSIG) and
- * talks to QEMU over a socketpair: passt gets one end with --fd, QEMU the other as
- * `-netdev stream,addr.type=fd` — the same 4-byte-length framing passt's UNIX socket speaks,
- * without a socket path that could sit in a directory passt cannot write once it has
- * dropped privileges. It is started with:
+ * passt is started as its documentation says: it listens on a UNIX socket of its own (-s) and
+ * QEMU connects to it with `-netdev stream,server=off,addr.type=unix,addr.path=...`. passt
+ * raises SO_SNDBUF/SO_RCVBUF of a connection it accepted there to the system's maximum, and a
+ * descriptor handed over with --fd keeps the default (208 KiB here). With that default its
+ * frames to QEMU meet a full socket, this passt drops them, and the guest's TCP waits for
+ * retransmission timeouts: host-to-guest runs showed whole 1-s iperf3 intervals at 0 Gbps in
+ * every run (0.18 0.21 0.21 0.02 0.00 Gbps) where the socket-path set-up, on the same build and
+ * machine, gave none (0.72 0.81 1.01 0.77 1.10). The socket lives in a private directory
+ * (mkdtemp, 0700) that teardown() removes. passt runs as a child of burette (proc_spawn(): own
+ * process group, PR_SET_PDEATHSIG) with:
  *   -f		in the foreground, so the pid we hold is passt itself;
- *   --runas	our own uid:gid — as root passt would otherwise switch to nobody, and a
- *		change of user clears PR_SET_PDEATHSIG;
- *   -1		exit when QEMU's end closes, a second line of defence after the kill;
+ *   --runas	our own uid:gid — as root passt would otherwise switch to nobody, which could
+ *		not create its socket in our private directory, and a change of user clears
+ *		PR_SET_PDEATHSIG;
+ *   -1		exit when QEMU's connection closes, a second line of defence after the kill;
  *   -P /dev/fd/N	passt writes its pid to a pipe of ours once its sockets, DHCP and
- *		sandbox are set up: reading that line is the readiness signal, no delay;
+ *		sandbox are set up: reading that line is the readiness signal, no delay; the
+ *		socket's existence is checked after it;
  *   -a -n -g -m	the guest's address 10.0.2.15/24, gateway 10.0.2.2, MTU 65520 (passt's
  *		default MTU): the same addresses as slirp and consomme, independent of the host's
  *		own (passt would copy those), so reports line up and a run never depends on them.
@@ -30,7 +37,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -45,10 +53,49 @@
 #define PASST_LOOPBACK "127.0.0.1"
 #define PASST_READY_MS 10000 /* it is ready in tens of milliseconds; a loaded CI box is slower */
 
+#define PASST_SOCKET "passt.sock"
+
 struct passt_priv {
     pid_t pid;
     char log[PATH_MAX];
+    char dir[PATH_MAX]; /* private directory of the socket, "" when none was made */
+    char sock[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* where passt listens */
 };
+
+/* Remove the socket and its directory (passt does not unlink it when it exits). */
+static void passt_remove_socket(struct passt_priv *p)
+{
+    if (!*p->dir)
+        return;
+    unlink(p->sock);
+    rmdir(p->dir);
+    p->dir[0] = '\0';
+}
+
+/*
+ * A fresh 0700 directory under $TMPDIR (or /tmp) for passt's socket: a UNIX socket path must
+ * fit 108 bytes, which a log directory given with --log-dir need not.
+ */
+static int passt_make_socket_dir(struct passt_priv *p, char *err, size_t errlen)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[PATH_MAX];
+
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    if (snprintf(dir, sizeof(dir), "%s/burette-passt-XXXXXX", tmp) >= (int)sizeof(dir) ||
+        strlen(dir) + 1 + strlen(PASST_SOCKET) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+        return errbuf_set(err, errlen, -ENAMETOOLONG,
+                          "TMPDIR '%s' is too long for passt's socket path: set TMPDIR to a "
+                          "shorter directory",
+                          tmp);
+    if (!mkdtemp(dir))
+        return errbuf_set(err, errlen, -errno, "cannot make a directory in %s: %s", tmp,
+                          strerror(errno));
+    snprintf(p->dir, sizeof(p->dir), "%s", dir);
+    snprintf(p->sock, sizeof(p->sock), "%s/%s", dir, PASST_SOCKET);
+    return 0;
+}
 
 /*
  * The end of passt's log as one line. This passt also tries syslog and says "Failed to send
@@ -146,9 +193,10 @@ static int passt_wait_ready(struct passt_priv *p, int fd, char *err, size_t errl
 
 static int passt_prepare(struct backend *b, const struct backend_ctx *ctx, char *err, size_t errlen)
 {
-    char fdarg[16], pidfile[32], runas[32], mtu[16], prefix[16];
-    int sv[2] = {-1, -1}, rp[2] = {-1, -1}, logfd = -1, rc;
+    char pidfile[32], runas[32], mtu[16], prefix[16];
+    int rp[2] = {-1, -1}, logfd = -1, rc;
     struct passt_priv *p;
+    struct stat st;
 
     p = calloc(1, sizeof(*p));
     if (!p)
@@ -156,29 +204,32 @@ static int passt_prepare(struct backend *b, const struct backend_ctx *ctx, char 
     rc = backend_loopback_port(&b->server_port, err, errlen);
     if (rc)
         goto fail;
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 || pipe2(rp, O_CLOEXEC) < 0) {
-        rc = errbuf_set(err, errlen, -errno, "socketpair: %s", strerror(errno));
+    if (pipe2(rp, O_CLOEXEC) < 0) {
+        rc = errbuf_set(err, errlen, -errno, "pipe: %s", strerror(errno));
         goto fail;
     }
+    rc = passt_make_socket_dir(p, err, errlen);
+    if (rc)
+        goto fail;
     snprintf(p->log, sizeof(p->log), "%s/passt.log", ctx->log_dir);
     logfd = open(p->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (logfd < 0) {
         rc = errbuf_set(err, errlen, -errno, "cannot write %s: %s", p->log, strerror(errno));
         goto fail;
     }
-    snprintf(fdarg, sizeof(fdarg), "%d", sv[1]);
     snprintf(pidfile, sizeof(pidfile), "/dev/fd/%d", rp[1]);
     snprintf(runas, sizeof(runas), "%u:%u", (unsigned)getuid(), (unsigned)getgid());
     snprintf(mtu, sizeof(mtu), "%u", PASST_MTU);
     snprintf(prefix, sizeof(prefix), "%u", PASST_PREFIX);
     {
-        const char *argv[] = {PASST_PROGRAM, "-f",    "-e", "-1", "--runas",   runas, "--fd", fdarg,
-                              "-P",          pidfile, "-4", "-a", PASST_GUEST, "-n",  prefix, "-g",
-                              PASST_HOST,    "-m",    mtu,  "-t", "none",      "-u",  "none", NULL};
-        const int keep[] = {sv[1], rp[1]};
+        const char *argv[] = {PASST_PROGRAM, "-f",    "-e",   "-1",    "--runas",  runas,
+                              "-s",          p->sock, "-P",   pidfile, "-4",       "-a",
+                              PASST_GUEST,   "-n",    prefix, "-g",    PASST_HOST, "-m",
+                              mtu,           "-t",    "none", "-u",    "none",     NULL};
+        const int keep[] = {rp[1]};
         const struct proc_spawn_opts o = {.argv = argv,
                                           .keep_fds = keep,
-                                          .n_keep_fds = 2,
+                                          .n_keep_fds = 1,
                                           .stdin_fd = -1,
                                           .stdout_fd = logfd,
                                           .stderr_fd = logfd};
@@ -197,18 +248,19 @@ static int passt_prepare(struct backend *b, const struct backend_ctx *ctx, char 
     /* Only passt holds the write end now: EOF means it exited. */
     close(rp[1]);
     rp[1] = -1;
-    close(sv[1]);
-    sv[1] = -1;
     rc = passt_wait_ready(p, rp[0], err, errlen);
     if (rc)
         goto fail;
+    if (stat(p->sock, &st) || !S_ISSOCK(st.st_mode)) {
+        rc = errbuf_set(err, errlen, -ENOENT,
+                        "passt said it was ready but did not create its socket %s (its log: %s)",
+                        p->sock, p->log);
+        goto fail;
+    }
 
     b->priv = p;
-    b->fds[0] = sv[0];
-    b->n_fds = 1;
-    sv[0] = -1;
-    snprintf(b->netdev, sizeof(b->netdev), "stream,id=%s,addr.type=fd,addr.str=%d",
-             BACKEND_NETDEV_ID, b->fds[0]);
+    snprintf(b->netdev, sizeof(b->netdev), "stream,id=%s,server=off,addr.type=unix,addr.path=%s",
+             BACKEND_NETDEV_ID, p->sock);
     backend_nat_guest(b, PASST_GUEST, PASST_PREFIX, PASST_HOST, PASST_MTU, PASST_LOOPBACK);
     b->process = p->pid;
     close(rp[0]);
@@ -217,13 +269,11 @@ static int passt_prepare(struct backend *b, const struct backend_ctx *ctx, char 
 fail:
     if (p->pid > 0)
         proc_kill(p->pid, NULL);
+    passt_remove_socket(p);
     free(p);
-    for (int i = 0; i < 2; i++) {
-        if (sv[i] >= 0)
-            close(sv[i]);
+    for (int i = 0; i < 2; i++)
         if (rp[i] >= 0)
             close(rp[i]);
-    }
     if (logfd >= 0)
         close(logfd);
     return rc;
@@ -236,6 +286,8 @@ static void passt_teardown(struct backend *b)
     backend_close_fds(b);
     if (p && p->pid > 0)
         proc_kill(p->pid, NULL);
+    if (p)
+        passt_remove_socket(p);
     free(p);
     b->priv = NULL;
     b->process = 0;

@@ -205,6 +205,56 @@ int proc_spawn(const struct proc_spawn_opts *o, pid_t *pid, char *err, size_t er
     return 0;
 }
 
+int proc_capture(const char *const *argv, char *out, size_t len, int timeout_ms)
+{
+    long long deadline = proc_now_ms() + timeout_ms;
+    size_t used = 0;
+    int pp[2], status = 0, rc;
+    pid_t pid;
+
+    out[0] = '\0';
+    if (pipe2(pp, O_CLOEXEC) < 0)
+        return -errno;
+    {
+        const struct proc_spawn_opts o = {
+            .argv = argv, .stdin_fd = -1, .stdout_fd = pp[1], .stderr_fd = pp[1]};
+
+        rc = proc_spawn(&o, &pid, NULL, 0);
+    }
+    close(pp[1]);
+    if (rc) {
+        close(pp[0]);
+        return rc;
+    }
+    for (;;) {
+        struct pollfd pf = {.fd = pp[0], .events = POLLIN};
+        char sink[512];
+        ssize_t n;
+
+        rc = proc_poll(&pf, 1, deadline);
+        if (rc < 0)
+            break;
+        /* past @len the rest is read and dropped, so the child never blocks on a full pipe */
+        if (used + 1 < len)
+            n = read(pp[0], out + used, len - 1 - used);
+        else
+            n = read(pp[0], sink, sizeof(sink));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = 0;
+            break;
+        }
+        if (used + 1 < len) {
+            used += (size_t)n;
+            out[used] = '\0';
+        }
+    }
+    close(pp[0]);
+    proc_kill(pid, &status);
+    return rc < 0 ? rc : status;
+}
+
 void proc_kill(pid_t pid, int *status)
 {
     int st = 0;

@@ -108,6 +108,20 @@ int proc_poll(struct pollfd *fds, size_t n, long long deadline);
 const char *proc_status_str(int status, char *buf, size_t len);
 
 /**
+ * proc_capture() - Run a short program to its end and keep what it printed
+ * @argv:	Program and arguments (argv[0] looked up in PATH)
+ * @out:	Its stdout and stderr, NUL-terminated, cut at @len - 1 bytes
+ * @len:	Size of @out (> 0)
+ * @timeout_ms:	How long it may take; then it is killed
+ *
+ * For `--version` queries and the like: the child dies with burette like any other.
+ *
+ * Return: its wait status (>= 0), -ETIMEDOUT, -ECANCELED after SIGINT/SIGTERM, -ENOENT when
+ * the program is not installed, or another negative errno
+ */
+int proc_capture(const char *const *argv, char *out, size_t len, int timeout_ms);
+
+/**
  * proc_file_tail() - The last bytes of a child's log file, for an error message
  * @path:	The log file
  * @buf:	Output, NUL-terminated ("" if nothing could be read)

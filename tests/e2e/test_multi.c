@@ -117,6 +117,30 @@ static long long written_ns(const char *logs, const char *label, const char *fil
     return (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
 }
 
+/*
+ * What consomme itself says it ran with (its --stats dump in the variant's log directory) must
+ * be what the variant asked for: a variant whose options were lost on the way would still
+ * produce a plausible report.
+ */
+static void assert_consomme_ran_with(const char *logs, const char *label, json_int_t initial,
+                                     json_int_t max)
+{
+    static const char *const keys[] = {"tcp_rx_buffer", "tcp_tx_buffer"};
+    char path[1024], key[64];
+    json_t *stats, *config;
+
+    snprintf(path, sizeof(path), "%s/%s/consomme-stats.json", logs, label);
+    stats = load(path);
+    config = json_object_get(stats, "config");
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(key, sizeof(key), "%s_initial", keys[i]);
+        assert_int_equal(json_integer_value(json_object_get(config, key)), initial);
+        snprintf(key, sizeof(key), "%s_max", keys[i]);
+        assert_int_equal(json_integer_value(json_object_get(config, key)), max);
+    }
+    json_decref(stats);
+}
+
 static void test_multi_interleaved_two_variants_give_two_reports_and_a_comparison(void **state)
 {
     char dir[512], logs[512], out[512], errpath[512], fixed[600], autotune[600], cmpout[512];
@@ -155,6 +179,16 @@ static void test_multi_interleaved_two_variants_give_two_reports_and_a_compariso
     assert_int_equal(bound(ca, "tcp_rx_buffer", "max"), 4194304);
     assert_int_equal(bound(ca, "tcp_tx_buffer", "max"), 4194304);
     assert_string_equal(json_string_value(json_object_get(cf, "variant")), FIXED);
+    assert_consomme_ran_with(logs, "fixed256", 262144, 262144);
+    assert_consomme_ran_with(logs, "autotune", 16384, 4194304);
+    {
+        char vlogs[600];
+
+        snprintf(vlogs, sizeof(vlogs), "%s/fixed256", logs);
+        e2e_assert_samples_match_iperf(json_object_get(rf, "results"), vlogs, 2, "fixed256");
+        snprintf(vlogs, sizeof(vlogs), "%s/autotune", logs);
+        e2e_assert_samples_match_iperf(json_object_get(ra, "results"), vlogs, 2, "autotune");
+    }
 
     /* ABAB: A's iteration 1 ended before B's began, B's before A's iteration 2 began */
     assert_true(written_ns(logs, "fixed256", "network-1-udp_tx-server.json") <=

@@ -75,6 +75,7 @@ static void test_network_consomme_dhcp_guest_gives_three_positive_metrics(void *
     results = json_object_get(root, "results");
     for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++)
         e2e_assert_positive_samples(results, metrics[i], 2, "consomme");
+    e2e_assert_samples_match_iperf(results, logs, 2, "consomme");
     json_decref(root);
 
     snprintf(stats, sizeof(stats), "%s/consomme-stats.json", logs);

@@ -36,6 +36,7 @@
 #include <cmocka.h>
 
 #include "e2e.h"
+#include "skip.h"
 
 static const char *burette;
 static char tmpdir[] = "/tmp/burette-cli-tap-XXXXXX";
@@ -161,7 +162,7 @@ static void test_cli_ordinary_user_without_tun_access_is_told_the_fix(void **sta
     int status;
 
     if (geteuid() != 0 || stat("/dev/net/tun", &st))
-        skip(); /* needs root for the private mount, and a /dev/net/tun to cover */
+        TEST_SKIP("needs root for the private mount, and a /dev/net/tun to cover");
     status = run_burette(private_tun_as_nobody, buf, sizeof(buf));
     if (status != 1 || !strstr(buf, "cannot open /dev/net/tun: Permission denied") ||
         !strstr(buf, "mode 0600") || !strstr(buf, "chmod 0666 /dev/net/tun"))
@@ -193,5 +194,5 @@ int main(int argc, char **argv)
     }
     burette = argv[1];
     prctl(PR_SET_CHILD_SUBREAPER, 1);
-    return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+    return test_exit_status(cmocka_run_group_tests(tests, setup_dir, teardown_dir));
 }

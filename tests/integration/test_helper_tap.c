@@ -33,6 +33,8 @@
 
 #include <cmocka.h>
 
+#include "skip.h"
+
 #include "errbuf.h"
 #include "helper.h"
 #include "iperf_result.h"
@@ -54,9 +56,8 @@ static struct helper *spawn_with_tap(int *tap_fd)
     rc = helper_setup_tap(h, &tap_opts, tap_fd, err, sizeof(err));
     if (rc == -EACCES && geteuid() != 0) {
         /* an ordinary user on a host whose /dev/net/tun is root-only: see the test below */
-        fprintf(stderr, "skipped: %s\n", err);
         helper_destroy(h);
-        skip();
+        TEST_SKIP("%s", err);
     }
     if (rc)
         fail_msg("setup_tap: %s", err);
@@ -288,7 +289,7 @@ static void test_helper_ordinary_user_is_told_tun_is_not_openable(void **state)
     int rc;
 
     if (geteuid() != 0)
-        skip(); /* needs root to make the device node and become another user */
+        TEST_SKIP("needs root to make the device node and become another user");
     /* A root-only node of the TUN clone device, as this project's CI hosts ship it, whatever
      * mode the host's own /dev/net/tun has. */
     assert_non_null(mkdtemp(dir));
@@ -405,7 +406,7 @@ static void test_helper_refuses_bad_requests_and_ends_its_jobs_when_the_harness_
 static void test_helper_and_its_server_die_with_a_killed_harness(void **state)
 {
     pid_t harness, pids[2];
-    int p[2], status;
+    int p[2], status, rc;
 
     /* As subreaper we inherit the helper and its server once their parent is gone, so we
      * can wait for them: PR_SET_PDEATHSIG must end them, or ctest's timeout will tell. */
@@ -420,9 +421,12 @@ static void test_helper_and_its_server_die_with_a_killed_harness(void **state)
         int tap;
 
         close(p[0]);
-        if (helper_spawn(&h, err, sizeof(err)) ||
-            helper_setup_tap(h, &tap_opts, &tap, err, sizeof(err)) ||
-            helper_server_start(h, ADDR, PORT, &job, err, sizeof(err)))
+        if (helper_spawn(&h, err, sizeof(err)))
+            _exit(1);
+        rc = helper_setup_tap(h, &tap_opts, &tap, err, sizeof(err));
+        if (rc == -EACCES && geteuid() != 0)
+            _exit(TEST_SKIP_STATUS); /* as in start_helper_with_tap(): tun is root-only here */
+        if (rc || helper_server_start(h, ADDR, PORT, &job, err, sizeof(err)))
             _exit(1);
         pids[0] = helper_pid(h);
         if (write(p[1], pids, sizeof(pids[0])) != sizeof(pids[0]))
@@ -431,8 +435,12 @@ static void test_helper_and_its_server_die_with_a_killed_harness(void **state)
         _exit(0);
     }
     close(p[1]);
-    if (read(p[0], pids, sizeof(pids[0])) != sizeof(pids[0]))
+    if (read(p[0], pids, sizeof(pids[0])) != sizeof(pids[0])) {
+        assert_int_equal(waitpid(harness, &status, 0), harness);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == TEST_SKIP_STATUS)
+            TEST_SKIP("an ordinary user cannot open /dev/net/tun here");
         fail_msg("the stand-in harness could not start a helper with a server");
+    }
     close(p[0]);
     kill(harness, SIGKILL);
     assert_int_equal(waitpid(harness, &status, 0), harness);
@@ -466,5 +474,5 @@ int main(void)
     };
 
     signal(SIGPIPE, SIG_IGN);
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -136,6 +137,69 @@ json_t *e2e_assert_positive_samples(json_t *results, const char *name, size_t n,
             fail_msg("%s: %s sample %zu is %g", what, name, k, json_number_value(v));
     }
     return r;
+}
+
+/* end.sum_received of one kept iperf3 report; the caller owns @root. */
+static json_t *received_sum(const char *logs, size_t k, const char *subtest, const char *side,
+                            json_t **root)
+{
+    char path[4096];
+    json_t *sum;
+
+    snprintf(path, sizeof(path), "%s/network-%zu-%s-%s.json", logs, k, subtest, side);
+    *root = json_load_file(path, 0, NULL);
+    if (!*root)
+        fail_msg("missing or unreadable %s", path);
+    sum = json_object_get(json_object_get(*root, "end"), "sum_received");
+    if (!json_is_object(sum))
+        fail_msg("%s has no end.sum_received", path);
+    return sum;
+}
+
+static void assert_sample_is(json_t *results, const char *suffix, size_t k, double want,
+                             const char *what)
+{
+    char name[128];
+    json_t *r, *samples;
+    double got;
+
+    snprintf(name, sizeof(name), "net_virtio-net_%s", suffix);
+    r = e2e_find_result(results, name);
+    if (!r)
+        fail_msg("the %s report lacks %s", what, name);
+    samples = json_object_get(r, "samples");
+    if (json_array_size(samples) < k)
+        fail_msg("%s: %s has %zu samples, expected at least %zu", what, name,
+                 json_array_size(samples), k);
+    got = json_number_value(json_array_get(samples, k - 1));
+    if (!(fabs(got - want) <= 1e-9 * fabs(want)))
+        fail_msg("%s: %s sample %zu is %.9g, but that iteration's iperf3 report says %.9g", what,
+                 name, k, got, want);
+}
+
+void e2e_assert_samples_match_iperf(json_t *results, const char *logs, size_t n, const char *what)
+{
+    for (size_t k = 1; k <= n; k++) {
+        json_t *root, *sum;
+        double v;
+
+        sum = received_sum(logs, k, "tcp_tx", "server", &root);
+        v = json_number_value(json_object_get(sum, "bits_per_second")) / 1e9;
+        json_decref(root);
+        assert_sample_is(results, "tcp_tx_gbps", k, v, what);
+
+        sum = received_sum(logs, k, "tcp_rx", "client", &root);
+        v = json_number_value(json_object_get(sum, "bits_per_second")) / 1e9;
+        json_decref(root);
+        assert_sample_is(results, "tcp_rx_gbps", k, v, what);
+
+        sum = received_sum(logs, k, "udp_tx", "client", &root);
+        v = (json_number_value(json_object_get(sum, "packets")) -
+             json_number_value(json_object_get(sum, "lost_packets"))) /
+            json_number_value(json_object_get(sum, "seconds"));
+        json_decref(root);
+        assert_sample_is(results, "udp_tx_pps", k, v, what);
+    }
 }
 
 void e2e_assert_no_child(void)

@@ -86,6 +86,21 @@ json_t *e2e_find_result(json_t *results, const char *name);
 json_t *e2e_assert_positive_samples(json_t *results, const char *name, size_t n, const char *what);
 
 /**
+ * e2e_assert_samples_match_iperf() - fail unless each sample of the network test's metrics is
+ * what the iperf3 report kept for that iteration and direction says
+ * @results: the report's "results" array
+ * @logs: the run's log directory (network-K-SUBTEST-server|client.json)
+ * @n: kept iterations, named 1..@n in the logs
+ * @what: named in failure messages (a backend, a label)
+ *
+ * Worked out here from iperf3's own JSON, independently of burette's parser: tcp_tx is what the
+ * host's server received, tcp_rx (-R) what the guest's client received, udp_tx_pps the
+ * datagrams the receiver counted less the lost ones over its interval. A report whose tx and rx
+ * were swapped, or whose samples came from the wrong iteration, fails.
+ */
+void e2e_assert_samples_match_iperf(json_t *results, const char *logs, size_t n, const char *what);
+
+/**
  * e2e_assert_no_child() - fail if we have any child at all, even one that has exited
  *
  * For tests that check right after burette exits, with nothing allowed to linger.

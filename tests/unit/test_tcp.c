@@ -28,6 +28,8 @@
 
 #include <cmocka.h>
 
+#include "skip.h"
+
 #include "consomme.h"
 #include "tcp.h"
 
@@ -936,7 +938,8 @@ static void test_tcp_unanswered_connect_times_out_silently(void **state)
     tcp_input_flush(c);
     pump(c);
     if (c->npk != c->rd)
-        skip(); /* the kernel answered after all (queue accounting differs): nothing to test */
+        TEST_SKIP("the kernel answered the connect after all (its queue accounting differs): "
+                  "no unanswered connect to time out");
     assert_int_equal(tcp_connection_count(c), 1);
     fake_now += TCP_CONNECT_TIMEOUT_MS + 1;
     tcp_timer(c, fake_now);
@@ -1252,5 +1255,5 @@ int main(void)
         cmocka_unit_test(test_tcp_queue_room_is_shared_round_robin),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
 }
