@@ -96,6 +96,9 @@ static void usage(FILE *f)
                "      --mem-mb N                guest memory in MiB (default 1024)\n"
                "      --iterations N            kept iterations per metric (default 5)\n"
                "      --warmup N                discarded iterations before them (default 1)\n"
+               "      --vm-instances K          boot each guest K times, the kept iterations\n"
+               "                                spread over the boots, each with its warmups\n"
+               "                                (default 1)\n"
                "      --duration SECONDS        iperf3 time per sub-test (default 10)\n"
                "      --streams N               parallel iperf3 streams (default 1)\n");
     usage_backend_options(f);
@@ -215,6 +218,8 @@ static int dry_run(const struct run_options *o, const struct multi_options *m)
     json_object_set_new(j, "log_dir", o->log_dir ? json_string(o->log_dir) : json_null());
     json_object_set_new(j, "perf_dir", o->perf_dir ? json_string(o->perf_dir) : json_null());
     json_object_set_new(j, "quiet", json_boolean(o->quiet));
+    if (o->vm_instances > 1)
+        json_object_set_new(j, "vm_instances", json_integer(o->vm_instances));
     json_object_set_new(
         j, "order", json_string(m->order == RUN_ORDER_SEQUENTIAL ? "sequential" : "interleaved"));
     json_object_set_new(j, "runs", multi_runs_json(m, o));
@@ -233,6 +238,7 @@ enum {
     OPT_MEM_MB,
     OPT_ITERATIONS,
     OPT_WARMUP,
+    OPT_VM_INSTANCES,
     OPT_DURATION,
     OPT_STREAMS,
     OPT_FORMAT,
@@ -256,6 +262,7 @@ int cmd_run(int argc, char **argv)
         {"mem-mb", required_argument, NULL, OPT_MEM_MB},
         {"iterations", required_argument, NULL, OPT_ITERATIONS},
         {"warmup", required_argument, NULL, OPT_WARMUP},
+        {"vm-instances", required_argument, NULL, OPT_VM_INSTANCES},
         {"duration", required_argument, NULL, OPT_DURATION},
         {"streams", required_argument, NULL, OPT_STREAMS},
         {"output", required_argument, NULL, 'o'},
@@ -279,6 +286,7 @@ int cmd_run(int argc, char **argv)
         .mem_mb = 1024,
         .iterations = 5,
         .warmup = 1,
+        .vm_instances = 1,
         .duration_s = 10,
         .streams = 1,
         .format = "text",
@@ -329,6 +337,9 @@ int cmd_run(int argc, char **argv)
             break;
         case OPT_WARMUP:
             rc = number("--warmup", optarg, 0, 1000, &o.warmup);
+            break;
+        case OPT_VM_INSTANCES:
+            rc = number("--vm-instances", optarg, 1, 1000, &o.vm_instances);
             break;
         case OPT_DURATION:
             rc = number("--duration", optarg, 1, 3600, &o.duration_s);
@@ -394,6 +405,11 @@ int cmd_run(int argc, char **argv)
     if (!strcmp(o.nic, "vmbus"))
         return cli_usage_error("run", "--nic vmbus: QEMU has no VMBus NIC (that needs OpenVMM); "
                                       "available with QEMU: virtio-net");
+    if (o.vm_instances > o.iterations)
+        return cli_usage_error("run",
+                               "--vm-instances %u: more boots than kept iterations (%u): each "
+                               "boot needs at least one",
+                               o.vm_instances, o.iterations);
     if (multi_options_finish(&m, &o, err, sizeof(err)))
         return cli_usage_error("run", "%s", err);
     if (dry)

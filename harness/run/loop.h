@@ -6,8 +6,10 @@
  * the test's state while it is set up. run_slots() drives any test (struct perf_test_ops) over
  * any number of slots: setup, then WARMUP discarded and ITERATIONS kept iterations, then
  * teardown — also after a failure or SIGINT/SIGTERM. Interleaved, every slot is set up first
- * and iteration i runs on each slot in turn before iteration i + 1 starts on any; sequential,
- * each slot is done whole before the next. A plain `burette run` is one slot.
+ * and iteration i runs on each slot in turn before iteration i + 1 starts on any, the order of
+ * the turns rotating from one iteration to the next (AB, BA, ...); sequential, each slot is done
+ * whole before the next. With --vm-instances K each slot's guest is booted K times, the kept
+ * iterations split over the boots. A plain `burette run` is one slot.
  *
  * Messages name the slot's label, or the test when the slot has none (a plain run).
  */
@@ -16,6 +18,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include <jansson.h>
 
 #include "perf_test.h"
 
@@ -26,6 +30,10 @@ struct run_slot {
     const char *spec;  /* the variant as written, NULL for a plain run */
     struct perf_ctx ctx;
     struct report *report; /* receives the kept iterations' figures */
+    /* JSON arrays the loop appends to for each kept iteration, or NULL: the slot's 0-based
+     * position in the round's order, and the boot of its guest (1-based) */
+    json_t *positions;
+    json_t *instances;
     /* private to run_slots() */
     void *state;
     bool up;

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -37,6 +38,7 @@
 #include "perf_test.h"
 #include "proc.h"
 #include "progress.h"
+#include "provenance.h"
 #include "render.h"
 #include "report.h"
 #include "run.h"
@@ -152,12 +154,17 @@ static int run_prepare_guest(const struct run_options *o, unsigned *hello_timeou
     return 0;
 }
 
+/* The QEMU burette runs; its version goes into every report. */
+#define RUN_QEMU_BINARY "qemu-system-x86_64"
+
 /* What a guest costs beyond its RAM (QEMU itself, TCG's translation cache), in MiB. */
 #define VM_OVERHEAD_MB 256
 
 /* One run of the plan, with what its slot points to. */
 struct run_entry {
     struct run_slot slot;
+    json_t *config; /* borrowed from slot.report, which owns it */
+    json_t *host;   /* likewise */
     struct run_options opts;
     char log_dir[PATH_MAX];
     char perf_dir[PATH_MAX]; /* --perf-dir DIR/LABEL: profiles of two runs never collide */
@@ -322,8 +329,68 @@ static int set_configs(const struct perf_test_ops *ops, struct run_entry *e, siz
 
         if (!c)
             return -ENOMEM;
+        if (used.vm_instances > 1 &&
+            json_object_set_new(c, "vm_instances", json_integer(used.vm_instances))) {
+            json_decref(c);
+            return -ENOMEM;
+        }
         report_set_config(e[j].slot.report, c);
+        e[j].config = c;
+        /* what the loop records per kept iteration: the turn order, and which boot */
+        if (n > 1 && order == RUN_ORDER_INTERLEAVED) {
+            e[j].slot.positions = json_array();
+            if (!e[j].slot.positions || json_object_set_new(c, "positions", e[j].slot.positions))
+                return -ENOMEM;
+        }
+        if (used.vm_instances > 1) {
+            e[j].slot.instances = json_array();
+            if (!e[j].slot.instances || json_object_set_new(c, "vm_instance", e[j].slot.instances))
+                return -ENOMEM;
+        }
     }
+    return 0;
+}
+
+/*
+ * What every report's `host` says besides the machine (provenance.h): versions of everything
+ * the figures depend on and the load at start; the load at the end is added by finish().
+ */
+static json_t *host_json(const struct guest_image *image)
+{
+    json_t *host = report_host_json();
+    double load;
+
+    if (!host || provenance_collect(host, RUN_QEMU_BINARY, image) ||
+        (provenance_load(&load), json_object_set_new(host, "load_start", json_real(load)))) {
+        json_decref(host);
+        return NULL;
+    }
+    return host;
+}
+
+/* Every report's host object; says once when the machine is busy at the start. */
+static int set_hosts(struct run_entry *e, size_t n, const struct guest_image *image, char *err,
+                     size_t errlen)
+{
+    json_t *host = host_json(image);
+    double load;
+
+    if (!host)
+        return errbuf_set(err, errlen, -ENOMEM, "out of memory");
+    if (provenance_load(&load))
+        progress_note("the machine is busy: load average %.2f with %ld cores; other work will "
+                      "slow the guests unevenly and widen the spread of every figure",
+                      load, sysconf(_SC_NPROCESSORS_ONLN));
+    for (size_t j = 0; j < n; j++) {
+        e[j].host = j + 1 < n ? json_deep_copy(host) : json_incref(host);
+        if (!e[j].host)
+            break;
+        report_set_host(e[j].slot.report, e[j].host);
+    }
+    json_decref(host);
+    for (size_t j = 0; j < n; j++)
+        if (!e[j].host)
+            return errbuf_set(err, errlen, -ENOMEM, "out of memory");
     return 0;
 }
 
@@ -334,12 +401,17 @@ static int finish(const struct run_options *o, struct run_entry *e, size_t n, si
     const struct report *reports[VARIANT_MAX];
     struct comparison *cmp = NULL;
     const char *format = o->format ? o->format : "text";
+    double load;
     int rc = 0;
 
     *regressed = 0;
+    provenance_load(&load);
     for (size_t j = 0; j < n; j++) {
         const struct run_slot *s = &e[j].slot;
         char path[PATH_MAX];
+
+        if (e[j].host && json_object_set_new(e[j].host, "load_end", json_real(load)))
+            return errbuf_set(err, errlen, -ENOMEM, "out of memory");
 
         reports[j] = s->report;
         if (!o->output)
@@ -445,6 +517,8 @@ static int run_plan(const struct run_plan *p)
     rc = make_entries(p, entries, n, &shared, log_root, perf_root, err, sizeof(err));
     if (!rc && set_configs(ops, entries, n, shared.accel, order))
         rc = errbuf_set(err, sizeof(err), -ENOMEM, "out of memory");
+    if (!rc)
+        rc = set_hosts(entries, n, &image, err, sizeof(err));
     if (rc)
         goto fail;
     {

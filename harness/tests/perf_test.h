@@ -34,9 +34,12 @@ struct perf_ctx {
 
 /* One iteration in progress: where run_once() puts its figures. */
 struct perf_iter {
-    unsigned index; /* 0-based over warmup + kept iterations */
+    unsigned index; /* 0-based over every turn of the run, warmups of each instance included */
     bool warmup;
-    char name[64]; /* e.g. "boot-3", for log file names */
+    unsigned number;   /* 1-based among the run's warmups, or among its kept iterations */
+    unsigned of;       /* how many of those the run has */
+    unsigned instance; /* 1-based: which boot of the run's guest (--vm-instances) */
+    char name[64];     /* e.g. "boot-3", for log file names */
     /* private to the loop */
     struct report *report;
     char figures[512]; /* six network metrics with their names need more than 256 */

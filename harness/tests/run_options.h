@@ -21,13 +21,14 @@ struct run_options {
     const char *accel;   /* "auto", "kvm", "tcg" */
     unsigned vcpus;
     unsigned mem_mb;
-    unsigned iterations; /* kept samples per metric */
-    unsigned warmup;     /* discarded iterations before them */
-    unsigned duration_s; /* iperf3 -t per sub-test */
-    unsigned streams;    /* iperf3 -P */
-    const char *output;  /* report path, NULL: no file */
-    const char *format;  /* summary format on stdout: "text", "markdown", "json" */
-    const char *log_dir; /* console logs, raw iperf3 JSON; NULL: a fresh directory */
+    unsigned iterations;   /* kept samples per metric */
+    unsigned warmup;       /* discarded iterations before them */
+    unsigned duration_s;   /* iperf3 -t per sub-test */
+    unsigned streams;      /* iperf3 -P */
+    unsigned vm_instances; /* boots each run's kept iterations are spread over (1: one boot) */
+    const char *output;    /* report path, NULL: no file */
+    const char *format;    /* summary format on stdout: "text", "markdown", "json" */
+    const char *log_dir;   /* console logs, raw iperf3 JSON; NULL: a fresh directory */
     const char *perf_dir;
     bool quiet;
     struct backend_options backend_options; /* a value for every option of the registry */

@@ -421,8 +421,8 @@ static int net_run_once(void *state, const struct perf_ctx *ctx, struct perf_ite
 {
     const struct run_options *o = ctx->opts;
     struct net_state *s = state;
-    unsigned total = it->warmup ? o->warmup : o->iterations;
-    unsigned k = it->warmup ? it->index + 1 : it->index - o->warmup + 1;
+    unsigned total = it->of;
+    unsigned k = it->number;
 
     for (size_t i = 0; i < sizeof(subtests) / sizeof(subtests[0]); i++) {
         int rc;
