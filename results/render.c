@@ -569,8 +569,11 @@ void render_provenance_line(char *buf, size_t len, const struct report *r)
     for (size_t i = 0; i < NPROVENANCE && used < len; i++) {
         char v[256];
 
+        /* The revision opens the report's origin line already. */
+        if (!strcmp(render_provenance_fields[i], "git_revision"))
+            continue;
         report_provenance(r, render_provenance_fields[i], v, sizeof(v));
-        used += (size_t)snprintf(buf + used, len - used, "%s%s %s", i ? ", " : "",
+        used += (size_t)snprintf(buf + used, len - used, "%s%s %s", used ? ", " : "",
                                  render_provenance_fields[i], v);
     }
 }

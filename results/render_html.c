@@ -228,6 +228,14 @@ static void put_verdict(FILE *f, const struct compare_row *row)
             verdict_name(row->verdict));
     if (row->reason != REASON_NONE)
         fprintf(f, "<br/><small>%s</small>", verdict_reason_text(row->reason));
+    if (row->stalled) {
+        char note[320];
+
+        render_stall_note(note, sizeof(note), row);
+        fputs("<br/><small class=\"stall\">", f);
+        put_text(f, note);
+        fputs("</small>", f);
+    }
 }
 
 static void put_swatch(FILE *f, size_t i)
@@ -277,29 +285,9 @@ static void put_ci(FILE *f, double lo, double hi)
     fputc(']', f);
 }
 
-/* Collect the metric names of all reports, in order of first appearance. */
 static int collect_names(struct page *pg)
 {
-    size_t total = 0;
-
-    for (size_t i = 0; i < pg->n; i++)
-        total += pg->reports[i]->nmetrics;
-    pg->nnames = 0;
-    pg->names = calloc(total ? total : 1, sizeof(*pg->names));
-    if (!pg->names)
-        return -ENOMEM;
-    for (size_t i = 0; i < pg->n; i++) {
-        for (size_t j = 0; j < pg->reports[i]->nmetrics; j++) {
-            const char *name = pg->reports[i]->metrics[j].name;
-            bool seen = false;
-
-            for (size_t k = 0; k < pg->nnames && !seen; k++)
-                seen = !strcmp(pg->names[k], name);
-            if (!seen)
-                pg->names[pg->nnames++] = name;
-        }
-    }
-    return 0;
+    return render_metric_names(pg->reports, pg->n, &pg->names, &pg->nnames);
 }
 
 /* The first report's copy of metric @name: its unit and direction speak for all. */
@@ -317,12 +305,7 @@ static const struct metric *first_metric(const struct page *pg, const char *name
 /* The comparison row of candidate @cand (1-based position on the page) for @name. */
 static const struct compare_row *find_row(const struct comparison *c, size_t cand, const char *name)
 {
-    const struct compare_result *res = &c->results[cand - 1];
-
-    for (size_t i = 0; i < res->nrows; i++)
-        if (!strcmp(res->rows[i].name, name))
-            return &res->rows[i];
-    return NULL;
+    return compare_find_row(c, &c->results[cand - 1], name);
 }
 
 static void page_head(FILE *f, const char *title)
@@ -353,6 +336,14 @@ static void page_head(FILE *f, const char *title)
           "td.val{overflow-wrap:anywhere}\n"
           "td.nowrap{white-space:nowrap}\n"
           "td.label{overflow-wrap:anywhere;min-width:6em}\n"
+          /* Columns share the page's width whatever the number of reports, and long values
+           * (digests, kernel versions) wrap inside their cell instead of pushing it wider. */
+          "table.reports{table-layout:fixed;width:100%}\n"
+          "table.reports td,table.reports th{overflow-wrap:anywhere;white-space:normal}\n"
+          "table.reports col.key{width:9em}\n"
+          ".stall{color:#8A5A00;font-weight:600}\n"
+          "ul.warnings{background:#fff8e1;border:1px solid #ffcc80;padding:6px 12px 6px 28px;"
+          "border-radius:4px}\n"
           "tr.group th{background:#e4e4e4}\n"
           "td.differs{background:#fff2c6;font-weight:600}\n"
           ".verdict{display:inline-block;padding:0 7px;border-radius:3px;font-weight:600;"
@@ -479,7 +470,7 @@ static void origin_row(const struct page *pg, const char *title, enum origin_fie
     for (size_t i = 0; i < pg->n; i++) {
         const char *v = origin_value(pg->reports[i], field);
 
-        put_cell(pg->f, differs, field == ORIGIN_SOURCE ? "val" : "val nowrap");
+        put_cell(pg->f, differs, "val");
         if (!*v) {
             fputs("\u2014", pg->f);
         } else if (field == ORIGIN_REVISION) {
@@ -496,7 +487,16 @@ static void origin_row(const struct page *pg, const char *title, enum origin_fie
     fputs("</tr>\n", pg->f);
 }
 
-/* Rows for every key of the reports' config (@host false) or host objects, union in order. */
+static bool is_provenance_key(const char *key)
+{
+    for (size_t k = 0; k < NPROVENANCE; k++)
+        if (!strcmp(render_provenance_fields[k], key))
+            return true;
+    return false;
+}
+
+/* Rows for every key of the reports' config (@host false) or host objects, union in order;
+ * provenance keys have their own rows. */
 static int object_rows(const struct page *pg, bool host, const char *title)
 {
     const char **keys = NULL;
@@ -513,7 +513,7 @@ static int object_rows(const struct page *pg, bool host, const char *title)
             continue;
         json_object_foreach((json_t *)obj, key, v)
         {
-            bool seen = false;
+            bool seen = is_provenance_key(key);
 
             for (size_t k = 0; k < nkeys && !seen; k++)
                 seen = !strcmp(keys[k], key);
@@ -566,6 +566,53 @@ out:
     return rc;
 }
 
+/*
+ * The provenance fields of every report, "unknown" where a report does not say (an older
+ * one); highlighted where reports state different values, as a different QEMU or CPU makes a
+ * comparison more than an A/B of the code.
+ */
+static void provenance_rows(const struct page *pg)
+{
+    fprintf(pg->f, "<tr class=\"group\"><th colspan=\"%zu\">provenance</th></tr>\n", pg->n + 1);
+    for (size_t k = 0; k < NPROVENANCE; k++) {
+        const char *field = render_provenance_fields[k];
+        bool differs = false;
+        char first[256], v[256];
+
+        report_provenance(pg->reports[0], field, first, sizeof(first));
+        for (size_t i = 1; i < pg->n && strncmp(field, "load_", 5); i++) {
+            report_provenance(pg->reports[i], field, v, sizeof(v));
+            differs |= strcmp(first, v) != 0;
+        }
+        fputs("<tr><td class=\"key\">", pg->f);
+        put_text(pg->f, field);
+        fputs("</td>", pg->f);
+        for (size_t i = 0; i < pg->n; i++) {
+            report_provenance(pg->reports[i], field, v, sizeof(v));
+            put_cell(pg->f, differs, "val");
+            put_text(pg->f, v);
+            fputs("</td>", pg->f);
+        }
+        fputs("</tr>\n", pg->f);
+    }
+}
+
+/* Notes as a list, or nothing. */
+static void put_notes(FILE *f, const char *title, const struct notes *n)
+{
+    if (!n->n)
+        return;
+    fputs("<h2 id=\"warnings\">", f);
+    fputs(title, f);
+    fputs("</h2>\n<ul class=\"warnings\">\n", f);
+    for (size_t i = 0; i < n->n; i++) {
+        fputs("<li>", f);
+        put_text(f, n->lines[i]);
+        fputs("</li>\n", f);
+    }
+    fputs("</ul>\n", f);
+}
+
 /* Where each report comes from and what it measured: one column per report. */
 static int reports_table(const struct page *pg)
 {
@@ -575,7 +622,10 @@ static int reports_table(const struct page *pg)
     fputs("<h2 id=\"reports\">Reports</h2>\n", f);
     if (pg->n > 1)
         fputs("<p class=\"meta\">Values that differ between reports are highlighted.</p>\n", f);
-    fputs("<div class=\"wide\"><table class=\"reports\">\n<tr><th></th>", f);
+    fputs("<div class=\"wide\"><table class=\"reports\">\n<colgroup><col class=\"key\"/>", f);
+    for (size_t i = 0; i < pg->n; i++)
+        fputs("<col/>", f);
+    fputs("</colgroup>\n<tr><th></th>", f);
     for (size_t i = 0; i < pg->n; i++) {
         fputs("<th>", f);
         put_swatch(f, i);
@@ -591,6 +641,7 @@ static int reports_table(const struct page *pg)
     origin_row(pg, "commit date", ORIGIN_COMMIT_DATE);
     origin_row(pg, "run date", ORIGIN_DATE);
     origin_row(pg, "source", ORIGIN_SOURCE);
+    provenance_rows(pg);
     rc = object_rows(pg, false, "config");
     if (!rc)
         rc = object_rows(pg, true, "host");
@@ -1031,6 +1082,8 @@ static void comparison_grid(const struct page *pg)
                     fputc(' ', f);
                     put_pct(f, row->delta_pct);
                 }
+                if (row->stalled)
+                    fputs(" <small class=\"stall\">stalled</small>", f);
             } else {
                 fputs("\u2014", f);
             }
@@ -1056,6 +1109,7 @@ static int html_reports(FILE *f, const struct report *const *reports, size_t n, 
                         size_t errlen)
 {
     struct page pg = {.f = f, .reports = reports, .n = n};
+    struct notes stalls = {0};
     int rc = collect_names(&pg);
 
     if (rc < 0)
@@ -1074,8 +1128,13 @@ static int html_reports(FILE *f, const struct report *const *reports, size_t n, 
         put_text(f, origin);
     }
     fputs("</p>\n", f);
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = render_stalled_iterations(reports[i], &stalls);
+    put_notes(f, "Stalled iterations", &stalls);
+    notes_free(&stalls);
     put_legend(f, false);
-    rc = reports_table(&pg);
+    if (!rc)
+        rc = reports_table(&pg);
     for (size_t k = 0; !rc && k < pg.nnames; k++) {
         section_head(&pg, k);
         chart(&pg, k);
@@ -1091,6 +1150,7 @@ static int html_comparison(FILE *f, const struct comparison *c, char *err, size_
 {
     const struct report **reports = calloc(c->nresults + 1, sizeof(*reports));
     struct page pg = {.f = f, .reports = reports, .n = c->nresults + 1, .c = c};
+    struct notes warnings = {0};
     char line[1024];
     int rc;
 
@@ -1126,6 +1186,11 @@ static int html_comparison(FILE *f, const struct comparison *c, char *err, size_
     }
     fputs("</p>\n", f);
     comparison_grid(&pg);
+    if (render_provenance_notes(c, &warnings) < 0 || render_stall_notes(c, &warnings) < 0) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    put_notes(f, "Warnings", &warnings);
     fputs("<p class=\"meta\">A change is regressed or improved when it is significant (p at or "
           "below alpha) and larger than the threshold in the metric's bad or good direction; "
           "noisy when significant but smaller, or too few samples to tell; unchanged "
@@ -1142,6 +1207,7 @@ static int html_comparison(FILE *f, const struct comparison *c, char *err, size_
     }
     page_tail(f);
 out:
+    notes_free(&warnings);
     free(pg.names);
     free(reports);
     return finish(f, rc, err, errlen);
