@@ -670,3 +670,45 @@ int render_stalled_iterations(const struct report *r, struct notes *out)
     }
     return 0;
 }
+
+void render_text_origin(FILE *f, const struct text_style *st, const char *role,
+                        const struct report *r, bool details)
+{
+    const char *const names[] = {"config", "host"};
+    const json_t *const objs[] = {r->config, r->host};
+    char line[1024];
+
+    render_report_origin(line, sizeof(line), r);
+    fprintf(f, "%s%s%s", st->report, role, st->label_open);
+    text_put_clean(f, report_label(r));
+    fprintf(f, "%s: ", st->label_close);
+    text_put_clean(f, line);
+    fputc('\n', f);
+    for (size_t i = 0; details && i < 2; i++) {
+        if (!objs[i])
+            continue;
+        render_json_scalars(line, sizeof(line), objs[i]);
+        if (*line) {
+            fprintf(f, "%s%s: ", st->detail, names[i]);
+            text_put_clean(f, line);
+            fputc('\n', f);
+        }
+    }
+    render_provenance_line(line, sizeof(line), r);
+    fprintf(f, "%sprovenance: ", st->detail);
+    text_put_clean(f, line);
+    fputc('\n', f);
+}
+
+void render_text_notes(FILE *f, const struct text_style *st, const char *title,
+                       const struct notes *n)
+{
+    if (!n->n)
+        return;
+    fprintf(f, "%s%s%s", st->title_open, title, st->title_close);
+    for (size_t i = 0; i < n->n; i++) {
+        fputs(st->note, f);
+        text_put_clean(f, n->lines[i]);
+        fputc('\n', f);
+    }
+}

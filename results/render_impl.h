@@ -134,4 +134,28 @@ int render_provenance_notes(const struct comparison *c, struct notes *out);
  */
 int render_stalled_iterations(const struct report *r, struct notes *out);
 
+/* How the text-like formats (text, markdown) set off what they print around their tables. */
+struct text_style {
+    const char *report;     /* before a report's line */
+    const char *label_open; /* around its label */
+    const char *label_close;
+    const char *detail;     /* before each of its config, host and provenance lines */
+    const char *title_open; /* around the title of a list of notes */
+    const char *title_close;
+    const char *note; /* before each note */
+};
+
+/**
+ * render_text_origin() - A report's label and origin, then (with @details) its config and host,
+ * and its provenance, each on a line, control characters escaped
+ */
+void render_text_origin(FILE *f, const struct text_style *st, const char *role,
+                        const struct report *r, bool details);
+
+/**
+ * render_text_notes() - A titled list of notes, nothing when there are none
+ */
+void render_text_notes(FILE *f, const struct text_style *st, const char *title,
+                       const struct notes *n);
+
 #endif /* BURETTE_RENDER_IMPL_H */
