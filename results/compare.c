@@ -14,12 +14,14 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "compare.h"
 #include "errbuf.h"
 #include "stats.h"
+#include "table.h"
 
 #define MC_MIN_ROUNDS 10000
 #define MC_MAX_WORK   50000000 /* sample additions per Monte-Carlo test */
@@ -342,12 +344,23 @@ static int check_units(const struct report *base, const struct report *cand, cha
 {
     for (size_t i = 0; i < base->nmetrics; i++) {
         const struct metric *b = &base->metrics[i], *c = report_find_metric(cand, b->name);
+        char *text, *clean;
 
-        if (c && strcmp(b->unit, c->unit))
-            return errbuf_set(err, errlen, EINVAL,
-                              "metric %s has different units: %s in %s, %s in %s; these reports "
-                              "cannot be compared",
-                              b->name, b->unit, report_label(base), c->unit, report_label(cand));
+        if (!c || !strcmp(b->unit, c->unit))
+            continue;
+        /* All of it is report text, and the message reaches a terminal: escaped as a whole. */
+        if (asprintf(&text,
+                     "metric %s has different units: %s in %s, %s in %s; these reports cannot be "
+                     "compared",
+                     b->name, b->unit, report_label(base), c->unit, report_label(cand)) < 0)
+            return errbuf_set(err, errlen, ENOMEM, "compare: out of memory");
+        clean = text_escape_controls(text);
+        free(text);
+        if (!clean)
+            return errbuf_set(err, errlen, ENOMEM, "compare: out of memory");
+        errbuf_set(err, errlen, EINVAL, "%s", clean);
+        free(clean);
+        return -EINVAL;
     }
     return 0;
 }

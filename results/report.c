@@ -25,6 +25,7 @@
 #include "errbuf.h"
 #include "fetch.h"
 #include "report.h"
+#include "table.h"
 
 static char *xstrdup(const char *s)
 {
@@ -532,14 +533,17 @@ static int result_from_json(struct report *r, const json_t *res, size_t idx, con
     double mean, std_dev, min, max, median;
     long long iterations = -1;
     struct metric *m;
-    char where[300];
+    char where[300], *clean;
 
     snprintf(where, sizeof(where), "%s: results[%zu]", source, idx);
     if (!json_is_object(res))
         return errbuf_set(err, errlen, EINVAL, "%s: not a JSON object", where);
     if (!json_is_string(name) || !*json_string_value(name))
         return errbuf_set(err, errlen, EINVAL, "%s: no \"name\" string", where);
-    snprintf(where, sizeof(where), "%s: result %s", source, json_string_value(name));
+    /* Messages reach a terminal: the name's control characters are escaped there too. */
+    clean = text_escape_controls(json_string_value(name));
+    snprintf(where, sizeof(where), "%s: result %s", source, clean ? clean : "(unprintable)");
+    free(clean);
     if (!json_is_string(unit))
         return errbuf_set(err, errlen, EINVAL, "%s: no \"unit\" string", where);
     if (report_find_metric(r, json_string_value(name)))

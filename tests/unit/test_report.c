@@ -458,6 +458,14 @@ static void test_control_characters_are_escaped_in_text_and_markdown(void **stat
     struct report *r = NULL;
     const struct report *const *rs = (const struct report *const *)&r;
 
+    /* error messages carry report text to a terminal too */
+    assert_int_equal(read_text("{\"results\": [{\"name\": \"\\u001b]0;x\\u0007\", \"unit\": "
+                               "\"\", \"samples\": [1]}, {\"name\": \"\\u001b]0;x\\u0007\", "
+                               "\"unit\": \"\", \"samples\": [1]}]}",
+                               &r),
+                     -EINVAL);
+    assert_null(strchr(err, '\x1b'));
+    assert_non_null(strstr(err, "result \\x1b]0;x\\x07: the metric appears twice"));
     esc = text_escape_controls("bell\a esc\x1b[31m c1 \xc2\x9b caf\xc3\xa9");
     assert_string_equal(esc, "bell\\x07 esc\\x1b[31m c1 \\u009b caf\xc3\xa9");
     free(esc);
