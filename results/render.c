@@ -13,10 +13,19 @@
 #include "render_impl.h"
 
 const char *const render_provenance_fields[] = {
-    "qemu_version",   "passt_version", "libslirp_version",
-    "iperf3_version", "guest_kernel",  "guest_image_sha256",
-    "cpu_model",      "cpu_count",     "load_start",
-    "load_end",       "accel",         "git_revision",
+    "qemu_version",
+    "passt_version",
+    "libslirp_version",
+    "iperf3_version",
+    "guest_iperf3_version",
+    "guest_kernel",
+    "guest_image_sha256",
+    "cpu_model",
+    "cpu_count",
+    "load_start",
+    "load_end",
+    "accel",
+    "git_revision",
     "git_dirty",
 };
 

@@ -110,7 +110,7 @@ int render_stall_notes(const struct comparison *c, struct notes *out);
 
 /* Provenance fields in display order (report_provenance() names), and their count. */
 extern const char *const render_provenance_fields[];
-#define NPROVENANCE 13
+#define NPROVENANCE 14
 
 /**
  * render_provenance_line() - "qemu_version 10.0.2, passt_version unknown, ..." of one report

@@ -47,7 +47,12 @@ struct report *report_new(void)
     r->git_branch = xstrdup(BURETTE_GIT_BRANCH);
     r->git_commit_date = xstrdup(BURETTE_GIT_COMMIT_DATE);
     r->date = xstrdup(date);
+    /* Stamped like the revision: a build of uncommitted changes is not its revision. */
+#ifdef BURETTE_GIT_DIRTY
+    r->git_dirty = BURETTE_GIT_DIRTY;
+#else
     r->git_dirty = -1;
+#endif
     if (!r->git_revision || !r->git_branch || !r->git_commit_date || !r->date) {
         report_free(r);
         return NULL;
@@ -298,20 +303,6 @@ bool report_stalls(const struct report *r, const char *name, size_t *stalled, si
         *stalled = m->st.mean > 0;
     return true;
 }
-
-const char *const report_provenance_host_keys[] = {
-    "qemu_version",
-    "passt_version",
-    "libslirp_version",
-    "iperf3_version",
-    "guest_kernel",
-    "guest_image_sha256",
-    "cpu_model",
-    "cpu_count",
-    "load_start",
-    "load_end",
-    NULL,
-};
 
 static void json_scalar_text(const json_t *v, char *buf, size_t len)
 {

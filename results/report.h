@@ -11,9 +11,9 @@
  * results[] with name, unit, iterations, mean, std_dev, min, max) and adds samples, median,
  * ci95_low/ci95_high, higher_is_better per result, config/host and git_dirty at the top level.
  * Provenance (what produced the figures) lives in host: qemu_version, passt_version,
- * libslirp_version, iperf3_version, guest_kernel, guest_image_sha256, cpu_model, cpu_count,
- * load_start, load_end; in config: accel; at the top: git_revision, git_dirty. Any may be
- * absent (older reports): readers show it as unknown.
+ * libslirp_version, iperf3_version, guest_iperf3_version, guest_kernel, guest_image_sha256,
+ * cpu_model, cpu_count, load_start, load_end; in config: accel; at the top: git_revision,
+ * git_dirty. Any may be absent (older reports): readers show it as unknown.
  */
 #ifndef BURETTE_REPORT_H
 #define BURETTE_REPORT_H
@@ -166,14 +166,11 @@ bool report_stalls(const struct report *r, const char *name, size_t *stalled, si
 
 #define STALL_METRIC_SUFFIX "_stalled_intervals"
 
-/* Provenance: host keys, then the config and top-level ones, that a fair A/B keeps the same. */
-extern const char *const report_provenance_host_keys[];
-
 /**
  * report_provenance() - One provenance field of a report as text, "unknown" when absent
  * @r:		Report
- * @field:	A host key of report_provenance_host_keys, "accel" (config), "git_revision" or
- *		"git_dirty"
+ * @field:	A provenance key of host (see the top of this file), "accel" (config),
+ *		"git_revision" or "git_dirty"
  * @buf:	Output of @len bytes
  */
 void report_provenance(const struct report *r, const char *field, char *buf, size_t len);
