@@ -2,8 +2,8 @@
 /*
  * render_html - what the page (render_html.c), its charts (render_html_chart.c) and its table of
  * reports (render_html_reports.c) share; not for callers outside them. The invariants of
- * render_html.c hold for both: every report string goes through html_put_text(), a report keeps its
- * colour and position everywhere.
+ * render_html.c hold for all three: every report string goes through html_put_text(), a report
+ * keeps its colour and position everywhere.
  */
 #ifndef BURETTE_RENDER_HTML_H
 #define BURETTE_RENDER_HTML_H
