@@ -9,12 +9,17 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "errbuf.h"
 #include "iperf_result.h"
+#include "stats.h"
+
+/* The tail after the last full second is shorter than this: too short to judge a stall. */
+#define SHORT_INTERVAL_S 0.5
 
 static int get_number(json_t *obj, const char *path, const char *key, double *out, char *err,
                       size_t errlen)
@@ -28,6 +33,71 @@ static int get_number(json_t *obj, const char *path, const char *key, double *ou
                           path, key);
     *out = json_number_value(v);
     return 0;
+}
+
+size_t iperf_result_stalls(const double *gbps, size_t n, double *median)
+{
+    struct stats st;
+    size_t stalled = 0;
+
+    *median = NAN;
+    if (!n || stats_compute(gbps, n, &st) < 0)
+        return 0;
+    *median = st.median;
+    for (size_t i = 0; i < n; i++)
+        if (gbps[i] <= 0 || gbps[i] < IPERF_STALL_FRACTION * st.median)
+            stalled++;
+    return stalled;
+}
+
+/*
+ * The "sum" of each entry of "intervals" (all streams of -P together): its throughput unless
+ * iperf3 omitted it (-O) or it is the short tail of the run. The side is the report's own:
+ * "sender": false means these are bytes that arrived.
+ */
+static int parse_intervals(json_t *root, struct iperf_result *r, char *err, size_t errlen)
+{
+    json_t *intervals = json_object_get(root, "intervals"), *iv;
+    size_t n = json_array_size(intervals), i, kept = 0;
+    double *gbps;
+    int rc = 0;
+
+    r->interval_median_gbps = NAN;
+    if (!n)
+        return 0;
+    gbps = calloc(n, sizeof(*gbps));
+    if (!gbps)
+        return errbuf_set(err, errlen, -ENOMEM, "iperf3 report: out of memory");
+    json_array_foreach(intervals, i, iv)
+    {
+        json_t *sum = json_object_get(iv, "sum");
+        double secs, bps;
+
+        if (!json_is_object(sum)) {
+            rc =
+                errbuf_set(err, errlen, -EPROTO, "iperf3 report: intervals[%zu].sum is missing", i);
+            goto out;
+        }
+        rc = get_number(sum, "intervals[].sum", "seconds", &secs, err, errlen);
+        if (!rc)
+            rc = get_number(sum, "intervals[].sum", "bits_per_second", &bps, err, errlen);
+        if (rc)
+            goto out;
+        if (json_is_true(json_object_get(sum, "omitted")))
+            continue;
+        if (i == n - 1 && secs < SHORT_INTERVAL_S)
+            continue;
+        if (!kept)
+            r->intervals_receiver_side = json_is_false(json_object_get(sum, "sender"));
+        gbps[kept++] = bps / 1e9;
+    }
+    r->nintervals = kept;
+    memcpy(r->interval_gbps, gbps,
+           (kept < IPERF_RESULT_MAX_INTERVALS ? kept : IPERF_RESULT_MAX_INTERVALS) * sizeof(*gbps));
+    r->stalled_intervals = iperf_result_stalls(gbps, kept, &r->interval_median_gbps);
+out:
+    free(gbps);
+    return rc;
 }
 
 int iperf_result_parse(const char *json, struct iperf_result *r, char *err, size_t errlen)
@@ -120,7 +190,7 @@ int iperf_result_parse(const char *json, struct iperf_result *r, char *err, size
         }
         r->pps = (double)(r->packets - r->lost_packets) / r->seconds;
     }
-    rc = 0;
+    rc = parse_intervals(root, r, err, errlen);
 out:
     json_decref(root);
     return rc;
@@ -142,6 +212,13 @@ void iperf_result_merge(const struct iperf_result *server, const struct iperf_re
             out->lost_percent = client->lost_percent;
             out->pps = client->pps;
         }
+    }
+    if (!out->intervals_receiver_side && client->intervals_receiver_side) {
+        out->intervals_receiver_side = true;
+        out->nintervals = client->nintervals;
+        memcpy(out->interval_gbps, client->interval_gbps, sizeof(out->interval_gbps));
+        out->interval_median_gbps = client->interval_median_gbps;
+        out->stalled_intervals = client->stalled_intervals;
     }
     if (!out->has_retransmits && client->has_retransmits) {
         out->has_retransmits = true;
