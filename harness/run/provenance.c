@@ -21,7 +21,6 @@
 #include <iperf_api.h> /* needs stdint.h and sys/types.h first */
 #include <openssl/evp.h>
 
-#include "build_info.h"
 #include "image.h"
 #include "proc.h"
 #include "provenance.h"
@@ -192,9 +191,4 @@ bool provenance_load(double *load1)
         l[0] = 0;
     *load1 = l[0];
     return cpus > 0 && l[0] > (double)cpus / 2;
-}
-
-int provenance_git_dirty(void)
-{
-    return BURETTE_GIT_DIRTY;
 }

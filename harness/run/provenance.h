@@ -10,7 +10,8 @@
  *
  *   qemu_version, passt_version, libslirp_version, iperf3_version (the host's libiperf),
  *   guest_iperf3_version, guest_kernel, guest_image_sha256 (kernel and initramfs, in that
- *   order), load_start, load_end (1-minute load averages); git_dirty at the report's top level.
+ *   order), load_start, load_end (1-minute load averages). (git_dirty, at the report's top
+ *   level, comes from the build: results/report.c.)
  *
  * A fact that cannot be found is left out rather than guessed; readers show it as unknown. The
  * parsers of what programs print are separate functions so tests can feed them recorded text.
@@ -65,8 +66,5 @@ int provenance_collect(json_t *host, const char *qemu, const struct guest_image 
  * Return: true when busy
  */
 bool provenance_load(double *load1);
-
-/* Whether the source tree burette was built from had uncommitted changes; -1 unknown. */
-int provenance_git_dirty(void);
 
 #endif /* BURETTE_PROVENANCE_H */

@@ -12,7 +12,10 @@
  *
  * Metrics (prefix net_<nic>_): tcp_tx_gbps and tcp_tx_retransmits (guest to host),
  * tcp_rx_gbps and tcp_rx_retransmits (host to guest, -R), udp_tx_pps and udp_tx_lost_percent
- * (guest to host, -u -b 0).
+ * (guest to host, -u -b 0), and for each TCP direction stalled_intervals: how many of the
+ * receiver's 1-s intervals moved less than a tenth of the run's median (a backend that drops
+ * frames and waits for retransmission timeouts shows whole seconds near 0), named in the
+ * progress output when non-zero so a stall is never read as a slow stack.
  *
  * Invariant: whatever fails, and on SIGINT/SIGTERM, no iperf3 server is left running — a
  * sub-test that does not complete cancels its server — and teardown() stops QEMU, the
@@ -366,6 +369,14 @@ static int run_subtest(struct net_state *s, const struct perf_ctx *ctx, struct p
             rc = emit(it, s, st, "lost_percent", "%", m.lost_percent, err, errlen);
     } else {
         rc = emit(it, s, st, "gbps", "Gbps", m.gbps, err, errlen);
+        if (!rc)
+            rc = emit(it, s, st, "stalled_intervals", "intervals", (double)m.stalled_intervals, err,
+                      errlen);
+        if (!rc && m.stalled_intervals)
+            progress_note("%s %s: stalled: %zu of %zu 1-s intervals below a tenth of the "
+                          "median (%.3f Gbps); see %s/%s-%s-*.json",
+                          it->name, st->key, m.stalled_intervals, m.nintervals,
+                          m.interval_median_gbps, ctx->log_dir, it->name, st->key);
         if (!rc && m.has_retransmits)
             rc = emit(it, s, st, "retransmits", "retransmits", (double)m.retransmits, err, errlen);
     }
