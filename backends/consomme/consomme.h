@@ -13,6 +13,7 @@
 #ifndef CONSOMME_H
 #define CONSOMME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
@@ -46,6 +47,9 @@ struct cm_ipv4 {
     uint32_t dst;
     uint8_t proto;
     uint8_t ttl;
+    /* The guest's transport vouches for the layer-4 checksum (a virtio-net offload: it was
+     * left partial for us, or already verified); tcp.c and udp.c then skip checking it. */
+    bool l4_csum_trusted;
 };
 
 /* An fd registered with the core's epoll loop; embed it in your own per-socket struct. */
@@ -121,11 +125,11 @@ void tcp_cleanup(struct consomme *c);
  * @seg:	TCP header and payload (length from the IP header, not yet checked as TCP)
  * @len:	Bytes at @seg
  *
- * tcp.c checks the TCP header and checksum itself. @seg points into the frame buffer and may
- * be unaligned (stream frames follow each other byte by byte): read fields with memcpy() or
- * byte access, not through a cast struct pointer. It stays valid until tcp_input_flush(). Segments
- * of one batch of guest frames arrive back to back, then tcp_input_flush() is called once, so
- * writes to host sockets and ACKs can be coalesced.
+ * tcp.c checks the TCP header and checksum itself (the checksum unless @ip->l4_csum_trusted). @seg
+ * points into the frame buffer and may be unaligned (stream frames follow each other byte by byte):
+ * read fields with memcpy() or byte access, not through a cast struct pointer. It stays valid until
+ * tcp_input_flush(). Segments of one batch of guest frames arrive back to back, then
+ * tcp_input_flush() is called once, so writes to host sockets and ACKs can be coalesced.
  */
 void tcp_input(struct consomme *c, const struct cm_ipv4 *ip, const uint8_t *seg, size_t len);
 void tcp_input_flush(struct consomme *c);

@@ -20,17 +20,9 @@
 
 static const uint8_t magic[4] = {99, 130, 83, 99};
 
-static uint32_t get_be32(const uint8_t *p)
+static uint8_t *put_be32_next(uint8_t *p, uint32_t v)
 {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint8_t *put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
+    put_be32(p, v);
     return p + 4;
 }
 
@@ -119,20 +111,20 @@ size_t dhcp_encode_reply(uint8_t *p, size_t cap, const struct cm_config *cfg,
     *o++ = type;
     *o++ = 54;
     *o++ = 4;
-    o = put_be32(o, cfg->gw_ip);
+    o = put_be32_next(o, cfg->gw_ip);
     if (type != DHCP_NAK) {
         *o++ = 51;
         *o++ = 4;
-        o = put_be32(o, lease_s);
+        o = put_be32_next(o, lease_s);
         *o++ = 1;
         *o++ = 4;
-        o = put_be32(o, cfg->netmask);
+        o = put_be32_next(o, cfg->netmask);
         *o++ = 3;
         *o++ = 4;
-        o = put_be32(o, cfg->gw_ip);
+        o = put_be32_next(o, cfg->gw_ip);
         *o++ = 6;
         *o++ = 4;
-        o = put_be32(o, cfg->dns_ip);
+        o = put_be32_next(o, cfg->dns_ip);
         *o++ = 26;
         *o++ = 2;
         *o++ = (uint8_t)(cfg->mtu >> 8);
