@@ -1,6 +1,6 @@
 # consomme core: unit tests of its protocol code, namespace integration tests through
 # `consomme run`, and a bounded libFuzzer run over the frame input path.
-foreach(t checksum arp dhcp ipv4 udp config stream virtq)
+foreach(t checksum arp dhcp ipv4 udp config stream virtq vhost_user)
   add_executable(test_cm_${t} unit/test_${t}.c)
   target_link_libraries(test_cm_${t} PRIVATE consomme_core PkgConfig::CMOCKA)
   add_test(NAME unit.consomme.${t} COMMAND test_cm_${t})
