@@ -173,7 +173,7 @@ struct vu_dev *vu_dev_new(struct consomme *c)
     d->held = calloc(VU_RX_HELD_MAX, sizeof(*d->held));
     d->stage_size = 16 + CM_FRAME_MAX;
     d->stage = malloc(d->stage_size);
-    d->tx_buf_size = 4u << 20;
+    d->tx_buf_size = 1u << 20; /* a batch: 256 small frames or 15 of 64 KiB */
     d->tx_buf = malloc(d->tx_buf_size);
     if (!d->held || !d->stage || !d->tx_buf) {
         vu_dev_free(d);
@@ -238,6 +238,7 @@ static int set_mem_table(struct vu_dev *d, const struct vu_msg *m, int *fds, siz
         const uint8_t *p = m->payload + 8 + 32 * i;
         struct vu_region *r = &mem.r[i];
         uint64_t off = get_le64(p + 24);
+        struct stat st;
         void *map;
 
         r->gpa = get_le64(p);
@@ -247,6 +248,11 @@ static int set_mem_table(struct vu_dev *d, const struct vu_msg *m, int *fds, siz
             r->uva + r->size < r->uva) {
             vu_mem_unmap(&mem);
             return malformed(d, "SET_MEM_TABLE");
+        }
+        /* beyond the end of the file, access would be SIGBUS instead of a refusal */
+        if (fstat(fds[i], &st) || (uint64_t)st.st_size < off + r->size) {
+            vu_mem_unmap(&mem);
+            return malformed(d, "SET_MEM_TABLE (region beyond its file)");
         }
         map = mmap(NULL, r->size + off, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fds[i],
                    0);

@@ -48,7 +48,7 @@
 #define VU_QUEUES      2
 #define VU_PAYLOAD_MAX 4096 /* larger than any message we accept */
 #define VU_MAX_FDS     8
-#define VU_RX_HELD_MAX 256 /* receive buffers one frame may spread over */
+#define VU_RX_HELD_MAX 64 /* receive buffers one frame may spread over (64 KiB in 1 KiB+) */
 
 /* What the negotiated features mean for the data path. */
 struct vu_net_caps {
