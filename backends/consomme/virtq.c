@@ -106,6 +106,19 @@ static uint16_t avail_idx(const struct virtq *vq)
 }
 
 /**
+ * virtq_pending() - How many chains the guest made available that we have not taken
+ * @vq:		Queue
+ *
+ * Return: that number (0 when not set up or broken; at most the ring size when sane)
+ */
+unsigned virtq_pending(const struct virtq *vq)
+{
+    if (!vq->avail || vq->error)
+        return 0;
+    return (uint16_t)(avail_idx(vq) - vq->last_avail);
+}
+
+/**
  * virtq_empty() - Whether the guest has made no buffer available beyond what we took
  * @vq:		Queue
  *
@@ -288,11 +301,23 @@ bool virtq_should_call(struct virtq *vq)
  */
 void virtq_want_kick(struct virtq *vq, bool on)
 {
+    virtq_want_kick_after(vq, on, 0);
+}
+
+/**
+ * virtq_want_kick_after() - virtq_want_kick(), but with the event index only once @more
+ * buffers beyond the next one were added (without it, any new buffer kicks)
+ * @vq:		Queue
+ * @on:		Whether to ask for a kick at all
+ * @more:	Buffers to wait for beyond the first
+ */
+void virtq_want_kick_after(struct virtq *vq, bool on, uint16_t more)
+{
     if (!vq->used)
         return;
     if (vq->event_idx) {
         if (on)
-            put_le16(vq->used + 4 + 8 * (size_t)vq->num, vq->last_avail);
+            put_le16(vq->used + 4 + 8 * (size_t)vq->num, (uint16_t)(vq->last_avail + more));
     } else {
         put_le16(vq->used, on ? 0 : VRING_USED_F_NO_NOTIFY);
     }

@@ -93,5 +93,7 @@ void virtq_fill(struct virtq *vq, unsigned offset, uint16_t head, uint32_t len);
 void virtq_flush(struct virtq *vq, unsigned count);
 bool virtq_should_call(struct virtq *vq);
 void virtq_want_kick(struct virtq *vq, bool on);
+void virtq_want_kick_after(struct virtq *vq, bool on, uint16_t more);
+unsigned virtq_pending(const struct virtq *vq);
 
 #endif /* CONSOMME_VIRTQ_H */

@@ -311,16 +311,21 @@ static int vu_flush(struct consomme *c)
     return 0;
 }
 
+/* A sender blocked for want of receive buffers is woken once a quarter of the ring is
+ * available again, not at each buffer: Linux refills its ring in batches, and waking for one
+ * buffer would make tcp.c send one frame per wakeup. */
 static bool vu_writable(const struct consomme *c)
 {
     struct vu_dev *d = c->tr_priv;
+    struct virtq *vq = &d->vr[VU_RX].q;
+    unsigned want = vq->num / 4 ? vq->num / 4 : 1;
 
     if (!vu_ring_ready(d, VU_RX))
         return false;
-    if (d->held_n || !virtq_empty(&d->vr[VU_RX].q))
+    if (d->held_n || virtq_pending(vq) >= want)
         return true;
-    virtq_want_kick(&d->vr[VU_RX].q, true);
-    return !virtq_empty(&d->vr[VU_RX].q);
+    virtq_want_kick_after(vq, true, (uint16_t)(want - 1));
+    return virtq_pending(vq) >= want;
 }
 
 static void vu_free(struct consomme *c)
