@@ -179,21 +179,9 @@ static int teardown(void **state)
     return 0;
 }
 
-/* What QEMU sends when the guest's driver starts the device. */
-static void start_device(struct fx *f, uint64_t features)
+static void set_mem_table(struct fx *f)
 {
     uint8_t mt[8 + 32];
-
-    send_msg(f, 1 /* GET_FEATURES */, 0, NULL, 0, NULL, 0);
-    turn(f);
-    assert_int_equal(reply_u64(f, 1) & features, features);
-    send_msg(f, 15 /* GET_PROTOCOL_FEATURES */, 0, NULL, 0, NULL, 0);
-    turn(f);
-    assert_true(reply_u64(f, 15) & BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK));
-    request_u64(f, 16, BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK), false);
-    send_msg(f, 3 /* SET_OWNER */, 0, NULL, 0, NULL, 0);
-    turn(f);
-    assert_int_equal(request_u64(f, 2 /* SET_FEATURES */, features, true), 0);
 
     put_le32(mt, 1);
     put_le32(mt + 4, 0);
@@ -204,7 +192,10 @@ static void start_device(struct fx *f, uint64_t features)
     send_msg(f, 5 /* SET_MEM_TABLE */, 8, mt, sizeof(mt), &f->memfd, 1);
     turn(f);
     assert_int_equal(reply_u64(f, 5), 0);
+}
 
+static void start_rings(struct fx *f)
+{
     for (uint32_t q = 0; q < 2; q++) {
         uint8_t a[40] = {0};
 
@@ -221,6 +212,53 @@ static void start_device(struct fx *f, uint64_t features)
         vring_fd(f, 12 /* SET_VRING_KICK */, q, f->kick[q]);
         vring_state(f, 18 /* SET_VRING_ENABLE */, q, 1);
     }
+}
+
+/* What QEMU sends when the guest's driver starts the device. */
+static void start_device(struct fx *f, uint64_t features)
+{
+    send_msg(f, 1 /* GET_FEATURES */, 0, NULL, 0, NULL, 0);
+    turn(f);
+    assert_int_equal(reply_u64(f, 1) & features, features);
+    send_msg(f, 15 /* GET_PROTOCOL_FEATURES */, 0, NULL, 0, NULL, 0);
+    turn(f);
+    assert_true(reply_u64(f, 15) & BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK));
+    request_u64(f, 16, BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK), false);
+    send_msg(f, 3 /* SET_OWNER */, 0, NULL, 0, NULL, 0);
+    turn(f);
+    assert_int_equal(request_u64(f, 2 /* SET_FEATURES */, features, true), 0);
+    set_mem_table(f);
+    start_rings(f);
+}
+
+/* GET_VRING_BASE: stops ring @q, returns where it stopped. */
+static uint32_t stop_ring(struct fx *f, uint32_t q)
+{
+    uint8_t p[8], buf[20];
+
+    put_le32(p, q);
+    put_le32(p + 4, 0);
+    send_msg(f, 11 /* GET_VRING_BASE */, 0, p, 8, NULL, 0);
+    turn(f);
+    assert_int_equal(recv(f->sock, buf, sizeof(buf), MSG_WAITALL), 20);
+    assert_int_equal(get_le32(buf + 12), q);
+    return get_le32(buf + 16);
+}
+
+/* Mappings of memfd @name in this process (the test's own and consomme's). */
+static int mappings_of(const char *name)
+{
+    char line[512], want[64];
+    FILE *fp = fopen("/proc/self/maps", "r");
+    int n = 0;
+
+    snprintf(want, sizeof(want), "/memfd:%s ", name);
+    while (fp && fgets(line, sizeof(line), fp))
+        if (strstr(line, want))
+            n++;
+    if (fp)
+        fclose(fp);
+    return n;
 }
 
 static void set_desc(struct fx *f, unsigned q, unsigned i, uint64_t addr, uint32_t len,
@@ -372,15 +410,7 @@ static void test_frames_move_both_ways_with_offloads(void **state)
     }
 
     /* the driver stops the rx ring: it stopped after the three buffers it used */
-    {
-        uint8_t p[8], buf[20];
-        put_le32(p, 0);
-        put_le32(p + 4, 0);
-        send_msg(f, 11 /* GET_VRING_BASE */, 0, p, 8, NULL, 0);
-        turn(f);
-        assert_int_equal(recv(f->sock, buf, sizeof(buf), MSG_WAITALL), 20);
-        assert_int_equal(get_le32(buf + 16), 3);
-    }
+    assert_int_equal(stop_ring(f, 0), 3);
 
     /* QEMU goes away: a normal end */
     close(f->sock);
@@ -411,6 +441,43 @@ static void test_no_rx_buffers_is_enobufs_until_the_guest_adds_a_quarter_ring(vo
     /* 3 left: not enough to wake a sender; the guest is asked to kick at avail index 4 */
     assert_false(f->c->tr->writable(f->c));
     assert_int_equal(get_le16(f->mem + ring_off[0] + 0x2000 + 4 + 8 * NUM), 4);
+}
+
+static void test_driver_reload_restarts_rings_and_unmaps_old_memory(void **state)
+{
+    struct fx *f = *state;
+    uint8_t fr[64];
+    size_t len = arp_request(fr);
+    int old_memfd = f->memfd;
+    uint8_t *old_mem = f->mem;
+
+    start_device(f, BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MRG_RXBUF) |
+                        BIT(VIRTIO_RING_F_EVENT_IDX) | BIT(VHOST_USER_F_PROTOCOL_FEATURES));
+    post_rx_buffers(f, 4);
+    guest_send(f, 0, 0, fr, len);
+    assert_int_equal(used_idx(f, 0), 1);
+    assert_int_equal(mappings_of("guest"), 2); /* ours and consomme's */
+
+    /* rmmod: QEMU stops both rings; modprobe: new features, memory table, rings from 0 */
+    assert_int_equal(stop_ring(f, 0), 1);
+    assert_int_equal(stop_ring(f, 1), 1);
+    request_u64(f, 2, BIT(VIRTIO_F_VERSION_1) | BIT(VHOST_USER_F_PROTOCOL_FEATURES), true);
+    f->memfd = memfd_create("guest2", MFD_CLOEXEC);
+    assert_int_equal(ftruncate(f->memfd, MEM_SIZE), 0);
+    f->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, f->memfd, 0);
+    assert_true(f->mem != MAP_FAILED);
+    set_mem_table(f);
+    assert_int_equal(mappings_of("guest"), 1); /* consomme let go of the old memory */
+    assert_int_equal(mappings_of("guest2"), 2);
+    f->rx_avail = f->tx_avail = 0;
+    start_rings(f);
+    post_rx_buffers(f, 4);
+    guest_send(f, 0, 0, fr, len);
+    assert_int_equal(used_idx(f, 1), 1);
+    assert_int_equal(used_idx(f, 0), 1);
+    assert_int_equal(rd16(f->mem + RX_BUFS + 12 + 12), 0x0806); /* an ARP reply behind the header */
+    munmap(old_mem, MEM_SIZE);
+    close(old_memfd);
 }
 
 static void test_bad_descriptor_breaks_the_ring_not_the_stack(void **state)
@@ -492,6 +559,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_frames_move_both_ways_with_offloads, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_no_rx_buffers_is_enobufs_until_the_guest_adds_a_quarter_ring, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_driver_reload_restarts_rings_and_unmaps_old_memory,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_descriptor_breaks_the_ring_not_the_stack, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unknown_request_is_refused_and_the_connection_stays,
