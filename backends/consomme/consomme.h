@@ -99,6 +99,18 @@ int cm_send_ipv4(struct consomme *c, uint32_t src, uint32_t dst, uint8_t proto,
  */
 int cm_host_dest(const struct consomme *c, uint32_t dst, uint16_t port, struct sockaddr_in *out);
 
+/**
+ * cm_guest_verifies_csum() - Whether the guest checks the layer-4 checksums we send
+ * @c:		Stack
+ *
+ * false when the transport marks every frame toward the guest checksum-valid (virtio-net
+ * with GUEST_CSUM: DATA_VALID), so the guest never reads the field: tcp.c then leaves it zero
+ * and saves summing the payload.
+ *
+ * Return: true when checksums must be computed
+ */
+bool cm_guest_verifies_csum(const struct consomme *c);
+
 /* Monotonic milliseconds, for timers. */
 uint64_t cm_now_ms(void);
 

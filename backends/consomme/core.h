@@ -110,6 +110,7 @@ struct consomme {
     const struct cm_transport_ops *tr;
     void *tr_priv;        /* the vhost-user device */
     bool in_csum_trusted; /* the frame being dispatched has CM_FRAME_CSUM_TRUSTED */
+    bool out_csum_valid;  /* the transport marks frames toward the guest checksum-valid */
     enum cm_transport_kind kind;
     struct cm_event tr_ev;
     uint32_t tr_events;

@@ -175,6 +175,11 @@ void cm_frames_input_end(struct consomme *c)
     tcp_input_flush(c);
 }
 
+bool cm_guest_verifies_csum(const struct consomme *c)
+{
+    return !c->out_csum_valid;
+}
+
 /**
  * cm_out_reserve() - Room for one frame toward the guest
  * @c:		Stack

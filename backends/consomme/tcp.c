@@ -349,11 +349,13 @@ static int tcp_send_raw(struct consomme *c, uint32_t src, uint32_t dst, uint16_t
     put_be16(hdr + 18, 0);
     if (optlen)
         memcpy(hdr + TCP_HDR_LEN, opts, optlen);
-    sum = csum_pseudo_ipv4(src, dst, IPPROTO_TCP, (uint16_t)(hlen + dlen));
-    sum = csum_partial(hdr, hlen, sum);
-    if (ndata)
-        sum = csum_iov(data, ndata, sum);
-    put_be16(hdr + 16, csum_fold(sum));
+    if (cm_guest_verifies_csum(c)) {
+        sum = csum_pseudo_ipv4(src, dst, IPPROTO_TCP, (uint16_t)(hlen + dlen));
+        sum = csum_partial(hdr, hlen, sum);
+        if (ndata)
+            sum = csum_iov(data, ndata, sum);
+        put_be16(hdr + 16, csum_fold(sum));
+    }
 
     iov[0].iov_base = hdr;
     iov[0].iov_len = hlen;

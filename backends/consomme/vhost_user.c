@@ -380,6 +380,8 @@ static void reset_device(struct vu_dev *d)
     }
     d->features = 0;
     d->features_set = false;
+    if (d->c)
+        d->c->out_csum_valid = false;
 }
 
 static int set_features(struct vu_dev *d, uint64_t acked)
@@ -402,8 +404,10 @@ static int set_features(struct vu_dev *d, uint64_t acked)
     mtu = d->configured_mtu;
     if (!caps.big_rx && mtu > 1500)
         mtu = 1500;
-    if (d->c)
+    if (d->c) {
         d->c->opts.cfg.mtu = mtu;
+        d->c->out_csum_valid = caps.guest_csum;
+    }
     return 0;
 }
 

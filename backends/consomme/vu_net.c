@@ -322,7 +322,8 @@ static bool vu_writable(const struct consomme *c)
 
     if (!vu_ring_ready(d, VU_RX))
         return false;
-    if (d->held_n || virtq_pending(vq) >= want)
+    /* chains already held count for nothing here: they were too few for the last frame */
+    if (virtq_pending(vq) >= want)
         return true;
     virtq_want_kick_after(vq, true, (uint16_t)(want - 1));
     return virtq_pending(vq) >= want;
