@@ -54,6 +54,12 @@ consomme_ns_test(usage_bad_buffer
                  ${NS} expect-stderr 2 "INITIAL" -- ${CM} --tcp-rx-buffer 4M:16K run -- true)
 consomme_ns_test(usage_no_command ${NS} expect-stderr 2 "needs a command" -- ${CM} run)
 consomme_ns_test(usage_no_transport ${NS} expect-stderr 2 "exactly one" -- ${CM})
+consomme_ns_test(usage_two_transports
+                 ${NS} expect-stderr 2 "exactly one" -- ${CM} --vhost-user x.sock --fd 0)
+# an existing file (this one) is refused, and left alone
+consomme_ns_test(error_vhost_user_path_exists
+                 ${NS} expect-stderr 1 "already exists" --
+                 ${CM} --vhost-user ${CMAKE_CURRENT_SOURCE_DIR}/consomme.cmake)
 
 # --- libFuzzer over the frame input path, built by clang whatever the main compiler is ---
 # ctest runs it for a bounded time (label fuzz); without a clang that can link libFuzzer the
