@@ -2,8 +2,9 @@
 /*
  * consomme - the core of the userspace NAT stack, as seen by its protocol modules
  *
- * The core owns the frame transport to the guest (QEMU stream socket or TAP fd), the epoll
- * loop, Ethernet/ARP/DHCP/IPv4/ICMP/UDP and the statistics dump. TCP lives in tcp.c and talks to
+ * The core owns the frame transport to the guest (vhost-user rings, QEMU stream socket or TAP
+ * fd, behind transport.h), the epoll loop, Ethernet/ARP/DHCP/IPv4/ICMP/UDP and the statistics
+ * dump. TCP lives in tcp.c and talks to
  * the core only through the functions declared here, so neither knows the other's internals and
  * protocol code never knows which transport carries a frame.
  *

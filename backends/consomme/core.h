@@ -3,9 +3,11 @@
  * core.h - what the core's own files (transport, protocols, stats, the run command) share
  *
  * consomme.h is the contract with tcp.c; this header is private to the core. struct consomme
- * lives here so the protocol files can reach the counters and the output queue directly: one
- * thread, no locking. The parsers and encoders that tests exercise without a running stack
- * (IPv4 validation, ARP, DHCP, option parsing) are pure functions over byte buffers.
+ * lives here so the protocol files can reach the counters directly: one thread, no locking.
+ * Only transports touch their own fields (the stream/TAP queue, tr_priv); everything else
+ * reaches the guest through eth.c and the transport interface (transport.h). The parsers and
+ * encoders that tests exercise without a running stack (IPv4 validation, ARP, DHCP, option parsing)
+ * are pure functions over byte buffers.
  */
 #ifndef CONSOMME_CORE_H
 #define CONSOMME_CORE_H

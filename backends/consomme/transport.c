@@ -11,8 +11,10 @@
  * - Out: frames are appended to a queue, each behind a 4-byte big-endian length, which is
  *   exactly the stream format, so the stream is written with one write() for many frames. For
  *   TAP the prefix tells where each frame ends. When the queue cannot take a frame, senders get
- *   NULL (-ENOBUFS) and c->guest_blocked is set; the loop calls tcp_guest_writable() once it
- *   has drained (consomme.c).
+ *   NULL (-ENOBUFS) and c->guest_blocked is set; the loop calls tcp_guest_writable() once
+ *   half of it is free (queue_writable()). These are the reserve/commit/flush/writable of
+ *   cm_queue_ops (transport.h), which is also the default before any transport is chosen:
+ *   then frames are built and dropped at the flush (tests, fuzzing).
  *
  * A stream length prefix beyond the largest frame cannot be resynchronised from, but its bytes
  * can be skipped; they are, and counted.
