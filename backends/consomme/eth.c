@@ -26,8 +26,7 @@ static void eth_header(struct consomme *c, uint8_t *p, const uint8_t *dst_mac, u
         dst_mac = c->guest_mac_known ? c->guest_mac : bcast;
     memcpy(p, dst_mac, ETH_ALEN_);
     memcpy(p + ETH_ALEN_, c->opts.cfg.gw_mac, ETH_ALEN_);
-    p[12] = (uint8_t)(type >> 8);
-    p[13] = (uint8_t)type;
+    put_be16(p + 12, type);
 }
 
 /**
@@ -149,7 +148,7 @@ void cm_frame_input_flags(struct consomme *c, uint8_t *frame, size_t len, unsign
             c->guest_mac_known = true;
         }
     }
-    type = (uint16_t)(frame[12] << 8 | frame[13]);
+    type = get_be16(frame + 12);
     switch (type) {
     case 0x0800:
         c->in_csum_trusted = flags & CM_FRAME_CSUM_TRUSTED;
