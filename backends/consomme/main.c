@@ -39,7 +39,7 @@ static const char usage[] =
     "                          -netdev vhost-user,chardev=...; the guest's RAM must be\n"
     "                          shared (-object memory-backend-memfd,share=on). Offloads:\n"
     "                          checksums both ways, TSO from the guest, merged receive\n"
-    "                          buffers; frames to the guest are up to the MTU (64 KiB)\n"
+    "                          buffers; frames to the guest are up to the MTU (64 KiB).\n"
     "                          Exits 0 when QEMU disconnects, 1 on a protocol error\n"
     "  run -- CMD [ARGS...]    run CMD in a new user and network namespace whose eth0\n"
     "                          (a TAP device, 10.0.2.15/24, default route via 10.0.2.2) is\n"

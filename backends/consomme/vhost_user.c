@@ -173,9 +173,7 @@ struct vu_dev *vu_dev_new(struct consomme *c)
     d->held = calloc(VU_RX_HELD_MAX, sizeof(*d->held));
     d->stage_size = 16 + CM_FRAME_MAX;
     d->stage = malloc(d->stage_size);
-    d->tx_buf_size = 1u << 20; /* a batch: 256 small frames or 15 of 64 KiB */
-    d->tx_buf = malloc(d->tx_buf_size);
-    if (!d->held || !d->stage || !d->tx_buf) {
+    if (!d->held || !d->stage) {
         vu_dev_free(d);
         return NULL;
     }

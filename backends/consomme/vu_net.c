@@ -29,8 +29,9 @@
 #include "core.h"
 #include "vhost_user.h"
 
-#define TX_BATCH  256 /* chains per batch of frames handed to the stack */
-#define TX_ROUNDS 8   /* batches per wakeup before other events get a turn */
+#define TX_BATCH    256 /* chains per batch of frames handed to the stack */
+#define TX_ROUNDS   8   /* batches per wakeup before other events get a turn */
+#define TX_BUF_SIZE (1u << 20)
 
 static const char *const ring_names[VU_QUEUES] = {"rx", "tx"};
 
@@ -152,6 +153,13 @@ void vu_tx_process(struct vu_dev *d)
     static struct tx_frame fr[TX_BATCH];
     struct vu_vring *vr = &d->vr[VU_TX];
 
+    if (!d->tx_buf) { /* allocated once the guest first sends: a batch, 256 small frames
+                       * or 15 of 64 KiB */
+        d->tx_buf = malloc(TX_BUF_SIZE);
+        if (!d->tx_buf)
+            return; /* the next kick tries again */
+        d->tx_buf_size = TX_BUF_SIZE;
+    }
     for (unsigned round = 0; round < TX_ROUNDS; round++) {
         if (!vu_ring_ready(d, VU_TX) || d->c->stop)
             return;

@@ -29,6 +29,7 @@
 
 static struct consomme *stack;
 static int memfd = -1;
+static uint8_t *mem; /* our view of the guest memory, mapped once: mappings are slow here */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -47,6 +48,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         exit(1);
     memfd = memfd_create("guest", MFD_CLOEXEC);
     if (memfd < 0 || ftruncate(memfd, MEM_SIZE))
+        exit(1);
+    mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+    if (mem == MAP_FAILED)
         exit(1);
     return 0;
 }
@@ -72,7 +76,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct vu_msg m, reply;
     struct vu_dev *d;
     size_t memlen;
-    uint8_t *mem;
 
     if (size < 2)
         return 0;
@@ -81,12 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size -= 2;
     if (memlen > size)
         memlen = size;
-    mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
-    if (mem == MAP_FAILED)
-        return 0;
     memset(mem, 0, MEM_SIZE);
     memcpy(mem, data, memlen);
-    munmap(mem, MEM_SIZE);
     data += memlen;
     size -= memlen;
 
