@@ -9,6 +9,11 @@
  * (flags bit 31 withholds them, to test a missing fd). Once the messages are handled, the
  * data path runs over whatever rings they set up: a kick on tx, and a frame toward the guest.
  *
+ * The committed seed (tests/data/vhost_user_fuzz/start_device_arp) is what QEMU sends to
+ * start the device (features with every offload, one memory region, both rings of 8 with
+ * eventfds, enabled) over a memory holding two 2 KiB receive buffers and an ARP request
+ * queued for sending, so the fuzzer starts from a device that moves frames.
+ *
  * Host sockets may open (a frame on the tx ring reaches the stack), so like consomme_fuzz the
  * target first moves itself into a new network namespace holding only loopback.
  */
