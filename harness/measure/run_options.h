@@ -4,7 +4,7 @@
  *
  * The CLI fills it field by field and refuses what is wrong, so everything from the run layer
  * down may trust it: names are known, numbers are in range, and every backend option holds a
- * value its parser accepted. It lives in the test layer because tests read it; the layers
+ * value its parser accepted. It lives in the measure layer because the tests read it; the layers
  * above fill it.
  */
 #ifndef BURETTE_RUN_OPTIONS_H
