@@ -33,4 +33,12 @@ struct run_options {
     struct backend_options backend_options; /* a value for every option of the registry */
 };
 
+/**
+ * run_options_default() - The options of a bare `burette run`: the network test of consomme,
+ * virtio-net, --accel auto, 2 vCPUs, 1024 MiB, 5 iterations after 1 warmup, 10 s, 1 stream,
+ * text summary, every backend option at its registry default
+ * @o:		Receives them
+ */
+void run_options_default(struct run_options *o);
+
 #endif /* BURETTE_RUN_OPTIONS_H */

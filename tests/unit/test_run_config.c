@@ -25,21 +25,9 @@ static const char *data_dir;
 
 static struct run_options defaults(void)
 {
-    struct run_options o = {
-        .test = "network",
-        .backend = "consomme",
-        .nic = "virtio-net",
-        .accel = "auto",
-        .vcpus = 2,
-        .mem_mb = 1024,
-        .iterations = 5,
-        .warmup = 1,
-        .duration_s = 10,
-        .streams = 1,
-        .format = "text",
-    };
+    struct run_options o;
 
-    backend_options_default(&o.backend_options);
+    run_options_default(&o);
     return o;
 }
 
