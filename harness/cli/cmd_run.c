@@ -277,20 +277,7 @@ int cmd_run(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct run_options o = {
-        .test = "network",
-        .backend = "consomme",
-        .nic = "virtio-net",
-        .accel = "auto",
-        .vcpus = 2,
-        .mem_mb = 1024,
-        .iterations = 5,
-        .warmup = 1,
-        .vm_instances = 1,
-        .duration_s = 10,
-        .streams = 1,
-        .format = "text",
-    };
+    struct run_options o;
     const size_t n_fixed = sizeof(fixed) / sizeof(fixed[0]) - 1; /* without the terminator */
     struct option longopts[sizeof(fixed) / sizeof(fixed[0]) + BACKEND_OPTION_MAX];
     static struct multi_options m;
@@ -301,7 +288,7 @@ int cmd_run(int argc, char **argv)
     int c, rc = 0;
 
     memset(&m, 0, sizeof(m));
-    backend_options_default(&o.backend_options);
+    run_options_default(&o);
     /* Each backend option is a global flag too: --NAME VALUE, for every run that takes it. */
     memcpy(longopts, fixed, sizeof(struct option) * n_fixed);
     for (size_t i = 0; i < backend_option_count(); i++)

@@ -393,6 +393,7 @@ static int wait_ready(struct perf_session *s, char *err, size_t errlen)
                               PERF_READY_MS / 1000);
         if (rc < 0)
             return rc;
+        rc = 0; /* proc_poll() counted the descriptors ready */
         for (size_t i = 0; i < n && !rc; i++) {
             if (pf[2 * i].revents)
                 rc = rec_read_ack(waiting[i], err, errlen);

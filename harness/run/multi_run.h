@@ -6,7 +6,8 @@
  * cmd_run.c collects the --backend list and every --variant into struct multi_options while
  * parsing, then multi_options_finish() fixes the runs: the --backend list first (when given,
  * or when no --variant was), then the variants in command-line order. The first run is the
- * baseline of the comparison.
+ * baseline of the comparison. multi_run_main() and run_main() are both in run.c: a plain
+ * run and several share one start-up, one loop (loop.h) and one finish.
  */
 #ifndef BURETTE_MULTI_RUN_H
 #define BURETTE_MULTI_RUN_H

@@ -2,7 +2,7 @@
 /*
  * run - what `burette run` was asked to do, and the entry point that does it
  *
- * The CLI turns the command line into a struct run_options (tests/run_options.h), validated
+ * The CLI turns the command line into a struct run_options (measure/run_options.h), validated
  * field by field, so everything past run_main() may trust it. The report's config is built
  * here, from the options and the backend registry: a run records what it used.
  */

@@ -21,25 +21,14 @@
 #include "run.h"
 #include "variants.h"
 
-static const char *data_dir;
+/* tests/data/run_config, given by the build */
+static const char *const data_dir = RUN_CONFIG_DATA;
 
 static struct run_options defaults(void)
 {
-    struct run_options o = {
-        .test = "network",
-        .backend = "consomme",
-        .nic = "virtio-net",
-        .accel = "auto",
-        .vcpus = 2,
-        .mem_mb = 1024,
-        .iterations = 5,
-        .warmup = 1,
-        .duration_s = 10,
-        .streams = 1,
-        .format = "text",
-    };
+    struct run_options o;
 
-    backend_options_default(&o.backend_options);
+    run_options_default(&o);
     return o;
 }
 
@@ -153,7 +142,7 @@ static void test_backend_registry_rows_are_complete(void **state)
         assert_ptr_equal(backend_find(backend_at(b)->name), backend_at(b));
 }
 
-int main(int argc, char **argv)
+int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_run_config_of_a_plain_run_is_the_recorded_one),
@@ -161,10 +150,5 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_backend_registry_rows_are_complete),
     };
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s DATA_DIR (tests/data/run_config)\n", argv[0]);
-        return 2;
-    }
-    data_dir = argv[1];
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,7 @@
  *
  * The CLI fills it field by field and refuses what is wrong, so everything from the run layer
  * down may trust it: names are known, numbers are in range, and every backend option holds a
- * value its parser accepted. It lives in the test layer because tests read it; the layers
+ * value its parser accepted. It lives in the measure layer because the tests read it; the layers
  * above fill it.
  */
 #ifndef BURETTE_RUN_OPTIONS_H
@@ -33,5 +33,13 @@ struct run_options {
     bool quiet;
     struct backend_options backend_options; /* a value for every option of the registry */
 };
+
+/**
+ * run_options_default() - The options of a bare `burette run`: the network test of consomme,
+ * virtio-net, --accel auto, 2 vCPUs, 1024 MiB, 5 iterations after 1 warmup, 10 s, 1 stream,
+ * text summary, every backend option at its registry default
+ * @o:		Receives them
+ */
+void run_options_default(struct run_options *o);
 
 #endif /* BURETTE_RUN_OPTIONS_H */

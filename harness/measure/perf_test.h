@@ -8,7 +8,7 @@
  * iterations times, and teardown once — also after a failure or SIGINT/SIGTERM. Figures of
  * warmup iterations are shown but never reach the report.
  *
- * Adding a test: implement the ops in harness/tests/test_<name>.c, declare them below, and add
+ * Adding a test: implement the ops in harness/measure/test_<name>.c, declare them below, and add
  * one row to the table in run/run.c.
  */
 #ifndef BURETTE_PERF_TEST_H
