@@ -35,8 +35,8 @@
 
 void ed_options_default(struct ed_options *o)
 {
-    o->significance = 0.05;
-    o->permutations = 199;
+    o->significance = 0.01;
+    o->permutations = 499;
     o->min_magnitude = 0.05;
     o->min_segment = 3;
     o->seed = 1;

@@ -99,7 +99,7 @@ bool history_detect_gate(const struct history_detection *d)
 
 const char *history_detect_formats(void)
 {
-    return "text, markdown, json";
+    return "text, markdown, json, html";
 }
 
 void history_short_revision(char *buf, size_t len, const char *revision)
@@ -272,6 +272,8 @@ int history_detect_render(const char *format, FILE *f, const struct history_dete
             rc = md ? table_print_markdown(&t, f) : table_print_text(&t, f);
             table_free(&t);
         }
+    } else if (!strcmp(format, "html")) {
+        return history_render_html(f, d, err, errlen);
     } else {
         return errbuf_set(err, errlen, -EINVAL, "unknown format '%s' (available: %s)", format,
                           history_detect_formats());

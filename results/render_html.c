@@ -34,6 +34,7 @@
 
 #include "build_info.h"
 #include "errbuf.h"
+#include "html.h"
 #include "render_impl.h"
 
 /* Okabe-Ito colours, told apart with the common colour-vision deficiencies (yellow left out: it
@@ -1152,3 +1153,37 @@ const struct renderer render_html = {
     .reports = html_reports,
     .comparison = html_comparison,
 };
+
+/* The pieces other pages share (html.h). */
+
+void html_page_head(FILE *f, const char *title)
+{
+    page_head(f, title);
+}
+
+void html_page_tail(FILE *f)
+{
+    page_tail(f);
+}
+
+void html_put_text(FILE *f, const char *s)
+{
+    put_text(f, s);
+}
+
+const char *html_colour(size_t i)
+{
+    return colour(i);
+}
+
+void html_axis_fit(double lo, double hi, double *axis_lo, double *axis_hi, double *step,
+                   int *decimals)
+{
+    struct axis a;
+
+    axis_fit(&a, lo, hi);
+    *axis_lo = a.lo;
+    *axis_hi = a.hi;
+    *step = a.step;
+    *decimals = a.decimals;
+}
