@@ -31,6 +31,7 @@ struct ed_options {
     unsigned permutations; /* permutation rounds per step */
     double min_magnitude;  /* minimum |mean after - mean before| / |mean before| */
     size_t min_segment;    /* fewest runs on either side of a change point (at least 2) */
+    size_t window;         /* longest part after a candidate tried besides the segment's rest */
     uint64_t seed;         /* of the permutation generator */
 };
 
@@ -44,7 +45,8 @@ struct ed_change {
 };
 
 /**
- * ed_options_default() - Significance 0.05, 199 permutations, 5% magnitude, segments of 3, seed 1
+ * ed_options_default() - Significance 0.01, 499 permutations, 5% magnitude, segments of 3, window
+ * 50, seed 1
  */
 void ed_options_default(struct ed_options *o);
 
