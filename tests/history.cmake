@@ -5,3 +5,21 @@ add_executable(test_edivisive unit/test_edivisive.c)
 target_link_libraries(test_edivisive PRIVATE burette_results PkgConfig::CMOCKA)
 add_test(NAME unit.edivisive COMMAND test_edivisive)
 set_tests_properties(unit.edivisive PROPERTIES LABELS unit)
+
+add_executable(test_history unit/test_history.c)
+target_link_libraries(test_history PRIVATE burette_results PkgConfig::CMOCKA)
+add_test(NAME unit.history.sqlite COMMAND test_history sqlite)
+set_tests_properties(unit.history.sqlite PROPERTIES LABELS unit)
+
+# One throwaway PostgreSQL cluster for every test that needs one, started and stopped by ctest.
+set(HISTORY_PG_STATE ${CMAKE_CURRENT_BINARY_DIR}/pg-cluster.url)
+add_test(NAME history.pg.start
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/history/pg-cluster start ${HISTORY_PG_STATE})
+add_test(NAME history.pg.stop
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/history/pg-cluster stop ${HISTORY_PG_STATE})
+set_tests_properties(history.pg.start PROPERTIES FIXTURES_SETUP history_pg LABELS integration)
+set_tests_properties(history.pg.stop PROPERTIES FIXTURES_CLEANUP history_pg LABELS integration)
+add_test(NAME integration.history.postgresql
+         COMMAND test_history postgresql ${HISTORY_PG_STATE})
+set_tests_properties(integration.history.postgresql PROPERTIES FIXTURES_REQUIRED history_pg
+                     LABELS integration)
