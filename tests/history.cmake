@@ -23,3 +23,24 @@ add_test(NAME integration.history.postgresql
          COMMAND test_history postgresql ${HISTORY_PG_STATE})
 set_tests_properties(integration.history.postgresql PROPERTIES FIXTURES_REQUIRED history_pg
                      LABELS integration)
+
+if(PYTHON3)
+  foreach(suite history package)
+    add_test(NAME cli.${suite}
+             COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/history/cli_test.sh $<TARGET_FILE:burette>
+                     ${CMAKE_CURRENT_SOURCE_DIR}/data/reports ${suite})
+    set_tests_properties(cli.${suite} PROPERTIES LABELS unit)
+  endforeach()
+  # Two real nights, one boot each.
+  add_test(NAME vm.nightly
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/history/nightly_test.sh
+                   ${CMAKE_SOURCE_DIR}/scripts $<TARGET_FILE:burette>)
+  set_tests_properties(vm.nightly PROPERTIES LABELS vm)
+endif()
+
+# The .deb, once: packaging the sanitizer build would only package it again, slower.
+if(NOT BURETTE_SANITIZE)
+  add_test(NAME integration.deb COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/history/deb_test.sh
+                                        ${CMAKE_BINARY_DIR})
+  set_tests_properties(integration.deb PROPERTIES LABELS integration)
+endif()
