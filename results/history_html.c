@@ -24,10 +24,11 @@
 #define HH     300
 #define HLEFT  70
 #define HRIGHT 20
-#define HTOP   34
+#define HTOP   40
 #define HBOT   40
 #define HPW    (HW - HLEFT - HRIGHT)
 #define HPH    (HH - HTOP - HBOT)
+#define HPAD   10
 
 struct frame {
     double lo, hi, step;
@@ -35,9 +36,10 @@ struct frame {
     size_t n;
 };
 
+/* Runs sit HPAD inside the frame, so the first and last are not drawn on it. */
 static double fx(const struct frame *fr, size_t i)
 {
-    return HLEFT + (fr->n > 1 ? (double)i / (double)(fr->n - 1) : 0.5) * HPW;
+    return HLEFT + HPAD + (fr->n > 1 ? (double)i / (double)(fr->n - 1) : 0.5) * (HPW - 2 * HPAD);
 }
 
 static double fy(const struct frame *fr, double v)
@@ -109,7 +111,7 @@ static void chart(FILE *f, const struct history_detection *d, size_t si)
     double lo = NAN, hi = NAN;
     const char *ink = html_colour(0);
     struct frame fr = {.n = s->npoints};
-    size_t first = 0;
+    size_t first = 0, marked = 0;
 
     for (size_t i = 0; i < s->npoints; i++) {
         const struct history_point *p = &s->points[i];
@@ -189,8 +191,10 @@ static void chart(FILE *f, const struct history_detection *d, size_t si)
                     "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"%s\" "
                     "stroke-width=\"1.5\" stroke-dasharray=\"5,3\"/>\n"
                     "<text x=\"%.1f\" y=\"%d\" text-anchor=\"%s\" font-size=\"11\" fill=\"%s\">",
-                    x, HTOP - 4, x, HTOP + HPH, mark, x, HTOP - 8,
-                    x > HLEFT + HPW * 0.7 ? "end" : "start", mark);
+                    x, HTOP - 4, x, HTOP + HPH, mark, x,
+                    /* neighbouring labels alternate between two lines */
+                    HTOP - 8 - (int)(marked++ % 2) * 13, x > HLEFT + HPW * 0.7 ? "end" : "start",
+                    mark);
             html_put_text(f, a);
             fputs("..", f);
             html_put_text(f, b);
