@@ -89,12 +89,16 @@ static void usage(FILE *f)
             "  --db URL              SQLite file (default %s, or $BURETTE_HISTORY_DB) or a\n"
             "                        postgresql://USER@HOST/DB URL (libpq's, including\n"
             "                        ?host=/socket/dir)\n"
-            "  --metric NAME         only this metric                     (list, export, detect,\n"
-            "  --branch NAME         only runs of this git branch          report)\n"
+            "\n"
+            "Filters (list, export, detect, report):\n"
+            "  --metric NAME         only this metric\n"
+            "  --branch NAME         only runs of this git branch\n"
             "  --host TEXT           only hosts whose fingerprint contains TEXT\n"
             "                        (\"CPU model, N cores, qemu VERSION\")\n"
             "  --backend NAME        only this backend\n"
             "  --since DATE          only runs dated DATE or later (ISO 8601, UTC)\n"
+            "\n"
+            "Change points (detect, report):\n"
             "  --min-magnitude PCT   smallest change reported, in percent (default 5)\n"
             "  --significance P      permutation-test level (default 0.01)\n"
             "  --permutations N      permutation rounds (default 499)\n"
@@ -102,8 +106,10 @@ static void usage(FILE *f)
             "  --last-runs K         a change is recent within the last K runs (default %d)\n"
             "  --fail-on-change      detect: exit 1 when some series' newest change point is a\n"
             "                        recent regression\n"
-            "  -f, --format FORMAT   list: text, markdown, json; detect: %s; report: html\n"
-            "                        (default text, report html)\n"
+            "\n"
+            "Output:\n"
+            "  -f, --format FORMAT   list: text, markdown, json; detect: %s;\n"
+            "                        report: html (default text, for report html)\n"
             "  -o, --output FILE     write to FILE instead of stdout\n"
             "  -h, --help            show this help\n"
             "\n"
@@ -117,6 +123,7 @@ static void usage(FILE *f)
 struct history_args {
     enum sub sub;
     const char *name;
+    char cmd[32]; /* "history NAME", for messages */
     const char *db;
     const char *format;
     const char *output;
@@ -176,12 +183,11 @@ static int parse_args(int argc, char **argv, struct history_args *a)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    char cmd[32];
+    const char *cmd = a->cmd;
     double num;
     size_t count = 0;
     int c, rc, index;
 
-    snprintf(cmd, sizeof(cmd), "history %s", a->name);
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":f:o:h", longopts, &index)) != -1) {
@@ -415,7 +421,7 @@ static int do_read(const struct history_args *a)
                         a->filter.since
                     ? " the filters"
                     : "");
-    status = cli_open_output(a->name, a->output, &out);
+    status = cli_open_output(a->cmd, a->output, &out);
     if (status)
         goto out;
     if (a->sub == SUB_EXPORT) {
@@ -432,7 +438,7 @@ static int do_read(const struct history_args *a)
                 a->output ? " to " : "", a->output ? a->output : "");
         status = 1;
     }
-    status = cli_close_output(a->name, a->output, out, status);
+    status = cli_close_output(a->cmd, a->output, out, status);
     if (!status && a->fail_on_change && history_detect_gate(&d)) {
         fprintf(stderr, "burette history detect: a recent regression is the newest change point "
                         "of a series (see above)\n");
@@ -464,6 +470,7 @@ int cmd_history(int argc, char **argv)
         if (!strcmp(argv[1], subs[i].name)) {
             a.sub = subs[i].sub;
             a.name = subs[i].name;
+            snprintf(a.cmd, sizeof(a.cmd), "history %s", a.name);
         }
     if (!a.sub)
         return cli_usage_error("history",
