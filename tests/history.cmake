@@ -31,11 +31,13 @@ if(PYTHON3)
                      ${CMAKE_CURRENT_SOURCE_DIR}/data/reports ${suite})
     set_tests_properties(cli.${suite} PROPERTIES LABELS unit)
   endforeach()
-  # Two real nights, one boot each.
-  add_test(NAME vm.nightly
-           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/history/nightly_test.sh
-                   ${CMAKE_SOURCE_DIR}/scripts $<TARGET_FILE:burette>)
-  set_tests_properties(vm.nightly PROPERTIES LABELS vm)
+  # Two real nights, one boot each; the script is tested once, not again under the sanitizers.
+  if(NOT BURETTE_SANITIZE)
+    add_test(NAME vm.nightly
+             COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/history/nightly_test.sh
+                     ${CMAKE_SOURCE_DIR}/scripts $<TARGET_FILE:burette>)
+    set_tests_properties(vm.nightly PROPERTIES LABELS vm)
+  endif()
 endif()
 
 # The .deb, once: packaging the sanitizer build would only package it again, slower.
