@@ -194,9 +194,10 @@ char *history_host_key(const json_t *host)
     return key;
 }
 
-/* Keys that change how precise a run is, not what it measures: runs differing only in them
- * belong to one series. */
-static const char *const precision_keys[] = {"iterations", "warmup"};
+/* Keys that change how precise a run is, or where its files went, not what it measures: runs
+ * differing only in them belong to one series. */
+static const char *const precision_keys[] = {"iterations", "warmup", "log_dir", "perf_dir",
+                                             "output"};
 
 char *history_config_key(const json_t *config)
 {
