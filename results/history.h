@@ -10,9 +10,9 @@
  *           JSON: adding the same report twice keeps one;
  *   series  one per metric x config x host fingerprint: the config is the report's config
  *           without the keys that only change how precise a run is (iterations, warmup) or where
- *           its files went (log_dir, perf_dir, output), the
- *           fingerprint is CPU model, core count and QEMU version ("unknown" where a report does
- *           not say). Runs on different machines or QEMUs never share a series;
+ *           its files went (log_dir, perf_dir, output); the fingerprint is CPU model, core count
+ *           and QEMU version ("unknown" where a report does not say). Runs on different
+ *           machines or QEMUs never share a series;
  *   results one per run and series: the summary statistics and the raw samples.
  *
  * A series is read back oldest first (by report date, then by the order reports were added).
