@@ -19,16 +19,28 @@
 
 #define PG_MAX_PARAMS 16
 
-/* libpq's messages end in a newline; the message that carries them must not. */
+/* libpq's messages span lines (a hint on a tab-indented second one) and end in a newline; the
+ * message that carries them is one line. */
 static const char *pg_message(PGconn *conn)
 {
     static __thread char buf[512];
-    size_t len;
+    size_t len, out = 0;
 
     snprintf(buf, sizeof(buf), "%s", PQerrorMessage(conn));
     len = strlen(buf);
     while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
         buf[--len] = '\0';
+    for (size_t i = 0; i < len; i++) {
+        if (buf[i] == '\n') {
+            buf[out++] = ';';
+            buf[out++] = ' ';
+            while (i + 1 < len && (buf[i + 1] == '\t' || buf[i + 1] == ' '))
+                i++;
+        } else {
+            buf[out++] = buf[i];
+        }
+    }
+    buf[out] = '\0';
     return buf;
 }
 

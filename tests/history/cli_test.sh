@@ -49,6 +49,12 @@ history_suite() {
     expect 2 "$burette" history detect --db "$db" --format xml && stderr_has "unknown format 'xml'"
     expect 2 "$burette" history report --db "$db" --format text && stderr_has "available: html"
 
+    # a PostgreSQL server that is not there: one line naming it and what to check
+    expect 1 "$burette" history add --db 'postgresql://nobody@/x?host=/nonexistent' \
+        "$data/base.json" && stderr_has "cannot connect to PostgreSQL" &&
+        stderr_has "check the --db URL"
+    [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "the connection error is not one line"
+
     # reading before anything was added: says how to start, creates nothing
     expect 1 "$burette" history list --db "$db" && stderr_has "burette history add --db"
     [ ! -e "$db" ] || fail "history list created $db"
