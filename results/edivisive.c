@@ -20,7 +20,8 @@
  * The test. Matteson & James's permutation test: shuffle the values within each current
  * segment, take the strongest split over all segments, and count how often it reaches the
  * observed one; p = (count + 1) / (rounds + 1). Once the count makes p reach the significance
- * level the rounds stop early: the answer can no longer change.
+ * level the rounds stop early: the answer can no longer change. Each segment keeps the rounds
+ * it has drawn (struct segment), so a step pays only for the two segments the last split made.
  *
  * Values are centred and scaled by the series' mean absolute value first, so packets per second
  * (1e5 and more) and Gbps (about 1) lose no precision to the squares.
@@ -97,8 +98,9 @@ static double q_stat(const double *p1, const double *p2, size_t a, size_t t, siz
  * As in Matteson & James, the right part Y = v[tau..kappa) need not run to the end of the
  * segment: a series that rises and falls back (a bump) has no strong single split, but X =
  * before the bump against Y = the bump is strong. kappa ranges over the segment's end and, to
- * keep the search O(n * window) instead of O(n^2), the @window runs after tau (Otava, too,
- * looks at windows of a long series); only tau is a change point. Both parts hold at least
+ * keep the search near O(n) instead of O(n^2), ends up to @window runs after tau, spaced
+ * geometrically (Otava, too, looks at windows of a long series); only tau is a change point. Both
+ * parts hold at least
  * @minseg values; with fewer than 2 * @minseg values there is no split and Q is -1.
  */
 static double best_split(const double *v, size_t n, size_t minseg, size_t window, double *p1,
@@ -115,38 +117,74 @@ static double best_split(const double *v, size_t n, size_t minseg, size_t window
         p2[i + 1] = p2[i] + v[i] * v[i];
     }
     for (size_t t = minseg; t + minseg <= n; t++) {
-        size_t last = t + window < n ? t + window : n;
-        /* the window's ends, then the segment's end */
-        for (size_t k = t + minseg; k <= last + 1; k++) {
-            size_t end = k <= last ? k : n;
+        size_t last = t + window < n ? t + window : n, end = t + minseg;
+
+        /* Ends within the window, each about a quarter further than the last (a bump of 3
+         * runs is told from one of 4; one of 40 from one of 50 matters less), then the
+         * segment's end: a few dozen pairs per tau, permutations included. */
+        for (;;) {
             double q = q_stat(p1, p2, 0, t, end);
 
             if (q > best) {
                 best = q;
                 *tau = t;
             }
+            if (end == n)
+                break;
+            if (end == last)
+                end = n;
+            else
+                end = end + ((end - t) / 4 ? (end - t) / 4 : 1) < last
+                          ? end + ((end - t) / 4 ? (end - t) / 4 : 1)
+                          : last;
         }
     }
     return best;
 }
 
-/* The strongest split over all segments between consecutive @bounds. */
-static double best_over_segments(const double *v, const size_t *bounds, size_t nbounds,
-                                 size_t minseg, size_t window, double *p1, double *p2, size_t *tau)
+/*
+ * A segment between two accepted change points, with the strongest split of its own values and
+ * of each permutation round computed so far. A segment's rounds are drawn once and kept: the
+ * next step's test permutes the segments that did not change exactly as before, so only the two
+ * halves of a split segment cost new rounds, and rounds are drawn only as far as a test needs
+ * them (the early stop).
+ */
+struct segment {
+    size_t start, end;
+    double best;  /* its strongest split, -1 if too short to split */
+    size_t tau;   /* where, as an index into the series */
+    double *perm; /* strongest split of permutation round r */
+    unsigned nperm;
+};
+
+static int segment_init(struct segment *sg, const double *v, size_t start, size_t end,
+                        const struct ed_options *o, double *p1, double *p2)
 {
-    double best = -1;
+    size_t t;
 
-    *tau = 0;
-    for (size_t s = 0; s + 1 < nbounds; s++) {
-        size_t t;
-        double q = best_split(v + bounds[s], bounds[s + 1] - bounds[s], minseg, window, p1, p2, &t);
+    sg->start = start;
+    sg->end = end;
+    sg->best = best_split(v + start, end - start, o->min_segment, o->window, p1, p2, &t);
+    sg->tau = start + t;
+    sg->nperm = 0;
+    sg->perm = sg->best > 0 ? malloc(o->permutations * sizeof(*sg->perm)) : NULL;
+    return sg->best > 0 && !sg->perm ? -ENOMEM : 0;
+}
 
-        if (q > best) {
-            best = q;
-            *tau = bounds[s] + t;
-        }
+/* The strongest split of round @r of @sg's permutations, drawn now if not yet. */
+static double segment_round(struct segment *sg, double *work, unsigned r,
+                            const struct ed_options *o, double *p1, double *p2, uint64_t *rng)
+{
+    size_t unused, len = sg->end - sg->start;
+
+    if (!sg->perm)
+        return -1;
+    while (sg->nperm <= r) {
+        shuffle(work + sg->start, len, rng);
+        sg->perm[sg->nperm++] =
+            best_split(work + sg->start, len, o->min_segment, o->window, p1, p2, &unused);
     }
-    return best;
+    return sg->perm[r];
 }
 
 static double mean_of(const double *x, size_t from, size_t to)
@@ -183,13 +221,15 @@ int edivisive(const double *x, size_t n, const struct ed_options *o, struct ed_c
     size_t *bounds = NULL, nbounds = 0;
     double *v = NULL, *work = NULL, *pval = NULL, *p1 = NULL, *p2 = NULL, scale = 0, centre = 0;
     struct ed_change *res = NULL;
+    struct segment *segs = NULL;
+    size_t nsegs = 0;
     uint64_t rng = o->seed;
     int rc = 0;
 
     *out = NULL;
     *nout = 0;
     if (o->min_segment < 2 || !(o->significance > 0 && o->significance <= 1) || !o->permutations ||
-        !(o->min_magnitude >= 0))
+        !(o->min_magnitude >= 0) || !o->window)
         return -EINVAL;
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(x[i]))
@@ -219,29 +259,59 @@ int edivisive(const double *x, size_t n, const struct ed_options *o, struct ed_c
     bounds[nbounds++] = 0;
     bounds[nbounds++] = n;
 
+    segs = calloc(n / 2 + 1, sizeof(*segs));
+    if (!segs) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    memcpy(work, v, n * sizeof(*work));
+    nsegs = 1;
+    if (segment_init(&segs[0], v, 0, n, o, p1, p2)) {
+        rc = -ENOMEM;
+        goto out;
+    }
+
     for (;;) {
-        size_t tau, unused;
-        double observed =
-            best_over_segments(v, bounds, nbounds, o->min_segment, o->window, p1, p2, &tau);
         /* p >= significance once count + 1 >= significance * (rounds + 1) */
         double stop_at = o->significance * ((double)o->permutations + 1) - 1;
+        double observed = -1;
+        size_t split = 0, tau;
         unsigned count = 0, r;
 
+        for (size_t k = 0; k < nsegs; k++)
+            if (segs[k].best > observed) {
+                observed = segs[k].best;
+                split = k;
+            }
         if (observed <= 0)
             break;
-        memcpy(work, v, n * sizeof(*work));
         for (r = 0; r < o->permutations && (double)count < stop_at; r++) {
-            for (size_t s = 0; s + 1 < nbounds; s++)
-                shuffle(work + bounds[s], bounds[s + 1] - bounds[s], &rng);
+            double strongest = -1;
+
+            for (size_t k = 0; k < nsegs; k++)
+                strongest = fmax(strongest, segment_round(&segs[k], work, r, o, p1, p2, &rng));
             /* A tolerance so that ties (a constant series) count as reaching the observed. */
-            if (best_over_segments(work, bounds, nbounds, o->min_segment, o->window, p1, p2,
-                                   &unused) >= observed * (1 - 1e-9))
+            if (strongest >= observed * (1 - 1e-9))
                 count++;
         }
         if ((double)count >= stop_at)
             break;
+        tau = segs[split].tau;
         pval[tau] = ((double)count + 1) / ((double)o->permutations + 1);
         insert_sorted(bounds, &nbounds, tau);
+
+        /* The split segment becomes two new ones, with their own values back in @work. */
+        memmove(&segs[split + 2], &segs[split + 1], (nsegs - split - 1) * sizeof(*segs));
+        nsegs++;
+        free(segs[split].perm);
+        memcpy(work + segs[split].start, v + segs[split].start,
+               (segs[split].end - segs[split].start) * sizeof(*work));
+        if (segment_init(&segs[split + 1], v, tau, segs[split].end, o, p1, p2) ||
+            segment_init(&segs[split], v, segs[split].start, tau, o, p1, p2)) {
+            segs[split].perm = NULL;
+            rc = -ENOMEM;
+            goto out;
+        }
     }
 
     /* Drop the weakest change point below the magnitude threshold, merge, and look again:
@@ -291,5 +361,8 @@ out:
     free(pval);
     free(p1);
     free(p2);
+    for (size_t k = 0; k < nsegs; k++)
+        free(segs[k].perm);
+    free(segs);
     return rc;
 }
