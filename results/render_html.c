@@ -37,6 +37,7 @@
 
 #include "build_info.h"
 #include "errbuf.h"
+#include "html.h"
 #include "render_html.h"
 #include "render_impl.h"
 
@@ -640,3 +641,15 @@ const struct renderer render_html = {
     .reports = html_reports,
     .comparison = html_comparison,
 };
+
+/* The pieces other pages share (html.h). */
+
+void html_page_head(FILE *f, const char *title)
+{
+    page_head(f, title);
+}
+
+void html_page_tail(FILE *f)
+{
+    page_tail(f);
+}

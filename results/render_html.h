@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "compare.h"
+#include "html.h"
 #include "report.h"
 
 /* Everything one page is about: the reports in display order, and the comparison if any. */
@@ -26,15 +27,11 @@ struct page {
     size_t nnames;
 };
 
-/* The colour of the report at position @i on the page. */
-const char *html_colour(size_t i);
-
 /* One UTF-8 character at @s: bytes consumed, code point (U+FFFD when malformed) in @cp. */
 size_t html_utf8_next(const unsigned char *s, uint32_t *cp);
 
 /* Untrusted text as character data, at most @max characters (0: all); true if cut short. */
 bool html_put_text_n(FILE *f, const char *s, size_t max);
-void html_put_text(FILE *f, const char *s);
 
 /* A measured value, and a confidence interval "[lo, hi]" ("n/a" if unknown). */
 void html_put_value(FILE *f, double v);

@@ -339,3 +339,15 @@ void html_chart(const struct page *pg, size_t idx)
         chart_row(pg, i, name, &a);
     fputs("</svg>\n", f);
 }
+
+void html_axis_fit(double lo, double hi, double *axis_lo, double *axis_hi, double *step,
+                   int *decimals)
+{
+    struct axis a;
+
+    axis_fit(&a, lo, hi);
+    *axis_lo = a.lo;
+    *axis_hi = a.hi;
+    *step = a.step;
+    *decimals = a.decimals;
+}

@@ -15,5 +15,7 @@ int cmd_run(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_package(int argc, char **argv);
 
 #endif /* BURETTE_CMD_H */

@@ -22,6 +22,8 @@ static const struct {
     {"compare", cmd_compare, "compare reports; a regression gate for CI"},
     {"report", cmd_report, "re-render existing reports (text, markdown, json, html)"},
     {"image", cmd_image, "build the guest image, or show what is in it"},
+    {"history", cmd_history, "keep reports in a database; change points; the nightly gate"},
+    {"package", cmd_package, "a self-contained tarball for a machine without the build tree"},
 };
 
 static void usage(FILE *f)
