@@ -46,6 +46,7 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "agent_proto.h"
 #include "errbuf.h"
 
@@ -66,14 +67,6 @@ static void logmsg(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int read_small_file(const char *path, char *buf, size_t len)
@@ -126,7 +119,7 @@ static int find_port(char *dev, size_t len)
  */
 static int open_port(void)
 {
-    long long deadline = now_ms() + PORT_WAIT_MS;
+    long long deadline = clock_now_ms() + PORT_WAIT_MS;
     int ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
     char dev[PATH_MAX];
     int fd = -1;
@@ -142,7 +135,7 @@ static int open_port(void)
             }
             logmsg("cannot open %s: %s", dev, strerror(errno));
         }
-        long long left = deadline - now_ms();
+        long long left = deadline - clock_now_ms();
         if (left <= 0) {
             logmsg("no virtio-serial port named %s appeared within %d s (is the "
                    "virtserialport device on QEMU's command line?)",
@@ -397,7 +390,7 @@ static int run_command(char *const argv[], unsigned timeout_s, struct agent_run_
 {
     struct run_output out = {0}, errout = {0};
     int po[2] = {-1, -1}, pe[2] = {-1, -1};
-    long long deadline = now_ms() + (long long)timeout_s * 1000;
+    long long deadline = clock_now_ms() + (long long)timeout_s * 1000;
     int status = 0, rc = 0;
     pid_t pid;
 
@@ -428,7 +421,7 @@ static int run_command(char *const argv[], unsigned timeout_s, struct agent_run_
 
     while (po[0] >= 0 || pe[0] >= 0) {
         struct pollfd p[2] = {{.fd = po[0], .events = POLLIN}, {.fd = pe[0], .events = POLLIN}};
-        long long left = deadline - now_ms();
+        long long left = deadline - clock_now_ms();
         char buf[65536];
 
         if (left <= 0) {
@@ -646,7 +639,7 @@ int main(void)
      * pool is initialized: under TCG that held the hello back by a second. Hash flooding is
      * no threat on this channel, so any non-zero seed will do.
      */
-    json_object_seed((size_t)now_ms() ^ (size_t)getpid() ^ 1);
+    json_object_seed((size_t)clock_now_ms() ^ (size_t)getpid() ^ 1);
     bring_up_loopback();
     logmsg("started, waiting for the port %s", AGENT_PORT_NAME);
     port = open_port();

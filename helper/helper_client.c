@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "child.h"
 #include "errbuf.h"
 #include "helper.h"
@@ -163,14 +164,6 @@ static json_int_t send_request(struct helper *h, json_t *req, char *err, size_t 
     return id;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Wait for the next reply to request @id (from the stash or the socket). If @fd is given, a
  * descriptor that came with the reply is handed over there.
@@ -178,7 +171,7 @@ static long long now_ms(void)
 static int wait_reply(struct helper *h, json_int_t id, int timeout_ms, json_t **reply, int *fd,
                       char *err, size_t errlen)
 {
-    long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    long long deadline = timeout_ms < 0 ? -1 : clock_now_ms() + timeout_ms;
     size_t i;
     json_t *r;
 
@@ -211,7 +204,7 @@ static int wait_reply(struct helper *h, json_int_t id, int timeout_ms, json_t **
                                   strerror(-rc));
             left = REST_OF_MESSAGE_MS; /* a message's records are sent back to back */
         } else if (deadline >= 0) {
-            long long l = deadline - now_ms();
+            long long l = deadline - clock_now_ms();
 
             left = l > 0 ? (int)l : 0;
         }

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "errbuf.h"
 #include "helper.h"
 #include "iperf_job.h"
@@ -33,14 +34,6 @@ struct state {
     struct iperf_job jobs[MAX_JOBS];
     bool used[MAX_JOBS];
 };
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Send @reply (consumed) tagged with @id; a failure means the harness is gone. */
 static int send_reply(struct state *s, json_int_t id, json_t *reply, int fd)
@@ -260,7 +253,7 @@ static void check_listeners(struct state *s)
             job->listening = true;
             json_object_set_new(r, "event", json_string("listening"));
             send_reply(s, job->id, r, -1);
-        } else if (now_ms() - job->started_ms > HELPER_LISTEN_TIMEOUT_MS) {
+        } else if (clock_now_ms() - job->started_ms > HELPER_LISTEN_TIMEOUT_MS) {
             char msg[160];
 
             snprintf(msg, sizeof(msg),

@@ -23,19 +23,12 @@
 #include <iperf_api.h>
 #include <jansson.h>
 
+#include "clock.h"
 #include "child.h"
 #include "errbuf.h"
 #include "iperf_job.h"
 
 #define OUT_MAX (16u << 20) /* an iperf3 report is tens of KiB; refuse absurd ones */
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Write all of @buf to @fd; the child's only way to report. */
 static void write_all(int fd, const char *buf, size_t len)
@@ -167,7 +160,7 @@ int iperf_job_start(struct iperf_job *job, const struct iperf_job_params *p, cha
         job_child(p);
     }
     job->pid = pid;
-    job->started_ms = now_ms();
+    job->started_ms = clock_now_ms();
     job->out_fd = outp[0];
     job->diag_fd = diagp[0];
     outp[0] = diagp[0] = -1;

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "errbuf.h"
 #include "rpc.h"
 
@@ -94,15 +94,7 @@ out:
     return rc;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Wait until @sock is readable or @deadline (ms, CLOCK_MONOTONIC; -1 none) passes. */
+/* Wait until @sock is readable or @deadline (ms, clock_now_ms(); -1 none) passes. */
 static int wait_readable(int sock, long long deadline, char *err, size_t errlen)
 {
     struct pollfd p = {.fd = sock, .events = POLLIN};
@@ -111,7 +103,7 @@ static int wait_readable(int sock, long long deadline, char *err, size_t errlen)
         int timeout = -1, n;
 
         if (deadline >= 0) {
-            long long left = deadline - now_ms();
+            long long left = deadline - clock_now_ms();
 
             timeout = left > 0 ? (int)left : 0;
         }
@@ -141,22 +133,36 @@ static void close_cmsg_fds(struct msghdr *mh)
     }
 }
 
-int rpc_recv(int sock, int timeout_ms, struct rpc_msg *msg, char *err, size_t errlen)
+/* Move the descriptors of @mh into @msg; those beyond RPC_MAX_FDS are closed. */
+static void take_cmsg_fds(struct msghdr *mh, struct rpc_msg *msg)
 {
-    long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
-    char *rec = NULL, *text = NULL;
-    size_t textlen = 0;
-    json_error_t jerr;
-    int rc = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 
-    memset(msg, 0, sizeof(*msg));
-    for (size_t i = 0; i < RPC_MAX_FDS; i++)
-        msg->fds[i] = -1;
-    rec = malloc(RECORD_MAX + 1);
-    if (!rec)
-        return errbuf_set(err, errlen, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+            int fd;
 
-    for (size_t records = 0;; records++) {
+            memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+            if (msg->nfds < RPC_MAX_FDS)
+                msg->fds[msg->nfds++] = fd;
+            else
+                close(fd);
+        }
+    }
+}
+
+/**
+ * recv_record() - Read one record into @rec (RECORD_MAX + 1 bytes) and its descriptors into
+ * @msg, waiting until @deadline; a signal or a spurious wake-up waits again
+ * Return: the record's length in bytes, 0 at end of file, or negative errno (message in @err;
+ * a truncated record's descriptors are closed)
+ */
+static ssize_t recv_record(int sock, long long deadline, char *rec, struct rpc_msg *msg, char *err,
+                           size_t errlen)
+{
+    for (;;) {
         union {
             char buf[CMSG_SPACE(sizeof(int) * RPC_MAX_FDS)];
             struct cmsghdr align;
@@ -168,102 +174,123 @@ int rpc_recv(int sock, int timeout_ms, struct rpc_msg *msg, char *err, size_t er
             .msg_control = cbuf.buf,
             .msg_controllen = sizeof(cbuf.buf),
         };
-        struct rpc_record_hdr hdr;
         ssize_t n;
-        char *grown;
+        int rc = wait_readable(sock, deadline, err, errlen);
 
-        rc = wait_readable(sock, deadline, err, errlen);
         if (rc)
-            goto out;
+            return rc;
         n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-        if (n < 0) {
-            if (errno == EINTR || errno == EAGAIN) {
-                records--; /* nothing consumed: the same record again */
-                continue;
-            }
-            if (errno == ECONNRESET) {
-                rc = errbuf_set(err, errlen, -EPIPE, "peer closed the connection");
-                goto out;
-            }
-            rc = errbuf_set(err, errlen, -errno, "recvmsg: %s", strerror(errno));
-            goto out;
-        }
-        if (n == 0) {
-            if (!records)
-                rc = errbuf_set(err, errlen, -EPIPE, "peer closed the connection");
-            else
-                rc = errbuf_set(err, errlen, -EPIPE,
-                                "peer closed the connection in the middle of a message "
-                                "(after %zu bytes)",
-                                textlen);
-            goto out;
-        }
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue; /* nothing consumed: wait for the same record again */
+        if (n < 0 && errno == ECONNRESET)
+            return errbuf_set(err, errlen, -EPIPE, "peer closed the connection");
+        if (n < 0)
+            return errbuf_set(err, errlen, -errno, "recvmsg: %s", strerror(errno));
         if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
             close_cmsg_fds(&mh);
-            rc = errbuf_set(err, errlen, -EMSGSIZE,
-                            (mh.msg_flags & MSG_TRUNC)
-                                ? "record larger than %zu bytes"
-                                : "too many file descriptors in one message (limit %zu)",
-                            (mh.msg_flags & MSG_TRUNC) ? RECORD_MAX : (size_t)RPC_MAX_FDS);
-            goto out;
+            return errbuf_set(err, errlen, -EMSGSIZE,
+                              (mh.msg_flags & MSG_TRUNC)
+                                  ? "record larger than %zu bytes"
+                                  : "too many file descriptors in one message (limit %zu)",
+                              (mh.msg_flags & MSG_TRUNC) ? RECORD_MAX : (size_t)RPC_MAX_FDS);
         }
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-                continue;
-            size_t cnt = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-            for (size_t i = 0; i < cnt; i++) {
-                int fd;
-
-                memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                if (msg->nfds < RPC_MAX_FDS)
-                    msg->fds[msg->nfds++] = fd;
-                else
-                    close(fd);
-            }
-        }
-        if ((size_t)n < sizeof(hdr)) {
-            rc = errbuf_set(err, errlen, -EPROTO,
-                            "malformed record: %zd bytes, shorter than "
-                            "its header",
-                            n);
-            goto out;
-        }
-        memcpy(&hdr, rec, sizeof(hdr));
-        if (hdr.magic != RPC_MAGIC || (hdr.flags & ~RPC_F_MORE) ||
-            hdr.len != (size_t)n - sizeof(hdr)) {
-            rc = errbuf_set(err, errlen, -EPROTO,
-                            "malformed record (magic %#x, flags %#x, length %u for %zd bytes)",
-                            hdr.magic, hdr.flags, hdr.len, n);
-            goto out;
-        }
-        if (textlen + hdr.len > RPC_MSG_MAX) {
-            rc = errbuf_set(err, errlen, -EMSGSIZE, "message exceeds the limit of %u bytes",
-                            RPC_MSG_MAX);
-            goto out;
-        }
-        grown = realloc(text, textlen + hdr.len + 1);
-        if (!grown) {
-            rc = errbuf_set(err, errlen, -ENOMEM, "out of memory");
-            goto out;
-        }
-        text = grown;
-        memcpy(text + textlen, rec + sizeof(hdr), hdr.len);
-        textlen += hdr.len;
-        if (!(hdr.flags & RPC_F_MORE))
-            break;
+        take_cmsg_fds(&mh, msg);
+        return n;
     }
+}
 
-    msg->body = json_loadb(text, textlen, JSON_REJECT_DUPLICATES, &jerr);
-    if (!msg->body) {
-        rc = errbuf_set(err, errlen, -EPROTO, "malformed message: %s", jerr.text);
-        goto out;
+/**
+ * check_record() - Check the header of the @n-byte record @rec against its length
+ * @hdr:	Receives the header
+ * Return: 0, or -EPROTO for a record that breaks the framing
+ */
+static int check_record(const char *rec, ssize_t n, struct rpc_record_hdr *hdr, char *err,
+                        size_t errlen)
+{
+    if ((size_t)n < sizeof(*hdr))
+        return errbuf_set(err, errlen, -EPROTO,
+                          "malformed record: %zd bytes, shorter than its header", n);
+    memcpy(hdr, rec, sizeof(*hdr));
+    if (hdr->magic != RPC_MAGIC || (hdr->flags & ~RPC_F_MORE) ||
+        hdr->len != (size_t)n - sizeof(*hdr))
+        return errbuf_set(err, errlen, -EPROTO,
+                          "malformed record (magic %#x, flags %#x, length %u for %zd bytes)",
+                          hdr->magic, hdr->flags, hdr->len, n);
+    return 0;
+}
+
+/**
+ * append_payload() - Add @len bytes at @data to the message text being assembled
+ * Return: 0, -EMSGSIZE beyond RPC_MSG_MAX, -ENOMEM
+ */
+static int append_payload(char **text, size_t *textlen, const char *data, size_t len, char *err,
+                          size_t errlen)
+{
+    char *grown;
+
+    if (*textlen + len > RPC_MSG_MAX)
+        return errbuf_set(err, errlen, -EMSGSIZE, "message exceeds the limit of %u bytes",
+                          RPC_MSG_MAX);
+    grown = realloc(*text, *textlen + len + 1);
+    if (!grown)
+        return errbuf_set(err, errlen, -ENOMEM, "out of memory");
+    *text = grown;
+    memcpy(*text + *textlen, data, len);
+    *textlen += len;
+    return 0;
+}
+
+/**
+ * parse_body() - The message's JSON object, from its assembled text
+ * Return: 0, or -EPROTO when the text is not one JSON object
+ */
+static int parse_body(const char *text, size_t len, struct rpc_msg *msg, char *err, size_t errlen)
+{
+    json_error_t jerr;
+
+    msg->body = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!msg->body)
+        return errbuf_set(err, errlen, -EPROTO, "malformed message: %s", jerr.text);
+    if (!json_is_object(msg->body))
+        return errbuf_set(err, errlen, -EPROTO, "malformed message: not a JSON object");
+    return 0;
+}
+
+int rpc_recv(int sock, int timeout_ms, struct rpc_msg *msg, char *err, size_t errlen)
+{
+    long long deadline = timeout_ms < 0 ? -1 : clock_now_ms() + timeout_ms;
+    char *rec = NULL, *text = NULL;
+    size_t textlen = 0;
+    bool more = true;
+    int rc = 0;
+
+    memset(msg, 0, sizeof(*msg));
+    for (size_t i = 0; i < RPC_MAX_FDS; i++)
+        msg->fds[i] = -1;
+    rec = malloc(RECORD_MAX + 1);
+    if (!rec)
+        return errbuf_set(err, errlen, -ENOMEM, "out of memory");
+
+    /* Records until one without RPC_F_MORE; their payloads are the message's text. */
+    for (bool first = true; more && !rc; first = false) {
+        struct rpc_record_hdr hdr = {0};
+        ssize_t n = recv_record(sock, deadline, rec, msg, err, errlen);
+
+        if (n == 0 && first)
+            rc = errbuf_set(err, errlen, -EPIPE, "peer closed the connection");
+        else if (n == 0)
+            rc = errbuf_set(err, errlen, -EPIPE,
+                            "peer closed the connection in the middle of a message (after %zu "
+                            "bytes)",
+                            textlen);
+        else if (n < 0)
+            rc = (int)n;
+        else if (!(rc = check_record(rec, n, &hdr, err, errlen)))
+            rc = append_payload(&text, &textlen, rec + sizeof(hdr), hdr.len, err, errlen);
+        more = !rc && (hdr.flags & RPC_F_MORE);
     }
-    if (!json_is_object(msg->body)) {
-        rc = errbuf_set(err, errlen, -EPROTO, "malformed message: not a JSON object");
-        goto out;
-    }
-out:
+    if (!rc)
+        rc = parse_body(text, textlen, msg, err, errlen);
     if (rc)
         rpc_msg_release(msg);
     free(rec);

@@ -14,12 +14,14 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "compare.h"
 #include "errbuf.h"
 #include "stats.h"
+#include "table.h"
 
 #define MC_MIN_ROUNDS 10000
 #define MC_MAX_WORK   50000000 /* sample additions per Monte-Carlo test */
@@ -217,6 +219,24 @@ static void relative_ci(const struct stats *b, const struct stats *c, double *lo
     *high = (ratio - 1 + t * sqrt(var)) * 100;
 }
 
+/* Every run on both sides gave one and the same value (a counter that stayed 0): no test can
+ * say anything, and none is needed. One run per side is not enough to call it a constant. */
+static bool same_constant(const struct metric *b, const struct metric *c)
+{
+    return b->st.n >= 2 && c->st.n >= 2 && b->st.std_dev == 0 && c->st.std_dev == 0 &&
+           b->st.mean == c->st.mean;
+}
+
+static void count_stalls(struct compare_row *row, const struct report *base,
+                         const struct report *cand)
+{
+    if (base)
+        report_stalls(base, row->name, &row->base_stalls.stalled, &row->base_stalls.runs);
+    if (cand)
+        report_stalls(cand, row->name, &row->cand_stalls.stalled, &row->cand_stalls.runs);
+    row->stalled = row->base_stalls.stalled || row->cand_stalls.stalled;
+}
+
 static void compare_metric(struct compare_row *row, const struct compare_options *o)
 {
     const struct metric *b = row->base, *c = row->cand;
@@ -247,7 +267,9 @@ static void compare_metric(struct compare_row *row, const struct compare_options
 
     worse_pct = row->higher_is_better ? -row->delta_pct : row->delta_pct;
     row->reason = REASON_NONE;
-    if (too_few) {
+    if (same_constant(b, c)) {
+        row->verdict = VERDICT_UNCHANGED;
+    } else if (too_few) {
         row->verdict = VERDICT_NOISY;
         row->reason = REASON_TOO_FEW_SAMPLES;
     } else if (row->p_value > o->alpha) {
@@ -282,7 +304,8 @@ static int compare_one(const struct report *base, const struct report *cand,
 
     res->cand = cand;
     res->rows = calloc(base->nmetrics + cand->nmetrics, sizeof(*res->rows));
-    if (!res->rows && base->nmetrics + cand->nmetrics)
+    res->cand_row = calloc(cand->nmetrics ? cand->nmetrics : 1, sizeof(*res->cand_row));
+    if ((!res->rows && base->nmetrics + cand->nmetrics) || !res->cand_row)
         return -ENOMEM;
     for (size_t i = 0; i < base->nmetrics; i++) {
         const struct metric *b = &base->metrics[i], *c = report_find_metric(cand, b->name);
@@ -296,8 +319,10 @@ static int compare_one(const struct report *base, const struct report *cand,
             row->higher_is_better = metric_higher_is_better(b);
             row->base = b;
             row->cand = c;
+            res->cand_row[c - cand->metrics] = n - 1;
             compare_metric(row, o);
         }
+        count_stalls(row, base, cand);
         res->count[row->verdict]++;
     }
     for (size_t i = 0; i < cand->nmetrics; i++) {
@@ -305,7 +330,9 @@ static int compare_one(const struct report *base, const struct report *cand,
 
         if (report_find_metric(base, c->name))
             continue;
-        one_side_row(&res->rows[n++], c, VERDICT_CANDIDATE_ONLY);
+        res->cand_row[i] = n;
+        one_side_row(&res->rows[n], c, VERDICT_CANDIDATE_ONLY);
+        count_stalls(&res->rows[n++], NULL, cand);
         res->count[VERDICT_CANDIDATE_ONLY]++;
     }
     res->nrows = n;
@@ -317,12 +344,23 @@ static int check_units(const struct report *base, const struct report *cand, cha
 {
     for (size_t i = 0; i < base->nmetrics; i++) {
         const struct metric *b = &base->metrics[i], *c = report_find_metric(cand, b->name);
+        char *text, *clean;
 
-        if (c && strcmp(b->unit, c->unit))
-            return errbuf_set(err, errlen, EINVAL,
-                              "metric %s has different units: %s in %s, %s in %s; these reports "
-                              "cannot be compared",
-                              b->name, b->unit, report_label(base), c->unit, report_label(cand));
+        if (!c || !strcmp(b->unit, c->unit))
+            continue;
+        /* All of it is report text, and the message reaches a terminal: escaped as a whole. */
+        if (asprintf(&text,
+                     "metric %s has different units: %s in %s, %s in %s; these reports cannot be "
+                     "compared",
+                     b->name, b->unit, report_label(base), c->unit, report_label(cand)) < 0)
+            return errbuf_set(err, errlen, ENOMEM, "compare: out of memory");
+        clean = text_escape_controls(text);
+        free(text);
+        if (!clean)
+            return errbuf_set(err, errlen, ENOMEM, "compare: out of memory");
+        errbuf_set(err, errlen, EINVAL, "%s", clean);
+        free(clean);
+        return -EINVAL;
     }
     return 0;
 }
@@ -381,12 +419,26 @@ out:
     return rc;
 }
 
+const struct compare_row *compare_find_row(const struct comparison *c,
+                                           const struct compare_result *res, const char *name)
+{
+    const struct metric *m = report_find_metric(c->base, name);
+
+    /* Rows start with the baseline's metrics in its order, then the candidate's own. */
+    if (m)
+        return &res->rows[m - c->base->metrics];
+    m = report_find_metric(res->cand, name);
+    return m ? &res->rows[res->cand_row[m - res->cand->metrics]] : NULL;
+}
+
 void comparison_free(struct comparison *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < c->nresults; i++)
+    for (size_t i = 0; i < c->nresults; i++) {
         free(c->results[i].rows);
+        free(c->results[i].cand_row);
+    }
     free(c->results);
     free(c);
 }

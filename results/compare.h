@@ -15,8 +15,13 @@
  *   noisy      p <= alpha but the change is within threshold %, or too few samples to tell
  *              (no test possible, or even a perfect separation of the samples could not
  *              reach alpha)
- *   unchanged  p > alpha
+ *   unchanged  p > alpha, or both sides the same constant (retransmits 0 in every run on
+ *              both sides: there is no spread to test, and nothing changed)
  * Metrics present on one side only are kept as rows with only that side filled in.
+ *
+ * Stalls: a throughput metric whose companion "<prefix>_stalled_intervals" metric (see
+ * report_stalls()) has a non-zero sample on either side carries how many runs stalled, so
+ * renderers can warn that the figure reflects stalls, not the speed of the stack.
  *
  * The comparison works on in-memory reports, so `burette run` with several backends compares
  * its own reports without writing them first.
@@ -66,6 +71,12 @@ struct compare_options {
 #define COMPARE_DEFAULT_MC_ROUNDS   100000
 #define COMPARE_DEFAULT_EXACT_LIMIT 1000000
 
+/* How many runs of one side of a row stalled; runs == 0 when the report does not say. */
+struct stall_count {
+    size_t runs;
+    size_t stalled; /* runs with at least one stalled interval */
+};
+
 struct compare_row {
     const char *name;
     const char *unit;
@@ -80,6 +91,9 @@ struct compare_row {
     enum pvalue_method method;
     enum verdict verdict;
     enum verdict_reason reason;
+    struct stall_count base_stalls;
+    struct stall_count cand_stalls;
+    bool stalled; /* either side has a stalled run */
 };
 
 /* One candidate against the baseline. */
@@ -88,6 +102,7 @@ struct compare_result {
     struct compare_row *rows;
     size_t nrows;
     size_t count[VERDICT_CANDIDATE_ONLY + 1]; /* rows per verdict */
+    size_t *cand_row; /* row of each candidate metric, by its index in cand->metrics */
 };
 
 struct comparison {
@@ -122,6 +137,14 @@ int compare_reports(const struct report *base, const struct report *const *cands
                     size_t errlen);
 
 void comparison_free(struct comparison *c);
+
+/**
+ * compare_find_row() - The row of metric @name in one candidate's result, in O(1)
+ *
+ * Return: the row, NULL if neither report has the metric
+ */
+const struct compare_row *compare_find_row(const struct comparison *c,
+                                           const struct compare_result *res, const char *name);
 
 /**
  * compare_permutation() - Two-sided permutation test of a difference in means

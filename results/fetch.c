@@ -10,6 +10,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +20,7 @@
 #include <curl/curl.h>
 
 #include "build_info.h"
+#include "clock.h"
 #include "errbuf.h"
 #include "fetch.h"
 
@@ -70,14 +74,33 @@ static bool has_scheme(const char *source, const char *scheme)
     return !strncasecmp(source, scheme, n) && !strncmp(source + n, "://", 3);
 }
 
-static int read_fd(int fd, const char *source, struct buf *b, char *err, size_t errlen)
+/*
+ * Reads to EOF, but gives up at @deadline_ms (clock_now_ms()): stdin or a FIFO whose writer
+ * never writes nor closes would otherwise hold a CI gate forever. @fd may be non-blocking.
+ */
+static int read_fd(int fd, const char *source, struct buf *b, int64_t deadline_ms, long limit_ms,
+                   char *err, size_t errlen)
 {
     char chunk[65536];
 
     for (;;) {
-        ssize_t n = read(fd, chunk, sizeof(chunk));
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int64_t left = deadline_ms - clock_now_ms();
+        ssize_t n;
+        int ready;
 
-        if (n < 0 && errno == EINTR)
+        ready = left > 0 ? poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left) : 0;
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready < 0)
+            return errbuf_set(err, errlen, errno, "%s: cannot read: %s", source, strerror(errno));
+        if (!ready)
+            return errbuf_set(err, errlen, ETIMEDOUT,
+                              "%s: no end of input after %ld ms (is the program writing it still "
+                              "running? reports on stdin or a FIFO must arrive within that time)",
+                              source, limit_ms);
+        n = read(fd, chunk, sizeof(chunk));
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (n < 0)
             return errbuf_set(err, errlen, errno, "%s: cannot read: %s", source, strerror(errno));
@@ -95,16 +118,19 @@ static int read_fd(int fd, const char *source, struct buf *b, char *err, size_t 
     return 0;
 }
 
-static int fetch_path(const char *source, struct buf *b, char *err, size_t errlen)
+static int fetch_path(const char *source, const struct fetch_options *o, struct buf *b, char *err,
+                      size_t errlen)
 {
+    int64_t deadline = clock_now_ms() + o->total_timeout_ms;
     int fd, rc;
 
     if (!strcmp(source, "-"))
-        return read_fd(STDIN_FILENO, "stdin", b, err, errlen);
-    fd = open(source, O_RDONLY | O_CLOEXEC);
+        return read_fd(STDIN_FILENO, "stdin", b, deadline, o->total_timeout_ms, err, errlen);
+    /* Non-blocking, or open() itself would wait for a FIFO's writer with no deadline. */
+    fd = open(source, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return errbuf_set(err, errlen, errno, "%s: cannot open: %s", source, strerror(errno));
-    rc = read_fd(fd, source, b, err, errlen);
+    rc = read_fd(fd, source, b, deadline, o->total_timeout_ms, err, errlen);
     close(fd);
     return rc;
 }
@@ -228,7 +254,7 @@ int fetch_source(const char *source, const struct fetch_options *opts, char **da
         opts = &defaults;
     b.max = opts->max_bytes ? opts->max_bytes : FETCH_MAX_BYTES;
     rc = fetch_is_url(source) ? fetch_url(source, opts, &b, err, errlen)
-                              : fetch_path(source, &b, err, errlen);
+                              : fetch_path(source, opts, &b, err, errlen);
     if (rc < 0) {
         free(b.data);
         return rc;

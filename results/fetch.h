@@ -4,7 +4,8 @@
  *
  * Nightly CI keeps its baseline on a server, so a report may be named by an http://, https://
  * or file:// URL; those go through libcurl with a connect timeout and a total timeout, and an
- * HTTP error status is an error, never a body to parse. Anything else is a path ("-" is stdin).
+ * HTTP error status is an error, never a body to parse. Anything else is a path ("-" is stdin);
+ * reading one has the same total timeout, which only a pipe or FIFO can ever run into.
  * Every message starts with the path or URL, then says what went wrong.
  */
 #ifndef BURETTE_FETCH_H

@@ -4,11 +4,30 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "errbuf.h"
 #include "render_impl.h"
+
+const char *const render_provenance_fields[] = {
+    "qemu_version",
+    "passt_version",
+    "libslirp_version",
+    "iperf3_version",
+    "guest_iperf3_version",
+    "guest_kernel",
+    "guest_image_sha256",
+    "cpu_model",
+    "cpu_count",
+    "load_start",
+    "load_end",
+    "accel",
+    "git_revision",
+    "git_dirty",
+};
 
 /* One row per format: adding a format is one file and one line here. */
 static const struct renderer *const renderers[] = {
@@ -233,6 +252,8 @@ static int add_comparison_row(struct table *t, const struct compare_row *row, co
         snprintf(p, sizeof(p), "-");
     }
     fmt_verdict(verdict, sizeof(verdict), row);
+    if (row->stalled)
+        snprintf(verdict + strlen(verdict), sizeof(verdict) - strlen(verdict), " [stalled]");
     cells[0] = row->name;
     cells[1] = cand;
     cells[2] = row->unit;
@@ -251,18 +272,43 @@ static int add_comparison_row(struct table *t, const struct compare_row *row, co
     return table_add_row(t, cells);
 }
 
-/* Has an earlier candidate (or the baseline) already produced rows for this metric name? */
-static bool name_seen(const struct comparison *c, size_t upto_result, size_t upto_row,
-                      const char *name)
+int render_metric_names(const struct report *const *reports, size_t n, const char ***names,
+                        size_t *nnames)
 {
-    for (size_t i = 0; i <= upto_result && i < c->nresults; i++) {
-        size_t lim = i == upto_result ? upto_row : c->results[i].nrows;
+    size_t total = 0;
 
-        for (size_t j = 0; j < lim; j++)
-            if (!strcmp(c->results[i].rows[j].name, name))
-                return true;
+    *nnames = 0;
+    for (size_t i = 0; i < n; i++)
+        total += reports[i]->nmetrics;
+    *names = calloc(total ? total : 1, sizeof(**names));
+    if (!*names)
+        return -ENOMEM;
+    /* Names are unique within a report, so a name is new unless an earlier report has it:
+     * one hash lookup per earlier report, never a scan of the names so far. */
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < reports[i]->nmetrics; j++) {
+            const char *name = reports[i]->metrics[j].name;
+            bool seen = false;
+
+            for (size_t k = 0; k < i && !seen; k++)
+                seen = report_find_metric(reports[k], name) != NULL;
+            if (!seen)
+                (*names)[(*nnames)++] = name;
+        }
     }
-    return false;
+    return 0;
+}
+
+const struct report **render_comparison_reports(const struct comparison *c)
+{
+    const struct report **reports = calloc(c->nresults + 1, sizeof(*reports));
+
+    if (!reports)
+        return NULL;
+    reports[0] = c->base;
+    for (size_t i = 0; i < c->nresults; i++)
+        reports[i + 1] = c->results[i].cand;
+    return reports;
 }
 
 int render_comparison_table(const struct comparison *c, struct table *t)
@@ -275,7 +321,9 @@ int render_comparison_table(const struct comparison *c, struct table *t)
                                              ALIGN_RIGHT, ALIGN_LEFT};
     const char *two_way_headers[9];
     enum table_align two_way_align[9];
-    size_t skip = c->nresults > 1 ? 0 : 1;
+    size_t skip = c->nresults > 1 ? 0 : 1, nnames = 0;
+    const struct report **reports;
+    const char **names = NULL;
     int rc;
 
     if (skip) {
@@ -293,27 +341,21 @@ int render_comparison_table(const struct comparison *c, struct table *t)
         return rc;
     /* Grouped by metric, in order of first appearance, so an N-way table reads "this metric:
      * candidate 1, candidate 2, ...". */
-    for (size_t i = 0; i < c->nresults; i++) {
-        for (size_t j = 0; j < c->results[i].nrows; j++) {
-            const char *name = c->results[i].rows[j].name;
+    reports = render_comparison_reports(c);
+    rc = reports ? render_metric_names(reports, c->nresults + 1, &names, &nnames) : -ENOMEM;
+    for (size_t k = 0; !rc && k < nnames; k++) {
+        for (size_t i = 0; !rc && i < c->nresults; i++) {
+            const struct compare_row *row = compare_find_row(c, &c->results[i], names[k]);
 
-            if (name_seen(c, i, j, name))
-                continue;
-            for (size_t k = i; k < c->nresults; k++) {
-                for (size_t l = 0; l < c->results[k].nrows; l++) {
-                    if (strcmp(c->results[k].rows[l].name, name))
-                        continue;
-                    rc = add_comparison_row(t, &c->results[k].rows[l],
-                                            report_label(c->results[k].cand), skip);
-                    if (rc < 0) {
-                        table_free(t);
-                        return rc;
-                    }
-                }
-            }
+            if (row)
+                rc = add_comparison_row(t, row, report_label(c->results[i].cand), skip);
         }
     }
-    return 0;
+    free(names);
+    free(reports);
+    if (rc < 0)
+        table_free(t);
+    return rc;
 }
 
 void render_comparison_counts(char *buf, size_t len, const struct comparison *c)
@@ -357,11 +399,54 @@ static json_t *side_json(const struct metric *m)
     return o;
 }
 
+/* Provenance fields by name, "unknown" where the report does not say (as the tables show). */
+static json_t *provenance_json(const struct report *r)
+{
+    json_t *o = json_object();
+
+    for (size_t i = 0; o && i < NPROVENANCE; i++) {
+        char v[256];
+
+        report_provenance(r, render_provenance_fields[i], v, sizeof(v));
+        json_object_set_new(o, render_provenance_fields[i], json_string(v));
+    }
+    return o;
+}
+
 static json_t *origin_json(const struct report *r)
 {
-    return json_pack("{s:s, s:s?, s:s, s:s, s:s, s:O?, s:O?}", "label", report_label(r), "source",
-                     r->source, "git_revision", r->git_revision, "git_branch", r->git_branch,
-                     "date", r->date, "config", r->config, "host", r->host);
+    return json_pack("{s:s, s:s?, s:s, s:s, s:s, s:O?, s:O?, s:o}", "label", report_label(r),
+                     "source", r->source, "git_revision", r->git_revision, "git_branch",
+                     r->git_branch, "date", r->date, "config", r->config, "host", r->host,
+                     "provenance", provenance_json(r));
+}
+
+static json_t *stall_json(const struct compare_row *row)
+{
+    char note[320];
+
+    render_stall_note(note, sizeof(note), row);
+    return json_pack("{s:{s:I, s:I}, s:{s:I, s:I}, s:s}", "baseline", "runs",
+                     (json_int_t)row->base_stalls.runs, "stalled",
+                     (json_int_t)row->base_stalls.stalled, "candidate", "runs",
+                     (json_int_t)row->cand_stalls.runs, "stalled",
+                     (json_int_t)row->cand_stalls.stalled, "note", note);
+}
+
+static json_t *notes_json(const struct comparison *c)
+{
+    struct notes n = {0};
+    json_t *arr = json_array();
+
+    if (!arr || render_provenance_notes(c, &n) < 0 || render_stall_notes(c, &n) < 0) {
+        notes_free(&n);
+        json_decref(arr);
+        return NULL;
+    }
+    for (size_t i = 0; i < n.n; i++)
+        json_array_append_new(arr, json_string(n.lines[i]));
+    notes_free(&n);
+    return arr;
 }
 
 json_t *render_comparison_json(const struct comparison *c)
@@ -398,6 +483,8 @@ json_t *render_comparison_json(const struct comparison *c)
             json_object_set_new(m, "verdict", json_string(verdict_name(row->verdict)));
             if (row->reason != REASON_NONE)
                 json_object_set_new(m, "reason", json_string(verdict_reason_text(row->reason)));
+            if (row->stalled)
+                json_object_set_new(m, "stalled", stall_json(row));
             json_array_append_new(metrics, m);
         }
         json_object_set_new(cand, "counts", counts);
@@ -405,9 +492,232 @@ json_t *render_comparison_json(const struct comparison *c)
         json_array_append_new(cands, cand);
     }
     json_object_set_new(root, "candidates", cands);
+    json_object_set_new(root, "warnings", notes_json(c));
     return root;
 fail:
     json_decref(root);
     json_decref(cands);
     return NULL;
+}
+
+int notes_add(struct notes *n, const char *fmt, ...)
+{
+    char **lines = realloc(n->lines, (n->n + 1) * sizeof(*lines));
+    va_list ap;
+    int len;
+
+    if (!lines)
+        return -ENOMEM;
+    n->lines = lines;
+    va_start(ap, fmt);
+    len = vasprintf(&n->lines[n->n], fmt, ap);
+    va_end(ap);
+    if (len < 0)
+        return -ENOMEM;
+    n->n++;
+    return 0;
+}
+
+void notes_free(struct notes *n)
+{
+    for (size_t i = 0; i < n->n; i++)
+        free(n->lines[i]);
+    free(n->lines);
+    n->lines = NULL;
+    n->n = 0;
+}
+
+static void fmt_stall_side(char *buf, size_t len, const struct stall_count *s, const char *side)
+{
+    if (s->runs)
+        snprintf(buf, len, "%zu of %zu %s runs", s->stalled, s->runs, side);
+    else
+        snprintf(buf, len, "some %s runs", side);
+}
+
+void render_stall_note(char *buf, size_t len, const struct compare_row *row)
+{
+    char b[64] = "", c[64] = "";
+
+    *buf = '\0';
+    if (!row->stalled)
+        return;
+    if (row->base_stalls.stalled)
+        fmt_stall_side(b, sizeof(b), &row->base_stalls, "baseline");
+    if (row->cand_stalls.stalled)
+        fmt_stall_side(c, sizeof(c), &row->cand_stalls, "candidate");
+    snprintf(buf, len,
+             "stalled: %s%s%s had 1-s intervals below %g%% of the median (a stall of the "
+             "transfer, not the stack's speed: read this change with care)",
+             b, *b && *c ? " and " : "", c, STALL_PERCENT);
+}
+
+int render_stall_notes(const struct comparison *c, struct notes *out)
+{
+    for (size_t i = 0; i < c->nresults; i++) {
+        for (size_t j = 0; j < c->results[i].nrows; j++) {
+            const struct compare_row *row = &c->results[i].rows[j];
+            char note[320];
+
+            if (!row->stalled)
+                continue;
+            render_stall_note(note, sizeof(note), row);
+            if (notes_add(out, "%s (%s): %s", row->name, report_label(c->results[i].cand), note) <
+                0)
+                return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+void render_provenance_line(char *buf, size_t len, const struct report *r)
+{
+    size_t used = 0;
+
+    *buf = '\0';
+    for (size_t i = 0; i < NPROVENANCE && used < len; i++) {
+        char v[256];
+
+        /* The revision opens the report's origin line already. */
+        if (!strcmp(render_provenance_fields[i], "git_revision"))
+            continue;
+        report_provenance(r, render_provenance_fields[i], v, sizeof(v));
+        used += (size_t)snprintf(buf + used, len - used, "%s%s %s", used ? ", " : "",
+                                 render_provenance_fields[i], v);
+    }
+}
+
+/* Load above half the cores: other work shared the machine with the measurement. */
+static bool busy(const struct report *r, double *load_start, double *load_end, long long *cpus)
+{
+    const json_t *h = r->host;
+
+    *load_start = json_number_value(json_object_get(h, "load_start"));
+    *load_end = json_number_value(json_object_get(h, "load_end"));
+    *cpus = json_integer_value(json_object_get(h, "cpu_count"));
+    return *cpus > 0 && (*load_start > *cpus / 2.0 || *load_end > *cpus / 2.0);
+}
+
+static int provenance_of(const struct report *r, struct notes *out)
+{
+    double ls, le;
+    long long cpus;
+
+    if (r->git_dirty > 0 &&
+        notes_add(out,
+                  "%s was built from a tree with uncommitted changes: its revision does not "
+                  "name the code measured",
+                  report_label(r)) < 0)
+        return -ENOMEM;
+    if (busy(r, &ls, &le, &cpus) &&
+        notes_add(out,
+                  "%s ran on a busy machine (load %.2f at start, %.2f at end, %lld CPUs): its "
+                  "figures include other work's interference",
+                  report_label(r), ls, le, cpus) < 0)
+        return -ENOMEM;
+    return 0;
+}
+
+int render_provenance_notes(const struct comparison *c, struct notes *out)
+{
+    if (provenance_of(c->base, out) < 0)
+        return -ENOMEM;
+    for (size_t i = 0; i < c->nresults; i++) {
+        const struct report *cand = c->results[i].cand;
+        char diff[1024] = "";
+        size_t used = 0;
+
+        if (provenance_of(cand, out) < 0)
+            return -ENOMEM;
+        /* Revisions differ in any A/B of code, and loads in any two runs: not listed here. */
+        for (size_t k = 0; k < NPROVENANCE; k++) {
+            const char *field = render_provenance_fields[k];
+            char b[256], v[256];
+
+            if (!strcmp(field, "git_revision") || !strcmp(field, "git_dirty") ||
+                !strncmp(field, "load_", 5))
+                continue;
+            report_provenance(c->base, field, b, sizeof(b));
+            report_provenance(cand, field, v, sizeof(v));
+            if (strcmp(b, v) && used < sizeof(diff))
+                used += (size_t)snprintf(diff + used, sizeof(diff) - used, "%s%s %s vs %s",
+                                         used ? "; " : "", field, b, v);
+        }
+        if (*diff && notes_add(out,
+                               "%s differs from the baseline %s in %s: this comparison is not an "
+                               "A/B of the code alone",
+                               report_label(cand), report_label(c->base), diff) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+int render_stalled_iterations(const struct report *r, struct notes *out)
+{
+    size_t k = strlen(STALL_METRIC_SUFFIX);
+
+    for (size_t i = 0; i < r->nmetrics; i++) {
+        const struct metric *m = &r->metrics[i];
+        size_t n = strlen(m->name), used = 0;
+        char list[512] = "";
+
+        if (n < k || strcmp(m->name + n - k, STALL_METRIC_SUFFIX))
+            continue;
+        for (size_t j = 0; j < m->nsamples && used < sizeof(list); j++)
+            if (m->samples[j] > 0)
+                used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%zu (%g interval%s)",
+                                         used ? ", " : "", j + 1, m->samples[j],
+                                         m->samples[j] == 1 ? "" : "s");
+        if (!*list && (m->nsamples || !(m->st.mean > 0)))
+            continue;
+        if (notes_add(out,
+                      "%s: %s: stalled iterations: %s (1-s intervals below %g%% of the run's "
+                      "median)",
+                      report_label(r), m->name, *list ? list : "unknown (summary only)",
+                      STALL_PERCENT) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+void render_text_origin(FILE *f, const struct text_style *st, const char *role,
+                        const struct report *r, bool details)
+{
+    const char *const names[] = {"config", "host"};
+    const json_t *const objs[] = {r->config, r->host};
+    char line[1024];
+
+    render_report_origin(line, sizeof(line), r);
+    fprintf(f, "%s%s%s", st->report, role, st->label_open);
+    text_put_clean(f, report_label(r));
+    fprintf(f, "%s: ", st->label_close);
+    text_put_clean(f, line);
+    fputc('\n', f);
+    for (size_t i = 0; details && i < 2; i++) {
+        if (!objs[i])
+            continue;
+        render_json_scalars(line, sizeof(line), objs[i]);
+        if (*line) {
+            fprintf(f, "%s%s: ", st->detail, names[i]);
+            text_put_clean(f, line);
+            fputc('\n', f);
+        }
+    }
+    render_provenance_line(line, sizeof(line), r);
+    fprintf(f, "%sprovenance: ", st->detail);
+    text_put_clean(f, line);
+    fputc('\n', f);
+}
+
+void render_text_notes(FILE *f, const struct text_style *st, const char *title,
+                       const struct notes *n)
+{
+    if (!n->n)
+        return;
+    fprintf(f, "%s%s%s", st->title_open, title, st->title_close);
+    for (size_t i = 0; i < n->n; i++) {
+        fputs(st->note, f);
+        text_put_clean(f, n->lines[i]);
+        fputc('\n', f);
+    }
 }

@@ -64,4 +64,98 @@ void render_comparison_counts(char *buf, size_t len, const struct comparison *c)
  */
 json_t *render_comparison_json(const struct comparison *c);
 
+/* Lines of text (warnings, notes) a renderer prints as a list. */
+struct notes {
+    char **lines;
+    size_t n;
+};
+
+/* The percentage of the median below which an interval counts as stalled (iperf_result.h). */
+#define STALL_PERCENT 10.0
+
+int notes_add(struct notes *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void notes_free(struct notes *n);
+
+/**
+ * render_metric_names() - Metric names of all reports, each once, in order of first appearance
+ * @names:	New array of @nnames pointers into the reports, to free()
+ *
+ * The one grouping of metrics every renderer uses: summary sections, comparison tables and
+ * charts all list metrics in this order.
+ *
+ * Return: 0 or -ENOMEM
+ */
+int render_metric_names(const struct report *const *reports, size_t n, const char ***names,
+                        size_t *nnames);
+
+/**
+ * render_comparison_reports() - The baseline, then each candidate, as one array to free()
+ *
+ * Return: the array, NULL on allocation failure
+ */
+const struct report **render_comparison_reports(const struct comparison *c);
+
+/**
+ * render_stall_note() - "stalled: 3 of 5 candidate runs had 1-s intervals below 10% of the
+ * median (...)" for a row whose runs stalled, "" otherwise
+ */
+void render_stall_note(char *buf, size_t len, const struct compare_row *row);
+
+/**
+ * render_stall_notes() - One note per stalled row of a comparison, naming metric and candidate
+ *
+ * Return: 0 or -ENOMEM
+ */
+int render_stall_notes(const struct comparison *c, struct notes *out);
+
+/* Provenance fields in display order (report_provenance() names), and their count. */
+extern const char *const render_provenance_fields[];
+#define NPROVENANCE 14
+
+/**
+ * render_provenance_line() - "qemu_version 10.0.2, passt_version unknown, ..." of one report
+ */
+void render_provenance_line(char *buf, size_t len, const struct report *r);
+
+/**
+ * render_provenance_notes() - Why a comparison may not be an A/B of the code: a candidate that
+ * differs from the baseline in a provenance field (QEMU, CPU, accel, ...), a report built from
+ * a dirty tree, a report run on a busy machine (load above half its CPUs)
+ *
+ * Return: 0 or -ENOMEM
+ */
+int render_provenance_notes(const struct comparison *c, struct notes *out);
+
+/**
+ * render_stalled_iterations() - For each "*_stalled_intervals" metric of @r with a stall: which
+ * iterations (1-based) stalled and how many intervals each
+ *
+ * Return: 0 or -ENOMEM
+ */
+int render_stalled_iterations(const struct report *r, struct notes *out);
+
+/* How the text-like formats (text, markdown) set off what they print around their tables. */
+struct text_style {
+    const char *report;     /* before a report's line */
+    const char *label_open; /* around its label */
+    const char *label_close;
+    const char *detail;     /* before each of its config, host and provenance lines */
+    const char *title_open; /* around the title of a list of notes */
+    const char *title_close;
+    const char *note; /* before each note */
+};
+
+/**
+ * render_text_origin() - A report's label and origin, then (with @details) its config and host,
+ * and its provenance, each on a line, control characters escaped
+ */
+void render_text_origin(FILE *f, const struct text_style *st, const char *role,
+                        const struct report *r, bool details);
+
+/**
+ * render_text_notes() - A titled list of notes, nothing when there are none
+ */
+void render_text_notes(FILE *f, const struct text_style *st, const char *title,
+                       const struct notes *n);
+
 #endif /* BURETTE_RENDER_IMPL_H */

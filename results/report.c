@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "errbuf.h"
 #include "fetch.h"
 #include "report.h"
+#include "table.h"
 
 static char *xstrdup(const char *s)
 {
@@ -45,6 +47,12 @@ struct report *report_new(void)
     r->git_branch = xstrdup(BURETTE_GIT_BRANCH);
     r->git_commit_date = xstrdup(BURETTE_GIT_COMMIT_DATE);
     r->date = xstrdup(date);
+    /* Stamped like the revision: a build of uncommitted changes is not its revision. */
+#ifdef BURETTE_GIT_DIRTY
+    r->git_dirty = BURETTE_GIT_DIRTY;
+#else
+    r->git_dirty = -1;
+#endif
     if (!r->git_revision || !r->git_branch || !r->git_commit_date || !r->date) {
         report_free(r);
         return NULL;
@@ -62,6 +70,7 @@ void report_free(struct report *r)
         free(r->metrics[i].samples);
     }
     free(r->metrics);
+    free(r->index);
     free(r->git_revision);
     free(r->git_branch);
     free(r->git_commit_date);
@@ -74,18 +83,65 @@ void report_free(struct report *r)
     free(r);
 }
 
+/* FNV-1a: a metric name is short, and nothing here is secret enough to need a keyed hash,
+ * since probing stays O(1) on average whatever the names as long as the table is half empty. */
+static size_t name_hash(const char *name)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 0x100000001b3ULL;
+    return (size_t)h;
+}
+
+/* The slot of @name: the one holding it, else the free one where it would go. */
+static size_t index_slot(const struct report *r, const char *name)
+{
+    size_t mask = r->index_cap - 1, i = name_hash(name) & mask;
+
+    while (r->index[i] && strcmp(r->metrics[r->index[i] - 1].name, name))
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* Make room for one more name, keeping the table at most half full. */
+static int index_reserve(struct report *r)
+{
+    size_t cap = r->index_cap ? r->index_cap : 16, *old = r->index, old_cap = r->index_cap;
+
+    while ((r->nmetrics + 1) * 2 > cap)
+        cap *= 2;
+    if (cap == r->index_cap)
+        return 0;
+    r->index = calloc(cap, sizeof(*r->index));
+    if (!r->index) {
+        r->index = old;
+        return -ENOMEM;
+    }
+    r->index_cap = cap;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i])
+            r->index[index_slot(r, r->metrics[old[i] - 1].name)] = old[i];
+    free(old);
+    return 0;
+}
+
 const struct metric *report_find_metric(const struct report *r, const char *name)
 {
-    for (size_t i = 0; i < r->nmetrics; i++)
-        if (!strcmp(r->metrics[i].name, name))
-            return &r->metrics[i];
-    return NULL;
+    size_t slot;
+
+    if (!r->index_cap)
+        return NULL;
+    slot = index_slot(r, name);
+    return r->index[slot] ? &r->metrics[r->index[slot] - 1] : NULL;
 }
 
 static struct metric *add_metric(struct report *r, const char *name, const char *unit)
 {
     struct metric *m;
 
+    if (index_reserve(r) < 0)
+        return NULL;
     if (r->nmetrics == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 8;
         struct metric *p = realloc(r->metrics, cap * sizeof(*p));
@@ -106,7 +162,7 @@ static struct metric *add_metric(struct report *r, const char *name, const char 
     }
     m->higher_is_better = -1;
     m->st.median = m->st.min = m->st.max = m->st.ci95_low = m->st.ci95_high = NAN;
-    r->nmetrics++;
+    r->index[index_slot(r, name)] = ++r->nmetrics;
     return m;
 }
 
@@ -225,6 +281,55 @@ bool metric_higher_is_better(const struct metric *m)
     return m->higher_is_better >= 0 ? m->higher_is_better : unit_higher_is_better(m->unit);
 }
 
+bool report_stalls(const struct report *r, const char *name, size_t *stalled, size_t *runs)
+{
+    const char *cut = strrchr(name, '_');
+    const struct metric *m;
+    char companion[512];
+    size_t n = strlen(name), k = strlen(STALL_METRIC_SUFFIX);
+
+    if (!cut || (n >= k && !strcmp(name + n - k, STALL_METRIC_SUFFIX)) ||
+        snprintf(companion, sizeof(companion), "%.*s%s", (int)(cut - name), name,
+                 STALL_METRIC_SUFFIX) >= (int)sizeof(companion))
+        return false;
+    m = report_find_metric(r, companion);
+    if (!m)
+        return false;
+    *runs = m->nsamples;
+    *stalled = 0;
+    for (size_t i = 0; i < m->nsamples; i++)
+        *stalled += m->samples[i] > 0;
+    if (!m->nsamples)
+        *stalled = m->st.mean > 0;
+    return true;
+}
+
+static void json_scalar_text(const json_t *v, char *buf, size_t len)
+{
+    if (json_is_string(v) && *json_string_value(v))
+        snprintf(buf, len, "%s", json_string_value(v));
+    else if (json_is_integer(v))
+        snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(buf, len, "%.2f", json_real_value(v));
+    else if (json_is_boolean(v))
+        snprintf(buf, len, "%s", json_is_true(v) ? "yes" : "no");
+    else
+        snprintf(buf, len, "unknown");
+}
+
+void report_provenance(const struct report *r, const char *field, char *buf, size_t len)
+{
+    if (!strcmp(field, "git_revision"))
+        snprintf(buf, len, "%s", *r->git_revision ? r->git_revision : "unknown");
+    else if (!strcmp(field, "git_dirty"))
+        snprintf(buf, len, "%s", r->git_dirty < 0 ? "unknown" : r->git_dirty ? "yes" : "no");
+    else if (!strcmp(field, "accel"))
+        json_scalar_text(json_object_get(r->config, "accel"), buf, len);
+    else
+        json_scalar_text(json_object_get(r->host, field), buf, len);
+}
+
 /* The "model name" line of /proc/cpuinfo (x86) or, failing that, "Hardware"/"cpu model". */
 static char *cpu_model(void)
 {
@@ -316,6 +421,8 @@ json_t *report_to_json(const struct report *r)
     json_object_set_new(root, "git_branch", json_string(r->git_branch));
     json_object_set_new(root, "git_commit_date", json_string(r->git_commit_date));
     json_object_set_new(root, "date", json_string(r->date));
+    if (r->git_dirty >= 0)
+        json_object_set_new(root, "git_dirty", json_boolean(r->git_dirty));
     if (r->label)
         json_object_set_new(root, "label", json_string(r->label));
     json_object_set_new(root, "config", r->config ? json_incref(r->config) : json_object());
@@ -417,14 +524,17 @@ static int result_from_json(struct report *r, const json_t *res, size_t idx, con
     double mean, std_dev, min, max, median;
     long long iterations = -1;
     struct metric *m;
-    char where[300];
+    char where[300], *clean;
 
     snprintf(where, sizeof(where), "%s: results[%zu]", source, idx);
     if (!json_is_object(res))
         return errbuf_set(err, errlen, EINVAL, "%s: not a JSON object", where);
     if (!json_is_string(name) || !*json_string_value(name))
         return errbuf_set(err, errlen, EINVAL, "%s: no \"name\" string", where);
-    snprintf(where, sizeof(where), "%s: result %s", source, json_string_value(name));
+    /* Messages reach a terminal: the name's control characters are escaped there too. */
+    clean = text_escape_controls(json_string_value(name));
+    snprintf(where, sizeof(where), "%s: result %s", source, clean ? clean : "(unprintable)");
+    free(clean);
     if (!json_is_string(unit))
         return errbuf_set(err, errlen, EINVAL, "%s: no \"unit\" string", where);
     if (report_find_metric(r, json_string_value(name)))
@@ -434,6 +544,10 @@ static int result_from_json(struct report *r, const json_t *res, size_t idx, con
         if (!json_is_integer(it) || json_integer_value(it) < 1)
             return errbuf_set(err, errlen, EINVAL, "%s: \"iterations\" is not a positive integer",
                               where);
+        if (json_integer_value(it) > REPORT_MAX_ITERATIONS)
+            return errbuf_set(err, errlen, EINVAL,
+                              "%s: \"iterations\" is %lld, more than the %d a report may have",
+                              where, (long long)json_integer_value(it), REPORT_MAX_ITERATIONS);
         iterations = json_integer_value(it);
     }
     if (get_number(res, "mean", &mean) || get_number(res, "std_dev", &std_dev) ||
@@ -459,6 +573,10 @@ static int result_from_json(struct report *r, const json_t *res, size_t idx, con
         if (!json_is_array(samples) || !json_array_size(samples))
             return errbuf_set(err, errlen, EINVAL, "%s: \"samples\" is not a non-empty array",
                               where);
+        if (json_array_size(samples) > REPORT_MAX_SAMPLES)
+            return errbuf_set(err, errlen, EINVAL,
+                              "%s: %zu samples, more than the %d a result may have", where,
+                              json_array_size(samples), REPORT_MAX_SAMPLES);
         if (iterations >= 0 && (size_t)iterations != json_array_size(samples))
             return errbuf_set(err, errlen, EINVAL, "%s: \"iterations\" is %lld but %zu samples",
                               where, iterations, json_array_size(samples));
@@ -539,6 +657,11 @@ int report_from_json(const json_t *root, const char *source, struct report **out
     if (!json_is_array(results))
         return errbuf_set(err, errlen, EINVAL,
                           "%s: not a burette report (\"results\" is not an array)", source);
+    if (json_array_size(results) > REPORT_MAX_RESULTS)
+        return errbuf_set(err, errlen, EINVAL,
+                          "%s: %zu results, more than the %d a report may have (is this the "
+                          "right file?)",
+                          source, json_array_size(results), REPORT_MAX_RESULTS);
     r = calloc(1, sizeof(*r));
     if (!r)
         return errbuf_set(err, errlen, ENOMEM, "%s: out of memory", source);
@@ -549,6 +672,9 @@ int report_from_json(const json_t *root, const char *source, struct report **out
         rc = errbuf_set(err, errlen, ENOMEM, "%s: out of memory", source);
         goto out;
     }
+    r->git_dirty = json_is_boolean(json_object_get(root, "git_dirty"))
+                       ? json_is_true(json_object_get(root, "git_dirty"))
+                       : -1;
     r->source_name = source_name(source);
     if (!r->source_name) {
         rc = errbuf_set(err, errlen, ENOMEM, "%s: out of memory", source);
@@ -591,7 +717,7 @@ int report_read(const char *source, struct report **out, char *err, size_t errle
     rc = fetch_source(source, NULL, &data, &len, err, errlen);
     if (rc < 0)
         return rc;
-    root = json_loadb(data, len, 0, &jerr);
+    root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
         rc = errbuf_set(err, errlen, EINVAL, "%s: not valid JSON (line %d, column %d: %s)", source,
                         jerr.line, jerr.column, jerr.text);

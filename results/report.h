@@ -9,7 +9,11 @@
  *
  * The JSON keeps OpenVMM burette's fields (git_revision, git_branch, git_commit_date, date,
  * results[] with name, unit, iterations, mean, std_dev, min, max) and adds samples, median,
- * ci95_low/ci95_high, higher_is_better per result, and config/host at the top level.
+ * ci95_low/ci95_high, higher_is_better per result, config/host and git_dirty at the top level.
+ * Provenance (what produced the figures) lives in host: qemu_version, passt_version,
+ * libslirp_version, iperf3_version, guest_iperf3_version, guest_kernel, guest_image_sha256,
+ * cpu_model, cpu_count, load_start, load_end; in config: accel; at the top: git_revision,
+ * git_dirty. Any may be absent (older reports): readers show it as unknown.
  */
 #ifndef BURETTE_REPORT_H
 #define BURETTE_REPORT_H
@@ -42,6 +46,7 @@ struct report {
     char *git_branch;
     char *git_commit_date;
     char *date;        /* ISO 8601, UTC */
+    int git_dirty;     /* 1: built from a tree with uncommitted changes, 0: clean, -1: unknown */
     char *source;      /* path or URL it was read from, NULL if built in memory */
     char *label;       /* short name in tables (a backend or variant), NULL: derived from source */
     char *source_name; /* last component of @source without ".json", the label's fallback */
@@ -50,7 +55,17 @@ struct report {
     struct metric *metrics;
     size_t nmetrics;
     size_t cap;
+    /* Open-addressing hash of metric names: slot holds a metric's index + 1, 0 is free. At
+     * most half full, so a lookup costs O(1) and reading n metrics O(n), not O(n^2). */
+    size_t *index;
+    size_t index_cap; /* a power of two, 0 before the first metric */
 };
+
+/* What a report read from a file or URL may hold; past these it is refused with a message,
+ * since a hostile or broken baseline must not stall or exhaust a CI gate. */
+#define REPORT_MAX_RESULTS    1000000
+#define REPORT_MAX_SAMPLES    100000
+#define REPORT_MAX_ITERATIONS 100000
 
 /**
  * report_new() - An empty report stamped with this build's git revision and the current time
@@ -126,11 +141,39 @@ const struct metric *report_find_metric(const struct report *r, const char *name
 /**
  * unit_higher_is_better() - Whether a larger value of @unit is better
  * @unit:	Unit text: rates (Gbps, Mbps, pps, MiB/s, anything per second) are better higher;
- *		times (ms, us, ns, s) and sizes (KiB, MiB, bytes) are better lower
+ *		times (ms, us, ns, s), sizes (KiB, MiB, bytes) and counts of bad events
+ *		("intervals" of a stall, retransmits) are better lower
  *
  * Return: true for rates, false otherwise
  */
 bool unit_higher_is_better(const char *unit);
+
+/**
+ * report_stalls() - How many runs of a throughput metric stalled
+ * @r:		Report
+ * @name:	Throughput metric, e.g. "net_virtio-net_tcp_rx_gbps"
+ * @stalled:	Runs with at least one stalled interval (unchanged if the report does not say)
+ * @runs:	Runs counted, 0 if the companion has no samples (a plain report)
+ *
+ * The companion metric replaces the last "_"-part of @name with "_stalled_intervals"
+ * (net_virtio-net_tcp_rx_gbps -> net_virtio-net_tcp_rx_stalled_intervals); each of its
+ * samples is one run's count of 1-s intervals below a tenth of that run's median. Without
+ * samples, @stalled is 1 when its mean is above zero (some run stalled, which is unknown).
+ *
+ * Return: true if @r has the companion metric
+ */
+bool report_stalls(const struct report *r, const char *name, size_t *stalled, size_t *runs);
+
+#define STALL_METRIC_SUFFIX "_stalled_intervals"
+
+/**
+ * report_provenance() - One provenance field of a report as text, "unknown" when absent
+ * @r:		Report
+ * @field:	A provenance key of host (see the top of this file), "accel" (config),
+ *		"git_revision" or "git_dirty"
+ * @buf:	Output of @len bytes
+ */
+void report_provenance(const struct report *r, const char *field, char *buf, size_t len);
 
 /**
  * metric_higher_is_better() - The metric's explicit direction, else the one of its unit
@@ -161,7 +204,8 @@ json_t *report_to_json(const struct report *r);
  *
  * Every structural problem is refused with a message naming @source and the offending
  * result: no "results" array, a result without name/unit/mean, a negative std_dev, samples
- * that are not finite numbers or disagree with "iterations", one metric name twice.
+ * that are not finite numbers or disagree with "iterations", one metric name twice, more
+ * results, samples or iterations than REPORT_MAX_*.
  *
  * Return: 0 on success, -EINVAL for a malformed report, -ENOMEM
  */
@@ -171,6 +215,9 @@ int report_from_json(const json_t *root, const char *source, struct report **out
 /**
  * report_read() - Read a report from a path or an http://, https:// or file:// URL
  * @source:	Path ("-" for stdin) or URL
+ *
+ * A JSON object with one key twice is refused (which one counts would be a guess). Stdin and
+ * FIFOs get the same deadline as a download (fetch.h).
  * @out:	New report, owned by the caller
  *
  * Return: 0 on success, negative errno (message names @source and the problem)

@@ -3,6 +3,7 @@
  * table - a grid of text cells, printed aligned or as markdown; see table.h.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,7 +42,7 @@ int table_add_row(struct table *t, const char *const *cells)
         t->cap = cap;
     }
     for (size_t i = 0; i < t->ncols; i++) {
-        char *c = strdup(cells[i] ? cells[i] : "");
+        char *c = text_escape_controls(cells[i] ? cells[i] : "");
 
         if (!c) {
             while (i-- > 0)
@@ -52,6 +53,57 @@ int table_add_row(struct table *t, const char *const *cells)
     }
     t->nrows++;
     return 0;
+}
+
+/* Bytes of @s's escape at @p (0: print as is); C1 controls are U+0080..U+009F, 0xC2 0x80-0x9F. */
+static size_t control_escape(const unsigned char *p, char out[8])
+{
+    if (*p < 0x20 || *p == 0x7f) {
+        snprintf(out, 8, "\\x%02x", *p);
+        return 1;
+    }
+    if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+        snprintf(out, 8, "\\u%04x", p[1]);
+        return 2;
+    }
+    return 0;
+}
+
+char *text_escape_controls(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    char *out = malloc(strlen(s) * 6 + 1), *o = out;
+
+    if (!out)
+        return NULL;
+    while (*p) {
+        char esc[8];
+        size_t n = control_escape(p, esc);
+
+        if (n) {
+            o = stpcpy(o, esc);
+            p += n;
+        } else {
+            *o++ = (char)*p++;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+void text_put_clean(FILE *f, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; p && *p;) {
+        char esc[8];
+        size_t n = control_escape(p, esc);
+
+        if (n) {
+            fputs(esc, f);
+            p += n;
+        } else {
+            fputc(*p++, f);
+        }
+    }
 }
 
 void table_free(struct table *t)

@@ -46,6 +46,23 @@ int table_add_row(struct table *t, const char *const *cells);
 void table_free(struct table *t);
 
 /**
+ * text_escape_controls() - Copy of @s safe to print on a terminal or in markdown
+ * @s:		Text from a report, any bytes
+ *
+ * Control characters (C0, DEL, and C1 as UTF-8) become visible escapes ("\x1b", "\u009b"),
+ * so a report cannot move the cursor, recolour or retitle the reader's terminal. Table cells
+ * go through it when added; renderers pass the lines they print around tables through it.
+ *
+ * Return: new string to free(), NULL on allocation failure
+ */
+char *text_escape_controls(const char *s);
+
+/**
+ * text_put_clean() - Print @s with control characters escaped as text_escape_controls() does
+ */
+void text_put_clean(FILE *f, const char *s);
+
+/**
  * table_print_text() - Print with columns padded to their widest cell, a rule under the header
  *
  * Return: 0, or -EIO if writing failed

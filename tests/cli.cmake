@@ -8,3 +8,9 @@ if(PYTHON3)
     set_tests_properties(cli.${suite} PROPERTIES LABELS unit)
   endforeach()
 endif()
+
+# --dry-run output, byte for byte, against outputs recorded for several option sets.
+add_test(NAME cli.dry_run_golden
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/cli/dry_run_golden.sh $<TARGET_FILE:burette>
+                 ${CMAKE_CURRENT_SOURCE_DIR}/data/dry_run)
+set_tests_properties(cli.dry_run_golden PROPERTIES LABELS unit)

@@ -1,6 +1,6 @@
 # consomme core: unit tests of its protocol code, namespace integration tests through
 # `consomme run`, and a bounded libFuzzer run over the frame input path.
-foreach(t checksum arp dhcp ipv4 udp config stream)
+foreach(t checksum arp dhcp ipv4 udp config stream virtq vhost_user)
   add_executable(test_cm_${t} unit/test_${t}.c)
   target_link_libraries(test_cm_${t} PRIVATE consomme_core PkgConfig::CMOCKA)
   add_test(NAME unit.consomme.${t} COMMAND test_cm_${t})
@@ -57,6 +57,12 @@ consomme_ns_test(usage_bad_buffer
                  ${NS} expect-stderr 2 "INITIAL" -- ${CM} --tcp-rx-buffer 4M:16K run -- true)
 consomme_ns_test(usage_no_command ${NS} expect-stderr 2 "needs a command" -- ${CM} run)
 consomme_ns_test(usage_no_transport ${NS} expect-stderr 2 "exactly one" -- ${CM})
+consomme_ns_test(usage_two_transports
+                 ${NS} expect-stderr 2 "exactly one" -- ${CM} --vhost-user x.sock --fd 0)
+# an existing file (this one) is refused, and left alone
+consomme_ns_test(error_vhost_user_path_exists
+                 ${NS} expect-stderr 1 "already exists" --
+                 ${CM} --vhost-user ${CMAKE_CURRENT_SOURCE_DIR}/consomme.cmake)
 
 # --- libFuzzer over the frame input path, built by clang whatever the main compiler is ---
 # ctest runs it for a bounded time (label fuzz); without a clang that can link libFuzzer the
@@ -76,31 +82,46 @@ if(CLANG_FOR_FUZZ)
 endif()
 if(CM_FUZZ_OK)
   get_property(cm_sources GLOBAL PROPERTY CONSOMME_SOURCES)
-  set(cm_fuzz_src ${CMAKE_SOURCE_DIR}/backends/consomme/fuzz/consomme_fuzz.c ${cm_sources}
+  set(cm_stack_src ${cm_sources}
       ${CMAKE_SOURCE_DIR}/common/errbuf.c ${CMAKE_SOURCE_DIR}/common/parse.c
       ${CMAKE_SOURCE_DIR}/common/userns.c ${CMAKE_SOURCE_DIR}/common/nslink.c)
-  set(cm_fuzz_bin ${CMAKE_BINARY_DIR}/bin/consomme_fuzz)
   set(cm_fuzz_inc ${CMAKE_SOURCE_DIR}/backends/consomme ${CMAKE_SOURCE_DIR}/common
                   ${JANSSON_INCLUDE_DIRS} ${NL_INCLUDE_DIRS})
   list(TRANSFORM cm_fuzz_inc PREPEND -I)
-  add_custom_command(OUTPUT ${cm_fuzz_bin}
-    COMMAND ${CLANG_FOR_FUZZ} -std=gnu17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer
-            -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-            ${cm_fuzz_inc} ${cm_fuzz_src} ${JANSSON_LINK_LIBRARIES} ${NL_LINK_LIBRARIES}
-            -o ${cm_fuzz_bin}
-    DEPENDS ${cm_fuzz_src}
-    COMMAND_EXPAND_LISTS
-    COMMENT "Building consomme_fuzz with clang (libFuzzer)")
-  add_custom_target(consomme_fuzz ALL DEPENDS ${cm_fuzz_bin})
-  # New inputs go to the build tree; the committed seeds in tests/data/consomme_fuzz (one
-  # valid frame per protocol: ARP, DHCP, UDP, DNS, ICMP, a TCP SYN, and a stream chunk, each
-  # also with the checksum-fixup flags) are only read.
-  set(cm_corpus ${CMAKE_CURRENT_BINARY_DIR}/consomme_fuzz_corpus)
-  file(MAKE_DIRECTORY ${cm_corpus})
-  add_test(NAME fuzz.consomme.frames
-           COMMAND ${cm_fuzz_bin} -max_total_time=20 -rss_limit_mb=2048 -print_final_stats=1
-                   ${cm_corpus} ${CMAKE_CURRENT_SOURCE_DIR}/data/consomme_fuzz)
-  set_tests_properties(fuzz.consomme.frames PROPERTIES LABELS fuzz TIMEOUT 120)
+  # consomme_fuzz_target(NAME TEST SECONDS SOURCES...): build bin/NAME with clang and run it
+  # for SECONDS in ctest as fuzz.consomme.TEST over its corpus (new inputs in the build tree; committed seeds in
+  # tests/data/NAME, when there are any, are only read).
+  function(consomme_fuzz_target name test seconds)
+    set(bin ${CMAKE_BINARY_DIR}/bin/${name})
+    add_custom_command(OUTPUT ${bin}
+      COMMAND ${CLANG_FOR_FUZZ} -std=gnu17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer
+              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+              ${cm_fuzz_inc} ${ARGN} ${JANSSON_LINK_LIBRARIES} ${NL_LINK_LIBRARIES}
+              -o ${bin}
+      DEPENDS ${ARGN}
+      COMMAND_EXPAND_LISTS
+      COMMENT "Building ${name} with clang (libFuzzer)")
+    add_custom_target(${name} ALL DEPENDS ${bin})
+    set(corpus ${CMAKE_CURRENT_BINARY_DIR}/${name}_corpus)
+    file(MAKE_DIRECTORY ${corpus})
+    set(seeds)
+    if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/data/${name})
+      set(seeds ${CMAKE_CURRENT_SOURCE_DIR}/data/${name})
+    endif()
+    add_test(NAME fuzz.consomme.${test}
+             COMMAND ${bin} -max_total_time=${seconds} -rss_limit_mb=2048 -print_final_stats=1
+                     ${corpus} ${seeds})
+    set_tests_properties(fuzz.consomme.${test} PROPERTIES LABELS fuzz TIMEOUT 120)
+  endfunction()
+  # The frame seeds (one valid frame per protocol: ARP, DHCP, UDP, DNS, ICMP, a TCP SYN, and a
+  # stream chunk, each also with the checksum-fixup flags) live in tests/data/consomme_fuzz.
+  consomme_fuzz_target(consomme_fuzz frames 20
+                       ${CMAKE_SOURCE_DIR}/backends/consomme/fuzz/consomme_fuzz.c ${cm_stack_src})
+  consomme_fuzz_target(vhost_user_fuzz vhost_user 10
+                       ${CMAKE_SOURCE_DIR}/backends/consomme/fuzz/vhost_user_fuzz.c
+                       ${cm_stack_src})
+  consomme_fuzz_target(virtq_fuzz virtq 10 ${CMAKE_SOURCE_DIR}/backends/consomme/fuzz/virtq_fuzz.c
+                       ${CMAKE_SOURCE_DIR}/backends/consomme/virtq.c)
 else()
   message(STATUS "consomme: no clang with libFuzzer found, fuzz test skipped")
   burette_skipped_test(fuzz.consomme.frames fuzz

@@ -22,3 +22,11 @@ if(PYTHON3)
                                   $<TARGET_FILE:burette>)
   set_tests_properties(cli.multi PROPERTIES LABELS unit)
 endif()
+
+# A report's config against configs recorded before the backend registry, and the registry's rows.
+add_executable(test_run_config unit/test_run_config.c)
+target_link_libraries(test_run_config PRIVATE burette_harness PkgConfig::CMOCKA)
+target_compile_definitions(test_run_config
+                           PRIVATE RUN_CONFIG_DATA="${CMAKE_CURRENT_SOURCE_DIR}/data/run_config")
+add_test(NAME unit.run_config COMMAND test_run_config)
+set_tests_properties(unit.run_config PROPERTIES LABELS unit)

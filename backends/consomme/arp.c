@@ -25,11 +25,11 @@ int arp_parse(const uint8_t *p, size_t len, struct arp_ipv4 *out)
         return -EINVAL;
     if (p[0] != 0 || p[1] != 1 || p[2] != 0x08 || p[3] != 0x00 || p[4] != 6 || p[5] != 4)
         return -EPROTONOSUPPORT;
-    out->op = (uint16_t)(p[6] << 8 | p[7]);
+    out->op = get_be16(p + 6);
     memcpy(out->sha, p + 8, ETH_ALEN_);
-    out->spa = (uint32_t)p[14] << 24 | (uint32_t)p[15] << 16 | (uint32_t)p[16] << 8 | p[17];
+    out->spa = get_be32(p + 14);
     memcpy(out->tha, p + 18, ETH_ALEN_);
-    out->tpa = (uint32_t)p[24] << 24 | (uint32_t)p[25] << 16 | (uint32_t)p[26] << 8 | p[27];
+    out->tpa = get_be32(p + 24);
     return 0;
 }
 
@@ -46,14 +46,11 @@ void arp_encode(uint8_t *p, const struct arp_ipv4 *a)
     p[3] = 0x00;
     p[4] = 6;
     p[5] = 4;
-    p[6] = (uint8_t)(a->op >> 8);
-    p[7] = (uint8_t)a->op;
+    put_be16(p + 6, a->op);
     memcpy(p + 8, a->sha, ETH_ALEN_);
-    for (int i = 0; i < 4; i++)
-        p[14 + i] = (uint8_t)(a->spa >> (24 - 8 * i));
+    put_be32(p + 14, a->spa);
     memcpy(p + 18, a->tha, ETH_ALEN_);
-    for (int i = 0; i < 4; i++)
-        p[24 + i] = (uint8_t)(a->tpa >> (24 - 8 * i));
+    put_be32(p + 24, a->tpa);
 }
 
 /**

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * consomme.c - the stack's context, its event loop, timers and frame dispatch
+ * consomme.c - the stack's context, its event loop, timers and signals
  *
  * Theory of operation: one thread waits in epoll on the transport (frames from the guest),
- * host sockets (UDP flows here, TCP connections in tcp.c) and a signalfd. Frames from the
- * guest are read in batches: each frame is validated and dispatched in place in the read
- * buffer; TCP segments go to tcp_input() and, once per batch, tcp_input_flush() lets tcp.c
- * coalesce its host writes and ACKs; UDP datagrams of a batch are sent per flow with one
- * sendmmsg(). Frames toward the guest are appended to one output queue (transport.c) that is
- * written out when it grows large and at the end of every loop turn; when it is full, senders
- * get -ENOBUFS and tcp.c is told through tcp_guest_writable() once it has drained.
+ * host sockets (UDP flows here, TCP connections in tcp.c) and a signalfd. The transport
+ * (transport.c for stream and TAP, vhost_user.c) hands frames from the guest to the Ethernet
+ * layer (eth.c) in batches: TCP segments go to tcp_input() and, once per batch,
+ * tcp_input_flush() lets tcp.c coalesce its host writes and ACKs; UDP datagrams of a batch are
+ * sent per flow with one sendmmsg(). Frames toward the guest go through the transport's
+ * reserve/commit and are flushed at the end of every loop turn; when it is full, senders get
+ * -ENOBUFS and tcp.c is told through tcp_guest_writable() once the transport is writable.
  *
  * Timers need no timerfd: the epoll timeout is 10 ms while TCP connections exist (tcp_timer()),
  * else one second for sweeping idle UDP flows.
@@ -25,6 +25,7 @@
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 
+#include "clock.h"
 #include "core.h"
 #include "errbuf.h"
 
@@ -47,12 +48,10 @@ void cm_set_tcp_state(struct consomme *c, void *state)
     c->tcp_state = state;
 }
 
+/* Wraps the shared clock so tests can link a fake one instead. */
 uint64_t cm_now_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return (uint64_t)clock_now_ms();
 }
 
 int cm_host_dest(const struct consomme *c, uint32_t dst, uint16_t port, struct sockaddr_in *out)
@@ -115,6 +114,7 @@ int cm_create(const struct cm_opts *o, struct consomme **out, char *err, size_t 
     if (!c)
         return errbuf_set(err, errlen, -ENOMEM, "out of memory");
     c->opts = *o;
+    c->tr = &cm_queue_ops;
     c->tr_ev.fd = -1;
     c->sig_ev.fd = -1;
     c->listen_ev.fd = -1;
@@ -169,150 +169,6 @@ void cm_destroy(struct consomme *c)
     if (c->epfd >= 0)
         close(c->epfd);
     free(c);
-}
-
-/* Ethernet header toward the guest: to its learned MAC, broadcast until it has spoken. */
-static void eth_header(struct consomme *c, uint8_t *p, const uint8_t *dst_mac, uint16_t type)
-{
-    static const uint8_t bcast[ETH_ALEN_] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-
-    if (!dst_mac)
-        dst_mac = c->guest_mac_known ? c->guest_mac : bcast;
-    memcpy(p, dst_mac, ETH_ALEN_);
-    memcpy(p + ETH_ALEN_, c->opts.cfg.gw_mac, ETH_ALEN_);
-    p[12] = (uint8_t)(type >> 8);
-    p[13] = (uint8_t)type;
-}
-
-/**
- * cm_send_frame() - Queue a whole Ethernet frame (the caller wrote the header)
- * @c:		Stack
- * @iov:	Frame pieces
- * @iovcnt:	Number of pieces
- *
- * Return: 0, -ENOBUFS when the queue toward the guest is full, -EMSGSIZE if too large
- */
-int cm_send_frame(struct consomme *c, const struct iovec *iov, int iovcnt)
-{
-    size_t len = 0;
-    uint8_t *p;
-
-    for (int i = 0; i < iovcnt; i++)
-        len += iov[i].iov_len;
-    if (len > CM_FRAME_MAX)
-        return -EMSGSIZE;
-    p = cm_out_reserve(c, len);
-    if (!p)
-        return -ENOBUFS;
-    for (int i = 0; i < iovcnt; i++) {
-        memcpy(p, iov[i].iov_base, iov[i].iov_len);
-        p += iov[i].iov_len;
-    }
-    cm_out_commit(c, len);
-    return 0;
-}
-
-/**
- * cm_send_ipv4_to() - Queue an IPv4 packet toward the guest with an explicit Ethernet address
- * @c:		Stack
- * @dst_mac:	Ethernet destination, NULL for the guest's (broadcast until learned)
- * @src:	Source address, host byte order
- * @dst:	Destination address, host byte order
- * @proto:	IP protocol
- * @iov:	Layer-4 header and payload
- * @iovcnt:	Number of elements in @iov
- *
- * Return: 0, -ENOBUFS when the queue toward the guest is full, -EMSGSIZE beyond the MTU
- */
-int cm_send_ipv4_to(struct consomme *c, const uint8_t *dst_mac, uint32_t src, uint32_t dst,
-                    uint8_t proto, const struct iovec *iov, int iovcnt)
-{
-    size_t len = 0, hdr = ETH_HLEN_ + 20;
-    uint8_t *p;
-
-    for (int i = 0; i < iovcnt; i++)
-        len += iov[i].iov_len;
-    if (len + 20 > c->opts.cfg.mtu)
-        return -EMSGSIZE;
-    p = cm_out_reserve(c, hdr + len);
-    if (!p)
-        return -ENOBUFS;
-    eth_header(c, p, dst_mac, 0x0800);
-    ipv4_header_encode(p + ETH_HLEN_, src, dst, proto, len, c->ip_id++);
-    p += hdr;
-    for (int i = 0; i < iovcnt; i++) {
-        memcpy(p, iov[i].iov_base, iov[i].iov_len);
-        p += iov[i].iov_len;
-    }
-    cm_out_commit(c, hdr + len);
-    return 0;
-}
-
-int cm_send_ipv4(struct consomme *c, uint32_t src, uint32_t dst, uint8_t proto,
-                 const struct iovec *iov, int iovcnt)
-{
-    return cm_send_ipv4_to(c, NULL, src, dst, proto, iov, iovcnt);
-}
-
-/**
- * cm_frames_input_begin() - Start a batch of frames from the guest
- * @c:		Stack
- */
-void cm_frames_input_begin(struct consomme *c)
-{
-    c->st.batches++;
-}
-
-/**
- * cm_frame_input() - Validate and dispatch one Ethernet frame from the guest
- * @c:		Stack
- * @frame:	Frame bytes; must stay valid until cm_frames_input_end()
- * @len:	Frame length
- */
-void cm_frame_input(struct consomme *c, uint8_t *frame, size_t len)
-{
-    const uint8_t *dst = frame, *src = frame + ETH_ALEN_;
-    uint16_t type;
-
-    c->st.frames_in++;
-    c->st.bytes_in += len;
-    if (len < ETH_HLEN_) {
-        cm_drop(c, CM_DROP_FRAME_SHORT);
-        return;
-    }
-    if (!(dst[0] & 1) && memcmp(dst, c->opts.cfg.gw_mac, ETH_ALEN_)) {
-        cm_drop(c, CM_DROP_ETH_DST);
-        return;
-    }
-    /* Learn (and follow changes of) the guest's address from any unicast source. */
-    if (!(src[0] & 1) && (!c->guest_mac_known || memcmp(c->guest_mac, src, ETH_ALEN_))) {
-        if (memcmp(src, c->opts.cfg.gw_mac, ETH_ALEN_) && memcmp(src, "\0\0\0\0\0\0", ETH_ALEN_)) {
-            memcpy(c->guest_mac, src, ETH_ALEN_);
-            c->guest_mac_known = true;
-        }
-    }
-    type = (uint16_t)(frame[12] << 8 | frame[13]);
-    switch (type) {
-    case 0x0800:
-        ipv4_input(c, frame + ETH_HLEN_, len - ETH_HLEN_);
-        break;
-    case 0x0806:
-        arp_input(c, frame, len);
-        break;
-    default:
-        cm_drop(c, CM_DROP_ETHERTYPE);
-        break;
-    }
-}
-
-/**
- * cm_frames_input_end() - Finish a batch: flush per-flow work queued by the handlers
- * @c:		Stack
- */
-void cm_frames_input_end(struct consomme *c)
-{
-    udp_flush(c);
-    tcp_input_flush(c);
 }
 
 static void child_reap(struct consomme *c)
@@ -413,9 +269,7 @@ static void after_events(struct consomme *c)
         c->next_udp_sweep = now + UDP_SWEEP_MS;
     }
     cm_out_flush(c);
-    /* Wake tcp.c only when a good part of the queue is free, so it does not bounce between
-     * -ENOBUFS and writable one frame at a time. */
-    while (c->guest_blocked && c->obuf_tail - c->obuf_head <= c->obuf_size / 2) {
+    while (c->guest_blocked && c->tr->writable(c)) {
         c->guest_blocked = false;
         tcp_guest_writable(c);
         cm_out_flush(c);

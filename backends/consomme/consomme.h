@@ -2,8 +2,9 @@
 /*
  * consomme - the core of the userspace NAT stack, as seen by its protocol modules
  *
- * The core owns the frame transport to the guest (QEMU stream socket or TAP fd), the epoll
- * loop, Ethernet/ARP/DHCP/IPv4/ICMP/UDP and the statistics dump. TCP lives in tcp.c and talks to
+ * The core owns the frame transport to the guest (vhost-user rings, QEMU stream socket or TAP
+ * fd, behind transport.h), the epoll loop, Ethernet/ARP/DHCP/IPv4/ICMP/UDP and the statistics
+ * dump. TCP lives in tcp.c and talks to
  * the core only through the functions declared here, so neither knows the other's internals and
  * protocol code never knows which transport carries a frame.
  *
@@ -13,6 +14,7 @@
 #ifndef CONSOMME_H
 #define CONSOMME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
@@ -46,6 +48,9 @@ struct cm_ipv4 {
     uint32_t dst;
     uint8_t proto;
     uint8_t ttl;
+    /* The guest's transport vouches for the layer-4 checksum (a virtio-net offload: it was
+     * left partial for us, or already verified); tcp.c and udp.c then skip checking it. */
+    bool l4_csum_trusted;
 };
 
 /* An fd registered with the core's epoll loop; embed it in your own per-socket struct. */
@@ -95,6 +100,18 @@ int cm_send_ipv4(struct consomme *c, uint32_t src, uint32_t dst, uint8_t proto,
  */
 int cm_host_dest(const struct consomme *c, uint32_t dst, uint16_t port, struct sockaddr_in *out);
 
+/**
+ * cm_guest_verifies_csum() - Whether the guest checks the layer-4 checksums we send
+ * @c:		Stack
+ *
+ * false when the transport marks every frame toward the guest checksum-valid (virtio-net
+ * with GUEST_CSUM: DATA_VALID), so the guest never reads the field: tcp.c then leaves it zero
+ * and saves summing the payload.
+ *
+ * Return: true when checksums must be computed
+ */
+bool cm_guest_verifies_csum(const struct consomme *c);
+
 /* Monotonic milliseconds, for timers. */
 uint64_t cm_now_ms(void);
 
@@ -121,11 +138,11 @@ void tcp_cleanup(struct consomme *c);
  * @seg:	TCP header and payload (length from the IP header, not yet checked as TCP)
  * @len:	Bytes at @seg
  *
- * tcp.c checks the TCP header and checksum itself. @seg points into the frame buffer and may
- * be unaligned (stream frames follow each other byte by byte): read fields with memcpy() or
- * byte access, not through a cast struct pointer. It stays valid until tcp_input_flush(). Segments
- * of one batch of guest frames arrive back to back, then tcp_input_flush() is called once, so
- * writes to host sockets and ACKs can be coalesced.
+ * tcp.c checks the TCP header and checksum itself (the checksum unless @ip->l4_csum_trusted). @seg
+ * points into the frame buffer and may be unaligned (stream frames follow each other byte by byte):
+ * read fields with memcpy() or byte access, not through a cast struct pointer. It stays valid until
+ * tcp_input_flush(). Segments of one batch of guest frames arrive back to back, then
+ * tcp_input_flush() is called once, so writes to host sockets and ACKs can be coalesced.
  */
 void tcp_input(struct consomme *c, const struct cm_ipv4 *ip, const uint8_t *seg, size_t len);
 void tcp_input_flush(struct consomme *c);

@@ -3,9 +3,11 @@
  * core.h - what the core's own files (transport, protocols, stats, the run command) share
  *
  * consomme.h is the contract with tcp.c; this header is private to the core. struct consomme
- * lives here so the protocol files can reach the counters and the output queue directly: one
- * thread, no locking. The parsers and encoders that tests exercise without a running stack
- * (IPv4 validation, ARP, DHCP, option parsing) are pure functions over byte buffers.
+ * lives here so the protocol files can reach the counters directly: one thread, no locking.
+ * Only transports touch their own fields (the stream/TAP queue, tr_priv); everything else
+ * reaches the guest through eth.c and the transport interface (transport.h). The parsers and
+ * encoders that tests exercise without a running stack (IPv4 validation, ARP, DHCP, option parsing)
+ * are pure functions over byte buffers.
  */
 #ifndef CONSOMME_CORE_H
 #define CONSOMME_CORE_H
@@ -18,9 +20,11 @@
 #include <netinet/in.h>
 #include <signal.h>
 
+#include "byteorder.h"
 #include "errbuf.h"
 
 #include "consomme.h"
+#include "transport.h"
 
 #define ETH_HLEN_      14
 #define ETH_ALEN_      6
@@ -76,9 +80,10 @@ struct cm_stats {
 };
 
 enum cm_transport_kind {
-    CM_TRANSPORT_NONE,   /* frames toward the guest are built and discarded (fuzzing, tests) */
-    CM_TRANSPORT_STREAM, /* QEMU -netdev stream: 4-byte big-endian length, then the frame */
-    CM_TRANSPORT_TAP,    /* one frame per read()/write() */
+    CM_TRANSPORT_NONE,       /* frames toward the guest are built and discarded (fuzzing, tests) */
+    CM_TRANSPORT_STREAM,     /* QEMU -netdev stream: 4-byte big-endian length, then the frame */
+    CM_TRANSPORT_TAP,        /* one frame per read()/write() */
+    CM_TRANSPORT_VHOST_USER, /* virtqueues in guest memory shared by QEMU (vhost_user.c) */
 };
 
 /* Options of the core beyond what tcp.c sees in struct cm_config. */
@@ -104,6 +109,10 @@ struct consomme {
     int turn_n;
 
     /* transport */
+    const struct cm_transport_ops *tr;
+    void *tr_priv;        /* the vhost-user device */
+    bool in_csum_trusted; /* the frame being dispatched has CM_FRAME_CSUM_TRUSTED */
+    bool out_csum_valid;  /* the transport marks frames toward the guest checksum-valid */
     enum cm_transport_kind kind;
     struct cm_event tr_ev;
     uint32_t tr_events;
@@ -142,14 +151,20 @@ int cm_parse_tcp_bounds(const char *s, struct cm_tcp_bounds *out, char *err, siz
 int cm_parse_mtu(const char *s, unsigned *out, char *err, size_t errlen);
 int cm_resolv_conf_nameserver(const char *path, struct sockaddr_in *out, char *err, size_t errlen);
 
-/* consomme.c */
+/* consomme.c: the context and the loop */
 int cm_create(const struct cm_opts *o, struct consomme **out, char *err, size_t errlen);
 void cm_destroy(struct consomme *c);
 int cm_run(struct consomme *c, char *err, size_t errlen);
 int cm_signals_block(sigset_t *old);
+
+/* eth.c: the Ethernet layer between transports and protocols */
 void cm_frames_input_begin(struct consomme *c);
 void cm_frame_input(struct consomme *c, uint8_t *frame, size_t len);
+void cm_frame_input_flags(struct consomme *c, uint8_t *frame, size_t len, unsigned flags);
 void cm_frames_input_end(struct consomme *c);
+uint8_t *cm_out_reserve(struct consomme *c, size_t len);
+void cm_out_commit(struct consomme *c, size_t len);
+int cm_out_flush(struct consomme *c);
 int cm_send_ipv4_to(struct consomme *c, const uint8_t *dst_mac, uint32_t src, uint32_t dst,
                     uint8_t proto, const struct iovec *iov, int iovcnt);
 int cm_send_frame(struct consomme *c, const struct iovec *iov, int iovcnt);
@@ -158,15 +173,16 @@ static inline void cm_drop(struct consomme *c, enum cm_drop why)
     c->st.drops[why]++;
 }
 
-/* transport.c */
+/* transport.c: QEMU's stream socket and TAP fds */
 int cm_transport_stream_fd(struct consomme *c, int fd, char *err, size_t errlen);
 int cm_transport_listen(struct consomme *c, const char *path, char *err, size_t errlen);
 int cm_transport_tap_fd(struct consomme *c, int fd, char *err, size_t errlen);
 int cm_transport_init_buffers(struct consomme *c);
 void cm_transport_free(struct consomme *c);
-uint8_t *cm_out_reserve(struct consomme *c, size_t len);
-void cm_out_commit(struct consomme *c, size_t len);
-int cm_out_flush(struct consomme *c);
+void cm_guest_gone(struct consomme *c, int rc);
+
+/* vhost_user.c */
+int cm_transport_vhost_user(struct consomme *c, const char *path, char *err, size_t errlen);
 size_t cm_stream_parse(struct consomme *c, uint8_t *buf, size_t len);
 
 /* arp.c: pure parser/encoder plus the handler */

@@ -20,17 +20,9 @@
 
 static const uint8_t magic[4] = {99, 130, 83, 99};
 
-static uint32_t get_be32(const uint8_t *p)
+static uint8_t *put_be32_next(uint8_t *p, uint32_t v)
 {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint8_t *put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
+    put_be32(p, v);
     return p + 4;
 }
 
@@ -55,7 +47,7 @@ int dhcp_parse(const uint8_t *p, size_t len, struct dhcp_request *out)
         return -EINVAL;
     memset(out, 0, sizeof(*out));
     out->xid = get_be32(p + 4);
-    out->flags = (uint16_t)(p[10] << 8 | p[11]);
+    out->flags = get_be16(p + 10);
     out->ciaddr = get_be32(p + 12);
     memcpy(out->chaddr, p + 28, ETH_ALEN_);
     while (i < len) {
@@ -107,8 +99,7 @@ size_t dhcp_encode_reply(uint8_t *p, size_t cap, const struct cm_config *cfg,
     p[1] = 1;
     p[2] = 6;
     put_be32(p + 4, req->xid);
-    p[10] = (uint8_t)(req->flags >> 8);
-    p[11] = (uint8_t)req->flags;
+    put_be16(p + 10, req->flags);
     if (type != DHCP_NAK)
         put_be32(p + 16, cfg->guest_ip); /* yiaddr */
     memcpy(p + 28, req->chaddr, ETH_ALEN_);
@@ -119,24 +110,24 @@ size_t dhcp_encode_reply(uint8_t *p, size_t cap, const struct cm_config *cfg,
     *o++ = type;
     *o++ = 54;
     *o++ = 4;
-    o = put_be32(o, cfg->gw_ip);
+    o = put_be32_next(o, cfg->gw_ip);
     if (type != DHCP_NAK) {
         *o++ = 51;
         *o++ = 4;
-        o = put_be32(o, lease_s);
+        o = put_be32_next(o, lease_s);
         *o++ = 1;
         *o++ = 4;
-        o = put_be32(o, cfg->netmask);
+        o = put_be32_next(o, cfg->netmask);
         *o++ = 3;
         *o++ = 4;
-        o = put_be32(o, cfg->gw_ip);
+        o = put_be32_next(o, cfg->gw_ip);
         *o++ = 6;
         *o++ = 4;
-        o = put_be32(o, cfg->dns_ip);
+        o = put_be32_next(o, cfg->dns_ip);
         *o++ = 26;
         *o++ = 2;
-        *o++ = (uint8_t)(cfg->mtu >> 8);
-        *o++ = (uint8_t)cfg->mtu;
+        put_be16(o, (uint16_t)cfg->mtu);
+        o += 2;
     }
     *o++ = 255;
     len = (size_t)(o - p);
@@ -160,15 +151,13 @@ static int send_reply(struct consomme *c, const struct dhcp_request *req, uint8_
     h[1] = 67;
     h[2] = 0;
     h[3] = 68;
-    h[4] = (uint8_t)(ulen >> 8);
-    h[5] = (uint8_t)ulen;
+    put_be16(h + 4, ulen);
     h[6] = h[7] = 0;
     sum = csum_fold(
         csum_partial(msg, len, csum_partial(h, 8, csum_pseudo_ipv4(cfg->gw_ip, dst, 17, ulen))));
     if (!sum)
         sum = 0xffff;
-    h[6] = (uint8_t)(sum >> 8);
-    h[7] = (uint8_t)sum;
+    put_be16(h + 6, sum);
     return cm_send_ipv4_to(c, broadcast ? bcast : req->chaddr, cfg->gw_ip, dst, IPPROTO_UDP, iov,
                            2);
 }

@@ -38,8 +38,7 @@ void icmp_input(struct consomme *c, const struct cm_ipv4 *ip, const uint8_t *p, 
     hdr[2] = hdr[3] = 0;
     /* hdr is even-sized, so the two pieces sum independently */
     sum = csum_fold(csum_partial(p + 8, len - 8, csum_partial(hdr, 8, 0)));
-    hdr[2] = (uint8_t)(sum >> 8);
-    hdr[3] = (uint8_t)sum;
+    put_be16(hdr + 2, sum);
     iov[0] = (struct iovec){hdr, sizeof(hdr)};
     iov[1] = (struct iovec){(void *)(p + 8), len - 8};
     rc = cm_send_ipv4(c, ip->dst, ip->src, IPPROTO_ICMP, iov, 2);

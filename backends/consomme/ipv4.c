@@ -12,28 +12,6 @@
 
 #include "core.h"
 
-static inline uint16_t get_be16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t get_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void put_be16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static inline void put_be32(uint8_t *p, uint32_t v)
-{
-    put_be16(p, (uint16_t)(v >> 16));
-    put_be16(p + 2, (uint16_t)v);
-}
-
 /**
  * ipv4_parse() - Validate an IPv4 header
  * @p:		Bytes after the Ethernet header
@@ -65,6 +43,7 @@ enum cm_drop ipv4_parse(const uint8_t *p, size_t len, struct cm_ipv4 *ip, size_t
         return CM_DROP_IPV4_FRAGMENT;
     ip->ttl = p[8];
     ip->proto = p[9];
+    ip->l4_csum_trusted = false;
     ip->src = get_be32(p + 12);
     ip->dst = get_be32(p + 16);
     *hlen = ihl;
@@ -126,6 +105,7 @@ void ipv4_input(struct consomme *c, const uint8_t *pkt, size_t len)
         cm_drop(c, v);
         return;
     }
+    ip.l4_csum_trusted = c->in_csum_trusted;
     if (ip.proto == IPPROTO_UDP) {
         /* udp.c checks source and destination itself: DHCP comes from 0.0.0.0 to broadcast */
         udp_input(c, &ip, pkt + hlen, total - hlen);

@@ -88,6 +88,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "byteorder.h"
 #include "consomme.h"
 #include "reasm.h"
 #include "ring.h"
@@ -226,30 +227,6 @@ static inline bool seq_gt(uint32_t a, uint32_t b)
     return (int32_t)(a - b) > 0;
 }
 
-static inline uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static inline void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 static inline uint32_t min_u32(uint32_t a, uint32_t b)
 {
     return a < b ? a : b;
@@ -361,22 +338,24 @@ static int tcp_send_raw(struct consomme *c, uint32_t src, uint32_t dst, uint16_t
     uint32_t sum;
     int rc;
 
-    put16(hdr, sport);
-    put16(hdr + 2, dport);
-    put32(hdr + 4, seq);
-    put32(hdr + 8, (flags & TF_ACK) ? ack : 0);
+    put_be16(hdr, sport);
+    put_be16(hdr + 2, dport);
+    put_be32(hdr + 4, seq);
+    put_be32(hdr + 8, (flags & TF_ACK) ? ack : 0);
     hdr[12] = (uint8_t)((hlen / 4) << 4);
     hdr[13] = flags;
-    put16(hdr + 14, win);
-    put16(hdr + 16, 0);
-    put16(hdr + 18, 0);
+    put_be16(hdr + 14, win);
+    put_be16(hdr + 16, 0);
+    put_be16(hdr + 18, 0);
     if (optlen)
         memcpy(hdr + TCP_HDR_LEN, opts, optlen);
-    sum = csum_pseudo_ipv4(src, dst, IPPROTO_TCP, (uint16_t)(hlen + dlen));
-    sum = csum_partial(hdr, hlen, sum);
-    if (ndata)
-        sum = csum_iov(data, ndata, sum);
-    put16(hdr + 16, csum_fold(sum));
+    if (cm_guest_verifies_csum(c)) {
+        sum = csum_pseudo_ipv4(src, dst, IPPROTO_TCP, (uint16_t)(hlen + dlen));
+        sum = csum_partial(hdr, hlen, sum);
+        if (ndata)
+            sum = csum_iov(data, ndata, sum);
+        put_be16(hdr + 16, csum_fold(sum));
+    }
 
     iov[0].iov_base = hdr;
     iov[0].iov_len = hlen;
@@ -448,7 +427,7 @@ static int tcp_send_synack(struct consomme *c, struct tcp_conn *conn)
 
     opts[0] = 2; /* MSS */
     opts[1] = 4;
-    put16(opts + 2, (uint16_t)(cfg->mtu - IP_HDR_LEN - TCP_HDR_LEN));
+    put_be16(opts + 2, (uint16_t)(cfg->mtu - IP_HDR_LEN - TCP_HDR_LEN));
     if (conn->flags & F_WS) {
         opts[4] = 1; /* NOP */
         opts[5] = 3; /* window scale */
@@ -468,15 +447,15 @@ static void tcp_send_rst_reply(struct consomme *c, const struct cm_ipv4 *ip, con
                                uint32_t plen)
 {
     uint8_t fl = th[13];
-    uint32_t seq = get32(th + 4), ack = get32(th + 8);
+    uint32_t seq = get_be32(th + 4), ack = get_be32(th + 8);
 
     if (fl & TF_RST)
         return;
     if (fl & TF_ACK)
-        tcp_send_raw(c, ip->dst, ip->src, get16(th + 2), get16(th), ack, 0, TF_RST, 0, NULL, 0,
-                     NULL, 0, 0);
+        tcp_send_raw(c, ip->dst, ip->src, get_be16(th + 2), get_be16(th), ack, 0, TF_RST, 0, NULL,
+                     0, NULL, 0, 0);
     else
-        tcp_send_raw(c, ip->dst, ip->src, get16(th + 2), get16(th), 0,
+        tcp_send_raw(c, ip->dst, ip->src, get_be16(th + 2), get_be16(th), 0,
                      seq + plen + !!(fl & TF_SYN) + !!(fl & TF_FIN), TF_RST | TF_ACK, 0, NULL, 0,
                      NULL, 0, 0);
 }
@@ -997,7 +976,7 @@ static void tcp_parse_opts(const uint8_t *o, size_t len, uint16_t *mss, int *ws)
         if (l < 2 || i + l > len)
             break;
         if (kind == 2 && l == 4)
-            *mss = get16(o + i + 2);
+            *mss = get_be16(o + i + 2);
         else if (kind == 3 && l == 3)
             *ws = o[i + 2] > 14 ? 14 : o[i + 2];
         i += l;
@@ -1020,7 +999,7 @@ static void tcp_conn_new(struct consomme *c, const struct cm_ipv4 *ip, const uin
         tcp_send_rst_reply(c, ip, th, 0);
         return;
     }
-    if (cm_host_dest(c, ip->dst, get16(th + 2), &sa)) {
+    if (cm_host_dest(c, ip->dst, get_be16(th + 2), &sa)) {
         /* the DNS address answers TCP on port 53 only, and only with a resolver to go to */
         s->st.refused++;
         tcp_send_rst_reply(c, ip, th, 0);
@@ -1046,12 +1025,12 @@ static void tcp_conn_new(struct consomme *c, const struct cm_ipv4 *ip, const uin
     conn->ev.fn = tcp_sock_event;
     conn->gip = ip->src;
     conn->dip = ip->dst;
-    conn->gport = get16(th);
-    conn->dport = get16(th + 2);
+    conn->gport = get_be16(th);
+    conn->dport = get_be16(th + 2);
     conn->state = CS_CONNECTING;
-    conn->irs = get32(th + 4);
+    conn->irs = get_be32(th + 4);
     conn->rcv_nxt = conn->irs + 1;
-    conn->snd_wnd = get16(th + 14); /* never scaled in a SYN */
+    conn->snd_wnd = get_be16(th + 14); /* never scaled in a SYN */
     if (ws >= 0) {
         conn->flags |= F_WS;
         conn->snd_ws = (uint8_t)ws;
@@ -1345,18 +1324,19 @@ void tcp_input(struct consomme *c, const struct cm_ipv4 *ip, const uint8_t *seg,
         return;
     }
     if (len > 0xffff ||
-        csum_fold(csum_partial(
-            seg, len, csum_pseudo_ipv4(ip->src, ip->dst, IPPROTO_TCP, (uint16_t)len))) != 0) {
+        (!ip->l4_csum_trusted &&
+         csum_fold(csum_partial(
+             seg, len, csum_pseudo_ipv4(ip->src, ip->dst, IPPROTO_TCP, (uint16_t)len))) != 0)) {
         s->st.drops[TCP_DROP_CHECKSUM]++;
         return;
     }
     fl = seg[13];
-    seq = get32(seg + 4);
-    ack = get32(seg + 8);
-    win = get16(seg + 14);
+    seq = get_be32(seg + 4);
+    ack = get_be32(seg + 8);
+    win = get_be16(seg + 14);
     plen = (uint32_t)(len - doff);
 
-    conn = tcp_lookup(s, ip->src, get16(seg), ip->dst, get16(seg + 2));
+    conn = tcp_lookup(s, ip->src, get_be16(seg), ip->dst, get_be16(seg + 2));
     if (conn && conn->state == CS_TIME_WAIT && (fl & TF_SYN) && !(fl & TF_ACK)) {
         tcp_conn_close(c, conn, false); /* a new incarnation of the same ports */
         conn = NULL;

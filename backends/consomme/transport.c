@@ -11,8 +11,10 @@
  * - Out: frames are appended to a queue, each behind a 4-byte big-endian length, which is
  *   exactly the stream format, so the stream is written with one write() for many frames. For
  *   TAP the prefix tells where each frame ends. When the queue cannot take a frame, senders get
- *   NULL (-ENOBUFS) and c->guest_blocked is set; the loop calls tcp_guest_writable() once it
- *   has drained (consomme.c).
+ *   NULL (-ENOBUFS) and c->guest_blocked is set; the loop calls tcp_guest_writable() once
+ *   half of it is free (queue_writable()). These are the reserve/commit/flush/writable of
+ *   cm_queue_ops (transport.h), which is also the default before any transport is chosen:
+ *   then frames are built and dropped at the flush (tests, fuzzing).
  *
  * A stream length prefix beyond the largest frame cannot be resynchronised from, but its bytes
  * can be skipped; they are, and counted.
@@ -37,19 +39,6 @@
 #define TAP_FRAMES      256 /* frames per wakeup */
 #define SOCK_BUF        (4 << 20)
 
-static inline uint32_t get_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 /**
  * cm_transport_init_buffers() - Allocate the in and out buffers
  * @c:		Stack
@@ -73,6 +62,8 @@ int cm_transport_init_buffers(struct consomme *c)
  */
 void cm_transport_free(struct consomme *c)
 {
+    if (c->tr)
+        c->tr->free(c);
     if (c->tr_ev.fd >= 0)
         close(c->tr_ev.fd);
     if (c->listen_ev.fd >= 0) {
@@ -95,7 +86,12 @@ static void set_out_interest(struct consomme *c)
     }
 }
 
-static void guest_gone(struct consomme *c, int rc)
+/**
+ * cm_guest_gone() - The guest's side of the transport ended: stop the loop
+ * @c:		Stack
+ * @rc:		0 for an orderly end (QEMU closed it), else the negative errno that broke it
+ */
+void cm_guest_gone(struct consomme *c, int rc)
 {
     c->stop = true;
     if (rc) {
@@ -105,13 +101,8 @@ static void guest_gone(struct consomme *c, int rc)
     }
 }
 
-/**
- * cm_out_flush() - Write as much of the queue toward the guest as the transport takes
- * @c:		Stack
- *
- * Return: 0, or negative errno when the transport failed (the loop then stops)
- */
-int cm_out_flush(struct consomme *c)
+/* Write as much of the queue as the socket or TAP fd takes; negative errno when it failed. */
+static int queue_flush(struct consomme *c)
 {
     if (c->kind == CM_TRANSPORT_NONE || c->tr_ev.fd < 0) {
         c->obuf_head = c->obuf_tail = 0;
@@ -141,7 +132,7 @@ int cm_out_flush(struct consomme *c)
             continue;
         if (n < 0 && errno == EAGAIN)
             break;
-        guest_gone(c, n < 0 ? -errno : -EPIPE);
+        cm_guest_gone(c, n < 0 ? -errno : -EPIPE);
         c->obuf_head = c->obuf_tail;
         break;
     }
@@ -151,47 +142,52 @@ int cm_out_flush(struct consomme *c)
     return c->stop && c->exit_code ? -EPIPE : 0;
 }
 
-/**
- * cm_out_reserve() - Room for one frame of @len bytes at the end of the queue
- * @c:		Stack
- * @len:	Frame length (Ethernet header included), at most CM_FRAME_MAX
- *
- * Return: where to write the frame, or NULL when the queue is full (c->guest_blocked is set)
- */
-uint8_t *cm_out_reserve(struct consomme *c, size_t len)
+/* Room for one frame of @len bytes at the end of the queue, or NULL when it is full. */
+static uint8_t *queue_reserve(struct consomme *c, size_t len)
 {
     size_t need = 4 + len;
 
     if (c->obuf_size - c->obuf_tail < need) {
-        cm_out_flush(c);
+        queue_flush(c);
         if (c->obuf_head > 0) {
             memmove(c->obuf, c->obuf + c->obuf_head, c->obuf_tail - c->obuf_head);
             c->obuf_tail -= c->obuf_head;
             c->obuf_head = 0;
         }
-        if (c->obuf_size - c->obuf_tail < need) {
-            c->guest_blocked = true;
-            c->st.guest_queue_full++;
+        if (c->obuf_size - c->obuf_tail < need)
             return NULL;
-        }
     }
     return c->obuf + c->obuf_tail + 4;
 }
 
-/**
- * cm_out_commit() - Queue the frame written at cm_out_reserve()'s pointer
- * @c:		Stack
- * @len:	Its length, at most what was reserved
- */
-void cm_out_commit(struct consomme *c, size_t len)
+/* Queue the frame written at queue_reserve()'s pointer; write out a large enough queue. */
+static void queue_commit(struct consomme *c, size_t len)
 {
     put_be32(c->obuf + c->obuf_tail, (uint32_t)len);
     c->obuf_tail += 4 + len;
-    c->st.frames_out++;
-    c->st.bytes_out += len;
     if (c->obuf_tail - c->obuf_head >= FLUSH_THRESHOLD)
-        cm_out_flush(c);
+        queue_flush(c);
 }
+
+/* Wake blocked senders only when half the queue is free, so tcp.c does not bounce between
+ * -ENOBUFS and writable one frame at a time. */
+static bool queue_writable(const struct consomme *c)
+{
+    return c->obuf_tail - c->obuf_head <= c->obuf_size / 2;
+}
+
+static void queue_free(struct consomme *c)
+{
+}
+
+const struct cm_transport_ops cm_queue_ops = {
+    .name = "queue",
+    .reserve = queue_reserve,
+    .commit = queue_commit,
+    .flush = queue_flush,
+    .writable = queue_writable,
+    .free = queue_free,
+};
 
 /**
  * cm_stream_parse() - Dispatch the complete length-prefixed frames at the start of @buf
@@ -235,7 +231,7 @@ size_t cm_stream_parse(struct consomme *c, uint8_t *buf, size_t len)
 static void stream_event(struct consomme *c, struct cm_event *ev, uint32_t events)
 {
     if (events & EPOLLOUT)
-        cm_out_flush(c);
+        queue_flush(c);
     if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
         return;
     for (int i = 0; i < STREAM_READS && !c->stop; i++) {
@@ -243,14 +239,14 @@ static void stream_event(struct consomme *c, struct cm_event *ev, uint32_t event
         ssize_t n = read(ev->fd, c->ibuf + c->ibuf_len, space);
 
         if (n == 0) {
-            guest_gone(c, 0);
+            cm_guest_gone(c, 0);
             return;
         }
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             if (errno != EAGAIN)
-                guest_gone(c, -errno);
+                cm_guest_gone(c, -errno);
             return;
         }
         c->ibuf_len += (size_t)n;
@@ -269,21 +265,21 @@ static void tap_event(struct consomme *c, struct cm_event *ev, uint32_t events)
     int n = 0;
 
     if (events & EPOLLOUT)
-        cm_out_flush(c);
+        queue_flush(c);
     if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
         return;
     while (n < TAP_FRAMES && c->ibuf_size - pos >= CM_FRAME_IN_MAX) {
         ssize_t r = read(ev->fd, c->ibuf + pos, CM_FRAME_IN_MAX);
 
         if (r == 0) { /* a TAP fd never reads 0; a message socket standing in for one does */
-            guest_gone(c, 0);
+            cm_guest_gone(c, 0);
             break;
         }
         if (r < 0) {
             if (errno == EINTR)
                 continue;
             if (errno != EAGAIN)
-                guest_gone(c, -errno);
+                cm_guest_gone(c, -errno);
             break;
         }
         off[n] = pos;

@@ -58,11 +58,6 @@ struct udp_state {
     struct iovec riov[UDP_RECV_BATCH];
 };
 
-static inline uint16_t get_be16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 static unsigned flow_hash(uint32_t gaddr, uint16_t gport, uint32_t daddr, uint16_t dport)
 {
     uint64_t k = ((uint64_t)daddr << 32 | (uint64_t)dport << 16 | gport) ^ gaddr;
@@ -367,7 +362,7 @@ void udp_input(struct consomme *c, const struct cm_ipv4 *ip, const uint8_t *p, s
         cm_drop(c, CM_DROP_UDP_MALFORMED);
         return;
     }
-    if (get_be16(p + 6) &&
+    if (!ip->l4_csum_trusted && get_be16(p + 6) &&
         csum_fold(csum_partial(p, ulen, csum_pseudo_ipv4(ip->src, ip->dst, 17, ulen))) != 0) {
         cm_drop(c, CM_DROP_UDP_MALFORMED);
         return;

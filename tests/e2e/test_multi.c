@@ -5,7 +5,8 @@
  *
  * - an interleaved run gives two reports in the -o directory, each with the three metrics
  *   and two samples per metric, configs that differ in the buffer bounds and record the
- *   interleaved order; the raw iperf3 files in the log directory prove the order was ABAB;
+ *   interleaved order; the raw iperf3 files in the log directory prove the order was AB BA
+ *   (rotated each round) and each config's positions record it;
  *   the comparison printed at the end has one row per metric, the first variant as the
  *   baseline, and the verdicts `burette compare` gives on the written reports;
  * - SIGINT while both guests are up stops everything: exit status 130, no report, no process
@@ -100,6 +101,16 @@ static json_t *check_report(json_t *root, const char *label)
     return config;
 }
 
+/* config.positions: the run's 0-based place in the order of each kept iteration's round. */
+static void assert_positions(json_t *config, json_int_t first, json_int_t second)
+{
+    json_t *p = json_object_get(config, "positions");
+
+    assert_int_equal(json_array_size(p), 2);
+    assert_int_equal(json_integer_value(json_array_get(p, 0)), first);
+    assert_int_equal(json_integer_value(json_array_get(p, 1)), second);
+}
+
 static json_int_t bound(json_t *config, const char *which, const char *key)
 {
     return json_integer_value(json_object_get(json_object_get(config, which), key));
@@ -190,13 +201,17 @@ static void test_multi_interleaved_two_variants_give_two_reports_and_a_compariso
         e2e_assert_samples_match_iperf(json_object_get(ra, "results"), vlogs, 2, "autotune");
     }
 
-    /* ABAB: A's iteration 1 ended before B's began, B's before A's iteration 2 began */
+    /* AB then BA (the order rotates each round): A's iteration 1 ended before B's began, B's
+     * iteration 1 before its iteration 2, which ended before A's iteration 2 began */
     assert_true(written_ns(logs, "fixed256", "network-1-udp_tx-server.json") <=
                 written_ns(logs, "autotune", "network-1-tcp_tx-client.json"));
     assert_true(written_ns(logs, "autotune", "network-1-udp_tx-server.json") <=
-                written_ns(logs, "fixed256", "network-2-tcp_tx-client.json"));
-    assert_true(written_ns(logs, "fixed256", "network-2-udp_tx-server.json") <=
                 written_ns(logs, "autotune", "network-2-tcp_tx-client.json"));
+    assert_true(written_ns(logs, "autotune", "network-2-udp_tx-server.json") <=
+                written_ns(logs, "fixed256", "network-2-tcp_tx-client.json"));
+    /* and each report says where its run stood in each round */
+    assert_positions(cf, 0, 1);
+    assert_positions(ca, 1, 0);
 
     /* the comparison: baseline first variant, one candidate, a row per metric */
     cmp = load(out);

@@ -127,7 +127,6 @@ static void check_backend_run(const char *backend, const char *duration, json_in
 
         assert_int_equal(json_integer_value(json_object_get(r, "iterations")), 2);
     }
-    json_decref(root);
 
     /* iperf3 reports the MSS its TCP connection got: the MTU the backend gave the guest */
     snprintf(path, sizeof(path), "%s/network-1-tcp_tx-client.json", logs);
@@ -139,6 +138,23 @@ static void check_backend_run(const char *backend, const char *duration, json_in
         fail_msg("%s: the guest's TCP MSS is %lld, expected %lld..%lld", backend, (long long)mss,
                  (long long)min_mss, (long long)max_mss);
     json_decref(client);
+
+    /* burette's own stall count agrees: none in any kept iteration */
+    for (size_t i = 0; check_stalls && i < 2; i++) {
+        static const char *const stalled[] = {"net_virtio-net_tcp_tx_stalled_intervals",
+                                              "net_virtio-net_tcp_rx_stalled_intervals"};
+        json_t *r = e2e_find_result(json_object_get(root, "results"), stalled[i]), *v;
+        size_t k;
+
+        if (!r)
+            fail_msg("the %s report lacks %s", backend, stalled[i]);
+        json_array_foreach(json_object_get(r, "samples"), k, v)
+        {
+            if (json_number_value(v) != 0)
+                fail_msg("%s: %s sample %zu is %g", backend, stalled[i], k, json_number_value(v));
+        }
+    }
+    json_decref(root);
 
     /* the receiver's side of each TCP direction: the server for tx, the client for rx (-R) */
     for (int it = 1; check_stalls && it <= 2; it++) {

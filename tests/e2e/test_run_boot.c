@@ -26,24 +26,18 @@ static char dir[] = "/tmp/burette-test-run-XXXXXX";
 
 static struct run_options boot_options(const char *output, const char *log_dir)
 {
-    return (struct run_options){
-        .test = "boot",
-        .backend = "consomme",
-        .nic = "virtio-net",
-        .accel = "tcg",
-        .vcpus = 2,
-        .mem_mb = 512,
-        .iterations = 2,
-        .warmup = 0,
-        .duration_s = 5,
-        .streams = 1,
-        .output = output,
-        .format = "text",
-        .log_dir = log_dir,
-        .quiet = false,
-        .tcp_rx = {16384, 4194304},
-        .tcp_tx = {16384, 4194304},
-    };
+    struct run_options o;
+
+    run_options_default(&o);
+    o.test = "boot";
+    o.accel = "tcg";
+    o.mem_mb = 512;
+    o.iterations = 2;
+    o.warmup = 0;
+    o.duration_s = 5;
+    o.output = output;
+    o.log_dir = log_dir;
+    return o;
 }
 
 static int children(void)

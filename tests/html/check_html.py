@@ -331,6 +331,69 @@ if root is not None:
     check(sum(1 for t in svg_text if t.startswith("r9")) == len(charts(root)),
           "many: the tenth report is missing from a chart")
 
+# Four reports: the reports table (origin, provenance, config, host) must fit the page. Its
+# columns share the box's width (fixed layout, width 100%) and every cell may wrap, so a long
+# value (a digest, a kernel version) wraps in its cell instead of pushing the table wider.
+four = []
+for i in range(4):
+    with open(reports["base"]) as f:
+        doc = json.load(f)
+    doc["host"]["guest_image_sha256"] = ("%x" % i) * 64
+    doc["host"]["guest_kernel"] = "6.1.0-%d-cloud-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1" % i
+    doc["config"]["tcp_rx_buffer"] = {"initial": 16384, "max": 4194304 * (i + 1)}
+    four.append(os.path.join(tmp, "four%d.json" % i))
+    with open(four[-1], "w") as f:
+        json.dump(doc, f)
+root, raw = render("four", ["compare"] + four)
+if root is not None:
+    css = "".join(text(e) for e in root.iter() if local(e.tag) == "style").replace(" ", "")
+    check("table.reports{table-layout:fixed;width:100%}" in css,
+          "four: the reports table is not laid out to the box's width")
+    check("overflow-wrap:anywhere" in css.split("table.reports{")[1],
+          "four: cells of the reports table cannot wrap")
+    tables = [e for e in root.iter() if local(e.tag) == "table" and has_class(e, "reports")]
+    if check(len(tables) == 1, f"four: {len(tables)} reports tables"):
+        t = tables[0]
+        check(not any(has_class(e, "nowrap") for e in t.iter()),
+              "four: a reports table cell refuses to wrap")
+        cols = [e for e in t.iter() if local(e.tag) == "col"]
+        check(len(cols) == 5, f"four: {len(cols)} columns declared, expected 5")
+        keys = [text(e) for e in t.iter() if local(e.tag) == "td" and has_class(e, "key")]
+        check("qemu_version" in keys and "guest_image_sha256" in keys,
+              "four: no provenance rows")
+        rows = {text(r[0]): [text(c) for c in r[1:]] for r in t.iter() if local(r.tag) == "tr"
+                and len(r) == 5 and has_class(r[0], "key")}
+        check(rows.get("qemu_version") == ["unknown"] * 4,
+              f"four: qemu_version not unknown in old reports: {rows.get('qemu_version')}")
+        check(keys.count("guest_image_sha256") == 1, "four: a provenance key shown twice")
+    page = "".join(root.itertext())
+    check("guest_image_sha256 " + "0" * 64 + " vs " + "1" * 64 in page,
+          "four: a different guest image is not named as a provenance difference")
+
+# Stalled runs: the verdict cell and the grid carry the warning; the warnings list names it.
+stalled = []
+for i, counts in enumerate(([0, 0, 0, 0, 0], [0, 3, 0, 1, 0])):
+    doc = {"git_revision": "s", "git_branch": "b", "git_commit_date": "", "date": "",
+           "results": [result("net_virtio-net_tcp_rx_gbps", "Gbps", [1.0, 1.1, 0.9, 1.0, 1.05]),
+                       result("net_virtio-net_tcp_rx_stalled_intervals", "intervals", counts)]}
+    stalled.append(os.path.join(tmp, "stall%d.json" % i))
+    with open(stalled[-1], "w") as f:
+        json.dump(doc, f)
+root, raw = render("stalled", ["compare"] + stalled)
+if root is not None:
+    notes = [text(e) for e in root.iter() if has_class(e, "stall")]
+    check(any("stalled: 2 of 5 candidate runs had 1-s intervals below 10% of the median" in n
+              for n in notes), f"stalled: no stall note beside the verdict: {notes}")
+    check(any(n == "stalled" for n in notes), "stalled: no stall mark in the grid")
+    items = [text(e) for e in root.iter() if local(e.tag) == "li"]
+    check(any(i.startswith("net_virtio-net_tcp_rx_gbps (stall1): stalled") for i in items),
+          f"stalled: not in the warnings list: {items}")
+root, raw = render("stalled-report", ["report", stalled[1]])
+if root is not None:
+    items = [text(e) for e in root.iter() if local(e.tag) == "li"]
+    check(any("stalled iterations: 2 (3 intervals), 4 (1 interval)" in i for i in items),
+          f"stalled-report: stalled iterations not named: {items}")
+
 # The format is offered where formats are listed.
 for cmd in ("report", "compare"):
     p = run([cmd, "--help"])

@@ -52,19 +52,12 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "clock.h"
 #include "parse.h"
 
 #define CHUNK       (256 * 1024)
 #define DEADLINE_MS 170000
 #define HALF_REPLY  (1u << 20)
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -729,7 +722,7 @@ static int server_main(int argc, char **argv)
     socklen_t sl = sizeof(sa);
     const char *stats = NULL, *dir = NULL;
     char **cmd = NULL, **argv_run = NULL;
-    uint64_t deadline = now_ms() + DEADLINE_MS;
+    int64_t deadline = clock_now_ms() + DEADLINE_MS;
     int i, rc = 1, status = 0, pidfd = -1;
     bool exited = false;
     pid_t pid;
@@ -804,7 +797,7 @@ static int server_main(int argc, char **argv)
         struct epoll_event evs[64];
         int n;
 
-        if (now_ms() > deadline) {
+        if (clock_now_ms() > deadline) {
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
             rc = fail("%s did not finish within %d s", cmd[0], DEADLINE_MS / 1000);

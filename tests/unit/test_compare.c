@@ -343,6 +343,148 @@ static void test_bad_options_are_refused(void **state)
     report_free(r);
 }
 
+/* The verdict of @b against @a, alone in their reports; frees both. */
+static enum verdict verdict_of(struct report *a, struct report *b, enum verdict_reason *reason)
+{
+    struct comparison *c = NULL;
+    enum verdict v;
+
+    assert_int_equal(
+        compare_reports(a, (const struct report *const *)&b, 1, NULL, &c, err, sizeof(err)), 0);
+    v = c->results[0].rows[0].verdict;
+    *reason = c->results[0].rows[0].reason;
+    comparison_free(c);
+    report_free(a);
+    report_free(b);
+    return v;
+}
+
+/* Retransmits 0 in every run on both sides: nothing to test and nothing changed. */
+static void test_identical_constants_are_unchanged(void **state)
+{
+    const double zeros[] = {0, 0, 0, 0, 0}, sevens[] = {7, 7, 7};
+    const char *retr = "net_virtio-net_tcp_tx_retransmits";
+    enum verdict_reason why;
+
+    assert_int_equal(verdict_of(make_report("a", retr, "", zeros, 5),
+                                make_report("b", retr, "", zeros, 5), &why),
+                     VERDICT_UNCHANGED);
+    assert_int_equal(why, REASON_NONE);
+    /* three runs per side could never reach alpha, but a constant needs no test */
+    assert_int_equal(verdict_of(make_report("a", "x_count", "", sevens, 3),
+                                make_report("b", "x_count", "", sevens, 3), &why),
+                     VERDICT_UNCHANGED);
+    /* one run per side is not a constant: still too few samples */
+    assert_int_equal(verdict_of(make_report("a", "y_count", "", sevens, 1),
+                                make_report("b", "y_count", "", sevens, 1), &why),
+                     VERDICT_NOISY);
+    assert_int_equal(why, REASON_TOO_FEW_SAMPLES);
+    /* the same constant against a different one is a change, not "unchanged" */
+    assert_int_not_equal(verdict_of(make_report("a", retr, "", zeros, 5),
+                                    make_report("b", retr, "", sevens, 3), &why),
+                         VERDICT_UNCHANGED);
+}
+
+/* The stall companion of a throughput metric: counted per side, and only for its metric. */
+static void test_stalled_runs_are_counted_beside_their_metric(void **state)
+{
+    const double gbps[] = {1.0, 1.1, 0.9, 1.0, 1.05}, none[] = {0, 0, 0, 0, 0};
+    const double some[] = {0, 3, 0, 1, 0};
+    struct report *base = make_report("base", "net_virtio-net_tcp_rx_gbps", "Gbps", gbps, 5);
+    struct report *cand = make_report("cand", "net_virtio-net_tcp_rx_gbps", "Gbps", gbps, 5);
+    struct comparison *c = NULL;
+    const struct compare_row *r;
+
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(report_add_sample(base, "net_virtio-net_tcp_rx_stalled_intervals",
+                                           "intervals", none[i], err, sizeof(err)),
+                         0);
+        assert_int_equal(report_add_sample(cand, "net_virtio-net_tcp_rx_stalled_intervals",
+                                           "intervals", some[i], err, sizeof(err)),
+                         0);
+    }
+    assert_int_equal(
+        compare_reports(base, (const struct report *const *)&cand, 1, NULL, &c, err, sizeof(err)),
+        0);
+    r = row_of(c, 0, "net_virtio-net_tcp_rx_gbps");
+    assert_true(r->stalled);
+    assert_int_equal(r->base_stalls.runs, 5);
+    assert_int_equal(r->base_stalls.stalled, 0);
+    assert_int_equal(r->cand_stalls.runs, 5);
+    assert_int_equal(r->cand_stalls.stalled, 2);
+    /* the counter itself is no throughput with a companion; lower is better for it */
+    r = row_of(c, 0, "net_virtio-net_tcp_rx_stalled_intervals");
+    assert_false(r->stalled);
+    assert_false(r->higher_is_better);
+    comparison_free(c);
+    report_free(base);
+    report_free(cand);
+}
+
+/*
+ * The power check on recorded samples. No real A/A reports are stored: the files under
+ * tests/data/reports were written by hand (CPU "Test CPU"), with about 1% spread. So the recorded
+ * A/A samples are used with their spread widened to this machine's low end, 5% of the mean
+ * (issue 12 measured 5-20% here): each value x becomes mean * (1 + k * (x / mean - 1)).
+ * A = tcp_tx of base.json and candidate_same.json (10 runs), B = tcp_rx of both (10 runs),
+ * each relative to its own mean, B scaled by 0.90 (a 10% drop).
+ * - N = 10 per side: caught (p about 4e-4, exact permutation over C(20, 10) splits);
+ * - N = 5 per side (the first 5 of each): not caught (p above alpha 0.01), as the
+ *   issue found on this machine: N = 5 cannot see 10% through 5% noise.
+ */
+static double *recorded_side(const char *metric, double cv, double scale, size_t n)
+{
+    static double out[2][10];
+    static int which;
+    const char *files[] = {"base.json", "candidate_same.json"};
+    double x[10], mean = 0, sd = 0, k, *o = out[which++ % 2];
+
+    for (size_t f = 0; f < 2; f++) {
+        struct report *r = read_data(files[f]);
+        const struct metric *m = report_find_metric(r, metric);
+
+        assert_int_equal(m->nsamples, 5);
+        memcpy(x + 5 * f, m->samples, 5 * sizeof(double));
+        report_free(r);
+    }
+    for (size_t i = 0; i < 10; i++)
+        mean += x[i] / 10;
+    for (size_t i = 0; i < 10; i++)
+        sd += (x[i] / mean - 1) * (x[i] / mean - 1) / 9;
+    k = cv / sqrt(sd);
+    for (size_t i = 0; i < n; i++)
+        o[i] = scale * 1.5 * (1 + k * (x[i] / mean - 1));
+    return o;
+}
+
+static void test_gate_catches_a_ten_percent_drop_on_recorded_samples(void **state)
+{
+    for (size_t n = 5; n <= 10; n += 5) {
+        double *a = recorded_side("net_virtio-net_tcp_tx_gbps", 0.05, 1.0, n);
+        double *b = recorded_side("net_virtio-net_tcp_rx_gbps", 0.05, 0.90, n);
+        struct report *ra = make_report("a", "net_virtio-net_tcp_tx_gbps", "Gbps", a, n);
+        struct report *rb = make_report("b", "net_virtio-net_tcp_tx_gbps", "Gbps", b, n);
+        struct comparison *c = NULL;
+        const struct compare_row *r;
+
+        assert_int_equal(
+            compare_reports(ra, (const struct report *const *)&rb, 1, NULL, &c, err, sizeof(err)),
+            0);
+        r = &c->results[0].rows[0];
+        assert_close(r->delta_pct, -10, n == 10 ? 1e-9 : 1.0);
+        if (n == 10) {
+            assert_int_equal(r->verdict, VERDICT_REGRESSED);
+            assert_true(r->p_value < 0.001);
+        } else {
+            assert_int_not_equal(r->verdict, VERDICT_REGRESSED);
+            assert_true(r->p_value > 0.01);
+        }
+        comparison_free(c);
+        report_free(ra);
+        report_free(rb);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -357,6 +499,9 @@ int main(void)
         cmocka_unit_test(test_mismatched_units_are_refused),
         cmocka_unit_test(test_n_way_compares_each_candidate_with_the_baseline),
         cmocka_unit_test(test_bad_options_are_refused),
+        cmocka_unit_test(test_identical_constants_are_unchanged),
+        cmocka_unit_test(test_stalled_runs_are_counted_beside_their_metric),
+        cmocka_unit_test(test_gate_catches_a_ten_percent_drop_on_recorded_samples),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

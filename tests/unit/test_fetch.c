@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -270,6 +272,63 @@ static void test_file_urls_and_unknown_schemes(void **state)
     assert_true(fetch_is_url("HTTPS://example.invalid/x"));
 }
 
+/* A FIFO nobody ever writes to: without a deadline, `burette compare` would wait forever. */
+static void test_fifo_without_writer_times_out(void **state)
+{
+    struct fetch_options o = {.connect_timeout_ms = 100, .total_timeout_ms = 200};
+    char dir[] = "/tmp/burette-test-fifo-XXXXXX", path[64], *data = NULL;
+    size_t len = 0;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/report", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(fetch_source(path, &o, &data, &len, err, sizeof(err)), -ETIMEDOUT);
+    assert_null(data);
+    assert_non_null(strstr(err, path));
+    assert_non_null(strstr(err, "no end of input after 200 ms"));
+    unlink(path);
+    rmdir(dir);
+}
+
+struct fifo_writer {
+    const char *path;
+    const char *text;
+};
+
+static void *write_fifo(void *arg)
+{
+    struct fifo_writer *w = arg;
+    int fd = open(w->path, O_WRONLY | O_CLOEXEC);
+
+    if (fd >= 0) {
+        if (write(fd, w->text, strlen(w->text)) < 0)
+            perror("write");
+        close(fd);
+    }
+    return NULL;
+}
+
+/* A FIFO with a writer is read to its end within the deadline, as a pipe on stdin is. */
+static void test_fifo_with_writer_is_read(void **state)
+{
+    struct fetch_options o = {.connect_timeout_ms = 100, .total_timeout_ms = 20000};
+    char dir[] = "/tmp/burette-test-fifo-XXXXXX", path[64], *data = NULL;
+    struct fifo_writer w = {.path = path, .text = "{\"results\": []}"};
+    size_t len = 0;
+    pthread_t t;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/report", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(pthread_create(&t, NULL, write_fifo, &w), 0);
+    assert_int_equal(fetch_source(path, &o, &data, &len, err, sizeof(err)), 0);
+    pthread_join(t, NULL);
+    assert_string_equal(data, w.text);
+    free(data);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -281,6 +340,8 @@ int main(void)
         cmocka_unit_test(test_server_that_never_answers_times_out),
         cmocka_unit_test(test_connection_refused_is_named),
         cmocka_unit_test(test_file_urls_and_unknown_schemes),
+        cmocka_unit_test(test_fifo_without_writer_times_out),
+        cmocka_unit_test(test_fifo_with_writer_is_read),
     };
     return cmocka_run_group_tests(tests, server_start, server_stop);
 }

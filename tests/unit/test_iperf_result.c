@@ -188,6 +188,83 @@ static void test_udp_reordering_never_makes_loss_negative(void **state)
     assert_true(r.lost_percent == 0);
 }
 
+/*
+ * server_tcp_5s.json, intervals[].sum.bits_per_second / 1e9 (sender false: the server
+ * received): 4.031.., 3.040.., 5.094.., 4.748.., 4.176.., then a 0.010 s tail at 0.405 Gbps that
+ * would be below a tenth of the median if it were counted. Median 4.176.., no stall.
+ */
+static void test_intervals_of_a_steady_run_have_no_stall(void **state)
+{
+    struct iperf_result r;
+
+    parse_file("server_tcp_5s.json", &r);
+    assert_true(r.intervals_receiver_side);
+    assert_int_equal(r.nintervals, 5);
+    assert_near(r.interval_gbps[0], 4.03126139249864);
+    assert_near(r.interval_gbps[4], 4.1758555005565863);
+    assert_near(r.interval_median_gbps, 4.1758555005565863);
+    assert_int_equal(r.stalled_intervals, 0);
+}
+
+/* The edited copy: intervals[1] at 0 and intervals[3] at 0.2 Gbps; median of {4.031, 0,
+ * 5.094, 0.2, 4.176} is 4.031, a tenth of it 0.403: both edited intervals are stalls. */
+static void test_zero_and_near_zero_intervals_count_as_stalls(void **state)
+{
+    struct iperf_result r;
+
+    parse_file("server_tcp_5s_edited_stall.json", &r);
+    assert_int_equal(r.nintervals, 5);
+    assert_near(r.interval_gbps[1], 0.0);
+    assert_near(r.interval_median_gbps, 4.03126139249864);
+    assert_int_equal(r.stalled_intervals, 2);
+}
+
+/* With -R the server sends: its intervals are the sender's; the client's (received) replace
+ * them in the merge. The edited client report has intervals[4] at 0. */
+static void test_reverse_takes_the_clients_received_intervals(void **state)
+{
+    struct iperf_result s, c, m;
+
+    parse_file("server_tcp_reverse_5s.json", &s);
+    assert_false(s.intervals_receiver_side);
+    assert_int_equal(s.stalled_intervals, 0);
+    parse_file("client_tcp_reverse_5s_edited_stall.json", &c);
+    assert_true(c.intervals_receiver_side);
+    iperf_result_merge(&s, &c, &m);
+    assert_true(m.intervals_receiver_side);
+    assert_int_equal(m.nintervals, 5);
+    assert_near(m.interval_gbps[4], 0.0);
+    assert_int_equal(m.stalled_intervals, 1);
+
+    /* Unedited, the same merge finds no stall; and a normal test keeps the server's. */
+    parse_file("client_tcp_reverse_5s.json", &c);
+    iperf_result_merge(&s, &c, &m);
+    assert_int_equal(m.stalled_intervals, 0);
+    parse_file("server_tcp_5s_edited_stall.json", &s);
+    parse_file("client_tcp_5s.json", &c);
+    assert_false(c.intervals_receiver_side);
+    iperf_result_merge(&s, &c, &m);
+    assert_int_equal(m.stalled_intervals, 2);
+}
+
+static void test_stall_count_rules(void **state)
+{
+    const double steady[] = {1.0, 1.1, 0.9, 1.0};
+    const double all_zero[] = {0, 0, 0};
+    const double edge[] = {1.0, 1.0, 0.1, 0.0999};
+    double median;
+
+    assert_int_equal(iperf_result_stalls(steady, 4, &median), 0);
+    assert_near(median, 1.0);
+    /* a run that never moved a byte stalled in every interval */
+    assert_int_equal(iperf_result_stalls(all_zero, 3, &median), 3);
+    /* median 0.55: a tenth is 0.055, so neither 0.1 nor 0.0999 is a stall */
+    assert_int_equal(iperf_result_stalls(edge, 4, &median), 0);
+    assert_int_equal(iperf_result_stalls(edge, 2, &median), 0);
+    assert_int_equal(iperf_result_stalls(NULL, 0, &median), 0);
+    assert_true(isnan(median));
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -199,6 +276,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_iperf_error_report_fails_with_iperfs_message),
         cmocka_unit_test(test_malformed_reports_are_refused_not_crashed_on),
         cmocka_unit_test(test_udp_reordering_never_makes_loss_negative),
+        cmocka_unit_test(test_intervals_of_a_steady_run_have_no_stall),
+        cmocka_unit_test(test_zero_and_near_zero_intervals_count_as_stalls),
+        cmocka_unit_test(test_reverse_takes_the_clients_received_intervals),
+        cmocka_unit_test(test_stall_count_rules),
     };
 
     if (argc != 2) {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -22,6 +23,7 @@
 #include "errbuf.h"
 #include "render.h"
 #include "report.h"
+#include "table.h"
 
 #define assert_close(a, b, tol) assert_true(fabs((double)(a) - (double)(b)) <= (tol))
 
@@ -371,6 +373,218 @@ static void test_renderers_agree_and_json_carries_everything(void **state)
     report_free(cand);
 }
 
+/*
+ * A 100 000-result baseline (about 5.6 MB, as in the issue that found the quadratic lookup)
+ * loads; the time it took is printed for the record, never asserted. A duplicate at the very
+ * end is still found.
+ */
+static void test_hundred_thousand_results_load(void **state)
+{
+    const size_t n = 100000;
+    size_t cap = n * 64 + 64, used = 0;
+    char *text = malloc(cap), path[64];
+    struct report *r = NULL;
+    struct timespec t0, t1;
+
+    assert_non_null(text);
+    used += (size_t)snprintf(text + used, cap - used, "{\"results\": [");
+    for (size_t i = 0; i < n; i++)
+        used += (size_t)snprintf(text + used, cap - used,
+                                 "%s{\"name\": \"metric_%zu_gbps\", \"unit\": \"Gbps\", "
+                                 "\"samples\": [1.5]}",
+                                 i ? "," : "", i);
+    snprintf(text + used, cap - used, "]}");
+    temp_file(path, sizeof(path), text);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(report_read(path, &r, err, sizeof(err)), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    print_message("100000 results (%zu bytes) read in %.3f s\n", used,
+                  (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    assert_int_equal(r->nmetrics, n);
+    assert_non_null(report_find_metric(r, "metric_99999_gbps"));
+    assert_ptr_equal(report_find_metric(r, "metric_4711_gbps"), &r->metrics[4711]);
+    assert_null(report_find_metric(r, "metric_100000_gbps"));
+    report_free(r);
+    unlink(path);
+
+    /* the same with the first name again at the end */
+    snprintf(text + used, cap - used,
+             ",{\"name\": \"metric_0_gbps\", \"unit\": \"Gbps\", \"samples\": [1]}]}");
+    assert_int_equal(read_text(text, &r), -EINVAL);
+    assert_non_null(strstr(err, "metric_0_gbps: the metric appears twice"));
+    free(text);
+}
+
+static void test_duplicate_keys_are_refused(void **state)
+{
+    struct report *r = NULL;
+
+    assert_int_equal(read_text("{\"results\": [{\"name\": \"a_gbps\", \"unit\": \"Gbps\", "
+                               "\"samples\": [1], \"samples\": [2]}]}",
+                               &r),
+                     -EINVAL);
+    assert_non_null(strstr(err, "duplicate"));
+    assert_int_equal(read_text("{\"results\": [], \"results\": []}", &r), -EINVAL);
+}
+
+static void test_limits_on_iterations_and_samples(void **state)
+{
+    struct report *r = NULL;
+    size_t cap = (REPORT_MAX_SAMPLES + 1) * 4 + 128, used = 0;
+    char *text;
+
+    assert_int_equal(read_text("{\"results\": [{\"name\": \"a_gbps\", \"unit\": \"Gbps\", "
+                               "\"iterations\": 9223372036854775807, \"mean\": 1, "
+                               "\"std_dev\": 0}]}",
+                               &r),
+                     -EINVAL);
+    assert_non_null(strstr(err, "\"iterations\" is 9223372036854775807, more than the 100000"));
+    text = malloc(cap);
+    assert_non_null(text);
+    used += (size_t)snprintf(text, cap,
+                             "{\"results\": [{\"name\": \"a_gbps\", \"unit\": "
+                             "\"Gbps\", \"samples\": [1");
+    for (size_t i = 0; i < REPORT_MAX_SAMPLES; i++)
+        used += (size_t)snprintf(text + used, cap - used, ",1");
+    snprintf(text + used, cap - used, "]}]}");
+    assert_int_equal(read_text(text, &r), -EINVAL);
+    assert_non_null(strstr(err, "100001 samples, more than the 100000"));
+    free(text);
+}
+
+static void test_control_characters_are_escaped_in_text_and_markdown(void **state)
+{
+    char path[4096], *esc, *out;
+    struct report *r = NULL;
+    const struct report *const *rs = (const struct report *const *)&r;
+
+    /* error messages carry report text to a terminal too */
+    assert_int_equal(read_text("{\"results\": [{\"name\": \"\\u001b]0;x\\u0007\", \"unit\": "
+                               "\"\", \"samples\": [1]}, {\"name\": \"\\u001b]0;x\\u0007\", "
+                               "\"unit\": \"\", \"samples\": [1]}]}",
+                               &r),
+                     -EINVAL);
+    assert_null(strchr(err, '\x1b'));
+    assert_non_null(strstr(err, "result \\x1b]0;x\\x07: the metric appears twice"));
+    esc = text_escape_controls("bell\a esc\x1b[31m c1 \xc2\x9b caf\xc3\xa9");
+    assert_string_equal(esc, "bell\\x07 esc\\x1b[31m c1 \\u009b caf\xc3\xa9");
+    free(esc);
+    /* injection.json's config has "bell\u0007 and nul-free \u001b[31m escape" */
+    data_path(path, sizeof(path), "injection.json");
+    assert_int_equal(report_read(path, &r, err, sizeof(err)), 0);
+    for (int i = 0; i < 2; i++) {
+        out = render_to_string(i ? "markdown" : "text", NULL, rs, 1);
+        assert_null(strchr(out, '\x1b'));
+        assert_null(strchr(out, '\a'));
+        assert_non_null(strstr(out, "bell\\x07 and nul-free \\x1b[31m escape"));
+        free(out);
+    }
+    report_free(r);
+}
+
+/* Old reports have none of the provenance fields: each reads "unknown"; git_dirty survives a
+ * round trip. */
+static void test_provenance_of_old_and_new_reports(void **state)
+{
+    char path[4096], v[64];
+    struct report *r = NULL;
+
+    data_path(path, sizeof(path), "base.json");
+    assert_int_equal(report_read(path, &r, err, sizeof(err)), 0);
+    report_provenance(r, "qemu_version", v, sizeof(v));
+    assert_string_equal(v, "unknown");
+    report_provenance(r, "git_dirty", v, sizeof(v));
+    assert_string_equal(v, "unknown");
+    report_provenance(r, "accel", v, sizeof(v));
+    assert_string_equal(v, "tcg");
+    report_provenance(r, "cpu_count", v, sizeof(v));
+    assert_string_equal(v, "2");
+    report_free(r);
+    assert_int_equal(read_text("{\"git_dirty\": true, \"host\": {\"qemu_version\": \"10.0.2\", "
+                               "\"load_start\": 0.5}, \"results\": []}",
+                               &r),
+                     0);
+    assert_int_equal(r->git_dirty, 1);
+    report_provenance(r, "qemu_version", v, sizeof(v));
+    assert_string_equal(v, "10.0.2");
+    report_provenance(r, "load_start", v, sizeof(v));
+    assert_string_equal(v, "0.50");
+    {
+        json_t *j = report_to_json(r);
+
+        assert_true(json_is_true(json_object_get(j, "git_dirty")));
+        json_decref(j);
+    }
+    report_free(r);
+}
+
+/* Two reports of one build on different QEMUs, the candidate from a dirty tree on a busy
+ * machine: every format says so. */
+static void test_compare_names_provenance_differences(void **state)
+{
+    static const char *const fmt = "{\"git_dirty\": %s, \"host\": {\"qemu_version\": \"%s\", "
+                                   "\"cpu_count\": 2, \"load_start\": %s, \"load_end\": 0.2}, "
+                                   "\"results\": [{\"name\": \"a_gbps\", \"unit\": \"Gbps\", "
+                                   "\"samples\": [1, 2]}]}";
+    char text[512];
+    struct report *rs[2] = {NULL, NULL};
+    struct comparison *c = NULL;
+
+    snprintf(text, sizeof(text), fmt, "false", "10.0.2", "0.1");
+    assert_int_equal(read_text(text, &rs[0]), 0);
+    snprintf(text, sizeof(text), fmt, "true", "7.2", "1.9");
+    assert_int_equal(read_text(text, &rs[1]), 0);
+    report_set_label(rs[0], "base");
+    report_set_label(rs[1], "cand");
+    assert_int_equal(
+        compare_reports(rs[0], (const struct report *const *)&rs[1], 1, NULL, &c, err, sizeof(err)),
+        0);
+    for (int i = 0; i < 4; i++) {
+        static const char *const formats[] = {"text", "markdown", "json", "html"};
+        char *out = render_to_string(formats[i], c, NULL, 0);
+
+        assert_non_null(strstr(out, "qemu_version 10.0.2 vs 7.2"));
+        assert_non_null(strstr(out, "not an A/B of the code alone"));
+        assert_non_null(strstr(out, "cand was built from a tree with uncommitted changes"));
+        assert_non_null(strstr(out, "cand ran on a busy machine (load 1.90 at start"));
+        assert_null(strstr(out, "base ran on a busy machine"));
+        free(out);
+    }
+    comparison_free(c);
+    report_free(rs[0]);
+    report_free(rs[1]);
+}
+
+/* A report with a stalled-interval metric: the summary names the iterations that stalled. */
+static void test_report_summary_names_stalled_iterations(void **state)
+{
+    struct report *r = report_new();
+    const struct report *const *rs = (const struct report *const *)&r;
+    const double stalls[] = {0, 3, 0, 0, 1};
+
+    assert_non_null(r);
+    report_set_label(r, "passt");
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(
+            report_add_sample(r, "net_virtio-net_tcp_rx_gbps", "Gbps", 1.0 + i, err, sizeof(err)),
+            0);
+        assert_int_equal(report_add_sample(r, "net_virtio-net_tcp_rx_stalled_intervals",
+                                           "intervals", stalls[i], err, sizeof(err)),
+                         0);
+    }
+    assert_false(
+        metric_higher_is_better(report_find_metric(r, "net_virtio-net_tcp_rx_stalled_intervals")));
+    for (int i = 0; i < 3; i++) {
+        static const char *const formats[] = {"text", "markdown", "html"};
+        char *out = render_to_string(formats[i], NULL, rs, 1);
+
+        assert_non_null(strstr(out, "passt: net_virtio-net_tcp_rx_stalled_intervals: stalled "
+                                    "iterations: 2 (3 intervals), 5 (1 interval)"));
+        free(out);
+    }
+    report_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -383,6 +597,13 @@ int main(void)
         cmocka_unit_test(test_direction_follows_the_unit_unless_set),
         cmocka_unit_test(test_add_sample_refuses_unit_change_and_nan),
         cmocka_unit_test(test_renderers_agree_and_json_carries_everything),
+        cmocka_unit_test(test_hundred_thousand_results_load),
+        cmocka_unit_test(test_duplicate_keys_are_refused),
+        cmocka_unit_test(test_limits_on_iterations_and_samples),
+        cmocka_unit_test(test_control_characters_are_escaped_in_text_and_markdown),
+        cmocka_unit_test(test_provenance_of_old_and_new_reports),
+        cmocka_unit_test(test_compare_names_provenance_differences),
+        cmocka_unit_test(test_report_summary_names_stalled_iterations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,32 @@
 #include "multi_run.h"
 #include "variants.h"
 
+/* The registry index of option @name, failing the test if no backend takes it. */
+static size_t option_index(const char *name)
+{
+    int i = backend_option_find(name);
+
+    assert_true(i >= 0);
+    return (size_t)i;
+}
+
+/* The bounds variant @v sets for option @name; the test fails if it sets none. */
+static const union backend_value *set_value(const struct variant *v, const char *name)
+{
+    size_t i = option_index(name);
+
+    assert_true(v->set[i]);
+    return &v->values.value[i];
+}
+
+static bool sets_any(const struct variant *v)
+{
+    for (size_t i = 0; i < BACKEND_OPTION_MAX; i++)
+        if (v->set[i])
+            return true;
+    return false;
+}
+
 static void assert_has(const char *text, const char *want)
 {
     if (!strstr(text, want))
@@ -47,12 +73,10 @@ static void test_variants_label_backend_and_two_buffer_options(void **state)
     assert_string_equal(v.label, "fixed256");
     assert_string_equal(v.backend, "consomme");
     assert_string_equal(v.spec, "fixed256=consomme:tcp-rx-buffer=256K,tcp-tx-buffer=256K:1M");
-    assert_true(v.has_tcp_rx);
-    assert_true(v.has_tcp_tx);
-    assert_int_equal(v.tcp_rx.initial, 262144);
-    assert_int_equal(v.tcp_rx.max, 262144);
-    assert_int_equal(v.tcp_tx.initial, 262144);
-    assert_int_equal(v.tcp_tx.max, 1048576);
+    assert_int_equal(set_value(&v, "tcp-rx-buffer")->bounds.initial, 262144);
+    assert_int_equal(set_value(&v, "tcp-rx-buffer")->bounds.max, 262144);
+    assert_int_equal(set_value(&v, "tcp-tx-buffer")->bounds.initial, 262144);
+    assert_int_equal(set_value(&v, "tcp-tx-buffer")->bounds.max, 1048576);
 }
 
 static void test_variants_label_defaults_to_backend_and_options_are_optional(void **state)
@@ -63,14 +87,13 @@ static void test_variants_label_defaults_to_backend_and_options_are_optional(voi
     assert_int_equal(variant_parse("tap", &v, err, sizeof(err)), 0);
     assert_string_equal(v.label, "tap");
     assert_string_equal(v.backend, "tap");
-    assert_false(v.has_tcp_rx || v.has_tcp_tx);
+    assert_false(sets_any(&v));
 
     /* '=' after the first ':' belongs to an option, not to a label */
     assert_int_equal(variant_parse("consomme:tcp-rx-buffer=64K", &v, err, sizeof(err)), 0);
     assert_string_equal(v.label, "consomme");
-    assert_true(v.has_tcp_rx);
-    assert_false(v.has_tcp_tx);
-    assert_int_equal(v.tcp_rx.max, 65536);
+    assert_int_equal(set_value(&v, "tcp-rx-buffer")->bounds.max, 65536);
+    assert_false(v.set[option_index("tcp-tx-buffer")]);
 
     assert_int_equal(variant_parse("A-1.b_2=passt", &v, err, sizeof(err)), 0);
     assert_string_equal(v.label, "A-1.b_2");
@@ -79,21 +102,22 @@ static void test_variants_label_defaults_to_backend_and_options_are_optional(voi
 
 static void test_variants_apply_overrides_only_what_the_variant_names(void **state)
 {
-    struct run_options o = {
-        .backend = "consomme,tap",
-        .tcp_rx = {16384, 4194304},
-        .tcp_tx = {32768, 65536},
-    };
+    struct run_options o = {.backend = "consomme,tap"};
     struct variant v;
     char err[ERRBUF_LEN];
+    size_t rx = option_index("tcp-rx-buffer"), tx = option_index("tcp-tx-buffer");
+
+    backend_options_default(&o.backend_options);
+    o.backend_options.value[tx].bounds.initial = 32768;
+    o.backend_options.value[tx].bounds.max = 65536;
 
     assert_int_equal(variant_parse("x=consomme:tcp-rx-buffer=256K", &v, err, sizeof(err)), 0);
     variant_apply(&v, &o);
     assert_string_equal(o.backend, "consomme");
-    assert_int_equal(o.tcp_rx.initial, 262144);
-    assert_int_equal(o.tcp_rx.max, 262144);
-    assert_int_equal(o.tcp_tx.initial, 32768); /* the global setting stands */
-    assert_int_equal(o.tcp_tx.max, 65536);
+    assert_int_equal(o.backend_options.value[rx].bounds.initial, 262144);
+    assert_int_equal(o.backend_options.value[rx].bounds.max, 262144);
+    assert_int_equal(o.backend_options.value[tx].bounds.initial, 32768); /* the global one stands */
+    assert_int_equal(o.backend_options.value[tx].bounds.max, 65536);
 }
 
 static void test_variants_refuse_unknown_backend_naming_the_available_ones(void **state)

@@ -92,12 +92,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
 /* Make the checksums right where the frame's own lengths allow it. */
 static void fixup(uint8_t *f, size_t len, uint8_t flags)
 {
@@ -107,25 +101,25 @@ static void fixup(uint8_t *f, size_t len, uint8_t flags)
     if (len < 14 + 20 || f[12] != 0x08 || f[13] != 0x00 || ip[0] >> 4 != 4)
         return;
     ihl = (size_t)(ip[0] & 15) * 4;
-    tot = (size_t)(ip[2] << 8 | ip[3]);
+    tot = get_be16(ip + 2);
     if (ihl < 20 || ihl > tot || tot > len - 14)
         return;
     if (flags & 2) {
         uint8_t *l4 = ip + ihl;
         size_t l4len = tot - ihl;
-        uint32_t src = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | ip[14] << 8 | ip[15];
-        uint32_t dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | ip[18] << 8 | ip[19];
+        uint32_t src = get_be32(ip + 12);
+        uint32_t dst = get_be32(ip + 16);
         size_t off = ip[9] == 1 ? 2 : ip[9] == 17 ? 6 : ip[9] == 6 ? 16 : 0;
 
         if (off && l4len >= off + 2) {
             uint32_t sum = ip[9] == 1 ? 0 : csum_pseudo_ipv4(src, dst, ip[9], (uint16_t)l4len);
-            put16(l4 + off, 0);
-            put16(l4 + off, csum_fold(csum_partial(l4, l4len, sum)));
+            put_be16(l4 + off, 0);
+            put_be16(l4 + off, csum_fold(csum_partial(l4, l4len, sum)));
         }
     }
     if (flags & 1) {
-        put16(ip + 10, 0);
-        put16(ip + 10, csum_fold(csum_partial(ip, ihl, 0)));
+        put_be16(ip + 10, 0);
+        put_be16(ip + 10, csum_fold(csum_partial(ip, ihl, 0)));
     }
 }
 

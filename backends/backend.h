@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * backend - what a network backend gives the network test: a NIC for QEMU, how the guest
+ * configures it, and where the iperf3 servers listen
+ *
+ * The network test forks the namespace helper (helper/helper.h) first and hands it to the
+ * backend, untouched: a backend whose traffic ends in a namespace of its own (tap) makes it
+ * move there with its first request (setup_tap); for every other backend the helper stays in
+ * the host's namespace and its iperf3 servers serve the host's loopback. Then prepare() fills
+ * struct backend: QEMU's -netdev (always with id=n0; the test adds the -device with the NIC
+ * model and the MAC), the descriptors QEMU inherits, the guest's NIC settings, and the
+ * server's bind address and the address the guest connects to. teardown() runs after QEMU is
+ * gone and releases all prepare() made (descriptors, processes) on every path.
+ *
+ * The table in backend.c is the registry the rest of burette asks instead of knowing the
+ * backends: `--backend` and `--variant` names, the options a variant or a global flag may set
+ * (struct backend_option: name, parser, default, JSON key, help line), what --dry-run and a
+ * report's `config` record of them, and the option list of `burette run --help`.
+ *
+ * Option values live in struct backend_options, one slot per option of the registry (the
+ * common rows first, then each backend's rows in table order): every run carries a value for
+ * every option (its default unless set), and records only the options of its own backend.
+ *
+ * Adding a backend: one file backends/NAME/launcher.c defining its struct backend_ops (with
+ * its options), one row in the table in backend.c. Adding an option: one row in its
+ * backend's options[] (or in backend.c's common_options[] for one every run takes, such as
+ * the QEMU binary), read in prepare() with backend_option_value().
+ */
+#ifndef BURETTE_BACKEND_H
+#define BURETTE_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "agent_proto.h"
+
+#define BACKEND_MAX_FDS        4
+#define BACKEND_NETDEV_ID      "n0"
+#define BACKEND_OPTION_MAX     16  /* options over all backends */
+#define BACKEND_VALUE_TEXT_MAX 256 /* a path, a choice */
+
+struct helper;
+
+/* The value of one option, in the form its parser gives it. */
+union backend_value {
+    struct {
+        uint64_t initial; /* a size range, e.g. consomme's TCP buffer bounds */
+        uint64_t max;
+    } bounds;
+    unsigned long long number;
+    char text[BACKEND_VALUE_TEXT_MAX];
+};
+
+/* One option a backend (or every run) takes: `--variant B:NAME=VALUE` and the flag --NAME. */
+struct backend_option {
+    const char *name;          /* "tcp-rx-buffer" */
+    const char *metavar;       /* "INITIAL[:MAX]", for --help */
+    const char *help;          /* --help text; '\n' starts a new line */
+    const char *default_value; /* parsed by parse() into every run's value */
+    const char *json_key;      /* key in a report's config and in --dry-run; NULL: not shown */
+    /**
+     * parse() - Parse @value into @out
+     * Return: 0, or negative errno with a message that does not name the option
+     */
+    int (*parse)(const char *value, union backend_value *out, char *err, size_t errlen);
+    /* to_json() - The value as the report records it; NULL on allocation failure */
+    json_t *(*to_json)(const union backend_value *v);
+};
+
+/* A value for every option of the registry, indexed as backend_option_at() counts them. */
+struct backend_options {
+    union backend_value value[BACKEND_OPTION_MAX];
+};
+
+/* What a backend may use while preparing. */
+struct backend_ctx {
+    const struct backend_options *options; /* the run's values; backend_option_value() */
+    const char *log_dir;                   /* exists: logs of the backend's own processes go here */
+    struct helper *helper;                 /* spawned, no request served yet */
+};
+
+struct backend {
+    const struct backend_ops *ops;
+    void *priv; /* the backend's own state */
+
+    /* Filled by prepare(). */
+    char netdev[256];         /* QEMU -netdev, e.g. "tap,id=n0,fd=7" */
+    int fds[BACKEND_MAX_FDS]; /* descriptors @netdev names, owned by the backend */
+    size_t n_fds;
+    struct agent_nic_config guest; /* the guest NIC's settings; mac is set by the test */
+    char server_bind[64];          /* where the iperf3 server binds ("" any) */
+    char server_addr[64];          /* the address the guest's client connects to */
+    unsigned server_port;
+    bool server_in_helper_ns; /* the helper was moved into the backend's namespace */
+    pid_t process;            /* the backend's own process (--perf-dir records it), 0: none */
+};
+
+struct backend_ops {
+    const char *name;
+    const struct backend_option *options; /* what --variant NAME:OPTION=VALUE may set */
+    size_t n_options;
+    /**
+     * prepare() - Obtain what the NIC needs and fill @b (its ops and priv are set already)
+     * Return: 0, or negative errno with a message naming cause and fix; on failure nothing
+     * is left behind and teardown() is not called
+     */
+    int (*prepare)(struct backend *b, const struct backend_ctx *ctx, char *err, size_t errlen);
+    /* teardown() - Release what prepare() made; called once QEMU is gone */
+    void (*teardown)(struct backend *b);
+};
+
+/**
+ * backend_find() - The backend called @name
+ * @name:	e.g. "tap"
+ *
+ * Return: its ops, or NULL if this build has no such backend
+ */
+const struct backend_ops *backend_find(const char *name);
+
+/**
+ * backend_count() - How many backends this build has
+ *
+ * Return: the number of rows of the table
+ */
+size_t backend_count(void);
+
+/**
+ * backend_at() - The @i-th backend of the table, in the order --help lists them
+ * @i:		0 to backend_count() - 1
+ *
+ * Return: its ops
+ */
+const struct backend_ops *backend_at(size_t i);
+
+/**
+ * backend_option_count() - How many options the registry has: the common ones, then each
+ * backend's
+ *
+ * Return: at most BACKEND_OPTION_MAX
+ */
+size_t backend_option_count(void);
+
+/**
+ * backend_option_at() - The @i-th option of the registry
+ * @i:		0 to backend_option_count() - 1
+ * @owner:	Receives the backend that takes it, NULL for an option of every run; may be NULL
+ *
+ * Return: the option
+ */
+const struct backend_option *backend_option_at(size_t i, const struct backend_ops **owner);
+
+/**
+ * backend_option_find() - The index of the option called @name
+ * @name:	e.g. "tcp-rx-buffer"
+ *
+ * Return: its index for backend_option_at(), or -1 if no backend takes it
+ */
+int backend_option_find(const char *name);
+
+/**
+ * backend_option_applies() - Whether option @i means something to a run of @backends
+ * @i:		Option index
+ * @backends:	One backend name or a comma-separated list
+ *
+ * Return: true for an option of every run, or one of a backend the list names
+ */
+bool backend_option_applies(size_t i, const char *backends);
+
+/**
+ * backend_options_default() - Every option's default value
+ * @v:		Receives the values
+ */
+void backend_options_default(struct backend_options *v);
+
+/**
+ * backend_options_to_json() - Add the options that apply to @backends to @obj, under their
+ * JSON keys in registry order (a report's config, a run of --dry-run)
+ * @obj:	JSON object
+ * @v:		The values
+ * @backends:	One backend name or a comma-separated list
+ *
+ * Return: 0, -ENOMEM
+ */
+int backend_options_to_json(json_t *obj, const struct backend_options *v, const char *backends);
+
+/**
+ * backend_option_value() - The run's value of @opt, an option of the caller's backend
+ * @v:		The run's values (struct backend_ctx's options)
+ * @opt:	A row of the caller's options[]
+ *
+ * Return: the value
+ */
+const union backend_value *backend_option_value(const struct backend_options *v,
+                                                const struct backend_option *opt);
+
+/**
+ * backend_names() - The backends this build has, for messages: "tap, consomme"
+ * @buf:	Output buffer
+ * @len:	Its size
+ *
+ * Return: @buf
+ */
+const char *backend_names(char *buf, size_t len);
+
+/**
+ * backend_init() - Reset @b for @ops: no descriptors, empty strings
+ * @b:		Backend to reset
+ * @ops:	Its operations
+ */
+void backend_init(struct backend *b, const struct backend_ops *ops);
+
+/**
+ * backend_close_fds() - Close the descriptors in @b->fds (a teardown() helper)
+ * @b:		Backend
+ */
+void backend_close_fds(struct backend *b);
+
+/**
+ * backend_nat_guest() - Settings of a user-mode NAT backend (slirp, passt): a static guest
+ * address whose gateway is the host, and iperf3 servers on the host's loopback
+ * @b:		Backend
+ * @guest:	The guest's address
+ * @prefix:	Its prefix length
+ * @host:	The host's address as the guest sees it: gateway, and what its client connects to
+ * @mtu:	The guest NIC's MTU
+ * @loopback:	Where the iperf3 servers bind on the host
+ */
+void backend_nat_guest(struct backend *b, const char *guest, unsigned prefix, const char *host,
+                       unsigned mtu, const char *loopback);
+
+/**
+ * backend_loopback_port() - A TCP port free on 127.0.0.1 now, for an iperf3 server there
+ * @port:	The port on success
+ * @err:	Error buffer of @errlen bytes
+ * @errlen:	Size of @err
+ *
+ * Backends whose servers listen on the host's loopback share it with everything else on the
+ * machine (another iperf3, a second burette): a fixed port could be taken. The kernel picks
+ * one that is free; the server binds it moments later.
+ *
+ * Return: 0 or negative errno
+ */
+int backend_loopback_port(unsigned *port, char *err, size_t errlen);
+
+/* The backends (one row each in backend.c's table). */
+extern const struct backend_ops backend_tap_ops;
+extern const struct backend_ops backend_consomme_ops;
+extern const struct backend_ops backend_slirp_ops;
+extern const struct backend_ops backend_passt_ops;
+
+#endif /* BURETTE_BACKEND_H */

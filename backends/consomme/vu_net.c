@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vu_net.c - frames through the virtio-net rings: the vhost-user transport
+ *
+ * Guest to us (tx, queue 1): on a kick, chains are taken in batches; each one's readable
+ * pieces (virtio-net header, then the frame, split however the guest liked) are copied into
+ * one buffer, so the guest cannot change a frame while it is parsed, and the chains are given
+ * back at once. A header with NEEDS_CSUM (the checksum left partial, CSUM offload) or
+ * DATA_VALID means the layer-4 checksum is not ours to verify; a TSO frame (gso_type set) is
+ * one big segment, which suits a stack that terminates TCP. Then the batch goes to the
+ * Ethernet layer.
+ *
+ * Us to the guest (rx, queue 0): reserve() takes as many of the guest's receive chains as the
+ * frame needs (several with MRG_RXBUF, else one) and returns a staging buffer; commit() writes
+ * the virtio-net header (DATA_VALID when the guest took GUEST_CSUM: our checksums are always
+ * complete) and copies the frame over the chains. With no chain available, reserve() returns
+ * NULL (tcp.c gets -ENOBUFS), and a kick is requested: the guest's next buffers wake the loop,
+ * writable() turns true and tcp_guest_writable() follows.
+ *
+ * Interrupts: used entries are published per frame; the call eventfd is signalled once per
+ * loop turn (flush()) and only when the guest wants it (event index or NO_INTERRUPT).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+
+#include "core.h"
+#include "vhost_user.h"
+
+#define TX_BATCH    256 /* chains per batch of frames handed to the stack */
+#define TX_ROUNDS   8   /* batches per wakeup before other events get a turn */
+#define TX_BUF_SIZE (1u << 20)
+
+static const char *const ring_names[VU_QUEUES] = {"rx", "tx"};
+
+/**
+ * vu_ring_ready() - Whether a ring may be used: started, enabled, mapped, not broken
+ * @d:		Device
+ * @q:		VU_RX or VU_TX
+ *
+ * Return: true when ready
+ */
+bool vu_ring_ready(const struct vu_dev *d, unsigned q)
+{
+    const struct vu_vring *vr = &d->vr[q];
+
+    return vr->started && vr->enabled && vr->q.used && !vr->q.error;
+}
+
+/* One log line the first time a ring breaks; it stays unused until set up again. */
+static void ring_broken(struct vu_dev *d, unsigned q)
+{
+    struct vu_vring *vr = &d->vr[q];
+
+    if (vr->broken_logged)
+        return;
+    vr->broken_logged = true;
+    fprintf(stderr,
+            "consomme: vhost-user: %s ring broken by the guest (%s); it stays stopped until "
+            "the guest's driver sets it up again\n",
+            ring_names[q], vq_error_name(vr->q.error));
+    if (vr->err_fd >= 0)
+        (void)!eventfd_write(vr->err_fd, 1); /* the front-end only logs it */
+}
+
+static void call(struct vu_dev *d, unsigned q)
+{
+    struct vu_vring *vr = &d->vr[q];
+
+    if (!vr->pending_call)
+        return;
+    vr->pending_call = false;
+    if (vr->call_fd >= 0 && virtq_should_call(&vr->q))
+        eventfd_write(vr->call_fd, 1);
+}
+
+/* Copy a chain's readable pieces to @dst; return the bytes, or 0 when beyond @cap. */
+static size_t gather(const struct vq_elem *e, uint8_t *dst, size_t cap)
+{
+    size_t off = 0;
+
+    if (e->out_len > cap)
+        return 0;
+    for (unsigned i = 0; i < e->n_out; i++) {
+        memcpy(dst + off, e->iov[i].iov_base, e->iov[i].iov_len);
+        off += e->iov[i].iov_len;
+    }
+    return off;
+}
+
+struct tx_frame {
+    uint8_t *p;
+    size_t len;
+    unsigned flags;
+};
+
+/* One batch: take up to TX_BATCH chains, copy, return them, dispatch. Return: frames taken. */
+static unsigned tx_batch(struct vu_dev *d, struct tx_frame *fr)
+{
+    struct vu_vring *vr = &d->vr[VU_TX];
+    size_t hdr = d->caps.hdr_len, pos = 0;
+    unsigned n = 0, taken = 0;
+    struct vq_elem e;
+
+    while (taken < TX_BATCH && d->tx_buf_size - pos >= hdr + CM_FRAME_IN_MAX) {
+        size_t len;
+        int rc = virtq_pop(&vr->q, &d->mem, &e);
+
+        if (rc == -EIO)
+            ring_broken(d, VU_TX);
+        if (rc)
+            break;
+        len = gather(&e, d->tx_buf + pos, hdr + CM_FRAME_IN_MAX);
+        virtq_fill(&vr->q, taken++, e.head, 0);
+        if (len < hdr) {
+            d->c->st.frames_in++;
+            cm_drop(d->c, e.out_len > hdr ? CM_DROP_FRAME_TOO_LONG : CM_DROP_FRAME_SHORT);
+            continue;
+        }
+        fr[n].p = d->tx_buf + pos + hdr;
+        fr[n].len = len - hdr;
+        fr[n].flags = d->tx_buf[pos] & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)
+                          ? CM_FRAME_CSUM_TRUSTED
+                          : 0;
+        n++;
+        pos += (len + 7) & ~(size_t)7;
+    }
+    if (taken) {
+        virtq_flush(&vr->q, taken);
+        vr->pending_call = true;
+        call(d, VU_TX);
+    }
+    if (n) {
+        cm_frames_input_begin(d->c);
+        for (unsigned i = 0; i < n; i++)
+            cm_frame_input_flags(d->c, fr[i].p, fr[i].len, fr[i].flags);
+        cm_frames_input_end(d->c);
+    }
+    return taken;
+}
+
+/**
+ * vu_tx_process() - Take what the guest has queued for sending
+ * @d:		Device
+ *
+ * Leaves the ring either empty with a kick requested, or (after TX_ROUNDS batches) with its
+ * own kick eventfd written, so the loop comes back after other events had their turn.
+ */
+void vu_tx_process(struct vu_dev *d)
+{
+    static struct tx_frame fr[TX_BATCH];
+    struct vu_vring *vr = &d->vr[VU_TX];
+
+    if (!d->tx_buf) { /* allocated once the guest first sends: a batch, 256 small frames
+                       * or 15 of 64 KiB */
+        d->tx_buf = malloc(TX_BUF_SIZE);
+        if (!d->tx_buf)
+            return; /* the next kick tries again */
+        d->tx_buf_size = TX_BUF_SIZE;
+    }
+    for (unsigned round = 0; round < TX_ROUNDS; round++) {
+        if (!vu_ring_ready(d, VU_TX) || d->c->stop)
+            return;
+        if (tx_batch(d, fr))
+            continue;
+        virtq_want_kick(&vr->q, true);
+        if (virtq_empty(&vr->q))
+            return;
+    }
+    if (vr->kick_ev.fd >= 0)
+        eventfd_write(vr->kick_ev.fd, 1);
+}
+
+/**
+ * vu_rx_release() - Give back receive chains taken for a frame that was not committed
+ * @d:		Device
+ *
+ * Called before a ring stops or the memory table changes, so GET_VRING_BASE reports an index
+ * that loses no buffer and no chain points into unmapped memory.
+ */
+void vu_rx_release(struct vu_dev *d)
+{
+    if (d->held_n && d->vr[VU_RX].q.num)
+        virtq_unpop(&d->vr[VU_RX].q, d->held_n);
+    d->held_first = d->held_n = 0;
+    d->held_cap = 0;
+}
+
+/**
+ * vu_ring_check() - React to a ring's set-up changing (kick, enable, addresses)
+ * @d:		Device
+ * @q:		Ring
+ */
+void vu_ring_check(struct vu_dev *d, unsigned q)
+{
+    if (!vu_ring_ready(d, q))
+        return;
+    if (q == VU_TX)
+        vu_tx_process(d); /* the guest may have queued frames before we were told */
+    else
+        virtq_want_kick(&d->vr[VU_RX].q, true);
+}
+
+/**
+ * vu_kick_event() - A kick eventfd fired: the guest added buffers to a ring
+ * @c:		Stack
+ * @ev:		The ring's kick event
+ * @events:	epoll events
+ */
+void vu_kick_event(struct consomme *c, struct cm_event *ev, uint32_t events)
+{
+    struct vu_dev *d = c->tr_priv;
+    eventfd_t v;
+    unsigned q = ev == &d->vr[VU_RX].kick_ev ? VU_RX : VU_TX;
+
+    if (eventfd_read(ev->fd, &v))
+        return;
+    if (q == VU_TX)
+        vu_tx_process(d);
+    /* rx: new receive buffers; the loop asks writable() after this turn */
+}
+
+/* Take chains until @need bytes fit (one chain without MRG_RXBUF). false: not enough yet. */
+static bool rx_take(struct vu_dev *d, size_t need)
+{
+    struct virtq *vq = &d->vr[VU_RX].q;
+
+    while (d->held_cap < need && (d->caps.mrg_rxbuf || !d->held_n)) {
+        struct vq_elem *e;
+        int rc;
+
+        if (d->held_first + d->held_n == VU_RX_HELD_MAX) {
+            if (!d->held_first)
+                return true; /* a frame larger than all these buffers: commit drops it */
+            memmove(d->held, d->held + d->held_first, d->held_n * sizeof(*d->held));
+            d->held_first = 0;
+        }
+        e = &d->held[d->held_first + d->held_n];
+        rc = virtq_pop(vq, &d->mem, e);
+        if (rc == -EAGAIN) {
+            virtq_want_kick(vq, true);
+            rc = virtq_pop(vq, &d->mem, e);
+        }
+        if (rc == -EIO)
+            ring_broken(d, VU_RX);
+        if (rc)
+            return false;
+        if (e->n_out || e->in_len < d->caps.hdr_len) {
+            vq->error = VQ_ERR_ORDER; /* a receive chain must be writable, header included */
+            d->held_n++;
+            vu_rx_release(d);
+            ring_broken(d, VU_RX);
+            return false;
+        }
+        d->held_n++;
+        d->held_cap += e->in_len;
+    }
+    return true;
+}
+
+static uint8_t *vu_reserve(struct consomme *c, size_t len)
+{
+    struct vu_dev *d = c->tr_priv;
+
+    if (!vu_ring_ready(d, VU_RX) || !rx_take(d, d->caps.hdr_len + len))
+        return NULL;
+    return d->stage + d->caps.hdr_len;
+}
+
+static void vu_commit(struct consomme *c, size_t len)
+{
+    struct vu_dev *d = c->tr_priv;
+    struct virtq *vq = &d->vr[VU_RX].q;
+    size_t need = d->caps.hdr_len + len, off = 0, have = 0;
+    unsigned nbufs = 0;
+
+    if (!vu_ring_ready(d, VU_RX))
+        return;
+    while (nbufs < d->held_n && have < need)
+        have += d->held[d->held_first + nbufs++].in_len;
+    if (have < need) {
+        cm_drop(c, CM_DROP_GUEST_WRITE); /* larger than the guest's buffers can hold */
+        return;
+    }
+    memset(d->stage, 0, d->caps.hdr_len);
+    if (d->caps.guest_csum)
+        d->stage[0] = VIRTIO_NET_HDR_F_DATA_VALID;
+    if (d->caps.hdr_len == 12)
+        put_le16(d->stage + 10, (uint16_t)nbufs);
+    for (unsigned b = 0; b < nbufs; b++) {
+        const struct vq_elem *e = &d->held[d->held_first + b];
+        size_t written = 0;
+
+        for (unsigned i = e->n_out; i < e->n_out + e->n_in && off < need; i++) {
+            size_t k = e->iov[i].iov_len < need - off ? e->iov[i].iov_len : need - off;
+            memcpy(e->iov[i].iov_base, d->stage + off, k);
+            off += k;
+            written += k;
+        }
+        virtq_fill(vq, b, e->head, (uint32_t)written);
+        d->held_cap -= e->in_len;
+    }
+    virtq_flush(vq, nbufs);
+    d->held_first += nbufs;
+    d->held_n -= nbufs;
+    if (!d->held_n)
+        d->held_first = 0;
+    d->vr[VU_RX].pending_call = true;
+}
+
+static int vu_flush(struct consomme *c)
+{
+    struct vu_dev *d = c->tr_priv;
+
+    call(d, VU_RX);
+    call(d, VU_TX);
+    return 0;
+}
+
+/* A sender blocked for want of receive buffers is woken once a quarter of the ring is
+ * available again, not at each buffer: Linux refills its ring in batches, and waking for one
+ * buffer would make tcp.c send one frame per wakeup. */
+static bool vu_writable(const struct consomme *c)
+{
+    struct vu_dev *d = c->tr_priv;
+    struct virtq *vq = &d->vr[VU_RX].q;
+    unsigned want = vq->num / 4 ? vq->num / 4 : 1;
+
+    if (!vu_ring_ready(d, VU_RX))
+        return false;
+    /* chains already held count for nothing here: they were too few for the last frame */
+    if (virtq_pending(vq) >= want)
+        return true;
+    virtq_want_kick_after(vq, true, (uint16_t)(want - 1));
+    return virtq_pending(vq) >= want;
+}
+
+static void vu_free(struct consomme *c)
+{
+    vu_dev_free(c->tr_priv);
+    c->tr_priv = NULL;
+}
+
+const struct cm_transport_ops vu_transport_ops = {
+    .name = "vhost-user",
+    .reserve = vu_reserve,
+    .commit = vu_commit,
+    .flush = vu_flush,
+    .writable = vu_writable,
+    .free = vu_free,
+};

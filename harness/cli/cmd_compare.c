@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_compare - `burette compare BASELINE CANDIDATE [CANDIDATE...]`: the CI regression gate
+ *
+ * Reads every report first (paths or URLs), so a bad input is found before anything is
+ * printed, and exits 2 naming the file. Then compares each candidate with the baseline and
+ * prints the table; with --fail-on-regression, any regressed metric makes the exit status 1.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "compare.h"
+#include "errbuf.h"
+#include "parse.h"
+#include "render.h"
+#include "report.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: burette compare [OPTIONS] BASELINE CANDIDATE [CANDIDATE...]\n"
+            "\n"
+            "Compare benchmark reports metric by metric: each CANDIDATE against BASELINE.\n"
+            "Reports are paths ('-' for stdin) or http://, https://, file:// URLs, in burette's\n"
+            "format or OpenVMM burette's plain one (no samples), mixed freely.\n"
+            "\n"
+            "Options:\n"
+            "  -o, --output FILE        write the comparison to FILE instead of stdout\n"
+            "  -f, --format FORMAT      %s (default text)\n"
+            "  -t, --threshold PCT      smallest change that counts, in percent (default %g)\n"
+            "  -a, --alpha P            significance level of the tests (default %g)\n"
+            "      --fail-on-regression exit 1 if any metric regressed\n"
+            "  -h, --help               show this help\n"
+            "\n"
+            "Verdicts: 'regressed' when the change is significant at alpha AND worse than the\n"
+            "threshold in the metric's bad direction; 'improved' likewise in the good one;\n"
+            "'noisy' when significant but within the threshold, or too few samples to tell;\n"
+            "'unchanged' otherwise, and for one constant on both sides. p-values: a permutation\n"
+            "test on the raw samples, or Welch's t-test from mean, std_dev and iterations when a\n"
+            "report has no samples. Warnings follow the table: runs that stalled, and reports\n"
+            "that differ in QEMU, CPU, accelerator, guest image, ..., or come from a dirty tree.\n"
+            "Reports on stdin or a FIFO must arrive within 60 s.\n"
+            "\n"
+            "Exit status: 0 no regression (or regressions without --fail-on-regression),\n"
+            "1 a regression with --fail-on-regression, or the output could not be written,\n"
+            "2 bad usage or bad input (unreadable, not JSON, no results, mismatched units).\n",
+            renderer_names(), COMPARE_DEFAULT_THRESHOLD, COMPARE_DEFAULT_ALPHA);
+}
+
+enum { OPT_FAIL_ON_REGRESSION = 256 };
+
+int cmd_compare(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"format", required_argument, NULL, 'f'},
+        {"threshold", required_argument, NULL, 't'},
+        {"alpha", required_argument, NULL, 'a'},
+        {"fail-on-regression", no_argument, NULL, OPT_FAIL_ON_REGRESSION},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *output = NULL, *format = "text";
+    struct report **reports = NULL;
+    struct comparison *cmp = NULL;
+    struct compare_options opts;
+    bool fail_on_regression = false;
+    char err[ERRBUF_LEN];
+    size_t nreports = 0;
+    FILE *out = stdout;
+    int c, status = 0;
+
+    compare_options_init(&opts);
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:f:t:a:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            output = optarg;
+            break;
+        case 'f':
+            if (cli_check_format("compare", optarg))
+                return EXIT_USAGE;
+            format = optarg;
+            break;
+        case 't':
+            if (parse_double(optarg, 0, 1e6, &opts.threshold_pct) < 0)
+                return cli_usage_error(
+                    "compare", "--threshold: '%s' is not a percentage (a number >= 0, e.g. 5)",
+                    optarg);
+            break;
+        case 'a':
+            if (parse_double(optarg, 0, 1, &opts.alpha) < 0 || opts.alpha <= 0 || opts.alpha >= 1)
+                return cli_usage_error(
+                    "compare", "--alpha: '%s' is not a probability strictly between 0 and 1",
+                    optarg);
+            break;
+        case OPT_FAIL_ON_REGRESSION:
+            fail_on_regression = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            return cli_getopt_error("compare", c, argv);
+        }
+    }
+    if (argc - optind < 2)
+        return cli_usage_error("compare", "needs a BASELINE and at least one CANDIDATE report");
+
+    status = cli_read_reports("compare", argv + optind, argc - optind, &reports, &nreports);
+    if (status)
+        goto out;
+    if (compare_reports(reports[0], (const struct report *const *)reports + 1, nreports - 1, &opts,
+                        &cmp, err, sizeof(err)) < 0) {
+        fprintf(stderr, "burette compare: %s\n", err);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    status = cli_open_output("compare", output, &out);
+    if (status)
+        goto out;
+    if (render_comparison(format, out, cmp, err, sizeof(err)) < 0) {
+        fprintf(stderr, "burette compare: %s%s%s\n", output ? output : "", output ? ": " : "", err);
+        status = 1;
+        goto out;
+    }
+    if (cmp->regressed && fail_on_regression) {
+        fprintf(stderr, "burette compare: %zu metric%s regressed\n", cmp->regressed,
+                cmp->regressed == 1 ? "" : "s");
+        status = 1;
+    }
+out:
+    status = cli_close_output("compare", output, out, status);
+    comparison_free(cmp);
+    for (size_t i = 0; i < nreports; i++)
+        report_free(reports[i]);
+    free(reports);
+    return status;
+}

@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_run - `burette run`: the command line of a benchmark run, checked field by field
+ *
+ * Everything a user can get wrong is refused here, before any process, namespace or VM
+ * exists: one line naming the flag and the problem, the help hint, exit status 2. What
+ * passes becomes a struct run_options that run_main() may trust.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "backend.h"
+#include "cli.h"
+#include "cmd.h"
+#include "errbuf.h"
+#include "multi_run.h"
+#include "parse.h"
+#include "render.h"
+#include "run.h"
+#include "variants.h"
+
+static const char *const tests[] = {"boot", "network", NULL};
+static const char *const nics[] = {"virtio-net", "vmbus", NULL};
+static const char *const accels[] = {"auto", "kvm", "tcg", NULL};
+static const char *const orders[] = {"interleaved", "sequential", NULL};
+
+/* The backends' options as --help lists them, from the registry: each --NAME METAVAR, then
+ * its help lines under it, then its default. */
+static void usage_backend_options(FILE *f)
+{
+    for (size_t i = 0; i < backend_option_count(); i++) {
+        const struct backend_option *opt = backend_option_at(i, NULL);
+        const char *line = opt->help;
+
+        fprintf(f, "      --%s %s\n", opt->name, opt->metavar);
+        while (*line) {
+            size_t n = strcspn(line, "\n");
+
+            fprintf(f, "%32s%.*s\n", "", (int)n, line);
+            line += n + (line[n] == '\n');
+        }
+        fprintf(f, "%32s(default %s)\n", "", opt->default_value);
+    }
+}
+
+/* "consomme: tcp-rx-buffer, tcp-tx-buffer" for each backend that takes options. */
+static void usage_variant_options(FILE *f)
+{
+    for (size_t b = 0; b < backend_count(); b++) {
+        const struct backend_ops *ops = backend_at(b);
+
+        if (!ops->n_options)
+            continue;
+        fprintf(f, "%32s(%s: ", "", ops->name);
+        for (size_t i = 0; i < ops->n_options; i++)
+            fprintf(f, "%s%s", i ? ", " : "", ops->options[i].name);
+        fprintf(f, ")\n");
+    }
+}
+
+static void usage(FILE *f)
+{
+    char names[128];
+
+    fprintf(f,
+            "Usage: burette run [OPTIONS]\n"
+            "\n"
+            "Boot a Linux guest under QEMU and measure: boot time, or network throughput with\n"
+            "iperf3 between guest and host, over WARMUP discarded and ITERATIONS kept runs.\n"
+            "\n"
+            "Options:\n"
+            "      --test boot|network       what to measure (default network)\n"
+            "      --backend NAME[,NAME...]  %s (default consomme);\n"
+            "                                several: one run and report each, compared\n"
+            "      --variant [LABEL=]BACKEND[:OPTION=VALUE,...]\n"
+            "                                one more run, of BACKEND with these options,\n"
+            "                                named LABEL (default: BACKEND); repeatable\n",
+            backend_names(names, sizeof(names)));
+    usage_variant_options(f);
+    fprintf(f, "      --order interleaved|sequential\n"
+               "                                several runs: all guests up, iterations taking\n"
+               "                                turns (default), or one run after the other\n"
+               "      --fail-on-regression      several runs: exit 1 if a metric regressed\n"
+               "                                against the first run\n"
+               "      --nic virtio-net|vmbus    guest NIC (default virtio-net; vmbus needs "
+               "OpenVMM)\n"
+               "      --accel auto|kvm|tcg      accelerator (default auto: KVM if usable, else "
+               "TCG)\n"
+               "      --vcpus N                 guest vCPUs (default 2)\n"
+               "      --mem-mb N                guest memory in MiB (default 1024)\n"
+               "      --iterations N            kept iterations per metric (default 5)\n"
+               "      --warmup N                discarded iterations before them (default 1)\n"
+               "      --vm-instances K          boot each guest K times, the kept iterations\n"
+               "                                spread over the boots, each with its warmups\n"
+               "                                (default 1)\n"
+               "      --duration SECONDS        iperf3 time per sub-test (default 10)\n"
+               "      --streams N               parallel iperf3 streams (default 1)\n");
+    usage_backend_options(f);
+    fprintf(f,
+            "  -o, --output FILE|DIR         write the JSON report to FILE; with several\n"
+            "                                runs, DIR/LABEL.json each (DIR is created)\n"
+            "      --format FORMAT           summary on stdout: %s (default text)\n"
+            "      --log-dir DIR             keep console logs and raw iperf3 JSON in DIR\n"
+            "      --perf-dir DIR            keep profiles in DIR\n"
+            "  -q, --quiet                   no progress output\n"
+            "      --dry-run                 print the checked options as JSON and stop\n"
+            "  -h, --help                    show this help\n"
+            "\n"
+            "With several runs the first is the baseline: the end shows each other run\n"
+            "against it, with the verdicts of 'burette compare'. Example:\n"
+            "  burette run --variant fixed256=consomme:tcp-rx-buffer=256K,tcp-tx-buffer=256K\n"
+            "              --variant autotune=consomme -o results/\n"
+            "\n"
+            "Exit status: 0 success (a regression too, unless --fail-on-regression), 1 the run\n"
+            "failed, 2 bad usage.\n",
+            renderer_names());
+}
+
+static const char *join(const char *const *names)
+{
+    static char buf[256];
+
+    buf[0] = '\0';
+    for (size_t i = 0; names[i]; i++)
+        snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s", i ? ", " : "", names[i]);
+    return buf;
+}
+
+static bool one_of(const char *s, const char *const *names)
+{
+    for (size_t i = 0; names[i]; i++)
+        if (!strcmp(s, names[i]))
+            return true;
+    return false;
+}
+
+static int pick(const char *flag, const char *value, const char *const *names, const char **out)
+{
+    if (!one_of(value, names))
+        return cli_usage_error("run", "%s: unknown value '%s' (available: %s)", flag, value,
+                               join(names));
+    *out = value;
+    return 0;
+}
+
+static int number(const char *flag, const char *value, unsigned long long min,
+                  unsigned long long max, unsigned *out)
+{
+    unsigned long long v;
+    int rc = parse_uint(value, min, max, &v);
+
+    if (rc == -ERANGE)
+        return cli_usage_error("run", "%s: %s is out of range (%llu to %llu)", flag, value, min,
+                               max);
+    if (rc < 0)
+        return cli_usage_error("run", "%s: '%s' is not a whole number", flag, value);
+    *out = (unsigned)v;
+    return 0;
+}
+
+/* Each backend named at most once, each one known; the string is kept as given. */
+static int check_backends(const char *value)
+{
+    const char *p = value;
+    char names[128];
+
+    if (!*value)
+        return cli_usage_error("run", "--backend: empty (available: %s)",
+                               backend_names(names, sizeof(names)));
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        const char *q;
+        char name[64];
+        bool known;
+
+        snprintf(name, sizeof(name), "%.*s", (int)n, p);
+        known = n < sizeof(name) && backend_find(name);
+        if (!n)
+            return cli_usage_error("run", "--backend: empty name in '%s'", value);
+        if (!known)
+            return cli_usage_error("run", "--backend: unknown backend '%.*s' (available: %s)",
+                                   (int)n, p, backend_names(names, sizeof(names)));
+        for (q = value; q < p; q += strcspn(q, ",") + 1)
+            if (strcspn(q, ",") == n && !strncmp(q, p, n))
+                return cli_usage_error("run", "--backend: '%.*s' is listed twice", (int)n, p);
+        p += n;
+        if (*p == ',' && !*++p)
+            return cli_usage_error("run", "--backend: empty name in '%s'", value);
+    }
+    return 0;
+}
+
+/* A backend option given as a global flag: the value every run starts from. */
+static int backend_flag(size_t index, const char *value, struct run_options *o)
+{
+    const struct backend_option *opt = backend_option_at(index, NULL);
+    char err[ERRBUF_LEN];
+
+    if (opt->parse(value, &o->backend_options.value[index], err, sizeof(err)))
+        return cli_usage_error("run", "--%s: %s", opt->name, err);
+    return 0;
+}
+
+static int dry_run(const struct run_options *o, const struct multi_options *m)
+{
+    json_t *j = run_options_to_json(o);
+
+    if (!j)
+        return 1;
+    json_object_set_new(j, "output", o->output ? json_string(o->output) : json_null());
+    json_object_set_new(j, "format", json_string(o->format));
+    json_object_set_new(j, "log_dir", o->log_dir ? json_string(o->log_dir) : json_null());
+    json_object_set_new(j, "perf_dir", o->perf_dir ? json_string(o->perf_dir) : json_null());
+    json_object_set_new(j, "quiet", json_boolean(o->quiet));
+    if (o->vm_instances > 1)
+        json_object_set_new(j, "vm_instances", json_integer(o->vm_instances));
+    json_object_set_new(
+        j, "order", json_string(m->order == RUN_ORDER_SEQUENTIAL ? "sequential" : "interleaved"));
+    json_object_set_new(j, "runs", multi_runs_json(m, o));
+    json_dumpf(j, stdout, JSON_INDENT(2));
+    putchar('\n');
+    json_decref(j);
+    return 0;
+}
+
+enum {
+    OPT_TEST = 256,
+    OPT_BACKEND,
+    OPT_NIC,
+    OPT_ACCEL,
+    OPT_VCPUS,
+    OPT_MEM_MB,
+    OPT_ITERATIONS,
+    OPT_WARMUP,
+    OPT_VM_INSTANCES,
+    OPT_DURATION,
+    OPT_STREAMS,
+    OPT_FORMAT,
+    OPT_LOG_DIR,
+    OPT_PERF_DIR,
+    OPT_DRY_RUN,
+    OPT_VARIANT,
+    OPT_ORDER,
+    OPT_FAIL_ON_REGRESSION,
+    OPT_BACKEND_OPTION, /* + the option's index in the registry */
+};
+
+int cmd_run(int argc, char **argv)
+{
+    static const struct option fixed[] = {
+        {"test", required_argument, NULL, OPT_TEST},
+        {"backend", required_argument, NULL, OPT_BACKEND},
+        {"nic", required_argument, NULL, OPT_NIC},
+        {"accel", required_argument, NULL, OPT_ACCEL},
+        {"vcpus", required_argument, NULL, OPT_VCPUS},
+        {"mem-mb", required_argument, NULL, OPT_MEM_MB},
+        {"iterations", required_argument, NULL, OPT_ITERATIONS},
+        {"warmup", required_argument, NULL, OPT_WARMUP},
+        {"vm-instances", required_argument, NULL, OPT_VM_INSTANCES},
+        {"duration", required_argument, NULL, OPT_DURATION},
+        {"streams", required_argument, NULL, OPT_STREAMS},
+        {"output", required_argument, NULL, 'o'},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"log-dir", required_argument, NULL, OPT_LOG_DIR},
+        {"perf-dir", required_argument, NULL, OPT_PERF_DIR},
+        {"quiet", no_argument, NULL, 'q'},
+        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"variant", required_argument, NULL, OPT_VARIANT},
+        {"order", required_argument, NULL, OPT_ORDER},
+        {"fail-on-regression", no_argument, NULL, OPT_FAIL_ON_REGRESSION},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct run_options o;
+    const size_t n_fixed = sizeof(fixed) / sizeof(fixed[0]) - 1; /* without the terminator */
+    struct option longopts[sizeof(fixed) / sizeof(fixed[0]) + BACKEND_OPTION_MAX];
+    static struct multi_options m;
+    struct variant v;
+    const char *order = "interleaved";
+    char err[ERRBUF_LEN];
+    bool dry = false;
+    int c, rc = 0;
+
+    memset(&m, 0, sizeof(m));
+    run_options_default(&o);
+    /* Each backend option is a global flag too: --NAME VALUE, for every run that takes it. */
+    memcpy(longopts, fixed, sizeof(struct option) * n_fixed);
+    for (size_t i = 0; i < backend_option_count(); i++)
+        longopts[n_fixed + i] = (struct option){backend_option_at(i, NULL)->name, required_argument,
+                                                NULL, OPT_BACKEND_OPTION + (int)i};
+    longopts[n_fixed + backend_option_count()] = (struct option){NULL, 0, NULL, 0};
+    optind = 0;
+    opterr = 0;
+    while (!rc && (c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_TEST:
+            rc = pick("--test", optarg, tests, &o.test);
+            break;
+        case OPT_BACKEND:
+            rc = check_backends(optarg);
+            o.backend = optarg;
+            m.backend_given = true;
+            break;
+        case OPT_NIC:
+            rc = pick("--nic", optarg, nics, &o.nic);
+            break;
+        case OPT_ACCEL:
+            rc = pick("--accel", optarg, accels, &o.accel);
+            break;
+        case OPT_VCPUS:
+            rc = number("--vcpus", optarg, 1, 64, &o.vcpus);
+            break;
+        case OPT_MEM_MB:
+            rc = number("--mem-mb", optarg, 128, 65536, &o.mem_mb);
+            break;
+        case OPT_ITERATIONS:
+            rc = number("--iterations", optarg, 1, 10000, &o.iterations);
+            break;
+        case OPT_WARMUP:
+            rc = number("--warmup", optarg, 0, 1000, &o.warmup);
+            break;
+        case OPT_VM_INSTANCES:
+            rc = number("--vm-instances", optarg, 1, 1000, &o.vm_instances);
+            break;
+        case OPT_DURATION:
+            rc = number("--duration", optarg, 1, 3600, &o.duration_s);
+            break;
+        case OPT_STREAMS:
+            rc = number("--streams", optarg, 1, 128, &o.streams);
+            break;
+        case 'o':
+            if (!*optarg)
+                rc = cli_usage_error("run", "--output: empty file name");
+            o.output = optarg;
+            break;
+        case OPT_FORMAT:
+            /* html is accepted and stored for the renderer that will print it. */
+            if (!renderer_find(optarg) && strcmp(optarg, "html"))
+                rc = cli_usage_error("run", "--format: unknown format '%s' (available: %s)", optarg,
+                                     renderer_names());
+            o.format = optarg;
+            break;
+        case OPT_LOG_DIR:
+            if (!*optarg)
+                rc = cli_usage_error("run", "--log-dir: empty directory name");
+            o.log_dir = optarg;
+            break;
+        case OPT_PERF_DIR:
+            if (!*optarg)
+                rc = cli_usage_error("run", "--perf-dir: empty directory name");
+            o.perf_dir = optarg;
+            break;
+        case 'q':
+            o.quiet = true;
+            break;
+        case OPT_DRY_RUN:
+            dry = true;
+            break;
+        case OPT_VARIANT:
+            if (variant_parse(optarg, &v, err, sizeof(err)) ||
+                variant_list_add(&m.variants, &v, err, sizeof(err)))
+                rc = cli_usage_error("run", "--variant %s", err);
+            break;
+        case OPT_ORDER:
+            rc = pick("--order", optarg, orders, &order);
+            m.order = strcmp(order, "sequential") ? RUN_ORDER_INTERLEAVED : RUN_ORDER_SEQUENTIAL;
+            break;
+        case OPT_FAIL_ON_REGRESSION:
+            m.fail_on_regression = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            if (c >= OPT_BACKEND_OPTION && c < OPT_BACKEND_OPTION + (int)backend_option_count()) {
+                rc = backend_flag((size_t)(c - OPT_BACKEND_OPTION), optarg, &o);
+                break;
+            }
+            return cli_getopt_error("run", c, argv);
+        }
+    }
+    if (rc)
+        return rc;
+    if (optind < argc)
+        return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+    if (!strcmp(o.nic, "vmbus"))
+        return cli_usage_error("run", "--nic vmbus: QEMU has no VMBus NIC (that needs OpenVMM); "
+                                      "available with QEMU: virtio-net");
+    if (o.vm_instances > o.iterations)
+        return cli_usage_error("run",
+                               "--vm-instances %u: more boots than kept iterations (%u): each "
+                               "boot needs at least one",
+                               o.vm_instances, o.iterations);
+    if (multi_options_finish(&m, &o, err, sizeof(err)))
+        return cli_usage_error("run", "%s", err);
+    if (dry)
+        return dry_run(&o, &m);
+    return multi_run_wanted(&m) ? multi_run_main(&o, &m) : run_main(&o);
+}

@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_network - `burette run --test network`: iperf3 throughput between guest and host
+ *
+ * setup() forks the namespace helper, lets the backend prepare the NIC (tap: the helper moves
+ * into its own namespace and hands over tap0), boots the guest once, finds the test NIC by its
+ * MAC (never by enumeration order) and has the agent configure it. Each iteration then runs
+ * three sub-tests, each the same way: the helper starts a one-off libiperf server and answers
+ * only once it listens; the guest's iperf3 client runs through the agent; the helper returns
+ * the server's JSON. Figures come from iperf3's own JSON, the server's completed by the
+ * client's (iperf_result.h), and both reports are kept in the log directory.
+ *
+ * Metrics (prefix net_<nic>_): tcp_tx_gbps and tcp_tx_retransmits (guest to host),
+ * tcp_rx_gbps and tcp_rx_retransmits (host to guest, -R), udp_tx_pps and udp_tx_lost_percent
+ * (guest to host, -u -b 0), and for each TCP direction stalled_intervals: how many of the
+ * receiver's 1-s intervals moved less than a tenth of the run's median (a backend that drops
+ * frames and waits for retransmission timeouts shows whole seconds near 0), named in the
+ * progress output when non-zero so a stall is never read as a slow stack.
+ *
+ * Invariant: whatever fails, and on SIGINT/SIGTERM, no iperf3 server is left running — a
+ * sub-test that does not complete cancels its server — and teardown() stops QEMU, the
+ * backend and the helper's whole process group.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "errbuf.h"
+#include "helper.h"
+#include "iperf_result.h"
+#include "perf.h"
+#include "perf_test.h"
+#include "proc.h"
+#include "progress.h"
+#include "vm.h"
+
+#define SERVER_RESULT_MS     30000 /* after the client ended, the server's report is moments away */
+#define CLIENT_MARGIN_S      30    /* connect, result exchange, a slow TCG guest */
+#define SERVER_AFTER_FAIL_MS 2000  /* a failed client: does the server know why? */
+
+#define UDP_DATAGRAM "1460" /* what iperf3 picks on an MTU of 1500 */
+
+struct subtest {
+    const char *key;  /* metric infix and log file name part */
+    const char *what; /* for progress and messages */
+    bool reverse;
+    bool udp;
+};
+
+static const struct subtest subtests[] = {
+    {"tcp_tx", "TCP guest to host", false, false},
+    {"tcp_rx", "TCP host to guest (-R)", true, false},
+    {"udp_tx", "UDP guest to host (-u -b 0)", false, true},
+};
+
+struct net_state {
+    struct helper *helper;
+    struct backend backend;
+    bool backend_ready;
+    struct vm *vm;
+    char prefix[64]; /* "net_virtio-net_" */
+};
+
+static void net_free(struct net_state *s)
+{
+    char err[ERRBUF_LEN];
+
+    if (!s)
+        return;
+    if (s->vm) {
+        /* A clean power-off when nothing went wrong; after a signal just stop QEMU. */
+        if (!proc_cancelled())
+            vm_poweroff(s->vm, err, sizeof(err));
+        vm_destroy(s->vm);
+    }
+    if (s->backend_ready)
+        s->backend.ops->teardown(&s->backend);
+    helper_destroy(s->helper);
+    free(s);
+}
+
+static int net_setup(const struct perf_ctx *ctx, void **state, char *err, size_t errlen)
+{
+    const struct run_options *o = ctx->opts;
+    const struct backend_ops *bops;
+    struct backend_ctx bctx = {.options = &o->backend_options, .log_dir = ctx->log_dir};
+    struct agent_nic_config nic_cfg;
+    struct agent_nic_state nic_state;
+    const struct agent_hello *hello;
+    struct net_state *s = NULL;
+    struct vm_nic nic;
+    char device[160];
+    bool found = false;
+    int rc;
+
+    *state = NULL;
+    if (o->perf_dir) {
+        /* now, not halfway: perf missing or not permitted is known before the guest boots */
+        rc = perf_check(o->perf_dir, err, errlen);
+        if (rc)
+            return rc;
+    }
+    /* The run layer made one run per backend, each a name of the registry (run_options.h). */
+    bops = backend_find(o->backend);
+    if (strcmp(o->nic, "virtio-net"))
+        return errbuf_set(err, errlen, -EINVAL,
+                          "--nic %s: QEMU offers only virtio-net here (a VMBus NIC needs OpenVMM)",
+                          o->nic);
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return errbuf_set(err, errlen, -ENOMEM, "out of memory");
+    snprintf(s->prefix, sizeof(s->prefix), "net_%s_", o->nic);
+
+    progress_phase("network: starting the namespace helper");
+    rc = helper_spawn(&s->helper, err, errlen);
+    if (rc)
+        goto fail;
+    helper_set_wait(s->helper, proc_poll);
+    bctx.helper = s->helper;
+
+    progress_phase("network: preparing the %s backend", bops->name);
+    backend_init(&s->backend, bops);
+    rc = bops->prepare(&s->backend, &bctx, err, errlen);
+    if (rc) {
+        errbuf_prefix(err, errlen, "backend %s", bops->name);
+        goto fail;
+    }
+    s->backend_ready = true;
+
+    snprintf(device, sizeof(device), "virtio-net-pci,netdev=%s,mac=%s", BACKEND_NETDEV_ID,
+             VM_MAC_TEST);
+    nic = (struct vm_nic){
+        .netdev = s->backend.netdev,
+        .device = device,
+        .fds = s->backend.fds,
+        .n_fds = s->backend.n_fds,
+    };
+    {
+        const struct vm_config cfg = {
+            .image = ctx->image,
+            .accel = ctx->accel,
+            .vcpus = o->vcpus,
+            .mem_mb = o->mem_mb,
+            .nics = &nic,
+            .n_nics = 1,
+            .log_dir = ctx->log_dir,
+            .name = "network",
+            .hello_timeout_ms = ctx->hello_timeout_ms,
+        };
+
+        progress_phase("network: booting the guest");
+        rc = vm_start(&cfg, &s->vm, err, errlen);
+        if (rc)
+            goto fail;
+    }
+    hello = vm_hello(s->vm);
+    for (size_t i = 0; i < hello->n_nics; i++)
+        found |= !strcmp(hello->nics[i].mac, VM_MAC_TEST);
+    if (!found) {
+        rc = errbuf_set(err, errlen, -ENODEV,
+                        "the guest lists no NIC with MAC %s (virtio_net not loaded? see %s)",
+                        VM_MAC_TEST, vm_console_path(s->vm));
+        goto fail;
+    }
+    nic_cfg = s->backend.guest;
+    snprintf(nic_cfg.mac, sizeof(nic_cfg.mac), "%s", VM_MAC_TEST);
+    if (nic_cfg.mode == AGENT_NIC_DHCP)
+        progress_phase("network: configuring the guest NIC %s by DHCP", VM_MAC_TEST);
+    else
+        progress_phase("network: configuring the guest NIC %s as %s/%u", VM_MAC_TEST,
+                       nic_cfg.address, nic_cfg.prefix);
+    rc = vm_configure_nic(s->vm, &nic_cfg, &nic_state, err, errlen);
+    if (rc) {
+        errbuf_prefix(err, errlen, "configuring the guest NIC %s", VM_MAC_TEST);
+        goto fail;
+    }
+    if (nic_cfg.mode == AGENT_NIC_DHCP)
+        progress_note("network: the guest's DHCP lease: %s/%u, gateway %s, MTU %u",
+                      nic_state.address, nic_state.prefix,
+                      *nic_state.gateway ? nic_state.gateway : "none", nic_state.mtu);
+    if (o->perf_dir) {
+        /* Only now: passt, for one, makes itself unrecordable after it said it was ready. */
+        rc = perf_check_process(vm_qemu_pid(s->vm), "qemu", err, errlen);
+        if (!rc && s->backend.process > 0)
+            rc = perf_check_process(s->backend.process, bops->name, err, errlen);
+        if (rc)
+            goto fail;
+    }
+    *state = s;
+    return 0;
+fail:
+    net_free(s);
+    return rc;
+}
+
+/* Keep one raw iperf3 report in the log directory. */
+static int save_json(const struct perf_ctx *ctx, const struct perf_iter *it,
+                     const struct subtest *st, const char *side, const char *text, size_t len,
+                     char *err, size_t errlen)
+{
+    char path[4096];
+    int fd, rc = 0;
+
+    snprintf(path, sizeof(path), "%s/%s-%s-%s.json", ctx->log_dir, it->name, st->key, side);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return errbuf_set(err, errlen, -errno, "cannot write %s: %s", path, strerror(errno));
+    while (len) {
+        ssize_t n = write(fd, text, len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = errbuf_set(err, errlen, n < 0 ? -errno : -EIO, "cannot write %s: %s", path,
+                            strerror(n < 0 ? errno : EIO));
+            break;
+        }
+        text += n;
+        len -= (size_t)n;
+    }
+    close(fd);
+    return rc;
+}
+
+/* Why the guest's client failed, in iperf3's own words where it left any. */
+static void client_failure(const struct agent_run_result *res, char *buf, size_t len)
+{
+    struct iperf_result r;
+    char msg[ERRBUF_LEN] = "";
+    char how[64];
+
+    if (res->timed_out)
+        snprintf(how, sizeof(how), "timed out");
+    else if (res->signal)
+        snprintf(how, sizeof(how), "was killed by signal %d", res->signal);
+    else if (res->exit_status)
+        snprintf(how, sizeof(how), "exited with status %d", res->exit_status);
+    else
+        snprintf(how, sizeof(how), "failed");
+    if (res->out && res->out_len && iperf_result_parse(res->out, &r, msg, sizeof(msg)) == -EIO) {
+        snprintf(buf, len, "the guest's iperf3 client %s (%s)", how, msg);
+        return;
+    }
+    snprintf(buf, len, "the guest's iperf3 client %s%s%.300s", how,
+             res->err && res->err_len ? ": " : "", res->err && res->err_len ? res->err : "");
+    /* strip a trailing newline of stderr text */
+    for (size_t n = strlen(buf); n && buf[n - 1] == '\n'; n--)
+        buf[n - 1] = '\0';
+}
+
+static int emit(struct perf_iter *it, const struct net_state *s, const struct subtest *st,
+                const char *what, const char *unit, double value, char *err, size_t errlen)
+{
+    char name[128];
+
+    snprintf(name, sizeof(name), "%s%s_%s", s->prefix, st->key, what);
+    return perf_emit(it, name, unit, value, err, errlen);
+}
+
+static int run_subtest(struct net_state *s, const struct perf_ctx *ctx, struct perf_iter *it,
+                       const struct subtest *st, char *err, size_t errlen)
+{
+    const struct run_options *o = ctx->opts;
+    const struct backend *b = &s->backend;
+    char port[16], dur[16], streams[16];
+    const char *argv[24];
+    struct agent_run_result res = {0};
+    struct iperf_result sr, cr, m;
+    char *sjson = NULL, cerr[ERRBUF_LEN];
+    bool have_client = false, server_running = false, client_failed;
+    unsigned job = 0;
+    size_t n = 0;
+    int rc;
+
+    if (!b->server_in_helper_ns) {
+        /* The host's loopback is shared with everything on the machine (other iperf3 servers,
+         * the other runs of an interleaved `burette run`): a port fixed, or picked when the
+         * backend was prepared, may be taken by now. Take one that is free now. */
+        rc = backend_loopback_port(&s->backend.server_port, err, errlen);
+        if (rc)
+            goto out;
+    }
+    snprintf(port, sizeof(port), "%u", b->server_port);
+    snprintf(dur, sizeof(dur), "%u", o->duration_s);
+    snprintf(streams, sizeof(streams), "%u", o->streams);
+    argv[n++] = "iperf3";
+    argv[n++] = "-c";
+    argv[n++] = b->server_addr;
+    argv[n++] = "-p";
+    argv[n++] = port;
+    argv[n++] = "-t";
+    argv[n++] = dur;
+    argv[n++] = "-P";
+    argv[n++] = streams;
+    argv[n++] = "--connect-timeout";
+    argv[n++] = "10000";
+    argv[n++] = "-J";
+    if (st->reverse)
+        argv[n++] = "-R";
+    if (st->udp) {
+        argv[n++] = "-u";
+        argv[n++] = "-b";
+        argv[n++] = "0";
+        /* iperf3 sizes datagrams by the TCP MSS, 32 KiB with passt's MTU 65520: fix the
+         * size, or pps of backends with different MTUs would not compare */
+        argv[n++] = "-l";
+        argv[n++] = UDP_DATAGRAM;
+    }
+    argv[n] = NULL;
+
+    rc = helper_server_start(s->helper, b->server_bind, b->server_port, &job, err, errlen);
+    if (rc)
+        goto out;
+    server_running = true;
+    rc = vm_run(s->vm, argv, o->duration_s + CLIENT_MARGIN_S, &res, err, errlen);
+    if (rc) {
+        errbuf_prefix(err, errlen, "running the guest's iperf3 client");
+        goto out;
+    }
+    if (res.out && res.out_len) {
+        rc = save_json(ctx, it, st, "client", res.out, res.out_len, err, errlen);
+        if (rc)
+            goto out;
+    }
+    /* iperf3 -J exits 0 on some failures too: the report's "error" tells */
+    client_failed = res.exit_status != 0 || res.signal || res.timed_out || !res.out ||
+                    iperf_result_parse(res.out, &cr, cerr, sizeof(cerr)) == -EIO;
+    if (client_failed) {
+        client_failure(&res, cerr, sizeof(cerr));
+        /* The server may know better (its own error, or the helper died under it). */
+        rc = helper_server_result(s->helper, job, SERVER_AFTER_FAIL_MS, &sjson, err, errlen);
+        if (rc != -ETIMEDOUT)
+            server_running = false;
+        if (rc == -EPIPE || rc == -ECANCELED)
+            goto out;
+        if (rc && rc != -ETIMEDOUT) {
+            char server_msg[ERRBUF_LEN];
+
+            snprintf(server_msg, sizeof(server_msg), "%s", err);
+            rc = errbuf_set(err, errlen, rc, "%s; on the host side: %s", cerr, server_msg);
+            goto out;
+        }
+        rc = errbuf_set(err, errlen, -EIO, "%s", cerr);
+        goto out;
+    }
+    rc = helper_server_result(s->helper, job, SERVER_RESULT_MS, &sjson, err, errlen);
+    if (rc != -ETIMEDOUT)
+        server_running = false;
+    if (rc)
+        goto out;
+    rc = save_json(ctx, it, st, "server", sjson, strlen(sjson), err, errlen);
+    if (rc)
+        goto out;
+    rc = iperf_result_parse(sjson, &sr, err, errlen);
+    if (rc) {
+        errbuf_prefix(err, errlen, "the server's report");
+        goto out;
+    }
+    /* the client's report completes the server's; without it the server's figures stand */
+    have_client = res.out && !iperf_result_parse(res.out, &cr, cerr, sizeof(cerr));
+    iperf_result_merge(&sr, have_client ? &cr : NULL, &m);
+    if (st->udp) {
+        rc = emit(it, s, st, "pps", "pps", m.pps, err, errlen);
+        if (!rc)
+            rc = emit(it, s, st, "lost_percent", "%", m.lost_percent, err, errlen);
+    } else {
+        rc = emit(it, s, st, "gbps", "Gbps", m.gbps, err, errlen);
+        if (!rc)
+            rc = emit(it, s, st, "stalled_intervals", "intervals", (double)m.stalled_intervals, err,
+                      errlen);
+        if (!rc && m.stalled_intervals)
+            progress_note("%s %s: stalled: %zu of %zu 1-s intervals below a tenth of the "
+                          "median (%.3f Gbps); see %s/%s-%s-*.json",
+                          it->name, st->key, m.stalled_intervals, m.nintervals,
+                          m.interval_median_gbps, ctx->log_dir, it->name, st->key);
+        if (!rc && m.has_retransmits)
+            rc = emit(it, s, st, "retransmits", "retransmits", (double)m.retransmits, err, errlen);
+    }
+out:
+    if (server_running) {
+        char ignored[ERRBUF_LEN];
+
+        helper_cancel(s->helper, job, ignored, sizeof(ignored));
+    }
+    if (rc && rc != -ECANCELED)
+        errbuf_prefix(err, errlen, "%s", st->what);
+    free(sjson);
+    vm_run_result_free(&res);
+    return rc;
+}
+
+/* run_subtest(), under `perf record` of QEMU and the backend's process with --perf-dir. */
+static int run_subtest_profiled(struct net_state *s, const struct perf_ctx *ctx,
+                                struct perf_iter *it, unsigned k, const struct subtest *st,
+                                char *err, size_t errlen)
+{
+    const struct perf_target targets[] = {
+        {"qemu", vm_qemu_pid(s->vm)},
+        {s->backend.ops->name, s->backend.process},
+    };
+    struct perf_session *ps = NULL;
+    char label[96];
+    int rc;
+
+    if (!ctx->opts->perf_dir)
+        return run_subtest(s, ctx, it, st, err, errlen);
+    snprintf(label, sizeof(label), "%s-%s%u", st->key, it->warmup ? "warmup" : "", k);
+    rc = perf_session_start(&ps, ctx->opts->perf_dir, ctx->log_dir, label, targets,
+                            sizeof(targets) / sizeof(targets[0]), err, errlen);
+    if (rc) {
+        if (rc != -ECANCELED)
+            errbuf_prefix(err, errlen, "%s: --perf-dir", st->what);
+        return rc;
+    }
+    rc = run_subtest(s, ctx, it, st, err, errlen);
+    if (rc) {
+        perf_session_stop(ps, NULL, 0);
+        return rc;
+    }
+    rc = perf_session_stop(ps, err, errlen);
+    if (rc)
+        errbuf_prefix(err, errlen, "%s: --perf-dir", st->what);
+    return rc;
+}
+
+static int net_run_once(void *state, const struct perf_ctx *ctx, struct perf_iter *it, char *err,
+                        size_t errlen)
+{
+    const struct run_options *o = ctx->opts;
+    struct net_state *s = state;
+    unsigned total = it->of;
+    unsigned k = it->number;
+
+    for (size_t i = 0; i < sizeof(subtests) / sizeof(subtests[0]); i++) {
+        int rc;
+
+        progress_phase("network: %s %u/%u: %s, %u s", it->warmup ? "warmup" : "iteration", k, total,
+                       subtests[i].what, o->duration_s);
+        rc = run_subtest_profiled(s, ctx, it, k, &subtests[i], err, errlen);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static void net_teardown(void *state)
+{
+    net_free(state);
+}
+
+const struct perf_test_ops network_test_ops = {
+    .name = "network",
+    .records_profiles = true,
+    .setup = net_setup,
+    .run_once = net_run_once,
+    .teardown = net_teardown,
+};

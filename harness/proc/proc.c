@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * proc - spawning children that die with burette, and turning SIGINT/SIGTERM into an event
+ * every wait can see. See proc.h for the rules.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/close_range.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "errbuf.h"
+#include "proc.h"
+
+static volatile sig_atomic_t cancel_signal;
+static int cancel_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+
+    if (cancel_signal) {
+        /* Second request: stop now. Children die with us (PR_SET_PDEATHSIG). */
+        _exit(128 + sig);
+    }
+    cancel_signal = sig;
+    if (cancel_pipe[1] >= 0) {
+        ssize_t n = write(cancel_pipe[1], "x", 1);
+        (void)n;
+    }
+    errno = saved;
+}
+
+int proc_signals_init(void)
+{
+    struct sigaction sa = {0};
+
+    if (cancel_pipe[0] < 0 && pipe2(cancel_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+        return -errno;
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+        return -errno;
+    return 0;
+}
+
+int proc_cancelled(void)
+{
+    return cancel_signal;
+}
+
+void proc_cancel_reset(void)
+{
+    char buf[64];
+
+    cancel_signal = 0;
+    if (cancel_pipe[0] >= 0)
+        while (read(cancel_pipe[0], buf, sizeof(buf)) > 0)
+            ;
+}
+
+long long proc_now_ms(void)
+{
+    return clock_now_ms();
+}
+
+int proc_poll(struct pollfd *fds, size_t n, long long deadline)
+{
+    struct pollfd all[16];
+
+    if (n + 1 > sizeof(all) / sizeof(all[0]))
+        return -EINVAL;
+    for (;;) {
+        long long left = deadline < 0 ? -1 : deadline - proc_now_ms();
+        int rc;
+
+        if (cancel_signal)
+            return -ECANCELED;
+        if (deadline >= 0 && left <= 0)
+            return -ETIMEDOUT;
+        memcpy(all, fds, n * sizeof(*fds));
+        all[n] = (struct pollfd){.fd = cancel_pipe[0], .events = POLLIN};
+        rc = poll(all, n + 1, left > 0x7fffffff ? 0x7fffffff : (int)left);
+        if (rc < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (cancel_signal)
+            return -ECANCELED;
+        for (size_t i = 0; i < n; i++)
+            fds[i].revents = all[i].revents;
+        if (all[n].revents) {
+            char buf[64];
+
+            /* A byte left over from a signal already handled (proc_cancel_reset). */
+            while (read(cancel_pipe[0], buf, sizeof(buf)) > 0)
+                ;
+            rc--;
+        }
+        if (rc > 0)
+            return rc;
+    }
+}
+
+int proc_pidfd(pid_t pid)
+{
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+    return fd < 0 ? -errno : fd;
+}
+
+/* In the child: set up and exec, or report errno through @errfd and exit. */
+static void __attribute__((noreturn))
+child(const struct proc_spawn_opts *o, pid_t parent, int errfd)
+{
+    int rc = 0;
+    sigset_t none;
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+    setpgid(0, 0);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+        goto fail;
+    /* The parent may have died before prctl(): then nobody would ever kill us. */
+    if (getppid() != parent)
+        _exit(127);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+
+    if (dup2(o->stdin_fd >= 0 ? o->stdin_fd : devnull, 0) < 0 ||
+        dup2(o->stdout_fd >= 0 ? o->stdout_fd : devnull, 1) < 0 ||
+        dup2(o->stderr_fd >= 0 ? o->stderr_fd : devnull, 2) < 0)
+        goto fail;
+    /*
+     * Whatever the parent opened without O_CLOEXEC (a library's descriptor, say) must not
+     * reach the program either: mark everything close-on-exec, then exempt the listed ones.
+     */
+    close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
+    for (size_t i = 0; i < o->n_keep_fds; i++) {
+        int flags = fcntl(o->keep_fds[i], F_GETFD);
+
+        if (flags < 0 || fcntl(o->keep_fds[i], F_SETFD, flags & ~FD_CLOEXEC) < 0)
+            goto fail;
+    }
+    execvp(o->argv[0], (char *const *)o->argv);
+fail:
+    rc = errno;
+    if (write(errfd, &rc, sizeof(rc)) < 0)
+        _exit(127);
+    _exit(127);
+}
+
+int proc_spawn(const struct proc_spawn_opts *o, pid_t *pid, char *err, size_t errlen)
+{
+    pid_t parent = getpid(), p;
+    int ep[2], child_errno = 0, rc = 0;
+    ssize_t n;
+
+    for (size_t i = 0; i < o->n_keep_fds; i++)
+        if (o->keep_fds[i] <= 2)
+            return errbuf_set(err, errlen, -EINVAL, "cannot pass descriptor %d to %s",
+                              o->keep_fds[i], o->argv[0]);
+    /* Close-on-exec pipe: EOF means exec succeeded, an int means it failed with that errno. */
+    if (pipe2(ep, O_CLOEXEC) < 0)
+        return errbuf_set(err, errlen, -errno, "pipe: %s", strerror(errno));
+    p = fork();
+    if (p < 0) {
+        rc = errbuf_set(err, errlen, -errno, "cannot fork to run %s: %s", o->argv[0],
+                        strerror(errno));
+        close(ep[0]);
+        close(ep[1]);
+        return rc;
+    }
+    if (p == 0) {
+        close(ep[0]);
+        child(o, parent, ep[1]);
+    }
+    /* Also here, so the group exists before anyone signals it. */
+    setpgid(p, p);
+    close(ep[1]);
+    do
+        n = read(ep[0], &child_errno, sizeof(child_errno));
+    while (n < 0 && errno == EINTR);
+    close(ep[0]);
+    if (n == sizeof(child_errno)) {
+        while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+            ;
+        if (child_errno == ENOENT)
+            return errbuf_set(err, errlen, -ENOENT, "cannot run %s: not found in PATH", o->argv[0]);
+        return errbuf_set(err, errlen, -child_errno, "cannot run %s: %s", o->argv[0],
+                          strerror(child_errno));
+    }
+    *pid = p;
+    return 0;
+}
+
+int proc_capture(const char *const *argv, char *out, size_t len, int timeout_ms)
+{
+    long long deadline = proc_now_ms() + timeout_ms;
+    size_t used = 0;
+    int pp[2], status = 0, rc;
+    pid_t pid;
+
+    out[0] = '\0';
+    if (pipe2(pp, O_CLOEXEC) < 0)
+        return -errno;
+    {
+        const struct proc_spawn_opts o = {
+            .argv = argv, .stdin_fd = -1, .stdout_fd = pp[1], .stderr_fd = pp[1]};
+
+        rc = proc_spawn(&o, &pid, NULL, 0);
+    }
+    close(pp[1]);
+    if (rc) {
+        close(pp[0]);
+        return rc;
+    }
+    for (;;) {
+        struct pollfd pf = {.fd = pp[0], .events = POLLIN};
+        char sink[512];
+        ssize_t n;
+
+        rc = proc_poll(&pf, 1, deadline);
+        if (rc < 0)
+            break;
+        /* past @len the rest is read and dropped, so the child never blocks on a full pipe */
+        if (used + 1 < len)
+            n = read(pp[0], out + used, len - 1 - used);
+        else
+            n = read(pp[0], sink, sizeof(sink));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = 0;
+            break;
+        }
+        if (used + 1 < len) {
+            used += (size_t)n;
+            out[used] = '\0';
+        }
+    }
+    close(pp[0]);
+    proc_kill(pid, &status);
+    return rc < 0 ? rc : status;
+}
+
+void proc_kill(pid_t pid, int *status)
+{
+    int st = 0;
+
+    if (pid <= 0)
+        return;
+    kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (status)
+        *status = st;
+}
+
+int proc_reap(pid_t pid, int *status)
+{
+    pid_t r;
+
+    do
+        r = waitpid(pid, status, WNOHANG);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return -errno;
+    return r == pid ? 1 : 0;
+}
+
+const char *proc_status_str(int status, char *buf, size_t len)
+{
+    if (WIFEXITED(status))
+        snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    else
+        snprintf(buf, len, "ended with wait status %#x", status);
+    return buf;
+}
+
+size_t proc_file_tail(const char *path, char *buf, size_t len)
+{
+    ssize_t n = 0;
+    off_t size;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    buf[0] = '\0';
+    if (fd < 0)
+        return 0;
+    size = lseek(fd, 0, SEEK_END);
+    if (size > 0)
+        n = pread(fd, buf, len - 1, size > (off_t)len - 1 ? size - (off_t)len + 1 : 0);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    return (size_t)n;
+}

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+/* loop - the one iteration loop over one or several runs; see loop.h. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "clock.h"
+#include "errbuf.h"
+#include "loop.h"
+#include "proc.h"
+#include "progress.h"
+
+/* What messages call slot @s: its label, or the test's name for a plain run. */
+static const char *slot_name(const struct perf_test_ops *ops, const struct run_slot *s)
+{
+    return s->label ? s->label : ops->name;
+}
+
+/* Prefix @err with the slot's label, when it has one (the test's name is in the message). */
+static void prefix_label(const struct run_slot *s, char *err, size_t errlen)
+{
+    if (s->label)
+        errbuf_prefix(err, errlen, "%s", s->label);
+}
+
+static void teardown_all(const struct perf_test_ops *ops, struct run_slot *slots, size_t n)
+{
+    for (size_t j = n; j-- > 0;) {
+        if (!slots[j].up)
+            continue;
+        progress_phase("%s: tearing down", slot_name(ops, &slots[j]));
+        ops->teardown(slots[j].state);
+        slots[j].state = NULL;
+        slots[j].up = false;
+    }
+}
+
+/**
+ * setup_all() - Set up every slot of @slots, in order
+ * Return: 0, or the negative errno of the first that failed (those before it stay up)
+ */
+static int setup_all(const struct perf_test_ops *ops, struct run_slot *slots, size_t n, char *err,
+                     size_t errlen)
+{
+    for (size_t j = 0; j < n; j++) {
+        struct run_slot *s = &slots[j];
+        int rc;
+
+        if (proc_cancelled())
+            return errbuf_set(err, errlen, -ECANCELED, "interrupted");
+        if (n > 1)
+            progress_phase("%s: setting up %s (%zu/%zu)", s->label, s->spec, j + 1, n);
+        else
+            progress_phase("%s: setting up", slot_name(ops, s));
+        rc = ops->setup(&s->ctx, &s->state, err, errlen);
+        if (rc) {
+            if (rc != -ECANCELED) {
+                errbuf_prefix(err, errlen, "%s: setup", ops->name);
+                prefix_label(s, err, errlen);
+            }
+            return rc;
+        }
+        s->up = true;
+    }
+    return 0;
+}
+
+/* Where one turn stands: which iteration of which kind, on which boot of the guest. */
+struct turn {
+    unsigned index; /* over every turn of a slot */
+    bool warmup;
+    unsigned number; /* 1-based among warmups or among kept iterations */
+    unsigned of;
+    unsigned instance; /* 1-based boot */
+};
+
+/**
+ * run_turn() - One iteration of slot @s
+ * @it:	Receives the iteration, its figures for the progress line
+ * Return: 0, -ECANCELED, or the negative errno of run_once() (message names the iteration)
+ */
+static int run_turn(const struct perf_test_ops *ops, struct run_slot *s, const struct turn *t,
+                    struct perf_iter *it, char *err, size_t errlen)
+{
+    const char *kind = t->warmup ? "warmup" : "iteration";
+    int rc;
+
+    *it = (struct perf_iter){.index = t->index,
+                             .warmup = t->warmup,
+                             .number = t->number,
+                             .of = t->of,
+                             .instance = t->instance,
+                             .report = s->report};
+    if (proc_cancelled())
+        return errbuf_set(err, errlen, -ECANCELED, "interrupted");
+    snprintf(it->name, sizeof(it->name), "%s-%s%u", ops->name, t->warmup ? "warmup" : "",
+             t->number);
+    if (s->label) /* with several runs, which one has the machine now */
+        progress_phase("%s: %s %u/%u", s->label, kind, t->number, t->of);
+    rc = ops->run_once(s->state, &s->ctx, it, err, errlen);
+    if (rc && rc != -ECANCELED) {
+        errbuf_prefix(err, errlen, "%s %s %u/%u", ops->name, kind, t->number, t->of);
+        prefix_label(s, err, errlen);
+    }
+    return rc;
+}
+
+/* Append @v to @arr (a slot's record of its kept iterations); NULL @arr records nothing. */
+static int record(json_t *arr, unsigned v)
+{
+    return arr && json_array_append_new(arr, json_integer(v)) ? -ENOMEM : 0;
+}
+
+/**
+ * run_round() - One round: iteration @t of every slot, in the order of round @round
+ *
+ * The order rotates from one round to the next (slot r mod n first, then the next ones), so
+ * with two runs A and B the rounds go AB, BA, AB...: drift is shared as before, and going first
+ * (a guest fresh from waiting, caches cold) is shared too instead of always falling to A.
+ *
+ * Return: 0, or the negative errno of the turn that failed
+ */
+static int run_round(const struct perf_test_ops *ops, struct run_slot *slots, size_t n,
+                     unsigned round, const struct turn *t, size_t *done, size_t turns,
+                     long long started, char *err, size_t errlen)
+{
+    for (size_t pos = 0; pos < n; pos++) {
+        size_t j = (pos + round) % n;
+        struct run_slot *s = &slots[j];
+        struct perf_iter it;
+        double per_turn_s;
+        int rc = run_turn(ops, s, t, &it, err, errlen);
+
+        if (rc)
+            return rc;
+        if (!t->warmup &&
+            (record(s->positions, (unsigned)pos) || record(s->instances, t->instance)))
+            return errbuf_set(err, errlen, -ENOMEM, "out of memory");
+        (*done)++;
+        per_turn_s = (double)(clock_now_ms() - started) / 1000.0 / (double)*done;
+        progress_iteration(slot_name(ops, s), t->number, t->of, t->warmup, it.figures,
+                           per_turn_s * (double)(turns - *done));
+    }
+    return 0;
+}
+
+/**
+ * run_group() - Set up @slots, run every iteration of each in turn, tear them all down
+ *
+ * With --vm-instances K the kept iterations are split into K consecutive blocks, and before
+ * each block after the first every guest is torn down and set up again: whatever one boot
+ * happens to get (memory placement, which core the vCPUs settle on) is then spread over the
+ * samples instead of being confounded with the run. Each boot gets the warmups again.
+ *
+ * Return: 0, or the negative errno of the first step that failed
+ */
+static int run_group(const struct perf_test_ops *ops, struct run_slot *slots, size_t n, char *err,
+                     size_t errlen)
+{
+    const struct run_options *o = slots[0].ctx.opts;
+    unsigned instances = o->vm_instances ? o->vm_instances : 1, round = 0;
+    size_t turns = ((size_t)instances * o->warmup + o->iterations) * n, done = 0;
+    long long started;
+    int rc = setup_all(ops, slots, n, err, errlen);
+
+    if (rc)
+        goto out;
+    if (n > 1)
+        progress_phase("interleaved: %u warmup + %u iterations, each over %zu runs", o->warmup,
+                       o->iterations, n);
+    else
+        progress_phase("%s: %u warmup + %u iterations", slot_name(ops, slots), o->warmup,
+                       o->iterations);
+    started = clock_now_ms();
+    for (unsigned b = 0; b < instances; b++) {
+        unsigned first = o->iterations * b / instances, last = o->iterations * (b + 1) / instances;
+
+        if (b > 0) {
+            progress_phase("booting every guest again: VM instance %u/%u", b + 1, instances);
+            teardown_all(ops, slots, n);
+            rc = setup_all(ops, slots, n, err, errlen);
+            if (rc)
+                goto out;
+        }
+        for (unsigned step = 0; step < o->warmup + (last - first); step++, round++) {
+            bool warmup = step < o->warmup;
+            const struct turn t = {
+                .index = round,
+                .warmup = warmup,
+                .number = warmup ? b * o->warmup + step + 1 : first + step - o->warmup + 1,
+                .of = warmup ? instances * o->warmup : o->iterations,
+                .instance = b + 1,
+            };
+
+            rc = run_round(ops, slots, n, round, &t, &done, turns, started, err, errlen);
+            if (rc)
+                goto out;
+        }
+    }
+out:
+    teardown_all(ops, slots, n);
+    return rc;
+}
+
+int run_slots(const struct perf_test_ops *ops, struct run_slot *slots, size_t n, bool interleaved,
+              char *err, size_t errlen)
+{
+    /* Sequential is a group of one slot after another: the same loop, narrower. */
+    size_t group = interleaved ? n : 1;
+
+    for (size_t first = 0; first < n; first += group) {
+        int rc;
+
+        if (!interleaved && n > 1)
+            progress_phase("%s: run %zu/%zu (%s)", slots[first].label, first + 1, n,
+                           slots[first].spec);
+        rc = run_group(ops, slots + first, group, err, errlen);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}

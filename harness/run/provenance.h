@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * provenance - what a run's figures depend on besides the code under test
+ *
+ * Two reports are an A/B of the code only when everything else was the same: the QEMU, the
+ * peer stacks' versions (passt, libslirp), iperf3, the guest kernel and image, burette's own
+ * tree (a dirty tree is not its revision), the machine and how busy it was. This module finds
+ * those facts and adds them to a report's `host` object, under names that results/ reads back
+ * and `burette compare` sets side by side:
+ *
+ *   qemu_version, passt_version, libslirp_version, iperf3_version (the host's libiperf),
+ *   guest_iperf3_version, guest_kernel, guest_image_sha256 (kernel and initramfs, in that
+ *   order), load_start, load_end (1-minute load averages). (git_dirty, at the report's top
+ *   level, comes from the build: results/report.c.)
+ *
+ * A fact that cannot be found is left out rather than guessed; readers show it as unknown. The
+ * parsers of what programs print are separate functions so tests can feed them recorded text.
+ */
+#ifndef BURETTE_PROVENANCE_H
+#define BURETTE_PROVENANCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+struct guest_image;
+
+/**
+ * provenance_parse_qemu_version() - The version in `qemu-system-x86_64 --version` output
+ * @text:	What QEMU printed ("QEMU emulator version 10.0.2 (Debian 1:10.0.2+ds-2...)")
+ * @out:	"10.0.2"
+ * @len:	Size of @out
+ *
+ * Return: true if a version was found
+ */
+bool provenance_parse_qemu_version(const char *text, char *out, size_t len);
+
+/**
+ * provenance_parse_passt_version() - The version in `passt --version` output
+ * @text:	What passt printed ("passt 2024_08_21.1d6142f\n..." or "passt unknown version")
+ * @out:	"2024_08_21.1d6142f"
+ * @len:	Size of @out
+ *
+ * Return: true if a version was found; false for a build that does not know its own
+ */
+bool provenance_parse_passt_version(const char *text, char *out, size_t len);
+
+/**
+ * provenance_collect() - Add what this run depends on to a report's `host` object
+ * @host:	The object (report_host_json()'s: kernel, CPU model and count are there already)
+ * @qemu:	The QEMU binary the run uses (PATH is searched)
+ * @image:	The guest image; NULL for none
+ *
+ * Slow parts (a `--version` per program, hashing the image) take well under a second.
+ *
+ * Return: 0, or -ENOMEM
+ */
+int provenance_collect(json_t *host, const char *qemu, const struct guest_image *image);
+
+/**
+ * provenance_load() - The 1-minute load average now, and whether the machine is busy: more
+ * runnable tasks than half its cores, so the figures of a run compete with other work
+ * @load1:	The load average
+ *
+ * Return: true when busy
+ */
+bool provenance_load(double *load1);
+
+#endif /* BURETTE_PROVENANCE_H */

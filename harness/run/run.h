@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run - what `burette run` was asked to do, and the entry point that does it
+ *
+ * The CLI turns the command line into a struct run_options (measure/run_options.h), validated
+ * field by field, so everything past run_main() may trust it. The report's config is built
+ * here, from the options and the backend registry: a run records what it used.
+ */
+#ifndef BURETTE_RUN_H
+#define BURETTE_RUN_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "run_options.h"
+
+/**
+ * run_main() - Carry out a validated `burette run`
+ * @opts:	Options from the command line
+ *
+ * Return: process exit status (0 success, 1 the run failed, 2 bad input found late)
+ */
+int run_main(const struct run_options *opts);
+
+/**
+ * run_options_to_json() - The options as a report's "config" records them: test, backend,
+ * nic, vmm, accel, vcpus, mem_mb, iterations, warmup, duration_s, streams, then the options of
+ * the backends @opts->backend names, under their JSON keys. The run loop adds what it resolved
+ * (the accelerator --accel auto chose, a variant's label) before report_set_config().
+ *
+ * Return: new JSON object, NULL on allocation failure
+ */
+json_t *run_options_to_json(const struct run_options *opts);
+
+/**
+ * run_prepare_log_dir() - Make @dir (and its parents), or a fresh one under $TMPDIR
+ * @dir:	Directory wanted, NULL for a fresh burette-DATE-XXXXXX
+ * @out:	Receives the directory's path
+ * @outlen:	Size of @out
+ * @err:	Error buffer of @errlen bytes
+ * @errlen:	Size of @err
+ *
+ * Return: 0 or negative errno (message names the directory)
+ */
+int run_prepare_log_dir(const char *dir, char *out, size_t outlen, char *err, size_t errlen);
+
+/**
+ * run_config_json() - A report's config: run_options_to_json() of @o, the accelerator used,
+ * and for one of several runs its label, variant, order and the sequence of labels
+ * @o:		The run's options (its variant applied)
+ * @accel:	The accelerator it used ("tcg")
+ * @label:	Its label, NULL for a plain run (then the last four are not used)
+ * @variant:	The variant as written
+ * @order:	"interleaved" or "sequential"
+ * @sequence:	The labels of all runs, in the order they took turns
+ * @n:		Their number
+ *
+ * Return: new JSON object, NULL on allocation failure
+ */
+json_t *run_config_json(const struct run_options *o, const char *accel, const char *label,
+                        const char *variant, const char *order, const char *const *sequence,
+                        size_t n);
+
+#endif /* BURETTE_RUN_H */

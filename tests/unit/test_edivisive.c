@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of results/edivisive: E-divisive means on known series (a step, two steps, a
+ * ramp, a constant, a single outlier), the magnitude threshold, the minimum segment and bad
+ * input. The series are built here from a level and a fixed pseudo-random noise of at most
+ * +-1% (a linear congruential generator, so every run of the test sees the same values): the
+ * steps are 10x larger than the noise, so where a change is, and that none is elsewhere, is
+ * known by construction.
+ */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "edivisive.h"
+
+#define N 30
+
+/* Noise in [-amplitude, +amplitude] times @level, reproducible from @seed. */
+static double noise(uint32_t *seed, double level, double amplitude)
+{
+    *seed = *seed * 1664525u + 1013904223u;
+    return level * amplitude * (((double)(*seed >> 8) / (double)(1u << 24)) * 2 - 1);
+}
+
+static void fill(double *x, size_t n, size_t from, double level, uint32_t *seed)
+{
+    for (size_t i = from; i < n; i++)
+        x[i] = level + noise(seed, level, 0.01);
+}
+
+static void detect(const double *x, size_t n, struct ed_change **out, size_t *nout)
+{
+    struct ed_options o;
+
+    ed_options_default(&o);
+    assert_int_equal(edivisive(x, n, &o, out, nout), 0);
+}
+
+static void test_edivisive_finds_a_ten_percent_drop_where_it_is(void **state)
+{
+    uint32_t seed = 7;
+    double x[N];
+    struct ed_change *c;
+    size_t n;
+
+    fill(x, 15, 0, 10.0, &seed);
+    fill(x, N, 15, 9.0, &seed);
+    detect(x, N, &c, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(c[0].index, 15);
+    assert_true(fabs(c[0].change + 0.10) < 0.01);
+    assert_true(fabs(c[0].mean_before - 10.0) < 0.1);
+    assert_true(fabs(c[0].mean_after - 9.0) < 0.1);
+    assert_true(c[0].p < 0.01);
+    free(c);
+}
+
+static void test_edivisive_finds_both_steps_of_a_rise_and_fall(void **state)
+{
+    uint32_t seed = 11;
+    double x[36];
+    struct ed_change *c;
+    size_t n;
+
+    fill(x, 12, 0, 10.0, &seed);
+    fill(x, 24, 12, 12.0, &seed);
+    fill(x, 36, 24, 10.0, &seed);
+    detect(x, 36, &c, &n);
+    assert_int_equal(n, 2);
+    assert_int_equal(c[0].index, 12);
+    assert_int_equal(c[1].index, 24);
+    assert_true(c[0].change > 0.15 && c[0].change < 0.25);
+    assert_true(c[1].change < -0.12 && c[1].change > -0.20);
+    free(c);
+}
+
+/* A ramp from 10 to 13 has no single step: E-divisive cuts it into segments; each cut must go
+ * the way the ramp goes and be at least the 5% threshold. */
+static void test_edivisive_cuts_a_ramp_upward_only(void **state)
+{
+    uint32_t seed = 3;
+    double x[N];
+    struct ed_change *c;
+    size_t n;
+
+    for (size_t i = 0; i < N; i++)
+        x[i] = 10.0 + 3.0 * (double)i / (N - 1) + noise(&seed, 10.0, 0.01);
+    detect(x, N, &c, &n);
+    assert_true(n >= 1);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(c[i].change >= 0.05);
+        assert_true(c[i].index >= 3 && c[i].index <= N - 3);
+    }
+    free(c);
+}
+
+static void test_edivisive_finds_nothing_in_a_constant(void **state)
+{
+    double x[N];
+    struct ed_change *c = (struct ed_change *)1;
+    size_t n = 99;
+
+    for (size_t i = 0; i < N; i++)
+        x[i] = 4.25;
+    detect(x, N, &c, &n);
+    assert_int_equal(n, 0);
+    assert_null(c);
+}
+
+static void test_edivisive_ignores_a_single_outlier(void **state)
+{
+    uint32_t seed = 5;
+    double x[N];
+    struct ed_change *c;
+    size_t n;
+
+    fill(x, N, 0, 10.0, &seed);
+    x[14] = 15.0;
+    detect(x, N, &c, &n);
+    assert_int_equal(n, 0);
+    free(c);
+}
+
+static void test_edivisive_drops_a_step_below_the_magnitude_threshold(void **state)
+{
+    uint32_t seed = 9;
+    double x[N];
+    struct ed_options o;
+    struct ed_change *c;
+    size_t n;
+
+    /* 3%: significant against 0.1% noise, but below the default 5% */
+    for (size_t i = 0; i < N; i++)
+        x[i] = (i < 15 ? 10.0 : 10.3) + noise(&seed, 10.0, 0.001);
+    detect(x, N, &c, &n);
+    assert_int_equal(n, 0);
+    ed_options_default(&o);
+    o.min_magnitude = 0.01;
+    assert_int_equal(edivisive(x, N, &o, &c, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(c[0].index, 15);
+    free(c);
+}
+
+static void test_edivisive_keeps_the_minimum_segment_at_the_ends(void **state)
+{
+    uint32_t seed = 13;
+    double x[N];
+    struct ed_change *c;
+    size_t n;
+
+    /* the last two runs dropped: too few after the change for the default segment of 3, so
+     * a change can be no later than N - 3 */
+    fill(x, N - 2, 0, 10.0, &seed);
+    fill(x, N, N - 2, 8.0, &seed);
+    detect(x, N, &c, &n);
+    for (size_t i = 0; i < n; i++)
+        assert_true(c[i].index >= 3 && c[i].index <= N - 3);
+    free(c);
+    /* one more run down, and it is a change point */
+    fill(x, N, N - 3, 8.0, &seed);
+    detect(x, N, &c, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(c[0].index, N - 3);
+    free(c);
+}
+
+static void test_edivisive_is_deterministic(void **state)
+{
+    uint32_t seed = 17;
+    double x[N];
+    struct ed_change *a, *b;
+    size_t na, nb;
+
+    fill(x, 15, 0, 10.0, &seed);
+    fill(x, N, 15, 9.5, &seed);
+    detect(x, N, &a, &na);
+    detect(x, N, &b, &nb);
+    assert_int_equal(na, nb);
+    for (size_t i = 0; i < na; i++) {
+        assert_int_equal(a[i].index, b[i].index);
+        assert_true(a[i].p == b[i].p);
+    }
+    free(a);
+    free(b);
+}
+
+static void test_edivisive_refuses_bad_input(void **state)
+{
+    double x[N] = {0};
+    struct ed_options o;
+    struct ed_change *c;
+    size_t n;
+
+    ed_options_default(&o);
+    x[3] = NAN;
+    assert_int_equal(edivisive(x, N, &o, &c, &n), -EINVAL);
+    x[3] = INFINITY;
+    assert_int_equal(edivisive(x, N, &o, &c, &n), -EINVAL);
+    x[3] = 0;
+    o.min_segment = 1;
+    assert_int_equal(edivisive(x, N, &o, &c, &n), -EINVAL);
+    ed_options_default(&o);
+    o.significance = 0;
+    assert_int_equal(edivisive(x, N, &o, &c, &n), -EINVAL);
+    ed_options_default(&o);
+    /* too short to split: no change, no error */
+    assert_int_equal(edivisive(x, 5, &o, &c, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(edivisive(x, 0, &o, &c, &n), 0);
+    assert_int_equal(n, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_edivisive_finds_a_ten_percent_drop_where_it_is),
+        cmocka_unit_test(test_edivisive_finds_both_steps_of_a_rise_and_fall),
+        cmocka_unit_test(test_edivisive_cuts_a_ramp_upward_only),
+        cmocka_unit_test(test_edivisive_finds_nothing_in_a_constant),
+        cmocka_unit_test(test_edivisive_ignores_a_single_outlier),
+        cmocka_unit_test(test_edivisive_drops_a_step_below_the_magnitude_threshold),
+        cmocka_unit_test(test_edivisive_keeps_the_minimum_segment_at_the_ends),
+        cmocka_unit_test(test_edivisive_is_deterministic),
+        cmocka_unit_test(test_edivisive_refuses_bad_input),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
