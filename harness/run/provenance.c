@@ -2,7 +2,8 @@
 /*
  * provenance - what a run's figures depend on besides the code under test (see provenance.h)
  *
- * Versions come from the programs themselves where they know them (QEMU, libslirp through its
+ * Versions come from the programs themselves where they know them (QEMU's, read once by
+ * qemu_probe() before the run starts; libslirp through its
  * own slirp_version_string(), libiperf through iperf_get_iperf_version()); Debian's passt of
  * 2023 prints "unknown version", so its package version is asked of dpkg-query instead. The
  * guest's facts come from the image's manifest (written by guest/build-image.sh) and a SHA-256
@@ -24,6 +25,7 @@
 #include "image.h"
 #include "proc.h"
 #include "provenance.h"
+#include "qemu.h"
 
 #define VERSION_TIMEOUT_MS 5000
 #define VERSION_LEN        96
@@ -38,17 +40,6 @@ static bool copy_version_token(const char *p, char *out, size_t len)
     memcpy(out, p, n);
     out[n] = '\0';
     return true;
-}
-
-bool provenance_parse_qemu_version(const char *text, char *out, size_t len)
-{
-    static const char key[] = "version ";
-    const char *p = strstr(text, "QEMU emulator version ");
-
-    if (!p)
-        return false;
-    p = strstr(p, key) + sizeof(key) - 1;
-    return *p >= '0' && *p <= '9' && copy_version_token(p, out, len);
 }
 
 bool provenance_parse_passt_version(const char *text, char *out, size_t len)
@@ -75,15 +66,6 @@ static void set_string(json_t *host, const char *key, const char *value, int *rc
 {
     if (json_object_set_new(host, key, json_string(value)))
         *rc = -ENOMEM;
-}
-
-static void add_qemu(json_t *host, const char *qemu, int *rc)
-{
-    const char *argv[] = {qemu, "--version", NULL};
-    char text[512], v[VERSION_LEN];
-
-    if (run_for_text(argv, text, sizeof(text)) && provenance_parse_qemu_version(text, v, sizeof(v)))
-        set_string(host, "qemu_version", v, rc);
 }
 
 static void add_passt(json_t *host, int *rc)
@@ -167,12 +149,14 @@ static void add_image(json_t *host, const struct guest_image *image, int *rc)
         set_string(host, "guest_image_sha256", hex, rc);
 }
 
-int provenance_collect(json_t *host, const char *qemu, const struct guest_image *image)
+int provenance_collect(json_t *host, const struct qemu_info *qemu,
+                       const struct guest_image *image)
 {
     const char *iperf = iperf_get_iperf_version();
     int rc = 0;
 
-    add_qemu(host, qemu, &rc);
+    if (qemu && qemu->version[0])
+        set_string(host, "qemu_version", qemu->version, &rc);
     add_passt(host, &rc);
     add_libslirp(host, &rc);
     if (iperf && *iperf)

@@ -25,16 +25,7 @@
 #include <jansson.h>
 
 struct guest_image;
-
-/**
- * provenance_parse_qemu_version() - The version in `qemu-system-x86_64 --version` output
- * @text:	What QEMU printed ("QEMU emulator version 10.0.2 (Debian 1:10.0.2+ds-2...)")
- * @out:	"10.0.2"
- * @len:	Size of @out
- *
- * Return: true if a version was found
- */
-bool provenance_parse_qemu_version(const char *text, char *out, size_t len);
+struct qemu_info;
 
 /**
  * provenance_parse_passt_version() - The version in `passt --version` output
@@ -49,14 +40,15 @@ bool provenance_parse_passt_version(const char *text, char *out, size_t len);
 /**
  * provenance_collect() - Add what this run depends on to a report's `host` object
  * @host:	The object (report_host_json()'s: kernel, CPU model and count are there already)
- * @qemu:	The QEMU binary the run uses (PATH is searched)
+ * @qemu:	The QEMU the run uses, probed (qemu.h); NULL when unknown
  * @image:	The guest image; NULL for none
  *
  * Slow parts (a `--version` per program, hashing the image) take well under a second.
  *
  * Return: 0, or -ENOMEM
  */
-int provenance_collect(json_t *host, const char *qemu, const struct guest_image *image);
+int provenance_collect(json_t *host, const struct qemu_info *qemu,
+                       const struct guest_image *image);
 
 /**
  * provenance_load() - The 1-minute load average now, and whether the machine is busy: more

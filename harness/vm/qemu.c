@@ -6,8 +6,6 @@
  * would say nothing about a QEMU built by hand or passed with --qemu.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,55 +70,15 @@ static int read_version_output(const struct qemu_info *q, char *buf, size_t len,
                                size_t errlen)
 {
     const char *argv[] = {q->path, "--version", NULL};
-    int pfd[2] = {-1, -1}, status = 0, rc;
-    long long deadline = proc_now_ms() + VERSION_TIMEOUT_MS;
-    size_t used = 0;
-    pid_t pid = 0;
+    int rc = proc_capture(argv, buf, len, VERSION_TIMEOUT_MS);
 
-    if (pipe2(pfd, O_CLOEXEC))
-        return errbuf_set(err, errlen, -errno, "pipe: %s", strerror(errno));
-    {
-        const struct proc_spawn_opts so = {
-            .argv = argv,
-            .stdin_fd = -1,
-            .stdout_fd = pfd[1],
-            .stderr_fd = -1,
-        };
-        rc = proc_spawn(&so, &pid, err, errlen);
-    }
-    close(pfd[1]);
-    if (rc)
-        goto out;
-    for (;;) {
-        struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-        ssize_t n;
-
-        rc = proc_poll(&p, 1, deadline);
-        if (rc == -ETIMEDOUT) {
-            rc = errbuf_set(err, errlen, rc, "'%s --version' did not finish within %d s", q->path,
-                            VERSION_TIMEOUT_MS / 1000);
-            goto out;
-        }
-        if (rc < 0) {
-            errbuf_set(err, errlen, rc, "waiting for '%s --version': %s", q->path, strerror(-rc));
-            goto out;
-        }
-        n = read(pfd[0], buf + used, len - 1 - used);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        used += (size_t)n;
-        if (used == len - 1)
-            break; /* the version is on the first line: the rest does not matter */
-    }
-    buf[used] = '\0';
-    rc = 0;
-out:
-    close(pfd[0]);
-    if (pid > 0)
-        proc_kill(pid, &status);
-    return rc;
+    if (rc == -ETIMEDOUT)
+        return errbuf_set(err, errlen, rc, "'%s --version' did not finish within %d s", q->path,
+                          VERSION_TIMEOUT_MS / 1000);
+    if (rc < 0)
+        return errbuf_set(err, errlen, rc, "cannot run '%s --version': %s", q->path,
+                          strerror(-rc));
+    return 0;
 }
 
 int qemu_probe(const char *path, struct qemu_info *q, char *err, size_t errlen)
