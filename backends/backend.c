@@ -14,6 +14,7 @@
 
 #include "backend.h"
 #include "errbuf.h"
+#include "qemu.h"
 
 /* Every backend `burette run --backend` can use: one row each. */
 static const struct backend_ops *const backends[] = {
@@ -25,10 +26,35 @@ static const struct backend_ops *const backends[] = {
 
 #define NBACKENDS (sizeof(backends) / sizeof(backends[0]))
 
-/* Options every run takes whatever its backend (e.g. the QEMU binary): one row each. None yet;
- * the pointer form lets the list be empty. */
-static const struct backend_option *const common_options = NULL;
-static const size_t n_common_options = 0;
+/* A program name or path; the QEMU itself is checked when the run is settled (qemu.h). */
+static int program_parse(const char *value, union backend_value *out, char *err, size_t errlen)
+{
+    if (!*value)
+        return errbuf_set(err, errlen, -EINVAL, "empty path (give a qemu-system-x86_64 binary)");
+    if (strlen(value) >= sizeof(out->text))
+        return errbuf_set(err, errlen, -ENAMETOOLONG, "path '%.40s...' is too long", value);
+    snprintf(out->text, sizeof(out->text), "%s", value);
+    return 0;
+}
+
+/*
+ * Options every run takes whatever its backend: one row each. The QEMU binary is not recorded
+ * in the config: the report's host says which QEMU version ran, which is what matters when
+ * reports are set side by side.
+ */
+static const struct backend_option common_options[] = {
+    {
+        .name = "qemu",
+        .metavar = "PATH",
+        .help = "QEMU binary (default qemu-system-x86_64 in PATH);\na variant's qemu=PATH A/Bs two "
+                "QEMUs",
+        .default_value = QEMU_DEFAULT_PROGRAM,
+        .json_key = NULL,
+        .parse = program_parse,
+        .to_json = NULL,
+    },
+};
+static const size_t n_common_options = sizeof(common_options) / sizeof(common_options[0]);
 
 const struct backend_ops *backend_find(const char *name)
 {
@@ -132,6 +158,11 @@ const union backend_value *backend_option_value(const struct backend_options *v,
         if (backend_option_at(i, NULL) == opt)
             return &v->value[i];
     return NULL; /* not a row of the registry: a bug the caller's tests catch at once */
+}
+
+const char *backend_qemu_binary(const struct backend_options *v)
+{
+    return backend_option_value(v, &common_options[0])->text;
 }
 
 const char *backend_names(char *buf, size_t len)

@@ -8,9 +8,9 @@
  * move there with its first request (setup_tap); for every other backend the helper stays in
  * the host's namespace and its iperf3 servers serve the host's loopback. Then prepare() fills
  * struct backend: QEMU's -netdev (always with id=n0; the test adds the -device with the NIC
- * model and the MAC), the descriptors QEMU inherits, the guest's NIC settings, and the
- * server's bind address and the address the guest connects to. teardown() runs after QEMU is
- * gone and releases all prepare() made (descriptors, processes) on every path.
+ * model and the MAC) or the path of a vhost-user socket, the descriptors QEMU inherits, the guest's
+ * NIC settings, and the server's bind address and the address the guest connects to. teardown()
+ * runs after QEMU is gone and releases all prepare() made (descriptors, processes) on every path.
  *
  * The table in backend.c is the registry the rest of burette asks instead of knowing the
  * backends: `--backend` and `--variant` names, the options a variant or a global flag may set
@@ -29,6 +29,7 @@
 #ifndef BURETTE_BACKEND_H
 #define BURETTE_BACKEND_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -37,6 +38,7 @@
 
 #include <jansson.h>
 
+#include "accel.h"
 #include "agent_proto.h"
 
 #define BACKEND_MAX_FDS        4
@@ -45,6 +47,7 @@
 #define BACKEND_VALUE_TEXT_MAX 256 /* a path, a choice */
 
 struct helper;
+struct qemu_info;
 
 /* The value of one option, in the form its parser gives it. */
 union backend_value {
@@ -89,7 +92,10 @@ struct backend {
     void *priv; /* the backend's own state */
 
     /* Filled by prepare(). */
-    char netdev[256];         /* QEMU -netdev, e.g. "tap,id=n0,fd=7" */
+    char netdev[256]; /* QEMU -netdev, e.g. "tap,id=n0,fd=7" */
+    /* Instead of @netdev: a vhost-user back-end listening here; the VM layer then builds the
+     * chardev and the netdev, and shares guest RAM with the back-end (vm.h). */
+    char vhost_user_socket[PATH_MAX];
     int fds[BACKEND_MAX_FDS]; /* descriptors @netdev names, owned by the backend */
     size_t n_fds;
     struct agent_nic_config guest; /* the guest NIC's settings; mac is set by the test */
@@ -112,6 +118,17 @@ struct backend_ops {
     int (*prepare)(struct backend *b, const struct backend_ctx *ctx, char *err, size_t errlen);
     /* teardown() - Release what prepare() made; called once QEMU is gone */
     void (*teardown)(struct backend *b);
+    /**
+     * settle() - Decide what the run's options leave open, from the QEMU it will use; may be
+     * NULL. Called before anything starts, so a refusal is bad input (exit 2).
+     * @v:		The run's values; the backend may change its own
+     * @qemu:	The run's QEMU, probed
+     * @accel:	The accelerator the guest will run under
+     * @notice:	Set to one line to tell the user (a fallback), "" otherwise
+     * Return: 0, or negative errno with a message naming cause and fix
+     */
+    int (*settle)(struct backend_options *v, const struct qemu_info *qemu, enum accel accel,
+                  char *notice, size_t nlen, char *err, size_t errlen);
 };
 
 /**
@@ -246,6 +263,14 @@ void backend_nat_guest(struct backend *b, const char *guest, unsigned prefix, co
  * Return: 0 or negative errno
  */
 int backend_loopback_port(unsigned *port, char *err, size_t errlen);
+
+/**
+ * backend_qemu_binary() - The QEMU binary a run asked for (the common option qemu=PATH)
+ * @v:		The run's values
+ *
+ * Return: a path, or a name to look up in PATH
+ */
+const char *backend_qemu_binary(const struct backend_options *v);
 
 /* The backends (one row each in backend.c's table). */
 extern const struct backend_ops backend_tap_ops;

@@ -207,12 +207,32 @@ static int backend_flag(size_t index, const char *value, struct run_options *o)
     return 0;
 }
 
-static int dry_run(const struct run_options *o, const struct multi_options *m)
+static int dry_run(const struct run_options *global, const struct multi_options *m)
 {
-    json_t *j = run_options_to_json(o);
+    struct run_options one = *global;
+    const struct run_options *o = global;
+    bool several = multi_run_wanted(m);
+    char err[ERRBUF_LEN];
+    json_t *j, *runs;
 
-    if (!j)
+    /* what each run settles (its QEMU, consomme's transport) is shown as the run will do it */
+    if (!several) {
+        if (run_settle(&one, err, sizeof(err)))
+            return cli_usage_error("run", "%s", err);
+        o = &one;
+    }
+    runs = multi_runs_json(m, global, err, sizeof(err));
+    if (!runs)
+        return cli_usage_error("run", "%s", err);
+    j = run_options_to_json(o);
+    if (!j) {
+        json_decref(runs);
         return 1;
+    }
+    if (several)
+        json_object_del(j, "transport"); /* settled per run: see "runs" */
+    else
+        json_object_set_new(j, "qemu_version", json_string(o->qemu_info.version));
     json_object_set_new(j, "output", o->output ? json_string(o->output) : json_null());
     json_object_set_new(j, "format", json_string(o->format));
     json_object_set_new(j, "log_dir", o->log_dir ? json_string(o->log_dir) : json_null());
@@ -222,7 +242,7 @@ static int dry_run(const struct run_options *o, const struct multi_options *m)
         json_object_set_new(j, "vm_instances", json_integer(o->vm_instances));
     json_object_set_new(
         j, "order", json_string(m->order == RUN_ORDER_SEQUENTIAL ? "sequential" : "interleaved"));
-    json_object_set_new(j, "runs", multi_runs_json(m, o));
+    json_object_set_new(j, "runs", runs);
     json_dumpf(j, stdout, JSON_INDENT(2));
     putchar('\n');
     json_decref(j);

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 
 #include "backend.h"
+#include "qemu.h"
 
 struct run_options {
     const char *test;    /* "boot" or "network" */
@@ -32,6 +33,7 @@ struct run_options {
     const char *perf_dir;
     bool quiet;
     struct backend_options backend_options; /* a value for every option of the registry */
+    struct qemu_info qemu_info;             /* the QEMU the run uses, probed by run_settle() */
 };
 
 /**

@@ -29,6 +29,7 @@ static int boot_run_once(void *state, const struct perf_ctx *ctx, struct perf_it
         .device = "virtio-net-pci,netdev=n0,mac=" VM_MAC_TEST,
     };
     const struct vm_config cfg = {
+        .qemu = ctx->opts->qemu_info.path[0] ? ctx->opts->qemu_info.path : NULL,
         .image = ctx->image,
         .accel = ctx->accel,
         .vcpus = ctx->opts->vcpus,

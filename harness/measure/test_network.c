@@ -44,6 +44,10 @@
 
 #define UDP_DATAGRAM "1460" /* what iperf3 picks on an MTU of 1500 */
 
+/* Extra properties of the guest's virtio-net-pci, e.g. "csum=off,guest_tso4=off": lets a test
+ * run a backend with the guest's offloads refused, as a guest without them would. */
+#define NIC_PROPERTIES_ENV "BURETTE_NIC_PROPERTIES"
+
 struct subtest {
     const char *key;  /* metric infix and log file name part */
     const char *what; /* for progress and messages */
@@ -93,7 +97,8 @@ static int net_setup(const struct perf_ctx *ctx, void **state, char *err, size_t
     const struct agent_hello *hello;
     struct net_state *s = NULL;
     struct vm_nic nic;
-    char device[160];
+    char device[512];
+    const char *nic_properties;
     bool found = false;
     int rc;
 
@@ -131,16 +136,25 @@ static int net_setup(const struct perf_ctx *ctx, void **state, char *err, size_t
     }
     s->backend_ready = true;
 
-    snprintf(device, sizeof(device), "virtio-net-pci,netdev=%s,mac=%s", BACKEND_NETDEV_ID,
-             VM_MAC_TEST);
+    nic_properties = getenv(NIC_PROPERTIES_ENV);
+    if (snprintf(device, sizeof(device), "virtio-net-pci,netdev=%s,mac=%s%s%s", BACKEND_NETDEV_ID,
+                 VM_MAC_TEST, nic_properties && *nic_properties ? "," : "",
+                 nic_properties ? nic_properties : "") >= (int)sizeof(device)) {
+        rc = errbuf_set(err, errlen, -E2BIG, "%s is too long (at most %zu characters)",
+                        NIC_PROPERTIES_ENV, sizeof(device) - 64);
+        goto fail;
+    }
     nic = (struct vm_nic){
-        .netdev = s->backend.netdev,
+        .netdev = s->backend.vhost_user_socket[0] ? NULL : s->backend.netdev,
+        .vhost_user_socket = s->backend.vhost_user_socket[0] ? s->backend.vhost_user_socket : NULL,
+        .netdev_id = BACKEND_NETDEV_ID,
         .device = device,
         .fds = s->backend.fds,
         .n_fds = s->backend.n_fds,
     };
     {
         const struct vm_config cfg = {
+            .qemu = o->qemu_info.path[0] ? o->qemu_info.path : NULL,
             .image = ctx->image,
             .accel = ctx->accel,
             .vcpus = o->vcpus,

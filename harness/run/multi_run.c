@@ -7,7 +7,9 @@
  * or "sequential") and the sequence of labels in which the runs took turns (run.c).
  */
 #include "backend.h"
+#include "errbuf.h"
 #include "multi_run.h"
+#include "run.h"
 
 int multi_options_finish(struct multi_options *m, const struct run_options *o, char *err,
                          size_t errlen)
@@ -33,7 +35,8 @@ bool multi_run_wanted(const struct multi_options *m)
     return m->runs.n > 1 || m->variants.n > 0;
 }
 
-json_t *multi_runs_json(const struct multi_options *m, const struct run_options *o)
+json_t *multi_runs_json(const struct multi_options *m, const struct run_options *o, char *err,
+                        size_t errlen)
 {
     json_t *a = json_array();
 
@@ -43,8 +46,13 @@ json_t *multi_runs_json(const struct multi_options *m, const struct run_options 
         json_t *r;
 
         variant_apply(v, &ro);
-        r = json_pack("{s:s, s:s, s:s}", "label", v->label, "variant", v->spec, "backend",
-                      v->backend);
+        if (run_settle(&ro, err, errlen)) {
+            errbuf_prefix(err, errlen, "run %s", v->label);
+            json_decref(a);
+            return NULL;
+        }
+        r = json_pack("{s:s, s:s, s:s, s:s}", "label", v->label, "variant", v->spec, "backend",
+                      v->backend, "qemu_version", ro.qemu_info.version);
         if (r && backend_options_to_json(r, &ro.backend_options, ro.backend)) {
             json_decref(r);
             r = NULL;

@@ -53,14 +53,18 @@ int multi_options_finish(struct multi_options *m, const struct run_options *o, c
 bool multi_run_wanted(const struct multi_options *m);
 
 /**
- * multi_runs_json() - The runs as --dry-run shows them: [{label, variant, backend,
- * tcp_rx_buffer, tcp_tx_buffer}, ...]
+ * multi_runs_json() - The runs as --dry-run shows them: [{label, variant, backend, the options
+ * of its backend (settled: run_settle()), qemu_version}, ...]
  * @m:		Finished options
  * @o:		The run's global options
+ * @err:	Error buffer of @errlen bytes
+ * @errlen:	Size of @err
  *
- * Return: new JSON array, NULL on allocation failure
+ * Return: new JSON array, NULL when a run cannot be settled (message in @err) or on
+ * allocation failure
  */
-json_t *multi_runs_json(const struct multi_options *m, const struct run_options *o);
+json_t *multi_runs_json(const struct multi_options *m, const struct run_options *o, char *err,
+                        size_t errlen);
 
 /**
  * multi_run_main() - Carry out a `burette run` of several backends or variants

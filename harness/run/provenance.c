@@ -149,8 +149,7 @@ static void add_image(json_t *host, const struct guest_image *image, int *rc)
         set_string(host, "guest_image_sha256", hex, rc);
 }
 
-int provenance_collect(json_t *host, const struct qemu_info *qemu,
-                       const struct guest_image *image)
+int provenance_collect(json_t *host, const struct qemu_info *qemu, const struct guest_image *image)
 {
     const char *iperf = iperf_get_iperf_version();
     int rc = 0;

@@ -47,8 +47,7 @@ bool provenance_parse_passt_version(const char *text, char *out, size_t len);
  *
  * Return: 0, or -ENOMEM
  */
-int provenance_collect(json_t *host, const struct qemu_info *qemu,
-                       const struct guest_image *image);
+int provenance_collect(json_t *host, const struct qemu_info *qemu, const struct guest_image *image);
 
 /**
  * provenance_load() - The 1-minute load average now, and whether the machine is busy: more

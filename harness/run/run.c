@@ -39,6 +39,7 @@
 #include "proc.h"
 #include "progress.h"
 #include "provenance.h"
+#include "qemu.h"
 #include "render.h"
 #include "report.h"
 #include "run.h"
@@ -154,9 +155,6 @@ static int run_prepare_guest(const struct run_options *o, unsigned *hello_timeou
     return 0;
 }
 
-/* The QEMU burette runs; its version goes into every report. */
-#define RUN_QEMU_BINARY "qemu-system-x86_64"
-
 /* What a guest costs beyond its RAM (QEMU itself, TCG's translation cache), in MiB. */
 #define VM_OVERHEAD_MB 256
 
@@ -265,6 +263,69 @@ static int sub_dir(const char *root, const char *label, char *out, size_t len)
     return n >= (int)len ? -ENAMETOOLONG : 0;
 }
 
+/* Backends' notices already printed, per QEMU binary: each is said once. */
+static char said_for[VARIANT_MAX][PATH_MAX];
+static size_t n_said;
+
+static void say_once(const char *qemu, const char *notice)
+{
+    for (size_t i = 0; i < n_said; i++)
+        if (!strcmp(said_for[i], qemu))
+            return;
+    if (n_said < VARIANT_MAX)
+        snprintf(said_for[n_said++], sizeof(said_for[0]), "%s", qemu);
+    fprintf(stderr, "burette: %s\n", notice);
+}
+
+int run_settle(struct run_options *o, char *err, size_t errlen)
+{
+    const struct perf_test_ops *ops = find_test(o->test);
+    const struct backend_ops *b;
+    char ignored[256], notice[512];
+    enum accel accel;
+    int rc = qemu_probe(backend_qemu_binary(&o->backend_options), &o->qemu_info, err, errlen);
+
+    if (rc)
+        return rc;
+    /* a test with a NIC of its own (boot) leaves the backend's choices alone */
+    if (!ops || ops->fixed_backend || !(b = backend_find(o->backend)) || !b->settle)
+        return 0;
+    /* an accelerator that cannot be used is reported when the run starts; here what was asked
+     * for decides */
+    if (accel_resolve(o->accel, &accel, ignored, sizeof(ignored), notice, sizeof(notice)))
+        accel = strcmp(o->accel, "kvm") ? ACCEL_TCG : ACCEL_KVM;
+    rc = b->settle(&o->backend_options, &o->qemu_info, accel, notice, sizeof(notice), err, errlen);
+    if (!rc && notice[0])
+        say_once(o->qemu_info.path, notice);
+    return rc;
+}
+
+/*
+ * Each run's options, its variant applied, settled before anything starts: a QEMU that is
+ * missing, or cannot do what a run asks of it, is bad input like any other.
+ * Return: 0, or 2 after printing why
+ */
+static int settle_runs(const struct run_plan *p, struct run_entry *e, size_t n)
+{
+    char err[ERRBUF_LEN];
+
+    for (size_t j = 0; j < n; j++) {
+        const struct variant *v = p->runs ? &p->runs->v[j] : NULL;
+
+        e[j].opts = *p->o;
+        if (v)
+            variant_apply(v, &e[j].opts);
+        if (run_settle(&e[j].opts, err, sizeof(err))) {
+            if (v)
+                fprintf(stderr, "burette: run %s: %s\n", v->label, err);
+            else
+                fprintf(stderr, "burette: run: %s\n", err);
+            return 2;
+        }
+    }
+    return 0;
+}
+
 /**
  * make_entries() - One slot per run of @p, each with its options, directories and report
  * Return: 0, or negative errno (message in @err); reports made so far are freed by the caller
@@ -278,9 +339,7 @@ static int make_entries(const struct run_plan *p, struct run_entry *e, size_t n,
         struct run_slot *s = &e[j].slot;
         int rc;
 
-        e[j].opts = *p->o;
-        if (v)
-            variant_apply(v, &e[j].opts);
+        /* e[j].opts: set and settled by settle_runs() */
         s->label = v ? v->label : NULL;
         s->spec = v ? v->spec : NULL;
         if (sub_dir(log_root, s->label, e[j].log_dir, sizeof(e[j].log_dir)))
@@ -355,12 +414,12 @@ static int set_configs(const struct perf_test_ops *ops, struct run_entry *e, siz
  * What every report's `host` says besides the machine (provenance.h): versions of everything
  * the figures depend on and the load at start; the load at the end is added by finish().
  */
-static json_t *host_json(const struct guest_image *image)
+static json_t *host_json(const struct run_options *o, const struct guest_image *image)
 {
     json_t *host = report_host_json();
     double load;
 
-    if (!host || provenance_collect(host, RUN_QEMU_BINARY, image) ||
+    if (!host || provenance_collect(host, &o->qemu_info, image) ||
         (provenance_load(&load), json_object_set_new(host, "load_start", json_real(load)))) {
         json_decref(host);
         return NULL;
@@ -372,25 +431,19 @@ static json_t *host_json(const struct guest_image *image)
 static int set_hosts(struct run_entry *e, size_t n, const struct guest_image *image, char *err,
                      size_t errlen)
 {
-    json_t *host = host_json(image);
     double load;
 
-    if (!host)
-        return errbuf_set(err, errlen, -ENOMEM, "out of memory");
     if (provenance_load(&load))
         progress_note("the machine is busy: load average %.2f with %ld cores; other work will "
                       "slow the guests unevenly and widen the spread of every figure",
                       load, sysconf(_SC_NPROCESSORS_ONLN));
+    /* each run's own: variants may run different QEMUs */
     for (size_t j = 0; j < n; j++) {
-        e[j].host = j + 1 < n ? json_deep_copy(host) : json_incref(host);
-        if (!e[j].host)
-            break;
-        report_set_host(e[j].slot.report, e[j].host);
-    }
-    json_decref(host);
-    for (size_t j = 0; j < n; j++)
+        e[j].host = host_json(&e[j].opts, image);
         if (!e[j].host)
             return errbuf_set(err, errlen, -ENOMEM, "out of memory");
+        report_set_host(e[j].slot.report, e[j].host);
+    }
     return 0;
 }
 
@@ -497,6 +550,8 @@ static int run_plan(const struct run_plan *p)
         return 1;
     }
     status = check_plan(p, &ops, n);
+    if (!status)
+        status = settle_runs(p, entries, n);
     if (!status)
         status = run_prepare_guest(o, &shared.hello_timeout_ms, &shared.accel, &image);
     if (status)

@@ -24,6 +24,20 @@
 int run_main(const struct run_options *opts);
 
 /**
+ * run_settle() - What a run decides before anything starts: its QEMU, probed (a wrong binary is
+ * refused here), and what its backend leaves open for that QEMU (consomme's transport)
+ * @o:		One run's options, its variant applied; qemu_info and backend values are set
+ * @err:	Error buffer of @errlen bytes: names the QEMU or option at fault and the fix
+ * @errlen:	Size of @err
+ *
+ * A backend's notice (consomme falling back to stream) is printed on stderr once per QEMU
+ * binary, even with -q, since it changes what is measured.
+ *
+ * Return: 0, or negative errno: bad input, the run should end with exit status 2
+ */
+int run_settle(struct run_options *o, char *err, size_t errlen);
+
+/**
  * run_options_to_json() - The options as a report's "config" records them: test, backend,
  * nic, vmm, accel, vcpus, mem_mb, iterations, warmup, duration_s, streams, then the options of
  * the backends @opts->backend names, under their JSON keys. The run loop adds what it resolved

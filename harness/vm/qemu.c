@@ -76,8 +76,7 @@ static int read_version_output(const struct qemu_info *q, char *buf, size_t len,
         return errbuf_set(err, errlen, rc, "'%s --version' did not finish within %d s", q->path,
                           VERSION_TIMEOUT_MS / 1000);
     if (rc < 0)
-        return errbuf_set(err, errlen, rc, "cannot run '%s --version': %s", q->path,
-                          strerror(-rc));
+        return errbuf_set(err, errlen, rc, "cannot run '%s --version': %s", q->path, strerror(-rc));
     return 0;
 }
 

@@ -20,11 +20,11 @@
 #include "agent_client.h"
 #include "errbuf.h"
 #include "proc.h"
+#include "qemu.h"
 #include "vm.h"
 
-#define MAX_ARGS     96
-#define TAIL_BYTES   640
-#define QEMU_PROGRAM "qemu-system-x86_64"
+#define MAX_ARGS   96
+#define TAIL_BYTES 640
 
 struct vm {
     pid_t qemu_pid;
@@ -162,9 +162,12 @@ static int open_log(const char *path, char *err, size_t errlen)
 static int build_argv(struct argv_builder *b, const struct vm_config *cfg, const struct vm *vm,
                       int agent_fd)
 {
+    bool shared_memory = false;
     int rc = 0;
 
-    rc |= arg(b, QEMU_PROGRAM);
+    for (size_t i = 0; i < cfg->n_nics; i++)
+        shared_memory |= cfg->nics[i].vhost_user_socket != NULL;
+    rc |= arg(b, cfg->qemu ? cfg->qemu : QEMU_DEFAULT_PROGRAM);
     rc |= arg(b, "-name");
     rc |= argf(b, "burette-%s", cfg->name);
     /* Nothing but what is asked for: no default NIC, VGA, floppy, monitor or config file. */
@@ -186,6 +189,14 @@ static int build_argv(struct argv_builder *b, const struct vm_config *cfg, const
     rc |= argf(b, "%u", cfg->vcpus);
     rc |= arg(b, "-m");
     rc |= argf(b, "%u", cfg->mem_mb);
+    if (shared_memory) {
+        /* A vhost-user back-end reads and writes the virtqueues in guest RAM itself: all of it
+         * must be a shared mapping whose fd QEMU can pass over the socket. */
+        rc |= arg(b, "-object");
+        rc |= argf(b, "memory-backend-memfd,id=mem,size=%uM,share=on", cfg->mem_mb);
+        rc |= arg(b, "-machine");
+        rc |= arg(b, "memory-backend=mem");
+    }
     rc |= arg(b, "-kernel");
     rc |= arg(b, cfg->image->kernel);
     rc |= arg(b, "-initrd");
@@ -203,8 +214,17 @@ static int build_argv(struct argv_builder *b, const struct vm_config *cfg, const
     rc |= arg(b, "-device");
     rc |= arg(b, "virtserialport,chardev=agent,name=" AGENT_PORT_NAME);
     for (size_t i = 0; i < cfg->n_nics; i++) {
-        rc |= arg(b, "-netdev");
-        rc |= arg(b, cfg->nics[i].netdev);
+        const struct vm_nic *nic = &cfg->nics[i];
+
+        if (nic->vhost_user_socket) {
+            rc |= arg(b, "-chardev");
+            rc |= argf(b, "socket,id=vu%zu,path=%s", i, nic->vhost_user_socket);
+            rc |= arg(b, "-netdev");
+            rc |= argf(b, "vhost-user,id=%s,chardev=vu%zu", nic->netdev_id, i);
+        } else {
+            rc |= arg(b, "-netdev");
+            rc |= arg(b, nic->netdev);
+        }
         rc |= arg(b, "-device");
         rc |= arg(b, cfg->nics[i].device);
     }

@@ -23,15 +23,23 @@
 #include "agent_proto.h"
 #include "image.h"
 
-/* One NIC: QEMU's -netdev and -device arguments, and the descriptors they name. */
+/*
+ * One NIC: QEMU's -netdev and -device arguments, and the descriptors they name. A vhost-user
+ * NIC names instead the back-end's listening socket and its netdev id: the VM layer then adds
+ * the socket chardev and the vhost-user netdev, and puts all guest RAM in a shared memfd the
+ * back-end can map (vhost-user moves frames through guest memory, not through QEMU).
+ */
 struct vm_nic {
     const char *netdev; /* e.g. "tap,id=n0,fd=7" or "stream,id=n0,addr.type=fd,addr.str=7" */
-    const char *device; /* e.g. "virtio-net-pci,netdev=n0,mac=52:54:00:12:12:12" */
-    const int *fds;     /* descriptors QEMU must inherit, at the same numbers */
+    const char *vhost_user_socket; /* instead of @netdev: the back-end's socket path */
+    const char *netdev_id;         /* with @vhost_user_socket: the id the -device names */
+    const char *device;            /* e.g. "virtio-net-pci,netdev=n0,mac=52:54:00:12:12:12" */
+    const int *fds;                /* descriptors QEMU must inherit, at the same numbers */
     size_t n_fds;
 };
 
 struct vm_config {
+    const char *qemu; /* the QEMU binary; NULL: qemu-system-x86_64 from PATH */
     const struct guest_image *image;
     enum accel accel;
     unsigned vcpus;

@@ -2,15 +2,26 @@
 /*
  * backend_consomme - the guest's NIC served by consomme, the project's userspace NAT stack
  *
- * consomme runs as a child of burette (its own process group, dying with burette) on one end
- * of a stream socketpair; QEMU gets the other end as `-netdev stream,addr.type=fd`, so frames
- * cross as QEMU's 4-byte length + frame. The guest takes its address by DHCP from consomme
- * (10.0.2.15/24, gateway 10.0.2.2, MTU 65520 by option 26), and its connections to 10.0.2.2
- * become host sockets to 127.0.0.1, where the helper, left in the host's namespace, runs the
- * iperf3 servers. consomme's output and its counters (--stats) go to the log directory.
+ * consomme runs as a child of burette (its own process group, dying with burette) on one of
+ * two transports, the run's `transport` option (settled before the run starts, see run.h):
  *
- * Its options (tcp-rx-buffer, tcp-tx-buffer: INITIAL[:MAX] per connection) are declared here
- * and passed on to consomme's own flags; their bound is consomme's RING_MAX_CAP.
+ * - vhost-user: consomme listens on a UNIX socket in a private directory (mkdtemp, mode
+ *   0700, so no other user can reach or replace it) and QEMU connects as the vhost-user
+ *   front-end, with guest RAM shared: consomme reads and writes the virtqueues itself. prepare()
+ *   returns once the socket exists (inotify on the directory, bounded, and ended early if
+ *   consomme dies), so QEMU never starts before consomme listens. The directory and anything
+ *   left in it are removed on every path.
+ * - stream: one end of a stream socketpair; QEMU gets the other as `-netdev
+ *   stream,addr.type=fd`, so frames cross as QEMU's 4-byte length + frame.
+ *
+ * The guest takes its address by DHCP from consomme (10.0.2.15/24, gateway 10.0.2.2, MTU
+ * 65520 by option 26), and its connections to 10.0.2.2 become host sockets to 127.0.0.1,
+ * where the helper, left in the host's namespace, runs the iperf3 servers. consomme's output
+ * and its counters (--stats) go to the log directory.
+ *
+ * Its options are declared here and passed on to consomme's own flags: tcp-rx-buffer and
+ * tcp-tx-buffer (INITIAL[:MAX] per connection; their bound is consomme's RING_MAX_CAP) and
+ * transport (vhost-user or stream; "auto" until the run layer settles it from the QEMU in use).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,21 +32,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "../ring.h"
 #include "backend.h"
 #include "errbuf.h"
 #include "parse.h"
 #include "proc.h"
+#include "qemu.h"
 
-#define CM_GUEST_DHCP_S  30 /* udhcpc under TCG can take a few seconds */
-#define CM_HOST_BIND     "127.0.0.1"
-#define CM_GATEWAY       "10.0.2.2"
-#define CM_EXIT_GRACE_MS 3000
+#define CM_GUEST_DHCP_S    30 /* udhcpc under TCG can take a few seconds */
+#define CM_HOST_BIND       "127.0.0.1"
+#define CM_GATEWAY         "10.0.2.2"
+#define CM_EXIT_GRACE_MS   3000
+#define CM_LISTEN_MS       10000 /* consomme binds its socket moments after exec */
+#define CM_VHOST_USER_SOCK "vhost-user.sock"
 
 struct consomme_priv {
     pid_t pid;
+    char dir[PATH_MAX]; /* vhost-user: the private directory of the socket, "" otherwise */
 };
 
 /* consomme is installed next to burette (build/bin); else it is looked up in PATH. */
@@ -99,6 +116,26 @@ static json_t *tcp_buffer_json(const union backend_value *v)
                      (json_int_t)v->bounds.max);
 }
 
+#define CONSOMME_TRANSPORT_AUTO       "auto"
+#define CONSOMME_TRANSPORT_VHOST_USER "vhost-user"
+#define CONSOMME_TRANSPORT_STREAM     "stream"
+
+/* vhost-user or stream; "auto" is the default until consomme_settle() decides. */
+static int transport_parse(const char *value, union backend_value *out, char *err, size_t errlen)
+{
+    if (strcmp(value, CONSOMME_TRANSPORT_VHOST_USER) && strcmp(value, CONSOMME_TRANSPORT_STREAM) &&
+        strcmp(value, CONSOMME_TRANSPORT_AUTO))
+        return errbuf_set(err, errlen, -EINVAL, "unknown transport '%s' (available: %s, %s)", value,
+                          CONSOMME_TRANSPORT_VHOST_USER, CONSOMME_TRANSPORT_STREAM);
+    snprintf(out->text, sizeof(out->text), "%s", value);
+    return 0;
+}
+
+static json_t *transport_json(const union backend_value *v)
+{
+    return json_string(v->text);
+}
+
 static const struct backend_option consomme_options[] = {
     {
         .name = "tcp-rx-buffer",
@@ -119,10 +156,124 @@ static const struct backend_option consomme_options[] = {
         .parse = tcp_buffer_parse,
         .to_json = tcp_buffer_json,
     },
+    {
+        .name = "transport",
+        .metavar = "vhost-user|stream",
+        .help = "consomme's frame transport (default: vhost-user\nwhere the QEMU in use can do it, "
+                "else stream)",
+        .default_value = CONSOMME_TRANSPORT_AUTO,
+        .json_key = "transport",
+        .parse = transport_parse,
+        .to_json = transport_json,
+    },
 };
 
-#define OPT_TCP_RX (&consomme_options[0])
-#define OPT_TCP_TX (&consomme_options[1])
+#define OPT_TCP_RX    (&consomme_options[0])
+#define OPT_TCP_TX    (&consomme_options[1])
+#define OPT_TRANSPORT (&consomme_options[2])
+
+/* Remove the private directory and what consomme may have left in it (its socket). */
+static void remove_private_dir(struct consomme_priv *p)
+{
+    char path[PATH_MAX + sizeof(CM_VHOST_USER_SOCK) + 1];
+
+    if (!p->dir[0])
+        return;
+    snprintf(path, sizeof(path), "%s/%s", p->dir, CM_VHOST_USER_SOCK);
+    unlink(path);
+    rmdir(p->dir);
+    p->dir[0] = '\0';
+}
+
+/* A fresh directory only this user can enter, under $TMPDIR. */
+static int make_private_dir(struct consomme_priv *p, char *err, size_t errlen)
+{
+    const char *tmp = getenv("TMPDIR");
+
+    if (snprintf(p->dir, sizeof(p->dir), "%s/burette-consomme-XXXXXX",
+                 tmp && *tmp ? tmp : "/tmp") >= (int)sizeof(p->dir)) {
+        p->dir[0] = '\0';
+        return errbuf_set(err, errlen, -ENAMETOOLONG, "TMPDIR path too long");
+    }
+    if (!mkdtemp(p->dir)) {
+        int e = errno;
+
+        errbuf_set(err, errlen, -e, "cannot create a directory %s for consomme's socket: %s",
+                   p->dir, strerror(e));
+        p->dir[0] = '\0';
+        return -e;
+    }
+    return 0;
+}
+
+/*
+ * Wait until consomme's socket @sock exists in @p->dir. The inotify watch is set before
+ * consomme is spawned (@ino), so its creation cannot slip past unseen.
+ */
+static int wait_listening(const struct consomme_priv *p, int ino, const char *sock, const char *log,
+                          char *err, size_t errlen)
+{
+    long long deadline = proc_now_ms() + CM_LISTEN_MS;
+    int pidfd = proc_pidfd(p->pid), rc;
+    char tail[512];
+
+    if (pidfd < 0)
+        return errbuf_set(err, errlen, pidfd, "pidfd_open: %s", strerror(-pidfd));
+    for (;;) {
+        struct pollfd pfd[2] = {{.fd = ino, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+        if (!access(sock, F_OK)) {
+            rc = 0;
+            break;
+        }
+        rc = proc_poll(pfd, 2, deadline);
+        if (rc == -ETIMEDOUT) {
+            rc = errbuf_set(err, errlen, rc, "consomme did not create %s within %d s (see %s)",
+                            sock, CM_LISTEN_MS / 1000, log);
+            break;
+        }
+        if (rc < 0)
+            break;
+        if (pfd[1].revents) {
+            proc_file_tail(log, tail, sizeof(tail));
+            for (size_t n = strlen(tail); n && tail[n - 1] == '\n'; n--)
+                tail[n - 1] = '\0';
+            rc = errbuf_set(err, errlen, -EPIPE, "consomme exited before listening on %s: %s", sock,
+                            tail[0] ? tail : "(no output)");
+            break;
+        }
+        /* the events themselves do not matter: the socket's existence is checked above */
+        while (read(ino, buf, sizeof(buf)) > 0)
+            ;
+    }
+    close(pidfd);
+    return rc;
+}
+
+/*
+ * transport=auto becomes vhost-user where the QEMU can serve it under @accel, else stream with
+ * one line saying why; an explicit vhost-user that cannot work is refused.
+ */
+static int consomme_settle(struct backend_options *v, const struct qemu_info *qemu,
+                           enum accel accel, char *notice, size_t nlen, char *err, size_t errlen)
+{
+    union backend_value *t = (union backend_value *)backend_option_value(v, OPT_TRANSPORT);
+    char why[512];
+
+    notice[0] = '\0';
+    if (qemu_vhost_user_ok(qemu, accel, why, sizeof(why))) {
+        if (!strcmp(t->text, CONSOMME_TRANSPORT_AUTO))
+            snprintf(t->text, sizeof(t->text), "%s", CONSOMME_TRANSPORT_VHOST_USER);
+        return 0;
+    }
+    if (!strcmp(t->text, CONSOMME_TRANSPORT_VHOST_USER))
+        return errbuf_set(err, errlen, -ENOTSUP, "consomme: transport=vhost-user refused: %s", why);
+    if (!strcmp(t->text, CONSOMME_TRANSPORT_AUTO))
+        snprintf(notice, nlen, "consomme: transport stream instead of vhost-user: %s", why);
+    snprintf(t->text, sizeof(t->text), "%s", CONSOMME_TRANSPORT_STREAM);
+    return 0;
+}
 
 static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, char *err,
                             size_t errlen)
@@ -130,8 +281,11 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
     const union backend_value *tcp_rx = backend_option_value(ctx->options, OPT_TCP_RX);
     const union backend_value *tcp_tx = backend_option_value(ctx->options, OPT_TCP_TX);
     struct consomme_priv *p = calloc(1, sizeof(*p));
+    bool vhost_user = !strcmp(backend_option_value(ctx->options, OPT_TRANSPORT)->text,
+                              CONSOMME_TRANSPORT_VHOST_USER);
     char bin[4096], fdarg[16], rx[64], tx[64], stats[4096], log[4096];
-    int sv[2] = {-1, -1}, logfd = -1, rc;
+    char sock[PATH_MAX + sizeof(CM_VHOST_USER_SOCK) + 1];
+    int sv[2] = {-1, -1}, logfd = -1, ino = -1, rc;
 
     if (!p)
         return errbuf_set(err, errlen, -ENOMEM, "out of memory");
@@ -139,7 +293,21 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
     rc = backend_loopback_port(&b->server_port, err, errlen);
     if (rc)
         goto fail;
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+    if (vhost_user) {
+        rc = make_private_dir(p, err, errlen);
+        if (rc)
+            goto fail;
+        snprintf(sock, sizeof(sock), "%s/%s", p->dir, CM_VHOST_USER_SOCK);
+        if (strlen(sock) >= sizeof(b->vhost_user_socket)) {
+            rc = errbuf_set(err, errlen, -ENAMETOOLONG, "socket path %s too long", sock);
+            goto fail;
+        }
+        ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (ino < 0 || inotify_add_watch(ino, p->dir, IN_CREATE) < 0) {
+            rc = errbuf_set(err, errlen, -errno, "inotify on %s: %s", p->dir, strerror(errno));
+            goto fail;
+        }
+    } else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
         rc = errbuf_set(err, errlen, -errno, "socketpair: %s", strerror(errno));
         goto fail;
     }
@@ -157,13 +325,20 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
              (unsigned long long)tcp_tx->bounds.max);
     snprintf(stats, sizeof(stats), "%s/consomme-stats.json", ctx->log_dir);
     {
-        const char *argv[] = {
-            bin,       "--fd", fdarg, "--tcp-rx-buffer", rx, "--tcp-tx-buffer", tx,
-            "--stats", stats,  NULL};
+        const char *argv[] = {bin,
+                              vhost_user ? "--vhost-user" : "--fd",
+                              vhost_user ? sock : fdarg,
+                              "--tcp-rx-buffer",
+                              rx,
+                              "--tcp-tx-buffer",
+                              tx,
+                              "--stats",
+                              stats,
+                              NULL};
         const struct proc_spawn_opts so = {
             .argv = argv,
             .keep_fds = &sv[1],
-            .n_keep_fds = 1,
+            .n_keep_fds = vhost_user ? 0 : 1,
             .stdin_fd = -1,
             .stdout_fd = logfd,
             .stderr_fd = logfd,
@@ -177,14 +352,25 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
             goto fail;
         }
     }
-    close(sv[1]);
     close(logfd);
+    logfd = -1;
 
     b->priv = p;
-    b->fds[0] = sv[0];
-    b->n_fds = 1;
-    snprintf(b->netdev, sizeof(b->netdev), "stream,id=%s,addr.type=fd,addr.str=%d",
-             BACKEND_NETDEV_ID, sv[0]);
+    if (vhost_user) {
+        rc = wait_listening(p, ino, sock, log, err, errlen);
+        close(ino);
+        ino = -1;
+        if (rc)
+            goto fail;
+        snprintf(b->vhost_user_socket, sizeof(b->vhost_user_socket), "%s", sock);
+    } else {
+        close(sv[1]);
+        sv[1] = -1;
+        b->fds[0] = sv[0];
+        b->n_fds = 1;
+        snprintf(b->netdev, sizeof(b->netdev), "stream,id=%s,addr.type=fd,addr.str=%d",
+                 BACKEND_NETDEV_ID, sv[0]);
+    }
     b->guest.mode = AGENT_NIC_DHCP;
     b->guest.timeout_s = CM_GUEST_DHCP_S;
     snprintf(b->server_bind, sizeof(b->server_bind), "%s", CM_HOST_BIND);
@@ -193,12 +379,18 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
     b->process = p->pid; /* recorded by --perf-dir */
     return 0;
 fail:
+    b->priv = NULL;
+    if (p->pid > 0)
+        proc_kill(p->pid, NULL);
     if (sv[0] >= 0)
         close(sv[0]);
     if (sv[1] >= 0)
         close(sv[1]);
     if (logfd >= 0)
         close(logfd);
+    if (ino >= 0)
+        close(ino);
+    remove_private_dir(p);
     free(p);
     return rc;
 }
@@ -207,8 +399,9 @@ static void consomme_teardown(struct backend *b)
 {
     struct consomme_priv *p = b->priv;
 
-    /* Closing our end (QEMU's is gone) is EOF for consomme: it writes its counters and
-     * exits on its own; the grace period only bounds a consomme that does not. */
+    /* Stream: closing our end (QEMU's is gone) is EOF for consomme. vhost-user: QEMU's exit
+     * closed the socket. Either way consomme writes its counters and exits on its own; the
+     * grace period only bounds a consomme that does not. */
     backend_close_fds(b);
     if (p && p->pid > 0) {
         int pidfd = proc_pidfd(p->pid);
@@ -219,6 +412,8 @@ static void consomme_teardown(struct backend *b)
         }
         proc_kill(p->pid, NULL);
     }
+    if (p)
+        remove_private_dir(p);
     free(p);
     b->priv = NULL;
 }
@@ -229,4 +424,5 @@ const struct backend_ops backend_consomme_ops = {
     .n_options = sizeof(consomme_options) / sizeof(consomme_options[0]),
     .prepare = consomme_prepare,
     .teardown = consomme_teardown,
+    .settle = consomme_settle,
 };
