@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * End-to-end test of `burette run --test network --backend consomme` (label vm): the real CLI
+ * End-to-end test of `burette run --test network --backend consomme --transport stream` (label
+ * vm; vhost-user, the default, has test_network_vhost_user): the real CLI
  * boots the guest under TCG with short settings; the guest takes its address from consomme's
  * DHCP server and reaches the iperf3 servers on host 127.0.0.1 through 10.0.2.2. The report
  * must hold the three metrics with positive samples, and consomme's own counters (written to
@@ -59,9 +60,9 @@ static void test_network_consomme_dhcp_guest_gives_three_positive_metrics(void *
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        execl(burette, burette, "run", "--test", "network", "--backend", "consomme", "--accel",
-              "tcg", "--iterations", "2", "--warmup", "0", "--duration", "2", "--quiet",
-              "--log-dir", logs, "-o", report, (char *)NULL);
+        execl(burette, burette, "run", "--test", "network", "--backend", "consomme", "--transport",
+              "stream", "--accel", "tcg", "--iterations", "2", "--warmup", "0", "--duration", "2",
+              "--quiet", "--log-dir", logs, "-o", report, (char *)NULL);
         _exit(127);
     }
     assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -72,6 +73,8 @@ static void test_network_consomme_dhcp_guest_gives_three_positive_metrics(void *
     assert_non_null(root);
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(root, "config"), "backend")), "consomme");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(root, "config"), "transport")), "stream");
     results = json_object_get(root, "results");
     for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++)
         e2e_assert_positive_samples(results, metrics[i], 2, "consomme");
