@@ -12,10 +12,13 @@
  *
  * Metrics (prefix net_<nic>_): tcp_tx_gbps and tcp_tx_retransmits (guest to host),
  * tcp_rx_gbps and tcp_rx_retransmits (host to guest, -R), udp_tx_pps and udp_tx_lost_percent
- * (guest to host, -u -b 0), and for each TCP direction stalled_intervals: how many of the
+ * (guest to host, -u -b 0); for each TCP direction stalled_intervals: how many of the
  * receiver's 1-s intervals moved less than a tenth of the run's median (a backend that drops
  * frames and waits for retransmission timeouts shows whole seconds near 0), named in the
- * progress output when non-zero so a stall is never read as a slow stack.
+ * progress output when non-zero so a stall is never read as a slow stack; and per sub-test the
+ * CPU per Gbit moved (ms/Gbit, from /proc/<pid>/task/ * /stat over the client's run):
+ * <sub>_vcpu_ms_per_gbit (QEMU's vCPU threads), <sub>_qemu_main_ms_per_gbit (QEMU's main
+ * loop), <sub>_backend_ms_per_gbit (the backend's process, where it has one).
  *
  * Invariant: whatever fails, and on SIGINT/SIGTERM, no iperf3 server is left running — a
  * sub-test that does not complete cancels its server — and teardown() stops QEMU, the
@@ -36,6 +39,7 @@
 #include "perf_test.h"
 #include "proc.h"
 #include "progress.h"
+#include "qemu.h"
 #include "vm.h"
 
 #define SERVER_RESULT_MS     30000 /* after the client ended, the server's report is moments away */
@@ -275,6 +279,45 @@ static int emit(struct perf_iter *it, const struct net_state *s, const struct su
     return perf_emit(it, name, unit, value, err, errlen);
 }
 
+/* CPU used so far by QEMU's threads and by the backend's process. */
+struct cpu_sample {
+    struct qemu_cpu_times qemu;
+    double backend_ms;
+};
+
+static bool cpu_sample(const struct net_state *s, struct cpu_sample *c)
+{
+    c->backend_ms = 0;
+    if (qemu_cpu_times(vm_qemu_pid(s->vm), &c->qemu))
+        return false;
+    return s->backend.process <= 0 || !process_cpu_ms(s->backend.process, &c->backend_ms);
+}
+
+/*
+ * CPU per Gbit moved over the client's run: the guest's (vCPU threads: under TCG its network
+ * stack, checksums and segmentation are what limit throughput), QEMU's main loop (where
+ * -netdev stream and slirp copy every frame; near zero once vhost-user takes the data path
+ * out of QEMU) and the backend process's.
+ */
+static int emit_cpu(struct perf_iter *it, const struct net_state *s, const struct subtest *st,
+                    const struct cpu_sample *before, const struct cpu_sample *after, double gbit,
+                    char *err, size_t errlen)
+{
+    int rc;
+
+    if (gbit <= 0)
+        return 0;
+    rc = emit(it, s, st, "vcpu_ms_per_gbit", "ms/Gbit",
+              (after->qemu.vcpu_ms - before->qemu.vcpu_ms) / gbit, err, errlen);
+    if (!rc)
+        rc = emit(it, s, st, "qemu_main_ms_per_gbit", "ms/Gbit",
+                  (after->qemu.main_loop_ms - before->qemu.main_loop_ms) / gbit, err, errlen);
+    if (!rc && s->backend.process > 0)
+        rc = emit(it, s, st, "backend_ms_per_gbit", "ms/Gbit",
+                  (after->backend_ms - before->backend_ms) / gbit, err, errlen);
+    return rc;
+}
+
 static int run_subtest(struct net_state *s, const struct perf_ctx *ctx, struct perf_iter *it,
                        const struct subtest *st, char *err, size_t errlen)
 {
@@ -284,6 +327,8 @@ static int run_subtest(struct net_state *s, const struct perf_ctx *ctx, struct p
     const char *argv[24];
     struct agent_run_result res = {0};
     struct iperf_result sr, cr, m;
+    struct cpu_sample cpu_before, cpu_after;
+    bool have_cpu;
     char *sjson = NULL, cerr[ERRBUF_LEN];
     bool have_client = false, server_running = false, client_failed;
     unsigned job = 0;
@@ -330,7 +375,9 @@ static int run_subtest(struct net_state *s, const struct perf_ctx *ctx, struct p
     if (rc)
         goto out;
     server_running = true;
+    have_cpu = cpu_sample(s, &cpu_before);
     rc = vm_run(s->vm, argv, o->duration_s + CLIENT_MARGIN_S, &res, err, errlen);
+    have_cpu = have_cpu && cpu_sample(s, &cpu_after);
     if (rc) {
         errbuf_prefix(err, errlen, "running the guest's iperf3 client");
         goto out;
@@ -394,6 +441,8 @@ static int run_subtest(struct net_state *s, const struct perf_ctx *ctx, struct p
         if (!rc && m.has_retransmits)
             rc = emit(it, s, st, "retransmits", "retransmits", (double)m.retransmits, err, errlen);
     }
+    if (!rc && have_cpu)
+        rc = emit_cpu(it, s, st, &cpu_before, &cpu_after, m.gbps * m.seconds, err, errlen);
 out:
     if (server_running) {
         char ignored[ERRBUF_LEN];

@@ -169,7 +169,8 @@ static int build_argv(struct argv_builder *b, const struct vm_config *cfg, const
         shared_memory |= cfg->nics[i].vhost_user_socket != NULL;
     rc |= arg(b, cfg->qemu ? cfg->qemu : QEMU_DEFAULT_PROGRAM);
     rc |= arg(b, "-name");
-    rc |= argf(b, "burette-%s", cfg->name);
+    /* debug-threads names QEMU's threads ("CPU 0/TCG"...), so their CPU can be told apart */
+    rc |= argf(b, "burette-%s,debug-threads=on", cfg->name);
     /* Nothing but what is asked for: no default NIC, VGA, floppy, monitor or config file. */
     rc |= arg(b, "-nodefaults");
     rc |= arg(b, "-no-user-config");

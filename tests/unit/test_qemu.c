@@ -3,7 +3,8 @@
  * test_qemu - finding QEMU and reading its version: the version line as QEMU and Debian print
  * it, a binary missing, not executable or not a QEMU, and which versions may do vhost-user
  * under TCG. Fake binaries are tiny shell scripts printing what a QEMU of that version prints
- * for --version (the first line of Debian's qemu-system-x86 7.2 and 10.0.2 builds).
+ * for --version (the first line of Debian's qemu-system-x86 7.2 and 10.0.2 builds). CPU time
+ * per kind of QEMU thread is read from this test's own threads, one named like a vCPU.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -16,6 +17,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <pthread.h>
+#include <sched.h>
+#include <time.h>
 
 #include "errbuf.h"
 #include "qemu.h"
@@ -131,6 +135,59 @@ static void test_qemu_vhost_user_needs_10_under_tcg_only(void **state)
     assert_true(qemu_vhost_user_ok(&q, ACCEL_TCG, why, sizeof(why)));
 }
 
+/* Spin until the calling thread has used @ms of CPU (its own clock, not wall time). */
+static void burn_cpu_ms(double ms)
+{
+    struct timespec ts;
+
+    do
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    while ((double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6 < ms);
+}
+
+/* Burns 200 ms of CPU, then stays alive (for /proc to list it) until its pipe is written. */
+static void *fake_vcpu(void *arg)
+{
+    char c;
+
+    pthread_setname_np(pthread_self(), "CPU 0/TCG");
+    burn_cpu_ms(200);
+    return read(*(int *)arg, &c, 1) == 1 ? NULL : arg;
+}
+
+static void test_qemu_cpu_times_tell_vcpu_threads_from_the_main_loop(void **state)
+{
+    struct qemu_cpu_times before, after;
+    double proc_before, proc_after;
+    pthread_t t;
+    int release[2];
+
+    assert_int_equal(pipe(release), 0);
+    /* this process plays QEMU: a thread named as QEMU names a vCPU, and its main thread */
+    assert_int_equal(qemu_cpu_times(getpid(), &before), 0);
+    assert_int_equal(process_cpu_ms(getpid(), &proc_before), 0);
+    assert_int_equal(pthread_create(&t, NULL, fake_vcpu, &release[0]), 0);
+    burn_cpu_ms(200);
+    /* read while the thread still exists (/proc lists live threads only), once it has burnt
+     * its 200 ms; bounded, should its time never show up as a vCPU's */
+    for (int i = 0; i < 100000; i++) {
+        assert_int_equal(qemu_cpu_times(getpid(), &after), 0);
+        if (after.vcpu_ms - before.vcpu_ms >= 150)
+            break;
+        sched_yield();
+    }
+    assert_int_equal(write(release[1], "x", 1), 1);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    close(release[0]);
+    close(release[1]);
+    assert_int_equal(process_cpu_ms(getpid(), &proc_after), 0);
+    /* the kernel counts in clock ticks (10 ms at 100 Hz): 200 ms each, read to within a tick */
+    assert_true(after.vcpu_ms - before.vcpu_ms >= 150);
+    assert_true(after.main_loop_ms - before.main_loop_ms >= 150);
+    assert_true(proc_after - proc_before >= 350);                /* every thread of the process */
+    assert_int_equal(qemu_cpu_times(0x7ffffff0, &after) < 0, 1); /* no such process */
+}
+
 static int setup(void **state)
 {
     return mkdtemp(dir) ? 0 : -1;
@@ -156,6 +213,7 @@ int main(void)
         cmocka_unit_test(test_qemu_probe_finds_a_name_in_path),
         cmocka_unit_test(test_qemu_probe_refuses_missing_unexecutable_and_foreign_binaries),
         cmocka_unit_test(test_qemu_vhost_user_needs_10_under_tcg_only),
+        cmocka_unit_test(test_qemu_cpu_times_tell_vcpu_threads_from_the_main_loop),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
