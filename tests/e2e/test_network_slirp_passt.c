@@ -44,6 +44,7 @@
 
 static const char *burette;
 static char tmpdir[] = "/tmp/burette-e2e-peer-XXXXXX";
+static char qemu[4096]; /* qemu-system-x86_64 as found in PATH */
 
 /* Run burette to its end; its exit status, its stderr in @buf. */
 static int run(const char *const *args, const char *path, char *buf, size_t len)
@@ -189,8 +190,9 @@ static void test_passt_missing_is_a_clear_error_before_boot(void **state)
     snprintf(empty, sizeof(empty), "%s/empty-path", tmpdir);
     assert_int_equal(mkdir(empty, 0755), 0);
     {
-        const char *args[] = {"run", "--test",       "network", "--backend", "passt", "--duration",
-                              "1",   "--iterations", "1",       "--warmup",  "0",     NULL};
+        const char *args[] = {"run",        "--test", "network",      "--backend", "passt",
+                              "--duration", "1",      "--iterations", "1",         "--warmup",
+                              "0",          "--qemu", qemu,           NULL};
 
         status = run(args, empty, buf, sizeof(buf));
     }
@@ -272,9 +274,9 @@ static void test_perf_missing_is_a_clear_error_before_boot(void **state)
     snprintf(dir, sizeof(dir), "%s/perf-missing", tmpdir);
     assert_int_equal(mkdir(empty, 0755), 0);
     {
-        const char *args[] = {
-            "run",          "--test", "network",  "--backend", "slirp",      "--duration", "1",
-            "--iterations", "1",      "--warmup", "0",         "--perf-dir", dir,          NULL};
+        const char *args[] = {"run", "--test",       "network", "--backend", "slirp", "--duration",
+                              "1",   "--iterations", "1",       "--warmup",  "0",     "--perf-dir",
+                              dir,   "--qemu",       qemu,      NULL};
 
         status = run(args, empty, buf, sizeof(buf));
     }
@@ -296,9 +298,9 @@ static void test_perf_dir_records_qemu_and_passt_per_subtest(void **state)
     (void)state;
     snprintf(dir, sizeof(dir), "%s/perf", tmpdir);
     {
-        const char *args[] = {
-            "run",          "--test", "network",  "--backend", "passt",      "--duration", "1",
-            "--iterations", "1",      "--warmup", "0",         "--perf-dir", dir,          NULL};
+        const char *args[] = {"run", "--test",       "network", "--backend", "passt", "--duration",
+                              "1",   "--iterations", "1",       "--warmup",  "0",     "--perf-dir",
+                              dir,   "--qemu",       qemu,      NULL};
 
         status = run(args, NULL, buf, sizeof(buf));
     }
@@ -324,8 +326,20 @@ static void test_perf_dir_records_qemu_and_passt_per_subtest(void **state)
 
 static int setup_dir(void **state)
 {
+    const char *path = getenv("PATH");
+
     (void)state;
-    return mkdtemp(tmpdir) ? 0 : -1;
+    /* The tests that empty PATH still need QEMU, which burette probes first: its full path. */
+    for (const char *p = path ? path : ""; *p;) {
+        size_t n = strcspn(p, ":");
+
+        snprintf(qemu, sizeof(qemu), "%.*s/qemu-system-x86_64", (int)n, p);
+        if (!access(qemu, X_OK))
+            break;
+        qemu[0] = '\0';
+        p += n + (p[n] == ':');
+    }
+    return qemu[0] && mkdtemp(tmpdir) ? 0 : -1;
 }
 
 static int teardown_dir(void **state)
