@@ -66,6 +66,10 @@ expect 2 "$burette" run --transport tap && stderr_has "--transport: unknown valu
 expect 0 "$burette" run --dry-run --accel tcg --qemu "$old" --backend tap && no_notice &&
     dry_run_has '"transport" not in o["runs"][0] and o["qemu_version"] == "7.2.0"'
 
+# The boot test has its own NIC: no transport, no fallback line, but the QEMU version.
+expect 0 "$burette" run --dry-run --test boot --accel tcg --qemu "$old" && no_notice &&
+    dry_run_has '"transport" not in o and o["qemu_version"] == "7.2.0"'
+
 # Variants: one transport each, two QEMUs A/B; the fallback line once per QEMU.
 expect 0 "$burette" run --dry-run --accel tcg --qemu "$new" \
     --variant vu=consomme:transport=vhost-user --variant st=consomme:transport=stream \
