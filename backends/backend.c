@@ -37,10 +37,14 @@ static int program_parse(const char *value, union backend_value *out, char *err,
     return 0;
 }
 
+static json_t *program_json(const union backend_value *v)
+{
+    return json_string(v->text);
+}
+
 /*
- * Options every run takes whatever its backend: one row each. The QEMU binary is not recorded
- * in the config: the report's host says which QEMU version ran, which is what matters when
- * reports are set side by side.
+ * Options every run takes whatever its backend: one row each. The QEMU binary is recorded only
+ * when one was chosen (the report's host says which QEMU version ran in any case).
  */
 static const struct backend_option common_options[] = {
     {
@@ -49,9 +53,10 @@ static const struct backend_option common_options[] = {
         .help = "QEMU binary (default qemu-system-x86_64 in PATH);\na variant's qemu=PATH A/Bs two "
                 "QEMUs",
         .default_value = QEMU_DEFAULT_PROGRAM,
-        .json_key = NULL,
+        .json_key = "qemu",
+        .only_if_set = true,
         .parse = program_parse,
-        .to_json = NULL,
+        .to_json = program_json,
     },
 };
 static const size_t n_common_options = sizeof(common_options) / sizeof(common_options[0]);
@@ -143,7 +148,8 @@ int backend_options_to_json(json_t *obj, const struct backend_options *v, const 
     for (size_t i = 0; i < backend_option_count(); i++) {
         const struct backend_option *opt = backend_option_at(i, NULL);
 
-        if (!opt->json_key || !backend_option_applies(i, backends_list))
+        if (!opt->json_key || !backend_option_applies(i, backends_list) ||
+            (opt->only_if_set && !strcmp(v->value[i].text, opt->default_value)))
             continue;
         if (json_object_set_new(obj, opt->json_key, opt->to_json(&v->value[i])))
             return -ENOMEM;

@@ -66,6 +66,7 @@ struct backend_option {
     const char *help;          /* --help text; '\n' starts a new line */
     const char *default_value; /* parsed by parse() into every run's value */
     const char *json_key;      /* key in a report's config and in --dry-run; NULL: not shown */
+    bool only_if_set;          /* a text option recorded only when it differs from the default */
     /**
      * parse() - Parse @value into @out
      * Return: 0, or negative errno with a message that does not name the option

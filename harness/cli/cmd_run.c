@@ -229,9 +229,11 @@ static int dry_run(const struct run_options *global, const struct multi_options 
         json_decref(runs);
         return 1;
     }
-    if (several)
-        json_object_del(j, "transport"); /* settled per run: see "runs" */
-    else
+    /* consomme's transport is shown once settled: per run with several, not for a test that
+     * brings its own NIC (boot) */
+    if (!strcmp(json_string_value(json_object_get(j, "transport")) ?: "", "auto"))
+        json_object_del(j, "transport");
+    if (!several)
         json_object_set_new(j, "qemu_version", json_string(o->qemu_info.version));
     json_object_set_new(j, "output", o->output ? json_string(o->output) : json_null());
     json_object_set_new(j, "format", json_string(o->format));

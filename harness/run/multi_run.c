@@ -6,6 +6,8 @@
  * Every report's config records its label, its variant as written, the order ("interleaved"
  * or "sequential") and the sequence of labels in which the runs took turns (run.c).
  */
+#include <string.h>
+
 #include "backend.h"
 #include "errbuf.h"
 #include "multi_run.h"
@@ -57,6 +59,9 @@ json_t *multi_runs_json(const struct multi_options *m, const struct run_options 
             json_decref(r);
             r = NULL;
         }
+        /* a boot test's consomme run settles no transport: none is shown */
+        if (r && !strcmp(json_string_value(json_object_get(r, "transport")) ?: "", "auto"))
+            json_object_del(r, "transport");
         if (json_array_append_new(a, r)) {
             json_decref(a);
             return NULL;

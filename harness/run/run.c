@@ -283,7 +283,11 @@ int run_settle(struct run_options *o, char *err, size_t errlen)
     const struct backend_ops *b;
     char ignored[256], notice[512];
     enum accel accel;
-    int rc = qemu_probe(backend_qemu_binary(&o->backend_options), &o->qemu_info, err, errlen);
+    const char *qemu = backend_qemu_binary(&o->backend_options);
+    int rc;
+
+    /* the default is looked up in PATH, and a miss says how to install QEMU */
+    rc = qemu_probe(strcmp(qemu, QEMU_DEFAULT_PROGRAM) ? qemu : NULL, &o->qemu_info, err, errlen);
 
     if (rc)
         return rc;
@@ -317,9 +321,8 @@ static int settle_runs(const struct run_plan *p, struct run_entry *e, size_t n)
             variant_apply(v, &e[j].opts);
         if (run_settle(&e[j].opts, err, sizeof(err))) {
             if (v)
-                fprintf(stderr, "burette: run %s: %s\n", v->label, err);
-            else
-                fprintf(stderr, "burette: run: %s\n", err);
+                errbuf_prefix(err, sizeof(err), "run %s", v->label);
+            fprintf(stderr, "burette run: %s\nTry 'burette run --help'.\n", err);
             return 2;
         }
     }

@@ -1,7 +1,9 @@
 #!/bin/sh
 # `burette run --dry-run` prints, byte for byte, what was recorded for each option set in
 # DATA_DIR/cases (single and several backends, variants, every global option): the runs a
-# command line stands for must not change when the code behind them is reorganised.
+# command line stands for must not change when the code behind them is reorganised. Every case
+# runs with a stand-in qemu-system-x86_64 first in PATH that says it is 10.0.2, so the output (qemu_version, consomme's
+# transport settled from it) does not depend on the QEMU this machine has.
 #
 # Usage: dry_run_golden.sh BURETTE DATA_DIR
 set -u
@@ -9,6 +11,10 @@ burette=$1
 data=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
+printf '#!/bin/sh\necho "QEMU emulator version 10.0.2 (stand-in)"\n' >"$tmp/qemu-system-x86_64"
+chmod +x "$tmp/qemu-system-x86_64"
+PATH=$tmp:$PATH
+export PATH
 failed=0
 while read -r name args; do
     case $name in '' | '#'*) continue ;; esac

@@ -59,7 +59,7 @@ expect 0 "$burette" run --dry-run --accel tcg --qemu "$old" --transport stream &
     dry_run_has 'o["transport"] == "stream"'
 expect 0 "$burette" run --dry-run --accel tcg --qemu "$new" --transport stream && no_notice &&
     dry_run_has 'o["transport"] == "stream"'
-expect 2 "$burette" run --transport tap && stderr_has "--transport: unknown value 'tap'" &&
+expect 2 "$burette" run --transport tap && stderr_has "--transport: unknown transport 'tap'" &&
     stderr_has "vhost-user, stream"
 
 # Backends other than consomme record the QEMU version, not a transport.

@@ -135,7 +135,7 @@ static void test_variants_refuse_unknown_or_foreign_options(void **state)
                                                         "tcp-rx-buffer, tcp-tx-buffer", NULL});
     refuse("x=tap:tcp-rx-buffer=256K",
            (const char *const[]){"option 'tcp-rx-buffer' is consomme's, not tap's", NULL});
-    refuse("x=slirp:foo=1", (const char *const[]){"backend slirp takes no options", NULL});
+    refuse("x=slirp:foo=1", (const char *const[]){"unknown option 'foo' for slirp", "qemu", NULL});
     refuse("x=consomme:tcp-rx-buffer=1M,tcp-rx-buffer=2M",
            (const char *const[]){"option 'tcp-rx-buffer' is given twice", NULL});
 }
