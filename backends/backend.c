@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -164,6 +165,46 @@ const union backend_value *backend_option_value(const struct backend_options *v,
         if (backend_option_at(i, NULL) == opt)
             return &v->value[i];
     return NULL; /* not a row of the registry: a bug the caller's tests catch at once */
+}
+
+void backend_socket_dir_remove(struct backend_socket_dir *d)
+{
+    if (!d->dir[0])
+        return;
+    unlink(d->sock);
+    rmdir(d->dir);
+    d->dir[0] = '\0';
+}
+
+int backend_socket_dir_make(struct backend_socket_dir *d, const char *who, const char *name,
+                            char *err, size_t errlen)
+{
+    const char *tmp = getenv("TMPDIR");
+
+    d->dir[0] = '\0';
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    if (snprintf(d->dir, sizeof(d->dir), "%s/burette-%s-XXXXXX", tmp, who) >= (int)sizeof(d->dir) ||
+        snprintf(d->sock, sizeof(d->sock), "%s/%s", d->dir, name) >= (int)sizeof(d->sock)) {
+        d->dir[0] = '\0';
+        return errbuf_set(err, errlen, -ENAMETOOLONG,
+                          "TMPDIR '%s' is too long for %s's socket path: set TMPDIR to a "
+                          "shorter directory",
+                          tmp, who);
+    }
+    if (!mkdtemp(d->dir)) {
+        int e = errno;
+
+        d->dir[0] = '\0';
+        return errbuf_set(err, errlen, -e, "cannot make a directory for %s's socket in %s: %s", who,
+                          tmp, strerror(e));
+    }
+    /* mkdtemp() filled in the X's (same length, so this fits): the path follows the real name */
+    if (snprintf(d->sock, sizeof(d->sock), "%s/%s", d->dir, name) >= (int)sizeof(d->sock)) {
+        backend_socket_dir_remove(d);
+        return errbuf_set(err, errlen, -ENAMETOOLONG, "socket path too long");
+    }
+    return 0;
 }
 
 const char *backend_qemu_binary(const struct backend_options *v)

@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/un.h>
 
 #include <stdint.h>
 
@@ -264,6 +265,35 @@ void backend_nat_guest(struct backend *b, const char *guest, unsigned prefix, co
  * Return: 0 or negative errno
  */
 int backend_loopback_port(unsigned *port, char *err, size_t errlen);
+
+/* A private directory holding one UNIX socket a backend listens on for QEMU. */
+struct backend_socket_dir {
+    char dir[PATH_MAX]; /* "" when none was made */
+    char sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+/**
+ * backend_socket_dir_make() - A fresh 0700 directory under $TMPDIR (or /tmp) for a socket
+ * @d:		Receives the directory and the socket's path in it
+ * @who:	Names the directory ("passt": burette-passt-XXXXXX) and the messages
+ * @name:	The socket's file name
+ * @err:	Error buffer of @errlen bytes
+ * @errlen:	Size of @err
+ *
+ * A socket path must fit 108 bytes, which a log directory given with --log-dir need not; a
+ * directory only this user can enter means no other user can reach or replace the socket.
+ *
+ * Return: 0, or negative errno (a TMPDIR too long for a socket path says so)
+ */
+int backend_socket_dir_make(struct backend_socket_dir *d, const char *who, const char *name,
+                            char *err, size_t errlen);
+
+/**
+ * backend_socket_dir_remove() - Remove the socket and its directory, if made (every path of
+ * teardown() and of a failed prepare(): the program may not unlink its socket itself)
+ * @d:		The directory
+ */
+void backend_socket_dir_remove(struct backend_socket_dir *d);
 
 /**
  * backend_qemu_binary() - The QEMU binary a run asked for (the common option qemu=PATH)

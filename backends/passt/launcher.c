@@ -58,44 +58,8 @@
 struct passt_priv {
     pid_t pid;
     char log[PATH_MAX];
-    char dir[PATH_MAX]; /* private directory of the socket, "" when none was made */
-    char sock[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* where passt listens */
+    struct backend_socket_dir sd; /* where passt listens (it does not unlink its socket) */
 };
-
-/* Remove the socket and its directory (passt does not unlink it when it exits). */
-static void passt_remove_socket(struct passt_priv *p)
-{
-    if (!*p->dir)
-        return;
-    unlink(p->sock);
-    rmdir(p->dir);
-    p->dir[0] = '\0';
-}
-
-/*
- * A fresh 0700 directory under $TMPDIR (or /tmp) for passt's socket: a UNIX socket path must
- * fit 108 bytes, which a log directory given with --log-dir need not.
- */
-static int passt_make_socket_dir(struct passt_priv *p, char *err, size_t errlen)
-{
-    const char *tmp = getenv("TMPDIR");
-    char dir[PATH_MAX];
-
-    if (!tmp || !*tmp)
-        tmp = "/tmp";
-    if (snprintf(dir, sizeof(dir), "%s/burette-passt-XXXXXX", tmp) >= (int)sizeof(dir) ||
-        strlen(dir) + 1 + strlen(PASST_SOCKET) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-        return errbuf_set(err, errlen, -ENAMETOOLONG,
-                          "TMPDIR '%s' is too long for passt's socket path: set TMPDIR to a "
-                          "shorter directory",
-                          tmp);
-    if (!mkdtemp(dir))
-        return errbuf_set(err, errlen, -errno, "cannot make a directory in %s: %s", tmp,
-                          strerror(errno));
-    snprintf(p->dir, sizeof(p->dir), "%s", dir);
-    snprintf(p->sock, sizeof(p->sock), "%s/%s", dir, PASST_SOCKET);
-    return 0;
-}
 
 /*
  * The end of passt's log as one line. This passt also tries syslog and says "Failed to send
@@ -208,7 +172,7 @@ static int passt_prepare(struct backend *b, const struct backend_ctx *ctx, char 
         rc = errbuf_set(err, errlen, -errno, "pipe: %s", strerror(errno));
         goto fail;
     }
-    rc = passt_make_socket_dir(p, err, errlen);
+    rc = backend_socket_dir_make(&p->sd, "passt", PASST_SOCKET, err, errlen);
     if (rc)
         goto fail;
     snprintf(p->log, sizeof(p->log), "%s/passt.log", ctx->log_dir);
@@ -222,10 +186,10 @@ static int passt_prepare(struct backend *b, const struct backend_ctx *ctx, char 
     snprintf(mtu, sizeof(mtu), "%u", PASST_MTU);
     snprintf(prefix, sizeof(prefix), "%u", PASST_PREFIX);
     {
-        const char *argv[] = {PASST_PROGRAM, "-f",    "-e",   "-1",    "--runas",  runas,
-                              "-s",          p->sock, "-P",   pidfile, "-4",       "-a",
-                              PASST_GUEST,   "-n",    prefix, "-g",    PASST_HOST, "-m",
-                              mtu,           "-t",    "none", "-u",    "none",     NULL};
+        const char *argv[] = {PASST_PROGRAM, "-f",       "-e",   "-1",    "--runas",  runas,
+                              "-s",          p->sd.sock, "-P",   pidfile, "-4",       "-a",
+                              PASST_GUEST,   "-n",       prefix, "-g",    PASST_HOST, "-m",
+                              mtu,           "-t",       "none", "-u",    "none",     NULL};
         const int keep[] = {rp[1]};
         const struct proc_spawn_opts o = {.argv = argv,
                                           .keep_fds = keep,
@@ -251,16 +215,16 @@ static int passt_prepare(struct backend *b, const struct backend_ctx *ctx, char 
     rc = passt_wait_ready(p, rp[0], err, errlen);
     if (rc)
         goto fail;
-    if (stat(p->sock, &st) || !S_ISSOCK(st.st_mode)) {
+    if (stat(p->sd.sock, &st) || !S_ISSOCK(st.st_mode)) {
         rc = errbuf_set(err, errlen, -ENOENT,
                         "passt said it was ready but did not create its socket %s (its log: %s)",
-                        p->sock, p->log);
+                        p->sd.sock, p->log);
         goto fail;
     }
 
     b->priv = p;
     snprintf(b->netdev, sizeof(b->netdev), "stream,id=%s,server=off,addr.type=unix,addr.path=%s",
-             BACKEND_NETDEV_ID, p->sock);
+             BACKEND_NETDEV_ID, p->sd.sock);
     backend_nat_guest(b, PASST_GUEST, PASST_PREFIX, PASST_HOST, PASST_MTU, PASST_LOOPBACK);
     b->process = p->pid;
     close(rp[0]);
@@ -269,7 +233,7 @@ static int passt_prepare(struct backend *b, const struct backend_ctx *ctx, char 
 fail:
     if (p->pid > 0)
         proc_kill(p->pid, NULL);
-    passt_remove_socket(p);
+    backend_socket_dir_remove(&p->sd);
     free(p);
     for (int i = 0; i < 2; i++)
         if (rp[i] >= 0)
@@ -287,7 +251,7 @@ static void passt_teardown(struct backend *b)
     if (p && p->pid > 0)
         proc_kill(p->pid, NULL);
     if (p)
-        passt_remove_socket(p);
+        backend_socket_dir_remove(&p->sd);
     free(p);
     b->priv = NULL;
     b->process = 0;

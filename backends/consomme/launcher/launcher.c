@@ -52,7 +52,7 @@
 
 struct consomme_priv {
     pid_t pid;
-    char dir[PATH_MAX]; /* vhost-user: the private directory of the socket, "" otherwise */
+    struct backend_socket_dir sd; /* vhost-user: where consomme listens; dir "" otherwise */
 };
 
 /* consomme is installed next to burette (build/bin); else it is looked up in PATH. */
@@ -172,42 +172,8 @@ static const struct backend_option consomme_options[] = {
 #define OPT_TCP_TX    (&consomme_options[1])
 #define OPT_TRANSPORT (&consomme_options[2])
 
-/* Remove the private directory and what consomme may have left in it (its socket). */
-static void remove_private_dir(struct consomme_priv *p)
-{
-    char path[PATH_MAX + sizeof(CM_VHOST_USER_SOCK) + 1];
-
-    if (!p->dir[0])
-        return;
-    snprintf(path, sizeof(path), "%s/%s", p->dir, CM_VHOST_USER_SOCK);
-    unlink(path);
-    rmdir(p->dir);
-    p->dir[0] = '\0';
-}
-
-/* A fresh directory only this user can enter, under $TMPDIR. */
-static int make_private_dir(struct consomme_priv *p, char *err, size_t errlen)
-{
-    const char *tmp = getenv("TMPDIR");
-
-    if (snprintf(p->dir, sizeof(p->dir), "%s/burette-consomme-XXXXXX",
-                 tmp && *tmp ? tmp : "/tmp") >= (int)sizeof(p->dir)) {
-        p->dir[0] = '\0';
-        return errbuf_set(err, errlen, -ENAMETOOLONG, "TMPDIR path too long");
-    }
-    if (!mkdtemp(p->dir)) {
-        int e = errno;
-
-        errbuf_set(err, errlen, -e, "cannot create a directory %s for consomme's socket: %s",
-                   p->dir, strerror(e));
-        p->dir[0] = '\0';
-        return -e;
-    }
-    return 0;
-}
-
 /*
- * Wait until consomme's socket @sock exists in @p->dir. The inotify watch is set before
+ * Wait until consomme's socket @sock exists in its directory. The inotify watch is set before
  * consomme is spawned (@ino), so its creation cannot slip past unseen.
  */
 static int wait_listening(const struct consomme_priv *p, int ino, const char *sock, const char *log,
@@ -284,7 +250,7 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
     bool vhost_user = !strcmp(backend_option_value(ctx->options, OPT_TRANSPORT)->text,
                               CONSOMME_TRANSPORT_VHOST_USER);
     char bin[4096], fdarg[16], rx[64], tx[64], stats[4096], log[4096];
-    char sock[PATH_MAX + sizeof(CM_VHOST_USER_SOCK) + 1];
+    const char *sock = p ? p->sd.sock : "";
     int sv[2] = {-1, -1}, logfd = -1, ino = -1, rc;
 
     if (!p)
@@ -294,17 +260,12 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
     if (rc)
         goto fail;
     if (vhost_user) {
-        rc = make_private_dir(p, err, errlen);
+        rc = backend_socket_dir_make(&p->sd, "consomme", CM_VHOST_USER_SOCK, err, errlen);
         if (rc)
             goto fail;
-        snprintf(sock, sizeof(sock), "%s/%s", p->dir, CM_VHOST_USER_SOCK);
-        if (strlen(sock) >= sizeof(b->vhost_user_socket)) {
-            rc = errbuf_set(err, errlen, -ENAMETOOLONG, "socket path %s too long", sock);
-            goto fail;
-        }
         ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-        if (ino < 0 || inotify_add_watch(ino, p->dir, IN_CREATE) < 0) {
-            rc = errbuf_set(err, errlen, -errno, "inotify on %s: %s", p->dir, strerror(errno));
+        if (ino < 0 || inotify_add_watch(ino, p->sd.dir, IN_CREATE) < 0) {
+            rc = errbuf_set(err, errlen, -errno, "inotify on %s: %s", p->sd.dir, strerror(errno));
             goto fail;
         }
     } else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
@@ -390,7 +351,7 @@ fail:
         close(logfd);
     if (ino >= 0)
         close(ino);
-    remove_private_dir(p);
+    backend_socket_dir_remove(&p->sd);
     free(p);
     return rc;
 }
@@ -413,7 +374,7 @@ static void consomme_teardown(struct backend *b)
         proc_kill(p->pid, NULL);
     }
     if (p)
-        remove_private_dir(p);
+        backend_socket_dir_remove(&p->sd);
     free(p);
     b->priv = NULL;
 }
