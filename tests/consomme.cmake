@@ -133,7 +133,7 @@ if(TARGET guest_image)
   add_executable(test_network_consomme e2e/test_network_consomme.c)
   target_link_libraries(test_network_consomme PRIVATE burette_e2e)
   add_dependencies(test_network_consomme burette consomme guest_image)
-  add_test(NAME vm.network_consomme COMMAND test_network_consomme $<TARGET_FILE:burette>)
+  add_test(NAME vm.network_consomme COMMAND test_network_consomme $<TARGET_FILE:burette> stream)
   set_tests_properties(vm.network_consomme PROPERTIES LABELS vm TIMEOUT 400
                        ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
 endif()

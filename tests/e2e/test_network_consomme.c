@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * End-to-end test of `burette run --test network --backend consomme --transport stream` (label
- * vm; vhost-user, the default, has test_network_vhost_user): the real CLI
- * boots the guest under TCG with short settings; the guest takes its address from consomme's
- * DHCP server and reaches the iperf3 servers on host 127.0.0.1 through 10.0.2.2. The report
- * must hold the three metrics with positive samples, and consomme's own counters (written to
- * the log directory when QEMU hangs up) must show the DHCP lease, TCP connections and UDP
- * datagrams it carried, with no frame dropped as malformed. No consomme may be left running.
+ * End-to-end test of `burette run --test network --backend consomme --transport T` (label vm),
+ * once per transport (one ctest test each): the real CLI boots the guest under TCG with short
+ * settings; the guest takes its address from consomme's DHCP server and reaches the iperf3
+ * servers on host 127.0.0.1 through 10.0.2.2. The report must record the transport in its
+ * config and the QEMU version in its host object, and hold the three metrics with positive
+ * samples, each equal to what that iteration's iperf3 report says; consomme's own counters
+ * (written to the log directory when QEMU hangs up) must show the DHCP lease, TCP connections
+ * and UDP datagrams it carried, with no frame dropped as malformed. No consomme may be left
+ * running, and over vhost-user its private socket directory must be gone (burette runs with
+ * TMPDIR in this test's own directory to check that).
  *
- * Usage: test_network_consomme BURETTE_BINARY
+ * Usage: test_network_consomme BURETTE_BINARY stream|vhost-user
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -30,6 +34,7 @@
 #include "e2e.h"
 
 static const char *burette;
+static const char *transport;
 static char tmpdir[] = "/tmp/burette-e2e-consomme-XXXXXX";
 
 static json_int_t counter(json_t *o, const char *path)
@@ -41,6 +46,20 @@ static json_int_t counter(json_t *o, const char *path)
         return json_integer_value(json_object_get(o, path));
     snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
     return counter(json_object_get(o, key), dot + 1);
+}
+
+/* Entries of @dir whose name starts with @prefix. */
+static size_t count_prefixed(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    size_t n = 0;
+
+    assert_non_null(d);
+    while ((e = readdir(d)))
+        n += !strncmp(e->d_name, prefix, strlen(prefix));
+    closedir(d);
+    return n;
 }
 
 static void test_network_consomme_dhcp_guest_gives_three_positive_metrics(void **state)
@@ -57,11 +76,12 @@ static void test_network_consomme_dhcp_guest_gives_three_positive_metrics(void *
 
     snprintf(report, sizeof(report), "%s/report.json", tmpdir);
     snprintf(logs, sizeof(logs), "%s/logs", tmpdir);
+    setenv("TMPDIR", tmpdir, 1); /* consomme's private socket directory goes here */
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         execl(burette, burette, "run", "--test", "network", "--backend", "consomme", "--transport",
-              "stream", "--accel", "tcg", "--iterations", "2", "--warmup", "0", "--duration", "2",
+              transport, "--accel", "tcg", "--iterations", "2", "--warmup", "0", "--duration", "2",
               "--quiet", "--log-dir", logs, "-o", report, (char *)NULL);
         _exit(127);
     }
@@ -74,7 +94,11 @@ static void test_network_consomme_dhcp_guest_gives_three_positive_metrics(void *
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(root, "config"), "backend")), "consomme");
     assert_string_equal(
-        json_string_value(json_object_get(json_object_get(root, "config"), "transport")), "stream");
+        json_string_value(json_object_get(json_object_get(root, "config"), "transport")),
+        transport);
+    assert_true(
+        strlen(json_string_value(json_object_get(json_object_get(root, "host"), "qemu_version"))
+                   ?: "") >= 5);
     results = json_object_get(root, "results");
     for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++)
         e2e_assert_positive_samples(results, metrics[i], 2, "consomme");
@@ -96,6 +120,7 @@ static void test_network_consomme_dhcp_guest_gives_three_positive_metrics(void *
 
     /* burette's children (consomme among them) became ours as subreaper: none may still run */
     e2e_assert_no_running_child();
+    assert_int_equal(count_prefixed(tmpdir, "burette-consomme-"), 0);
 }
 
 static int setup(void **state)
@@ -116,10 +141,11 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_network_consomme_dhcp_guest_gives_three_positive_metrics),
     };
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s BURETTE_BINARY\n", argv[0]);
+    if (argc != 3 || (strcmp(argv[2], "stream") && strcmp(argv[2], "vhost-user"))) {
+        fprintf(stderr, "usage: %s BURETTE_BINARY stream|vhost-user\n", argv[0]);
         return 2;
     }
     burette = argv[1];
+    transport = argv[2];
     return cmocka_run_group_tests(tests, setup, teardown);
 }
