@@ -149,13 +149,21 @@ static void add_image(json_t *host, const struct guest_image *image, int *rc)
         set_string(host, "guest_image_sha256", hex, rc);
 }
 
+int provenance_add_qemu(json_t *host, const struct qemu_info *qemu)
+{
+    int rc = 0;
+
+    if (qemu && qemu->version[0])
+        set_string(host, "qemu_version", qemu->version, &rc);
+    return rc;
+}
+
 int provenance_collect(json_t *host, const struct qemu_info *qemu, const struct guest_image *image)
 {
     const char *iperf = iperf_get_iperf_version();
     int rc = 0;
 
-    if (qemu && qemu->version[0])
-        set_string(host, "qemu_version", qemu->version, &rc);
+    rc = provenance_add_qemu(host, qemu);
     add_passt(host, &rc);
     add_libslirp(host, &rc);
     if (iperf && *iperf)

@@ -50,6 +50,13 @@ bool provenance_parse_passt_version(const char *text, char *out, size_t len);
 int provenance_collect(json_t *host, const struct qemu_info *qemu, const struct guest_image *image);
 
 /**
+ * provenance_add_qemu() - Add qemu_version of @qemu to @host (nothing when it is unknown)
+ *
+ * Return: 0, or -ENOMEM
+ */
+int provenance_add_qemu(json_t *host, const struct qemu_info *qemu);
+
+/**
  * provenance_load() - The 1-minute load average now, and whether the machine is busy: more
  * runnable tasks than half its cores, so the figures of a run compete with other work
  * @load1:	The load average

@@ -414,40 +414,37 @@ static int set_configs(const struct perf_test_ops *ops, struct run_entry *e, siz
 }
 
 /*
- * What every report's `host` says besides the machine (provenance.h): versions of everything
- * the figures depend on and the load at start; the load at the end is added by finish().
+ * Every report's host object (provenance.h): the machine, versions of everything the figures
+ * depend on and the load at start; the load at the end is added by finish(). What all runs
+ * share (the programs' versions, the image's digest) is found once; only the QEMU is each
+ * run's own, since variants may run different ones. Says once when the machine is busy.
  */
-static json_t *host_json(const struct run_options *o, const struct guest_image *image)
-{
-    json_t *host = report_host_json();
-    double load;
-
-    if (!host || provenance_collect(host, &o->qemu_info, image) ||
-        (provenance_load(&load), json_object_set_new(host, "load_start", json_real(load)))) {
-        json_decref(host);
-        return NULL;
-    }
-    return host;
-}
-
-/* Every report's host object; says once when the machine is busy at the start. */
 static int set_hosts(struct run_entry *e, size_t n, const struct guest_image *image, char *err,
                      size_t errlen)
 {
+    json_t *shared = report_host_json();
     double load;
+    int rc = 0;
 
     if (provenance_load(&load))
         progress_note("the machine is busy: load average %.2f with %ld cores; other work will "
                       "slow the guests unevenly and widen the spread of every figure",
                       load, sysconf(_SC_NPROCESSORS_ONLN));
-    /* each run's own: variants may run different QEMUs */
-    for (size_t j = 0; j < n; j++) {
-        e[j].host = host_json(&e[j].opts, image);
-        if (!e[j].host)
-            return errbuf_set(err, errlen, -ENOMEM, "out of memory");
+    if (!shared || provenance_collect(shared, NULL, image) ||
+        json_object_set_new(shared, "load_start", json_real(load)))
+        rc = -ENOMEM;
+    for (size_t j = 0; !rc && j < n; j++) {
+        e[j].host = json_deep_copy(shared);
+        if (!e[j].host || provenance_add_qemu(e[j].host, &e[j].opts.qemu_info)) {
+            json_decref(e[j].host);
+            e[j].host = NULL;
+            rc = -ENOMEM;
+            break;
+        }
         report_set_host(e[j].slot.report, e[j].host);
     }
-    return 0;
+    json_decref(shared);
+    return rc ? errbuf_set(err, errlen, rc, "out of memory") : 0;
 }
 
 /* Write every report, then print the comparison (several runs) or the summary (one). */

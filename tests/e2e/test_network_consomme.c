@@ -13,7 +13,6 @@
  *
  * Usage: test_network_consomme BURETTE_BINARY stream|vhost-user
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -46,20 +45,6 @@ static json_int_t counter(json_t *o, const char *path)
         return json_integer_value(json_object_get(o, path));
     snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
     return counter(json_object_get(o, key), dot + 1);
-}
-
-/* Entries of @dir whose name starts with @prefix. */
-static size_t count_prefixed(const char *dir, const char *prefix)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    size_t n = 0;
-
-    assert_non_null(d);
-    while ((e = readdir(d)))
-        n += !strncmp(e->d_name, prefix, strlen(prefix));
-    closedir(d);
-    return n;
 }
 
 static void test_network_consomme_dhcp_guest_gives_three_positive_metrics(void **state)
@@ -120,7 +105,7 @@ static void test_network_consomme_dhcp_guest_gives_three_positive_metrics(void *
 
     /* burette's children (consomme among them) became ours as subreaper: none may still run */
     e2e_assert_no_running_child();
-    assert_int_equal(count_prefixed(tmpdir, "burette-consomme-"), 0);
+    assert_int_equal(e2e_count_prefixed(tmpdir, "burette-consomme-"), 0);
 }
 
 static int setup(void **state)

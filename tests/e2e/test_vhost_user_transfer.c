@@ -21,7 +21,6 @@
  *
  * Usage: test_vhost_user_transfer [TRANSPORT]   (default vhost-user; stream checks the test)
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -322,19 +321,6 @@ static void assert_intact(const struct transfer_result *res, const char *what)
         fail_msg("%s: SHA-256 of the 256 MiB echoed differs from what was sent", what);
 }
 
-static size_t count_prefixed(const char *dir, const char *prefix)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    size_t n = 0;
-
-    assert_non_null(d);
-    while ((e = readdir(d)))
-        n += !strncmp(e->d_name, prefix, strlen(prefix));
-    closedir(d);
-    return n;
-}
-
 static void test_vhost_user_transfer_survives_driver_reload_and_qemu_death(void **state)
 {
     struct rig *r = rig_start("offloads", NULL);
@@ -384,7 +370,7 @@ static void test_vhost_user_transfer_survives_driver_reload_and_qemu_death(void 
     if (!strcmp(transport, "vhost-user"))
         assert_int_equal(si.si_status, 0);
     rig_stop(r);
-    assert_int_equal(count_prefixed(tmpdir, "burette-consomme-"), 0);
+    assert_int_equal(e2e_count_prefixed(tmpdir, "burette-consomme-"), 0);
 }
 
 static void test_vhost_user_transfer_without_guest_offloads(void **state)
@@ -396,7 +382,7 @@ static void test_vhost_user_transfer_without_guest_offloads(void **state)
     res = transfer(r, false, &vm_rc);
     assert_intact(&res, "with the guest's offloads off");
     rig_stop(r);
-    assert_int_equal(count_prefixed(tmpdir, "burette-consomme-"), 0);
+    assert_int_equal(e2e_count_prefixed(tmpdir, "burette-consomme-"), 0);
 }
 
 static int setup(void **state)

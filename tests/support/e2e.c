@@ -410,3 +410,16 @@ int e2e_remove_tree(const char *path)
         closedir(d);
     return rmdir(path);
 }
+
+size_t e2e_count_prefixed(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    size_t n = 0;
+
+    assert_non_null(d);
+    while ((e = readdir(d)))
+        n += !strncmp(e->d_name, prefix, strlen(prefix));
+    closedir(d);
+    return n;
+}

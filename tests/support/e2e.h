@@ -191,6 +191,12 @@ bool e2e_ns_in_use(unsigned long ino, unsigned long long before);
 void e2e_assert_gone(const pid_t *pids, const unsigned long long *starts, size_t n);
 
 /**
+ * e2e_count_prefixed() - fail unless @dir can be read; how many of its entries' names start
+ * with @prefix (what a run left behind, e.g. burette-consomme-XXXXXX)
+ */
+size_t e2e_count_prefixed(const char *dir, const char *prefix);
+
+/**
  * e2e_remove_tree() - remove a directory and all below it (links are not followed)
  * @path: the directory
  *
