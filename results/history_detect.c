@@ -152,7 +152,8 @@ static int build_table(const struct history_detection *d, struct table *t)
         const struct history_change *c = &d->changes[i];
         const struct history_series *s = &d->series[c->series];
         char title[512], where[64], range[96], before[32], after[32], pct[32], p[16], what[64];
-        const char *cells[9];
+        const char *cells[] = {
+            s->metric, title + strlen(s->metric) + 1, where, range, before, after, pct, p, what};
 
         history_series_title(title, sizeof(title), s);
         snprintf(where, sizeof(where), "%zu of %zu", c->c.index + 1, s->npoints);
@@ -163,15 +164,6 @@ static int build_table(const struct history_detection *d, struct table *t)
         snprintf(p, sizeof(p), "%.3f", c->c.p);
         snprintf(what, sizeof(what), "%s%s", verdict(c),
                  c->recent && c->regression ? " (recent)" : "");
-        cells[0] = s->metric;
-        cells[1] = title + strlen(s->metric) + 1;
-        cells[2] = where;
-        cells[3] = range;
-        cells[4] = before;
-        cells[5] = after;
-        cells[6] = pct;
-        cells[7] = p;
-        cells[8] = what;
         rc = table_add_row(t, cells);
     }
     return rc;

@@ -158,6 +158,21 @@ static void fmt_mean_sd(char *buf, size_t len, const struct metric *m)
     snprintf(buf, len, "%s ± %s (n=%zu)", mean, sd, m->st.n);
 }
 
+/* "[low, high]" of an interval, each end formatted by @fmt; "n/a" where there is none. */
+static void fmt_interval(char *buf, size_t len, double low, double high,
+                         void (*fmt)(char *, size_t, double))
+{
+    char lo[32], hi[32];
+
+    if (!isfinite(low)) {
+        snprintf(buf, len, "n/a");
+        return;
+    }
+    fmt(lo, sizeof(lo), low);
+    fmt(hi, sizeof(hi), high);
+    snprintf(buf, len, "[%s, %s]", lo, hi);
+}
+
 int render_summary_table(const struct report *const *reports, size_t n, struct table *t)
 {
     static const char *const headers[] = {"report",  "metric", "unit",   "n",   "mean",
@@ -174,8 +189,9 @@ int render_summary_table(const struct report *const *reports, size_t n, struct t
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < reports[i]->nmetrics; j++) {
             const struct metric *m = &reports[i]->metrics[j];
-            char cnt[24], mean[32], sd[32], min[32], med[32], max[32], lo[32], hi[32], ci[80];
-            const char *cells[10];
+            char cnt[24], mean[32], sd[32], min[32], med[32], max[32], ci[80];
+            const char *cells[] = {
+                report_label(reports[i]), m->name, m->unit, cnt, mean, sd, min, med, max, ci};
 
             snprintf(cnt, sizeof(cnt), "%zu", m->st.n);
             render_fmt_value(mean, sizeof(mean), m->st.mean);
@@ -183,22 +199,7 @@ int render_summary_table(const struct report *const *reports, size_t n, struct t
             render_fmt_value(min, sizeof(min), m->st.min);
             render_fmt_value(med, sizeof(med), m->st.median);
             render_fmt_value(max, sizeof(max), m->st.max);
-            render_fmt_value(lo, sizeof(lo), m->st.ci95_low);
-            render_fmt_value(hi, sizeof(hi), m->st.ci95_high);
-            if (isfinite(m->st.ci95_low))
-                snprintf(ci, sizeof(ci), "[%s, %s]", lo, hi);
-            else
-                snprintf(ci, sizeof(ci), "n/a");
-            cells[0] = report_label(reports[i]);
-            cells[1] = m->name;
-            cells[2] = m->unit;
-            cells[3] = cnt;
-            cells[4] = mean;
-            cells[5] = sd;
-            cells[6] = min;
-            cells[7] = med;
-            cells[8] = max;
-            cells[9] = ci;
+            fmt_interval(ci, sizeof(ci), m->st.ci95_low, m->st.ci95_high, render_fmt_value);
             rc = table_add_row(t, cells + skip);
             if (rc < 0) {
                 table_free(t);
@@ -222,8 +223,8 @@ static void fmt_verdict(char *buf, size_t len, const struct compare_row *row)
 static int add_comparison_row(struct table *t, const struct compare_row *row, const char *cand,
                               size_t skip)
 {
-    char base[96], candv[96], delta[32], pct[32], lo[32], hi[32], ci[80], p[48], verdict[64];
-    const char *cells[10];
+    char base[96], candv[96], delta[32], pct[32], ci[80], p[48], verdict[64];
+    const char *cells[] = {row->name, cand, row->unit, base, candv, delta, pct, ci, p, verdict};
 
     fmt_mean_sd(base, sizeof(base), row->base);
     fmt_mean_sd(candv, sizeof(candv), row->cand);
@@ -232,12 +233,7 @@ static int add_comparison_row(struct table *t, const struct compare_row *row, co
         if (row->delta > 0)
             memmove(delta + 1, delta, strlen(delta) + 1), delta[0] = '+';
         render_fmt_pct(pct, sizeof(pct), row->delta_pct);
-        render_fmt_pct(lo, sizeof(lo), row->ci_low_pct);
-        render_fmt_pct(hi, sizeof(hi), row->ci_high_pct);
-        if (isfinite(row->ci_low_pct))
-            snprintf(ci, sizeof(ci), "[%s, %s]", lo, hi);
-        else
-            snprintf(ci, sizeof(ci), "n/a");
+        fmt_interval(ci, sizeof(ci), row->ci_low_pct, row->ci_high_pct, render_fmt_pct);
         if (row->method == PVALUE_NONE)
             snprintf(p, sizeof(p), "n/a");
         else
@@ -254,16 +250,6 @@ static int add_comparison_row(struct table *t, const struct compare_row *row, co
     fmt_verdict(verdict, sizeof(verdict), row);
     if (row->stalled)
         snprintf(verdict + strlen(verdict), sizeof(verdict) - strlen(verdict), " [stalled]");
-    cells[0] = row->name;
-    cells[1] = cand;
-    cells[2] = row->unit;
-    cells[3] = base;
-    cells[4] = candv;
-    cells[5] = delta;
-    cells[6] = pct;
-    cells[7] = ci;
-    cells[8] = p;
-    cells[9] = verdict;
     if (skip) {
         /* Two-way: no candidate column. */
         cells[1] = cells[0];

@@ -2,10 +2,7 @@
 # an interleaved two-variant run of consomme under TCG with short settings, then a SIGINT with
 # both guests up (vm; four boots and two 1 s iterations of three sub-tests per variant, about
 # two minutes on a loaded 2-core machine).
-add_executable(test_variants unit/test_variants.c)
-target_link_libraries(test_variants PRIVATE burette_harness PkgConfig::CMOCKA)
-add_test(NAME unit.variants COMMAND test_variants)
-set_tests_properties(unit.variants PROPERTIES LABELS unit)
+burette_unit_test(variants unit/test_variants.c burette_harness)
 
 if(TARGET guest_image)
   add_executable(test_multi e2e/test_multi.c)

@@ -23,24 +23,12 @@ set_tests_properties(vm.run_boot_cli PROPERTIES LABELS vm TIMEOUT 300
                      ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
 
 # Choosing the accelerator (no VM: a unit test).
-add_executable(test_accel unit/test_accel.c)
-target_link_libraries(test_accel PRIVATE burette_harness PkgConfig::CMOCKA)
-add_test(NAME unit.accel COMMAND test_accel)
-set_tests_properties(unit.accel PROPERTIES LABELS unit)
+burette_unit_test(accel unit/test_accel.c burette_harness)
 
 # The harness's agent client against a scripted peer (no VM: a unit test).
-add_executable(test_agent_client unit/test_agent_client.c)
-target_link_libraries(test_agent_client PRIVATE burette_harness PkgConfig::CMOCKA)
-add_test(NAME unit.agent_client COMMAND test_agent_client)
-set_tests_properties(unit.agent_client PROPERTIES LABELS unit)
+burette_unit_test(agent_client unit/test_agent_client.c burette_harness)
 
 # Child processes and cancellation (no VM: a unit test).
-add_executable(test_proc unit/test_proc.c)
-target_link_libraries(test_proc PRIVATE burette_harness PkgConfig::CMOCKA)
-add_test(NAME unit.proc COMMAND test_proc)
-set_tests_properties(unit.proc PROPERTIES LABELS unit)
+burette_unit_test(proc unit/test_proc.c burette_harness)
 
-add_executable(test_provenance unit/test_provenance.c)
-target_link_libraries(test_provenance PRIVATE burette_harness PkgConfig::CMOCKA)
-add_test(NAME unit.provenance COMMAND test_provenance)
-set_tests_properties(unit.provenance PROPERTIES LABELS unit)
+burette_unit_test(provenance unit/test_provenance.c burette_harness)

@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,7 +38,6 @@
 #define AUTOTUNE "autotune=consomme"
 
 static const char *burette;
-static char tmpdir[] = "/tmp/burette-e2e-multi-XXXXXX";
 static const char *const metrics[] = {"net_virtio-net_tcp_tx_gbps", "net_virtio-net_tcp_rx_gbps",
                                       "net_virtio-net_udp_tx_pps"};
 
@@ -158,10 +156,10 @@ static void test_multi_interleaved_two_variants_give_two_reports_and_a_compariso
     json_t *rf, *ra, *cf, *ca, *cmp, *again, *cands, *rows;
     int status;
 
-    snprintf(dir, sizeof(dir), "%s/reports", tmpdir);
-    snprintf(logs, sizeof(logs), "%s/logs", tmpdir);
-    snprintf(out, sizeof(out), "%s/stdout", tmpdir);
-    snprintf(errpath, sizeof(errpath), "%s/stderr", tmpdir);
+    snprintf(dir, sizeof(dir), "%s/reports", e2e_tmpdir);
+    snprintf(logs, sizeof(logs), "%s/logs", e2e_tmpdir);
+    snprintf(out, sizeof(out), "%s/stdout", e2e_tmpdir);
+    snprintf(errpath, sizeof(errpath), "%s/stderr", e2e_tmpdir);
     {
         const char *args[] = {
             "run",       "--test",   "network",   "--accel",           "tcg",
@@ -232,7 +230,7 @@ static void test_multi_interleaved_two_variants_give_two_reports_and_a_compariso
     }
 
     /* the same verdicts as `burette compare` on the reports written */
-    snprintf(cmpout, sizeof(cmpout), "%s/compare.json", tmpdir);
+    snprintf(cmpout, sizeof(cmpout), "%s/compare.json", e2e_tmpdir);
     {
         const char *args[] = {"compare", "--format", "json", fixed, autotune, NULL};
 
@@ -273,8 +271,8 @@ static void test_multi_sigint_with_both_guests_up_leaves_nothing_behind(void **s
     int errfd, status;
     pid_t pid;
 
-    snprintf(dir, sizeof(dir), "%s/int-reports", tmpdir);
-    snprintf(logs, sizeof(logs), "%s/int-logs", tmpdir);
+    snprintf(dir, sizeof(dir), "%s/int-reports", e2e_tmpdir);
+    snprintf(logs, sizeof(logs), "%s/int-logs", e2e_tmpdir);
     {
         const char *args[] = {"run",    "--accel",      "tcg", "--variant", FIXED, "--variant",
                               AUTOTUNE, "--iterations", "2",   "--warmup",  "0",   "--duration",
@@ -304,18 +302,6 @@ static void test_multi_sigint_with_both_guests_up_leaves_nothing_behind(void **s
     e2e_assert_no_running_child();
 }
 
-static int setup(void **state)
-{
-    /* Orphans of burette come to us, so a process left running would show up. */
-    prctl(PR_SET_CHILD_SUBREAPER, 1);
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    return e2e_remove_tree(tmpdir);
-}
-
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -328,5 +314,5 @@ int main(int argc, char **argv)
         return 2;
     }
     burette = argv[1];
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, e2e_group_setup, e2e_group_teardown);
 }

@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,7 +33,6 @@
 
 static const char *burette;
 static const char *transport;
-static char tmpdir[] = "/tmp/burette-e2e-consomme-XXXXXX";
 
 static json_int_t counter(json_t *o, const char *path)
 {
@@ -59,9 +57,9 @@ static void test_network_consomme_dhcp_guest_gives_three_positive_metrics(void *
     int status;
     pid_t pid;
 
-    snprintf(report, sizeof(report), "%s/report.json", tmpdir);
-    snprintf(logs, sizeof(logs), "%s/logs", tmpdir);
-    setenv("TMPDIR", tmpdir, 1); /* consomme's private socket directory goes here */
+    snprintf(report, sizeof(report), "%s/report.json", e2e_tmpdir);
+    snprintf(logs, sizeof(logs), "%s/logs", e2e_tmpdir);
+    setenv("TMPDIR", e2e_tmpdir, 1); /* consomme's private socket directory goes here */
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -105,19 +103,7 @@ static void test_network_consomme_dhcp_guest_gives_three_positive_metrics(void *
 
     /* burette's children (consomme among them) became ours as subreaper: none may still run */
     e2e_assert_no_running_child();
-    assert_int_equal(e2e_count_prefixed(tmpdir, "burette-consomme-"), 0);
-}
-
-static int setup(void **state)
-{
-    /* Orphans of burette come to us, so a consomme left running would show up below. */
-    prctl(PR_SET_CHILD_SUBREAPER, 1);
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    return e2e_remove_tree(tmpdir);
+    assert_int_equal(e2e_count_prefixed(e2e_tmpdir, "burette-consomme-"), 0);
 }
 
 int main(int argc, char **argv)
@@ -132,5 +118,5 @@ int main(int argc, char **argv)
     }
     burette = argv[1];
     transport = argv[2];
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, e2e_group_setup, e2e_group_teardown);
 }

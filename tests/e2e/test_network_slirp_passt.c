@@ -30,7 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -43,7 +42,6 @@
 #include "skip.h"
 
 static const char *burette;
-static char tmpdir[] = "/tmp/burette-e2e-peer-XXXXXX";
 static char qemu[4096]; /* qemu-system-x86_64 as found in PATH */
 
 /* Run burette to its end; its exit status, its stderr in @buf. */
@@ -104,8 +102,8 @@ static void check_backend_run(const char *backend, const char *duration, json_in
     json_int_t mss;
     int status;
 
-    snprintf(report, sizeof(report), "%s/%s.json", tmpdir, backend);
-    snprintf(logs, sizeof(logs), "%s/%s-logs", tmpdir, backend);
+    snprintf(report, sizeof(report), "%s/%s.json", e2e_tmpdir, backend);
+    snprintf(logs, sizeof(logs), "%s/%s-logs", e2e_tmpdir, backend);
     {
         const char *args[] = {
             "run", "--test", "network", "--backend", backend, "--duration",   duration, "--warmup",
@@ -187,7 +185,7 @@ static void test_passt_missing_is_a_clear_error_before_boot(void **state)
     int status;
 
     (void)state;
-    snprintf(empty, sizeof(empty), "%s/empty-path", tmpdir);
+    snprintf(empty, sizeof(empty), "%s/empty-path", e2e_tmpdir);
     assert_int_equal(mkdir(empty, 0755), 0);
     {
         const char *args[] = {"run",        "--test", "network",      "--backend", "passt",
@@ -246,7 +244,7 @@ static void test_perf_dir_that_is_a_file_is_an_error_before_boot(void **state)
     int status, fd;
 
     (void)state;
-    snprintf(file, sizeof(file), "%s/not-a-dir", tmpdir);
+    snprintf(file, sizeof(file), "%s/not-a-dir", e2e_tmpdir);
     fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     assert_true(fd >= 0);
     close(fd);
@@ -270,8 +268,8 @@ static void test_perf_missing_is_a_clear_error_before_boot(void **state)
     int status;
 
     (void)state;
-    snprintf(empty, sizeof(empty), "%s/no-perf-path", tmpdir);
-    snprintf(dir, sizeof(dir), "%s/perf-missing", tmpdir);
+    snprintf(empty, sizeof(empty), "%s/no-perf-path", e2e_tmpdir);
+    snprintf(dir, sizeof(dir), "%s/perf-missing", e2e_tmpdir);
     assert_int_equal(mkdir(empty, 0755), 0);
     {
         const char *args[] = {"run", "--test",       "network", "--backend", "slirp", "--duration",
@@ -296,7 +294,7 @@ static void test_perf_dir_records_qemu_and_passt_per_subtest(void **state)
     int status;
 
     (void)state;
-    snprintf(dir, sizeof(dir), "%s/perf", tmpdir);
+    snprintf(dir, sizeof(dir), "%s/perf", e2e_tmpdir);
     {
         const char *args[] = {"run", "--test",       "network", "--backend", "passt", "--duration",
                               "1",   "--iterations", "1",       "--warmup",  "0",     "--perf-dir",
@@ -339,14 +337,7 @@ static int setup_dir(void **state)
         qemu[0] = '\0';
         p += n + (p[n] == ':');
     }
-    return qemu[0] && mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown_dir(void **state)
-{
-    (void)state;
-    e2e_remove_tree(tmpdir);
-    return 0;
+    return qemu[0] ? e2e_group_setup(state) : -1;
 }
 
 int main(int argc, char **argv)
@@ -370,16 +361,16 @@ int main(int argc, char **argv)
         return 2;
     }
     burette = argv[1];
-    prctl(PR_SET_CHILD_SUBREAPER, 1);
     signal(SIGPIPE, SIG_IGN);
     if (!strcmp(argv[2], "slirp"))
         return test_exit_status(
-            cmocka_run_group_tests_name("slirp", slirp, setup_dir, teardown_dir));
+            cmocka_run_group_tests_name("slirp", slirp, setup_dir, e2e_group_teardown));
     if (!strcmp(argv[2], "passt"))
         return test_exit_status(
-            cmocka_run_group_tests_name("passt", passt, setup_dir, teardown_dir));
+            cmocka_run_group_tests_name("passt", passt, setup_dir, e2e_group_teardown));
     if (!strcmp(argv[2], "perf"))
-        return test_exit_status(cmocka_run_group_tests_name("perf", perf, setup_dir, teardown_dir));
+        return test_exit_status(
+            cmocka_run_group_tests_name("perf", perf, setup_dir, e2e_group_teardown));
     fprintf(stderr, "unknown group '%s'\n", argv[2]);
     return 2;
 }

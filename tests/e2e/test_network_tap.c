@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -39,7 +38,6 @@
 #include "e2e.h"
 
 static const char *burette;
-static char tmpdir[] = "/tmp/burette-e2e-tap-XXXXXX";
 
 static int wait_status(pid_t pid)
 {
@@ -61,8 +59,8 @@ static void test_network_tap_report_has_three_metrics_with_positive_samples(void
     int errfd, status;
     pid_t pid;
 
-    snprintf(report, sizeof(report), "%s/report.json", tmpdir);
-    snprintf(logs, sizeof(logs), "%s/logs", tmpdir);
+    snprintf(report, sizeof(report), "%s/report.json", e2e_tmpdir);
+    snprintf(logs, sizeof(logs), "%s/logs", e2e_tmpdir);
     {
         const char *args[] = {"run",       "--test",     "network",    "--backend", "tap",
                               "--nic",     "virtio-net", "--duration", "2",         "--iterations",
@@ -131,7 +129,7 @@ static void strike_mid_iteration(enum strike what, int status_expected, const ch
     int errfd, status;
     pid_t pid;
 
-    snprintf(logs, sizeof(logs), "%s/logs-strike%d", tmpdir, (int)what);
+    snprintf(logs, sizeof(logs), "%s/logs-strike%d", e2e_tmpdir, (int)what);
     {
         const char *args[] = {"run",        "--test",    "network",      "--backend", "tap",
                               "--duration", "30",        "--iterations", "2",         "--warmup",
@@ -203,17 +201,6 @@ static void test_network_tap_failing_server_and_client_are_reported(void **state
     strike_mid_iteration(STRIKE_KILL_SERVER, 1, "iperf3 server process was killed by signal 9");
 }
 
-static int setup_dir(void **state)
-{
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown_dir(void **state)
-{
-    e2e_remove_tree(tmpdir);
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -230,7 +217,6 @@ int main(int argc, char **argv)
     /* --basic: the report and SIGINT cases only (each case boots a guest) */
     if (argc == 3)
         cmocka_set_skip_filter("*_is_reported");
-    prctl(PR_SET_CHILD_SUBREAPER, 1);
     signal(SIGPIPE, SIG_IGN);
-    return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+    return cmocka_run_group_tests(tests, e2e_group_setup, e2e_group_teardown);
 }

@@ -68,6 +68,7 @@ struct rig {
     struct vm *vm;
     char device[256];
     char log_dir[512];
+    char console[64]; /* the guest's console log, in log_dir */
 };
 
 /* What the server child reports through its pipe. */
@@ -79,6 +80,9 @@ struct transfer_result {
 
 /* The rig of the running test, stopped by the test's teardown even when an assertion fails. */
 static struct rig *live;
+/* Set until a test reaches its end: its teardown then shows consomme's log and counters, the
+ * only witnesses of an intermittent failure once the temporary directory is gone. */
+static bool test_unfinished;
 
 static struct rig *rig_start(const char *name, const char *properties)
 {
@@ -89,6 +93,7 @@ static struct rig *rig_start(const char *name, const char *properties)
 
     assert_non_null(r);
     live = r;
+    test_unfinished = true;
     run_options_default(&r->opts);
     r->opts.backend = "consomme";
     {
@@ -100,6 +105,7 @@ static struct rig *rig_start(const char *name, const char *properties)
             fail_msg("transport %s: %s", transport, err);
     }
     snprintf(r->log_dir, sizeof(r->log_dir), "%s/%s", tmpdir, name);
+    snprintf(r->console, sizeof(r->console), "%s-console.log", name);
     assert_int_equal(mkdir(r->log_dir, 0755), 0);
     backend_init(&r->backend, &backend_consomme_ops);
     {
@@ -158,9 +164,29 @@ static void rig_stop(struct rig *r)
     live = NULL;
 }
 
+static void show_file(const char *dir, const char *name)
+{
+    char path[768], tail[8192];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    proc_file_tail(path, tail, sizeof(tail));
+    fprintf(stderr, "--- %s:\n%s\n", path, tail);
+}
+
 static int rig_teardown(void **state)
 {
-    rig_stop(live);
+    char log_dir[512], console[64];
+
+    if (!live)
+        return 0;
+    snprintf(log_dir, sizeof(log_dir), "%s", live->log_dir);
+    snprintf(console, sizeof(console), "%s", live->console);
+    rig_stop(live); /* consomme writes its counters as it exits */
+    if (test_unfinished) {
+        show_file(log_dir, "consomme.log");
+        show_file(log_dir, "consomme-stats.json");
+        show_file(log_dir, console);
+    }
     return 0;
 }
 
@@ -370,6 +396,7 @@ static void test_vhost_user_transfer_survives_driver_reload_and_qemu_death(void 
     if (!strcmp(transport, "vhost-user"))
         assert_int_equal(si.si_status, 0);
     rig_stop(r);
+    test_unfinished = false;
     assert_int_equal(e2e_count_prefixed(tmpdir, "burette-consomme-"), 0);
 }
 
@@ -382,6 +409,7 @@ static void test_vhost_user_transfer_without_guest_offloads(void **state)
     res = transfer(r, false, &vm_rc);
     assert_intact(&res, "with the guest's offloads off");
     rig_stop(r);
+    test_unfinished = false;
     assert_int_equal(e2e_count_prefixed(tmpdir, "burette-consomme-"), 0);
 }
 

@@ -506,6 +506,19 @@ static int sconn_send(struct server *s, struct sconn *k)
     }
 }
 
+/* sconn_send(), then wait for room to send the rest if there is more. Return: as sconn_send(). */
+static int sconn_flush(struct server *s, struct sconn *k)
+{
+    int r = sconn_send(s, k);
+
+    if (!r) {
+        struct epoll_event e = {.events = EPOLLOUT, .data.ptr = k};
+
+        epoll_ctl(s->ep, EPOLL_CTL_MOD, k->fd, &e);
+    }
+    return r;
+}
+
 /* One readiness event of a connection. Return: 1 when the connection is finished and closed. */
 static int sconn_event(struct server *s, struct sconn *k, uint32_t ev)
 {
@@ -513,14 +526,11 @@ static int sconn_event(struct server *s, struct sconn *k, uint32_t ev)
     int r;
 
     if (k->blen > k->boff || (s->mode == M_DOWNLOAD && k->phase < 2)) {
-        r = sconn_send(s, k);
+        r = sconn_flush(s, k);
         if (r < 0)
             goto gone;
-        if (!r) {
-            e.events = EPOLLOUT;
-            epoll_ctl(s->ep, EPOLL_CTL_MOD, k->fd, &e);
+        if (!r)
             return 0;
-        }
     }
     e.events = EPOLLIN;
     epoll_ctl(s->ep, EPOLL_CTL_MOD, k->fd, &e);
@@ -543,14 +553,11 @@ static int sconn_event(struct server *s, struct sconn *k, uint32_t ev)
             k->blen = (size_t)n;
             k->boff = 0;
             s->echoed += (uint64_t)n;
-            r = sconn_send(s, k);
+            r = sconn_flush(s, k);
             if (r < 0)
                 goto gone;
-            if (!r) {
-                e.events = EPOLLOUT;
-                epoll_ctl(s->ep, EPOLL_CTL_MOD, k->fd, &e);
+            if (!r)
                 return 0;
-            }
         } else if (s->mode == M_DOWNLOAD && k->phase < 2) {
             return 0; /* the client sends nothing; ignore */
         }
@@ -567,14 +574,11 @@ static int sconn_event(struct server *s, struct sconn *k, uint32_t ev)
                     k->in, s->size);
         else
             s->done++;
-        r = sconn_send(s, k);
+        r = sconn_flush(s, k);
         if (r < 0)
             goto gone;
-        if (!r) {
-            e.events = EPOLLOUT;
-            epoll_ctl(s->ep, EPOLL_CTL_MOD, k->fd, &e);
+        if (!r)
             return 0;
-        }
     } else if (s->mode == M_HALFCLOSE && k->phase == 0) {
         int len = snprintf((char *)k->buf, 32, "got %" PRIu64 "\n", k->in);
         struct prng p = {43};
@@ -584,14 +588,11 @@ static int sconn_event(struct server *s, struct sconn *k, uint32_t ev)
         k->boff = 0;
         k->phase = 1;
         s->done += k->in == 100000;
-        r = sconn_send(s, k);
+        r = sconn_flush(s, k);
         if (r < 0)
             goto gone;
-        if (!r) {
-            e.events = EPOLLOUT;
-            epoll_ctl(s->ep, EPOLL_CTL_MOD, k->fd, &e);
+        if (!r)
             return 0;
-        }
     } else if (s->mode == M_DOWNLOAD && k->phase == 2) {
         s->done++;
     } else if (s->mode == M_ECHO) {

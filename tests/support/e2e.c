@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -422,4 +423,20 @@ size_t e2e_count_prefixed(const char *dir, const char *prefix)
         n += !strncmp(e->d_name, prefix, strlen(prefix));
     closedir(d);
     return n;
+}
+
+char e2e_tmpdir[] = "/tmp/burette-e2e-XXXXXX";
+
+int e2e_group_setup(void **state)
+{
+    (void)state;
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    return mkdtemp(e2e_tmpdir) ? 0 : -1;
+}
+
+int e2e_group_teardown(void **state)
+{
+    (void)state;
+    e2e_remove_tree(e2e_tmpdir);
+    return 0;
 }

@@ -204,4 +204,19 @@ size_t e2e_count_prefixed(const char *dir, const char *prefix);
  */
 int e2e_remove_tree(const char *path);
 
+/* A test program's temporary directory, made by e2e_group_setup(). */
+extern char e2e_tmpdir[];
+
+/**
+ * e2e_group_setup() - cmocka group setup of the end-to-end tests: become a child subreaper, so
+ * that whatever burette leaves running becomes ours and shows up in the checks, and make
+ * e2e_tmpdir
+ *
+ * Return: 0, or -1 if the directory could not be made.
+ */
+int e2e_group_setup(void **state);
+
+/* e2e_group_teardown() - cmocka group teardown: remove e2e_tmpdir and all below it */
+int e2e_group_teardown(void **state);
+
 #endif

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * render_plain - reports and comparisons as text for a terminal (aligned tables) and as
+ * GitHub-flavoured markdown for CI job summaries.
+ *
+ * The two formats print the same things in the same order; a struct plain_format holds all
+ * they differ in (headings, the marks around labels and notes, the table printer, the legend),
+ * so a line added to one cannot be forgotten in the other.
+ */
+#include <errno.h>
+
+#include "errbuf.h"
+#include "render_impl.h"
+
+struct plain_format {
+    struct text_style style;
+    const char *reports_heading; /* before the reports, "" for none */
+    const char *verdict_open;    /* around the verdict line; NULL: no verdict line */
+    const char *verdict_close;
+    const char *baseline_role; /* padded to line up with "candidate: " where it shows */
+    int (*print_table)(const struct table *t, FILE *f);
+    const char *counts_end; /* after the line of counts */
+    const char *legend;
+};
+
+static const struct plain_format text_format = {
+    /* report, label open/close, detail, title open/close, note */
+    .style = {"", "", "", "  ", "\n", ":\n", "  - "},
+    .reports_heading = "",
+    .baseline_role = "baseline:  ",
+    .print_table = table_print_text,
+    .counts_end = "\n",
+    .legend = "p: two-sided permutation test on the samples; (w) Welch's t-test where a report has "
+              "no samples; (mc) Monte-Carlo permutations\n",
+};
+
+static const struct plain_format markdown_format = {
+    .style = {"- ", "**", "**", "  - ", "\n**", "**\n\n", "- "},
+    .reports_heading = "## burette results\n\n",
+    .verdict_open = "## burette comparison: ",
+    .verdict_close = "\n\n",
+    .baseline_role = "baseline: ",
+    .print_table = table_print_markdown,
+    .counts_end = "\n\n",
+    .legend = "_p: two-sided permutation test on the samples; (w) Welch's t-test where a report "
+              "has no samples; (mc) Monte-Carlo permutations._\n",
+};
+
+static int finish(FILE *f, char *err, size_t errlen)
+{
+    if (fflush(f) == EOF || ferror(f))
+        return errbuf_set(err, errlen, EIO, "cannot write the output");
+    return 0;
+}
+
+static int plain_reports(const struct plain_format *fmt, FILE *f,
+                         const struct report *const *reports, size_t n, char *err, size_t errlen)
+{
+    struct notes stalls = {0};
+    struct table t;
+    int rc = 0;
+
+    fputs(fmt->reports_heading, f);
+    for (size_t i = 0; i < n; i++) {
+        render_text_origin(f, &fmt->style, "", reports[i], true);
+        if (render_stalled_iterations(reports[i], &stalls) < 0)
+            rc = -ENOMEM;
+    }
+    fputc('\n', f);
+    if (rc < 0 || render_summary_table(reports, n, &t) < 0) {
+        notes_free(&stalls);
+        return errbuf_set(err, errlen, ENOMEM, "out of memory");
+    }
+    fmt->print_table(&t, f);
+    table_free(&t);
+    render_text_notes(f, &fmt->style, "Stalled iterations", &stalls);
+    notes_free(&stalls);
+    return finish(f, err, errlen);
+}
+
+static int plain_comparison(const struct plain_format *fmt, FILE *f, const struct comparison *c,
+                            char *err, size_t errlen)
+{
+    struct notes warnings = {0};
+    struct table t;
+    char line[1024];
+
+    if (fmt->verdict_open)
+        fprintf(f, "%s%s%s", fmt->verdict_open, c->regressed ? "regression found" : "no regression",
+                fmt->verdict_close);
+    render_text_origin(f, &fmt->style, fmt->baseline_role, c->base, false);
+    for (size_t i = 0; i < c->nresults; i++)
+        render_text_origin(f, &fmt->style, "candidate: ", c->results[i].cand, false);
+    fputc('\n', f);
+    if (render_provenance_notes(c, &warnings) < 0 || render_stall_notes(c, &warnings) < 0 ||
+        render_comparison_table(c, &t) < 0) {
+        notes_free(&warnings);
+        return errbuf_set(err, errlen, ENOMEM, "out of memory");
+    }
+    fmt->print_table(&t, f);
+    table_free(&t);
+    render_comparison_counts(line, sizeof(line), c);
+    fprintf(f, "\n%s%s", line, fmt->counts_end);
+    fputs(fmt->legend, f);
+    render_text_notes(f, &fmt->style, "Warnings", &warnings);
+    notes_free(&warnings);
+    return finish(f, err, errlen);
+}
+
+static int text_reports(FILE *f, const struct report *const *reports, size_t n, char *err,
+                        size_t errlen)
+{
+    return plain_reports(&text_format, f, reports, n, err, errlen);
+}
+
+static int text_comparison(FILE *f, const struct comparison *c, char *err, size_t errlen)
+{
+    return plain_comparison(&text_format, f, c, err, errlen);
+}
+
+static int md_reports(FILE *f, const struct report *const *reports, size_t n, char *err,
+                      size_t errlen)
+{
+    return plain_reports(&markdown_format, f, reports, n, err, errlen);
+}
+
+static int md_comparison(FILE *f, const struct comparison *c, char *err, size_t errlen)
+{
+    return plain_comparison(&markdown_format, f, c, err, errlen);
+}
+
+const struct renderer render_text = {
+    .name = "text",
+    .reports = text_reports,
+    .comparison = text_comparison,
+};
+
+const struct renderer render_markdown = {
+    .name = "markdown",
+    .reports = md_reports,
+    .comparison = md_comparison,
+};
