@@ -47,6 +47,7 @@
 #define BACKEND_OPTION_MAX     16  /* options over all backends */
 #define BACKEND_VALUE_TEXT_MAX 256 /* a path, a choice */
 
+struct backend_socket_dir;
 struct helper;
 struct qemu_info;
 
@@ -106,6 +107,10 @@ struct backend {
     unsigned server_port;
     bool server_in_helper_ns; /* the helper was moved into the backend's namespace */
     pid_t process;            /* the backend's own process (--perf-dir records it), 0: none */
+    /* Where QEMU reaches the backend's socket, if prepare() made such a directory: the run
+     * removes it once QEMU is connected, so that a burette killed later leaves no directory
+     * behind (teardown() removes it otherwise). NULL: none. */
+    struct backend_socket_dir *socket_dir;
 };
 
 struct backend_ops {

@@ -183,6 +183,7 @@ void cm_guest_gone(struct consomme *c, int rc);
 
 /* vhost_user.c */
 int cm_transport_vhost_user(struct consomme *c, const char *path, char *err, size_t errlen);
+void cm_vhost_user_own_dir(struct consomme *c);
 size_t cm_stream_parse(struct consomme *c, uint8_t *buf, size_t len);
 
 /* arp.c: pure parser/encoder plus the handler */

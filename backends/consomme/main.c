@@ -41,6 +41,9 @@ static const char usage[] =
     "                          checksums both ways, TSO from the guest, merged receive\n"
     "                          buffers; frames to the guest are up to the MTU (64 KiB).\n"
     "                          Exits 0 when QEMU disconnects, 1 on a protocol error\n"
+    "  --own-socket-dir        with --vhost-user: PATH's directory was made for this\n"
+    "                          consomme alone; it is removed with PATH once QEMU is\n"
+    "                          connected (or when consomme ends before)\n"
     "  run -- CMD [ARGS...]    run CMD in a new user and network namespace whose eth0\n"
     "                          (a TAP device, 10.0.2.15/24, default route via 10.0.2.2) is\n"
     "                          served by consomme, with /etc/resolv.conf naming 10.0.2.3;\n"
@@ -73,6 +76,7 @@ enum {
     OPT_DNS,
     OPT_STATS,
     OPT_VHOST_USER,
+    OPT_OWN_SOCKET_DIR,
 };
 
 static const struct option long_opts[] = {
@@ -86,6 +90,7 @@ static const struct option long_opts[] = {
     {"dns", required_argument, NULL, OPT_DNS},
     {"stats", required_argument, NULL, OPT_STATS},
     {"vhost-user", required_argument, NULL, OPT_VHOST_USER},
+    {"own-socket-dir", no_argument, NULL, OPT_OWN_SOCKET_DIR},
     {"help", no_argument, NULL, 'h'},
     {0},
 };
@@ -132,6 +137,7 @@ int main(int argc, char **argv)
     struct cm_netns_child child = {.pid = 0, .tap_fd = -1};
     char err[ERRBUF_LEN];
     const char *socket_path = NULL, *vhost_path = NULL;
+    bool own_socket_dir = false;
     long long fd = -1;
     bool run = false;
     unsigned long long v;
@@ -195,6 +201,9 @@ int main(int argc, char **argv)
         case OPT_VHOST_USER:
             vhost_path = optarg;
             break;
+        case OPT_OWN_SOCKET_DIR:
+            own_socket_dir = true;
+            break;
         case 'h':
             fputs(usage, stdout);
             return 0;
@@ -211,6 +220,8 @@ int main(int argc, char **argv)
     } else {
         if (optind < argc)
             return usage_error("unexpected argument '%s'", argv[optind]);
+        if (own_socket_dir && !vhost_path)
+            return usage_error("--own-socket-dir goes with --vhost-user PATH");
         if ((socket_path != NULL) + (fd >= 0) + (vhost_path != NULL) != 1)
             return usage_error("give exactly one of --socket PATH, --fd N, --vhost-user PATH "
                                "or 'run -- CMD'");
@@ -232,6 +243,8 @@ int main(int argc, char **argv)
         rc = cm_transport_tap_fd(c, child.tap_fd, err, sizeof(err));
     } else if (vhost_path) {
         rc = cm_transport_vhost_user(c, vhost_path, err, sizeof(err));
+        if (!rc && own_socket_dir)
+            cm_vhost_user_own_dir(c);
     } else if (socket_path) {
         rc = cm_transport_listen(c, socket_path, err, sizeof(err));
     } else {

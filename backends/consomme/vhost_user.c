@@ -180,6 +180,20 @@ struct vu_dev *vu_dev_new(struct consomme *c)
     return d;
 }
 
+/* The listening socket's path, and its directory when it is ours, once nobody needs them. */
+static void remove_path(struct vu_dev *d)
+{
+    char *slash;
+
+    unlink(d->path);
+    slash = strrchr(d->path, '/');
+    if (d->remove_dir && slash && slash != d->path) {
+        *slash = '\0';
+        rmdir(d->path);
+        *slash = '/';
+    }
+}
+
 /**
  * vu_dev_free() - Close the connection, every eventfd and mapping, remove PATH if listening
  * @d:		Device, may be NULL
@@ -200,7 +214,7 @@ void vu_dev_free(struct vu_dev *d)
         close(d->sock_ev.fd);
     if (d->listen_ev.fd >= 0) {
         close(d->listen_ev.fd);
-        unlink(d->path);
+        remove_path(d);
     }
     free(d->held);
     free(d->stage);
@@ -613,7 +627,7 @@ static void listen_event(struct consomme *c, struct cm_event *ev, uint32_t event
     cm_event_del(c, ev);
     close(ev->fd);
     ev->fd = -1;
-    unlink(d->path);
+    remove_path(d);
     /* The socket blocks, so a message is read whole; a front-end that stops halfway through
      * one is an error after the timeout, never a hang. */
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -621,6 +635,19 @@ static void listen_event(struct consomme *c, struct cm_event *ev, uint32_t event
     d->sock_ev.fn = sock_event;
     if (cm_event_add(c, &d->sock_ev, EPOLLIN))
         conn_error(d, "vhost-user: cannot watch the front-end's socket");
+}
+
+/**
+ * cm_vhost_user_own_dir() - Make the listening socket's directory the back-end's own: removed
+ * with the socket once QEMU is connected (or consomme ends first), so that a launcher killed
+ * later leaves nothing behind
+ * @c:		Stack, after cm_transport_vhost_user()
+ */
+void cm_vhost_user_own_dir(struct consomme *c)
+{
+    struct vu_dev *d = c->tr_priv;
+
+    d->remove_dir = true;
 }
 
 /**

@@ -83,6 +83,7 @@ struct vu_dev {
     struct cm_event sock_ev; /* the front-end connection */
     struct cm_event listen_ev;
     char path[108];
+    bool remove_dir; /* path's directory is this back-end's own: removed with path */
 
     uint64_t features, protocol_features;
     bool features_set;

@@ -227,6 +227,7 @@ static int passt_prepare(struct backend *b, const struct backend_ctx *ctx, char 
              BACKEND_NETDEV_ID, p->sd.sock);
     backend_nat_guest(b, PASST_GUEST, PASST_PREFIX, PASST_HOST, PASST_MTU, PASST_LOOPBACK);
     b->process = p->pid;
+    b->socket_dir = &p->sd;
     close(rp[0]);
     close(logfd);
     return 0;
@@ -255,6 +256,7 @@ static void passt_teardown(struct backend *b)
     free(p);
     b->priv = NULL;
     b->process = 0;
+    b->socket_dir = NULL;
 }
 
 const struct backend_ops backend_passt_ops = {

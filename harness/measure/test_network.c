@@ -175,6 +175,9 @@ static int net_setup(const struct perf_ctx *ctx, void **state, char *err, size_t
         if (rc)
             goto fail;
     }
+    /* QEMU connected to the backend's socket as it started: its path has done its job */
+    if (s->backend.socket_dir)
+        backend_socket_dir_remove(s->backend.socket_dir);
     hello = vm_hello(s->vm);
     for (size_t i = 0; i < hello->n_nics; i++)
         found |= !strcmp(hello->nics[i].mac, VM_MAC_TEST);

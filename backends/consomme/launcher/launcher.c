@@ -286,16 +286,10 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
              (unsigned long long)tcp_tx->bounds.max);
     snprintf(stats, sizeof(stats), "%s/consomme-stats.json", ctx->log_dir);
     {
-        const char *argv[] = {bin,
-                              vhost_user ? "--vhost-user" : "--fd",
-                              vhost_user ? sock : fdarg,
-                              "--tcp-rx-buffer",
-                              rx,
-                              "--tcp-tx-buffer",
-                              tx,
-                              "--stats",
-                              stats,
-                              NULL};
+        const char *argv[] = {bin, vhost_user ? "--vhost-user" : "--fd", vhost_user ? sock : fdarg,
+                              "--tcp-rx-buffer", rx, "--tcp-tx-buffer", tx, "--stats", stats,
+                              /* the directory is consomme's: gone once QEMU is connected */
+                              vhost_user ? "--own-socket-dir" : NULL, NULL};
         const struct proc_spawn_opts so = {
             .argv = argv,
             .keep_fds = &sv[1],
@@ -324,6 +318,7 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
         if (rc)
             goto fail;
         snprintf(b->vhost_user_socket, sizeof(b->vhost_user_socket), "%s", sock);
+        b->socket_dir = &p->sd;
     } else {
         close(sv[1]);
         sv[1] = -1;
@@ -377,6 +372,7 @@ static void consomme_teardown(struct backend *b)
         backend_socket_dir_remove(&p->sd);
     free(p);
     b->priv = NULL;
+    b->socket_dir = NULL;
 }
 
 const struct backend_ops backend_consomme_ops = {
