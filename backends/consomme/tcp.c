@@ -805,7 +805,8 @@ static int tcp_rx_flush(struct consomme *c, struct tcp_conn *conn)
             ring_rewind(&conn->rx);
             if ((conn->flags & F_RX_HIGH) && conn->rx.cap < conn->rx_max) {
                 tcp_grow(s, &conn->rx, conn->rx_max, true);
-                conn->flags |= F_ACK_NOW;
+                if (!(conn->flags & F_GUEST_FIN))
+                    conn->flags |= F_ACK_NOW;
             }
             conn->flags &= ~F_RX_HIGH;
         }
@@ -814,6 +815,12 @@ static int tcp_rx_flush(struct consomme *c, struct tcp_conn *conn)
             conn->flags |= F_HOST_SHUT;
         }
     }
+    /* After its FIN the guest sends no more data, so a larger window is news to nobody (the
+     * grow above owes no ACK either); worse, a guest whose socket has closed since (LAST_ACK
+     * done) answers the update with a RST, which would cut the host off from what is still
+     * in rx on its way to it. */
+    if (conn->flags & F_GUEST_FIN)
+        return 0;
     adv = seq_lt(conn->rcv_nxt, conn->rcv_adv) ? conn->rcv_adv - conn->rcv_nxt : 0;
     if (tcp_rcv_wnd(conn) >= adv + conn->rx.cap / 4)
         conn->flags |= F_ACK_NOW;

@@ -1181,6 +1181,55 @@ static void test_tcp_large_segments_stay_in_order_when_host_socket_lags(void **s
     close_fixture(&f);
 }
 
+/*
+ * The guest's FIN arrives while rx still holds data for a slow host: draining it later must
+ * send the guest nothing. A window update then would reach a guest whose socket may be gone
+ * (LAST_ACK done), and its RST would cut the host off from the rest (seen as "Connection
+ * reset by peer" at the end of an echo transfer through vhost-user).
+ */
+static void test_tcp_no_window_update_after_guest_fin(void **state)
+{
+    enum { SEG = 8192, MAX = 16 << 20 };
+    static uint8_t data[MAX], back[MAX];
+    int small = 4096;
+    uint32_t sent = 0, adv0;
+    struct fixture f;
+    struct seg s;
+
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 13 + (i >> 11));
+    open_conn(&f, 65536, 65536, 16384, 16384);
+    setsockopt(f.hfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    adv0 = 65536;
+    /* fill the kernel's buffers and then some of rx: the ACKs' window shrinks below the ring */
+    for (;;) {
+        uint32_t wnd;
+
+        assert_true(sent + SEG <= MAX);
+        guest_send(f.c, f.port, f.gseq + sent, f.gack, 0x10, 65535, data + sent, SEG);
+        sent += SEG;
+        s = wait_seg(f.c, "ACK of data");
+        assert_int_equal(s.ack, f.gseq + sent);
+        wnd = (uint32_t)s.win << f.ws;
+        drain(f.c);
+        if (wnd < adv0 / 2)
+            break;
+    }
+    guest_send(f.c, f.port, f.gseq + sent, f.gack, 0x11, 65535, NULL, 0); /* FIN */
+    s = wait_seg(f.c, "ACK of the FIN");
+    assert_int_equal(s.ack, f.gseq + sent + 1);
+    drain(f.c);
+    /* the host reads everything, then EOF: rx drained and the host's side shut */
+    host_read_all(&f, back, sent);
+    assert_memory_equal(back, data, sent);
+    assert_int_equal(host_recv(&f, back, 1), 0);
+    pump(f.c);
+    if (f.c->rd < f.c->npk)
+        fail_msg("a segment went to the guest after its FIN, once rx drained (flags %#x)",
+                 parse(next_pkt(f.c)).flags);
+    close_fixture(&f);
+}
+
 static void test_tcp_queue_room_is_shared_round_robin(void **state)
 {
     struct fixture f;
@@ -1238,6 +1287,7 @@ int main(void)
         cmocka_unit_test(test_tcp_unknown_segment_gets_rst_and_rst_gets_nothing),
         cmocka_unit_test(test_tcp_max_connections_refused_with_rst),
         cmocka_unit_test(test_tcp_half_close_guest_fin_then_host_reply),
+        cmocka_unit_test(test_tcp_no_window_update_after_guest_fin),
         cmocka_unit_test(test_tcp_host_closes_first_guest_data_still_flows_then_time_wait),
         cmocka_unit_test(test_tcp_new_syn_replaces_time_wait_entry),
         cmocka_unit_test(test_tcp_guest_rst_resets_host),
