@@ -104,8 +104,10 @@ void cm_event_del(struct consomme *c, struct cm_event *ev)
     epoll_ctl(c->epfd, EPOLL_CTL_DEL, ev->fd, NULL);
 }
 
-/* These tests connect to the gateway only, which is the host's loopback. */
-int cm_host_dest(const struct consomme *c, uint32_t dst, uint16_t port, struct sockaddr_in *out)
+/* These tests connect to the gateway only, which is the host's loopback; the NAT policy is
+ * the core's (tests/unit/test_policy.c). */
+int cm_host_dest(struct consomme *c, uint8_t proto, uint32_t dst, uint16_t port,
+                 struct sockaddr_in *out)
 {
     *out = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(port)};
     out->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -382,6 +384,7 @@ static struct consomme *stack_new(uint32_t rx_init, uint32_t rx_max, uint32_t tx
     c->cfg.tcp_rx = (struct cm_tcp_bounds){rx_init, rx_max};
     c->cfg.tcp_tx = (struct cm_tcp_bounds){tx_init, tx_max};
     c->cfg.max_connections = max_conns;
+    c->cfg.max_buffer_memory = UINT64_MAX;
     c->epfd = epoll_create1(EPOLL_CLOEXEC);
     assert_true(c->epfd >= 0);
     assert_int_equal(tcp_init(c), 0);
