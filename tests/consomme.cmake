@@ -6,6 +6,12 @@ foreach(t checksum arp dhcp ipv4 udp config stream virtq vhost_user)
   add_test(NAME unit.consomme.${t} COMMAND test_cm_${t})
   set_tests_properties(unit.consomme.${t} PROPERTIES LABELS unit)
 endforeach()
+# the NAT policy: its parser and matcher, and the core enforcing it (one case makes a user and
+# network namespace of its own: skipped, exit 77, where that is not allowed)
+add_executable(test_cm_policy unit/test_policy.c)
+target_link_libraries(test_cm_policy PRIVATE consomme_core PkgConfig::CMOCKA)
+add_test(NAME unit.consomme.policy COMMAND test_cm_policy)
+set_tests_properties(unit.consomme.policy PROPERTIES LABELS unit SKIP_RETURN_CODE 77)
 
 # --- namespace integration tests: `consomme run` against the Linux stack, no VM ---
 add_executable(nstool integration/nstool.c)
