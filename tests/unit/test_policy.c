@@ -265,7 +265,7 @@ static void expect_rst(struct consomme *c, uint32_t dst, uint16_t port)
     assert_int_equal(rd32(r + 14 + 12), dst);
     assert_int_equal(rd16(r + 34), port);
     assert_int_equal(rd16(r + 36), 40000);
-    assert_int_equal(r[34 + 13], 0x14);      /* RST + ACK */
+    assert_int_equal(r[34 + 13], 0x14);       /* RST + ACK */
     assert_int_equal(rd32(r + 34 + 8), 7778); /* acknowledges the SYN */
 }
 
@@ -389,8 +389,7 @@ static void test_policy_rules_are_listed_in_the_stats(void **state)
     json_t *rules = json_object_get(json_object_get(o, "policy"), "rules");
 
     assert_int_equal(json_array_size(rules), 3);
-    assert_string_equal(json_string_value(json_array_get(rules, 0)),
-                        "allow 10.0.2.2/32:5201-5210");
+    assert_string_equal(json_string_value(json_array_get(rules, 0)), "allow 10.0.2.2/32:5201-5210");
     assert_string_equal(json_string_value(json_array_get(rules, 1)), "allow 10.0.2.3/32:53");
     assert_string_equal(json_string_value(json_array_get(rules, 2)), "deny 0.0.0.0/0");
     json_decref(o);
