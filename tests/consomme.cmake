@@ -61,6 +61,17 @@ consomme_ns_test(error_userns_disabled
 consomme_ns_test(usage_bad_mtu ${NS} expect-stderr 2 "--mtu" -- ${CM} --mtu 100 run -- true)
 consomme_ns_test(usage_bad_buffer
                  ${NS} expect-stderr 2 "INITIAL" -- ${CM} --tcp-rx-buffer 4M:16K run -- true)
+consomme_ns_test(usage_bad_rule
+                 ${NS} expect-stderr 2 "did you mean 10.0.2.0/24" -- ${CM} --allow 10.0.2.15/24 run -- true)
+consomme_ns_test(usage_bad_rule_port
+                 ${NS} expect-stderr 2 "--deny: '10.0.2.2:90-80': port range 90-80 is reversed" --
+                 ${CM} --deny 10.0.2.2:90-80 run -- true)
+consomme_ns_test(usage_buffer_memory_below_one_connection
+                 ${NS} expect-stderr 2 "below one connection's initial rings" --
+                 ${CM} --max-buffer-memory 16K run -- true)
+consomme_ns_test(usage_bad_buffer_memory
+                 ${NS} expect-stderr 2 "--max-buffer-memory: 'lots' is not a size" --
+                 ${CM} --max-buffer-memory lots run -- true)
 consomme_ns_test(usage_no_command ${NS} expect-stderr 2 "needs a command" -- ${CM} run)
 consomme_ns_test(usage_no_transport ${NS} expect-stderr 2 "exactly one" -- ${CM})
 consomme_ns_test(usage_two_transports
