@@ -72,7 +72,9 @@
  * stays as it is (buffer_grows_refused): a full tx then just pauses host reads, a full rx
  * a smaller window. Closing a connection returns its rings to the budget at once. A guest
  * that keeps a zero window while tx holds data is reset after TCP_ZERO_WINDOW_TIMEOUT_MS
- * (zero_window_aborts), so it cannot pin its rings for ever.
+ * (zero_window_aborts), so it cannot pin its rings for ever. The stats show the budget's use
+ * (buffer_bytes, its high-water mark buffer_bytes_peak) and who holds it: the
+ * TCP_STATS_TOP connections with the most ring bytes (connections_by_memory).
  *
  * Autotune (seed 000): rings start at cm_config()->tcp_{rx,tx}.initial and double in place up
  * to .max. tx doubles when a host read fills it and the socket still has data. rx doubles
@@ -89,6 +91,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -111,6 +114,9 @@
 
 /* In-order guest segments at least this large skip the rx ring when it is empty. */
 #define TCP_DIRECT_MIN 16384u
+
+/* Connections listed by memory in the stats dump (the largest first). */
+#define TCP_STATS_TOP 16
 
 #define TCP_HDR_LEN  20
 #define TCP_OPTS_MAX 40
@@ -202,6 +208,7 @@ struct tcp_conn {
     uint16_t mss;
     struct ring tx;
     uint32_t reserved; /* CONNECTING: initial ring bytes held in the budget, not allocated */
+    uint64_t mem_peak; /* most rx + tx capacity this connection held */
 
     /* timers, ms */
     uint64_t deadline; /* CONNECTING: give up; TIME_WAIT: free */
@@ -276,14 +283,17 @@ static bool tcp_mem_fits(struct consomme *c, uint64_t more)
 }
 
 /* High-water marks, after a connection's rings were allocated or grew. */
-static void tcp_mem_peaks(struct tcp_state *s, const struct ring *rx, const struct ring *tx)
+static void tcp_mem_peaks(struct tcp_state *s, struct tcp_conn *conn)
 {
     uint64_t all = s->st.rx_buffer_bytes + s->st.tx_buffer_bytes;
+    uint64_t mine = (uint64_t)conn->rx.cap + conn->tx.cap;
 
     if (all > s->st.buffer_bytes_peak)
         s->st.buffer_bytes_peak = all;
-    if ((uint64_t)rx->cap + tx->cap > s->st.conn_buffer_peak)
-        s->st.conn_buffer_peak = (uint64_t)rx->cap + tx->cap;
+    if (mine > conn->mem_peak)
+        conn->mem_peak = mine;
+    if (mine > s->st.conn_buffer_peak)
+        s->st.conn_buffer_peak = mine;
 }
 
 /* ------------------------------------------------------------------ lookup */
@@ -746,7 +756,7 @@ static void tcp_grow(struct consomme *c, struct tcp_conn *conn, bool is_rx)
         if (r->cap > s->st.tx_buffer_peak)
             s->st.tx_buffer_peak = r->cap;
     }
-    tcp_mem_peaks(s, &conn->rx, &conn->tx);
+    tcp_mem_peaks(s, conn);
 }
 
 /**
@@ -936,7 +946,7 @@ static int tcp_rings_init(struct consomme *c, struct tcp_conn *conn)
         s->st.rx_buffer_peak = rx_init;
     if (tx_init > s->st.tx_buffer_peak)
         s->st.tx_buffer_peak = tx_init;
-    tcp_mem_peaks(s, &conn->rx, &conn->tx);
+    tcp_mem_peaks(s, conn);
     return 0;
 }
 
@@ -1669,6 +1679,57 @@ unsigned tcp_connection_count(const struct consomme *c)
     return s ? s->n_conns : 0;
 }
 
+/*
+ * The TCP_STATS_TOP open connections holding the most ring bytes, largest first: who holds
+ * the budget. One pass keeping a small sorted array, so a dump stays cheap with thousands of
+ * connections.
+ */
+static json_t *tcp_top_json(const struct tcp_state *s)
+{
+    static const char *const names[] = {"connecting", "syn_rcvd", "established", "time_wait",
+                                        "closed"};
+    const struct tcp_conn *top[TCP_STATS_TOP];
+    unsigned n = 0;
+    json_t *a = json_array();
+
+    if (!a)
+        return NULL;
+    for (const struct tcp_conn *conn = s->all; conn; conn = conn->next) {
+        uint64_t mine = (uint64_t)conn->rx.cap + conn->tx.cap + conn->reserved;
+        unsigned i;
+
+        if (conn->state == CS_CLOSED || conn->state == CS_TIME_WAIT)
+            continue;
+        if (n == TCP_STATS_TOP &&
+            mine <= (uint64_t)top[n - 1]->rx.cap + top[n - 1]->tx.cap + top[n - 1]->reserved)
+            continue;
+        if (n < TCP_STATS_TOP)
+            n++;
+        for (i = n - 1; i > 0; i--) {
+            const struct tcp_conn *o = top[i - 1];
+
+            if ((uint64_t)o->rx.cap + o->tx.cap + o->reserved >= mine)
+                break;
+            top[i] = o;
+        }
+        top[i] = conn;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        const struct tcp_conn *conn = top[i];
+        char dst[32];
+
+        snprintf(dst, sizeof(dst), "%u.%u.%u.%u:%u", conn->dip >> 24, (conn->dip >> 16) & 0xff,
+                 (conn->dip >> 8) & 0xff, conn->dip & 0xff, conn->dport);
+        json_array_append_new(
+            a,
+            json_pack("{s:i, s:s, s:s, s:I, s:I, s:I, s:I}", "guest_port", conn->gport,
+                      "destination", dst, "state", names[conn->state], "rx_buffer",
+                      (json_int_t)conn->rx.cap, "tx_buffer", (json_int_t)conn->tx.cap, "reserved",
+                      (json_int_t)conn->reserved, "buffer_peak", (json_int_t)conn->mem_peak));
+    }
+    return a;
+}
+
 void tcp_stats_json(const struct consomme *c, json_t *obj)
 {
     const struct tcp_state *s = cm_tcp_state((struct consomme *)c);
@@ -1728,5 +1789,6 @@ void tcp_stats_json(const struct consomme *c, json_t *obj)
     for (int i = 0; i < TCP_DROP__COUNT; i++)
         json_object_set_new(drops, tcp_drop_names[i], json_integer((json_int_t)s->st.drops[i]));
     json_object_set_new(t, "drops", drops);
+    json_object_set_new(t, "connections_by_memory", tcp_top_json(s));
     json_object_set_new(obj, "tcp", t);
 }

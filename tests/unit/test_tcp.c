@@ -1288,6 +1288,28 @@ static void test_tcp_ring_growth_stops_at_the_memory_budget(void **state)
     assert_int_equal(stat_of(f.c, "buffer_bytes_peak"), 4096 + 16384);
     assert_int_equal(stat_of(f.c, "connection_buffer_peak"), 4096 + 16384);
     assert_int_equal(stat_of(f.c, "max_buffer_memory"), 4096 + 4096 + 4096 + 8192);
+
+    /* per connection: a second, small one is listed after the one that grew */
+    f.c->cfg.max_buffer_memory = UINT64_MAX;
+    assert_int_equal(syn_from(f.c, GPORT + 1, f.port).flags, 0x12);
+    {
+        json_t *t = stats(f.c), *top = json_object_get(t, "connections_by_memory");
+        json_t *big = json_array_get(top, 0), *small = json_array_get(top, 1);
+        char dst[32];
+
+        snprintf(dst, sizeof(dst), "10.0.2.2:%u", f.port);
+        assert_int_equal(json_array_size(top), 2);
+        assert_int_equal(json_integer_value(json_object_get(big, "guest_port")), GPORT);
+        assert_string_equal(json_string_value(json_object_get(big, "destination")), dst);
+        assert_string_equal(json_string_value(json_object_get(big, "state")), "established");
+        assert_int_equal(json_integer_value(json_object_get(big, "rx_buffer")), 4096);
+        assert_int_equal(json_integer_value(json_object_get(big, "tx_buffer")), 16384);
+        assert_int_equal(json_integer_value(json_object_get(big, "buffer_peak")), 20480);
+        assert_int_equal(json_integer_value(json_object_get(small, "guest_port")), GPORT + 1);
+        assert_string_equal(json_string_value(json_object_get(small, "state")), "syn_rcvd");
+        assert_int_equal(json_integer_value(json_object_get(small, "buffer_peak")), 8192);
+        json_decref(t);
+    }
     close_fixture(&f);
 }
 
