@@ -68,9 +68,10 @@
  *
  * Memory budget: all rings together (their capacity, plus the initial rings reserved for
  * connections still CONNECTING) stay within cm_config()->max_buffer_memory. A SYN whose
- * initial rings would pass it gets a RST (refused_memory); a ring that would grow past it
- * stays as it is (buffer_grows_refused): a full tx then just pauses host reads, a full rx
- * a smaller window. Closing a connection returns its rings to the budget at once. A guest
+ * initial rings would pass it gets a RST (refused_memory). Rings grow only within three
+ * quarters of it, the rest being kept for new connections' initial rings; a ring that would
+ * grow past that stays as it is (buffer_grows_refused): a full tx then just pauses host reads,
+ * a full rx a smaller window. Closing a connection returns its rings to the budget at once. A guest
  * that keeps a zero window while tx holds data is reset after TCP_ZERO_WINDOW_TIMEOUT_MS
  * (zero_window_aborts), so it cannot pin its rings for ever. The stats show the budget's use
  * (buffer_bytes, its high-water mark buffer_bytes_peak) and who holds it: the
@@ -114,6 +115,9 @@
 
 /* In-order guest segments at least this large skip the rx ring when it is empty. */
 #define TCP_DIRECT_MIN 16384u
+
+/* Rings grow only while all of them stay below the budget less 1/TCP_GROW_RESERVE of it. */
+#define TCP_GROW_RESERVE 4
 
 /* Connections listed by memory in the stats dump (the largest first). */
 #define TCP_STATS_TOP 16
@@ -274,12 +278,20 @@ static uint64_t tcp_mem_used(const struct tcp_state *s)
     return s->st.rx_buffer_bytes + s->st.tx_buffer_bytes + s->reserved;
 }
 
-/* Whether @more bytes still fit the budget. */
-static bool tcp_mem_fits(struct consomme *c, uint64_t more)
+/*
+ * Whether @more bytes still fit the budget: all of it for a new connection's initial rings,
+ * TCP_GROW_SHARE of it for growth. Like Linux's tcp_mem, where buffers stop growing under
+ * "pressure" before allocations fail at the hard limit: a few greedy connections cannot
+ * grow into the last part, so new connections can still open.
+ */
+static bool tcp_mem_fits(struct consomme *c, uint64_t more, bool growth)
 {
     const struct tcp_state *s = cm_tcp_state(c);
+    uint64_t cap = cm_config(c)->max_buffer_memory;
 
-    return tcp_mem_used(s) + more <= cm_config(c)->max_buffer_memory;
+    if (growth)
+        cap -= cap / TCP_GROW_RESERVE;
+    return tcp_mem_used(s) + more <= cap;
 }
 
 /* High-water marks, after a connection's rings were allocated or grew. */
@@ -739,7 +751,7 @@ static void tcp_grow(struct consomme *c, struct tcp_conn *conn, bool is_rx)
 
     if (old >= max)
         return;
-    if (!tcp_mem_fits(c, old)) {
+    if (!tcp_mem_fits(c, old, true)) {
         s->st.buffer_grows_refused++; /* the budget is spent: the ring stays as it is */
         return;
     }
@@ -1097,7 +1109,7 @@ static void tcp_conn_new(struct consomme *c, const struct cm_ipv4 *ip, const uin
     /* the rings are allocated once the host connect succeeds, but held in the budget from
      * now, so connections still connecting cannot overcommit it */
     need = tcp_rings_plan(c, conn, &rx_init, &tx_init);
-    if (!tcp_mem_fits(c, need)) {
+    if (!tcp_mem_fits(c, need, false)) {
         free(conn);
         s->st.refused_memory++;
         tcp_send_rst_reply(c, ip, th, 0);
