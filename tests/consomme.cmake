@@ -6,6 +6,12 @@ foreach(t checksum arp dhcp ipv4 udp config stream virtq vhost_user)
   add_test(NAME unit.consomme.${t} COMMAND test_cm_${t})
   set_tests_properties(unit.consomme.${t} PROPERTIES LABELS unit)
 endforeach()
+# the NAT policy: its parser and matcher, and the core enforcing it (one case makes a user and
+# network namespace of its own: skipped, exit 77, where that is not allowed)
+add_executable(test_cm_policy unit/test_policy.c)
+target_link_libraries(test_cm_policy PRIVATE consomme_core PkgConfig::CMOCKA)
+add_test(NAME unit.consomme.policy COMMAND test_cm_policy)
+set_tests_properties(unit.consomme.policy PROPERTIES LABELS unit SKIP_RETURN_CODE 77)
 
 # --- namespace integration tests: `consomme run` against the Linux stack, no VM ---
 add_executable(nstool integration/nstool.c)
@@ -55,6 +61,17 @@ consomme_ns_test(error_userns_disabled
 consomme_ns_test(usage_bad_mtu ${NS} expect-stderr 2 "--mtu" -- ${CM} --mtu 100 run -- true)
 consomme_ns_test(usage_bad_buffer
                  ${NS} expect-stderr 2 "INITIAL" -- ${CM} --tcp-rx-buffer 4M:16K run -- true)
+consomme_ns_test(usage_bad_rule
+                 ${NS} expect-stderr 2 "did you mean 10.0.2.0/24" -- ${CM} --allow 10.0.2.15/24 run -- true)
+consomme_ns_test(usage_bad_rule_port
+                 ${NS} expect-stderr 2 "--deny: '10.0.2.2:90-80': port range 90-80 is reversed" --
+                 ${CM} --deny 10.0.2.2:90-80 run -- true)
+consomme_ns_test(usage_buffer_memory_below_one_connection
+                 ${NS} expect-stderr 2 "below one connection's initial rings" --
+                 ${CM} --max-buffer-memory 16K run -- true)
+consomme_ns_test(usage_bad_buffer_memory
+                 ${NS} expect-stderr 2 "--max-buffer-memory: 'lots' is not a size" --
+                 ${CM} --max-buffer-memory lots run -- true)
 consomme_ns_test(usage_no_command ${NS} expect-stderr 2 "needs a command" -- ${CM} run)
 consomme_ns_test(usage_no_transport ${NS} expect-stderr 2 "exactly one" -- ${CM})
 consomme_ns_test(usage_two_transports

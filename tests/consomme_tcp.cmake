@@ -55,6 +55,16 @@ consomme_tcp_test(echo_1000_concurrent 120
   ${CMT} server echo 1000 -- ${CMC} run -- ${CMT} client echo 10.0.2.2 {PORT} 1000 1000)
 consomme_tcp_test(max_connections_refuses_beyond_cap 60
   ${CMT} server echo 5 -- ${CMC} --max-connections 5 run -- ${CMT} client cap 10.0.2.2 {PORT} 5)
+# The memory budget: 5 connections' initial rings (16K + 16K each) fit 160K, the 6th is refused.
+consomme_tcp_test(max_buffer_memory_refuses_beyond_budget 60
+  ${CMT} server echo 5 -- ${CMC} --max-buffer-memory 160K run -- ${CMT} client cap 10.0.2.2 {PORT} 5)
+# The NAT policy: a port denied by rule is refused (RST: ECONNREFUSED) although the host
+# listens on it; allowed by rule before a deny-all, the same port is reached. The host end
+# counts exactly one connection, the allowed one.
+consomme_tcp_test(policy_deny_refuses_listening_port_allow_reaches_it 60
+  ${CMT} server echo 1 -- sh -c
+  "${CMC} --deny 10.0.2.2:$0 run -- ${CMT} client refused 10.0.2.2 $0 && ${CMC} --allow 10.0.2.2:$0 --deny 0.0.0.0/0 run -- ${CMT} client echo 10.0.2.2 $0 1 1000"
+  {PORT})
 consomme_tcp_test(refused_port_econnrefused 60
   ${CMT} server refused -- ${CMC} run -- ${CMT} client refused 10.0.2.2 {PORT})
 # TCP to the DNS address: port 53 reaches the host's resolver (here --dns names an echo server

@@ -12,11 +12,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core.h"
 #include "errbuf.h"
 #include "parse.h"
 #include "ring.h"
+
+/*
+ * A sixteenth of physical memory: what Linux allows all TCP sockets together before it
+ * starts to press on their buffers (tcp_mem[1], "pressure"), so consomme's rings, which stand
+ * in for the guest's socket buffers, hold no more than the kernel's own would. Without a
+ * figure from sysconf, 1 GiB.
+ */
+static uint64_t cm_default_buffer_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+
+    if (pages <= 0 || size <= 0)
+        return 1ull << 30;
+    return (uint64_t)pages * (uint64_t)size / 16;
+}
 
 /**
  * cm_opts_default() - Fill @o with the documented defaults
@@ -36,6 +52,7 @@ void cm_opts_default(struct cm_opts *o)
     o->cfg.tcp_rx = (struct cm_tcp_bounds){16u << 10, 4u << 20};
     o->cfg.tcp_tx = (struct cm_tcp_bounds){16u << 10, 4u << 20};
     o->cfg.max_connections = 4096;
+    o->cfg.max_buffer_memory = cm_default_buffer_memory();
     o->udp_timeout_s = 180;
     o->max_udp_flows = 4096;
 }
@@ -168,4 +185,50 @@ int cm_resolv_conf_nameserver(const char *path, struct sockaddr_in *out, char *e
     if (rc)
         errbuf_set(err, errlen, rc, "%s lists no IPv4 nameserver", path);
     return rc;
+}
+
+/**
+ * cm_parse_buffer_memory() - Parse --max-buffer-memory
+ * @s:		Size such as "512M", "2G"
+ * @out:	Bytes, written only on success
+ * @err:	Error buffer
+ * @errlen:	Size of @err
+ *
+ * Whether it holds one connection's rings is checked by cm_opts_check(), once the ring
+ * options are known whatever their order.
+ *
+ * Return: 0 or -EINVAL
+ */
+int cm_parse_buffer_memory(const char *s, uint64_t *out, char *err, size_t errlen)
+{
+    uint64_t v;
+
+    if (parse_size(s, &v) || !v)
+        return errbuf_set(err, errlen, -EINVAL,
+                          "'%s' is not a size (a nonzero number of bytes with an optional K, M "
+                          "or G, e.g. 512M)",
+                          s);
+    *out = v;
+    return 0;
+}
+
+/**
+ * cm_opts_check() - What only the options together can show to be wrong
+ * @o:		Options, all parsed
+ * @err:	Error buffer, naming the options concerned
+ * @errlen:	Size of @err
+ *
+ * Return: 0 or -EINVAL
+ */
+int cm_opts_check(const struct cm_opts *o, char *err, size_t errlen)
+{
+    uint64_t one = (uint64_t)o->cfg.tcp_rx.initial + o->cfg.tcp_tx.initial;
+
+    if (o->cfg.max_buffer_memory < one)
+        return errbuf_set(err, errlen, -EINVAL,
+                          "--max-buffer-memory %llu is below one connection's initial rings "
+                          "(%llu bytes: --tcp-rx-buffer and --tcp-tx-buffer INITIAL together), "
+                          "so every connection would be refused",
+                          (unsigned long long)o->cfg.max_buffer_memory, (unsigned long long)one);
+    return 0;
 }

@@ -40,6 +40,10 @@ struct cm_config {
     struct cm_tcp_bounds tcp_rx; /* guest -> host data, buffered before the host socket */
     struct cm_tcp_bounds tcp_tx; /* host -> guest data, buffered until the guest ACKs it */
     unsigned max_connections;    /* concurrent TCP connections; beyond: RST to the guest */
+    /* Ring bytes of all TCP connections together (rx + tx capacity, and the initial rings
+     * of connections still connecting): rings do not grow past it, and a SYN that would
+     * pass it gets a RST. */
+    uint64_t max_buffer_memory;
 };
 
 /* What the core knows of one IPv4 packet from the guest, after header validation. */
@@ -86,19 +90,26 @@ int cm_send_ipv4(struct consomme *c, uint32_t src, uint32_t dst, uint8_t proto,
                  const struct iovec *iov, int iovcnt);
 
 /**
- * cm_host_dest() - Where a guest's connection or datagram to @dst:@port goes on the host
+ * cm_host_dest() - Whether and where a guest's new connection or flow to @dst:@port goes
  * @c:		Stack
+ * @proto:	IPPROTO_TCP or IPPROTO_UDP, for the refusal counters
  * @dst:	Destination the guest addressed (host byte order)
  * @port:	Its port (host byte order)
  * @out:	Host address to connect or send to
  *
  * The gateway address is the host's 127.0.0.1; the DNS address is the host's resolver, for
- * port 53 only (UDP and TCP alike); any other address is itself.
+ * port 53 only (UDP and TCP alike); any other address is itself. The NAT policy decides
+ * first (--allow/--deny rules, see policy.h), and the host's own loopback (127/8) and its
+ * own addresses are never reached other than through the gateway address. A refusal is
+ * counted by the core, per reason; the caller answers the guest (TCP: RST; UDP: ICMP
+ * administratively prohibited).
  *
- * Return: 0, -ECONNREFUSED for the DNS address on another port, -EHOSTUNREACH for the DNS
- * address when the host has no resolver (no IPv4 nameserver in /etc/resolv.conf, no --dns)
+ * Return: 0, -EACCES refused by the policy, -ECONNREFUSED for the DNS address on another
+ * port, -EHOSTUNREACH for the DNS address when the host has no resolver (no IPv4 nameserver
+ * in /etc/resolv.conf, no --dns)
  */
-int cm_host_dest(const struct consomme *c, uint32_t dst, uint16_t port, struct sockaddr_in *out);
+int cm_host_dest(struct consomme *c, uint8_t proto, uint32_t dst, uint16_t port,
+                 struct sockaddr_in *out);
 
 /**
  * cm_guest_verifies_csum() - Whether the guest checks the layer-4 checksums we send

@@ -24,6 +24,7 @@
 #include "errbuf.h"
 
 #include "consomme.h"
+#include "policy.h"
 #include "transport.h"
 
 #define ETH_HLEN_      14
@@ -68,6 +69,14 @@ enum cm_drop {
     CM_DROP__COUNT
 };
 
+/* Why the NAT policy refused a new TCP connection or UDP flow; names in stats.c, same order. */
+enum cm_refuse {
+    CM_REFUSE_RULE,          /* a --deny rule matched first */
+    CM_REFUSE_HOST_LOOPBACK, /* 127.0.0.0/8: the host's loopback is reached via 10.0.2.2 only */
+    CM_REFUSE_HOST_ADDRESS,  /* one of the host's own addresses, likewise */
+    CM_REFUSE__COUNT
+};
+
 struct cm_stats {
     uint64_t frames_in, bytes_in;
     uint64_t frames_out, bytes_out;
@@ -76,6 +85,7 @@ struct cm_stats {
     uint64_t udp_flows_total, udp_flows_expired, udp_datagrams_out, udp_datagrams_in;
     uint64_t udp_port_unreachable; /* ICMP errors relayed to the guest */
     uint64_t guest_queue_full;     /* -ENOBUFS returned to a sender */
+    uint64_t refused_tcp[CM_REFUSE__COUNT], refused_udp[CM_REFUSE__COUNT]; /* SYNs, datagrams */
     uint64_t batches;
 };
 
@@ -93,7 +103,8 @@ struct cm_opts {
     unsigned max_udp_flows;
     /* Where DNS queries to dns_ip:53 go; port 0: the first nameserver in /etc/resolv.conf. */
     struct sockaddr_in dns_upstream;
-    const char *stats_path; /* --stats FILE, or NULL */
+    const char *stats_path;  /* --stats FILE, or NULL */
+    struct cm_policy policy; /* --allow / --deny, in order */
 };
 
 struct udp_state;
@@ -150,6 +161,8 @@ void cm_opts_default(struct cm_opts *o);
 int cm_parse_tcp_bounds(const char *s, struct cm_tcp_bounds *out, char *err, size_t errlen);
 int cm_parse_mtu(const char *s, unsigned *out, char *err, size_t errlen);
 int cm_resolv_conf_nameserver(const char *path, struct sockaddr_in *out, char *err, size_t errlen);
+int cm_parse_buffer_memory(const char *s, uint64_t *out, char *err, size_t errlen);
+int cm_opts_check(const struct cm_opts *o, char *err, size_t errlen);
 
 /* consomme.c: the context and the loop */
 int cm_create(const struct cm_opts *o, struct consomme **out, char *err, size_t errlen);
@@ -249,6 +262,7 @@ void dhcp_input(struct consomme *c, const uint8_t *p, size_t len);
 json_t *cm_stats_json(const struct consomme *c);
 int cm_stats_write(const struct consomme *c, const char *path, char *err, size_t errlen);
 const char *cm_drop_name(enum cm_drop why);
+const char *cm_refuse_name(enum cm_refuse why);
 
 /* netns.c */
 struct cm_netns_child {

@@ -79,13 +79,16 @@ size_t ipv4_header_encode(uint8_t *p, uint32_t src, uint32_t dst, uint8_t proto,
     return 20;
 }
 
-/* Addresses no guest packet may be forwarded to (DHCP's broadcast is handled in udp.c). */
-static bool dst_refused(const struct cm_config *cfg, uint32_t dst)
+/* Addresses no guest packet may be forwarded to (DHCP's broadcast is handled in udp.c).
+ * TCP and UDP to 127/8 go on to the NAT policy, which refuses them with a RST or an ICMP error
+ * and a counter (cm_host_dest()), so the guest learns at once instead of timing out. */
+static bool dst_refused(const struct cm_config *cfg, uint32_t dst, uint8_t proto)
 {
     uint32_t bcast = (cfg->guest_ip & cfg->netmask) | ~cfg->netmask;
 
     return dst == cfg->guest_ip || dst == bcast || dst == 0xffffffffu ||
-           (dst >> 28) == 0xe /* multicast */ || (dst >> 24) == 0 || (dst >> 24) == 127;
+           (dst >> 28) == 0xe /* multicast */ || (dst >> 24) == 0 ||
+           ((dst >> 24) == 127 && proto != IPPROTO_TCP && proto != IPPROTO_UDP);
 }
 
 /**
@@ -115,7 +118,7 @@ void ipv4_input(struct consomme *c, const uint8_t *pkt, size_t len)
         cm_drop(c, CM_DROP_IPV4_SRC);
         return;
     }
-    if (dst_refused(cfg, ip.dst)) {
+    if (dst_refused(cfg, ip.dst, ip.proto)) {
         cm_drop(c, CM_DROP_IPV4_DST);
         return;
     }
@@ -137,9 +140,9 @@ void ipv4_input(struct consomme *c, const uint8_t *pkt, size_t len)
  * @c:		Stack
  * @dst:	Destination, host byte order
  *
- * Return: true for the guest itself, broadcast, multicast, 0/8 and 127/8
+ * Return: true for the guest itself, broadcast, multicast and 0/8 (127/8 is the policy's)
  */
 bool ipv4_dst_refused(const struct consomme *c, uint32_t dst)
 {
-    return dst_refused(&c->opts.cfg, dst);
+    return dst_refused(&c->opts.cfg, dst, IPPROTO_UDP);
 }

@@ -55,6 +55,14 @@ static const char usage[] =
     "                          (e.g. 256K, 16K:4M; default 16K:4M; fixed when I = M)\n"
     "  --tcp-tx-buffer I[:M]   per-connection host->guest ring (same form and default)\n"
     "  --max-connections N     concurrent TCP connections (default 4096)\n"
+    "  --max-buffer-memory SIZE  TCP ring bytes of all connections together (default:\n"
+    "                          a sixteenth of RAM); rings grow within 3/4 of it,\n"
+    "                          new connections beyond it get a RST\n"
+    "  --allow RULE, --deny RULE  NAT policy: RULE is CIDR[:PORT[-PORT]] (10.0.2.2:5201,\n"
+    "                          192.168.0.0/16, 0.0.0.0/0:53) on the address the guest\n"
+    "                          used; the first matching rule decides, none: allowed.\n"
+    "                          The host's 127/8 and own addresses are refused except\n"
+    "                          through 10.0.2.2. Refused: TCP RST, UDP ICMP unreachable\n"
     "  --udp-timeout SECONDS   close UDP flows idle this long (default 180)\n"
     "  --dns ADDR[:PORT]       forward DNS here instead of /etc/resolv.conf's first server\n"
     "  --stats FILE            write counters as JSON to FILE on exit and on SIGUSR1\n"
@@ -77,6 +85,9 @@ enum {
     OPT_STATS,
     OPT_VHOST_USER,
     OPT_OWN_SOCKET_DIR,
+    OPT_MAXMEM,
+    OPT_ALLOW,
+    OPT_DENY,
 };
 
 static const struct option long_opts[] = {
@@ -91,6 +102,9 @@ static const struct option long_opts[] = {
     {"stats", required_argument, NULL, OPT_STATS},
     {"vhost-user", required_argument, NULL, OPT_VHOST_USER},
     {"own-socket-dir", no_argument, NULL, OPT_OWN_SOCKET_DIR},
+    {"max-buffer-memory", required_argument, NULL, OPT_MAXMEM},
+    {"allow", required_argument, NULL, OPT_ALLOW},
+    {"deny", required_argument, NULL, OPT_DENY},
     {"help", no_argument, NULL, 'h'},
     {0},
 };
@@ -204,6 +218,15 @@ int main(int argc, char **argv)
         case OPT_OWN_SOCKET_DIR:
             own_socket_dir = true;
             break;
+        case OPT_MAXMEM:
+            if (cm_parse_buffer_memory(optarg, &o.cfg.max_buffer_memory, err, sizeof(err)))
+                return usage_error("--max-buffer-memory: %s", err);
+            break;
+        case OPT_ALLOW:
+        case OPT_DENY:
+            if (cm_policy_add(&o.policy, optarg, opt == OPT_ALLOW, err, sizeof(err)))
+                return usage_error("--%s: %s", opt == OPT_ALLOW ? "allow" : "deny", err);
+            break;
         case 'h':
             fputs(usage, stdout);
             return 0;
@@ -211,6 +234,8 @@ int main(int argc, char **argv)
             return usage_error("invalid option");
         }
     }
+    if (cm_opts_check(&o, err, sizeof(err)))
+        return usage_error("%s", err);
     if (run) {
         if (socket_path || fd >= 0 || vhost_path)
             return usage_error("'run' takes no --socket, --fd or --vhost-user");

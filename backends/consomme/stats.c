@@ -2,7 +2,8 @@
 /*
  * stats.c - the counters as JSON, for --stats FILE and SIGUSR1
  *
- * Every drop reason appears, zero or not, so a reader can rely on the keys. The file is
+ * Every drop reason and every NAT policy refusal reason appears, zero or not, so a reader can
+ * rely on the keys. The file is
  * written to a temporary name and renamed, so a reader never sees half a dump.
  */
 #include <errno.h>
@@ -43,6 +44,23 @@ static const char *const drop_names[CM_DROP__COUNT] = {
     [CM_DROP_GUEST_WRITE] = "guest_write",
 };
 
+static const char *const refuse_names[CM_REFUSE__COUNT] = {
+    [CM_REFUSE_RULE] = "rule",
+    [CM_REFUSE_HOST_LOOPBACK] = "host_loopback",
+    [CM_REFUSE_HOST_ADDRESS] = "host_address",
+};
+
+/**
+ * cm_refuse_name() - Stable name of a NAT policy refusal reason, as used in the stats dump
+ * @why:	Reason
+ *
+ * Return: name
+ */
+const char *cm_refuse_name(enum cm_refuse why)
+{
+    return (unsigned)why < CM_REFUSE__COUNT ? refuse_names[why] : "unknown";
+}
+
 /**
  * cm_drop_name() - Stable name of a drop reason, as used in the stats dump
  * @why:	Reason
@@ -57,6 +75,34 @@ const char *cm_drop_name(enum cm_drop why)
 static void set_u64(json_t *o, const char *k, uint64_t v)
 {
     json_object_set_new(o, k, json_integer((json_int_t)v));
+}
+
+/* "policy": the rules in force, and refused TCP SYNs and UDP datagrams per reason. */
+static json_t *policy_json(const struct consomme *c)
+{
+    const struct cm_policy *p = &c->opts.policy;
+    json_t *o = json_object(), *rules = json_array(), *tcp = json_object(), *udp = json_object();
+    char text[CM_RULE_TEXT_MAX];
+
+    if (!o || !rules || !tcp || !udp) {
+        json_decref(o);
+        json_decref(rules);
+        json_decref(tcp);
+        json_decref(udp);
+        return NULL;
+    }
+    for (unsigned i = 0; i < p->n; i++) {
+        cm_rule_format(&p->rule[i], text, sizeof(text));
+        json_array_append_new(rules, json_string(text));
+    }
+    for (int i = 0; i < CM_REFUSE__COUNT; i++) {
+        set_u64(tcp, refuse_names[i], c->st.refused_tcp[i]);
+        set_u64(udp, refuse_names[i], c->st.refused_udp[i]);
+    }
+    json_object_set_new(o, "rules", rules);
+    json_object_set_new(o, "refused_tcp", tcp);
+    json_object_set_new(o, "refused_udp", udp);
+    return o;
 }
 
 /**
@@ -109,7 +155,9 @@ json_t *cm_stats_json(const struct consomme *c)
     set_u64(conf, "tcp_tx_buffer_initial", cfg->tcp_tx.initial);
     set_u64(conf, "tcp_tx_buffer_max", cfg->tcp_tx.max);
     set_u64(conf, "max_connections", cfg->max_connections);
+    set_u64(conf, "max_buffer_memory", cfg->max_buffer_memory);
     json_object_set_new(o, "config", conf);
+    json_object_set_new(o, "policy", policy_json(c));
     if (c->tcp_state)
         tcp_stats_json(c, o);
     return o;

@@ -63,7 +63,19 @@
  * with no resolver known, refuses the SYN with a RST.
  *
  * Limits: beyond cm_config()->max_connections open connections a SYN gets a RST; a host
- * socket that cannot be created (descriptors, memory) also gets the guest a RST.
+ * socket that cannot be created (descriptors, memory) also gets the guest a RST. The NAT
+ * policy (cm_host_dest() says -EACCES) refuses with a RST too.
+ *
+ * Memory budget: all rings together (their capacity, plus the initial rings reserved for
+ * connections still CONNECTING) stay within cm_config()->max_buffer_memory. A SYN whose
+ * initial rings would pass it gets a RST (refused_memory). Rings grow only within three
+ * quarters of it, the rest being kept for new connections' initial rings; a ring that would
+ * grow past that stays as it is (buffer_grows_refused): a full tx then just pauses host reads,
+ * a full rx a smaller window. Closing a connection returns its rings to the budget at once. A guest
+ * that keeps a zero window while tx holds data is reset after TCP_ZERO_WINDOW_TIMEOUT_MS
+ * (zero_window_aborts), so it cannot pin its rings for ever. The stats show the budget's use
+ * (buffer_bytes, its high-water mark buffer_bytes_peak) and who holds it: the
+ * TCP_STATS_TOP connections with the most ring bytes (connections_by_memory).
  *
  * Autotune (seed 000): rings start at cm_config()->tcp_{rx,tx}.initial and double in place up
  * to .max. tx doubles when a host read fills it and the socket still has data. rx doubles
@@ -80,6 +92,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -102,6 +115,12 @@
 
 /* In-order guest segments at least this large skip the rx ring when it is empty. */
 #define TCP_DIRECT_MIN 16384u
+
+/* Rings grow only while all of them stay below the budget less 1/TCP_GROW_RESERVE of it. */
+#define TCP_GROW_RESERVE 4
+
+/* Connections listed by memory in the stats dump (the largest first). */
+#define TCP_STATS_TOP 16
 
 #define TCP_HDR_LEN  20
 #define TCP_OPTS_MAX 40
@@ -161,6 +180,9 @@ struct tcp_stats {
     uint64_t tx_buffer_grows, rx_buffer_grows;
     uint64_t rx_buffer_bytes, tx_buffer_bytes; /* current capacity of all rings */
     uint32_t rx_buffer_peak, tx_buffer_peak;   /* largest single ring reached */
+    uint64_t buffer_bytes_peak;                /* high-water mark of all rings together */
+    uint64_t conn_buffer_peak;                 /* largest rx + tx of one connection */
+    uint64_t refused_memory, buffer_grows_refused, zero_window_aborts;
     uint64_t drops[TCP_DROP__COUNT];
 };
 
@@ -189,10 +211,13 @@ struct tcp_conn {
     uint32_t tx_max;
     uint16_t mss;
     struct ring tx;
+    uint32_t reserved; /* CONNECTING: initial ring bytes held in the budget, not allocated */
+    uint64_t mem_peak; /* most rx + tx capacity this connection held */
 
     /* timers, ms */
     uint64_t deadline; /* CONNECTING: give up; TIME_WAIT: free */
     uint64_t rto_at;   /* retransmission or zero-window probe, 0 when idle */
+    uint64_t zw_since; /* the guest's window closed with data waiting, 0 when not */
     uint64_t rtt_ts;
     uint32_t rtt_seq;
     uint32_t rto, srtt, rttvar;
@@ -208,6 +233,7 @@ struct tcp_state {
     struct tcp_conn *rr; /* where tcp_guest_writable() starts next, NULL: at the head */
     unsigned n_conns;    /* all entries, TIME_WAIT and not yet freed included */
     unsigned n_open;     /* counted against max_connections */
+    uint64_t reserved;   /* initial rings of CONNECTING connections, see tcp_conn::reserved */
     bool guest_blocked;
     struct tcp_stats st;
 };
@@ -244,6 +270,42 @@ uint8_t tcp_rx_wscale(uint32_t rx_max)
     while (s < 14 && (rx_max >> s) > 65535)
         s++;
     return s;
+}
+
+/* Bytes held against cm_config()->max_buffer_memory. */
+static uint64_t tcp_mem_used(const struct tcp_state *s)
+{
+    return s->st.rx_buffer_bytes + s->st.tx_buffer_bytes + s->reserved;
+}
+
+/*
+ * Whether @more bytes still fit the budget: all of it for a new connection's initial rings,
+ * TCP_GROW_SHARE of it for growth. Like Linux's tcp_mem, where buffers stop growing under
+ * "pressure" before allocations fail at the hard limit: a few greedy connections cannot
+ * grow into the last part, so new connections can still open.
+ */
+static bool tcp_mem_fits(struct consomme *c, uint64_t more, bool growth)
+{
+    const struct tcp_state *s = cm_tcp_state(c);
+    uint64_t cap = cm_config(c)->max_buffer_memory;
+
+    if (growth)
+        cap -= cap / TCP_GROW_RESERVE;
+    return tcp_mem_used(s) + more <= cap;
+}
+
+/* High-water marks, after a connection's rings were allocated or grew. */
+static void tcp_mem_peaks(struct tcp_state *s, struct tcp_conn *conn)
+{
+    uint64_t all = s->st.rx_buffer_bytes + s->st.tx_buffer_bytes;
+    uint64_t mine = (uint64_t)conn->rx.cap + conn->tx.cap;
+
+    if (all > s->st.buffer_bytes_peak)
+        s->st.buffer_bytes_peak = all;
+    if (mine > conn->mem_peak)
+        conn->mem_peak = mine;
+    if (mine > s->st.conn_buffer_peak)
+        s->st.conn_buffer_peak = mine;
 }
 
 /* ------------------------------------------------------------------ lookup */
@@ -498,6 +560,8 @@ static void tcp_conn_close(struct consomme *c, struct tcp_conn *conn, bool reset
         return;
     tcp_host_close(c, conn, reset_host);
     tcp_rings_free(s, conn);
+    s->reserved -= conn->reserved;
+    conn->reserved = 0;
     tcp_hash_remove(s, conn);
     if (conn->state != CS_TIME_WAIT)
         s->n_open--;
@@ -611,8 +675,10 @@ static void tcp_arm_timer(struct tcp_conn *conn, uint64_t now)
             conn->rto_at = now + conn->rto;
         return;
     }
-    /* nothing in flight: a closed window with data waiting needs probes */
+    /* nothing in flight: a closed window with data waiting needs probes, until the deadline */
     if (!conn->snd_wnd && (ring_len(&conn->tx) || (conn->flags & F_HOST_EOF))) {
+        if (!conn->zw_since)
+            conn->zw_since = now;
         if (!conn->rto_at)
             conn->rto_at = now + conn->rto;
         return;
@@ -677,11 +743,19 @@ static bool tcp_host_has_data(int fd)
     return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
 }
 
-static void tcp_grow(struct tcp_state *s, struct ring *r, uint32_t max, bool is_rx)
+static void tcp_grow(struct consomme *c, struct tcp_conn *conn, bool is_rx)
 {
-    uint32_t old = r->cap;
+    struct tcp_state *s = tstate(c);
+    struct ring *r = is_rx ? &conn->rx : &conn->tx;
+    uint32_t old = r->cap, max = is_rx ? conn->rx_max : conn->tx_max;
 
-    if (old >= max || ring_grow(r, old * 2))
+    if (old >= max)
+        return;
+    if (!tcp_mem_fits(c, old, true)) {
+        s->st.buffer_grows_refused++; /* the budget is spent: the ring stays as it is */
+        return;
+    }
+    if (ring_grow(r, old * 2))
         return;
     if (is_rx) {
         s->st.rx_buffer_grows++;
@@ -694,6 +768,7 @@ static void tcp_grow(struct tcp_state *s, struct ring *r, uint32_t max, bool is_
         if (r->cap > s->st.tx_buffer_peak)
             s->st.tx_buffer_peak = r->cap;
     }
+    tcp_mem_peaks(s, conn);
 }
 
 /**
@@ -716,7 +791,7 @@ static int tcp_host_read(struct consomme *c, struct tcp_conn *conn)
 
         if (!space) {
             if (conn->tx.cap < conn->tx_max && tcp_host_has_data(conn->ev.fd)) {
-                tcp_grow(s, &conn->tx, conn->tx_max, false);
+                tcp_grow(c, conn, false);
                 if (ring_space(&conn->tx))
                     continue;
             }
@@ -804,7 +879,7 @@ static int tcp_rx_flush(struct consomme *c, struct tcp_conn *conn)
         if (reasm_empty(&conn->ooo)) {
             ring_rewind(&conn->rx);
             if ((conn->flags & F_RX_HIGH) && conn->rx.cap < conn->rx_max) {
-                tcp_grow(s, &conn->rx, conn->rx_max, true);
+                tcp_grow(c, conn, true);
                 if (!(conn->flags & F_GUEST_FIN))
                     conn->flags |= F_ACK_NOW;
             }
@@ -848,11 +923,11 @@ static void tcp_conn_output(struct consomme *c, struct tcp_conn *conn)
 
 /* ------------------------------------------------------------------ host socket events */
 
-static int tcp_rings_init(struct consomme *c, struct tcp_conn *conn)
+/* Ring bounds of @conn (window scaling known); return: its initial rx + tx bytes. */
+static uint32_t tcp_rings_plan(struct consomme *c, struct tcp_conn *conn, uint32_t *rx_init,
+                               uint32_t *tx_init)
 {
     const struct cm_config *cfg = cm_config(c);
-    struct tcp_state *s = tstate(c);
-    uint32_t rx_init, tx_init;
 
     conn->rx_max = cfg->tcp_rx.max < RING_MIN_CAP ? RING_MIN_CAP : cfg->tcp_rx.max;
     conn->tx_max = cfg->tcp_tx.max < RING_MIN_CAP ? RING_MIN_CAP : cfg->tcp_tx.max;
@@ -862,10 +937,22 @@ static int tcp_rings_init(struct consomme *c, struct tcp_conn *conn)
         conn->tx_max = RING_MAX_CAP;
     if (!(conn->flags & F_WS) && conn->rx_max > 65536)
         conn->rx_max = 65536; /* the window field alone cannot offer more */
-    rx_init = min_u32(cfg->tcp_rx.initial < RING_MIN_CAP ? RING_MIN_CAP : cfg->tcp_rx.initial,
-                      conn->rx_max);
-    tx_init = min_u32(cfg->tcp_tx.initial < RING_MIN_CAP ? RING_MIN_CAP : cfg->tcp_tx.initial,
-                      conn->tx_max);
+    *rx_init = min_u32(cfg->tcp_rx.initial < RING_MIN_CAP ? RING_MIN_CAP : cfg->tcp_rx.initial,
+                       conn->rx_max);
+    *tx_init = min_u32(cfg->tcp_tx.initial < RING_MIN_CAP ? RING_MIN_CAP : cfg->tcp_tx.initial,
+                       conn->tx_max);
+    return *rx_init + *tx_init;
+}
+
+/* Allocate the rings the SYN reserved (tcp_conn_new()); the reservation becomes the rings. */
+static int tcp_rings_init(struct consomme *c, struct tcp_conn *conn)
+{
+    struct tcp_state *s = tstate(c);
+    uint32_t rx_init, tx_init;
+
+    tcp_rings_plan(c, conn, &rx_init, &tx_init);
+    s->reserved -= conn->reserved;
+    conn->reserved = 0;
     if (ring_init(&conn->rx, rx_init))
         return -ENOMEM;
     if (ring_init(&conn->tx, tx_init)) {
@@ -878,6 +965,7 @@ static int tcp_rings_init(struct consomme *c, struct tcp_conn *conn)
         s->st.rx_buffer_peak = rx_init;
     if (tx_init > s->st.tx_buffer_peak)
         s->st.tx_buffer_peak = tx_init;
+    tcp_mem_peaks(s, conn);
     return 0;
 }
 
@@ -998,6 +1086,7 @@ static void tcp_conn_new(struct consomme *c, const struct cm_ipv4 *ip, const uin
     struct tcp_state *s = tstate(c);
     struct sockaddr_in sa;
     struct tcp_conn *conn;
+    uint32_t rx_init, tx_init, need;
     uint16_t mss = 536;
     int ws = -1, one = 1, fd, rc;
 
@@ -1006,9 +1095,12 @@ static void tcp_conn_new(struct consomme *c, const struct cm_ipv4 *ip, const uin
         tcp_send_rst_reply(c, ip, th, 0);
         return;
     }
-    if (cm_host_dest(c, ip->dst, get_be16(th + 2), &sa)) {
-        /* the DNS address answers TCP on port 53 only, and only with a resolver to go to */
-        s->st.refused++;
+    rc = cm_host_dest(c, IPPROTO_TCP, ip->dst, get_be16(th + 2), &sa);
+    if (rc) {
+        /* the NAT policy said no (the core counts why), or the DNS address on another port
+         * than 53 or without a resolver to go to */
+        if (rc != -EACCES)
+            s->st.refused++;
         tcp_send_rst_reply(c, ip, th, 0);
         return;
     }
@@ -1017,6 +1109,17 @@ static void tcp_conn_new(struct consomme *c, const struct cm_ipv4 *ip, const uin
     conn = calloc(1, sizeof(*conn));
     if (!conn) {
         s->st.drops[TCP_DROP_NOMEM]++;
+        return;
+    }
+    if (ws >= 0)
+        conn->flags |= F_WS;
+    /* the rings are allocated once the host connect succeeds, but held in the budget from
+     * now, so connections still connecting cannot overcommit it */
+    need = tcp_rings_plan(c, conn, &rx_init, &tx_init);
+    if (!tcp_mem_fits(c, need, false)) {
+        free(conn);
+        s->st.refused_memory++;
+        tcp_send_rst_reply(c, ip, th, 0);
         return;
     }
     fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -1039,7 +1142,6 @@ static void tcp_conn_new(struct consomme *c, const struct cm_ipv4 *ip, const uin
     conn->rcv_nxt = conn->irs + 1;
     conn->snd_wnd = get_be16(th + 14); /* never scaled in a SYN */
     if (ws >= 0) {
-        conn->flags |= F_WS;
         conn->snd_ws = (uint8_t)ws;
         conn->rcv_ws = tcp_rx_wscale(cfg->tcp_rx.max);
     }
@@ -1090,6 +1192,8 @@ static void tcp_conn_new(struct consomme *c, const struct cm_ipv4 *ip, const uin
     s->n_conns++;
     s->n_open++;
     s->st.conns_total++;
+    conn->reserved = need;
+    s->reserved += need;
     if (!rc)
         tcp_connect_done(c, conn);
 }
@@ -1159,6 +1263,8 @@ static bool tcp_ack_input(struct consomme *c, struct tcp_conn *conn, uint32_t ac
         if (!conn->snd_wnd && wnd && conn->snd_max == conn->snd_una)
             conn->rto_at = 0; /* the window reopened: the probe timer is done */
         conn->snd_wnd = wnd;
+        if (wnd)
+            conn->zw_since = 0;
         return true;
     }
     acked = ack - conn->snd_una;
@@ -1173,6 +1279,8 @@ static bool tcp_ack_input(struct consomme *c, struct tcp_conn *conn, uint32_t ac
     if (seq_lt(conn->snd_nxt, ack))
         conn->snd_nxt = ack;
     conn->snd_wnd = wnd;
+    if (wnd)
+        conn->zw_since = 0;
     conn->dupacks = 0;
     conn->retries = 0;
     now = cm_now_ms();
@@ -1483,11 +1591,23 @@ static void tcp_rto_expired(struct consomme *c, struct tcp_conn *conn, uint64_t 
         return;
     }
     if (!conn->snd_wnd && (ring_len(&conn->tx) || (conn->flags & F_HOST_EOF))) {
+        uint64_t give_up;
+
+        if (!conn->zw_since)
+            conn->zw_since = now;
+        give_up = conn->zw_since + TCP_ZERO_WINDOW_TIMEOUT_MS;
+        if (now >= give_up) {
+            /* closed for too long with our data waiting: free its rings (RFC 6429) */
+            s->st.zero_window_aborts++;
+            tcp_abort(c, conn, true);
+            return;
+        }
         /* zero-window probe: an old sequence number makes the guest answer with its window */
         s->st.window_probes++;
         tcp_send_seg(c, conn, 0, conn->snd_una - 1, 0, 0);
         conn->rto = conn->rto * 2 > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : conn->rto * 2;
-        conn->rto_at = now + conn->rto;
+        /* the last wait ends at the deadline, not up to a whole backoff after it */
+        conn->rto_at = now + conn->rto < give_up ? now + conn->rto : give_up;
     }
 }
 
@@ -1578,6 +1698,57 @@ unsigned tcp_connection_count(const struct consomme *c)
     return s ? s->n_conns : 0;
 }
 
+/*
+ * The TCP_STATS_TOP open connections holding the most ring bytes, largest first: who holds
+ * the budget. One pass keeping a small sorted array, so a dump stays cheap with thousands of
+ * connections.
+ */
+static json_t *tcp_top_json(const struct tcp_state *s)
+{
+    static const char *const names[] = {"connecting", "syn_rcvd", "established", "time_wait",
+                                        "closed"};
+    const struct tcp_conn *top[TCP_STATS_TOP];
+    unsigned n = 0;
+    json_t *a = json_array();
+
+    if (!a)
+        return NULL;
+    for (const struct tcp_conn *conn = s->all; conn; conn = conn->next) {
+        uint64_t mine = (uint64_t)conn->rx.cap + conn->tx.cap + conn->reserved;
+        unsigned i;
+
+        if (conn->state == CS_CLOSED || conn->state == CS_TIME_WAIT)
+            continue;
+        if (n == TCP_STATS_TOP &&
+            mine <= (uint64_t)top[n - 1]->rx.cap + top[n - 1]->tx.cap + top[n - 1]->reserved)
+            continue;
+        if (n < TCP_STATS_TOP)
+            n++;
+        for (i = n - 1; i > 0; i--) {
+            const struct tcp_conn *o = top[i - 1];
+
+            if ((uint64_t)o->rx.cap + o->tx.cap + o->reserved >= mine)
+                break;
+            top[i] = o;
+        }
+        top[i] = conn;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        const struct tcp_conn *conn = top[i];
+        char dst[32];
+
+        snprintf(dst, sizeof(dst), "%u.%u.%u.%u:%u", conn->dip >> 24, (conn->dip >> 16) & 0xff,
+                 (conn->dip >> 8) & 0xff, conn->dip & 0xff, conn->dport);
+        json_array_append_new(
+            a,
+            json_pack("{s:i, s:s, s:s, s:I, s:I, s:I, s:I}", "guest_port", conn->gport,
+                      "destination", dst, "state", names[conn->state], "rx_buffer",
+                      (json_int_t)conn->rx.cap, "tx_buffer", (json_int_t)conn->tx.cap, "reserved",
+                      (json_int_t)conn->reserved, "buffer_peak", (json_int_t)conn->mem_peak));
+    }
+    return a;
+}
+
 void tcp_stats_json(const struct consomme *c, json_t *obj)
 {
     const struct tcp_state *s = cm_tcp_state((struct consomme *)c);
@@ -1621,6 +1792,14 @@ void tcp_stats_json(const struct consomme *c, json_t *obj)
     SET("tx_buffer_bytes", s->st.tx_buffer_bytes);
     SET("rx_buffer_peak", s->st.rx_buffer_peak);
     SET("tx_buffer_peak", s->st.tx_buffer_peak);
+    SET("buffer_bytes", s->st.rx_buffer_bytes + s->st.tx_buffer_bytes);
+    SET("buffer_bytes_peak", s->st.buffer_bytes_peak);
+    SET("buffer_bytes_reserved", s->reserved);
+    SET("connection_buffer_peak", s->st.conn_buffer_peak);
+    SET("max_buffer_memory", cfg->max_buffer_memory);
+    SET("refused_memory", s->st.refused_memory);
+    SET("buffer_grows_refused", s->st.buffer_grows_refused);
+    SET("zero_window_aborts", s->st.zero_window_aborts);
     SET("rx_buffer_initial", cfg->tcp_rx.initial);
     SET("rx_buffer_max", cfg->tcp_rx.max);
     SET("tx_buffer_initial", cfg->tcp_tx.initial);
@@ -1629,5 +1808,6 @@ void tcp_stats_json(const struct consomme *c, json_t *obj)
     for (int i = 0; i < TCP_DROP__COUNT; i++)
         json_object_set_new(drops, tcp_drop_names[i], json_integer((json_int_t)s->st.drops[i]));
     json_object_set_new(t, "drops", drops);
+    json_object_set_new(t, "connections_by_memory", tcp_top_json(s));
     json_object_set_new(obj, "tcp", t);
 }

@@ -19,6 +19,16 @@
 #define TCP_MAX_RETRIES 12u
 /* After both FINs, when the guest's came last: how long its retransmitted FIN is re-ACKed. */
 #define TCP_TIME_WAIT_MS 2000u
+/*
+ * A guest that keeps its window closed while the host has data for it is reset after this
+ * long (both ways), and zero-window probing stops. RFC 1122 4.2.2.17 lets a receiver keep
+ * its window closed for ever, but RFC 6429 makes clear that the sender's resource management
+ * may still end such a connection: here it holds up to two full rings of the global budget.
+ * 924.6 s is the horizon of Linux's tcp_retries2 default (15 retransmissions, 200 ms doubling
+ * to a 120 s cap: 0.2 * (2^10 - 1) + 6 * 120 s), the time Linux gives an unanswered peer, so
+ * a guest gets as long as a host peer would.
+ */
+#define TCP_ZERO_WINDOW_TIMEOUT_MS 924600u
 /* Duplicate ACKs that trigger a fast retransmission. */
 #define TCP_DUPACK_THRESHOLD 3u
 

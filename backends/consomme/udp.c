@@ -7,7 +7,8 @@
  * cm_host_dest(): the gateway 10.0.2.2 is the host's 127.0.0.1, and the DNS address 10.0.2.3
  * port 53 is the host's resolver (first IPv4 nameserver of /etc/resolv.conf, or --dns).
  * Replies read from the socket go back to the guest from the address it sent to, so the guest
- * never sees the rewrite.
+ * never sees the rewrite. A first datagram the NAT policy refuses opens no flow and is answered
+ * with an ICMP "administratively prohibited"; a flow's timer is refreshed by traffic either way.
  * The socket lives in consomme's own network namespace, never in the guest's.
  *
  * Datagrams from one batch of guest frames are queued (pointing into the frame buffer, which
@@ -32,6 +33,9 @@
 #define UDP_RECV_SIZE   65536
 #define UDP_RECV_ROUNDS 4
 #define DNS_TIMEOUT_MS  10000
+
+#define ICMP_PORT_UNREACH     3
+#define ICMP_ADMIN_PROHIBITED 13
 
 struct udp_flow {
     struct cm_event ev; /* first: the event pointer is the flow */
@@ -178,31 +182,42 @@ int udp_send_to_guest(struct consomme *c, uint32_t src, uint16_t sport, uint32_t
 }
 
 /*
- * The host refused a datagram of this flow (ICMP port unreachable, reported on the connected
- * socket): tell the guest the same way, so its socket gets ECONNREFUSED as on a real network.
- * The quoted datagram is rebuilt from the flow: the guest matches errors by addresses and
- * ports only.
+ * An ICMP destination unreachable for the guest's datagram from @gaddr:@gport to
+ * @daddr:@dport. The quoted datagram is rebuilt from those: the guest matches errors by
+ * addresses and ports only.
  */
-static void port_unreachable(struct consomme *c, const struct udp_flow *f)
+static int icmp_unreachable(struct consomme *c, uint8_t code, uint32_t gaddr, uint16_t gport,
+                            uint32_t daddr, uint16_t dport)
 {
-    uint8_t m[8 + 28] = {3, 3}; /* destination unreachable, port unreachable */
+    uint8_t m[8 + 28] = {3, code}; /* destination unreachable */
     uint8_t *q = m + 8;
     struct iovec iov = {m, sizeof(m)};
     uint16_t sum;
 
-    ipv4_header_encode(q, f->gaddr, f->daddr, IPPROTO_UDP, 8, 0);
-    q[20] = (uint8_t)(f->gport >> 8);
-    q[21] = (uint8_t)f->gport;
-    q[22] = (uint8_t)(f->dport >> 8);
-    q[23] = (uint8_t)f->dport;
+    ipv4_header_encode(q, gaddr, daddr, IPPROTO_UDP, 8, 0);
+    q[20] = (uint8_t)(gport >> 8);
+    q[21] = (uint8_t)gport;
+    q[22] = (uint8_t)(dport >> 8);
+    q[23] = (uint8_t)dport;
     q[24] = 0;
     q[25] = 8;
     sum = csum_fold(csum_partial(m, sizeof(m), 0));
     m[2] = (uint8_t)(sum >> 8);
     m[3] = (uint8_t)sum;
-    if (cm_send_ipv4(c, f->daddr, f->gaddr, IPPROTO_ICMP, &iov, 1))
+    if (cm_send_ipv4(c, daddr, gaddr, IPPROTO_ICMP, &iov, 1)) {
         cm_drop(c, CM_DROP_GUEST_QUEUE);
-    else
+        return -ENOBUFS;
+    }
+    return 0;
+}
+
+/*
+ * The host refused a datagram of this flow (ICMP port unreachable, reported on the connected
+ * socket): tell the guest the same way, so its socket gets ECONNREFUSED as on a real network.
+ */
+static void port_unreachable(struct consomme *c, const struct udp_flow *f)
+{
+    if (!icmp_unreachable(c, ICMP_PORT_UNREACH, f->gaddr, f->gport, f->daddr, f->dport))
         c->st.udp_port_unreachable++;
 }
 
@@ -251,9 +266,14 @@ static struct udp_flow *flow_get(struct consomme *c, const struct cm_ipv4 *ip, u
         if (f->gaddr == ip->src && f->gport == sport && f->daddr == ip->dst && f->dport == dport)
             return f;
 
-    switch (cm_host_dest(c, ip->dst, dport, &to)) {
+    switch (cm_host_dest(c, IPPROTO_UDP, ip->dst, dport, &to)) {
     case 0:
         break;
+    case -EACCES:
+        /* refused by the NAT policy (counted there): "communication administratively
+         * prohibited" (RFC 1812 5.2.7.1), so the guest's socket fails at once */
+        icmp_unreachable(c, ICMP_ADMIN_PROHIBITED, ip->src, sport, ip->dst, dport);
+        return NULL;
     case -EHOSTUNREACH:
         cm_drop(c, CM_DROP_DNS_NO_RESOLVER);
         return NULL;

@@ -7,9 +7,10 @@
  * config and the QEMU version in its host object, and hold the three metrics with positive
  * samples, each equal to what that iteration's iperf3 report says; consomme's own counters
  * (written to the log directory when QEMU hangs up) must show the DHCP lease, TCP connections
- * and UDP datagrams it carried, with no frame dropped as malformed. No consomme may be left
- * running, and over vhost-user its private socket directory must be gone (burette runs with
- * TMPDIR in this test's own directory to check that).
+ * and UDP datagrams it carried, with no frame dropped as malformed, and the NAT policy the
+ * launcher gave it (everything denied but what the benchmark uses) refusing nothing. No consomme
+ * may be left running, and over vhost-user its private socket directory must be gone (burette runs
+ * with TMPDIR in this test's own directory to check that).
  *
  * Usage: test_network_consomme BURETTE_BINARY stream|vhost-user
  */
@@ -98,6 +99,25 @@ static void test_network_consomme_dhcp_guest_gives_three_positive_metrics(void *
         char key[64];
         snprintf(key, sizeof(key), "drops.%s", malformed[i]);
         assert_int_equal(counter(cs, key), 0);
+    }
+    /* the run's NAT policy let the benchmark through and nothing else: it ends in a deny of
+     * everything, and refused nothing the benchmark did */
+    {
+        json_t *rules = json_object_get(json_object_get(cs, "policy"), "rules");
+        static const char *const reasons[] = {"rule", "host_loopback", "host_address"};
+
+        assert_true(json_array_size(rules) >= 2);
+        assert_string_equal(json_string_value(json_array_get(rules, json_array_size(rules) - 1)),
+                            "deny 0.0.0.0/0");
+        for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+            char key[64];
+
+            snprintf(key, sizeof(key), "policy.refused_tcp.%s", reasons[i]);
+            assert_int_equal(counter(cs, key), 0);
+            snprintf(key, sizeof(key), "policy.refused_udp.%s", reasons[i]);
+            assert_int_equal(counter(cs, key), 0);
+        }
+        assert_int_equal(counter(cs, "tcp.refused_memory"), 0);
     }
     json_decref(cs);
 

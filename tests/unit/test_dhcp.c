@@ -246,6 +246,83 @@ static void test_dhcp_request_to_another_server_and_release_are_not_answered(voi
     cm_destroy(c);
 }
 
+/*
+ * Renewal (RFC 2131 4.3.2, 4.4.5): a bound client unicasts a REQUEST from its address to the
+ * server with ciaddr filled and neither option 50 nor 54 (RENEWING), or broadcasts the same
+ * (REBINDING). Either gets an ACK for ciaddr, unicast to it (4.1: ciaddr is set), with a fresh
+ * lease; a client renewing an address that is not its own gets a NAK.
+ */
+static const uint8_t *renew(struct consomme *c, uint8_t *msg, uint32_t ciaddr, uint32_t ipdst,
+                            const uint8_t *ethdst, size_t *plen, uint32_t *dst)
+{
+    static const uint8_t opts[] = {53, 1, DHCP_REQUEST, 255};
+    static uint8_t f[2048];
+    uint8_t udp[1024];
+    size_t len = request(msg, 0, opts, sizeof(opts)), ul;
+    const uint8_t *r;
+
+    wr32(msg + 12, ciaddr);
+    ul = build_udp(udp, ciaddr, ipdst, 68, 67, msg, len);
+    cm_frame_input(c, f, build_ipv4_frame(f, ethdst, ciaddr, ipdst, 17, udp, ul));
+    r = cm_test_next_out(c, &len);
+    if (!r)
+        return NULL;
+    *dst = rd32(r + 14 + 16);
+    assert_int_equal(rd32(r + 14 + 12), IP4(10, 0, 2, 2));
+    assert_int_equal(
+        ref_csum(r + 34, len - 34, ref_pseudo(IP4(10, 0, 2, 2), *dst, 17, (uint16_t)(len - 34))),
+        0);
+    *plen = len - 42;
+    return r + 42;
+}
+
+static void test_dhcp_renewing_and_rebinding_get_ack_for_ciaddr(void **state)
+{
+    struct consomme *c = cm_test_stack();
+    const uint8_t gw[6] = {GW_MAC}, bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    uint8_t msg[400], olen;
+    const uint8_t *r, *lease;
+    size_t len = 0;
+    uint32_t dst = 0;
+
+    /* RENEWING: unicast to the server */
+    r = renew(c, msg, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), gw, &len, &dst);
+    assert_non_null(r);
+    assert_int_equal(find_opt(r, len, 53, &olen)[0], DHCP_ACK);
+    assert_int_equal(rd32(r + 16), IP4(10, 0, 2, 15)); /* yiaddr */
+    assert_int_equal(dst, IP4(10, 0, 2, 15));
+    lease = find_opt(r, len, 51, &olen);
+    assert_non_null(lease);
+    assert_int_equal(olen, 4);
+    assert_true(rd32(lease) > 0);
+    /* REBINDING: the same, broadcast */
+    r = renew(c, msg, IP4(10, 0, 2, 15), 0xffffffffu, bcast, &len, &dst);
+    assert_non_null(r);
+    assert_int_equal(find_opt(r, len, 53, &olen)[0], DHCP_ACK);
+    assert_int_equal(dst, IP4(10, 0, 2, 15));
+    assert_int_equal(c->st.dhcp_acks, 2);
+    assert_int_equal(c->st.dhcp_naks, 0);
+    cm_destroy(c);
+}
+
+static void test_dhcp_renewing_another_address_gets_nak(void **state)
+{
+    struct consomme *c = cm_test_stack();
+    const uint8_t gw[6] = {GW_MAC};
+    uint8_t msg[400], olen;
+    const uint8_t *r;
+    size_t len = 0;
+    uint32_t dst = 0;
+
+    r = renew(c, msg, IP4(10, 0, 2, 99), IP4(10, 0, 2, 2), gw, &len, &dst);
+    assert_non_null(r);
+    assert_int_equal(find_opt(r, len, 53, &olen)[0], DHCP_NAK);
+    assert_int_equal(rd32(r + 16), 0);
+    assert_int_equal(dst, 0xffffffffu); /* a NAK is broadcast (RFC 2131 4.3.2) */
+    assert_int_equal(c->st.dhcp_naks, 1);
+    cm_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +333,8 @@ int main(void)
         cmocka_unit_test(test_dhcp_discover_then_request_gets_offer_then_ack),
         cmocka_unit_test(test_dhcp_request_for_another_address_gets_nak),
         cmocka_unit_test(test_dhcp_request_to_another_server_and_release_are_not_answered),
+        cmocka_unit_test(test_dhcp_renewing_and_rebinding_get_ack_for_ciaddr),
+        cmocka_unit_test(test_dhcp_renewing_another_address_gets_nak),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

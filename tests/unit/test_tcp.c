@@ -104,8 +104,10 @@ void cm_event_del(struct consomme *c, struct cm_event *ev)
     epoll_ctl(c->epfd, EPOLL_CTL_DEL, ev->fd, NULL);
 }
 
-/* These tests connect to the gateway only, which is the host's loopback. */
-int cm_host_dest(const struct consomme *c, uint32_t dst, uint16_t port, struct sockaddr_in *out)
+/* These tests connect to the gateway only, which is the host's loopback; the NAT policy is
+ * the core's (tests/unit/test_policy.c). */
+int cm_host_dest(struct consomme *c, uint8_t proto, uint32_t dst, uint16_t port,
+                 struct sockaddr_in *out)
 {
     *out = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(port)};
     out->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -382,6 +384,7 @@ static struct consomme *stack_new(uint32_t rx_init, uint32_t rx_max, uint32_t tx
     c->cfg.tcp_rx = (struct cm_tcp_bounds){rx_init, rx_max};
     c->cfg.tcp_tx = (struct cm_tcp_bounds){tx_init, tx_max};
     c->cfg.max_connections = max_conns;
+    c->cfg.max_buffer_memory = UINT64_MAX;
     c->epfd = epoll_create1(EPOLL_CLOEXEC);
     assert_true(c->epfd >= 0);
     assert_int_equal(tcp_init(c), 0);
@@ -1277,6 +1280,434 @@ static void test_tcp_queue_room_is_shared_round_robin(void **state)
     close_fixture(&f);
 }
 
+/* ------------------------------------------------------------------ memory budget */
+
+/* A SYN from guest port @gport with window scale 7; returns the answer (SYN-ACK or RST). */
+static struct seg syn_from(struct consomme *c, uint16_t gport, uint16_t port)
+{
+    uint8_t opts[8] = {2, 4, 0xff, 0xc8, 1, 3, 3, 7};
+
+    guest_send_opts(c, gport, port, G_ISN, 0, 0x02, 65535, opts, sizeof(opts), NULL, 0);
+    tcp_input_flush(c);
+    return wait_seg(c, "answer to a SYN");
+}
+
+static void test_tcp_ring_growth_stops_at_the_memory_budget(void **state)
+{
+    struct fixture f;
+    static uint8_t data[256 << 10];
+    size_t sent = 0, got = 0;
+    uint64_t end = real_ms() + 10000;
+
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 7);
+    /* rx fixed at 4K, tx 4K growing up to 1M. Rings grow within 3/4 of the 28K budget, 21K:
+     * tx 4K -> 8K -> 16K (4K + 16K = 20K), not to 32K */
+    open_conn(&f, 4096, 4096, 4096, 1u << 20);
+    f.c->cfg.max_buffer_memory = 28672;
+    fcntl(f.hfd, F_SETFL, O_NONBLOCK);
+    while (got < sizeof(data)) {
+        ssize_t n;
+
+        if (real_ms() > end)
+            fail_msg("bulk host->guest stalled at %zu bytes", got);
+        if (sent < sizeof(data)) {
+            n = send(f.hfd, data + sent, sizeof(data) - sent, 0);
+            if (n > 0)
+                sent += (size_t)n;
+        }
+        dispatch(f.c, 5);
+        while (f.c->rd < f.c->npk) {
+            struct seg s = parse(next_pkt(f.c));
+
+            if (!s.len)
+                continue;
+            assert_int_equal(s.seq, f.gack);
+            assert_memory_equal(s.data, data + got, s.len);
+            got += s.len;
+            f.gack += (uint32_t)s.len;
+        }
+        guest_send(f.c, f.port, f.gseq, f.gack, 0x10, 65535, NULL, 0);
+    }
+    /* every byte arrived, in order, through a ring that stopped growing at the budget */
+    assert_int_equal(stat_of(f.c, "tx_buffer_peak"), 16384);
+    assert_int_equal(stat_of(f.c, "tx_buffer_grows"), 2);
+    assert_true(stat_of(f.c, "buffer_grows_refused") >= 1);
+    assert_int_equal(stat_of(f.c, "buffer_bytes"), 4096 + 16384);
+    assert_int_equal(stat_of(f.c, "buffer_bytes_peak"), 4096 + 16384);
+    assert_int_equal(stat_of(f.c, "connection_buffer_peak"), 4096 + 16384);
+    assert_int_equal(stat_of(f.c, "max_buffer_memory"), 28672);
+
+    /* the quarter growth may not take is there for a new connection's initial 8K rings */
+    assert_int_equal(syn_from(f.c, GPORT + 1, f.port).flags, 0x12);
+    assert_int_equal(stat_of(f.c, "buffer_bytes"), 28672);
+    assert_int_equal(stat_of(f.c, "refused_memory"), 0);
+    /* per connection: the small one is listed after the one that grew */
+    {
+        json_t *t = stats(f.c), *top = json_object_get(t, "connections_by_memory");
+        json_t *big = json_array_get(top, 0), *small = json_array_get(top, 1);
+        char dst[32];
+
+        snprintf(dst, sizeof(dst), "10.0.2.2:%u", f.port);
+        assert_int_equal(json_array_size(top), 2);
+        assert_int_equal(json_integer_value(json_object_get(big, "guest_port")), GPORT);
+        assert_string_equal(json_string_value(json_object_get(big, "destination")), dst);
+        assert_string_equal(json_string_value(json_object_get(big, "state")), "established");
+        assert_int_equal(json_integer_value(json_object_get(big, "rx_buffer")), 4096);
+        assert_int_equal(json_integer_value(json_object_get(big, "tx_buffer")), 16384);
+        assert_int_equal(json_integer_value(json_object_get(big, "buffer_peak")), 20480);
+        assert_int_equal(json_integer_value(json_object_get(small, "guest_port")), GPORT + 1);
+        assert_string_equal(json_string_value(json_object_get(small, "state")), "syn_rcvd");
+        assert_int_equal(json_integer_value(json_object_get(small, "buffer_peak")), 8192);
+        json_decref(t);
+    }
+    close_fixture(&f);
+}
+
+static void test_tcp_syn_past_the_budget_gets_rst_until_a_close_frees_it(void **state)
+{
+    struct consomme *c = stack_new(4096, 4096, 4096, 4096, 64);
+    uint16_t port;
+    int lfd = listener(&port), h1, h2;
+    struct seg s;
+
+    fcntl(lfd, F_SETFL, O_NONBLOCK);
+    c->cfg.max_buffer_memory = 8192; /* one connection's two 4K rings */
+    s = syn_from(c, GPORT, port);
+    assert_int_equal(s.flags, 0x12);
+    h1 = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    assert_true(h1 >= 0);
+    assert_int_equal(stat_of(c, "buffer_bytes"), 8192);
+
+    /* a second connection would pass the budget: RST at once, never connected */
+    s = syn_from(c, GPORT + 1, port);
+    assert_int_equal(s.flags, 0x14);
+    assert_int_equal(s.ack, G_ISN + 1);
+    assert_int_equal(stat_of(c, "refused_memory"), 1);
+    assert_int_equal(tcp_connection_count(c), 1);
+    assert_int_equal(accept4(lfd, NULL, NULL, SOCK_CLOEXEC), -1);
+    assert_int_equal(errno, EAGAIN);
+
+    /* the first one ends (the guest resets it in SYN_RCVD): its rings go back to the budget */
+    guest_send(c, port, G_ISN + 1, 0, 0x04, 0, NULL, 0);
+    assert_int_equal(tcp_connection_count(c), 0);
+    assert_int_equal(stat_of(c, "buffer_bytes"), 0);
+    s = syn_from(c, GPORT + 2, port);
+    assert_int_equal(s.flags, 0x12);
+    assert_int_equal(stat_of(c, "refused_memory"), 1);
+    h2 = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    assert_true(h2 >= 0);
+    close(h2);
+    close(h1);
+    close(lfd);
+    stack_free(c);
+}
+
+/* Host data waits behind a guest window of 0 from @f's last ACK on; returns when it began. */
+static uint64_t zero_window_with_data(struct fixture *f)
+{
+    uint8_t data[5000];
+
+    memset(data, 'z', sizeof(data));
+    guest_send(f->c, f->port, f->gseq, f->gack, 0x10, 0, NULL, 0);
+    assert_int_equal(send(f->hfd, data, sizeof(data), 0), (ssize_t)sizeof(data));
+    pump(f->c);
+    assert_int_equal(f->c->rd, f->c->npk);
+    return fake_now;
+}
+
+/* Timer ticks up to @until, the guest answering each probe with its window still 0. */
+static unsigned probe_until(struct fixture *f, uint64_t until)
+{
+    unsigned probes = 0;
+
+    while (fake_now < until) {
+        fake_now = fake_now + 20000 < until ? fake_now + 20000 : until;
+        tcp_timer(f->c, fake_now);
+        while (f->c->rd < f->c->npk) {
+            struct seg s = parse(next_pkt(f->c));
+
+            assert_int_equal(s.flags & 0x04, 0); /* no reset before the deadline */
+            assert_int_equal(s.seq, f->gack - 1);
+            probes++;
+            guest_send(f->c, f->port, f->gseq, f->gack, 0x10, 0, NULL, 0);
+        }
+    }
+    return probes;
+}
+
+static void test_tcp_zero_window_deadline_aborts_and_probing_stops(void **state)
+{
+    struct fixture f;
+    uint8_t buf[8];
+    uint64_t t0;
+    struct seg s;
+
+    open_conn(&f, 16384, 65536, 16384, 65536);
+    t0 = zero_window_with_data(&f);
+    assert_true(probe_until(&f, t0 + TCP_ZERO_WINDOW_TIMEOUT_MS - 1) >= 10);
+    assert_int_equal(tcp_connection_count(f.c), 1);
+    assert_int_equal(stat_of(f.c, "zero_window_aborts"), 0);
+
+    fake_now = t0 + TCP_ZERO_WINDOW_TIMEOUT_MS;
+    tcp_timer(f.c, fake_now);
+    s = wait_seg(f.c, "RST at the zero-window deadline");
+    assert_int_equal(s.flags & 0x04, 0x04);
+    assert_int_equal(s.seq, f.gack);
+    assert_int_equal(stat_of(f.c, "zero_window_aborts"), 1);
+    assert_int_equal(stat_of(f.c, "buffer_bytes"), 0);
+    assert_int_equal(host_recv(&f, buf, sizeof(buf)), -1); /* the host peer is reset too */
+    assert_int_equal(errno, ECONNRESET);
+    /* and nothing more: no probes after the abort */
+    for (int i = 0; i < 10; i++) {
+        fake_now += TCP_RTO_MAX_MS;
+        tcp_timer(f.c, fake_now);
+    }
+    assert_int_equal(f.c->rd, f.c->npk);
+    assert_int_equal(tcp_connection_count(f.c), 0);
+    close_fixture(&f);
+}
+
+static void test_tcp_zero_window_deadline_restarts_when_the_window_opens(void **state)
+{
+    struct fixture f;
+    uint64_t t0, t1;
+    size_t got = 0;
+
+    open_conn(&f, 16384, 65536, 16384, 65536);
+    t0 = zero_window_with_data(&f);
+    probe_until(&f, t0 + TCP_ZERO_WINDOW_TIMEOUT_MS / 2);
+    /* the guest reads a little (window 16 << 7 = 2048), then closes its window again */
+    guest_send(f.c, f.port, f.gseq, f.gack, 0x10, 16, NULL, 0);
+    while (f.c->rd < f.c->npk)
+        got += parse(next_pkt(f.c)).len;
+    assert_int_equal(got, 2048);
+    f.gack += (uint32_t)got;
+    guest_send(f.c, f.port, f.gseq, f.gack, 0x10, 0, NULL, 0);
+    t1 = fake_now;
+    /* past the first deadline, still alive: it counts from the second zero window */
+    probe_until(&f, t0 + TCP_ZERO_WINDOW_TIMEOUT_MS + 1000);
+    assert_int_equal(tcp_connection_count(f.c), 1);
+    assert_int_equal(stat_of(f.c, "zero_window_aborts"), 0);
+    fake_now = t1 + TCP_ZERO_WINDOW_TIMEOUT_MS;
+    tcp_timer(f.c, fake_now);
+    assert_int_equal(wait_seg(f.c, "RST at the second deadline").flags & 0x04, 0x04);
+    assert_int_equal(stat_of(f.c, "zero_window_aborts"), 1);
+    close_fixture(&f);
+}
+
+/* ------------------------------------------------------------------ handshake corner cases */
+
+/*
+ * A connection stuck in CONNECTING: the listener's accept queue is full, so the kernel drops
+ * consomme's SYN and its connect() stays in progress. Returns false (and cleans up) where the
+ * kernel answers anyway.
+ */
+static bool connecting_conn(struct consomme *c, int *lfd, int fill[4], uint16_t *port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+
+    *lfd = listener(port);
+    listen(*lfd, 0);
+    sa.sin_port = htons(*port);
+    for (int i = 0; i < 4; i++) {
+        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        connect(fill[i], (struct sockaddr *)&sa, sizeof(sa));
+    }
+    guest_send_opts(c, GPORT, *port, G_ISN, 0, 0x02, 65535, NULL, 0, NULL, 0);
+    tcp_input_flush(c);
+    pump(c);
+    return c->npk == c->rd && tcp_connection_count(c) == 1;
+}
+
+static void test_tcp_fin_then_rst_in_connecting(void **state)
+{
+    struct consomme *c = stack_new(16384, 65536, 16384, 65536, 64);
+    int lfd, fill[4];
+    uint16_t port;
+    bool ok = connecting_conn(c, &lfd, fill, &port);
+
+    if (ok) {
+        /* a FIN before any SYN-ACK acknowledges nothing: ignored, no answer */
+        guest_send(c, port, G_ISN + 1, 0, 0x01, 65535, NULL, 0);
+        pump(c);
+        assert_int_equal(c->npk, c->rd);
+        assert_int_equal(tcp_connection_count(c), 1);
+        /* a RST gives the connection up, silently: the guest has nothing to hear */
+        guest_send(c, port, G_ISN + 1, 0, 0x04, 0, NULL, 0);
+        assert_int_equal(tcp_connection_count(c), 0);
+        assert_int_equal(stat_of(c, "rst_from_guest"), 1);
+        assert_int_equal(stat_of(c, "buffer_bytes_reserved"), 0);
+        assert_int_equal(c->npk, c->rd);
+    }
+    for (int i = 0; i < 4; i++)
+        close(fill[i]);
+    close(lfd);
+    stack_free(c);
+    if (!ok)
+        TEST_SKIP("the kernel answered the connect after all: no CONNECTING state to test");
+}
+
+/* SYN answered, host connection accepted, the guest's ACK not sent yet: SYN_RCVD. */
+static void syn_rcvd(struct fixture *f)
+{
+    struct seg s;
+
+    memset(f, 0, sizeof(*f));
+    f->c = stack_new(16384, 65536, 16384, 65536, 64);
+    f->lfd = listener(&f->port);
+    s = syn(f->c, f->port, 7);
+    assert_int_equal(s.flags, 0x12);
+    f->iss = s.seq;
+    f->hfd = accept4(f->lfd, NULL, NULL, SOCK_CLOEXEC);
+    assert_true(f->hfd >= 0);
+    f->gseq = G_ISN + 1;
+    f->gack = f->iss + 1;
+}
+
+static void test_tcp_rst_in_syn_rcvd_needs_the_exact_sequence(void **state)
+{
+    struct fixture f;
+    uint8_t buf[4];
+
+    syn_rcvd(&f);
+    /* anywhere but rcv_nxt: a blind reset, ignored */
+    guest_send(f.c, f.port, f.gseq + 1, 0, 0x04, 0, NULL, 0);
+    assert_int_equal(tcp_connection_count(f.c), 1);
+    guest_send(f.c, f.port, f.gseq, 0, 0x04, 0, NULL, 0);
+    assert_int_equal(tcp_connection_count(f.c), 0);
+    assert_int_equal(stat_of(f.c, "rst_from_guest"), 1);
+    assert_int_equal(host_recv(&f, buf, sizeof(buf)), -1);
+    assert_int_equal(errno, ECONNRESET);
+    close_fixture(&f);
+}
+
+static void test_tcp_fin_in_syn_rcvd(void **state)
+{
+    struct fixture f;
+    uint8_t buf[4];
+    struct seg s;
+
+    syn_rcvd(&f);
+    /* without ACK it cannot complete the handshake: ignored */
+    guest_send(f.c, f.port, f.gseq, 0, 0x01, 65535, NULL, 0);
+    assert_int_equal(f.c->rd, f.c->npk);
+    assert_int_equal(stat_of(f.c, "bytes_from_guest"), 0);
+    /* FIN+ACK completes it and closes the guest's side at once: ACKed, the host sees EOF */
+    guest_send(f.c, f.port, f.gseq, f.gack, 0x11, 65535, NULL, 0);
+    s = wait_seg(f.c, "ACK of the FIN");
+    assert_int_equal(s.flags & 0x10, 0x10);
+    assert_int_equal(s.ack, f.gseq + 1);
+    assert_int_equal(host_recv(&f, buf, sizeof(buf)), 0);
+    assert_int_equal(stat_of(f.c, "connections_open"), 1); /* the host may still answer */
+    close_fixture(&f);
+}
+
+static void test_tcp_bad_ack_in_syn_rcvd_gets_rst_and_leaves_it_open(void **state)
+{
+    struct fixture f;
+    uint8_t buf[8];
+    struct seg s;
+
+    syn_rcvd(&f);
+    /* RFC 9293 3.10.7.4: an unacceptable ACK in SYN-RECEIVED gets <SEQ=SEG.ACK><CTL=RST> */
+    guest_send(f.c, f.port, f.gseq, f.iss + 77, 0x10, 65535, NULL, 0);
+    s = wait_seg(f.c, "RST for a bad ACK");
+    assert_int_equal(s.flags, 0x04);
+    assert_int_equal(s.seq, f.iss + 77);
+    assert_int_equal(stat_of(f.c, "bad_ack"), 1);
+    assert_int_equal(tcp_connection_count(f.c), 1);
+    /* the right ACK still completes the handshake */
+    guest_send(f.c, f.port, f.gseq, f.gack, 0x18, 65535, "ok", 2);
+    s = wait_seg(f.c, "ACK of data after the handshake");
+    assert_int_equal(s.ack, f.gseq + 2);
+    host_read_all(&f, buf, 2);
+    assert_memory_equal(buf, "ok", 2);
+    close_fixture(&f);
+}
+
+/* ------------------------------------------------------------------ reassembly, own window */
+
+static void test_tcp_fin_beyond_a_hole_waits_for_the_hole(void **state)
+{
+    struct fixture f;
+    uint8_t buf[16];
+    struct pollfd p;
+    struct seg s;
+
+    open_conn(&f, 16384, 65536, 16384, 65536);
+    guest_send(f.c, f.port, f.gseq + 5, f.gack, 0x19, 65535, "BBBBB", 5); /* data + FIN */
+    s = wait_seg(f.c, "duplicate ACK for the hole");
+    assert_int_equal(s.ack, f.gseq); /* neither the data nor the FIN is acknowledged */
+    pump(f.c);
+    p = (struct pollfd){.fd = f.hfd, .events = POLLIN};
+    assert_int_equal(poll(&p, 1, 0), 0); /* no data, and no EOF, for the host yet */
+    guest_send(f.c, f.port, f.gseq, f.gack, 0x18, 65535, "AAAAA", 5);
+    s = wait_seg(f.c, "ACK of the filled hole and the FIN");
+    assert_int_equal(s.ack, f.gseq + 11);
+    host_read_all(&f, buf, 10);
+    assert_memory_equal(buf, "AAAAABBBBB", 10);
+    assert_int_equal(host_recv(&f, buf, sizeof(buf)), 0);
+    close_fixture(&f);
+}
+
+static void test_tcp_own_zero_window_then_window_update(void **state)
+{
+    struct fixture f;
+    static uint8_t chunk[4000];
+    uint64_t sent = 0, read_back = 0;
+    uint32_t wnd = 1;
+    uint8_t buf[65536];
+    struct seg s;
+
+    memset(chunk, 'q', sizeof(chunk));
+    /* a fixed 16K rx ring and a host that does not read: the ring fills behind the socket */
+    open_conn(&f, 16384, 16384, 16384, 16384);
+    fcntl(f.hfd, F_SETFL, O_NONBLOCK);
+    while (wnd) {
+        uint32_t n = wnd < sizeof(chunk) ? wnd : (uint32_t)sizeof(chunk);
+
+        if (sent > (64u << 20))
+            fail_msg("64 MiB sent and consomme never closed its window");
+        guest_send(f.c, f.port, f.gseq, f.gack, 0x10, 65535, chunk, n);
+        s = wait_seg(f.c, "ACK while filling");
+        while (f.c->rd < f.c->npk) /* the last ACK tells the current window */
+            s = parse(next_pkt(f.c));
+        f.gseq += n;
+        sent += n;
+        assert_int_equal(s.ack, f.gseq);
+        wnd = (uint32_t)s.win << f.ws;
+    }
+    assert_int_equal(s.win, 0);
+    assert_int_equal(stat_of(f.c, "out_of_window"), 0);
+    /* the host reads: without a word from the guest, consomme says its window is open again */
+    for (uint64_t end = real_ms() + 5000; f.c->rd == f.c->npk;) {
+        ssize_t n = recv(f.hfd, buf, sizeof(buf), 0);
+
+        if (n > 0)
+            read_back += (uint64_t)n;
+        if (real_ms() > end)
+            fail_msg("no window update after the host read %llu bytes",
+                     (unsigned long long)read_back);
+        dispatch(f.c, 5);
+    }
+    s = parse(next_pkt(f.c));
+    assert_int_equal(s.len, 0);
+    assert_int_equal(s.ack, f.gseq);
+    assert_true(s.win > 0);
+    /* every byte the window let in reaches the host */
+    while (read_back < sent) {
+        ssize_t n = recv(f.hfd, buf, sizeof(buf), 0);
+
+        if (n > 0)
+            read_back += (uint64_t)n;
+        else
+            dispatch(f.c, 5);
+    }
+    assert_int_equal(read_back, sent);
+    close_fixture(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1309,6 +1740,16 @@ int main(void)
         cmocka_unit_test(test_tcp_random_segments_on_a_live_connection_never_crash),
         cmocka_unit_test(test_tcp_guest_queue_full_resumes_when_writable),
         cmocka_unit_test(test_tcp_queue_room_is_shared_round_robin),
+        cmocka_unit_test(test_tcp_ring_growth_stops_at_the_memory_budget),
+        cmocka_unit_test(test_tcp_syn_past_the_budget_gets_rst_until_a_close_frees_it),
+        cmocka_unit_test(test_tcp_zero_window_deadline_aborts_and_probing_stops),
+        cmocka_unit_test(test_tcp_zero_window_deadline_restarts_when_the_window_opens),
+        cmocka_unit_test(test_tcp_fin_then_rst_in_connecting),
+        cmocka_unit_test(test_tcp_rst_in_syn_rcvd_needs_the_exact_sequence),
+        cmocka_unit_test(test_tcp_fin_in_syn_rcvd),
+        cmocka_unit_test(test_tcp_bad_ack_in_syn_rcvd_gets_rst_and_leaves_it_open),
+        cmocka_unit_test(test_tcp_fin_beyond_a_hole_waits_for_the_hole),
+        cmocka_unit_test(test_tcp_own_zero_window_then_window_update),
     };
 
     return test_exit_status(cmocka_run_group_tests(tests, NULL, NULL));

@@ -4,8 +4,8 @@
  * a host socket on loopback, the reply comes back to the guest from 10.0.2.2 with a valid
  * checksum, DNS to 10.0.2.3:53 goes to the configured resolver (a loopback socket here),
  * a refused port becomes an ICMP port unreachable, malformed datagrams are counted, and idle
- * flows expire (driven by udp_sweep() with a
- * chosen clock, so no test waits for the timeout).
+ * flows expire while traffic either way keeps them alive (driven by udp_sweep() with a chosen
+ * clock, so no test waits for the timeout).
  */
 #include <poll.h>
 #include <setjmp.h>
@@ -224,6 +224,52 @@ static void test_udp_refused_port_becomes_icmp_port_unreachable(void **state)
     cm_destroy(c);
 }
 
+/*
+ * Traffic either way keeps a flow alive: its idle timer counts from the last datagram. The
+ * clock is the real one, so the test waits (on the clock itself, not a sleep) until it has
+ * moved past the first datagram's time before sending the next; a sweep at exactly the time
+ * the flow would expire had the first datagram been its last then must keep it.
+ */
+static void test_udp_traffic_refreshes_a_flows_timer(void **state)
+{
+    struct consomme *c = cm_test_stack();
+    const uint64_t timeout = 180000; /* the default --udp-timeout */
+    struct sockaddr_in from;
+    socklen_t fl = sizeof(from);
+    uint16_t port;
+    int fd = host_socket(&port);
+    char buf[16];
+    uint64_t first, second, reply;
+    size_t len = 0;
+
+    guest_send(c, IP4(10, 0, 2, 2), 42000, port, "one");
+    first = cm_now_ms(); /* the flow's time is at most this */
+    while (cm_now_ms() <= first + 1)
+        ;
+    guest_send(c, IP4(10, 0, 2, 2), 42000, port, "two");
+    second = cm_now_ms();
+    assert_int_equal(udp_flow_count(c), 1);
+    udp_sweep(c, first + timeout);
+    assert_int_equal(udp_flow_count(c), 1); /* refreshed by "two" */
+    assert_int_equal(c->st.udp_flows_expired, 0);
+
+    /* a reply from the host refreshes it too */
+    assert_int_equal(recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl), 3);
+    while (cm_now_ms() <= second + 1)
+        ;
+    assert_int_equal(sendto(fd, "back", 4, 0, (struct sockaddr *)&from, fl), 4);
+    assert_non_null(pump(c, &len));
+    reply = cm_now_ms();
+    udp_sweep(c, second + timeout);
+    assert_int_equal(udp_flow_count(c), 1);
+    /* and once idle for the whole timeout after the last datagram, it goes */
+    udp_sweep(c, reply + timeout);
+    assert_int_equal(udp_flow_count(c), 0);
+    assert_int_equal(c->st.udp_flows_expired, 1);
+    close(fd);
+    cm_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_udp_idle_flows_expire_after_timeout),
         cmocka_unit_test(test_udp_flow_limit_refuses_new_flows),
         cmocka_unit_test(test_udp_refused_port_becomes_icmp_port_unreachable),
+        cmocka_unit_test(test_udp_traffic_refreshes_a_flows_timer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

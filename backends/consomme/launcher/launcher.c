@@ -19,6 +19,10 @@
  * where the helper, left in the host's namespace, runs the iperf3 servers. consomme's output
  * and its counters (--stats) go to the log directory.
  *
+ * NAT policy: the guest may reach exactly what a benchmark uses, 10.0.2.2 (the host's loopback)
+ * on the ports the iperf3 servers can get, and DNS at 10.0.2.3:53; everything else is refused
+ * (see policy_args()).
+ *
  * Its options are declared here and passed on to consomme's own flags: tcp-rx-buffer and
  * tcp-tx-buffer (INITIAL[:MAX] per connection; their bound is consomme's RING_MAX_CAP) and
  * transport (vhost-user or stream; "auto" until the run layer settles it from the QEMU in use).
@@ -46,6 +50,7 @@
 #define CM_GUEST_DHCP_S    30 /* udhcpc under TCG can take a few seconds */
 #define CM_HOST_BIND       "127.0.0.1"
 #define CM_GATEWAY         "10.0.2.2"
+#define CM_DNS             "10.0.2.3"
 #define CM_EXIT_GRACE_MS   3000
 #define CM_LISTEN_MS       10000 /* consomme binds its socket moments after exec */
 #define CM_VHOST_USER_SOCK "vhost-user.sock"
@@ -67,6 +72,27 @@ static void consomme_path(char *buf, size_t len)
             return;
     }
     snprintf(buf, len, "consomme");
+}
+
+/*
+ * The --allow/--deny rules for consomme. The harness takes each iperf3 server's port when the
+ * sub-test starts (backend_loopback_port(): a bind to port 0, so the kernel's ephemeral range),
+ * after consomme is running, so no single port can be named here: the rule allows the range
+ * those ports come from, /proc/sys/net/ipv4/ip_local_port_range (Linux's default where it
+ * cannot be read). Services listening on 127.0.0.1 outside it (ssh, databases, the usual fixed
+ * ports) stay out of the guest's reach.
+ */
+static void policy_args(char *gw_rule, size_t len)
+{
+    unsigned lo = 32768, hi = 60999, a, b;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+
+    if (f) {
+        if (fscanf(f, "%u %u", &a, &b) == 2 && a >= 1 && a <= b && b <= 65535)
+            lo = a, hi = b;
+        fclose(f);
+    }
+    snprintf(gw_rule, len, "%s:%u-%u", CM_GATEWAY, lo, hi);
 }
 
 /* One size of a buffer bound: positive, at most consomme's largest ring. RING_MAX_CAP is 1 GiB
@@ -249,7 +275,7 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
     struct consomme_priv *p = calloc(1, sizeof(*p));
     bool vhost_user = !strcmp(backend_option_value(ctx->options, OPT_TRANSPORT)->text,
                               CONSOMME_TRANSPORT_VHOST_USER);
-    char bin[4096], fdarg[16], rx[64], tx[64], stats[4096], log[4096];
+    char bin[4096], fdarg[16], rx[64], tx[64], stats[4096], log[4096], gw_rule[64];
     const char *sock = p ? p->sd.sock : "";
     int sv[2] = {-1, -1}, logfd = -1, ino = -1, rc;
 
@@ -285,9 +311,11 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
     snprintf(tx, sizeof(tx), "%llu:%llu", (unsigned long long)tcp_tx->bounds.initial,
              (unsigned long long)tcp_tx->bounds.max);
     snprintf(stats, sizeof(stats), "%s/consomme-stats.json", ctx->log_dir);
+    policy_args(gw_rule, sizeof(gw_rule));
     {
         const char *argv[] = {bin, vhost_user ? "--vhost-user" : "--fd", vhost_user ? sock : fdarg,
                               "--tcp-rx-buffer", rx, "--tcp-tx-buffer", tx, "--stats", stats,
+                              "--allow", gw_rule, "--allow", CM_DNS ":53", "--deny", "0.0.0.0/0",
                               /* the directory is consomme's: gone once QEMU is connected */
                               vhost_user ? "--own-socket-dir" : NULL, NULL};
         const struct proc_spawn_opts so = {
