@@ -2,4 +2,5 @@
 # starting it, reading its stderr, checking reports, and checking nothing is left behind.
 add_library(burette_e2e STATIC support/e2e.c)
 target_include_directories(burette_e2e PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/support)
-target_link_libraries(burette_e2e PUBLIC PkgConfig::JANSSON PkgConfig::CMOCKA m)
+find_package(Threads REQUIRED)
+target_link_libraries(burette_e2e PUBLIC PkgConfig::JANSSON PkgConfig::CMOCKA Threads::Threads m)

@@ -307,7 +307,7 @@ int run_settle(struct run_options *o, char *err, size_t errlen)
 /*
  * Each run's options, its variant applied, settled before anything starts: a QEMU that is
  * missing, or cannot do what a run asks of it, is bad input like any other.
- * Return: 0, or 2 after printing why
+ * Return: 0, 2 after printing why, or 128 + the signal that interrupted the QEMU probe
  */
 static int settle_runs(const struct run_plan *p, struct run_entry *e, size_t n)
 {
@@ -319,7 +319,11 @@ static int settle_runs(const struct run_plan *p, struct run_entry *e, size_t n)
         e[j].opts = *p->o;
         if (v)
             variant_apply(v, &e[j].opts);
-        if (run_settle(&e[j].opts, err, sizeof(err))) {
+        int rc = run_settle(&e[j].opts, err, sizeof(err));
+
+        if (rc == -ECANCELED && proc_cancelled())
+            return run_failure_status(rc, err, "before anything started");
+        if (rc) {
             if (v)
                 errbuf_prefix(err, sizeof(err), "run %s", v->label);
             fprintf(stderr, "burette run: %s\nTry 'burette run --help'.\n", err);

@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "e2e.h"
 #include "proc.h"
 #include "run.h"
 
@@ -67,21 +68,35 @@ static int children(void)
 /* SIGTERM while the guest boots: exit status 143, no report, QEMU reaped. */
 static void test_sigterm_ends_run_with_143_and_no_qemu(void **state)
 {
-    struct sigevent sev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGTERM};
-    struct itimerspec its = {.it_value = {.tv_nsec = 700 * 1000 * 1000}};
     char out[256], logs[256];
     struct run_options o;
-    timer_t timer;
     int status;
 
     snprintf(out, sizeof(out), "%s/cancelled.json", dir);
     snprintf(logs, sizeof(logs), "%s/logs2", dir);
     o = boot_options(out, logs);
     o.quiet = true;
-    assert_int_equal(timer_create(CLOCK_MONOTONIC, &sev, &timer), 0);
-    assert_int_equal(timer_settime(timer, 0, &its, NULL), 0);
+    e2e_sigterm_when_child_runs("qemu-system", "-kernel"); /* the guest boots */
     status = run_main(&o);
-    timer_delete(timer);
+    proc_cancel_reset();
+    assert_int_equal(status, 128 + SIGTERM);
+    assert_int_equal(children(), 0);
+    assert_int_not_equal(access(out, F_OK), 0);
+}
+
+/* SIGTERM while QEMU is asked for its version, before anything starts: 143, not bad input. */
+static void test_sigterm_during_qemu_probe_ends_with_143(void **state)
+{
+    char out[256], logs[256];
+    struct run_options o;
+    int status;
+
+    snprintf(out, sizeof(out), "%s/probe-cancelled.json", dir);
+    snprintf(logs, sizeof(logs), "%s/logs-probe", dir);
+    o = boot_options(out, logs);
+    o.quiet = true;
+    e2e_sigterm_when_child_runs("qemu-system", "--version");
+    status = run_main(&o);
     proc_cancel_reset();
     assert_int_equal(status, 128 + SIGTERM);
     assert_int_equal(children(), 0);
@@ -106,6 +121,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unknown_test_is_bad_input),
+        cmocka_unit_test(test_sigterm_during_qemu_probe_ends_with_143),
         cmocka_unit_test(test_sigterm_ends_run_with_143_and_no_qemu),
     };
 

@@ -23,6 +23,7 @@
 
 #include "accel.h"
 #include "errbuf.h"
+#include "e2e.h"
 #include "proc.h"
 #include "vm.h"
 
@@ -257,16 +258,11 @@ static void test_qemu_failure_quotes_qemu_output(void **state)
 static void test_sigterm_during_boot_cancels_and_reaps(void **state)
 {
     struct vm_config cfg = base_config("sigterm");
-    struct sigevent sev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGTERM};
-    struct itimerspec its = {.it_value = {.tv_nsec = 500 * 1000 * 1000}};
     char err[ERRBUF_LEN];
-    timer_t timer;
     int rc;
 
-    assert_int_equal(timer_create(CLOCK_MONOTONIC, &sev, &timer), 0);
-    assert_int_equal(timer_settime(timer, 0, &its, NULL), 0);
+    e2e_sigterm_when_child_runs("qemu-system", "-kernel"); /* the guest boots */
     rc = vm_start(&cfg, &vm, err, sizeof(err));
-    timer_delete(timer);
     assert_int_equal(rc, -ECANCELED);
     assert_int_equal(proc_cancelled(), SIGTERM);
     assert_null(vm);

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -439,4 +440,77 @@ int e2e_group_teardown(void **state)
     (void)state;
     e2e_remove_tree(e2e_tmpdir);
     return 0;
+}
+
+struct sigterm_watch {
+    pid_t self;
+    char prefix[32];
+    char arg[64]; /* "" for any */
+};
+
+/* Whether @pid has @arg among its arguments (/proc/PID/cmdline, NUL-separated). */
+static bool has_arg(pid_t pid, const char *arg)
+{
+    char path[64], cmdline[8192];
+    size_t n;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+    f = fopen(path, "r");
+    if (!f)
+        return false;
+    n = fread(cmdline, 1, sizeof(cmdline) - 1, f);
+    fclose(f);
+    cmdline[n] = '\0';
+    for (size_t i = 0; i < n; i += strlen(cmdline + i) + 1)
+        if (!strcmp(cmdline + i, arg))
+            return true;
+    return false;
+}
+
+static void *sigterm_watch(void *arg)
+{
+    struct sigterm_watch *w = arg;
+    struct timespec tick = {.tv_nsec = 10 * 1000 * 1000};
+
+    for (int i = 0; i < 12000; i++) {
+        pid_t pids[256];
+        size_t n = e2e_descendants(w->self, pids, 256);
+
+        for (size_t j = 1; j < n; j++) {
+            char comm[32] = "";
+
+            if (e2e_parent_of(pids[j], comm, sizeof(comm)) == w->self &&
+                !strncmp(comm, w->prefix, strlen(w->prefix)) &&
+                (!w->arg[0] || has_arg(pids[j], w->arg))) {
+                kill(w->self, SIGTERM);
+                free(w);
+                return NULL;
+            }
+        }
+        nanosleep(&tick, NULL);
+    }
+    free(w);
+    return NULL;
+}
+
+void e2e_sigterm_when_child_runs(const char *comm_prefix, const char *arg)
+{
+    struct sigterm_watch *w = calloc(1, sizeof(*w));
+    pthread_attr_t attr;
+    pthread_t thread;
+    sigset_t all, old;
+
+    assert_non_null(w);
+    w->self = getpid();
+    snprintf(w->prefix, sizeof(w->prefix), "%s", comm_prefix);
+    snprintf(w->arg, sizeof(w->arg), "%s", arg ? arg : "");
+    /* the watcher takes no signal: SIGTERM is the test's code's to handle */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    assert_int_equal(pthread_create(&thread, &attr, sigterm_watch, w), 0);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
 }

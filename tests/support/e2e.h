@@ -204,6 +204,19 @@ size_t e2e_count_prefixed(const char *dir, const char *prefix);
  */
 int e2e_remove_tree(const char *path);
 
+/**
+ * e2e_sigterm_when_child_runs() - SIGTERM this process as soon as a child of it runs whose name
+ * starts with @comm_prefix and, unless @arg is NULL, that has @arg among its arguments
+ * @comm_prefix: the start of the child's name (/proc/PID/comm), e.g. "qemu-system"
+ * @arg: an argument it must have, e.g. "-kernel" for the QEMU that boots the guest (not the one
+ *       asked for its --version), or NULL
+ *
+ * For tests of cancellation at a given stage: the signal follows an observable state instead
+ * of a timer's guess about how far the run has got. A watcher thread looks for the child every
+ * 10 ms, for two minutes at most (then it gives up, and the test's own checks fail).
+ */
+void e2e_sigterm_when_child_runs(const char *comm_prefix, const char *arg);
+
 /* A test program's temporary directory, made by e2e_group_setup(). */
 extern char e2e_tmpdir[];
 
