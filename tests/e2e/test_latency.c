@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * End-to-end test of `burette run --test latency` (label vm): the real CLI boots the guest
+ * under TCG on one backend with short settings (2 kept iterations of three 2-s sub-tests).
+ * The report must hold all thirteen metrics with two positive samples each, rates marked
+ * higher-is-better and times lower-is-better, the percentiles of each iteration in order
+ * (p50 <= p90 <= p99 <= p99.9), and each sample equal to what the guest's rr loop printed for
+ * that iteration and sub-test (its JSON, kept in the log directory, read here with jansson,
+ * independently of burette's parser), which the host's echo server must have seen at least as
+ * often. Nothing burette started may outlive it (this test is a child subreaper).
+ *
+ * Usage: test_latency BURETTE_BINARY BACKEND
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "e2e.h"
+#include "skip.h"
+
+#define ITERATIONS 2
+
+static const char *burette, *backend;
+static char tmpdir[] = "/tmp/burette-e2e-latency-XXXXXX";
+
+struct sub {
+    const char *key;
+    const char *rate_unit;
+    const char *const *percentiles; /* NULL-terminated: metric suffix, then JSON key */
+};
+
+static const char *const all_pct[] = {"p50", "p90", "p99", "p999", NULL};
+static const char *const crr_pct[] = {"p50", "p99", NULL};
+static const struct sub subs[] = {
+    {"tcp_rr", "transactions/s", all_pct},
+    {"tcp_crr", "connections/s", crr_pct},
+    {"udp_rr", "transactions/s", all_pct},
+};
+
+static double sample(json_t *results, const char *name, size_t i)
+{
+    json_t *r = e2e_find_result(results, name);
+
+    if (!r)
+        fail_msg("%s: no metric %s in the report", backend, name);
+    return json_number_value(json_array_get(json_object_get(r, "samples"), i));
+}
+
+static void assert_close_rel(double got, double want, const char *what)
+{
+    if (fabs(got - want) > 1e-6 * fabs(want) + 1e-9)
+        fail_msg("%s: %s is %.9g in the report, %.9g in the guest's output", backend, what, got,
+                 want);
+}
+
+static json_t *load(const char *logs, int it, const char *key, const char *side)
+{
+    char path[1024];
+    json_t *j;
+
+    snprintf(path, sizeof(path), "%s/latency-%d-%s-%s.json", logs, it, key, side);
+    j = json_load_file(path, 0, NULL);
+    if (!j)
+        fail_msg("missing or unreadable %s", path);
+    return j;
+}
+
+static void test_latency_report_has_ordered_metrics_matching_the_guest(void **state)
+{
+    char report[512], logs[512], buf[65536] = "", name[128];
+    json_t *root, *results, *config;
+    int status;
+
+    (void)state;
+    snprintf(report, sizeof(report), "%s/report.json", tmpdir);
+    snprintf(logs, sizeof(logs), "%s/logs", tmpdir);
+    {
+        const char *args[] = {"run",  "--test",       "latency", "--backend", backend, "--duration",
+                              "2",    "--iterations", "2",       "--warmup",  "0",     "-o",
+                              report, "--log-dir",    logs,      NULL};
+
+        status = e2e_run(burette, args, NULL, buf, sizeof(buf));
+    }
+    if (!strcmp(backend, "tap") && WIFEXITED(status) && WEXITSTATUS(status) == 1 &&
+        (strstr(buf, "/dev/net/tun") || strstr(buf, "user namespace")))
+        TEST_SKIP("tap cannot be set up here: %.300s", buf);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("burette failed (status %#x); its stderr ends:\n%s", status, buf);
+    assert_non_null(strstr(buf, "iteration 2/2: UDP request/response"));
+    e2e_assert_no_children();
+
+    root = json_load_file(report, 0, NULL);
+    assert_non_null(root);
+    config = json_object_get(root, "config");
+    assert_string_equal(json_string_value(json_object_get(config, "test")), "latency");
+    assert_string_equal(json_string_value(json_object_get(config, "backend")), backend);
+    assert_int_equal(json_integer_value(json_object_get(config, "rr_size")), 1);
+    results = json_object_get(root, "results");
+    assert_true(json_is_array(results));
+    /* 4 + 2 + 4 percentiles and 3 rates, nothing else */
+    assert_int_equal(json_array_size(results), 13);
+
+    for (size_t s = 0; s < sizeof(subs) / sizeof(subs[0]); s++) {
+        const struct sub *sub = &subs[s];
+        json_t *r;
+
+        snprintf(name, sizeof(name), "net_virtio-net_%s_per_s", sub->key);
+        r = e2e_assert_positive_samples(results, name, ITERATIONS, backend);
+        assert_string_equal(json_string_value(json_object_get(r, "unit")), sub->rate_unit);
+        assert_true(json_is_true(json_object_get(r, "higher_is_better")));
+        for (size_t p = 0; sub->percentiles[p]; p++) {
+            snprintf(name, sizeof(name), "net_virtio-net_%s_%s_us", sub->key, sub->percentiles[p]);
+            r = e2e_assert_positive_samples(results, name, ITERATIONS, backend);
+            assert_string_equal(json_string_value(json_object_get(r, "unit")), "us");
+            assert_true(json_is_false(json_object_get(r, "higher_is_better")));
+        }
+
+        for (int it = 1; it <= ITERATIONS; it++) {
+            json_t *client = load(logs, it, sub->key, "client");
+            json_t *server = load(logs, it, sub->key, "server");
+            json_t *lat = json_object_get(client, "latency_us");
+            double tx = (double)json_integer_value(json_object_get(client, "transactions"));
+            double us = (double)json_integer_value(json_object_get(client, "elapsed_us"));
+            double prev = 0;
+            json_int_t seen;
+
+            assert_true(tx > 0 && us > 0);
+            snprintf(name, sizeof(name), "net_virtio-net_%s_per_s", sub->key);
+            assert_close_rel(sample(results, name, (size_t)it - 1), tx * 1e6 / us, name);
+            for (size_t p = 0; sub->percentiles[p]; p++) {
+                double v;
+
+                snprintf(name, sizeof(name), "net_virtio-net_%s_%s_us", sub->key,
+                         sub->percentiles[p]);
+                v = sample(results, name, (size_t)it - 1);
+                assert_close_rel(v, json_number_value(json_object_get(lat, sub->percentiles[p])),
+                                 name);
+                if (v < prev)
+                    fail_msg("%s: iteration %d: %s (%g us) is below the percentile before it "
+                             "(%g us)",
+                             backend, it, name, v, prev);
+                prev = v;
+            }
+            /* the host saw every transaction the guest counted */
+            if (!strcmp(sub->key, "tcp_rr"))
+                seen = json_integer_value(json_object_get(server, "tcp_bytes"));
+            else if (!strcmp(sub->key, "tcp_crr"))
+                seen = json_integer_value(json_object_get(server, "tcp_connections"));
+            else
+                seen = json_integer_value(json_object_get(server, "udp_datagrams"));
+            if ((double)seen < tx)
+                fail_msg("%s: iteration %d %s: the echo server saw %lld, the guest counted %.0f",
+                         backend, it, sub->key, (long long)seen, tx);
+            json_decref(client);
+            json_decref(server);
+        }
+    }
+    json_decref(root);
+}
+
+/* Bad --rr-size values are refused before anything starts, naming the flag. */
+static void test_latency_bad_rr_size_is_refused(void **state)
+{
+    static const char *const zero[] = {"run", "--test", "latency", "--rr-size", "0", NULL};
+    static const char *const big[] = {"run", "--test", "latency", "--rr-size", "65537", NULL};
+    static const char *const network[] = {"run", "--rr-size", "64", NULL};
+    char buf[4096];
+    int status;
+
+    (void)state;
+    status = e2e_run(burette, zero, NULL, buf, sizeof(buf));
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+    assert_non_null(strstr(buf, "--rr-size: 0 is out of range (1 to 65536)"));
+    status = e2e_run(burette, big, NULL, buf, sizeof(buf));
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+    assert_non_null(strstr(buf, "--rr-size"));
+    status = e2e_run(burette, network, NULL, buf, sizeof(buf));
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+    assert_non_null(strstr(buf, "--rr-size applies to --test latency only"));
+    e2e_assert_no_children();
+}
+
+static int setup_dir(void **state)
+{
+    (void)state;
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown_dir(void **state)
+{
+    (void)state;
+    e2e_remove_tree(tmpdir);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_latency_bad_rr_size_is_refused),
+        cmocka_unit_test(test_latency_report_has_ordered_metrics_matching_the_guest),
+    };
+
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s BURETTE_BINARY BACKEND\n", argv[0]);
+        return 2;
+    }
+    burette = argv[1];
+    backend = argv[2];
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    signal(SIGPIPE, SIG_IGN);
+    return test_exit_status(cmocka_run_group_tests(tests, setup_dir, teardown_dir));
+}
