@@ -11,6 +11,7 @@
  *
  * Usage: test_latency BURETTE_BINARY BACKEND
  */
+#include <fcntl.h>
 #include <math.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -170,8 +171,9 @@ static void test_latency_report_has_ordered_metrics_matching_the_guest(void **st
     json_decref(root);
 }
 
-/* Bad --rr-size values are refused before anything starts, naming the flag. */
-static void test_latency_bad_rr_size_is_refused(void **state)
+/* Bad --rr-size values are refused before anything starts, naming the flag; --dry-run lists
+ * the test with its message size. */
+static void test_latency_cli_refuses_bad_rr_size_and_dry_run_lists_it(void **state)
 {
     static const char *const zero[] = {"run", "--test", "latency", "--rr-size", "0", NULL};
     static const char *const big[] = {"run", "--test", "latency", "--rr-size", "65537", NULL};
@@ -190,6 +192,34 @@ static void test_latency_bad_rr_size_is_refused(void **state)
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 2);
     assert_non_null(strstr(buf, "--rr-size applies to --test latency only"));
     e2e_assert_no_children();
+
+    {
+        const char *dry[] = {burette, "run",       "--test", "latency",   "--backend",
+                             backend, "--rr-size", "32",     "--dry-run", NULL};
+        char path[600];
+        json_t *j;
+        pid_t pid;
+        int fd;
+
+        snprintf(path, sizeof(path), "%s/dry.json", tmpdir);
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            dup2(fd, 1);
+            execv(burette, (char *const *)dry);
+            _exit(127);
+        }
+        close(fd);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        j = json_load_file(path, 0, NULL);
+        assert_non_null(j);
+        assert_string_equal(json_string_value(json_object_get(j, "test")), "latency");
+        assert_int_equal(json_integer_value(json_object_get(j, "rr_size")), 32);
+        json_decref(j);
+    }
 }
 
 static int setup_dir(void **state)
@@ -208,7 +238,7 @@ static int teardown_dir(void **state)
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_latency_bad_rr_size_is_refused),
+        cmocka_unit_test(test_latency_cli_refuses_bad_rr_size_and_dry_run_lists_it),
         cmocka_unit_test(test_latency_report_has_ordered_metrics_matching_the_guest),
     };
 
