@@ -7,7 +7,8 @@
  * exactly what the server answered (CRR: one connection per transaction, none left open
  * while timing, so connections == transactions), and report ordered percentiles; a port
  * nobody serves and a server that closes before replying must each end the loop with exit
- * status 1 and a message naming what happened.
+ * status 1 and a message naming what happened; a taken port and a `finish` of a job that is
+ * no echo server are refused by the helper with a message.
  *
  * Usage: test_rr_loopback
  */
@@ -204,6 +205,44 @@ static void test_server_closing_before_the_reply_is_reported(void **state)
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* A port already taken is the echo server's error, named with the address. */
+static void test_taken_port_is_reported(void **state)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(sa);
+    unsigned job;
+    int lfd;
+
+    (void)state;
+    lfd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(lfd >= 0);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(lfd, 1), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
+    assert_true(
+        helper_echo_start(helper, "127.0.0.1", ntohs(sa.sin_port), 0, &job, err, sizeof(err)) < 0);
+    assert_non_null(strstr(err, "cannot listen on TCP 127.0.0.1:"));
+    assert_non_null(strstr(err, "Address already in use"));
+    close(lfd);
+}
+
+/* finish is for echo servers: asked of an iperf3 server it is refused, and cancel still ends
+ * that server. */
+static void test_finish_of_an_iperf_server_is_refused(void **state)
+{
+    char *json = NULL;
+    unsigned port, job;
+
+    (void)state;
+    assert_int_equal(backend_loopback_port(&port, err, sizeof(err)), 0);
+    if (helper_server_start(helper, "127.0.0.1", port, &job, err, sizeof(err)))
+        fail_msg("iperf3 server: %s", err);
+    assert_int_equal(helper_echo_finish(helper, job, &json, err, sizeof(err)), -EINVAL);
+    assert_null(json);
+    assert_non_null(strstr(err, "finish applies to echo_server jobs only"));
+    assert_int_equal(helper_cancel(helper, job, err, sizeof(err)), 0);
+}
+
 static void test_bad_arguments_exit_2(void **state)
 {
     char out[256], errtext[4096];
@@ -240,6 +279,8 @@ int main(void)
         cmocka_unit_test(test_udp_rr_counts_what_the_server_echoed),
         cmocka_unit_test(test_nobody_listening_is_reported),
         cmocka_unit_test(test_server_closing_before_the_reply_is_reported),
+        cmocka_unit_test(test_taken_port_is_reported),
+        cmocka_unit_test(test_finish_of_an_iperf_server_is_refused),
         cmocka_unit_test(test_bad_arguments_exit_2),
     };
 
