@@ -299,20 +299,28 @@ static int run_subtest(struct lat_state *s, const struct perf_ctx *ctx, struct p
     unsigned job = 0;
     int rc;
 
-    if (!b->server_in_helper_ns) {
-        /* the host's loopback is shared with everything else running: take a port free now */
-        rc = backend_loopback_port(&b->server_port, err, errlen);
-        if (rc)
-            goto out;
+    /*
+     * The host's loopback is shared with everything else running: take a port free now. It is
+     * free for TCP; its UDP twin may still be someone's, so a refusal there means another try
+     * on another port (in the helper's own namespace the backend's port is ours alone). Only
+     * the job's message crosses the helper, so EADDRINUSE is known by its strerror() text.
+     */
+    for (int attempt = 0;; attempt++) {
+        if (!b->server_in_helper_ns) {
+            rc = backend_loopback_port(&b->server_port, err, errlen);
+            if (rc)
+                goto out;
+        }
+        rc = helper_echo_start(s->helper, b->server_bind, b->server_port,
+                               st->mode == RR_TCP_CRR ? o->rr_size : 0, &job, err, errlen);
+        if (!rc || b->server_in_helper_ns || attempt == 2 || !strstr(err, "in use"))
+            break;
     }
+    if (rc)
+        goto out;
     snprintf(port, sizeof(port), "%u", b->server_port);
     snprintf(size, sizeof(size), "%u", o->rr_size);
     snprintf(dur, sizeof(dur), "%u", o->duration_s);
-
-    rc = helper_echo_start(s->helper, b->server_bind, b->server_port,
-                           st->mode == RR_TCP_CRR ? o->rr_size : 0, &job, err, errlen);
-    if (rc)
-        goto out;
     server_running = true;
     rc = vm_run(s->vm, argv, o->duration_s + CLIENT_MARGIN_S, &res, err, errlen);
     if (rc) {
