@@ -333,7 +333,19 @@ static int run_subtest(struct lat_state *s, const struct perf_ctx *ctx, struct p
             goto out;
     }
     if (res.exit_status || res.signal || res.timed_out || !res.out) {
-        rc = client_failure(&res, err, errlen);
+        char cerr[ERRBUF_LEN], serr[ERRBUF_LEN];
+        int src;
+
+        client_failure(&res, cerr, sizeof(cerr));
+        /* the host side may know better: its server died, or the helper under it */
+        src = helper_echo_finish(s->helper, job, &sjson, serr, sizeof(serr));
+        server_running = src == -ETIMEDOUT;
+        if (src == -EPIPE || src == -ECANCELED)
+            rc = errbuf_set(err, errlen, src, "%s", serr);
+        else if (src && src != -ETIMEDOUT)
+            rc = errbuf_set(err, errlen, -EIO, "%s; on the host side: %s", cerr, serr);
+        else
+            rc = errbuf_set(err, errlen, -EIO, "%s", cerr);
         goto out;
     }
     rc = rr_result_parse(res.out, &r, err, errlen);

@@ -7,15 +7,20 @@
  * (p50 <= p90 <= p99 <= p99.9), and each sample equal to what the guest's rr loop printed for
  * that iteration and sub-test (its JSON, kept in the log directory, read here with jansson,
  * independently of burette's parser), which the host's echo server must have seen at least as
- * often. Nothing burette started may outlive it (this test is a child subreaper).
+ * often. Nothing burette started may outlive it (this test is a child subreaper). With
+ * --strikes, two more runs are struck in their first sub-test: SIGINT to burette (exit 130),
+ * SIGKILL to the echo server (exit 1, the guest's failure and the host side's reason both
+ * named); neither may leave a process behind.
  *
- * Usage: test_latency BURETTE_BINARY BACKEND
+ * Usage: test_latency BURETTE_BINARY BACKEND [--strikes]
  */
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -222,6 +227,70 @@ static void test_latency_cli_refuses_bad_rr_size_and_dry_run_lists_it(void **sta
     }
 }
 
+/*
+ * Start a long run, wait until the first sub-test's echo server runs (a grandchild of burette
+ * through the helper, both named like burette), strike, and check how burette ends: exit
+ * status @status_expected, stderr containing @needle, and nothing it started left running.
+ */
+static void strike_mid_iteration(bool sigint, int status_expected, const char *needle)
+{
+    char buf[65536] = "", logs[512], comm[64], pcomm[64];
+    unsigned long long starts[64] = {0};
+    pid_t pids[64], server = 0, pid;
+    size_t n = 0;
+    int errfd, status;
+
+    snprintf(logs, sizeof(logs), "%s/logs-strike%d", tmpdir, (int)sigint);
+    {
+        const char *args[] = {"run",        "--test",    "latency",  "--backend", backend,
+                              "--duration", "30",        "--warmup", "0",         "--iterations",
+                              "1",          "--log-dir", logs,       NULL};
+
+        pid = e2e_start(burette, args, NULL, &errfd);
+    }
+    if (!e2e_read_until(errfd, "iteration 1/1: TCP request/response", buf, sizeof(buf)))
+        fail_msg("burette ended before the first sub-test; its stderr:\n%s", buf);
+    /* a condition, not a delay: poll the process tree, reading burette's stderr meanwhile */
+    for (int tries = 0; tries < 1000 && !server; tries++) {
+        struct pollfd p = {.fd = errfd, .events = POLLIN};
+
+        n = e2e_descendants(pid, pids, 64);
+        for (size_t i = 1; i < n; i++) {
+            pid_t parent = e2e_parent_of(pids[i], comm, sizeof(comm));
+
+            if (parent != pid && !strcmp(comm, "burette") &&
+                e2e_parent_of(parent, pcomm, sizeof(pcomm)) == pid && !strcmp(pcomm, "burette"))
+                server = pids[i];
+        }
+        if (!server && poll(&p, 1, 20) > 0 && !e2e_read_some(errfd, buf, sizeof(buf)))
+            fail_msg("burette ended before its echo server started; its stderr:\n%s", buf);
+    }
+    assert_true(server > 0);
+    for (size_t i = 0; i < n; i++)
+        starts[i] = e2e_start_time(pids[i]);
+    kill(sigint ? pid : server, sigint ? SIGINT : SIGKILL);
+    e2e_read_until(errfd, NULL, buf, sizeof(buf));
+    close(errfd);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != status_expected || !strstr(buf, needle))
+        fail_msg("expected exit %d and '%s'; got status %#x, stderr ends:\n%s", status_expected,
+                 needle, status, buf);
+    e2e_assert_gone(pids, starts, n);
+}
+
+static void test_latency_strike_sigint_mid_iteration_leaves_nothing_behind(void **state)
+{
+    (void)state;
+    strike_mid_iteration(true, 128 + SIGINT, "interrupted");
+}
+
+static void test_latency_strike_echo_server_dying_is_reported_from_both_sides(void **state)
+{
+    (void)state;
+    /* the guest's loop sees the connection go; the helper says why */
+    strike_mid_iteration(false, 1, "on the host side: echo server process was killed by signal 9");
+}
+
 static int setup_dir(void **state)
 {
     (void)state;
@@ -240,14 +309,19 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_latency_cli_refuses_bad_rr_size_and_dry_run_lists_it),
         cmocka_unit_test(test_latency_report_has_ordered_metrics_matching_the_guest),
+        cmocka_unit_test(test_latency_strike_sigint_mid_iteration_leaves_nothing_behind),
+        cmocka_unit_test(test_latency_strike_echo_server_dying_is_reported_from_both_sides),
     };
 
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s BURETTE_BINARY BACKEND\n", argv[0]);
+    if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "--strikes"))) {
+        fprintf(stderr, "usage: %s BURETTE_BINARY BACKEND [--strikes]\n", argv[0]);
         return 2;
     }
     burette = argv[1];
     backend = argv[2];
+    /* without --strikes the strike cases are left out (not skipped: nothing is missing) */
+    if (argc == 3)
+        cmocka_set_skip_filter("*_strike_*");
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     signal(SIGPIPE, SIG_IGN);
     return test_exit_status(cmocka_run_group_tests(tests, setup_dir, teardown_dir));
