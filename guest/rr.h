@@ -36,7 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RR_MAX_SIZE       65536 /* largest request/reply, bytes */
+#define RR_MAX_SIZE       65507 /* largest request/reply, bytes: the largest UDP payload on IPv4 */
 #define RR_MAX_SECONDS    3600
 #define RR_UDP_TIMEOUT_MS 1000  /* far above any round trip here, TCG included */
 #define RR_IO_TIMEOUT_MS  10000 /* a TCP exchange or connect that takes longer is a failure */

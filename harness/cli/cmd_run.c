@@ -106,7 +106,7 @@ static void usage(FILE *f)
                "                                the request/response loop's time\n"
                "      --streams N               parallel iperf3 streams (default 1)\n"
                "      --rr-size BYTES           latency: bytes of each request and of each\n"
-               "                                reply, 1 to 65536 (default 1)\n");
+               "                                reply, 1 to 65507 (default 1)\n");
     usage_backend_options(f);
     fprintf(f,
             "  -o, --output FILE|DIR         write the JSON report to FILE; with several\n"
