@@ -14,6 +14,7 @@
  *
  * Usage: test_latency BURETTE_BINARY BACKEND [--strikes]
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
@@ -227,10 +228,37 @@ static void test_latency_cli_refuses_bad_rr_size_and_dry_run_lists_it(void **sta
     }
 }
 
+/* How many sockets process @pid holds (0 once it is gone). */
+static int socket_count(pid_t pid)
+{
+    char path[64], link[64];
+    struct dirent *de;
+    int n = 0;
+    DIR *d;
+
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+    d = opendir(path);
+    if (!d)
+        return 0;
+    while ((de = readdir(d))) {
+        char fdpath[320];
+        ssize_t len;
+
+        snprintf(fdpath, sizeof(fdpath), "%s/%s", path, de->d_name);
+        len = readlink(fdpath, link, sizeof(link) - 1);
+        link[len > 0 ? len : 0] = '\0';
+        if (len > 0 && !strncmp(link, "socket:", 7))
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
 /*
  * Start a long run, wait until the first sub-test's echo server runs (a grandchild of burette
- * through the helper, both named like burette), strike, and check how burette ends: exit
- * status @status_expected, stderr containing @needle, and nothing it started left running.
+ * through the helper, both named like burette) and the guest's loop is connected to it, strike, and
+ * check how burette ends: exit status @status_expected, stderr containing @needle, and nothing it
+ * started left running.
  */
 static void strike_mid_iteration(bool sigint, int status_expected, const char *needle)
 {
@@ -266,6 +294,15 @@ static void strike_mid_iteration(bool sigint, int status_expected, const char *n
             fail_msg("burette ended before its echo server started; its stderr:\n%s", buf);
     }
     assert_true(server > 0);
+    /* then until the guest's loop is connected to it (its third socket: listener, UDP, the
+     * connection), so the strike lands mid-exchange, not while the server starts up */
+    for (int tries = 0; tries < 1000 && socket_count(server) < 3; tries++) {
+        struct pollfd p = {.fd = errfd, .events = POLLIN};
+
+        if (poll(&p, 1, 20) > 0 && !e2e_read_some(errfd, buf, sizeof(buf)))
+            fail_msg("burette ended before the guest connected; its stderr:\n%s", buf);
+    }
+    assert_true(socket_count(server) >= 3);
     for (size_t i = 0; i < n; i++)
         starts[i] = e2e_start_time(pids[i]);
     kill(sigint ? pid : server, sigint ? SIGINT : SIGKILL);
