@@ -4,7 +4,8 @@
  *
  * Started by the guest's init once the virtio modules are loaded. It opens the virtio-serial
  * port named AGENT_PORT_NAME, sends hello with every NIC's name and MAC, then serves one
- * request at a time until told to power off (see agent_proto.h for the messages).
+ * request at a time until told to power off (see agent_proto.h for the messages). Run as
+ * `burette-agent rr ...` it is instead the client of the latency test (rr.h, rr_client.c).
  *
  * Why virtio-serial and not a second UART: the port is a byte pipe with no tty line discipline
  * (no echo, no CR/LF translation, no termios to get right), and under TCG a 16550 costs one
@@ -49,6 +50,7 @@
 #include "clock.h"
 #include "agent_proto.h"
 #include "errbuf.h"
+#include "rr_client.h"
 
 #define PORT_WAIT_MS   30000
 #define DHCP_DEFAULT_S 10
@@ -625,11 +627,15 @@ static void bring_up_loopback(void)
     close(sk);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     struct agent_msg hello = {.type = AGENT_MSG_HELLO, .id = -1};
     struct linebuf lb;
     int port;
+
+    /* `burette-agent rr ...`: the latency test's client, started through a run request */
+    if (argc > 1 && !strcmp(argv[1], "rr"))
+        return rr_client_main(argc - 1, argv + 1);
 
     /* A request is answered even if the harness went away mid-reply: no death by SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);

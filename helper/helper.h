@@ -16,6 +16,12 @@
  *          {"id":N,"event":"result","json":"<iperf3 server JSON>"}
  *   {"id":N,"op":"iperf_client","host":..,"port":..,"duration":..,"streams":..,"reverse":..,
  *    "udp":..,"bitrate":..}  -> {"id":N,"event":"result","json":"<iperf3 client JSON>"}
+ *   {"id":N,"op":"echo_server","port":P,"bind":A,"close_after":B}  (latency test; bind and
+ *    close_after optional) -> {"id":N,"event":"listening"} once TCP listens and UDP is bound
+ *       on port P; it echoes (echo_server.h) until
+ *   {"id":N,"op":"finish","target":M} -> {"id":N,"ok":true}; echo server M then sends
+ *       {"id":M,"event":"result","json":"{\"tcp_connections\":..,\"tcp_bytes\":..,
+ *       \"udp_datagrams\":..,\"udp_bytes\":..}"} and ends
  *   {"id":N,"op":"cancel","target":M} -> job M ends with an error reply; then {"id":N,"ok":true}
  *   {"id":N,"op":"stop"} -> {"id":N,"ok":true}; every job is killed and the helper exits.
  *
@@ -159,6 +165,34 @@ int helper_server_result(struct helper *h, unsigned job, int timeout_ms, char **
  */
 int helper_client_run(struct helper *h, const struct helper_client_opts *o, char **json, char *err,
                       size_t errlen);
+
+/**
+ * helper_echo_start() - Start the latency test's echo server and wait until it listens
+ * @h:		Helper
+ * @bind:	Address to bind, NULL or "" for any
+ * @port:	TCP and UDP port
+ * @close_after: Close each TCP connection after echoing this many bytes (TCP CRR), 0 never
+ * @job:	Handle of the job, for helper_echo_finish() or helper_cancel()
+ * @err:	Error buffer of @errlen bytes
+ * @errlen:	Size of @err
+ *
+ * Return: 0 once it listens, negative errno with the cause otherwise (e.g. the port is taken)
+ */
+int helper_echo_start(struct helper *h, const char *bind, unsigned port, unsigned close_after,
+                      unsigned *job, char *err, size_t errlen);
+
+/**
+ * helper_echo_finish() - Stop an echo server and take its counts
+ * @h:		Helper
+ * @job:	From helper_echo_start()
+ * @json:	{"tcp_connections":..,"tcp_bytes":..,"udp_datagrams":..,"udp_bytes":..} (caller
+ *		frees)
+ * @err:	Error buffer of @errlen bytes
+ * @errlen:	Size of @err
+ *
+ * Return: 0, or negative errno (the job is gone either way)
+ */
+int helper_echo_finish(struct helper *h, unsigned job, char **json, char *err, size_t errlen);
 
 /**
  * helper_cancel() - Kill a running job and wait until the helper confirms

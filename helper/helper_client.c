@@ -277,18 +277,17 @@ out:
     return rc;
 }
 
-int helper_server_start(struct helper *h, const char *bind, unsigned port, unsigned *job, char *err,
-                        size_t errlen)
+/* Send a server request (@req consumed) and wait for its "listening" event. */
+static int start_server(struct helper *h, json_t *req, unsigned *job, char *err, size_t errlen)
 {
-    json_t *req = json_object(), *reply = NULL;
+    const char *op = json_string_value(json_object_get(req, "op"));
+    json_t *reply = NULL;
     const char *ev;
+    char what[32];
     json_int_t id;
     int rc;
 
-    json_object_set_new(req, "op", json_string("iperf_server"));
-    json_object_set_new(req, "port", json_integer(port));
-    if (bind && *bind)
-        json_object_set_new(req, "bind", json_string(bind));
+    snprintf(what, sizeof(what), "%s", op ? op : "server");
     id = send_request(h, req, err, errlen, &rc);
     if (rc)
         return rc;
@@ -304,11 +303,36 @@ int helper_server_start(struct helper *h, const char *bind, unsigned port, unsig
         /* Listened and already finished: keep the result for helper_server_result(). */
         json_array_append(h->stash, reply);
     } else if (!ev || strcmp(ev, "listening")) {
-        rc = errbuf_set(err, errlen, -EPROTO, "helper: unexpected reply to iperf_server");
+        rc = errbuf_set(err, errlen, -EPROTO, "helper: unexpected reply to %s", what);
     }
 out:
     json_decref(reply);
     return rc;
+}
+
+int helper_server_start(struct helper *h, const char *bind, unsigned port, unsigned *job, char *err,
+                        size_t errlen)
+{
+    json_t *req = json_object();
+
+    json_object_set_new(req, "op", json_string("iperf_server"));
+    json_object_set_new(req, "port", json_integer(port));
+    if (bind && *bind)
+        json_object_set_new(req, "bind", json_string(bind));
+    return start_server(h, req, job, err, errlen);
+}
+
+int helper_echo_start(struct helper *h, const char *bind, unsigned port, unsigned close_after,
+                      unsigned *job, char *err, size_t errlen)
+{
+    json_t *req = json_object();
+
+    json_object_set_new(req, "op", json_string("echo_server"));
+    json_object_set_new(req, "port", json_integer(port));
+    json_object_set_new(req, "close_after", json_integer(close_after));
+    if (bind && *bind)
+        json_object_set_new(req, "bind", json_string(bind));
+    return start_server(h, req, job, err, errlen);
 }
 
 /* Wait for the final "result" reply of job @id and hand over its JSON text. */
@@ -366,6 +390,28 @@ int helper_client_run(struct helper *h, const struct helper_client_opts *o, char
         return rc;
     /* The test's own length plus generous room for connecting and the results exchange. */
     return wait_result(h, id, (int)o->duration_s * 1000 + 30000, json, err, errlen);
+}
+
+int helper_echo_finish(struct helper *h, unsigned job, char **json, char *err, size_t errlen)
+{
+    json_t *req = json_object(), *reply = NULL;
+    json_int_t id;
+    int rc;
+
+    *json = NULL;
+    json_object_set_new(req, "op", json_string("finish"));
+    json_object_set_new(req, "target", json_integer(job));
+    id = send_request(h, req, err, errlen, &rc);
+    if (rc)
+        return rc;
+    rc = wait_reply(h, id, REPLY_TIMEOUT_MS, &reply, NULL, err, errlen);
+    if (!rc)
+        rc = reply_error(reply, err, errlen);
+    json_decref(reply);
+    if (rc)
+        return rc;
+    /* the server reports at once: it only has to leave its loop */
+    return wait_result(h, job, REPLY_TIMEOUT_MS, json, err, errlen);
 }
 
 int helper_cancel(struct helper *h, unsigned job, char *err, size_t errlen)

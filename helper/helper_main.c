@@ -168,6 +168,61 @@ static void do_iperf(struct state *s, json_int_t id, json_t *req, bool server)
     s->used[slot] = true;
 }
 
+/* The latency test's echo server: listening, then its counts once asked to finish. */
+static void do_echo(struct state *s, json_int_t id, json_t *req)
+{
+    const char *addr = json_string_value(json_object_get(req, "bind"));
+    struct iperf_job_params p = {.server = true, .echo = true};
+    unsigned long long port, close_after;
+    char err[ERRBUF_LEN];
+    int slot, rc;
+
+    s->served = true;
+    if (get_uint(req, "port", 1, 65535, 0, &port) || !port ||
+        get_uint(req, "close_after", 0, 1u << 30, 0, &close_after) ||
+        (addr && strlen(addr) >= sizeof(p.addr))) {
+        send_error(s, id, -EINVAL,
+                   "echo_server needs a port (1-65535), an optional bind address and an "
+                   "optional close_after (bytes, 0 to 2^30)");
+        return;
+    }
+    if (addr)
+        strcpy(p.addr, addr);
+    p.port = (unsigned)port;
+    p.close_after = (unsigned)close_after;
+    slot = free_slot(s);
+    if (slot < 0) {
+        send_error(s, id, -EBUSY, "too many jobs at once in the helper");
+        return;
+    }
+    s->jobs[slot].id = (unsigned)id;
+    rc = iperf_job_start(&s->jobs[slot], &p, err, sizeof(err));
+    if (rc) {
+        errbuf_prefix(err, sizeof(err), "cannot start the echo server");
+        send_error(s, id, rc, err);
+        return;
+    }
+    s->used[slot] = true;
+}
+
+/* Ask an echo server to report: its result then comes as the reply to its own request. */
+static void do_finish(struct state *s, json_int_t id, json_t *req)
+{
+    json_t *t = json_object_get(req, "target");
+
+    for (int i = 0; json_is_integer(t) && i < MAX_JOBS; i++) {
+        if (s->used[i] && s->jobs[i].id == (unsigned)json_integer_value(t)) {
+            if (iperf_job_finish(&s->jobs[i])) {
+                send_error(s, id, -EINVAL, "finish applies to echo_server jobs only");
+                return;
+            }
+            break;
+        }
+    }
+    /* Idempotent, as cancel: a job that already ended has sent its reply. */
+    send_ok(s, id, -1);
+}
+
 static void do_cancel(struct state *s, json_int_t id, json_t *req)
 {
     json_t *t = json_object_get(req, "target");
@@ -198,6 +253,10 @@ static void handle_request(struct state *s, json_t *req)
         do_iperf(s, id, req, true);
     else if (!strcmp(op, "iperf_client"))
         do_iperf(s, id, req, false);
+    else if (!strcmp(op, "echo_server"))
+        do_echo(s, id, req);
+    else if (!strcmp(op, "finish"))
+        do_finish(s, id, req);
     else if (!strcmp(op, "cancel"))
         do_cancel(s, id, req);
     else if (!strcmp(op, "stop")) {
@@ -256,9 +315,8 @@ static void check_listeners(struct state *s)
         } else if (clock_now_ms() - job->started_ms > HELPER_LISTEN_TIMEOUT_MS) {
             char msg[160];
 
-            snprintf(msg, sizeof(msg),
-                     "iperf3 server did not start listening on port %u within %d s", job->p.port,
-                     HELPER_LISTEN_TIMEOUT_MS / 1000);
+            snprintf(msg, sizeof(msg), "%s did not start listening on port %u within %d s",
+                     iperf_job_what(job), job->p.port, HELPER_LISTEN_TIMEOUT_MS / 1000);
             send_error(s, job->id, -ETIMEDOUT, msg);
             iperf_job_release(job);
             s->used[i] = false;

@@ -23,8 +23,9 @@
 #include <iperf_api.h>
 #include <jansson.h>
 
-#include "clock.h"
 #include "child.h"
+#include "clock.h"
+#include "echo_server.h"
 #include "errbuf.h"
 #include "iperf_job.h"
 
@@ -127,18 +128,19 @@ static void __attribute__((noreturn)) job_child(const struct iperf_job_params *p
 int iperf_job_start(struct iperf_job *job, const struct iperf_job_params *p, char *err,
                     size_t errlen)
 {
-    int outp[2] = {-1, -1}, diagp[2] = {-1, -1};
+    int outp[2] = {-1, -1}, diagp[2] = {-1, -1}, ctlp[2] = {-1, -1};
     pid_t pid;
     int rc = 0;
 
     job->pid = 0;
     job->status = 0;
-    job->out_fd = job->diag_fd = -1;
+    job->out_fd = job->diag_fd = job->ctl_fd = -1;
     job->out = NULL;
     job->outlen = job->diaglen = 0;
     job->listening = job->cancelled = false;
     job->p = *p;
-    if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(diagp, O_CLOEXEC) < 0) {
+    if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(diagp, O_CLOEXEC) < 0 ||
+        (p->echo && pipe2(ctlp, O_CLOEXEC) < 0)) {
         rc = errbuf_set(err, errlen, -errno, "pipe: %s", strerror(errno));
         goto out;
     }
@@ -154,16 +156,19 @@ int iperf_job_start(struct iperf_job *job, const struct iperf_job_params *p, cha
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(diagp[1], 2) < 0 ||
-            dup2(outp[1], 3) < 0)
+            dup2(outp[1], 3) < 0 || (p->echo && dup2(ctlp[0], 4) < 0))
             _exit(1);
-        close_range(4, ~0u, 0);
+        close_range(p->echo ? 5 : 4, ~0u, 0);
+        if (p->echo)
+            echo_server_main(p->addr, p->port, p->close_after, 3, 4);
         job_child(p);
     }
     job->pid = pid;
     job->started_ms = clock_now_ms();
     job->out_fd = outp[0];
     job->diag_fd = diagp[0];
-    outp[0] = diagp[0] = -1;
+    job->ctl_fd = ctlp[1];
+    outp[0] = diagp[0] = ctlp[1] = -1;
     fcntl(job->out_fd, F_SETFL, O_NONBLOCK);
     fcntl(job->diag_fd, F_SETFL, O_NONBLOCK);
 out:
@@ -172,6 +177,8 @@ out:
             close(outp[i]);
         if (diagp[i] >= 0)
             close(diagp[i]);
+        if (ctlp[i] >= 0)
+            close(ctlp[i]);
     }
     return rc;
 }
@@ -260,9 +267,26 @@ static void describe_status(int status, char *buf, size_t len)
         snprintf(buf, len, "ended");
 }
 
+const char *iperf_job_what(const struct iperf_job *job)
+{
+    if (job->p.echo)
+        return "echo server";
+    return job->p.server ? "iperf3 server" : "iperf3 client";
+}
+
+int iperf_job_finish(struct iperf_job *job)
+{
+    if (!job->p.echo)
+        return -EINVAL;
+    if (job->ctl_fd >= 0)
+        close(job->ctl_fd);
+    job->ctl_fd = -1;
+    return 0;
+}
+
 int iperf_job_outcome(struct iperf_job *job, char **json, char *err, size_t errlen)
 {
-    const char *role = job->p.server ? "server" : "client";
+    const char *role = iperf_job_what(job);
     json_t *o = NULL, *j, *e;
     char how[128];
     int rc;
@@ -270,7 +294,7 @@ int iperf_job_outcome(struct iperf_job *job, char **json, char *err, size_t errl
     *json = NULL;
     describe_status(job->status, how, sizeof(how));
     if (job->cancelled) {
-        rc = errbuf_set(err, errlen, -ECANCELED, "iperf3 %s cancelled on request", role);
+        rc = errbuf_set(err, errlen, -ECANCELED, "%s cancelled on request", role);
         goto out;
     }
     if (job->outlen)
@@ -281,7 +305,7 @@ int iperf_job_outcome(struct iperf_job *job, char **json, char *err, size_t errl
 
         while (job->diaglen && (d[job->diaglen - 1] == '\n' || d[job->diaglen - 1] == ' '))
             d[--job->diaglen] = '\0';
-        rc = errbuf_set(err, errlen, -EIO, "iperf3 %s process %s without a result%s%s", role, how,
+        rc = errbuf_set(err, errlen, -EIO, "%s process %s without a result%s%s", role, how,
                         job->diaglen ? ": " : "", job->diaglen ? d : "");
         goto out;
     }
@@ -292,7 +316,7 @@ int iperf_job_outcome(struct iperf_job *job, char **json, char *err, size_t errl
         goto out;
     }
     if (!json_is_string(j)) {
-        rc = errbuf_set(err, errlen, -EIO, "iperf3 %s %s with an empty report", role, how);
+        rc = errbuf_set(err, errlen, -EIO, "%s %s with an empty report", role, how);
         goto out;
     }
     *json = strdup(json_string_value(j));
@@ -320,7 +344,9 @@ void iperf_job_release(struct iperf_job *job)
         close(job->out_fd);
     if (job->diag_fd >= 0)
         close(job->diag_fd);
-    job->out_fd = job->diag_fd = -1;
+    if (job->ctl_fd >= 0)
+        close(job->ctl_fd);
+    job->out_fd = job->diag_fd = job->ctl_fd = -1;
     free(job->out);
     job->out = NULL;
     job->outlen = 0;

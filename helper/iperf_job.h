@@ -10,6 +10,9 @@
  *
  * A server is "listening" once the kernel shows a TCP socket in LISTEN state on its port that
  * belongs to the child (sock_diag plus the child's fd table): no guessing with sleeps.
+ *
+ * The same machinery runs the latency test's echo server (echo_server.h), which has no end of
+ * its own: it reports when the helper closes the job's control pipe (iperf_job_finish()).
  */
 #ifndef BURETTE_IPERF_JOB_H
 #define BURETTE_IPERF_JOB_H
@@ -21,7 +24,9 @@
 
 struct iperf_job_params {
     bool server;
-    char addr[64]; /* bind address (server; "" for any) or host to connect to (client) */
+    bool echo;            /* server only: the echo server instead of iperf3 */
+    unsigned close_after; /* echo only: bytes after which it closes a TCP connection, 0 never */
+    char addr[64];        /* bind address (server; "" for any) or host to connect to (client) */
     unsigned port;
     /* client only */
     unsigned duration_s;
@@ -37,6 +42,7 @@ struct iperf_job {
     int status;  /* wait status, once reaped */
     int out_fd;  /* report pipe, -1 at EOF */
     int diag_fd; /* stderr pipe, -1 at EOF */
+    int ctl_fd;  /* echo only: write end of the control pipe, -1 once closed */
     char *out;
     size_t outlen;
     char diag[1024];
@@ -77,6 +83,22 @@ int iperf_job_pump(struct iperf_job *job);
  * Return: 0 with @json set, or negative errno with a message
  */
 int iperf_job_outcome(struct iperf_job *job, char **json, char *err, size_t errlen);
+
+/**
+ * iperf_job_finish() - Ask an echo server job to report and end (closes its control pipe)
+ * @job:	Job
+ *
+ * Return: 0, or -EINVAL for a job that is no echo server
+ */
+int iperf_job_finish(struct iperf_job *job);
+
+/**
+ * iperf_job_what() - What the job runs, for messages: "iperf3 server", "echo server", ...
+ * @job:	Job
+ *
+ * Return: static string
+ */
+const char *iperf_job_what(const struct iperf_job *job);
 
 /**
  * iperf_job_kill() - Kill a running job's child (it is reaped by a later iperf_job_pump())

@@ -22,10 +22,11 @@
 #include "multi_run.h"
 #include "parse.h"
 #include "render.h"
+#include "rr.h"
 #include "run.h"
 #include "variants.h"
 
-static const char *const tests[] = {"boot", "network", NULL};
+static const char *const tests[] = {"boot", "network", "latency", NULL};
 static const char *const nics[] = {"virtio-net", "vmbus", NULL};
 static const char *const accels[] = {"auto", "kvm", "tcg", NULL};
 static const char *const orders[] = {"interleaved", "sequential", NULL};
@@ -71,11 +72,13 @@ static void usage(FILE *f)
     fprintf(f,
             "Usage: burette run [OPTIONS]\n"
             "\n"
-            "Boot a Linux guest under QEMU and measure: boot time, or network throughput with\n"
-            "iperf3 between guest and host, over WARMUP discarded and ITERATIONS kept runs.\n"
+            "Boot a Linux guest under QEMU and measure: boot time, network throughput with\n"
+            "iperf3 between guest and host, or request/response latency (TCP RR, TCP CRR,\n"
+            "UDP RR), over WARMUP discarded and ITERATIONS kept runs.\n"
             "\n"
             "Options:\n"
-            "      --test boot|network       what to measure (default network)\n"
+            "      --test boot|network|latency\n"
+            "                                what to measure (default network)\n"
             "      --backend NAME[,NAME...]  %s (default consomme);\n"
             "                                several: one run and report each, compared\n"
             "      --variant [LABEL=]BACKEND[:OPTION=VALUE,...]\n"
@@ -99,8 +102,11 @@ static void usage(FILE *f)
                "      --vm-instances K          boot each guest K times, the kept iterations\n"
                "                                spread over the boots, each with its warmups\n"
                "                                (default 1)\n"
-               "      --duration SECONDS        iperf3 time per sub-test (default 10)\n"
-               "      --streams N               parallel iperf3 streams (default 1)\n");
+               "      --duration SECONDS        iperf3 time per sub-test (default 10); latency:\n"
+               "                                the request/response loop's time\n"
+               "      --streams N               parallel iperf3 streams (default 1)\n"
+               "      --rr-size BYTES           latency: bytes of each request and of each\n"
+               "                                reply, 1 to 65507 (default 1)\n");
     usage_backend_options(f);
     fprintf(f,
             "  -o, --output FILE|DIR         write the JSON report to FILE; with several\n"
@@ -263,6 +269,7 @@ enum {
     OPT_VM_INSTANCES,
     OPT_DURATION,
     OPT_STREAMS,
+    OPT_RR_SIZE,
     OPT_FORMAT,
     OPT_LOG_DIR,
     OPT_PERF_DIR,
@@ -287,6 +294,7 @@ int cmd_run(int argc, char **argv)
         {"vm-instances", required_argument, NULL, OPT_VM_INSTANCES},
         {"duration", required_argument, NULL, OPT_DURATION},
         {"streams", required_argument, NULL, OPT_STREAMS},
+        {"rr-size", required_argument, NULL, OPT_RR_SIZE},
         {"output", required_argument, NULL, 'o'},
         {"format", required_argument, NULL, OPT_FORMAT},
         {"log-dir", required_argument, NULL, OPT_LOG_DIR},
@@ -306,7 +314,7 @@ int cmd_run(int argc, char **argv)
     struct variant v;
     const char *order = "interleaved";
     char err[ERRBUF_LEN];
-    bool dry = false;
+    bool dry = false, rr_size_given = false;
     int c, rc = 0;
 
     memset(&m, 0, sizeof(m));
@@ -355,6 +363,10 @@ int cmd_run(int argc, char **argv)
             break;
         case OPT_STREAMS:
             rc = number("--streams", optarg, 1, 128, &o.streams);
+            break;
+        case OPT_RR_SIZE:
+            rc = number("--rr-size", optarg, 1, RR_MAX_SIZE, &o.rr_size);
+            rr_size_given = true;
             break;
         case 'o':
             if (!*optarg)
@@ -414,6 +426,11 @@ int cmd_run(int argc, char **argv)
     if (!strcmp(o.nic, "vmbus"))
         return cli_usage_error("run", "--nic vmbus: QEMU has no VMBus NIC (that needs OpenVMM); "
                                       "available with QEMU: virtio-net");
+    if (rr_size_given && strcmp(o.test, "latency"))
+        return cli_usage_error("run",
+                               "--rr-size applies to --test latency only (this run's test "
+                               "is %s)",
+                               o.test);
     if (o.vm_instances > o.iterations)
         return cli_usage_error("run",
                                "--vm-instances %u: more boots than kept iterations (%u): each "

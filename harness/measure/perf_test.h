@@ -42,7 +42,7 @@ struct perf_iter {
     char name[64];     /* e.g. "boot-3", for log file names */
     /* private to the loop */
     struct report *report;
-    char figures[512]; /* six network metrics with their names need more than 256 */
+    char figures[1024]; /* the latency test's thirteen metrics with their names need 700 */
 };
 
 struct perf_test_ops {
@@ -83,5 +83,6 @@ int perf_emit(struct perf_iter *it, const char *metric, const char *unit, double
 /* The tests (one row each in run/run.c's table). */
 extern const struct perf_test_ops boot_test_ops;
 extern const struct perf_test_ops network_test_ops;
+extern const struct perf_test_ops latency_test_ops;
 
 #endif /* BURETTE_PERF_TEST_H */

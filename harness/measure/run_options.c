@@ -16,6 +16,7 @@ void run_options_default(struct run_options *o)
         .vm_instances = 1,
         .duration_s = 10,
         .streams = 1,
+        .rr_size = 1,
         .format = "text",
     };
     backend_options_default(&o->backend_options);

@@ -16,7 +16,7 @@
 #include "qemu.h"
 
 struct run_options {
-    const char *test;    /* "boot" or "network" */
+    const char *test;    /* "boot", "network" or "latency" */
     const char *backend; /* a backend of the registry; before the runs are made, a list */
     const char *nic;     /* "virtio-net" ("vmbus" is parsed, then refused) */
     const char *accel;   /* "auto", "kvm", "tcg" */
@@ -24,8 +24,9 @@ struct run_options {
     unsigned mem_mb;
     unsigned iterations;   /* kept samples per metric */
     unsigned warmup;       /* discarded iterations before them */
-    unsigned duration_s;   /* iperf3 -t per sub-test */
+    unsigned duration_s;   /* iperf3 -t, or the latency loop's time, per sub-test */
     unsigned streams;      /* iperf3 -P */
+    unsigned rr_size;      /* latency: bytes of each request and reply */
     unsigned vm_instances; /* boots each run's kept iterations are spread over (1: one boot) */
     const char *output;    /* report path, NULL: no file */
     const char *format;    /* summary format on stdout: "text", "markdown", "json" */
@@ -39,7 +40,7 @@ struct run_options {
 /**
  * run_options_default() - The options of a bare `burette run`: the network test of consomme,
  * virtio-net, --accel auto, 2 vCPUs, 1024 MiB, 5 iterations after 1 warmup, 10 s, 1 stream,
- * text summary, every backend option at its registry default
+ * 1-byte latency messages, text summary, every backend option at its registry default
  * @o:		Receives them
  */
 void run_options_default(struct run_options *o);

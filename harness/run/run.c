@@ -48,6 +48,7 @@
 static const struct perf_test_ops *const tests[] = {
     &boot_test_ops,
     &network_test_ops,
+    &latency_test_ops,
 };
 
 static const struct perf_test_ops *find_test(const char *name)
@@ -104,6 +105,9 @@ json_t *run_options_to_json(const struct run_options *o)
                           (int)o->iterations, "warmup", (int)o->warmup, "duration_s",
                           (int)o->duration_s, "streams", (int)o->streams);
 
+    /* only the latency test has a message size: other reports keep their config as it was */
+    if (j && o->test && !strcmp(o->test, latency_test_ops.name))
+        json_object_set_new(j, "rr_size", json_integer(o->rr_size));
     if (j && backend_options_to_json(j, &o->backend_options, o->backend)) {
         json_decref(j);
         return NULL;
@@ -516,9 +520,9 @@ static int check_plan(const struct run_plan *p, const struct perf_test_ops **ops
     }
     if (p->runs && (*ops)->fixed_backend) {
         fprintf(stderr,
-                "burette: --test %s: several backends or --variant apply to --test %s only "
-                "(the %s test always uses its own backend)\n",
-                p->o->test, network_test_ops.name, p->o->test);
+                "burette: --test %s: several backends or --variant apply to --test %s and "
+                "%s only (the %s test always uses its own backend)\n",
+                p->o->test, network_test_ops.name, latency_test_ops.name, p->o->test);
         return 2;
     }
     if (p->o->perf_dir && !(*ops)->records_profiles)

@@ -49,7 +49,7 @@ expect 0 "$burette" run --dry-run --variant a=consomme --variant b=consomme &&
 
 # refused before any guest starts
 expect 2 "$burette" run --test boot --variant a=consomme --variant b=consomme &&
-    stderr_has "apply to --test network only"
+    stderr_has "apply to --test network and latency only"
 : >"$tmp/file"
 expect 2 "$burette" run --variant a=consomme --variant b=consomme -o "$tmp/file" &&
     stderr_has "not a directory"

@@ -250,6 +250,23 @@ if root is not None:
           "noisy: fixture does not give one noisy verdict")
     check(count_class(root, "noisy") >= 2, "noisy: verdict not shown in grid and table")
 
+# Latency reports (recorded: `burette run --test latency --backend consomme,passt,tap
+# --iterations 3 --duration 5`, interleaved, under TCG on a busy 2-core machine): rates read
+# "higher is better", times in us "lower is better", in each metric's section and chart.
+paths = [os.path.join(data, "latency_consomme.json"), os.path.join(data, "latency_passt.json")]
+root, raw = render("latency", ["compare"] + paths)
+if root is not None:
+    check_charts("latency", root, paths)
+    check_verdicts("latency", root, paths)
+    secs = sections(root)
+    names = report_stats(paths)[0]
+    check(len(names) == 13, f"latency: {len(names)} metrics, not 13")
+    for n in names:
+        want = "higher is better" if n.endswith("_per_s") else "lower is better"
+        sec = secs.get(n)
+        check(sec is not None and want in "".join(sec.itertext()),
+              f"latency: {n} does not say {want!r}")
+
 # Markup in every string a report carries comes out as text.
 for kind, args in (("inj-report", ["report", reports["injection"]]),
                    ("inj-compare", ["compare", reports["injection"], reports["injection"]])):

@@ -422,6 +422,57 @@ static void test_stalled_runs_are_counted_beside_their_metric(void **state)
 }
 
 /*
+ * The latency test's metrics gate in their own directions, from their units alone: a p99 that
+ * rises 10% (us: lower is better) regresses and one that falls 10% improves, while a
+ * connection rate (connections/s) that falls 10% regresses. Samples: 5 each, tight (+-0.5%),
+ * so the exact permutation test separates them completely (p = 2/252).
+ */
+static void test_latency_metrics_gate_in_their_own_direction(void **state)
+{
+    static const double p99[] = {1000, 1005, 995, 1002, 998};
+    static const double p99_up[] = {1100, 1105, 1095, 1102, 1098};
+    static const double p99_down[] = {900, 905, 895, 902, 898};
+    static const double crr[] = {500, 502, 498, 501, 499};
+    static const double crr_down[] = {450, 452, 448, 451, 449};
+    struct report *base = make_report("base", "net_virtio-net_tcp_rr_p99_us", "us", p99, 5);
+    struct report *worse = make_report("worse", "net_virtio-net_tcp_rr_p99_us", "us", p99_up, 5);
+    struct report *better =
+        make_report("better", "net_virtio-net_tcp_rr_p99_us", "us", p99_down, 5);
+    const struct report *cands[] = {worse, better};
+    struct comparison *c = NULL;
+    const struct compare_row *r;
+
+    (void)state;
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(report_add_sample(base, "net_virtio-net_tcp_crr_per_s", "connections/s",
+                                           crr[i], err, sizeof(err)),
+                         0);
+        assert_int_equal(report_add_sample(worse, "net_virtio-net_tcp_crr_per_s", "connections/s",
+                                           crr_down[i], err, sizeof(err)),
+                         0);
+        assert_int_equal(report_add_sample(better, "net_virtio-net_tcp_crr_per_s", "connections/s",
+                                           crr[i], err, sizeof(err)),
+                         0);
+    }
+    assert_int_equal(compare_reports(base, cands, 2, NULL, &c, err, sizeof(err)), 0);
+    r = row_of(c, 0, "net_virtio-net_tcp_rr_p99_us");
+    assert_false(r->higher_is_better);
+    assert_true(r->delta_pct > 9.9 && r->delta_pct < 10.1);
+    assert_int_equal(r->verdict, VERDICT_REGRESSED);
+    r = row_of(c, 0, "net_virtio-net_tcp_crr_per_s");
+    assert_true(r->higher_is_better);
+    assert_int_equal(r->verdict, VERDICT_REGRESSED);
+    r = row_of(c, 1, "net_virtio-net_tcp_rr_p99_us");
+    assert_true(r->delta_pct < -9.9 && r->delta_pct > -10.1);
+    assert_int_equal(r->verdict, VERDICT_IMPROVED);
+    assert_int_equal(row_of(c, 1, "net_virtio-net_tcp_crr_per_s")->verdict, VERDICT_UNCHANGED);
+    comparison_free(c);
+    report_free(base);
+    report_free(worse);
+    report_free(better);
+}
+
+/*
  * The power check on recorded samples. No real A/A reports are stored: the files under
  * tests/data/reports were written by hand (CPU "Test CPU"), with about 1% spread. So the recorded
  * A/A samples are used with their spread widened to this machine's low end, 5% of the mean
@@ -493,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_aa_comparisons_never_regress),
         cmocka_unit_test(test_recorded_aa_pair_is_unchanged_or_noisy),
         cmocka_unit_test(test_ten_percent_drop_with_tight_samples_regresses),
+        cmocka_unit_test(test_latency_metrics_gate_in_their_own_direction),
         cmocka_unit_test(test_too_few_samples_is_noisy),
         cmocka_unit_test(test_plain_report_uses_welch),
         cmocka_unit_test(test_single_iteration_is_noisy),

@@ -1,0 +1,410 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_latency - `burette run --test latency`: request/response between guest and host
+ *
+ * setup() is the network test's: the namespace helper, the backend, one boot of the guest, the
+ * test NIC found by MAC and configured by the agent. Each iteration then runs three sub-tests,
+ * each the same way: the helper starts an echo server (helper/echo_server.h) where the
+ * backend's iperf3 server would listen and answers once it listens; the guest agent's rr loop
+ * (guest/rr.h) exchanges --rr-size bytes with it for --duration seconds and prints its count
+ * and latency percentiles as JSON; the helper then stops the server and returns what it
+ * echoed. The guest's figures are taken only if the server saw at least as much as the guest
+ * counted (a loop that counts what never crossed the backend is caught), and both reports are
+ * kept in the log directory as <iteration>-<sub-test>-{client,server}.json.
+ *
+ * Metrics (prefix net_<nic>_): tcp_rr_per_s (transactions/s on one connection) with
+ * tcp_rr_p50_us, _p90_us, _p99_us, _p999_us (each transaction's round trip, microseconds);
+ * tcp_crr_per_s (connections/s: connect, request, reply, close) with tcp_crr_p50_us and
+ * _p99_us; udp_rr_per_s with udp_rr_p50_us ... _p999_us. Rates are higher-is-better, times
+ * lower-is-better: the report derives it from the units ("transactions/s", "us").
+ *
+ * Invariant, as the network test's: whatever fails, and on SIGINT/SIGTERM, no echo server is
+ * left running, and teardown() stops QEMU, the backend and the helper's process group.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "backend.h"
+#include "errbuf.h"
+#include "helper.h"
+#include "perf_test.h"
+#include "proc.h"
+#include "progress.h"
+#include "rr.h"
+#include "test_latency.h"
+#include "vm.h"
+
+#define CLIENT_MARGIN_S 30 /* connect, a slow TCG guest, reporting */
+#define AGENT_PATH      "/sbin/burette-agent"
+
+struct rr_subtest {
+    enum rr_mode mode;
+    const char *what; /* for progress and messages */
+    const char *rate_unit;
+    bool all_percentiles; /* p90 and p99.9 too (CRR: p50 and p99 only) */
+};
+
+static const struct rr_subtest subtests[] = {
+    {RR_TCP_RR, "TCP request/response on one connection", "transactions/s", true},
+    {RR_TCP_CRR, "TCP connect/request/response/close", "connections/s", false},
+    {RR_UDP_RR, "UDP request/response", "transactions/s", true},
+};
+
+struct lat_state {
+    struct helper *helper;
+    struct backend backend;
+    bool backend_ready;
+    struct vm *vm;
+    char prefix[64]; /* "net_virtio-net_" */
+};
+
+static void lat_free(struct lat_state *s)
+{
+    char err[ERRBUF_LEN];
+
+    if (!s)
+        return;
+    if (s->vm) {
+        if (!proc_cancelled())
+            vm_poweroff(s->vm, err, sizeof(err));
+        vm_destroy(s->vm);
+    }
+    if (s->backend_ready)
+        s->backend.ops->teardown(&s->backend);
+    helper_destroy(s->helper);
+    free(s);
+}
+
+static int lat_setup(const struct perf_ctx *ctx, void **state, char *err, size_t errlen)
+{
+    const struct run_options *o = ctx->opts;
+    const struct backend_ops *bops = backend_find(o->backend);
+    struct backend_ctx bctx = {.options = &o->backend_options, .log_dir = ctx->log_dir};
+    struct agent_nic_config nic_cfg;
+    struct agent_nic_state nic_state;
+    const struct agent_hello *hello;
+    struct lat_state *s = NULL;
+    struct vm_nic nic;
+    char device[128];
+    bool found = false;
+    int rc;
+
+    *state = NULL;
+    if (strcmp(o->nic, "virtio-net"))
+        return errbuf_set(err, errlen, -EINVAL,
+                          "--nic %s: QEMU offers only virtio-net here (a VMBus NIC needs OpenVMM)",
+                          o->nic);
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return errbuf_set(err, errlen, -ENOMEM, "out of memory");
+    snprintf(s->prefix, sizeof(s->prefix), "net_%s_", o->nic);
+
+    progress_phase("latency: starting the namespace helper");
+    rc = helper_spawn(&s->helper, err, errlen);
+    if (rc)
+        goto fail;
+    helper_set_wait(s->helper, proc_poll);
+    bctx.helper = s->helper;
+
+    progress_phase("latency: preparing the %s backend", bops->name);
+    backend_init(&s->backend, bops);
+    rc = bops->prepare(&s->backend, &bctx, err, errlen);
+    if (rc) {
+        errbuf_prefix(err, errlen, "backend %s", bops->name);
+        goto fail;
+    }
+    s->backend_ready = true;
+
+    snprintf(device, sizeof(device), "virtio-net-pci,netdev=%s,mac=%s", BACKEND_NETDEV_ID,
+             VM_MAC_TEST);
+    nic = (struct vm_nic){
+        .netdev = s->backend.vhost_user_socket[0] ? NULL : s->backend.netdev,
+        .vhost_user_socket = s->backend.vhost_user_socket[0] ? s->backend.vhost_user_socket : NULL,
+        .netdev_id = BACKEND_NETDEV_ID,
+        .device = device,
+        .fds = s->backend.fds,
+        .n_fds = s->backend.n_fds,
+    };
+    {
+        const struct vm_config cfg = {
+            .qemu = o->qemu_info.path[0] ? o->qemu_info.path : NULL,
+            .image = ctx->image,
+            .accel = ctx->accel,
+            .vcpus = o->vcpus,
+            .mem_mb = o->mem_mb,
+            .nics = &nic,
+            .n_nics = 1,
+            .log_dir = ctx->log_dir,
+            .name = "latency",
+            .hello_timeout_ms = ctx->hello_timeout_ms,
+        };
+
+        progress_phase("latency: booting the guest");
+        rc = vm_start(&cfg, &s->vm, err, errlen);
+        if (rc)
+            goto fail;
+    }
+    hello = vm_hello(s->vm);
+    for (size_t i = 0; i < hello->n_nics; i++)
+        found |= !strcmp(hello->nics[i].mac, VM_MAC_TEST);
+    if (!found) {
+        rc = errbuf_set(err, errlen, -ENODEV,
+                        "the guest lists no NIC with MAC %s (virtio_net not loaded? see %s)",
+                        VM_MAC_TEST, vm_console_path(s->vm));
+        goto fail;
+    }
+    nic_cfg = s->backend.guest;
+    snprintf(nic_cfg.mac, sizeof(nic_cfg.mac), "%s", VM_MAC_TEST);
+    progress_phase("latency: configuring the guest NIC %s", VM_MAC_TEST);
+    rc = vm_configure_nic(s->vm, &nic_cfg, &nic_state, err, errlen);
+    if (rc) {
+        errbuf_prefix(err, errlen, "configuring the guest NIC %s", VM_MAC_TEST);
+        goto fail;
+    }
+    *state = s;
+    return 0;
+fail:
+    lat_free(s);
+    return rc;
+}
+
+/* Keep one raw report in the log directory. */
+static int save_text(const struct perf_ctx *ctx, const struct perf_iter *it,
+                     const struct rr_subtest *st, const char *side, const char *text, char *err,
+                     size_t errlen)
+{
+    char path[4096];
+    size_t len = strlen(text);
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s-%s-%s.json", ctx->log_dir, it->name, rr_mode_name(st->mode),
+             side);
+    f = fopen(path, "we");
+    if (!f)
+        return errbuf_set(err, errlen, -errno, "cannot write %s: %s", path, strerror(errno));
+    if (fwrite(text, 1, len, f) != len || (len && text[len - 1] != '\n' && fputc('\n', f) == EOF) ||
+        fclose(f)) {
+        int e = errno ? errno : EIO;
+
+        return errbuf_set(err, errlen, -e, "cannot write %s: %s", path, strerror(e));
+    }
+    return 0;
+}
+
+int latency_check_server(const struct rr_result *r, const char *server_json, char *err,
+                         size_t errlen)
+{
+    json_t *o = json_loads(server_json, 0, NULL);
+    json_int_t conns = json_integer_value(json_object_get(o, "tcp_connections"));
+    json_int_t tcp_bytes = json_integer_value(json_object_get(o, "tcp_bytes"));
+    json_int_t datagrams = json_integer_value(json_object_get(o, "udp_datagrams"));
+    unsigned long long seen, counted = r->transactions;
+    const char *what;
+    int rc = 0;
+
+    if (!json_is_object(o) || !json_is_integer(json_object_get(o, "tcp_connections")) ||
+        !json_is_integer(json_object_get(o, "tcp_bytes")) ||
+        !json_is_integer(json_object_get(o, "udp_datagrams"))) {
+        rc = errbuf_set(err, errlen, -EPROTO, "the echo server's report is malformed: %.200s",
+                        server_json);
+        goto out;
+    }
+    switch (r->mode) {
+    case RR_TCP_RR:
+        seen = (unsigned long long)tcp_bytes / r->size;
+        what = "requests";
+        break;
+    case RR_TCP_CRR:
+        seen = (unsigned long long)conns;
+        what = "connections";
+        break;
+    default:
+        seen = (unsigned long long)datagrams;
+        what = "datagrams";
+        break;
+    }
+    if (seen < counted)
+        rc = errbuf_set(err, errlen, -EPROTO,
+                        "the host's echo server answered %llu %s, fewer than the %llu "
+                        "transactions the guest counted: its figures cannot be trusted",
+                        seen, what, counted);
+out:
+    json_decref(o);
+    return rc;
+}
+
+static int emit(struct perf_iter *it, const struct lat_state *s, const struct rr_subtest *st,
+                const char *what, const char *unit, double value, char *err, size_t errlen)
+{
+    char name[128];
+
+    snprintf(name, sizeof(name), "%s%s_%s", s->prefix, rr_mode_name(st->mode), what);
+    return perf_emit(it, name, unit, value, err, errlen);
+}
+
+static int emit_result(struct perf_iter *it, const struct lat_state *s, const struct rr_subtest *st,
+                       const struct rr_result *r, char *err, size_t errlen)
+{
+    int rc = emit(it, s, st, "per_s", st->rate_unit, rr_rate(r), err, errlen);
+
+    if (!rc)
+        rc = emit(it, s, st, "p50_us", "us", r->latency_us.p50, err, errlen);
+    if (!rc && st->all_percentiles)
+        rc = emit(it, s, st, "p90_us", "us", r->latency_us.p90, err, errlen);
+    if (!rc)
+        rc = emit(it, s, st, "p99_us", "us", r->latency_us.p99, err, errlen);
+    if (!rc && st->all_percentiles)
+        rc = emit(it, s, st, "p999_us", "us", r->latency_us.p999, err, errlen);
+    return rc;
+}
+
+/* Why the guest's loop failed, in its own words. */
+static int client_failure(const struct agent_run_result *res, char *err, size_t errlen)
+{
+    const char *text = res->err && res->err_len ? res->err : "";
+    size_t n = strlen(text);
+
+    while (n && text[n - 1] == '\n')
+        n--;
+    if (res->timed_out)
+        return errbuf_set(err, errlen, -ETIMEDOUT, "the guest's rr loop timed out%s%.*s",
+                          n ? ": " : "", (int)n, text);
+    if (res->signal)
+        return errbuf_set(err, errlen, -EIO, "the guest's rr loop was killed by signal %d",
+                          res->signal);
+    return errbuf_set(err, errlen, -EIO, "the guest's rr loop exited with status %d%s%.*s",
+                      res->exit_status, n ? ": " : "", (int)n, text);
+}
+
+static int run_subtest(struct lat_state *s, const struct perf_ctx *ctx, struct perf_iter *it,
+                       const struct rr_subtest *st, char *err, size_t errlen)
+{
+    const struct run_options *o = ctx->opts;
+    struct backend *b = &s->backend;
+    char port[16], size[16], dur[16];
+    const char *argv[] = {AGENT_PATH, "rr",           "--mode",    rr_mode_name(st->mode),
+                          "--to",     b->server_addr, "--port",    port,
+                          "--size",   size,           "--seconds", dur,
+                          NULL};
+    struct agent_run_result res = {0};
+    struct rr_result r;
+    char *sjson = NULL;
+    bool server_running = false;
+    unsigned job = 0;
+    int rc;
+
+    /*
+     * The host's loopback is shared with everything else running: take a port free now. It is
+     * free for TCP; its UDP twin may still be someone's, so a refusal there means another try
+     * on another port (in the helper's own namespace the backend's port is ours alone). Only
+     * the job's message crosses the helper, so EADDRINUSE is known by its strerror() text.
+     */
+    for (int attempt = 0;; attempt++) {
+        if (!b->server_in_helper_ns) {
+            rc = backend_loopback_port(&b->server_port, err, errlen);
+            if (rc)
+                goto out;
+        }
+        rc = helper_echo_start(s->helper, b->server_bind, b->server_port,
+                               st->mode == RR_TCP_CRR ? o->rr_size : 0, &job, err, errlen);
+        if (!rc || b->server_in_helper_ns || attempt == 2 || !strstr(err, "in use"))
+            break;
+    }
+    if (rc)
+        goto out;
+    snprintf(port, sizeof(port), "%u", b->server_port);
+    snprintf(size, sizeof(size), "%u", o->rr_size);
+    snprintf(dur, sizeof(dur), "%u", o->duration_s);
+    server_running = true;
+    rc = vm_run(s->vm, argv, o->duration_s + CLIENT_MARGIN_S, &res, err, errlen);
+    if (rc) {
+        errbuf_prefix(err, errlen, "running the guest's rr loop");
+        goto out;
+    }
+    if (res.out && res.out_len) {
+        rc = save_text(ctx, it, st, "client", res.out, err, errlen);
+        if (rc)
+            goto out;
+    }
+    if (res.exit_status || res.signal || res.timed_out || !res.out) {
+        char cerr[ERRBUF_LEN], serr[ERRBUF_LEN];
+        int src;
+
+        client_failure(&res, cerr, sizeof(cerr));
+        /* the host side may know better: its server died, or the helper under it */
+        src = helper_echo_finish(s->helper, job, &sjson, serr, sizeof(serr));
+        server_running = src == -ETIMEDOUT;
+        if (src == -EPIPE || src == -ECANCELED)
+            rc = errbuf_set(err, errlen, src, "%s", serr);
+        else if (src && src != -ETIMEDOUT)
+            rc = errbuf_set(err, errlen, -EIO, "%s; on the host side: %s", cerr, serr);
+        else
+            rc = errbuf_set(err, errlen, -EIO, "%s", cerr);
+        goto out;
+    }
+    rc = rr_result_parse(res.out, &r, err, errlen);
+    if (rc) {
+        errbuf_prefix(err, errlen, "the guest's rr report");
+        goto out;
+    }
+    rc = helper_echo_finish(s->helper, job, &sjson, err, errlen);
+    server_running = rc == -ETIMEDOUT;
+    if (rc)
+        goto out;
+    rc = save_text(ctx, it, st, "server", sjson, err, errlen);
+    if (!rc)
+        rc = latency_check_server(&r, sjson, err, errlen);
+    if (!rc && r.timeouts)
+        progress_note("%s %s: %llu of %llu requests got no reply within %d ms (not counted)",
+                      it->name, rr_mode_name(st->mode), (unsigned long long)r.timeouts,
+                      (unsigned long long)(r.timeouts + r.transactions), RR_UDP_TIMEOUT_MS);
+    if (!rc)
+        rc = emit_result(it, s, st, &r, err, errlen);
+out:
+    if (server_running) {
+        char ignored[ERRBUF_LEN];
+
+        helper_cancel(s->helper, job, ignored, sizeof(ignored));
+    }
+    if (rc && rc != -ECANCELED)
+        errbuf_prefix(err, errlen, "%s", st->what);
+    free(sjson);
+    vm_run_result_free(&res);
+    return rc;
+}
+
+static int lat_run_once(void *state, const struct perf_ctx *ctx, struct perf_iter *it, char *err,
+                        size_t errlen)
+{
+    const struct run_options *o = ctx->opts;
+
+    for (size_t i = 0; i < sizeof(subtests) / sizeof(subtests[0]); i++) {
+        int rc;
+
+        progress_phase("latency: %s %u/%u: %s, %u-byte messages, %u s",
+                       it->warmup ? "warmup" : "iteration", it->number, it->of, subtests[i].what,
+                       o->rr_size, o->duration_s);
+        rc = run_subtest(state, ctx, it, &subtests[i], err, errlen);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static void lat_teardown(void *state)
+{
+    lat_free(state);
+}
+
+const struct perf_test_ops latency_test_ops = {
+    .name = "latency",
+    .setup = lat_setup,
+    .run_once = lat_run_once,
+    .teardown = lat_teardown,
+};
