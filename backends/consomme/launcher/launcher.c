@@ -35,6 +35,9 @@
 #include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <seccomp.h>
 
 #include "../ring.h"
 #include "backend.h"
@@ -52,6 +55,7 @@
 
 struct consomme_priv {
     pid_t pid;
+    char log[PATH_MAX];           /* its stdout and stderr */
     struct backend_socket_dir sd; /* vhost-user: where consomme listens; dir "" otherwise */
 };
 
@@ -136,6 +140,14 @@ static json_t *transport_json(const union backend_value *v)
     return json_string(v->text);
 }
 
+static int sandbox_parse(const char *value, union backend_value *out, char *err, size_t errlen)
+{
+    if (strcmp(value, "on") && strcmp(value, "off"))
+        return errbuf_set(err, errlen, -EINVAL, "'%s' is neither on nor off", value);
+    snprintf(out->text, sizeof(out->text), "%s", value);
+    return 0;
+}
+
 static const struct backend_option consomme_options[] = {
     {
         .name = "tcp-rx-buffer",
@@ -166,11 +178,23 @@ static const struct backend_option consomme_options[] = {
         .parse = transport_parse,
         .to_json = transport_json,
     },
+    {
+        .name = "sandbox",
+        .metavar = "on|off",
+        .help = "consomme's sandbox (seccomp, no capabilities, user\nnobody as root); off only "
+                "to get going after it\nkilled consomme, which is a bug to report",
+        .default_value = "on",
+        .json_key = "sandbox",
+        .only_if_set = true,
+        .parse = sandbox_parse,
+        .to_json = transport_json,
+    },
 };
 
 #define OPT_TCP_RX    (&consomme_options[0])
 #define OPT_TCP_TX    (&consomme_options[1])
 #define OPT_TRANSPORT (&consomme_options[2])
+#define OPT_SANDBOX   (&consomme_options[3])
 
 /*
  * Wait until consomme's socket @sock exists in its directory. The inotify watch is set before
@@ -251,6 +275,7 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
                               CONSOMME_TRANSPORT_VHOST_USER);
     char bin[4096], fdarg[16], rx[64], tx[64], stats[4096], log[4096];
     const char *sock = p ? p->sd.sock : "";
+    bool sandbox_off = !strcmp(backend_option_value(ctx->options, OPT_SANDBOX)->text, "off");
     int sv[2] = {-1, -1}, logfd = -1, ino = -1, rc;
 
     if (!p)
@@ -295,6 +320,7 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
                               tx,
                               "--stats",
                               stats,
+                              sandbox_off ? "--no-sandbox" : NULL,
                               NULL};
         const struct proc_spawn_opts so = {
             .argv = argv,
@@ -315,6 +341,7 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
     }
     close(logfd);
     logfd = -1;
+    snprintf(p->log, sizeof(p->log), "%s", log);
 
     b->priv = p;
     if (vhost_user) {
@@ -379,6 +406,73 @@ static void consomme_teardown(struct backend *b)
     b->priv = NULL;
 }
 
+/*
+ * The syscall that made the seccomp filter kill @pid, from the kernel's audit record ("audit:
+ * type=1326 ... pid=PID comm=... syscall=N ..."), when the kernel log is readable (root, or
+ * kernel.dmesg_restrict=0). Return: the number, or -1.
+ */
+static long seccomp_syscall_of(pid_t pid)
+{
+    char rec[8192], key[32];
+    long nr = -1;
+    int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+    if (fd < 0)
+        return -1;
+    snprintf(key, sizeof(key), " pid=%d ", (int)pid);
+    for (;;) {
+        ssize_t n = read(fd, rec, sizeof(rec) - 1);
+        const char *sc;
+
+        if (n < 0 && errno == EPIPE)
+            continue; /* records overwritten while we read: go on with the next */
+        if (n <= 0)
+            break;
+        rec[n] = '\0';
+        if (strstr(rec, "type=1326") && strstr(rec, key) && (sc = strstr(rec, " syscall=")))
+            nr = strtol(sc + 9, NULL, 10);
+    }
+    close(fd);
+    return nr;
+}
+
+/* SIGSYS is the seccomp filter's doing (SCMP_ACT_KILL_PROCESS): name the call and the way out. */
+static void describe_sigsys(const struct consomme_priv *p, char *why, size_t len)
+{
+    long nr = seccomp_syscall_of(p->pid);
+    char *name = nr >= 0 ? seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, (int)nr) : NULL;
+    char call[96];
+
+    if (nr >= 0)
+        snprintf(call, sizeof(call), "system call %ld (%s)", nr, name ? name : "unknown");
+    else
+        snprintf(call, sizeof(call),
+                 "a system call (the kernel log, 'dmesg | grep type=1326' "
+                 "as root, names it)");
+    snprintf(why, len,
+             "consomme was killed by its seccomp sandbox (SIGSYS): it made %s that its "
+             "allow-list does not permit. This is a bug in consomme: please report it with %s; "
+             "until it is fixed, run with --variant consomme:sandbox=off",
+             call, p->log);
+    free(name);
+}
+
+static bool consomme_died(struct backend *b, char *why, size_t len)
+{
+    struct consomme_priv *p = b->priv;
+    char st[128];
+    int status;
+
+    if (!p || p->pid <= 0 || proc_reap(p->pid, &status) != 1)
+        return false;
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+        describe_sigsys(p, why, len);
+    else
+        snprintf(why, len, "consomme %s (see %s)", proc_status_str(status, st, sizeof(st)), p->log);
+    p->pid = 0; /* reaped: teardown() has nothing left to kill */
+    return true;
+}
+
 const struct backend_ops backend_consomme_ops = {
     .name = "consomme",
     .options = consomme_options,
@@ -386,4 +480,5 @@ const struct backend_ops backend_consomme_ops = {
     .prepare = consomme_prepare,
     .teardown = consomme_teardown,
     .settle = consomme_settle,
+    .died = consomme_died,
 };
