@@ -452,7 +452,7 @@ static void describe_sigsys(const struct consomme_priv *p, char *why, size_t len
     snprintf(why, len,
              "consomme was killed by its seccomp sandbox (SIGSYS): it made %s that its "
              "allow-list does not permit. This is a bug in consomme: please report it with %s; "
-             "until it is fixed, run with --variant consomme:sandbox=off",
+             "until it is fixed, run with --sandbox off (--variant consomme:sandbox=off)",
              call, p->log);
     free(name);
 }
