@@ -52,6 +52,7 @@
 #define CM_EXIT_GRACE_MS   3000
 #define CM_LISTEN_MS       10000 /* consomme binds its socket moments after exec */
 #define CM_VHOST_USER_SOCK "vhost-user.sock"
+#define CM_AUDIT_WAIT_MS   1000 /* for the kernel's record of a seccomp kill */
 
 struct consomme_priv {
     pid_t pid;
@@ -409,23 +410,32 @@ static void consomme_teardown(struct backend *b)
 /*
  * The syscall that made the seccomp filter kill @pid, from the kernel's audit record ("audit:
  * type=1326 ... pid=PID comm=... syscall=N ..."), when the kernel log is readable (root, or
- * kernel.dmesg_restrict=0). Return: the number, or -1.
+ * kernel.dmesg_restrict=0). The record is written by the kernel's audit thread, possibly just
+ * after the death was seen: new records are awaited a little while (CM_AUDIT_WAIT_MS).
+ * Return: the number, or -1.
  */
 static long seccomp_syscall_of(pid_t pid)
 {
     char rec[8192], key[32];
+    long long deadline = proc_now_ms() + CM_AUDIT_WAIT_MS;
     long nr = -1;
     int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
     if (fd < 0)
         return -1;
     snprintf(key, sizeof(key), " pid=%d ", (int)pid);
-    for (;;) {
+    while (nr < 0) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
         ssize_t n = read(fd, rec, sizeof(rec) - 1);
         const char *sc;
 
         if (n < 0 && errno == EPIPE)
             continue; /* records overwritten while we read: go on with the next */
+        if (n < 0 && errno == EAGAIN) {
+            if (proc_poll(&pfd, 1, deadline) <= 0)
+                break;
+            continue;
+        }
         if (n <= 0)
             break;
         rec[n] = '\0';
