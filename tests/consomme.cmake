@@ -56,6 +56,10 @@ consomme_ns_test(usage_bad_mtu ${NS} expect-stderr 2 "--mtu" -- ${CM} --mtu 100 
 consomme_ns_test(usage_bad_buffer
                  ${NS} expect-stderr 2 "INITIAL" -- ${CM} --tcp-rx-buffer 4M:16K run -- true)
 consomme_ns_test(usage_no_command ${NS} expect-stderr 2 "needs a command" -- ${CM} run)
+consomme_ns_test(usage_runas_unknown_user ${NS} expect-stderr 2 "no user 'no-such-user-burette'"
+                 -- ${CM} --runas no-such-user-burette run -- true)
+consomme_ns_test(usage_runas_without_sandbox ${NS} expect-stderr 2 "--no-sandbox"
+                 -- ${CM} --runas nobody --no-sandbox run -- true)
 consomme_ns_test(usage_no_transport ${NS} expect-stderr 2 "exactly one" -- ${CM})
 consomme_ns_test(usage_two_transports
                  ${NS} expect-stderr 2 "exactly one" -- ${CM} --vhost-user x.sock --fd 0)

@@ -190,10 +190,8 @@ int cm_sandbox_drop_user(struct cm_sandbox *sb, char *err, size_t errlen)
                               "cannot switch to uid %u gid %u (capng_change_id: %d)",
                               (unsigned)sb->uid, (unsigned)sb->gid, rc);
     } else {
-        /* Not root: the bounding set can only be cleared with CAP_SETPCAP; keep what is
-         * permitted at nothing, which is what matters for the loop. */
-        if (capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP))
-            capng_apply(CAPNG_SELECT_BOUNDS);
+        /* Not root: whatever capabilities we hold go (the bounding set needs CAP_SETPCAP to
+         * change, and no_new_privs keeps exec from regaining anything anyway). */
         if (capng_apply(CAPNG_SELECT_CAPS))
             return errbuf_set(err, errlen, -EPERM, "cannot drop capabilities");
     }

@@ -19,9 +19,15 @@
  * where the helper, left in the host's namespace, runs the iperf3 servers. consomme's output
  * and its counters (--stats) go to the log directory.
  *
+ * consomme sandboxes itself once QEMU is connected (sandbox.c: no capabilities, user nobody
+ * when burette is root, seccomp); its --stats file is created before that. When it dies,
+ * died() says how, for a run's error: a SIGSYS is its seccomp filter's kill, named as such
+ * with the syscall read from the kernel's audit record when burette may read the kernel log.
+ *
  * Its options are declared here and passed on to consomme's own flags: tcp-rx-buffer and
  * tcp-tx-buffer (INITIAL[:MAX] per connection; their bound is consomme's RING_MAX_CAP) and
- * transport (vhost-user or stream; "auto" until the run layer settles it from the QEMU in use).
+ * transport (vhost-user or stream; "auto" until the run layer settles it from the QEMU in use)
+ * and sandbox (on, or off: --no-sandbox, the escape hatch after a SIGSYS).
  */
 #include <errno.h>
 #include <fcntl.h>
