@@ -136,6 +136,13 @@ struct backend_ops {
      */
     int (*settle)(struct backend_options *v, const struct qemu_info *qemu, enum accel accel,
                   char *notice, size_t nlen, char *err, size_t errlen);
+    /**
+     * died() - Whether the backend's own process has died, and why; may be NULL. Asked after
+     * a failure, so the error names the cause rather than what it broke downstream.
+     * @why:	Set to one line naming how it died and what to do, when it did
+     * Return: true when it died (it is reaped: teardown() need not kill it)
+     */
+    bool (*died)(struct backend *b, char *why, size_t len);
 };
 
 /**

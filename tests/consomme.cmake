@@ -73,6 +73,10 @@ consomme_ns_test(usage_bad_buffer_memory
                  ${NS} expect-stderr 2 "--max-buffer-memory: 'lots' is not a size" --
                  ${CM} --max-buffer-memory lots run -- true)
 consomme_ns_test(usage_no_command ${NS} expect-stderr 2 "needs a command" -- ${CM} run)
+consomme_ns_test(usage_runas_unknown_user ${NS} expect-stderr 2 "no user 'no-such-user-burette'"
+                 -- ${CM} --runas no-such-user-burette run -- true)
+consomme_ns_test(usage_runas_without_sandbox ${NS} expect-stderr 2 "--no-sandbox"
+                 -- ${CM} --runas nobody --no-sandbox run -- true)
 consomme_ns_test(usage_no_transport ${NS} expect-stderr 2 "exactly one" -- ${CM})
 consomme_ns_test(usage_two_transports
                  ${NS} expect-stderr 2 "exactly one" -- ${CM} --vhost-user x.sock --fd 0)
@@ -154,3 +158,13 @@ if(TARGET guest_image)
   set_tests_properties(vm.network_consomme PROPERTIES LABELS vm TIMEOUT 400
                        ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
 endif()
+
+# consomme's sandbox as burette starts it (the backend's prepare()), no VM: status fields while
+# datagrams cross, --stats in a root-owned directory, and a forbidden syscall's message.
+add_executable(test_consomme_sandbox integration/test_consomme_sandbox.c)
+target_include_directories(test_consomme_sandbox PRIVATE ${CMAKE_SOURCE_DIR}/backends/consomme)
+target_link_libraries(test_consomme_sandbox PRIVATE burette_harness PkgConfig::CMOCKA)
+add_dependencies(test_consomme_sandbox consomme)
+add_test(NAME integration.consomme.sandbox COMMAND test_consomme_sandbox)
+set_tests_properties(integration.consomme.sandbox PROPERTIES LABELS integration TIMEOUT 60
+                     SKIP_RETURN_CODE 77)

@@ -162,6 +162,7 @@ int cm_create(const struct cm_opts *o, struct consomme **out, char *err, size_t 
     c->tr_ev.fd = -1;
     c->sig_ev.fd = -1;
     c->listen_ev.fd = -1;
+    c->stats_fd = -1;
     c->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (c->epfd < 0) {
         rc = errbuf_set(err, errlen, -errno, "epoll_create1: %s", strerror(errno));
@@ -210,9 +211,24 @@ void cm_destroy(struct consomme *c)
     cm_transport_free(c);
     if (c->sig_ev.fd >= 0)
         close(c->sig_ev.fd);
+    if (c->stats_fd >= 0)
+        close(c->stats_fd);
     if (c->epfd >= 0)
         close(c->epfd);
     free(c);
+}
+
+/**
+ * cm_guest_connected() - The guest's transport is connected: run the on_connected hook once
+ * @c:		Stack
+ */
+void cm_guest_connected(struct consomme *c)
+{
+    void (*fn)(struct consomme * c) = c->on_connected;
+
+    c->on_connected = NULL;
+    if (fn)
+        fn(c);
 }
 
 static void child_reap(struct consomme *c)
@@ -346,6 +362,8 @@ int cm_run(struct consomme *c, char *err, size_t errlen)
     if (rc)
         return errbuf_set(err, errlen, rc, "epoll: %s", strerror(-rc));
     child_reap(c); /* CMD may have ended before the signalfd existed */
+    if (c->on_connected_at_start)
+        cm_guest_connected(c);
 
     c->next_udp_sweep = cm_now_ms() + UDP_SWEEP_MS;
     while (!c->stop) {

@@ -146,6 +146,11 @@ struct consomme {
     unsigned stop_requests; /* SIGINT/SIGTERM/SIGHUP received while CMD runs */
     struct cm_event listen_ev;
     char listen_path[108];
+    /* main.c's sandbox: called once, when QEMU's connection is accepted (--socket,
+     * --vhost-user) or as the loop starts (on_connected_at_start); it may stop the loop */
+    void (*on_connected)(struct consomme *c);
+    bool on_connected_at_start;
+    int stats_fd; /* --stats opened before the sandbox: rewritten in place; -1: by path */
 
     /* where dns_ip:53 leads: --dns, else the first nameserver of /etc/resolv.conf */
     bool have_resolver;
@@ -169,6 +174,7 @@ int cm_create(const struct cm_opts *o, struct consomme **out, char *err, size_t 
 void cm_destroy(struct consomme *c);
 int cm_run(struct consomme *c, char *err, size_t errlen);
 int cm_signals_block(sigset_t *old);
+void cm_guest_connected(struct consomme *c);
 
 /* eth.c: the Ethernet layer between transports and protocols */
 void cm_frames_input_begin(struct consomme *c);

@@ -18,6 +18,7 @@
 #include "core.h"
 #include "errbuf.h"
 #include "parse.h"
+#include "sandbox.h"
 
 static const char usage[] =
     "Usage: consomme --socket PATH [OPTIONS]\n"
@@ -67,11 +68,20 @@ static const char usage[] =
     "  --dns ADDR[:PORT]       forward DNS here instead of /etc/resolv.conf's first server\n"
     "  --stats FILE            write counters as JSON to FILE on exit and on SIGUSR1\n"
     "                          (without it, SIGUSR1 writes them to stderr)\n"
+    "  --runas USER            when started as root, become USER (default nobody) once\n"
+    "                          set up; see Sandbox below\n"
+    "  --no-sandbox            keep privileges and make every system call allowed (only to\n"
+    "                          get going after the sandbox killed consomme: report it)\n"
     "  -h, --help              show this help\n"
     "\n"
     "Readiness: with --socket and --vhost-user, PATH exists and accepts QEMU's connection\n"
     "once consomme is ready (it is created before consomme serves anything, and removed\n"
-    "once QEMU is connected); with --fd, consomme reads the socket as soon as it runs.\n";
+    "once QEMU is connected); with --fd, consomme reads the socket as soon as it runs.\n"
+    "\n"
+    "Sandbox: once QEMU is connected (or CMD started), consomme drops every capability,\n"
+    "switches to the --runas user when root, sets no_new_privs and loads a seccomp filter\n"
+    "of the system calls its loop needs; any other call kills it with SIGSYS (the\n"
+    "kernel log names the call: audit type=1326). --stats FILE is created before that.\n";
 
 enum {
     OPT_SOCKET = 256,
@@ -88,6 +98,8 @@ enum {
     OPT_MAXMEM,
     OPT_ALLOW,
     OPT_DENY,
+    OPT_RUNAS,
+    OPT_NO_SANDBOX,
 };
 
 static const struct option long_opts[] = {
@@ -105,6 +117,8 @@ static const struct option long_opts[] = {
     {"max-buffer-memory", required_argument, NULL, OPT_MAXMEM},
     {"allow", required_argument, NULL, OPT_ALLOW},
     {"deny", required_argument, NULL, OPT_DENY},
+    {"runas", required_argument, NULL, OPT_RUNAS},
+    {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
     {"help", no_argument, NULL, 'h'},
     {0},
 };
@@ -156,6 +170,7 @@ int main(int argc, char **argv)
     bool run = false;
     unsigned long long v;
     struct rlimit rl;
+    static struct cm_sandbox sb; /* the loop's sandbox hook keeps a pointer */
     int opt, rc, status = 1;
 
     cm_opts_default(&o);
@@ -227,6 +242,12 @@ int main(int argc, char **argv)
             if (cm_policy_add(&o.policy, optarg, opt == OPT_ALLOW, err, sizeof(err)))
                 return usage_error("--%s: %s", opt == OPT_ALLOW ? "allow" : "deny", err);
             break;
+        case OPT_RUNAS:
+            sb.runas = optarg;
+            break;
+        case OPT_NO_SANDBOX:
+            sb.off = true;
+            break;
         case 'h':
             fputs(usage, stdout);
             return 0;
@@ -252,12 +273,20 @@ int main(int argc, char **argv)
                                "or 'run -- CMD'");
     }
 
+    if (sb.runas && sb.off)
+        return usage_error("--runas has no effect with --no-sandbox");
+    sb.keep_user = run; /* CMD runs as root (opening the TUN device): we must signal it */
+    if (cm_sandbox_resolve(&sb, err, sizeof(err)))
+        return usage_error("%s", err);
+
     rc = cm_signals_block(NULL);
     if (rc) {
         fprintf(stderr, "consomme: cannot block signals: %s\n", strerror(-rc));
         return 1;
     }
     rc = cm_create(&o, &c, err, sizeof(err));
+    if (!rc)
+        rc = cm_sandbox_arm(&sb, c, !socket_path && !vhost_path, err, sizeof(err));
     if (rc)
         goto fail;
     if (run) {

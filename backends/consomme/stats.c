@@ -3,11 +3,13 @@
  * stats.c - the counters as JSON, for --stats FILE and SIGUSR1
  *
  * Every drop reason and every NAT policy refusal reason appears, zero or not, so a reader can
- * rely on the keys. The file is
- * written to a temporary name and renamed, so a reader never sees half a dump.
+ * rely on the keys. The file is written to a temporary name and renamed, so a reader never sees
+ * half a dump — except under the sandbox, where it is rewritten in place through a descriptor
+ * opened beforehand.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -163,6 +165,23 @@ json_t *cm_stats_json(const struct consomme *c)
     return o;
 }
 
+/* Sandboxed (sandbox.c), consomme may no longer create files in the stats file's directory:
+ * it rewrites the file it opened before, whole, in one write, then cuts it to length. */
+static int write_in_place(int fd, json_t *o, const char *path, char *err, size_t errlen)
+{
+    char *text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+    size_t len = text ? strlen(text) : 0;
+    int rc = 0;
+
+    if (!text)
+        return errbuf_set(err, errlen, -ENOMEM, "out of memory writing statistics");
+    if (pwrite(fd, text, len, 0) != (ssize_t)len || ftruncate(fd, (off_t)len))
+        rc = errbuf_set(err, errlen, -errno, "cannot write statistics to %s: %s", path,
+                        strerror(errno));
+    free(text);
+    return rc;
+}
+
 /**
  * cm_stats_write() - Dump the counters
  * @c:		Stack
@@ -183,6 +202,10 @@ int cm_stats_write(const struct consomme *c, const char *path, char *err, size_t
     if (!path) {
         json_dumpf(o, stderr, JSON_INDENT(2) | JSON_SORT_KEYS);
         fputc('\n', stderr);
+        goto out;
+    }
+    if (c->stats_fd >= 0) {
+        rc = write_in_place(c->stats_fd, o, path, err, errlen);
         goto out;
     }
     if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {

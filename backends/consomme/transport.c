@@ -396,7 +396,9 @@ static void listen_event(struct consomme *c, struct cm_event *ev, uint32_t event
         c->stop = true;
         c->exit_code = 1;
         snprintf(c->errmsg, sizeof(c->errmsg), "%s", err);
+        return;
     }
+    cm_guest_connected(c);
 }
 
 /**

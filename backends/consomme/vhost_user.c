@@ -633,8 +633,11 @@ static void listen_event(struct consomme *c, struct cm_event *ev, uint32_t event
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     d->sock_ev.fd = fd;
     d->sock_ev.fn = sock_event;
-    if (cm_event_add(c, &d->sock_ev, EPOLLIN))
+    if (cm_event_add(c, &d->sock_ev, EPOLLIN)) {
         conn_error(d, "vhost-user: cannot watch the front-end's socket");
+        return;
+    }
+    cm_guest_connected(c);
 }
 
 /**

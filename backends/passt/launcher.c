@@ -13,19 +13,20 @@
  * (mkdtemp, 0700) that teardown() removes. passt runs as a child of burette (proc_spawn(): own
  * process group, PR_SET_PDEATHSIG) with:
  *   -f		in the foreground, so the pid we hold is passt itself;
- *   --runas	our own uid:gid — as root passt would otherwise switch to nobody, which could
- *		not create its socket in our private directory, and a change of user clears
- *		PR_SET_PDEATHSIG;
- *   -1		exit when QEMU's connection closes, a second line of defence after the kill;
- *   -P /dev/fd/N	passt writes its pid to a pipe of ours once its sockets, DHCP and
- *		sandbox are set up: reading that line is the readiness signal, no delay; the
- *		socket's existence is checked after it;
- *   -a -n -g -m	the guest's address 10.0.2.15/24, gateway 10.0.2.2, MTU 65520 (passt's
- *		default MTU): the same addresses as slirp and consomme, independent of the host's
- *		own (passt would copy those), so reports line up and a run never depends on them.
- * The guest is configured statically to match. passt maps the gateway address to the host
- * (its default, unless --no-map-gw): a connection to 10.0.2.2 arrives at the host's
- * 127.0.0.1, where the iperf3 servers listen, on a port free at the time.
+ *   --runas	our own uid:gid when burette is not root (passt would refuse another user);
+ *		as root, none: passt then drops to its own default, nobody, and binds its
+ *		socket as nobody, so our private directory is handed to nobody first. Its change of user
+ *clears PR_SET_PDEATHSIG, so a killed burette leaves passt to -1 below: it exits when QEMU (which
+ *does die with burette) closes its connection; -1		exit when QEMU's connection closes, a second
+ *line of defence after the kill; -P /dev/fd/N	(writable by others: passt opens it as nobody when
+ *burette is root) passt writes its pid to a pipe of ours once its sockets, DHCP and sandbox are set
+ *up: reading that line is the readiness signal, no delay; the socket's existence is checked after
+ *it; -a -n -g -m	the guest's address 10.0.2.15/24, gateway 10.0.2.2, MTU 65520 (passt's default
+ *MTU): the same addresses as slirp and consomme, independent of the host's own (passt would copy
+ *those), so reports line up and a run never depends on them. The guest is configured statically to
+ *match. passt maps the gateway address to the host (its default, unless --no-map-gw): a connection
+ *to 10.0.2.2 arrives at the host's 127.0.0.1, where the iperf3 servers listen, on a port free at
+ *the time.
  *
  * This passt still needs a host interface with a default route to take as a template, even
  * with the addresses given; without one it exits with "External interface not usable", which
@@ -37,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -155,10 +157,13 @@ static int passt_wait_ready(struct passt_priv *p, int fd, char *err, size_t errl
     return rc;
 }
 
+#define PASST_ROOT_USER "nobody" /* passt's own choice when started as root */
+
 static int passt_prepare(struct backend *b, const struct backend_ctx *ctx, char *err, size_t errlen)
 {
     char pidfile[32], runas[32], mtu[16], prefix[16];
     int rp[2] = {-1, -1}, logfd = -1, rc;
+    bool as_root;
     struct passt_priv *p;
     struct stat st;
 
@@ -175,6 +180,19 @@ static int passt_prepare(struct backend *b, const struct backend_ctx *ctx, char 
     rc = backend_socket_dir_make(&p->sd, "passt", PASST_SOCKET, err, errlen);
     if (rc)
         goto fail;
+    as_root = geteuid() == 0;
+    if (as_root) {
+        /* passt binds its socket as the user it drops to: the directory must be that user's */
+        struct passwd *pw = getpwnam(PASST_ROOT_USER);
+
+        if (!pw || chown(p->sd.dir, pw->pw_uid, pw->pw_gid) < 0) {
+            rc = errbuf_set(err, errlen, pw ? -errno : -ENOENT,
+                            "cannot hand %s to user %s, whom passt becomes when started as "
+                            "root: %s",
+                            p->sd.dir, PASST_ROOT_USER, pw ? strerror(errno) : "no such user");
+            goto fail;
+        }
+    }
     snprintf(p->log, sizeof(p->log), "%s/passt.log", ctx->log_dir);
     logfd = open(p->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (logfd < 0) {
@@ -182,14 +200,28 @@ static int passt_prepare(struct backend *b, const struct backend_ctx *ctx, char 
         goto fail;
     }
     snprintf(pidfile, sizeof(pidfile), "/dev/fd/%d", rp[1]);
+    /* passt opens -P after dropping to nobody (as root), through /proc: the pipe's inode must
+     * let it. Only a process that can already reach one of our descriptors can open it. */
+    if (geteuid() == 0 && fchmod(rp[1], 0622) < 0) {
+        rc = errbuf_set(err, errlen, -errno, "fchmod on a pipe: %s", strerror(errno));
+        goto fail;
+    }
     snprintf(runas, sizeof(runas), "%u:%u", (unsigned)getuid(), (unsigned)getgid());
     snprintf(mtu, sizeof(mtu), "%u", PASST_MTU);
     snprintf(prefix, sizeof(prefix), "%u", PASST_PREFIX);
     {
-        const char *argv[] = {PASST_PROGRAM, "-f",       "-e",   "-1",    "--runas",  runas,
-                              "-s",          p->sd.sock, "-P",   pidfile, "-4",       "-a",
-                              PASST_GUEST,   "-n",       prefix, "-g",    PASST_HOST, "-m",
-                              mtu,           "-t",       "none", "-u",    "none",     NULL};
+        const char *argv[] = {PASST_PROGRAM, "-f",
+                              "-e",          "-1",
+                              "-s",          p->sd.sock,
+                              "-P",          pidfile,
+                              "-4",          "-a",
+                              PASST_GUEST,   "-n",
+                              prefix,        "-g",
+                              PASST_HOST,    "-m",
+                              mtu,           "-t",
+                              "none",        "-u",
+                              "none",        as_root ? NULL : "--runas",
+                              runas,         NULL};
         const int keep[] = {rp[1]};
         const struct proc_spawn_opts o = {.argv = argv,
                                           .keep_fds = keep,

@@ -91,6 +91,16 @@ static void net_free(struct net_state *s)
     free(s);
 }
 
+/* A backend process that died is the cause of whatever failed after: say so first. */
+static void blame_backend(struct net_state *s, int rc, char *err, size_t errlen)
+{
+    char why[ERRBUF_LEN];
+
+    if (rc && rc != -ECANCELED && s->backend_ready && s->backend.ops->died &&
+        s->backend.ops->died(&s->backend, why, sizeof(why)))
+        errbuf_prefix(err, errlen, "%s; what failed then", why);
+}
+
 static int net_setup(const struct perf_ctx *ctx, void **state, char *err, size_t errlen)
 {
     const struct run_options *o = ctx->opts;
@@ -214,6 +224,7 @@ static int net_setup(const struct perf_ctx *ctx, void **state, char *err, size_t
     *state = s;
     return 0;
 fail:
+    blame_backend(s, rc, err, errlen);
     net_free(s);
     return rc;
 }
@@ -454,6 +465,7 @@ out:
     }
     if (rc && rc != -ECANCELED)
         errbuf_prefix(err, errlen, "%s", st->what);
+    blame_backend(s, rc, err, errlen);
     free(sjson);
     vm_run_result_free(&res);
     return rc;

@@ -120,6 +120,27 @@ int qemu_probe(const char *path, struct qemu_info *q, char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * QEMU's own seccomp filter: everything obsolete, privilege changes (burette starts QEMU with
+ * the privileges it is meant to keep), spawning processes and changing resource limits or CPU
+ * affinity are refused. Probed by running `QEMU -sandbox ... -version`: a build without seccomp
+ * rejects the option before printing its version. One probe per binary, cached.
+ */
+const char *qemu_sandbox_arg(const char *path)
+{
+    static char probed[PATH_MAX];
+    static bool ok;
+    const char *argv[] = {path, "-sandbox", QEMU_SANDBOX, "-version", NULL};
+    char out[VERSION_OUTPUT_MAX];
+
+    if (strcmp(probed, path)) {
+        ok = proc_capture(argv, out, sizeof(out), VERSION_TIMEOUT_MS) == 0 &&
+             strstr(out, VERSION_PREFIX);
+        snprintf(probed, sizeof(probed), "%s", path);
+    }
+    return ok ? QEMU_SANDBOX : NULL;
+}
+
 bool qemu_vhost_user_ok(const struct qemu_info *q, enum accel accel, char *why, size_t whylen)
 {
     if (accel == ACCEL_KVM || q->major >= VHOST_USER_TCG_MAJOR)

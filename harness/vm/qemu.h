@@ -52,6 +52,18 @@ int qemu_parse_version(const char *text, struct qemu_info *q);
  */
 int qemu_probe(const char *path, struct qemu_info *q, char *err, size_t errlen);
 
+/* QEMU's -sandbox argument (seccomp) as burette gives it. */
+#define QEMU_SANDBOX "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
+
+/**
+ * qemu_sandbox_arg() - QEMU_SANDBOX when the QEMU at @path supports -sandbox (built with
+ * seccomp), else NULL; the answer is cached per binary
+ * @path:	The binary burette runs
+ *
+ * Return: the argument for -sandbox, or NULL to run without it
+ */
+const char *qemu_sandbox_arg(const char *path);
+
 /**
  * qemu_vhost_user_ok() - Whether @q can serve a vhost-user virtio-net device under @accel
  * @q:		Probed QEMU

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,6 +128,21 @@ static void file_tail(const char *path, char *out, size_t outlen)
     }
 }
 
+/* How QEMU ended; a SIGSYS is its own -sandbox filter's doing, which says what to do. */
+static const char *qemu_status_str(int status, char *buf, size_t len)
+{
+    proc_status_str(status, buf, len);
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
+        size_t used = strlen(buf);
+
+        snprintf(buf + used, len - used,
+                 " — killed by its seccomp sandbox (-sandbox " QEMU_SANDBOX
+                 ") for a system call it does not allow; the kernel log names it ('dmesg | grep "
+                 "type=1326' as root): please report it");
+    }
+    return buf;
+}
+
 /* Append the console tail (or QEMU's own output if QEMU died) to the message in @err. */
 static void explain(const struct vm *vm, bool qemu_exited, char *err, size_t errlen)
 {
@@ -163,6 +179,7 @@ static int build_argv(struct argv_builder *b, const struct vm_config *cfg, const
                       int agent_fd)
 {
     bool shared_memory = false;
+    const char *sandbox = qemu_sandbox_arg(cfg->qemu ? cfg->qemu : QEMU_DEFAULT_PROGRAM);
     int rc = 0;
 
     for (size_t i = 0; i < cfg->n_nics; i++)
@@ -178,6 +195,10 @@ static int build_argv(struct argv_builder *b, const struct vm_config *cfg, const
     rc |= arg(b, "none");
     /* A guest that panics or reboots ends QEMU, which the harness sees at once. */
     rc |= arg(b, "-no-reboot");
+    if (sandbox) {
+        rc |= arg(b, "-sandbox");
+        rc |= arg(b, sandbox);
+    }
     rc |= arg(b, "-accel");
     if (cfg->accel == ACCEL_KVM) {
         rc |= arg(b, "kvm");
@@ -335,12 +356,12 @@ int vm_start(const struct vm_config *cfg, struct vm **out, char *err, size_t err
         goto fail;
     } else if (rc == -EPIPE) {
         int status = 0;
-        char st[64];
+        char st[512];
 
         proc_kill(vm->qemu_pid, &status);
         vm->qemu_pid = 0;
         errbuf_set(err, errlen, rc, "QEMU %s before the guest agent said hello",
-                   proc_status_str(status, st, sizeof(st)));
+                   qemu_status_str(status, st, sizeof(st)));
         /* A clean exit means the guest powered itself off: its console tells why. */
         explain(vm, !(WIFEXITED(status) && WEXITSTATUS(status) == 0), err, errlen);
         goto fail;
@@ -389,11 +410,11 @@ static int request_failed(struct vm *vm, int rc, char *err, size_t errlen)
         explain(vm, false, err, errlen);
     if (rc == -EPIPE && vm->qemu_pid > 0) {
         int status = 0;
-        char st[64];
+        char st[512];
 
         proc_kill(vm->qemu_pid, &status);
         vm->qemu_pid = 0;
-        errbuf_prefix(err, errlen, "QEMU %s", proc_status_str(status, st, sizeof(st)));
+        errbuf_prefix(err, errlen, "QEMU %s", qemu_status_str(status, st, sizeof(st)));
         explain(vm, false, err, errlen);
     }
     return rc;
@@ -483,7 +504,7 @@ int vm_poweroff(struct vm *vm, char *err, size_t errlen)
     struct agent_msg req = {.type = AGENT_MSG_POWEROFF}, reply;
     long long deadline = proc_now_ms() + VM_POWEROFF_TIMEOUT_MS;
     int status = 0, rc;
-    char st[64];
+    char st[512];
 
     if (vm->qemu_pid <= 0)
         return 0;
@@ -497,7 +518,7 @@ int vm_poweroff(struct vm *vm, char *err, size_t errlen)
         vm->qemu_pid = 0;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
             return errbuf_set(err, errlen, -EIO, "QEMU %s while powering off",
-                              proc_status_str(status, st, sizeof(st)));
+                              qemu_status_str(status, st, sizeof(st)));
         return 0;
     }
     proc_kill(vm->qemu_pid, &status);

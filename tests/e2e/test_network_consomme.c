@@ -10,11 +10,15 @@
  * and UDP datagrams it carried, with no frame dropped as malformed, and the NAT policy the
  * launcher gave it (everything denied but what the benchmark uses) refusing nothing. No consomme
  * may be left running, and over vhost-user its private socket directory must be gone (burette runs
- * with TMPDIR in this test's own directory to check that).
+ * with TMPDIR in this test's own directory to check that). consomme carried it all sandboxed: its
+ * log has the line it writes once its seccomp filter is loaded, with a uid other than root's
+ * when the test runs as root, and no SIGSYS.
  *
  * Usage: test_network_consomme BURETTE_BINARY stream|vhost-user
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -44,6 +48,30 @@ static json_int_t counter(json_t *o, const char *path)
         return json_integer_value(json_object_get(o, path));
     snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
     return counter(json_object_get(o, key), dot + 1);
+}
+
+/* consomme served that transfer sandboxed: its log says so once the filter is loaded, with the
+ * uid it switched to (not root when burette is root). */
+static void assert_sandboxed_log(const char *logs)
+{
+    char path[PATH_MAX], line[512];
+    unsigned uid = 0;
+    bool found = false;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/consomme.log", logs);
+    f = fopen(path, "re");
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f)) {
+        assert_null(strstr(line, "SIGSYS"));
+        if (sscanf(line, "consomme: sandboxed: uid %u,", &uid) == 1)
+            found = true;
+    }
+    fclose(f);
+    if (!found)
+        fail_msg("%s has no 'consomme: sandboxed' line", path);
+    if (geteuid() == 0)
+        assert_true(uid != 0);
 }
 
 static void test_network_consomme_dhcp_guest_gives_three_positive_metrics(void **state)
@@ -120,6 +148,8 @@ static void test_network_consomme_dhcp_guest_gives_three_positive_metrics(void *
         assert_int_equal(counter(cs, "tcp.refused_memory"), 0);
     }
     json_decref(cs);
+
+    assert_sandboxed_log(logs);
 
     /* burette's children (consomme among them) became ours as subreaper: none may still run */
     e2e_assert_no_running_child();

@@ -16,6 +16,7 @@
  *   again, and consomme must serve the new rings), DHCP again, a second transfer; then QEMU is
  * killed mid-transfer, and consomme must notice and exit 0 on its own within seconds (not spin, not
  * linger), its socket directory removed by teardown.
+ *   consomme runs sandboxed throughout (its /proc status is checked after the reload).
  * - offloads off: the same transfer with virtio-net-pci's csum, guest_csum, guest_tso4/6 and
  *   host_tso4/6 off, so neither side may rely on checksum offload or segmentation.
  *
@@ -347,6 +348,31 @@ static void assert_intact(const struct transfer_result *res, const char *what)
         fail_msg("%s: SHA-256 of the 256 MiB echoed differs from what was sent", what);
 }
 
+/* /proc/PID/status of a sandboxed consomme: filter, no_new_privs, no capabilities, and not
+ * root when the test is. */
+static void assert_sandboxed(pid_t pid)
+{
+    char path[64], line[256];
+    unsigned seen = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    f = fopen(path, "re");
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long uid;
+
+        if (!strcmp(line, "Seccomp:\t2\n") || !strcmp(line, "NoNewPrivs:\t1\n") ||
+            !strcmp(line, "CapEff:\t0000000000000000\n"))
+            seen++;
+        if (sscanf(line, "Uid:\t%lu", &uid) == 1 && geteuid() == 0)
+            assert_true(uid != 0);
+    }
+    fclose(f);
+    if (seen != 3)
+        fail_msg("consomme (pid %d) is not sandboxed: see %s", (int)pid, path);
+}
+
 static void test_vhost_user_transfer_survives_driver_reload_and_qemu_death(void **state)
 {
     struct rig *r = rig_start("offloads", NULL);
@@ -375,6 +401,8 @@ static void test_vhost_user_transfer_survives_driver_reload_and_qemu_death(void 
         fail_msg("DHCP after the driver reload: %s", err);
     res = transfer(r, false, &vm_rc);
     assert_intact(&res, "after the driver reload");
+    /* all of it, new memory table included, served under the sandbox */
+    assert_sandboxed(consomme);
 
     /* QEMU killed mid-transfer: consomme sees the front-end gone and exits 0 by itself. */
     pidfd = proc_pidfd(consomme);

@@ -286,7 +286,8 @@ static int cmd_sigusr1_wait(const char *file)
     struct pollfd pfd = {.fd = in, .events = POLLIN};
 
     snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - file) : 1, slash ? file : ".");
-    if (in < 0 || inotify_add_watch(in, dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
+    /* renamed into place, or (sandboxed consomme) rewritten through its open descriptor */
+    if (in < 0 || inotify_add_watch(in, dir, IN_MOVED_TO | IN_CLOSE_WRITE | IN_MODIFY) < 0)
         return fail("inotify on %s: %s", dir, strerror(errno));
     if (kill(getppid(), SIGUSR1))
         return fail("cannot signal consomme: %s", strerror(errno));

@@ -119,6 +119,37 @@ static void test_qemu_probe_refuses_missing_unexecutable_and_foreign_binaries(vo
     assert_non_null(strstr(err, "QEMU emulator version"));
 }
 
+/* A QEMU built with seccomp prints its version after -sandbox; one without refuses the option. */
+static void test_qemu_sandbox_used_only_where_the_binary_takes_it(void **state)
+{
+    char with[256], without[256];
+    FILE *f;
+
+    (void)state;
+    snprintf(with, sizeof(with), "%s/qemu-seccomp", dir);
+    snprintf(without, sizeof(without), "%s/qemu-no-seccomp", dir);
+    f = fopen(with, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "#!/bin/sh\n[ \"$1 $2\" = '-sandbox %s' ] || exit 3\n"
+            "echo 'QEMU emulator version 10.0.2'\n",
+            QEMU_SANDBOX);
+    fclose(f);
+    f = fopen(without, "w");
+    assert_non_null(f);
+    fprintf(f, "#!/bin/sh\n[ \"$1\" = -sandbox ] && { echo \"qemu: -sandbox: There is no "
+               "option group 'sandbox'\" >&2; exit 1; }\necho 'QEMU emulator version 10.0.2'\n");
+    fclose(f);
+    assert_int_equal(chmod(with, 0755), 0);
+    assert_int_equal(chmod(without, 0755), 0);
+    assert_string_equal(qemu_sandbox_arg(with), QEMU_SANDBOX);
+    assert_null(qemu_sandbox_arg(without));
+    assert_string_equal(qemu_sandbox_arg(with), QEMU_SANDBOX); /* the cache follows the path */
+    assert_null(qemu_sandbox_arg("/nonexistent/qemu"));
+    unlink(with);
+    unlink(without);
+}
+
 static void test_qemu_vhost_user_needs_10_under_tcg_only(void **state)
 {
     struct qemu_info q = {.path = "/usr/bin/qemu-system-x86_64"};
@@ -220,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_qemu_probe_reads_the_version_of_the_binary_given),
         cmocka_unit_test(test_qemu_probe_finds_a_name_in_path),
         cmocka_unit_test(test_qemu_probe_refuses_missing_unexecutable_and_foreign_binaries),
+        cmocka_unit_test(test_qemu_sandbox_used_only_where_the_binary_takes_it),
         cmocka_unit_test(test_qemu_vhost_user_needs_10_under_tcg_only),
         cmocka_unit_test(test_qemu_cpu_times_tell_vcpu_threads_from_the_main_loop),
     };

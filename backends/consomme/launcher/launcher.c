@@ -22,10 +22,15 @@
  * NAT policy: the guest may reach exactly what a benchmark uses, 10.0.2.2 (the host's loopback)
  * on the ports the iperf3 servers can get, and DNS at 10.0.2.3:53; everything else is refused
  * (see policy_args()).
+ * consomme sandboxes itself once QEMU is connected (sandbox.c: no capabilities, user nobody
+ * when burette is root, seccomp); its --stats file is created before that. When it dies,
+ * died() says how, for a run's error: a SIGSYS is its seccomp filter's kill, named as such
+ * with the syscall read from the kernel's audit record when burette may read the kernel log.
  *
  * Its options are declared here and passed on to consomme's own flags: tcp-rx-buffer and
  * tcp-tx-buffer (INITIAL[:MAX] per connection; their bound is consomme's RING_MAX_CAP) and
- * transport (vhost-user or stream; "auto" until the run layer settles it from the QEMU in use).
+ * transport (vhost-user or stream; "auto" until the run layer settles it from the QEMU in use)
+ * and sandbox (on, or off: --no-sandbox, the escape hatch after a SIGSYS).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +44,9 @@
 #include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <seccomp.h>
 
 #include "../ring.h"
 #include "backend.h"
@@ -54,9 +62,11 @@
 #define CM_EXIT_GRACE_MS   3000
 #define CM_LISTEN_MS       10000 /* consomme binds its socket moments after exec */
 #define CM_VHOST_USER_SOCK "vhost-user.sock"
+#define CM_AUDIT_WAIT_MS   1000 /* for the kernel's record of a seccomp kill */
 
 struct consomme_priv {
     pid_t pid;
+    char log[PATH_MAX];           /* its stdout and stderr */
     struct backend_socket_dir sd; /* vhost-user: where consomme listens; dir "" otherwise */
 };
 
@@ -162,6 +172,14 @@ static json_t *transport_json(const union backend_value *v)
     return json_string(v->text);
 }
 
+static int sandbox_parse(const char *value, union backend_value *out, char *err, size_t errlen)
+{
+    if (strcmp(value, "on") && strcmp(value, "off"))
+        return errbuf_set(err, errlen, -EINVAL, "'%s' is neither on nor off", value);
+    snprintf(out->text, sizeof(out->text), "%s", value);
+    return 0;
+}
+
 static const struct backend_option consomme_options[] = {
     {
         .name = "tcp-rx-buffer",
@@ -192,11 +210,23 @@ static const struct backend_option consomme_options[] = {
         .parse = transport_parse,
         .to_json = transport_json,
     },
+    {
+        .name = "sandbox",
+        .metavar = "on|off",
+        .help = "consomme's sandbox (seccomp, no capabilities, user\nnobody as root); off only "
+                "to get going after it\nkilled consomme, which is a bug to report",
+        .default_value = "on",
+        .json_key = "sandbox",
+        .only_if_set = true,
+        .parse = sandbox_parse,
+        .to_json = transport_json,
+    },
 };
 
 #define OPT_TCP_RX    (&consomme_options[0])
 #define OPT_TCP_TX    (&consomme_options[1])
 #define OPT_TRANSPORT (&consomme_options[2])
+#define OPT_SANDBOX   (&consomme_options[3])
 
 /*
  * Wait until consomme's socket @sock exists in its directory. The inotify watch is set before
@@ -277,6 +307,7 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
                               CONSOMME_TRANSPORT_VHOST_USER);
     char bin[4096], fdarg[16], rx[64], tx[64], stats[4096], log[4096], gw_rule[64];
     const char *sock = p ? p->sd.sock : "";
+    bool sandbox_off = !strcmp(backend_option_value(ctx->options, OPT_SANDBOX)->text, "off");
     int sv[2] = {-1, -1}, logfd = -1, ino = -1, rc;
 
     if (!p)
@@ -313,11 +344,29 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
     snprintf(stats, sizeof(stats), "%s/consomme-stats.json", ctx->log_dir);
     policy_args(gw_rule, sizeof(gw_rule));
     {
-        const char *argv[] = {bin, vhost_user ? "--vhost-user" : "--fd", vhost_user ? sock : fdarg,
-                              "--tcp-rx-buffer", rx, "--tcp-tx-buffer", tx, "--stats", stats,
-                              "--allow", gw_rule, "--allow", CM_DNS ":53", "--deny", "0.0.0.0/0",
-                              /* the directory is consomme's: gone once QEMU is connected */
-                              vhost_user ? "--own-socket-dir" : NULL, NULL};
+        const char *argv[24];
+        size_t n = 0;
+
+        argv[n++] = bin;
+        argv[n++] = vhost_user ? "--vhost-user" : "--fd";
+        argv[n++] = vhost_user ? sock : fdarg;
+        argv[n++] = "--tcp-rx-buffer";
+        argv[n++] = rx;
+        argv[n++] = "--tcp-tx-buffer";
+        argv[n++] = tx;
+        argv[n++] = "--stats";
+        argv[n++] = stats;
+        argv[n++] = "--allow";
+        argv[n++] = gw_rule;
+        argv[n++] = "--allow";
+        argv[n++] = CM_DNS ":53";
+        argv[n++] = "--deny";
+        argv[n++] = "0.0.0.0/0";
+        if (sandbox_off)
+            argv[n++] = "--no-sandbox";
+        if (vhost_user) /* the directory is consomme's: gone once QEMU is connected */
+            argv[n++] = "--own-socket-dir";
+        argv[n] = NULL;
         const struct proc_spawn_opts so = {
             .argv = argv,
             .keep_fds = &sv[1],
@@ -337,6 +386,7 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
     }
     close(logfd);
     logfd = -1;
+    snprintf(p->log, sizeof(p->log), "%s", log);
 
     b->priv = p;
     if (vhost_user) {
@@ -403,6 +453,82 @@ static void consomme_teardown(struct backend *b)
     b->socket_dir = NULL;
 }
 
+/*
+ * The syscall that made the seccomp filter kill @pid, from the kernel's audit record ("audit:
+ * type=1326 ... pid=PID comm=... syscall=N ..."), when the kernel log is readable (root, or
+ * kernel.dmesg_restrict=0). The record is written by the kernel's audit thread, possibly just
+ * after the death was seen: new records are awaited a little while (CM_AUDIT_WAIT_MS).
+ * Return: the number, or -1.
+ */
+static long seccomp_syscall_of(pid_t pid)
+{
+    char rec[8192], key[32];
+    long long deadline = proc_now_ms() + CM_AUDIT_WAIT_MS;
+    long nr = -1;
+    int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+    if (fd < 0)
+        return -1;
+    snprintf(key, sizeof(key), " pid=%d ", (int)pid);
+    while (nr < 0) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        ssize_t n = read(fd, rec, sizeof(rec) - 1);
+        const char *sc;
+
+        if (n < 0 && errno == EPIPE)
+            continue; /* records overwritten while we read: go on with the next */
+        if (n < 0 && errno == EAGAIN) {
+            if (proc_poll(&pfd, 1, deadline) <= 0)
+                break;
+            continue;
+        }
+        if (n <= 0)
+            break;
+        rec[n] = '\0';
+        if (strstr(rec, "type=1326") && strstr(rec, key) && (sc = strstr(rec, " syscall=")))
+            nr = strtol(sc + 9, NULL, 10);
+    }
+    close(fd);
+    return nr;
+}
+
+/* SIGSYS is the seccomp filter's doing (SCMP_ACT_KILL_PROCESS): name the call and the way out. */
+static void describe_sigsys(const struct consomme_priv *p, char *why, size_t len)
+{
+    long nr = seccomp_syscall_of(p->pid);
+    char *name = nr >= 0 ? seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, (int)nr) : NULL;
+    char call[96];
+
+    if (nr >= 0)
+        snprintf(call, sizeof(call), "system call %ld (%s)", nr, name ? name : "unknown");
+    else
+        snprintf(call, sizeof(call),
+                 "a system call (the kernel log, 'dmesg | grep type=1326' "
+                 "as root, names it)");
+    snprintf(why, len,
+             "consomme was killed by its seccomp sandbox (SIGSYS): it made %s that its "
+             "allow-list does not permit. This is a bug in consomme: please report it with %s; "
+             "until it is fixed, run with --sandbox off (--variant consomme:sandbox=off)",
+             call, p->log);
+    free(name);
+}
+
+static bool consomme_died(struct backend *b, char *why, size_t len)
+{
+    struct consomme_priv *p = b->priv;
+    char st[128];
+    int status;
+
+    if (!p || p->pid <= 0 || proc_reap(p->pid, &status) != 1)
+        return false;
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+        describe_sigsys(p, why, len);
+    else
+        snprintf(why, len, "consomme %s (see %s)", proc_status_str(status, st, sizeof(st)), p->log);
+    p->pid = 0; /* reaped: teardown() has nothing left to kill */
+    return true;
+}
+
 const struct backend_ops backend_consomme_ops = {
     .name = "consomme",
     .options = consomme_options,
@@ -410,4 +536,5 @@ const struct backend_ops backend_consomme_ops = {
     .prepare = consomme_prepare,
     .teardown = consomme_teardown,
     .settle = consomme_settle,
+    .died = consomme_died,
 };
