@@ -225,6 +225,29 @@ static void test_ten_percent_drop_with_tight_samples_regresses(void **state)
 
 /* 3 against 3, perfectly separated, 20% apart: the best possible p is 2 / C(6, 3) = 0.1, which
  * can never reach alpha 0.01, so the verdict is noisy (too few samples), not regressed. */
+/*
+ * The delta-method interval of the relative change against an independent computation: the
+ * same formula in 40-digit arithmetic (mpmath 1.3), its t quantile found by root-finding on
+ * mpmath's own incomplete beta: [-19.261571186402198%, +6.423547129319535%] on 7.016 df.
+ */
+static void test_relative_ci_matches_independent_reference(void **state)
+{
+    const double base[] = {2.459749009440429, 2.6227689998522994, 2.4933556241455124,
+                           2.9477451042615432, 2.18373445918409},
+                 cand[] = {2.31, 2.52, 2.21, 2.65, 2.40, 2.18};
+    struct report *rb = make_report("b", "m", "Gbps", base, 5),
+                  *rc = make_report("c", "m", "Gbps", cand, 6);
+    struct comparison *c = NULL;
+
+    assert_int_equal(
+        compare_reports(rb, (const struct report *const *)&rc, 1, NULL, &c, err, sizeof(err)), 0);
+    assert_close(c->results[0].rows[0].ci_low_pct, -19.261571186402198, 1e-9);
+    assert_close(c->results[0].rows[0].ci_high_pct, 6.423547129319535, 1e-9);
+    comparison_free(c);
+    report_free(rb);
+    report_free(rc);
+}
+
 static void test_too_few_samples_is_noisy(void **state)
 {
     const double a[] = {10, 10.1, 9.9}, b[] = {8, 8.1, 7.9};
@@ -545,6 +568,7 @@ int main(void)
         cmocka_unit_test(test_recorded_aa_pair_is_unchanged_or_noisy),
         cmocka_unit_test(test_ten_percent_drop_with_tight_samples_regresses),
         cmocka_unit_test(test_latency_metrics_gate_in_their_own_direction),
+        cmocka_unit_test(test_relative_ci_matches_independent_reference),
         cmocka_unit_test(test_too_few_samples_is_noisy),
         cmocka_unit_test(test_plain_report_uses_welch),
         cmocka_unit_test(test_single_iteration_is_noisy),
