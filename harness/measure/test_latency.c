@@ -2,9 +2,9 @@
 /*
  * test_latency - `burette run --test latency`: request/response between guest and host
  *
- * setup() is the network test's: the namespace helper, the backend, one boot of the guest, the
- * test NIC found by MAC and configured by the agent. Each iteration then runs three sub-tests,
- * each the same way: the helper starts an echo server (helper/echo_server.h) where the
+ * setup() is the network test's (guest_net.h): the namespace helper, the backend, one boot of
+ * the guest, the test NIC found by MAC and configured by the agent. Each iteration then runs three
+ * sub-tests, each the same way: the helper starts an echo server (helper/echo_server.h) where the
  * backend's iperf3 server would listen and answers once it listens; the guest agent's rr loop
  * (guest/rr.h) exchanges --rr-size bytes with it for --duration seconds and prints its count
  * and latency percentiles as JSON; the helper then stops the server and returns what it
@@ -32,6 +32,7 @@
 
 #include "backend.h"
 #include "errbuf.h"
+#include "guest_net.h"
 #include "helper.h"
 #include "perf_test.h"
 #include "proc.h"
@@ -56,121 +57,15 @@ static const struct rr_subtest subtests[] = {
     {RR_UDP_RR, "UDP request/response", "transactions/s", true},
 };
 
-struct lat_state {
-    struct helper *helper;
-    struct backend backend;
-    bool backend_ready;
-    struct vm *vm;
-    char prefix[64]; /* "net_virtio-net_" */
-};
-
-static void lat_free(struct lat_state *s)
-{
-    char err[ERRBUF_LEN];
-
-    if (!s)
-        return;
-    if (s->vm) {
-        if (!proc_cancelled())
-            vm_poweroff(s->vm, err, sizeof(err));
-        vm_destroy(s->vm);
-    }
-    if (s->backend_ready)
-        s->backend.ops->teardown(&s->backend);
-    helper_destroy(s->helper);
-    free(s);
-}
-
 static int lat_setup(const struct perf_ctx *ctx, void **state, char *err, size_t errlen)
 {
-    const struct run_options *o = ctx->opts;
-    const struct backend_ops *bops = backend_find(o->backend);
-    struct backend_ctx bctx = {.options = &o->backend_options, .log_dir = ctx->log_dir};
-    struct agent_nic_config nic_cfg;
-    struct agent_nic_state nic_state;
-    const struct agent_hello *hello;
-    struct lat_state *s = NULL;
-    struct vm_nic nic;
-    char device[128];
-    bool found = false;
+    struct guest_net *g;
     int rc;
 
     *state = NULL;
-    if (strcmp(o->nic, "virtio-net"))
-        return errbuf_set(err, errlen, -EINVAL,
-                          "--nic %s: QEMU offers only virtio-net here (a VMBus NIC needs OpenVMM)",
-                          o->nic);
-    s = calloc(1, sizeof(*s));
-    if (!s)
-        return errbuf_set(err, errlen, -ENOMEM, "out of memory");
-    snprintf(s->prefix, sizeof(s->prefix), "net_%s_", o->nic);
-
-    progress_phase("latency: starting the namespace helper");
-    rc = helper_spawn(&s->helper, err, errlen);
-    if (rc)
-        goto fail;
-    helper_set_wait(s->helper, proc_poll);
-    bctx.helper = s->helper;
-
-    progress_phase("latency: preparing the %s backend", bops->name);
-    backend_init(&s->backend, bops);
-    rc = bops->prepare(&s->backend, &bctx, err, errlen);
-    if (rc) {
-        errbuf_prefix(err, errlen, "backend %s", bops->name);
-        goto fail;
-    }
-    s->backend_ready = true;
-
-    snprintf(device, sizeof(device), "virtio-net-pci,netdev=%s,mac=%s", BACKEND_NETDEV_ID,
-             VM_MAC_TEST);
-    nic = (struct vm_nic){
-        .netdev = s->backend.vhost_user_socket[0] ? NULL : s->backend.netdev,
-        .vhost_user_socket = s->backend.vhost_user_socket[0] ? s->backend.vhost_user_socket : NULL,
-        .netdev_id = BACKEND_NETDEV_ID,
-        .device = device,
-        .fds = s->backend.fds,
-        .n_fds = s->backend.n_fds,
-    };
-    {
-        const struct vm_config cfg = {
-            .qemu = o->qemu_info.path[0] ? o->qemu_info.path : NULL,
-            .image = ctx->image,
-            .accel = ctx->accel,
-            .vcpus = o->vcpus,
-            .mem_mb = o->mem_mb,
-            .nics = &nic,
-            .n_nics = 1,
-            .log_dir = ctx->log_dir,
-            .name = "latency",
-            .hello_timeout_ms = ctx->hello_timeout_ms,
-        };
-
-        progress_phase("latency: booting the guest");
-        rc = vm_start(&cfg, &s->vm, err, errlen);
-        if (rc)
-            goto fail;
-    }
-    hello = vm_hello(s->vm);
-    for (size_t i = 0; i < hello->n_nics; i++)
-        found |= !strcmp(hello->nics[i].mac, VM_MAC_TEST);
-    if (!found) {
-        rc = errbuf_set(err, errlen, -ENODEV,
-                        "the guest lists no NIC with MAC %s (virtio_net not loaded? see %s)",
-                        VM_MAC_TEST, vm_console_path(s->vm));
-        goto fail;
-    }
-    nic_cfg = s->backend.guest;
-    snprintf(nic_cfg.mac, sizeof(nic_cfg.mac), "%s", VM_MAC_TEST);
-    progress_phase("latency: configuring the guest NIC %s", VM_MAC_TEST);
-    rc = vm_configure_nic(s->vm, &nic_cfg, &nic_state, err, errlen);
-    if (rc) {
-        errbuf_prefix(err, errlen, "configuring the guest NIC %s", VM_MAC_TEST);
-        goto fail;
-    }
-    *state = s;
-    return 0;
-fail:
-    lat_free(s);
+    rc = guest_net_up(ctx, "latency", &g, err, errlen);
+    if (!rc)
+        *state = g;
     return rc;
 }
 
@@ -239,7 +134,7 @@ out:
     return rc;
 }
 
-static int emit(struct perf_iter *it, const struct lat_state *s, const struct rr_subtest *st,
+static int emit(struct perf_iter *it, const struct guest_net *s, const struct rr_subtest *st,
                 const char *what, const char *unit, double value, char *err, size_t errlen)
 {
     char name[128];
@@ -248,7 +143,7 @@ static int emit(struct perf_iter *it, const struct lat_state *s, const struct rr
     return perf_emit(it, name, unit, value, err, errlen);
 }
 
-static int emit_result(struct perf_iter *it, const struct lat_state *s, const struct rr_subtest *st,
+static int emit_result(struct perf_iter *it, const struct guest_net *s, const struct rr_subtest *st,
                        const struct rr_result *r, char *err, size_t errlen)
 {
     int rc = emit(it, s, st, "per_s", st->rate_unit, rr_rate(r), err, errlen);
@@ -282,7 +177,7 @@ static int client_failure(const struct agent_run_result *res, char *err, size_t 
                       res->exit_status, n ? ": " : "", (int)n, text);
 }
 
-static int run_subtest(struct lat_state *s, const struct perf_ctx *ctx, struct perf_iter *it,
+static int run_subtest(struct guest_net *s, const struct perf_ctx *ctx, struct perf_iter *it,
                        const struct rr_subtest *st, char *err, size_t errlen)
 {
     const struct run_options *o = ctx->opts;
@@ -399,7 +294,7 @@ static int lat_run_once(void *state, const struct perf_ctx *ctx, struct perf_ite
 
 static void lat_teardown(void *state)
 {
-    lat_free(state);
+    guest_net_down(state);
 }
 
 const struct perf_test_ops latency_test_ops = {

@@ -2,9 +2,8 @@
 /*
  * test_network - `burette run --test network`: iperf3 throughput between guest and host
  *
- * setup() forks the namespace helper, lets the backend prepare the NIC (tap: the helper moves
- * into its own namespace and hands over tap0), boots the guest once, finds the test NIC by its
- * MAC (never by enumeration order) and has the agent configure it. Each iteration then runs
+ * setup() brings up a warm guest on the run's backend (guest_net.h: the namespace helper, the
+ * backend, one boot, the test NIC found by MAC and configured). Each iteration then runs
  * three sub-tests, each the same way: the helper starts a one-off libiperf server and answers
  * only once it listens; the guest's iperf3 client runs through the agent; the helper returns
  * the server's JSON. Figures come from iperf3's own JSON, the server's completed by the
@@ -33,6 +32,7 @@
 
 #include "backend.h"
 #include "errbuf.h"
+#include "guest_net.h"
 #include "helper.h"
 #include "iperf_result.h"
 #include "perf.h"
@@ -48,10 +48,6 @@
 
 #define UDP_DATAGRAM "1460" /* what iperf3 picks on an MTU of 1500 */
 
-/* Extra properties of the guest's virtio-net-pci, e.g. "csum=off,guest_tso4=off": lets a test
- * run a backend with the guest's offloads refused, as a guest without them would. */
-#define NIC_PROPERTIES_ENV "BURETTE_NIC_PROPERTIES"
-
 struct subtest {
     const char *key;  /* metric infix and log file name part */
     const char *what; /* for progress and messages */
@@ -65,55 +61,10 @@ static const struct subtest subtests[] = {
     {"udp_tx", "UDP guest to host (-u -b 0)", false, true},
 };
 
-struct net_state {
-    struct helper *helper;
-    struct backend backend;
-    bool backend_ready;
-    struct vm *vm;
-    char prefix[64]; /* "net_virtio-net_" */
-};
-
-static void net_free(struct net_state *s)
-{
-    char err[ERRBUF_LEN];
-
-    if (!s)
-        return;
-    if (s->vm) {
-        /* A clean power-off when nothing went wrong; after a signal just stop QEMU. */
-        if (!proc_cancelled())
-            vm_poweroff(s->vm, err, sizeof(err));
-        vm_destroy(s->vm);
-    }
-    if (s->backend_ready)
-        s->backend.ops->teardown(&s->backend);
-    helper_destroy(s->helper);
-    free(s);
-}
-
-/* A backend process that died is the cause of whatever failed after: say so first. */
-static void blame_backend(struct net_state *s, int rc, char *err, size_t errlen)
-{
-    char why[ERRBUF_LEN];
-
-    if (rc && rc != -ECANCELED && s->backend_ready && s->backend.ops->died &&
-        s->backend.ops->died(&s->backend, why, sizeof(why)))
-        errbuf_prefix(err, errlen, "%s; what failed then", why);
-}
-
 static int net_setup(const struct perf_ctx *ctx, void **state, char *err, size_t errlen)
 {
     const struct run_options *o = ctx->opts;
-    const struct backend_ops *bops;
-    struct backend_ctx bctx = {.options = &o->backend_options, .log_dir = ctx->log_dir};
-    struct agent_nic_config nic_cfg;
-    struct agent_nic_state nic_state;
-    const struct agent_hello *hello;
-    struct net_state *s = NULL;
-    struct vm_nic nic;
-    char device[512];
-    const char *nic_properties;
-    bool found = false;
+    struct guest_net *g;
     int rc;
 
     *state = NULL;
@@ -123,110 +74,21 @@ static int net_setup(const struct perf_ctx *ctx, void **state, char *err, size_t
         if (rc)
             return rc;
     }
-    /* The run layer made one run per backend, each a name of the registry (run_options.h). */
-    bops = backend_find(o->backend);
-    if (strcmp(o->nic, "virtio-net"))
-        return errbuf_set(err, errlen, -EINVAL,
-                          "--nic %s: QEMU offers only virtio-net here (a VMBus NIC needs OpenVMM)",
-                          o->nic);
-    s = calloc(1, sizeof(*s));
-    if (!s)
-        return errbuf_set(err, errlen, -ENOMEM, "out of memory");
-    snprintf(s->prefix, sizeof(s->prefix), "net_%s_", o->nic);
-
-    progress_phase("network: starting the namespace helper");
-    rc = helper_spawn(&s->helper, err, errlen);
+    rc = guest_net_up(ctx, "network", &g, err, errlen);
     if (rc)
-        goto fail;
-    helper_set_wait(s->helper, proc_poll);
-    bctx.helper = s->helper;
-
-    progress_phase("network: preparing the %s backend", bops->name);
-    backend_init(&s->backend, bops);
-    rc = bops->prepare(&s->backend, &bctx, err, errlen);
-    if (rc) {
-        errbuf_prefix(err, errlen, "backend %s", bops->name);
-        goto fail;
-    }
-    s->backend_ready = true;
-
-    nic_properties = getenv(NIC_PROPERTIES_ENV);
-    if (snprintf(device, sizeof(device), "virtio-net-pci,netdev=%s,mac=%s%s%s", BACKEND_NETDEV_ID,
-                 VM_MAC_TEST, nic_properties && *nic_properties ? "," : "",
-                 nic_properties ? nic_properties : "") >= (int)sizeof(device)) {
-        rc = errbuf_set(err, errlen, -E2BIG, "%s is too long (at most %zu characters)",
-                        NIC_PROPERTIES_ENV, sizeof(device) - 64);
-        goto fail;
-    }
-    nic = (struct vm_nic){
-        .netdev = s->backend.vhost_user_socket[0] ? NULL : s->backend.netdev,
-        .vhost_user_socket = s->backend.vhost_user_socket[0] ? s->backend.vhost_user_socket : NULL,
-        .netdev_id = BACKEND_NETDEV_ID,
-        .device = device,
-        .fds = s->backend.fds,
-        .n_fds = s->backend.n_fds,
-    };
-    {
-        const struct vm_config cfg = {
-            .qemu = o->qemu_info.path[0] ? o->qemu_info.path : NULL,
-            .image = ctx->image,
-            .accel = ctx->accel,
-            .vcpus = o->vcpus,
-            .mem_mb = o->mem_mb,
-            .nics = &nic,
-            .n_nics = 1,
-            .log_dir = ctx->log_dir,
-            .name = "network",
-            .hello_timeout_ms = ctx->hello_timeout_ms,
-        };
-
-        progress_phase("network: booting the guest");
-        rc = vm_start(&cfg, &s->vm, err, errlen);
-        if (rc)
-            goto fail;
-    }
-    /* QEMU connected to the backend's socket as it started: its path has done its job */
-    if (s->backend.socket_dir)
-        backend_socket_dir_remove(s->backend.socket_dir);
-    hello = vm_hello(s->vm);
-    for (size_t i = 0; i < hello->n_nics; i++)
-        found |= !strcmp(hello->nics[i].mac, VM_MAC_TEST);
-    if (!found) {
-        rc = errbuf_set(err, errlen, -ENODEV,
-                        "the guest lists no NIC with MAC %s (virtio_net not loaded? see %s)",
-                        VM_MAC_TEST, vm_console_path(s->vm));
-        goto fail;
-    }
-    nic_cfg = s->backend.guest;
-    snprintf(nic_cfg.mac, sizeof(nic_cfg.mac), "%s", VM_MAC_TEST);
-    if (nic_cfg.mode == AGENT_NIC_DHCP)
-        progress_phase("network: configuring the guest NIC %s by DHCP", VM_MAC_TEST);
-    else
-        progress_phase("network: configuring the guest NIC %s as %s/%u", VM_MAC_TEST,
-                       nic_cfg.address, nic_cfg.prefix);
-    rc = vm_configure_nic(s->vm, &nic_cfg, &nic_state, err, errlen);
-    if (rc) {
-        errbuf_prefix(err, errlen, "configuring the guest NIC %s", VM_MAC_TEST);
-        goto fail;
-    }
-    if (nic_cfg.mode == AGENT_NIC_DHCP)
-        progress_note("network: the guest's DHCP lease: %s/%u, gateway %s, MTU %u",
-                      nic_state.address, nic_state.prefix,
-                      *nic_state.gateway ? nic_state.gateway : "none", nic_state.mtu);
+        return rc;
     if (o->perf_dir) {
         /* Only now: passt, for one, makes itself unrecordable after it said it was ready. */
-        rc = perf_check_process(vm_qemu_pid(s->vm), "qemu", err, errlen);
-        if (!rc && s->backend.process > 0)
-            rc = perf_check_process(s->backend.process, bops->name, err, errlen);
-        if (rc)
-            goto fail;
+        rc = perf_check_process(vm_qemu_pid(g->vm), "qemu", err, errlen);
+        if (!rc && g->backend.process > 0)
+            rc = perf_check_process(g->backend.process, g->backend.ops->name, err, errlen);
+        if (rc) {
+            guest_net_down(g);
+            return rc;
+        }
     }
-    *state = s;
+    *state = g;
     return 0;
-fail:
-    blame_backend(s, rc, err, errlen);
-    net_free(s);
-    return rc;
 }
 
 /* Keep one raw iperf3 report in the log directory. */
@@ -284,7 +146,7 @@ static void client_failure(const struct agent_run_result *res, char *buf, size_t
         buf[n - 1] = '\0';
 }
 
-static int emit(struct perf_iter *it, const struct net_state *s, const struct subtest *st,
+static int emit(struct perf_iter *it, const struct guest_net *s, const struct subtest *st,
                 const char *what, const char *unit, double value, char *err, size_t errlen)
 {
     char name[128];
@@ -299,7 +161,7 @@ struct cpu_sample {
     double backend_ms;
 };
 
-static bool cpu_sample(const struct net_state *s, struct cpu_sample *c)
+static bool cpu_sample(const struct guest_net *s, struct cpu_sample *c)
 {
     c->backend_ms = 0;
     if (qemu_cpu_times(vm_qemu_pid(s->vm), &c->qemu))
@@ -313,7 +175,7 @@ static bool cpu_sample(const struct net_state *s, struct cpu_sample *c)
  * -netdev stream and slirp copy every frame; near zero once vhost-user takes the data path
  * out of QEMU) and the backend process's.
  */
-static int emit_cpu(struct perf_iter *it, const struct net_state *s, const struct subtest *st,
+static int emit_cpu(struct perf_iter *it, const struct guest_net *s, const struct subtest *st,
                     const struct cpu_sample *before, const struct cpu_sample *after, double gbit,
                     char *err, size_t errlen)
 {
@@ -332,7 +194,7 @@ static int emit_cpu(struct perf_iter *it, const struct net_state *s, const struc
     return rc;
 }
 
-static int run_subtest(struct net_state *s, const struct perf_ctx *ctx, struct perf_iter *it,
+static int run_subtest(struct guest_net *s, const struct perf_ctx *ctx, struct perf_iter *it,
                        const struct subtest *st, char *err, size_t errlen)
 {
     const struct run_options *o = ctx->opts;
@@ -465,14 +327,14 @@ out:
     }
     if (rc && rc != -ECANCELED)
         errbuf_prefix(err, errlen, "%s", st->what);
-    blame_backend(s, rc, err, errlen);
+    guest_net_blame_backend(s, rc, err, errlen);
     free(sjson);
     vm_run_result_free(&res);
     return rc;
 }
 
 /* run_subtest(), under `perf record` of QEMU and the backend's process with --perf-dir. */
-static int run_subtest_profiled(struct net_state *s, const struct perf_ctx *ctx,
+static int run_subtest_profiled(struct guest_net *s, const struct perf_ctx *ctx,
                                 struct perf_iter *it, unsigned k, const struct subtest *st,
                                 char *err, size_t errlen)
 {
@@ -509,7 +371,7 @@ static int net_run_once(void *state, const struct perf_ctx *ctx, struct perf_ite
                         size_t errlen)
 {
     const struct run_options *o = ctx->opts;
-    struct net_state *s = state;
+    struct guest_net *s = state;
     unsigned total = it->of;
     unsigned k = it->number;
 
@@ -527,7 +389,7 @@ static int net_run_once(void *state, const struct perf_ctx *ctx, struct perf_ite
 
 static void net_teardown(void *state)
 {
-    net_free(state);
+    guest_net_down(state);
 }
 
 const struct perf_test_ops network_test_ops = {

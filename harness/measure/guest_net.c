@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * guest_net - a warm guest with one NIC on a backend; see guest_net.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errbuf.h"
+#include "guest_net.h"
+#include "helper.h"
+#include "proc.h"
+#include "progress.h"
+#include "vm.h"
+
+#define NIC_PROPERTIES_ENV "BURETTE_NIC_PROPERTIES"
+
+void guest_net_down(struct guest_net *g)
+{
+    char err[ERRBUF_LEN];
+
+    if (!g)
+        return;
+    if (g->vm) {
+        /* A clean power-off when nothing went wrong; after a signal just stop QEMU. */
+        if (!proc_cancelled())
+            vm_poweroff(g->vm, err, sizeof(err));
+        vm_destroy(g->vm);
+    }
+    if (g->backend_ready)
+        g->backend.ops->teardown(&g->backend);
+    helper_destroy(g->helper);
+    free(g);
+}
+
+void guest_net_blame_backend(struct guest_net *g, int rc, char *err, size_t errlen)
+{
+    char why[ERRBUF_LEN];
+
+    if (g && rc && rc != -ECANCELED && g->backend_ready && g->backend.ops->died &&
+        g->backend.ops->died(&g->backend, why, sizeof(why)))
+        errbuf_prefix(err, errlen, "%s; what failed then", why);
+}
+
+/* Boot the guest with the backend's NIC; QEMU is connected to the backend when this returns. */
+static int boot(struct guest_net *g, const struct perf_ctx *ctx, const char *test, char *err,
+                size_t errlen)
+{
+    const struct run_options *o = ctx->opts;
+    const char *nic_properties = getenv(NIC_PROPERTIES_ENV);
+    char device[512];
+    const struct vm_nic nic = {
+        .netdev = g->backend.vhost_user_socket[0] ? NULL : g->backend.netdev,
+        .vhost_user_socket = g->backend.vhost_user_socket[0] ? g->backend.vhost_user_socket : NULL,
+        .netdev_id = BACKEND_NETDEV_ID,
+        .device = device,
+        .fds = g->backend.fds,
+        .n_fds = g->backend.n_fds,
+    };
+    const struct vm_config cfg = {
+        .qemu = o->qemu_info.path[0] ? o->qemu_info.path : NULL,
+        .image = ctx->image,
+        .accel = ctx->accel,
+        .vcpus = o->vcpus,
+        .mem_mb = o->mem_mb,
+        .nics = &nic,
+        .n_nics = 1,
+        .log_dir = ctx->log_dir,
+        .name = test,
+        .hello_timeout_ms = ctx->hello_timeout_ms,
+    };
+    int rc;
+
+    if (snprintf(device, sizeof(device), "virtio-net-pci,netdev=%s,mac=%s%s%s", BACKEND_NETDEV_ID,
+                 VM_MAC_TEST, nic_properties && *nic_properties ? "," : "",
+                 nic_properties ? nic_properties : "") >= (int)sizeof(device))
+        return errbuf_set(err, errlen, -E2BIG, "%s is too long (at most %zu characters)",
+                          NIC_PROPERTIES_ENV, sizeof(device) - 64);
+    progress_phase("%s: booting the guest", test);
+    rc = vm_start(&cfg, &g->vm, err, errlen);
+    if (rc)
+        return rc;
+    /* QEMU connected to the backend's socket as it started: its path has done its job */
+    if (g->backend.socket_dir)
+        backend_socket_dir_remove(g->backend.socket_dir);
+    return 0;
+}
+
+/* Find the test NIC by its MAC and have the agent configure it as the backend wants. */
+static int configure_nic(struct guest_net *g, const char *test, char *err, size_t errlen)
+{
+    const struct agent_hello *hello = vm_hello(g->vm);
+    struct agent_nic_config cfg = g->backend.guest;
+    struct agent_nic_state state;
+    bool found = false;
+    int rc;
+
+    for (size_t i = 0; i < hello->n_nics; i++)
+        found |= !strcmp(hello->nics[i].mac, VM_MAC_TEST);
+    if (!found)
+        return errbuf_set(err, errlen, -ENODEV,
+                          "the guest lists no NIC with MAC %s (virtio_net not loaded? see %s)",
+                          VM_MAC_TEST, vm_console_path(g->vm));
+    snprintf(cfg.mac, sizeof(cfg.mac), "%s", VM_MAC_TEST);
+    if (cfg.mode == AGENT_NIC_DHCP)
+        progress_phase("%s: configuring the guest NIC %s by DHCP", test, VM_MAC_TEST);
+    else
+        progress_phase("%s: configuring the guest NIC %s as %s/%u", test, VM_MAC_TEST, cfg.address,
+                       cfg.prefix);
+    rc = vm_configure_nic(g->vm, &cfg, &state, err, errlen);
+    if (rc) {
+        errbuf_prefix(err, errlen, "configuring the guest NIC %s", VM_MAC_TEST);
+        return rc;
+    }
+    if (cfg.mode == AGENT_NIC_DHCP)
+        progress_note("%s: the guest's DHCP lease: %s/%u, gateway %s, MTU %u", test, state.address,
+                      state.prefix, *state.gateway ? state.gateway : "none", state.mtu);
+    return 0;
+}
+
+int guest_net_up(const struct perf_ctx *ctx, const char *test, struct guest_net **out, char *err,
+                 size_t errlen)
+{
+    const struct run_options *o = ctx->opts;
+    /* The run layer made one run per backend, each a name of the registry (run_options.h). */
+    const struct backend_ops *bops = backend_find(o->backend);
+    struct backend_ctx bctx = {.options = &o->backend_options, .log_dir = ctx->log_dir};
+    struct guest_net *g;
+    int rc;
+
+    *out = NULL;
+    if (strcmp(o->nic, "virtio-net"))
+        return errbuf_set(err, errlen, -EINVAL,
+                          "--nic %s: QEMU offers only virtio-net here (a VMBus NIC needs OpenVMM)",
+                          o->nic);
+    g = calloc(1, sizeof(*g));
+    if (!g)
+        return errbuf_set(err, errlen, -ENOMEM, "out of memory");
+    snprintf(g->prefix, sizeof(g->prefix), "net_%s_", o->nic);
+
+    progress_phase("%s: starting the namespace helper", test);
+    rc = helper_spawn(&g->helper, err, errlen);
+    if (rc)
+        goto fail;
+    helper_set_wait(g->helper, proc_poll);
+    bctx.helper = g->helper;
+
+    progress_phase("%s: preparing the %s backend", test, bops->name);
+    backend_init(&g->backend, bops);
+    rc = bops->prepare(&g->backend, &bctx, err, errlen);
+    if (rc) {
+        errbuf_prefix(err, errlen, "backend %s", bops->name);
+        goto fail;
+    }
+    g->backend_ready = true;
+    rc = boot(g, ctx, test, err, errlen);
+    if (!rc)
+        rc = configure_nic(g, test, err, errlen);
+    if (rc)
+        goto fail;
+    *out = g;
+    return 0;
+fail:
+    guest_net_blame_backend(g, rc, err, errlen);
+    guest_net_down(g);
+    return rc;
+}

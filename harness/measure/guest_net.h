@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * guest_net - a warm guest with one NIC on a backend, the set-up every network-facing test shares
+ *
+ * guest_net_up() forks the namespace helper, lets the backend prepare the NIC (tap: the helper
+ * moves into the backend's namespace and hands over tap0), boots the guest once, finds the test
+ * NIC by its MAC (never by enumeration order) and has the agent configure it. What a test then
+ * runs against the host goes through the helper, which listens where the backend says
+ * (backend.server_bind / server_addr).
+ *
+ * Invariant: guest_net_down() releases whatever guest_net_up() got to, in reverse order, after a
+ * failure half-way as after a run, and never blocks on a guest that a signal interrupted.
+ */
+#ifndef BURETTE_GUEST_NET_H
+#define BURETTE_GUEST_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "backend.h"
+#include "perf_test.h"
+
+struct helper;
+struct vm;
+
+struct guest_net {
+    struct helper *helper;
+    struct backend backend;
+    bool backend_ready;
+    struct vm *vm;
+    char prefix[64]; /* metric names start with it: "net_virtio-net_" */
+};
+
+/**
+ * guest_net_up() - Helper, backend, boot, the test NIC configured
+ * @ctx:	The test's context (options, image, accelerator, log directory)
+ * @test:	The test's name, for progress lines and the VM's name ("network")
+ * @out:	Receives the guest, to be released with guest_net_down()
+ * @err:	Error buffer of @errlen bytes
+ * @errlen:	Size of @err
+ *
+ * BURETTE_NIC_PROPERTIES, if set, is appended to the guest's virtio-net-pci (e.g.
+ * "csum=off,guest_tso4=off": a backend measured with the guest's offloads refused).
+ *
+ * Return: 0, or negative errno with a message; on failure *out is NULL and nothing is left
+ */
+int guest_net_up(const struct perf_ctx *ctx, const char *test, struct guest_net **out, char *err,
+                 size_t errlen);
+
+/**
+ * guest_net_blame_backend() - If the backend's process died, put why in front of @err: a dead
+ * backend is the cause of whatever failed after it
+ * @g:		The guest
+ * @rc:		What failed (0 or -ECANCELED: nothing to blame)
+ */
+void guest_net_blame_backend(struct guest_net *g, int rc, char *err, size_t errlen);
+
+/* guest_net_down() - Power off (unless a signal stopped the run), stop QEMU, the backend and the
+ * helper; NULL is fine */
+void guest_net_down(struct guest_net *g);
+
+#endif /* BURETTE_GUEST_NET_H */
