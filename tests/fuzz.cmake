@@ -12,6 +12,7 @@
 #   report_fuzz          report JSON as `burette compare` reads it, compared and rendered
 #
 # The long run and the coverage measurement are described in README.md ("Fuzzing").
+option(BURETTE_FUZZ_COVERAGE "Also build each fuzz target as NAME_cov, for coverage reports" OFF)
 set(FUZZ_TESTS fuzz.consomme.frames fuzz.consomme.vhost_user fuzz.consomme.virtq
     fuzz.consomme.tcp_state fuzz.agent_proto fuzz.helper_rpc fuzz.report)
 find_program(CLANG_FOR_FUZZ NAMES clang clang-16 clang-15 clang-14)
@@ -39,6 +40,11 @@ endif()
 
 set(fuzz_inc ${CMAKE_SOURCE_DIR}/common ${JANSSON_INCLUDE_DIRS} ${NL_INCLUDE_DIRS})
 list(TRANSFORM fuzz_inc PREPEND -I)
+# the project's warnings (CMakeLists.txt), errors too under BURETTE_WERROR
+set(fuzz_warn -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter)
+if(BURETTE_WERROR)
+  list(APPEND fuzz_warn -Werror)
+endif()
 # burette_fuzz_target(NAME TEST SECONDS [FLAGS ...] [LIBS ...] [DEPENDS target...] SOURCES ...):
 # build bin/NAME with clang and run it in ctest as TEST for SECONDS.
 function(burette_fuzz_target name test seconds)
@@ -52,6 +58,18 @@ function(burette_fuzz_target name test seconds)
     COMMAND_EXPAND_LISTS
     COMMENT "Building ${name} with clang (libFuzzer)")
   add_custom_target(${name} ALL DEPENDS ${bin})
+  if(BURETTE_FUZZ_COVERAGE)
+    # the same target without sanitizers (whose never-taken error branches would count as
+    # edges) and with source-based coverage, to replay a corpus and measure what it reaches
+    add_custom_command(OUTPUT ${bin}_cov
+      COMMAND ${CLANG_FOR_FUZZ} -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer
+              -fprofile-instr-generate -fcoverage-mapping
+              ${fuzz_inc} ${F_FLAGS} ${F_SOURCES} ${JANSSON_LINK_LIBRARIES} ${F_LIBS} -o ${bin}_cov
+      DEPENDS ${F_SOURCES} ${F_DEPENDS}
+      COMMAND_EXPAND_LISTS
+      COMMENT "Building ${name}_cov with clang (libFuzzer, coverage)")
+    add_custom_target(${name}_cov ALL DEPENDS ${bin}_cov)
+  endif()
   set(corpus ${CMAKE_CURRENT_BINARY_DIR}/${name}_corpus)
   file(MAKE_DIRECTORY ${corpus})
   set(seeds)

@@ -15,22 +15,31 @@
  *   of consomme's sequence space). Ops send segments whose sequence and acknowledgement
  *   numbers are relative to that model (in order, ahead, behind, duplicate), so inputs keep
  *   making sense as consomme's numbers move.
- * - Frames toward the guest go to a transport of this file (reserve/commit/flush/writable)
- *   with a bounded queue the program drains when it chooses: a slow guest makes consomme meet
+ * - Frames between the guest and consomme go, as the input chooses, through a transport of
+ *   this file (reserve/commit/flush/writable, a queue bounded in frames and bytes) or through
+ *   consomme's own stream or TAP transport (transport.c) over a socketpair whose other end is
+ *   the guest, with its output queue and socket buffers made small. Either way the guest reads
+ *   what it is sent when the program says (or at once): a slow guest makes consomme meet
  *   -ENOBUFS and resume through tcp_guest_writable().
  * - Time is virtual: built with CONSOMME_FUZZ (fuzz_hooks.h), the stack reads cm_now_ms()
  *   from here and takes its ISNs from here, so an input replays the same run every time.
+ *   Timers run when the program moves the clock, as consomme's loop would run them then.
+ * - Raw frames (any protocol, checksums fixed up on request) and consomme's option parsers
+ *   (ring bounds, MTU, a resolv.conf) are ops too, so one corpus covers the whole stack.
  *
  * Oracles beyond ASan/UBSan: every frame consomme emits must be well formed (IPv4 header and
  * checksum, lengths, TCP/UDP/ICMP checksums); TCP payload toward the guest must be exactly
  * the bytes the host wrote at that offset (never beyond them), and bytes the host reads must
  * be exactly what the guest sent at that offset. A violation aborts with a message.
  *
- * Input: two configuration bytes (MTU, ring bounds, connection limit; ISN base; guest queue
- * size), then ops, one byte each (modulo OP__COUNT) followed by its arguments; a missing
- * argument byte reads as zero. The stack is created afresh for every input and torn down
- * after it, with every host socket reset, so inputs do not depend on each other. Seeds:
- * tests/data/consomme_state_fuzz.
+ * Input: three configuration bytes (MTU, ring bounds, connection limit; ISN base, guest
+ * queue size, whether the guest reads on its own; transport and socket buffer size), then
+ * ops, one byte each (modulo OP__COUNT) followed by their arguments (enum op); a missing
+ * argument byte reads as zero. The stack is made once, but its TCP state, UDP flows,
+ * counters and transport are new for every input, and every host socket is reset after it,
+ * so inputs do not depend on each other. Seeds: tests/data/consomme_state_fuzz, written by
+ * state_seeds.py (regression seeds included). CONSOMME_STATE_FUZZ_VERBOSE=1 traces an input:
+ * each op, each segment both ways, host reads and writes, and the counters at the end.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -40,12 +49,15 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include "core.h"
 #include "fuzz_hooks.h"
 #include "fuzz_ns.h"
+#include "ring.h"
 
 #define NSLOTS       4
 #define PORT_LISTEN  5001 /* + slot */
@@ -84,6 +96,7 @@ enum op {
     OP_UDP_REPLY,  /* server, peer, len16: datagram from a UDP server to a flow */
     OP_RAW,        /* fixup flags, len16, bytes: any frame */
     OP_HOLD,       /* guest frames pile up in one batch until the next non-frame op */
+    OP_PARSE,      /* kind, len, text: an option value or a resolv.conf, as a user gives it */
     OP__COUNT
 };
 
@@ -94,8 +107,9 @@ struct slot {
     uint32_t dst;
     uint32_t g_isn, g_nxt, g_ack;
     uint16_t g_win;
-    bool have_c; /* consomme's SYN-ACK seen: c_isn is known */
+    bool have_c; /* consomme's SYN-ACK seen: c_isn and c_irs are known */
     uint32_t c_isn, c_nxt;
+    uint32_t c_irs; /* the guest ISN consomme took (a later SYN may differ from g_isn) */
     int hfd;
     uint32_t h_written, h_read;
 };
@@ -113,7 +127,7 @@ static uint64_t now_ms;
 static uint64_t next_tick, next_sweep;
 static uint32_t isn_next;
 static uint16_t ip_id;
-static bool verbose; /* CONSOMME_STATE_FUZZ_VERBOSE set: the stack's counters after each input */
+static bool verbose; /* CONSOMME_STATE_FUZZ_VERBOSE: a trace, and the counters after each input */
 
 /* guest queue */
 static uint8_t *pending_frame;
@@ -121,6 +135,14 @@ static size_t q_cap, q_bytes;
 static uint32_t q_len[QMAX];
 static unsigned q_head, q_n;
 static bool autodrain, hold;
+/* which transport carries the frames: this file's queue, or consomme's own stream or TAP
+ * transport (transport.c) over a socketpair whose other end is the guest */
+enum { TR_FUZZ, TR_STREAM, TR_TAP } tr_kind;
+static int guest_fd = -1;
+static uint8_t *grx; /* stream bytes read by the guest, not yet a whole frame */
+static size_t grx_len;
+static size_t obuf_size; /* the stack's own output queue size, restored after each input */
+#define GRX_SIZE (1u << 20)
 
 /* frames of the current batch */
 static uint8_t *batch[MAX_BATCH];
@@ -145,6 +167,13 @@ static void die(const char *what)
     fprintf(stderr, "consomme_state_fuzz: %s\n", what);
     abort();
 }
+
+/* With CONSOMME_STATE_FUZZ_VERBOSE: what the guest and consomme say, to read a crash. */
+#define trace(...)                                                                                 \
+    do {                                                                                           \
+        if (verbose)                                                                               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+    } while (0)
 
 /* Stream contents, a function of the offset only, so any retransmission carries the same. */
 static uint8_t guest_byte(uint32_t off)
@@ -214,7 +243,10 @@ static void seen_tcp(uint32_t src, const uint8_t *th, size_t len)
     if (!s)
         return;
     if ((fl & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK)) {
+        trace("  consomme -> %u:%u SYN-ACK ack %u win %u\n", s->dport, s->gport,
+              get_be32(th + 8) - s->g_isn, get_be16(th + 14));
         s->have_c = true;
+        s->c_irs = get_be32(th + 8) - 1;
         s->c_isn = seq;
         s->c_nxt = seq + 1;
         return;
@@ -229,6 +261,8 @@ static void seen_tcp(uint32_t src, const uint8_t *th, size_t len)
         if (th[doff + j] != host_byte(off))
             die("consomme sent the guest other bytes than the host wrote");
     }
+    trace("  consomme -> %u:%u seq %u ack %u fl %02x len %u win %u\n", s->dport, s->gport,
+          seq - s->c_isn, get_be32(th + 8) - s->g_isn, fl, plen, get_be16(th + 14));
     end = seq + plen + !!(fl & TH_FIN);
     if ((int32_t)(end - s->c_nxt) > 0)
         s->c_nxt = end;
@@ -282,8 +316,39 @@ static void check_frame(const uint8_t *f, size_t len)
 
 /* ------------------------------------------------------------------ the guest's transport */
 
+/* The guest reads what consomme's own transport wrote: every frame is checked. */
+static void guest_read(void)
+{
+    for (int i = 0; i < 64; i++) {
+        ssize_t n = read(guest_fd, grx + grx_len, GRX_SIZE - grx_len);
+        size_t off = 0;
+
+        if (n <= 0)
+            return;
+        if (tr_kind == TR_TAP) {
+            check_frame(grx, (size_t)n);
+            continue;
+        }
+        grx_len += (size_t)n;
+        while (grx_len - off >= 4 && grx_len - off - 4 >= get_be32(grx + off)) {
+            uint32_t flen = get_be32(grx + off);
+
+            if (flen > CM_FRAME_MAX)
+                die("stream frame longer than the largest frame");
+            check_frame(grx + off + 4, flen);
+            off += 4 + flen;
+        }
+        memmove(grx, grx + off, grx_len - off);
+        grx_len -= off;
+    }
+}
+
 static void q_drain(unsigned n)
 {
+    if (tr_kind != TR_FUZZ) {
+        guest_read();
+        return;
+    }
     while (q_n && n--) {
         q_bytes -= q_len[q_head];
         q_head = (q_head + 1) % QMAX;
@@ -395,6 +460,8 @@ static void pump(void)
     for (int round = 0; round < 8; round++) {
         int n;
 
+        if (autodrain && tr_kind != TR_FUZZ)
+            guest_read();
         accept_all();
         n = epoll_wait(stack->epfd, ev, 32, 0);
         if (n <= 0)
@@ -414,10 +481,57 @@ static void pump(void)
     after_events();
 }
 
+/* Write a frame into the guest's end of the socketpair, letting consomme read while full. */
+static void guest_write(const uint8_t *f, size_t len)
+{
+    uint8_t pfx[4];
+    struct iovec iov[2] = {{pfx, 4}, {(void *)f, len}};
+    size_t done = 0, total = len + (tr_kind == TR_STREAM ? 4 : 0);
+
+    put_be32(pfx, (uint32_t)len);
+    for (int tries = 0; done < total && tries < 16; tries++) {
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+        ssize_t n;
+
+        if (tr_kind == TR_TAP) {
+            mh.msg_iov = iov + 1;
+            mh.msg_iovlen = 1;
+        }
+        n = sendmsg(guest_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0 && errno != EAGAIN)
+            return;
+        if (n < 0) {
+            pump();
+            continue;
+        }
+        done += (size_t)n;
+        /* a stream write may stop anywhere: continue where it did */
+        for (size_t k = (size_t)n; k;) {
+            struct iovec *v = iov[0].iov_len ? &iov[0] : &iov[1];
+            size_t m = k < v->iov_len ? k : v->iov_len;
+
+            v->iov_base = (uint8_t *)v->iov_base + m;
+            v->iov_len -= m;
+            k -= m;
+        }
+    }
+}
+
 static void batch_flush(void)
 {
     if (!nbatch)
         return;
+    if (tr_kind != TR_FUZZ) {
+        int n = nbatch;
+
+        nbatch = 0;
+        for (int i = 0; i < n; i++) {
+            guest_write(batch[i], batch_len[i]);
+            free(batch[i]);
+        }
+        pump();
+        return;
+    }
     cm_frames_input_begin(stack);
     for (int i = 0; i < nbatch; i++)
         cm_frame_input(stack, batch[i], batch_len[i]);
@@ -462,6 +576,8 @@ static void guest_tcp(struct slot *s, uint8_t flags, uint32_t seq, uint32_t ack,
 
     if (plen > 65535 - 20 - hlen)
         plen = (uint32_t)(65535 - 20 - hlen);
+    trace("  guest -> %u:%u seq %u ack %u fl %02x len %u win %u\n", s->gport, s->dport,
+          seq - s->g_isn, ack - s->c_isn, flags, plen, win);
     f = ipv4_frame(s->dst, IPPROTO_TCP, hlen + plen);
     th = f + 34;
     put_be16(th, s->gport);
@@ -613,6 +729,7 @@ static void host_write(struct slot *s, uint32_t len)
         w = send(s->hfd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (w <= 0)
             break;
+        trace("  host %u wrote %zd at %u\n", s->dport, w, s->h_written);
         s->h_written += (uint32_t)w;
         len -= (uint32_t)w;
     }
@@ -632,8 +749,10 @@ static void host_read(struct slot *s, uint32_t len)
 
         if (r <= 0)
             break;
+        trace("  host %u read %zd at %u\n", s->dport, r, s->h_read);
+        /* the host stream starts after the SYN consomme took, wherever the model's was */
         for (ssize_t j = 0; j < r; j++)
-            if (buf[j] != guest_byte(s->h_read + (uint32_t)j))
+            if (buf[j] != guest_byte(s->c_irs - s->g_isn + s->h_read + (uint32_t)j))
                 die("the host read other bytes than the guest sent");
         s->h_read += (uint32_t)r;
         len -= (uint32_t)r;
@@ -763,6 +882,49 @@ static void op_raw(struct input *in)
     batch_add(f, len);
 }
 
+/* ------------------------------------------------------------------ what users configure */
+
+/* consomme's option parsers (config.c) on the text a user or the host's resolv.conf gives. */
+static void op_parse(struct input *in)
+{
+    uint8_t kind = u8(in);
+    size_t len = u8(in);
+    char text[256], err[ERRBUF_LEN], path[64];
+    struct cm_tcp_bounds b;
+    struct sockaddr_in sa;
+    unsigned mtu;
+    int fd;
+
+    if (len > in->n)
+        len = in->n;
+    memcpy(text, in->p, len);
+    text[len] = '\0';
+    in->p += len;
+    in->n -= len;
+    switch (kind % 3) {
+    case 0:
+        if (!cm_parse_tcp_bounds(text, &b, err, sizeof(err)) &&
+            (b.initial > b.max || b.initial < RING_MIN_CAP || b.max > RING_MAX_CAP ||
+             (b.initial & (b.initial - 1)) || (b.max & (b.max - 1))))
+            die("ring bounds accepted that tcp.c cannot use");
+        break;
+    case 1:
+        if (!cm_parse_mtu(text, &mtu, err, sizeof(err)) && (mtu < CM_MTU_MIN || mtu > CM_MTU_MAX))
+            die("an MTU out of range accepted");
+        break;
+    default:
+        fd = memfd_create("resolv.conf", MFD_CLOEXEC);
+        if (fd < 0)
+            break;
+        if (write(fd, text, len) == (ssize_t)len) {
+            snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+            cm_resolv_conf_nameserver(path, &sa, err, sizeof(err));
+        }
+        close(fd);
+        break;
+    }
+}
+
 /* ------------------------------------------------------------------ set-up and one input */
 
 static int listen_on(int type, uint16_t port, int backlog)
@@ -808,6 +970,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         die("cannot create the stack");
     /* its TCP state is made per input (setup()); UDP flows all expire after each */
     tcp_cleanup(stack);
+    obuf_size = stack->obuf_size;
+    grx = malloc(GRX_SIZE);
+    if (!grx)
+        die("out of memory");
     stack->tr = &fz_ops;
     if (stuck_fd < 0 || udp_fd < 0 || dns_fd < 0) {
         fprintf(stderr,
@@ -823,7 +989,7 @@ static void setup(struct input *in)
     static const struct cm_tcp_bounds rings[4] = {
         {4096, 4096}, {4096, 65536}, {16384, 262144}, {65536, 1u << 20}};
     static const unsigned mtus[4] = {1500, 65520, 576, 9000};
-    uint8_t a = u8(in), b = u8(in);
+    uint8_t a = u8(in), b = u8(in), t = u8(in);
     struct cm_opts o;
 
     cm_opts_default(&o);
@@ -863,6 +1029,32 @@ static void setup(struct input *in)
     memset(npeers, 0, sizeof(npeers));
     for (int i = 0; i < NSLOTS; i++)
         slots[i].hfd = -1;
+    tr_kind = t % 3;
+    if (tr_kind == TR_FUZZ) {
+        stack->tr = &fz_ops;
+    } else {
+        int sv[2], rc, sz = 4096 << (t / 3 % 6);
+        char err[ERRBUF_LEN];
+
+        if (socketpair(AF_UNIX, (tr_kind == TR_TAP ? SOCK_SEQPACKET : SOCK_STREAM) | SOCK_CLOEXEC,
+                       0, sv))
+            die("socketpair failed");
+        stack->tr = &cm_queue_ops;
+        rc = tr_kind == TR_TAP ? cm_transport_tap_fd(stack, sv[0], err, sizeof(err))
+                               : cm_transport_stream_fd(stack, sv[0], err, sizeof(err));
+        if (rc)
+            die(err);
+        guest_fd = sv[1];
+        fcntl(guest_fd, F_SETFL, O_NONBLOCK);
+        if (tr_kind == TR_STREAM) {
+            /* small socket and queue sizes, so a slow guest blocks consomme early */
+            setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+            setsockopt(guest_fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+        }
+        stack->obuf_size = q_cap < 2 * (cfg.mtu + 18) ? 2 * (cfg.mtu + 18) : q_cap;
+        if (stack->obuf_size > obuf_size)
+            stack->obuf_size = obuf_size;
+    }
 }
 
 static void teardown(void)
@@ -870,17 +1062,36 @@ static void teardown(void)
     uint8_t buf[2048];
     int fd;
 
-    if (verbose) {
-        /* what the input did, to check that a seed reaches what it is meant to */
+    {
+        /* the counters as --stats writes them; with CONSOMME_STATE_FUZZ_VERBOSE also shown,
+         * to check that a seed reaches what it is meant to */
         json_t *j = cm_stats_json(stack);
-        char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        char *t = j && verbose ? json_dumps(j, JSON_COMPACT) : NULL;
 
-        fprintf(stderr, "%s\n", t ? t : "(no stats)");
+        if (verbose)
+            fprintf(stderr, "%s\n", t ? t : "(no stats)");
         free(t);
         json_decref(j);
     }
     tcp_cleanup(stack);
     udp_sweep(stack, UINT64_MAX / 2); /* every flow, whatever its age */
+    if (tr_kind != TR_FUZZ) {
+        /* back to no transport, as cm_create() left it */
+        cm_event_del(stack, &stack->tr_ev);
+        close(stack->tr_ev.fd);
+        stack->tr_ev.fd = -1;
+        stack->tr_events = 0;
+        stack->kind = CM_TRANSPORT_NONE;
+        stack->obuf_head = stack->obuf_tail = 0;
+        stack->obuf_size = obuf_size;
+        stack->ibuf_len = 0;
+        stack->ibuf_skip = 0;
+        close(guest_fd);
+        guest_fd = -1;
+        grx_len = 0;
+    }
+    stack->stop = false;
+    stack->exit_code = 0;
     for (int i = 0; i < NSLOTS; i++) {
         if (slots[i].hfd >= 0)
             reset_close(slots[i].hfd);
@@ -900,6 +1111,8 @@ static void run_op(struct input *in)
     uint8_t op = u8(in) % OP__COUNT;
     int idx = 0;
     struct slot *s = NULL;
+
+    trace("op %d at %zu, t=%llu\n", op, in->n, (unsigned long long)now_ms);
 
     if (op <= OP_HOST_CLOSE) {
         idx = u8(in) % NSLOTS;
@@ -1005,6 +1218,9 @@ static void run_op(struct input *in)
     case OP_HOLD:
         hold = !hold;
         break;
+    case OP_PARSE:
+        op_parse(in);
+        break;
     }
     if (op >= OP_HOST_WRITE && op != OP_UDP && op != OP_RAW)
         pump();
@@ -1015,7 +1231,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct input in = {data, size};
 
     setup(&in);
-    for (int i = 0; i < MAX_OPS && in.n; i++)
+    for (int i = 0; i < MAX_OPS && in.n && !stack->stop; i++)
         run_op(&in);
     hold = false;
     batch_flush();
