@@ -5,8 +5,8 @@
  * Targets whose input reaches consomme's host sockets (UDP flows, TCP connects) must never
  * send a packet from the host's namespace: fuzz_isolate() moves the process into a new
  * user+network namespace (or a network namespace alone, as root) that holds only loopback,
- * brought up, and exits with a message when it cannot. Inside it the namespace is ours, so
- * its TCP sysctls may be changed too (fuzz_sysctl()).
+ * brought up, and exits with a message (and FUZZ_SKIP_STATUS) when it cannot. Inside it the
+ * namespace is ours, so its TCP sysctls may be changed too (fuzz_sysctl()).
  */
 #ifndef CONSOMME_FUZZ_NS_H
 #define CONSOMME_FUZZ_NS_H
@@ -21,6 +21,9 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+
+/* What a target that cannot isolate itself exits with: ctest's SKIP_RETURN_CODE for them. */
+#define FUZZ_SKIP_STATUS 77
 
 /* Write @text to a /proc file; Return: 0 or negative errno. */
 static inline int fuzz_write_file(const char *path, const char *text)
@@ -52,11 +55,11 @@ static inline void fuzz_isolate(const char *prog)
         fuzz_write_file("/proc/self/gid_map", map);
     } else if (unshare(CLONE_NEWNET)) {
         fprintf(stderr,
-                "%s: cannot enter a private network namespace (%s); refusing to open sockets "
-                "in the host's (allow unprivileged user namespaces: sysctl "
+                "skipped: %s: cannot enter a private network namespace (%s); refusing to "
+                "open sockets in the host's (allow unprivileged user namespaces: sysctl "
                 "kernel.unprivileged_userns_clone=1, or run as root)\n",
                 prog, strerror(errno));
-        exit(1);
+        exit(FUZZ_SKIP_STATUS);
     }
     fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
