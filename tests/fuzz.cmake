@@ -52,7 +52,7 @@ function(burette_fuzz_target name test seconds)
   set(bin ${CMAKE_BINARY_DIR}/bin/${name})
   add_custom_command(OUTPUT ${bin}
     COMMAND ${CLANG_FOR_FUZZ} -std=gnu17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer
-            -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+            -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined ${fuzz_warn}
             ${fuzz_inc} ${F_FLAGS} ${F_SOURCES} ${JANSSON_LINK_LIBRARIES} ${F_LIBS} -o ${bin}
     DEPENDS ${F_SOURCES} ${F_DEPENDS}
     COMMAND_EXPAND_LISTS
