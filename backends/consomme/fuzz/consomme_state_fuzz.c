@@ -25,7 +25,8 @@
  *   from here and takes its ISNs from here, so an input replays the same run every time.
  *   Timers run when the program moves the clock, as consomme's loop would run them then.
  * - Raw frames (any protocol, checksums fixed up on request) and consomme's option parsers
- *   (ring bounds, MTU, a resolv.conf) are ops too, so one corpus covers the whole stack.
+ *   (ring bounds, MTU, --allow/--deny rules, which then apply, a resolv.conf) are ops too, so
+ *   one corpus covers the whole stack.
  *
  * Oracles beyond ASan/UBSan: every frame consomme emits must be well formed (IPv4 header and
  * checksum, lengths, TCP/UDP/ICMP checksums); TCP payload toward the guest must be exactly
@@ -96,7 +97,7 @@ enum op {
     OP_UDP_REPLY,  /* server, peer, len16: datagram from a UDP server to a flow */
     OP_RAW,        /* fixup flags, len16, bytes: any frame */
     OP_HOLD,       /* guest frames pile up in one batch until the next non-frame op */
-    OP_PARSE,      /* kind, len, text: an option value or a resolv.conf, as a user gives it */
+    OP_PARSE,      /* kind, len, text: an option, NAT rule or resolv.conf, as a user gives it */
     OP__COUNT
 };
 
@@ -884,7 +885,8 @@ static void op_raw(struct input *in)
 
 /* ------------------------------------------------------------------ what users configure */
 
-/* consomme's option parsers (config.c) on the text a user or the host's resolv.conf gives. */
+/* consomme's option parsers (config.c, policy.c) on the text a user or the host's resolv.conf
+ * gives; NAT rules join the stack's policy for the rest of the input. */
 static void op_parse(struct input *in)
 {
     uint8_t kind = u8(in);
@@ -901,7 +903,7 @@ static void op_parse(struct input *in)
     text[len] = '\0';
     in->p += len;
     in->n -= len;
-    switch (kind % 3) {
+    switch (kind % 5) {
     case 0:
         if (!cm_parse_tcp_bounds(text, &b, err, sizeof(err)) &&
             (b.initial > b.max || b.initial < RING_MIN_CAP || b.max > RING_MAX_CAP ||
@@ -911,6 +913,10 @@ static void op_parse(struct input *in)
     case 1:
         if (!cm_parse_mtu(text, &mtu, err, sizeof(err)) && (mtu < CM_MTU_MIN || mtu > CM_MTU_MAX))
             die("an MTU out of range accepted");
+        break;
+    case 3:
+    case 4: /* --allow / --deny: the rule applies to the rest of the input's traffic */
+        cm_policy_add(&stack->opts.policy, text, kind % 5 == 3, err, sizeof(err));
         break;
     default:
         fd = memfd_create("resolv.conf", MFD_CLOEXEC);

@@ -109,6 +109,10 @@ SEEDS = {
     "parse": hdr() + b"".join(bytes([PARSE, k, len(t)]) + t for k, t in (
         (0, b"16K:4M"), (0, b"256k"), (1, b"9000"), (1, b"65520"),
         (2, b"# comment\nsearch example.org\nnameserver ::1\nnameserver 10.0.0.53\n"))),
+    # NAT rules: slot 1's port denied, the rest allowed; UDP to a denied port; a bad rule
+    "policy": hdr() + b"".join(bytes([PARSE, k, len(t)]) + t for k, t in (
+        (4, b"10.0.2.2:5002"), (3, b"0.0.0.0/0:1-65535"), (4, b"10.0.2.2/32:5101-5101"),
+        (3, b"300.1.2.3/40:0"))) + connect(1) + connect(0) + udp(0, 1, 10),
     # the same traffic over consomme's own transports: QEMU's stream, and a TAP-like fd
     "stream_data": hdr(tr=1, sockbuf=2) + connect() + send(0, 3000) + hwrite(0, 20000) + ack()
     + hread(0) + udp(0, 1, 100) + udp_reply(0, 0, 200),
