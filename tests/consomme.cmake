@@ -1,5 +1,5 @@
-# consomme core: unit tests of its protocol code, namespace integration tests through
-# `consomme run`, and a bounded libFuzzer run over the frame input path.
+# consomme core: unit tests of its protocol code and namespace integration tests through
+# `consomme run` (its fuzz targets: fuzz.cmake).
 foreach(t checksum arp dhcp ipv4 udp config stream virtq vhost_user)
   add_executable(test_cm_${t} unit/test_${t}.c)
   target_link_libraries(test_cm_${t} PRIVATE consomme_core PkgConfig::CMOCKA)
@@ -85,69 +85,8 @@ consomme_ns_test(error_vhost_user_path_exists
                  ${NS} expect-stderr 1 "already exists" --
                  ${CM} --vhost-user ${CMAKE_CURRENT_SOURCE_DIR}/consomme.cmake)
 
-# --- libFuzzer over the frame input path, built by clang whatever the main compiler is ---
-# ctest runs it for a bounded time (label fuzz); without a clang that can link libFuzzer the
-# target and test are left out with a notice.
-find_program(CLANG_FOR_FUZZ NAMES clang clang-16 clang-15 clang-14)
-set(CM_FUZZ_OK OFF)
-if(CLANG_FOR_FUZZ)
-  set(probe ${CMAKE_CURRENT_BINARY_DIR}/fuzz_probe.c)
-  file(WRITE ${probe} "#include <stdint.h>\n#include <stddef.h>\n"
-       "int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { return 0; }\n")
-  execute_process(COMMAND ${CLANG_FOR_FUZZ} -fsanitize=fuzzer,address,undefined ${probe}
-                  -o ${CMAKE_CURRENT_BINARY_DIR}/fuzz_probe
-                  RESULT_VARIABLE probe_rc OUTPUT_QUIET ERROR_QUIET)
-  if(probe_rc EQUAL 0)
-    set(CM_FUZZ_OK ON)
-  endif()
-endif()
-if(CM_FUZZ_OK)
-  get_property(cm_sources GLOBAL PROPERTY CONSOMME_SOURCES)
-  set(cm_stack_src ${cm_sources}
-      ${CMAKE_SOURCE_DIR}/common/errbuf.c ${CMAKE_SOURCE_DIR}/common/parse.c
-      ${CMAKE_SOURCE_DIR}/common/userns.c ${CMAKE_SOURCE_DIR}/common/nslink.c)
-  set(cm_fuzz_inc ${CMAKE_SOURCE_DIR}/backends/consomme ${CMAKE_SOURCE_DIR}/common
-                  ${JANSSON_INCLUDE_DIRS} ${NL_INCLUDE_DIRS})
-  list(TRANSFORM cm_fuzz_inc PREPEND -I)
-  # consomme_fuzz_target(NAME TEST SECONDS SOURCES...): build bin/NAME with clang and run it
-  # for SECONDS in ctest as fuzz.consomme.TEST over its corpus (new inputs in the build tree; committed seeds in
-  # tests/data/NAME, when there are any, are only read).
-  function(consomme_fuzz_target name test seconds)
-    set(bin ${CMAKE_BINARY_DIR}/bin/${name})
-    add_custom_command(OUTPUT ${bin}
-      COMMAND ${CLANG_FOR_FUZZ} -std=gnu17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer
-              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-              ${cm_fuzz_inc} ${ARGN} ${JANSSON_LINK_LIBRARIES} ${NL_LINK_LIBRARIES}
-              -o ${bin}
-      DEPENDS ${ARGN}
-      COMMAND_EXPAND_LISTS
-      COMMENT "Building ${name} with clang (libFuzzer)")
-    add_custom_target(${name} ALL DEPENDS ${bin})
-    set(corpus ${CMAKE_CURRENT_BINARY_DIR}/${name}_corpus)
-    file(MAKE_DIRECTORY ${corpus})
-    set(seeds)
-    if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/data/${name})
-      set(seeds ${CMAKE_CURRENT_SOURCE_DIR}/data/${name})
-    endif()
-    add_test(NAME fuzz.consomme.${test}
-             COMMAND ${bin} -max_total_time=${seconds} -rss_limit_mb=2048 -print_final_stats=1
-                     ${corpus} ${seeds})
-    set_tests_properties(fuzz.consomme.${test} PROPERTIES LABELS fuzz TIMEOUT 120)
-  endfunction()
-  # The frame seeds (one valid frame per protocol: ARP, DHCP, UDP, DNS, ICMP, a TCP SYN, and a
-  # stream chunk, each also with the checksum-fixup flags) live in tests/data/consomme_fuzz.
-  consomme_fuzz_target(consomme_fuzz frames 20
-                       ${CMAKE_SOURCE_DIR}/backends/consomme/fuzz/consomme_fuzz.c ${cm_stack_src})
-  consomme_fuzz_target(vhost_user_fuzz vhost_user 10
-                       ${CMAKE_SOURCE_DIR}/backends/consomme/fuzz/vhost_user_fuzz.c
-                       ${cm_stack_src})
-  consomme_fuzz_target(virtq_fuzz virtq 10 ${CMAKE_SOURCE_DIR}/backends/consomme/fuzz/virtq_fuzz.c
-                       ${CMAKE_SOURCE_DIR}/backends/consomme/virtq.c)
-else()
-  message(STATUS "consomme: no clang with libFuzzer found, fuzz test skipped")
-  burette_skipped_test(fuzz.consomme.frames fuzz
-                       "no clang that links libFuzzer: install clang and libclang-rt-14-dev")
-endif()
+# The libFuzzer targets over the frame input path, vhost-user, virtqueues and the stateful TCP
+# and UDP data path are in fuzz.cmake.
 
 # --- end to end: `burette run --test network --backend consomme` under TCG, short settings ---
 if(TARGET guest_image)

@@ -11,73 +11,30 @@
  *
  * UDP flows open real host sockets. To keep them from ever leaving the machine, the fuzzer
  * first moves itself into a new user+network namespace that holds only loopback; if that is
- * impossible it refuses to run rather than send packets from the host's namespace.
+ * impossible it refuses to run (exit 77, a skip for ctest) rather than send packets from the
+ * host's namespace (fuzz_ns.h).
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <net/if.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "core.h"
+#include "fuzz_ns.h"
 
 static struct consomme *stack;
 static uint8_t *stream;
-
-static void write_file(const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY);
-
-    if (fd >= 0) {
-        if (write(fd, text, strlen(text)) < 0)
-            perror(path);
-        close(fd);
-    }
-}
-
-static void isolate(void)
-{
-    char map[64];
-    uid_t uid = geteuid();
-    gid_t gid = getegid();
-    struct ifreq ifr = {0};
-    int fd;
-
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0) {
-        write_file("/proc/self/setgroups", "deny");
-        snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
-        write_file("/proc/self/uid_map", map);
-        snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
-        write_file("/proc/self/gid_map", map);
-    } else if (unshare(CLONE_NEWNET)) {
-        fprintf(stderr,
-                "consomme_fuzz: cannot enter a private network namespace (%s); "
-                "refusing to open sockets in the host's\n",
-                strerror(errno));
-        exit(1);
-    }
-    fd = socket(AF_INET, SOCK_DGRAM, 0);
-    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-    if (fd >= 0 && !ioctl(fd, SIOCGIFFLAGS, &ifr)) {
-        ifr.ifr_flags |= IFF_UP;
-        ioctl(fd, SIOCSIFFLAGS, &ifr);
-    }
-    if (fd >= 0)
-        close(fd);
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     struct cm_opts o;
 
-    isolate();
+    fuzz_isolate("consomme_fuzz");
     cm_opts_default(&o);
     o.dns_upstream.sin_family = AF_INET;
     o.dns_upstream.sin_port = htons(53);

@@ -28,6 +28,7 @@
 #include <sys/mman.h>
 
 #include "core.h"
+#include "fuzz_ns.h"
 #include "vhost_user.h"
 
 #define MEM_SIZE (1u << 16)
@@ -40,11 +41,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     struct cm_opts o;
 
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNET) && unshare(CLONE_NEWNET)) {
-        fprintf(stderr, "vhost_user_fuzz: cannot enter a private network namespace; "
-                        "refusing to open sockets in the host's\n");
-        exit(1);
-    }
+    fuzz_isolate("vhost_user_fuzz");
     cm_opts_default(&o);
     o.dns_upstream.sin_family = AF_INET;
     o.dns_upstream.sin_port = htons(53);

@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Write the seed programs of consomme_state_fuzz (see its header for the op set).
+
+Usage: state_seeds.py DIR   (the committed seeds are tests/data/consomme_state_fuzz)
+
+Each seed reaches one part of the TCP or UDP data path the fuzzer should start from; the
+fuzzer mutates them into the rest. Regression seeds for bugs it found are kept beside these
+under their own names and are not written here.
+"""
+import os
+import struct
+import sys
+
+(CONNECT, SYN, SEND, ACK, FIN, RST, SEG, HWRITE, HREAD, HSHUT, HCLOSE, CLOCK, QCAP, SLOW,
+ DRAIN, UDP, UDPREPLY, RAW, HOLD, PARSE) = range(20)
+
+
+def u16(v):
+    return struct.pack(">H", v & 0xffff)
+
+
+def hdr(mtu=0, rx=1, tx=1, conns=1, isn=0, qcap=8, slow=False, tr=0, sockbuf=0):
+    """tr: 0 the fuzzer's own queue, 1 consomme's stream transport, 2 its TAP transport"""
+    return bytes([mtu | rx << 2 | tx << 4 | conns << 6, isn | qcap << 2 | (0x80 if slow else 0),
+                  tr + 3 * sockbuf])
+
+
+def connect(slot=0, dst=0, isn=0, opts=0x05, win=0xffff, op=CONNECT):
+    return bytes([op, slot, dst, isn, opts]) + u16(win)
+
+
+def send(slot, n):
+    return bytes([SEND, slot]) + u16(n)
+
+
+def ack(slot=0, mode=0, n=0, win=0xffff):
+    return bytes([ACK, slot, mode]) + u16(n) + u16(win)
+
+
+def seg(slot, flags, mode, off, amode, aoff, win, n):
+    return bytes([SEG, slot, flags, mode]) + u16(off) + bytes([amode]) + u16(aoff) + u16(win) + u16(n)
+
+
+def hwrite(slot, n):
+    return bytes([HWRITE, slot]) + u16(n)
+
+
+def hread(slot, n=0):
+    return bytes([HREAD, slot]) + u16(n)
+
+
+def clock(ms, scale=0):
+    return bytes([CLOCK]) + u16(ms) + bytes([scale])
+
+
+def udp(d, sp, n, cs=0):
+    return bytes([UDP, d, sp]) + u16(n) + bytes([cs])
+
+
+def udp_reply(k, i, n):
+    return bytes([UDPREPLY, k, i]) + u16(n)
+
+
+SEEDS = {
+    # handshake, data both ways, both FINs (guest first), TIME_WAIT not needed
+    "data_both_ways": hdr() + connect() + send(0, 1000) + hread(0) + hwrite(0, 3000) + ack()
+    + bytes([FIN, 0]) + bytes([HSHUT, 0, 0]) + ack() + clock(3000),
+    # our FIN first: the host closes, the guest ACKs and FINs, TIME_WAIT, its FIN again
+    "time_wait": hdr() + connect() + hwrite(0, 500) + bytes([HSHUT, 0, 0]) + ack()
+    + bytes([FIN, 0]) + bytes([FIN, 0]) + clock(1000) + bytes([FIN, 0]) + clock(3000),
+    # data never ACKed: RTO, go-back-N, then duplicate ACKs (fast retransmit), then all
+    "retransmit": hdr(isn=1) + connect(isn=1) + hwrite(0, 6000) + clock(1100) + clock(2100)
+    + ack(0, 1, 3000) + ack(0, 3) + ack(0, 3) + ack(0, 3) + ack(0, 3) + ack(),
+    # out-of-order: a segment beyond a hole, then the hole, then a FIN beyond a hole
+    "reassembly": hdr() + connect() + seg(0, 0x10, 1, 1000, 0, 0, 0xffff, 500)
+    + seg(0, 0x10, 1, 3000, 0, 0, 0xffff, 200) + send(0, 1000) + seg(0, 0x11, 1, 2500, 0, 0,
+                                                                    0xffff, 0)
+    + seg(0, 0x10, 5, 0, 0, 0, 0xffff, 1500) + hread(0),
+    # the guest's window closes while the host streams: probes, then it opens again
+    "zero_window": hdr() + connect() + ack(win=0) + hwrite(0, 8000) + clock(1100) + clock(2100)
+    + ack(win=0) + clock(4100) + ack(win=0xffff) + hread(0),
+    # the host does not read while the guest streams: rx fills, grows, the host drains it
+    "backpressure": hdr(rx=2) + connect(opts=0x75) + b"".join(send(0, 1400) for _ in range(24))
+    + hread(0) + b"".join(send(0, 1400) for _ in range(8)) + hread(0),
+    # a slow guest with a small queue: -ENOBUFS, then tcp_guest_writable() when it drains
+    "slow_guest": hdr(tx=2, qcap=1, slow=True) + connect() + hwrite(0, 30000) + bytes([DRAIN, 0])
+    + ack() + bytes([DRAIN, 0]) + hwrite(0, 30000) + bytes([DRAIN, 0]) + ack(),
+    # RST in CONNECTING (stuck listener), SYN_RCVD, ESTABLISHED; host resets; bad ACK
+    "resets": hdr(conns=3) + connect(0, dst=5, op=SYN) + connect(0, dst=5, op=SYN)
+    + bytes([RST, 0, 0]) + connect(1, op=SYN) + bytes([RST, 1, 0]) + connect(2, op=SYN)
+    + seg(2, 0x10, 0, 0, 2, 5, 0xffff, 0) + connect(3) + hwrite(3, 100)
+    + bytes([HCLOSE, 3, 1]) + ack(3) + clock(60000, 1),
+    # refused and limited: closed port, DNS address on 80, more connections than allowed
+    "refused": hdr(conns=0) + connect(0, dst=6) + connect(1, dst=7) + connect(2) + connect(3),
+    # UDP: a flow and its reply, DNS, a closed port (ICMP back), the flow limit, expiry
+    "udp": hdr() + udp(0, 1, 100) + udp_reply(0, 0, 200) + udp(2, 2, 40) + udp_reply(1, 0, 80)
+    + udp(1, 3, 10) + udp(0, 4, 10, 1) + udp(0, 5, 10) + udp(0, 6, 10) + clock(20000)
+    + clock(60000, 1),
+    # several segments in one batch, host close while data is in flight
+    "batch": hdr() + connect() + bytes([HOLD]) + send(0, 500) + send(0, 500) + send(0, 500)
+    + bytes([FIN, 0, HOLD]) + hwrite(0, 2000) + bytes([HCLOSE, 0, 0]) + ack() + hread(0),
+    # regression (a model bug, found by the fuzzer): the guest's first SYN is refused (limit),
+    # a later SYN on the same ports with another ISN opens the connection; the host's stream
+    # then starts after that SYN, not the first
+    "regress_resyn_other_isn": hdr(conns=0) + connect(1) + connect(0) + bytes([RST, 1, 0])
+    + seg(0, 0x02, 5, 5000, 0, 0, 0xffff, 0) + ack() + send(0, 1000) + hread(0),
+    # option values and a resolv.conf as users and hosts write them
+    "parse": hdr() + b"".join(bytes([PARSE, k, len(t)]) + t for k, t in (
+        (0, b"16K:4M"), (0, b"256k"), (1, b"9000"), (1, b"65520"),
+        (2, b"# comment\nsearch example.org\nnameserver ::1\nnameserver 10.0.0.53\n"))),
+    # NAT rules: slot 1's port denied, the rest allowed; UDP to a denied port; a bad rule
+    "policy": hdr() + b"".join(bytes([PARSE, k, len(t)]) + t for k, t in (
+        (4, b"10.0.2.2:5002"), (3, b"0.0.0.0/0:1-65535"), (4, b"10.0.2.2/32:5101-5101"),
+        (3, b"300.1.2.3/40:0"))) + connect(1) + connect(0) + udp(0, 1, 10),
+    # the same traffic over consomme's own transports: QEMU's stream, and a TAP-like fd
+    "stream_data": hdr(tr=1, sockbuf=2) + connect() + send(0, 3000) + hwrite(0, 20000) + ack()
+    + hread(0) + udp(0, 1, 100) + udp_reply(0, 0, 200),
+    "stream_slow_guest": hdr(tr=1, tx=2, qcap=6, slow=True) + connect() + hwrite(0, 40000)
+    + bytes([DRAIN, 0]) + ack() + bytes([DRAIN, 0]) + hwrite(0, 30000) + bytes([DRAIN, 0]),
+    "tap_data": hdr(tr=2) + connect() + send(0, 3000) + hwrite(0, 9000) + ack() + hread(0)
+    + bytes([FIN, 0]),
+}
+
+
+def raw_frames(path):
+    """A consomme_fuzz seed (flags byte, frames behind 2-byte lengths) as RAW ops."""
+    data = open(path, "rb").read()
+    flags, data, ops = data[0], data[1:], b""
+    while len(data) >= 2:
+        n = min(struct.unpack(">H", data[:2])[0], len(data) - 2)
+        ops += bytes([RAW, flags & 3]) + u16(n) + data[2:2 + n]
+        data = data[2 + n:]
+    return ops
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    # every protocol's frame from the frame fuzzer's seeds, each in its own seed
+    frames = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tests",
+                          "data", "consomme_fuzz")
+    for name in sorted(os.listdir(frames)):
+        if name != "stream" and not name.endswith("_fixup"):
+            SEEDS["frame_" + name] = hdr() + raw_frames(os.path.join(frames, name))
+    for name, data in SEEDS.items():
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+
+
+if __name__ == "__main__":
+    main()
