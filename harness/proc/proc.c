@@ -127,7 +127,7 @@ child(const struct proc_spawn_opts *o, pid_t parent, int errfd)
     int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 
     setpgid(0, 0);
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+    if (prctl(PR_SET_PDEATHSIG, o->death_signal ? o->death_signal : SIGKILL) < 0)
         goto fail;
     /* The parent may have died before prctl(): then nobody would ever kill us. */
     if (getppid() != parent)

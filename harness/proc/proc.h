@@ -3,11 +3,11 @@
  * proc - child processes that die with burette, and cancellation by SIGINT/SIGTERM
  *
  * Every program burette starts (QEMU, consomme, passt) goes through proc_spawn(): the child
- * gets PR_SET_PDEATHSIG(SIGKILL) and a process group of its own, so a burette that is killed
- * outright takes it along, and proc_kill() can end the child and anything it started with one
- * kill(2) on the group. Only the file descriptors a caller lists cross into the child: their
- * close-on-exec flag is cleared in the child alone, so descriptors opened concurrently for
- * other purposes never leak into it.
+ * gets PR_SET_PDEATHSIG (SIGKILL, or SIGTERM for a child that cleans up after itself) and a
+ * process group of its own, so a burette that is killed outright takes it along, and proc_kill()
+ * can end the child and anything it started with one kill(2) on the group. Only the file
+ * descriptors a caller lists cross into the child: their close-on-exec flag is cleared in the child
+ * alone, so descriptors opened concurrently for other purposes never leak into it.
  *
  * SIGINT and SIGTERM do not end burette at once: proc_signals_init() turns them into a
  * readable self-pipe and a flag, every wait in burette polls that pipe (proc_poll()), and the
@@ -29,6 +29,9 @@ struct proc_spawn_opts {
     int stdin_fd;  /* -1: /dev/null */
     int stdout_fd; /* -1: /dev/null */
     int stderr_fd; /* -1: /dev/null */
+    /* What the child gets when burette dies: 0 is SIGKILL; SIGTERM for a child that cleans up
+     * after itself (consomme removes its socket directory) and surely exits on it. */
+    int death_signal;
 };
 
 /**

@@ -374,6 +374,8 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
             .stdin_fd = -1,
             .stdout_fd = logfd,
             .stderr_fd = logfd,
+            /* a burette killed before QEMU connected: consomme still removes its directory */
+            .death_signal = SIGTERM,
         };
         rc = proc_spawn(&so, &p->pid, err, errlen);
         if (rc) {
