@@ -392,14 +392,14 @@ int helper_client_run(struct helper *h, const struct helper_client_opts *o, char
     return wait_result(h, id, (int)o->duration_s * 1000 + 30000, json, err, errlen);
 }
 
-int helper_echo_finish(struct helper *h, unsigned job, char **json, char *err, size_t errlen)
+/* Send @op ("finish", "cancel") for @job and wait for the helper's acknowledgement. */
+static int job_request(struct helper *h, const char *op, unsigned job, char *err, size_t errlen)
 {
     json_t *req = json_object(), *reply = NULL;
     json_int_t id;
     int rc;
 
-    *json = NULL;
-    json_object_set_new(req, "op", json_string("finish"));
+    json_object_set_new(req, "op", json_string(op));
     json_object_set_new(req, "target", json_integer(job));
     id = send_request(h, req, err, errlen, &rc);
     if (rc)
@@ -408,6 +408,15 @@ int helper_echo_finish(struct helper *h, unsigned job, char **json, char *err, s
     if (!rc)
         rc = reply_error(reply, err, errlen);
     json_decref(reply);
+    return rc;
+}
+
+int helper_echo_finish(struct helper *h, unsigned job, char **json, char *err, size_t errlen)
+{
+    int rc;
+
+    *json = NULL;
+    rc = job_request(h, "finish", job, err, errlen);
     if (rc)
         return rc;
     /* the server reports at once: it only has to leave its loop */
@@ -416,19 +425,8 @@ int helper_echo_finish(struct helper *h, unsigned job, char **json, char *err, s
 
 int helper_cancel(struct helper *h, unsigned job, char *err, size_t errlen)
 {
-    json_t *req = json_object(), *reply = NULL;
-    json_int_t id;
-    int rc;
+    int rc = job_request(h, "cancel", job, err, errlen);
 
-    json_object_set_new(req, "op", json_string("cancel"));
-    json_object_set_new(req, "target", json_integer(job));
-    id = send_request(h, req, err, errlen, &rc);
-    if (rc)
-        return rc;
-    rc = wait_reply(h, id, REPLY_TIMEOUT_MS, &reply, NULL, err, errlen);
-    if (!rc)
-        rc = reply_error(reply, err, errlen);
-    json_decref(reply);
     /* Drop the cancelled job's last reply, now or whenever it comes. */
     if (!rc) {
         json_t *last = NULL;
