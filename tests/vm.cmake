@@ -32,3 +32,9 @@ burette_unit_test(agent_client unit/test_agent_client.c burette_harness)
 burette_unit_test(proc unit/test_proc.c burette_harness)
 
 burette_unit_test(provenance unit/test_provenance.c burette_harness)
+
+# A QEMU that aborts during the boot gets one more boot, and only one (stand-in QEMU script).
+add_test(NAME vm.qemu_abort_retry COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/e2e/qemu_abort_retry.sh
+                                          $<TARGET_FILE:burette>)
+set_tests_properties(vm.qemu_abort_retry PROPERTIES LABELS vm TIMEOUT 300
+                     ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")

@@ -44,8 +44,8 @@ void guest_net_blame_backend(struct guest_net *g, int rc, char *err, size_t errl
 }
 
 /* Boot the guest with the backend's NIC; QEMU is connected to the backend when this returns. */
-static int boot(struct guest_net *g, const struct perf_ctx *ctx, const char *test, char *err,
-                size_t errlen)
+static int boot(struct guest_net *g, const struct perf_ctx *ctx, const char *test,
+                const char *vm_name, char *err, size_t errlen)
 {
     const struct run_options *o = ctx->opts;
     const char *nic_properties = getenv(NIC_PROPERTIES_ENV);
@@ -67,7 +67,7 @@ static int boot(struct guest_net *g, const struct perf_ctx *ctx, const char *tes
         .nics = &nic,
         .n_nics = 1,
         .log_dir = ctx->log_dir,
-        .name = test,
+        .name = vm_name,
         .hello_timeout_ms = ctx->hello_timeout_ms,
     };
     int rc;
@@ -119,8 +119,9 @@ static int configure_nic(struct guest_net *g, const char *test, char *err, size_
     return 0;
 }
 
-int guest_net_up(const struct perf_ctx *ctx, const char *test, struct guest_net **out, char *err,
-                 size_t errlen)
+/* One attempt at the whole set-up: a backend serves one QEMU, so a second boot needs a fresh one. */
+static int guest_net_try(const struct perf_ctx *ctx, const char *test, const char *vm_name,
+                         struct guest_net **out, char *err, size_t errlen)
 {
     const struct run_options *o = ctx->opts;
     /* The run layer made one run per backend, each a name of the registry (run_options.h). */
@@ -129,11 +130,6 @@ int guest_net_up(const struct perf_ctx *ctx, const char *test, struct guest_net 
     struct guest_net *g;
     int rc;
 
-    *out = NULL;
-    if (strcmp(o->nic, "virtio-net"))
-        return errbuf_set(err, errlen, -EINVAL,
-                          "--nic %s: QEMU offers only virtio-net here (a VMBus NIC needs OpenVMM)",
-                          o->nic);
     g = calloc(1, sizeof(*g));
     if (!g)
         return errbuf_set(err, errlen, -ENOMEM, "out of memory");
@@ -154,7 +150,7 @@ int guest_net_up(const struct perf_ctx *ctx, const char *test, struct guest_net 
         goto fail;
     }
     g->backend_ready = true;
-    rc = boot(g, ctx, test, err, errlen);
+    rc = boot(g, ctx, test, vm_name, err, errlen);
     if (!rc)
         rc = configure_nic(g, test, err, errlen);
     if (rc)
@@ -165,4 +161,27 @@ fail:
     guest_net_blame_backend(g, rc, err, errlen);
     guest_net_down(g);
     return rc;
+}
+
+int guest_net_up(const struct perf_ctx *ctx, const char *test, struct guest_net **out, char *err,
+                 size_t errlen)
+{
+    char vm_name[64];
+    int rc;
+
+    *out = NULL;
+    if (strcmp(ctx->opts->nic, "virtio-net"))
+        return errbuf_set(err, errlen, -EINVAL,
+                          "--nic %s: QEMU offers only virtio-net here (a VMBus NIC needs OpenVMM)",
+                          ctx->opts->nic);
+    for (unsigned attempt = 1;; attempt++) {
+        /* A retry's logs go beside the failed boot's, which explain the retry. */
+        if (attempt == 1)
+            snprintf(vm_name, sizeof(vm_name), "%s", test);
+        else
+            snprintf(vm_name, sizeof(vm_name), "%s-boot%u", test, attempt);
+        rc = guest_net_try(ctx, test, vm_name, out, err, errlen);
+        if (!vm_boot_retry(test, rc, attempt, err))
+            return rc;
+    }
 }

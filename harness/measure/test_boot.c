@@ -45,9 +45,13 @@ static int boot_run_once(void *state, const struct perf_ctx *ctx, struct perf_it
     bool found = false;
     int rc;
 
-    rc = vm_start(&cfg, &vm, err, errlen);
-    if (rc)
-        return rc;
+    for (unsigned attempt = 1;; attempt++) {
+        rc = vm_start(&cfg, &vm, err, errlen);
+        if (!rc)
+            break;
+        if (!vm_boot_retry(it->name, rc, attempt, err))
+            return rc;
+    }
     hello = vm_hello(vm);
     for (size_t i = 0; i < hello->n_nics; i++)
         found |= !strcmp(hello->nics[i].mac, VM_MAC_TEST);

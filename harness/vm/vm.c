@@ -21,6 +21,7 @@
 #include "agent_client.h"
 #include "errbuf.h"
 #include "proc.h"
+#include "progress.h"
 #include "qemu.h"
 #include "vm.h"
 
@@ -360,6 +361,9 @@ int vm_start(const struct vm_config *cfg, struct vm **out, char *err, size_t err
 
         proc_kill(vm->qemu_pid, &status);
         vm->qemu_pid = 0;
+        /* QEMU's own assertions end in abort(): a bug of QEMU, not of what it was given */
+        if (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT)
+            rc = -ECONNABORTED;
         errbuf_set(err, errlen, rc, "QEMU %s before the guest agent said hello",
                    qemu_status_str(status, st, sizeof(st)));
         /* A clean exit means the guest powered itself off: its console tells why. */
@@ -381,6 +385,15 @@ fail:
     argv_free(&b);
     vm_destroy(vm);
     return rc;
+}
+
+bool vm_boot_retry(const char *what, int rc, unsigned attempt, const char *err)
+{
+    if (rc != -ECONNABORTED || attempt >= VM_BOOT_ATTEMPTS)
+        return false;
+    progress_note("%s: booting again (attempt %u of %u): %s", what, attempt + 1, VM_BOOT_ATTEMPTS,
+                  err);
+    return true;
 }
 
 double vm_boot_ms(const struct vm *vm)

@@ -16,6 +16,7 @@
 #ifndef BURETTE_VM_H
 #define BURETTE_VM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -71,10 +72,28 @@ struct vm;
  * On failure QEMU is killed and reaped before returning, and the message quotes the tail of
  * the console log (or of QEMU's own output, if QEMU exited before the guest ran).
  *
- * Return: 0, -ETIMEDOUT (no hello in time), -EPIPE (QEMU exited), -ECANCELED, -EPROTO (agent of
- * another protocol version), or another negative errno
+ * Return: 0, -ETIMEDOUT (no hello in time), -EPIPE (QEMU exited), -ECONNABORTED (QEMU aborted
+ * on one of its own assertions: see vm_boot_retry()), -ECANCELED, -EPROTO (agent of another
+ * protocol version), or another negative errno
  */
 int vm_start(const struct vm_config *cfg, struct vm **out, char *err, size_t errlen);
+
+/*
+ * QEMU 10.0.2 under TCG, with guest RAM in a shared memfd, now and then aborts while the guest
+ * boots (assertion "section_index < d->map.sections_nb" in iotlb_to_section, about one boot in
+ * 75 here). A boot that failed that way is worth one more try; VM_BOOT_ATTEMPTS bounds it.
+ */
+#define VM_BOOT_ATTEMPTS 2
+
+/**
+ * vm_boot_retry() - Whether a failed boot is tried again, and if so say so on the progress
+ * output with the reason
+ * @what:	Whose boot, for the message ("network")
+ * @rc:		What the boot returned
+ * @attempt:	The attempt that failed, from 1
+ * @err:	Its message
+ */
+bool vm_boot_retry(const char *what, int rc, unsigned attempt, const char *err);
 
 /**
  * vm_boot_ms() - Milliseconds from launching QEMU to receiving the agent's hello
