@@ -119,7 +119,7 @@ static int configure_nic(struct guest_net *g, const char *test, char *err, size_
     return 0;
 }
 
-/* One attempt at the whole set-up: a backend serves one QEMU, so a second boot needs a fresh one. */
+/* One attempt at the whole set-up: a backend serves one QEMU, so a new boot needs a new one. */
 static int guest_net_try(const struct perf_ctx *ctx, const char *test, const char *vm_name,
                          struct guest_net **out, char *err, size_t errlen)
 {
