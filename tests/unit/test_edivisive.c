@@ -217,6 +217,103 @@ static void test_edivisive_refuses_bad_input(void **state)
     assert_int_equal(n, 0);
 }
 
+/* One sample per run is the series of run means: edivisive_samples() must say exactly what
+ * edivisive() says, change points, means and p alike. */
+static void test_samples_with_one_per_run_match_the_means(void **state)
+{
+    uint32_t seed = 11;
+    double x[N];
+    size_t off[N + 1], n1, n2;
+    struct ed_change *c1, *c2;
+    struct ed_options o;
+
+    fill(x, 10, 0, 10.0, &seed);
+    fill(x, 20, 10, 11.0, &seed);
+    fill(x, N, 20, 9.5, &seed);
+    for (size_t i = 0; i <= N; i++)
+        off[i] = i;
+    ed_options_default(&o);
+    assert_int_equal(edivisive(x, N, &o, &c1, &n1), 0);
+    assert_int_equal(edivisive_samples(x, off, N, &o, &c2, &n2), 0);
+    assert_int_equal(n1, 2);
+    assert_int_equal(n2, n1);
+    for (size_t k = 0; k < n1; k++) {
+        assert_int_equal(c1[k].index, c2[k].index);
+        assert_true(c1[k].mean_before == c2[k].mean_before);
+        assert_true(c1[k].mean_after == c2[k].mean_after);
+        assert_true(c1[k].p == c2[k].p);
+    }
+    free(c1);
+    free(c2);
+}
+
+/*
+ * Runs of 1 to 4 samples (run r has 1 + r % 4), 10% drop from run 12 on: the change is found
+ * between runs 11 and 12, as a run index, and its means are those of the samples on each side,
+ * so a run of 4 samples weighs four times one of 1. The samples are built so that the means
+ * are known: run r's samples are level * (1 + e) with e cycling through -1%, +1%, 0, ...
+ * exactly cancelling within every 2 samples.
+ */
+static void test_samples_step_between_runs_of_unequal_size(void **state)
+{
+    double x[4 * N], before = 0, after = 0;
+    size_t off[N + 1], nb = 0, na = 0, n;
+    struct ed_change *c;
+    struct ed_options o;
+    const double e[] = {-0.01, 0.01, 0.005, -0.005};
+
+    off[0] = 0;
+    for (size_t r = 0; r < N; r++) {
+        double level = r < 12 ? 10.0 : 9.0;
+
+        off[r + 1] = off[r] + 1 + r % 4;
+        for (size_t i = off[r]; i < off[r + 1]; i++) {
+            x[i] = level * (1 + e[(i + r) % 4]);
+            if (r < 12) {
+                before += x[i];
+                nb++;
+            } else {
+                after += x[i];
+                na++;
+            }
+        }
+    }
+    ed_options_default(&o);
+    assert_int_equal(edivisive_samples(x, off, N, &o, &c, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(c[0].index, 12);
+    assert_true(fabs(c[0].mean_before - before / (double)nb) < 1e-12);
+    assert_true(fabs(c[0].mean_after - after / (double)na) < 1e-12);
+    assert_true(fabs(c[0].change + 0.10) < 0.005);
+    assert_true(c[0].p < 0.01);
+    free(c);
+}
+
+/* A run without samples, offsets that do not start at 0, a sample that is not a number. */
+static void test_samples_refuse_bad_input(void **state)
+{
+    double x[N];
+    size_t off[N + 1], n;
+    struct ed_change *c;
+    struct ed_options o;
+    uint32_t seed = 3;
+
+    fill(x, N, 0, 10.0, &seed);
+    ed_options_default(&o);
+    for (size_t i = 0; i <= N; i++)
+        off[i] = i;
+    off[5] = off[4]; /* run 4 empty */
+    assert_int_equal(edivisive_samples(x, off, N, &o, &c, &n), -EINVAL);
+    off[5] = 5;
+    off[0] = 1;
+    assert_int_equal(edivisive_samples(x, off, N, &o, &c, &n), -EINVAL);
+    off[0] = 0;
+    x[7] = NAN;
+    assert_int_equal(edivisive_samples(x, off, N, &o, &c, &n), -EINVAL);
+    assert_null(c);
+    assert_int_equal(n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,6 +326,9 @@ int main(void)
         cmocka_unit_test(test_edivisive_keeps_the_minimum_segment_at_the_ends),
         cmocka_unit_test(test_edivisive_is_deterministic),
         cmocka_unit_test(test_edivisive_refuses_bad_input),
+        cmocka_unit_test(test_samples_with_one_per_run_match_the_means),
+        cmocka_unit_test(test_samples_step_between_runs_of_unequal_size),
+        cmocka_unit_test(test_samples_refuse_bad_input),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
