@@ -5,7 +5,8 @@
  * input. The series are built here from a level and a fixed pseudo-random noise of at most
  * +-1% (a linear congruential generator, so every run of the test sees the same values): the
  * steps are 10x larger than the noise, so where a change is, and that none is elsewhere, is
- * known by construction.
+ * known by construction. The samples variant (runs of several samples) is checked against the
+ * means variant, on runs of unequal size, on bad input, and through history_detect().
  */
 #include <errno.h>
 #include <math.h>
@@ -18,6 +19,7 @@
 #include <cmocka.h>
 
 #include "edivisive.h"
+#include "history_detect.h"
 
 #define N 30
 
@@ -314,6 +316,67 @@ static void test_samples_refuse_bad_input(void **state)
     assert_int_equal(n, 0);
 }
 
+/*
+ * history_detect() with on_samples: 30 runs of 4 samples, run means exactly 10 then 9 from run 15
+ * (a clean step), but within each run the samples are mean * (1 -+ 40%). The run means show the
+ * step plainly; among samples spread +-40% around it, 60 a side leave the 10% step at about 1.4
+ * standard errors, which the permutation test does not take for a change. So on_samples finds
+ * nothing where the means find run 15 — exactly what edivisive_samples() says on the same data —
+ * and a series with one run that kept no samples falls back to its means.
+ */
+static void test_history_detect_on_samples_and_its_fallback(void **state)
+{
+    static double samples[2][N][4];
+    struct history_point points[2][N];
+    struct history_series series[2] = {0};
+    struct history_detection d;
+    struct ed_options o;
+    char err[256];
+    double flat[N * 4];
+    size_t off[N + 1], n;
+    struct ed_change *c;
+
+    for (size_t k = 0; k < 2; k++) {
+        for (size_t r = 0; r < N; r++) {
+            double level = r < 15 ? 10.0 : 9.0;
+
+            for (size_t j = 0; j < 4; j++)
+                samples[k][r][j] = level * (1 + (j % 2 ? 0.4 : -0.4));
+            points[k][r] = (struct history_point){.mean = level,
+                                                  .samples = samples[k][r],
+                                                  .nsamples = 4,
+                                                  .date = "2026-01-01",
+                                                  .revision = "r"};
+        }
+        series[k].metric = k ? "with_a_run_without_samples" : "all_samples";
+        series[k].higher_is_better = true;
+        series[k].points = points[k];
+        series[k].npoints = N;
+    }
+    points[1][20].nsamples = 0;
+
+    ed_options_default(&o);
+    assert_int_equal(history_detect(series, 2, &o, 5, &d, err, sizeof(err)), 0);
+    assert_int_equal(d.nchanges, 2);
+    assert_int_equal(d.changes[0].c.index, 15);
+    assert_int_equal(d.changes[1].c.index, 15);
+    history_detection_free(&d);
+
+    o.on_samples = true;
+    for (size_t r = 0; r < N; r++)
+        for (size_t j = 0; j < 4; j++)
+            flat[4 * r + j] = samples[0][r][j];
+    for (size_t r = 0; r <= N; r++)
+        off[r] = 4 * r;
+    assert_int_equal(edivisive_samples(flat, off, N, &o, &c, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(history_detect(series, 2, &o, 5, &d, err, sizeof(err)), 0);
+    assert_int_equal(d.nchanges, 1);
+    assert_int_equal(d.changes[0].series, 1);
+    assert_int_equal(d.changes[0].c.index, 15);
+    history_detection_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_samples_with_one_per_run_match_the_means),
         cmocka_unit_test(test_samples_step_between_runs_of_unequal_size),
         cmocka_unit_test(test_samples_refuse_bad_input),
+        cmocka_unit_test(test_history_detect_on_samples_and_its_fallback),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
