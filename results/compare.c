@@ -36,6 +36,7 @@ void compare_options_init(struct compare_options *o)
     o->seed = COMPARE_DEFAULT_SEED;
     o->mc_rounds = COMPARE_DEFAULT_MC_ROUNDS;
     o->exact_limit = COMPARE_DEFAULT_EXACT_LIMIT;
+    o->unpaired = false;
 }
 
 const char *verdict_name(enum verdict v)
@@ -69,6 +70,7 @@ const char *pairing_name(enum pairing p)
         [PAIRING_NONE] = "unpaired",
         [PAIRING_PAIRED] = "paired",
         [PAIRING_TOO_FEW] = "unpaired (too few rounds to pair)",
+        [PAIRING_OFF] = "unpaired (asked for)",
     };
 
     return names[p];
@@ -425,8 +427,9 @@ static int compare_metric(struct compare_row *row, const struct compare_options 
     row->rounds = 0;
     if (same_run && pairable(base, cand, b, c)) {
         row->rounds = b->nsamples;
-        row->pairing =
-            row->rounds >= compare_paired_min_rounds(o->alpha) ? PAIRING_PAIRED : PAIRING_TOO_FEW;
+        row->pairing = o->unpaired                                          ? PAIRING_OFF
+                       : row->rounds >= compare_paired_min_rounds(o->alpha) ? PAIRING_PAIRED
+                                                                            : PAIRING_TOO_FEW;
     }
     if (row->pairing == PAIRING_PAIRED) {
         if (paired_row(row, o) < 0)

@@ -69,6 +69,7 @@ enum pairing {
     PAIRING_NONE,    /* reports of different runs (or not known to be of one): unpaired test */
     PAIRING_PAIRED,  /* one interleaved run: the paired test */
     PAIRING_TOO_FEW, /* one interleaved run, but too few rounds for a paired p to reach alpha */
+    PAIRING_OFF,     /* one interleaved run, but struct compare_options.unpaired */
 };
 
 enum verdict_reason {
@@ -83,6 +84,7 @@ struct compare_options {
     uint64_t seed;        /* Monte-Carlo permutations */
     size_t mc_rounds;     /* Monte-Carlo permutations drawn */
     size_t exact_limit;   /* enumerate all splits up to this many */
+    bool unpaired;        /* never pair, even reports of one run (PAIRING_OFF) */
 };
 
 #define COMPARE_DEFAULT_ALPHA       0.01

@@ -365,11 +365,12 @@ void render_pairing_line(char *buf, size_t len, const struct comparison *c,
                          const struct compare_result *res)
 {
     const char *base = report_label(c->base), *cand = report_label(res->cand);
-    size_t paired = 0, too_few = 0, rounds = 0;
+    size_t paired = 0, too_few = 0, off = 0, rounds = 0;
 
     for (size_t i = 0; i < res->nrows; i++) {
         paired += res->rows[i].pairing == PAIRING_PAIRED;
         too_few += res->rows[i].pairing == PAIRING_TOO_FEW;
+        off += res->rows[i].pairing == PAIRING_OFF;
         if (res->rows[i].rounds > rounds)
             rounds = res->rows[i].rounds;
     }
@@ -379,6 +380,10 @@ void render_pairing_line(char *buf, size_t len, const struct comparison *c,
                  "sign-flip test on the per-round ratios, CI of their geometric mean (pd)%s",
                  base, cand, rounds,
                  too_few ? "; metrics with fewer rounds than that got the unpaired test" : "");
+    else if (off)
+        snprintf(buf, len,
+                 "%s vs %s: one interleaved run, %zu rounds, unpaired test as asked (--unpaired)",
+                 base, cand, rounds);
     else if (too_few)
         snprintf(buf, len,
                  "%s vs %s: one interleaved run, but %zu rounds are too few for a paired test "

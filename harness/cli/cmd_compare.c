@@ -36,6 +36,8 @@ static void usage(FILE *f)
             "  -t, --threshold PCT      smallest change that counts, in percent (default %g)\n"
             "  -a, --alpha P            significance level of the tests (default %g)\n"
             "      --fail-on-regression exit 1 if any metric regressed\n"
+            "      --unpaired           never pair samples round by round, even for reports\n"
+            "                           of one interleaved run\n"
             "  -h, --help               show this help\n"
             "\n"
             "Verdicts: 'regressed' when the change is significant at alpha AND worse than the\n"
@@ -56,7 +58,7 @@ static void usage(FILE *f)
             renderer_names(), COMPARE_DEFAULT_THRESHOLD, COMPARE_DEFAULT_ALPHA);
 }
 
-enum { OPT_FAIL_ON_REGRESSION = 256 };
+enum { OPT_FAIL_ON_REGRESSION = 256, OPT_UNPAIRED };
 
 int cmd_compare(int argc, char **argv)
 {
@@ -66,6 +68,7 @@ int cmd_compare(int argc, char **argv)
         {"threshold", required_argument, NULL, 't'},
         {"alpha", required_argument, NULL, 'a'},
         {"fail-on-regression", no_argument, NULL, OPT_FAIL_ON_REGRESSION},
+        {"unpaired", no_argument, NULL, OPT_UNPAIRED},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -106,6 +109,9 @@ int cmd_compare(int argc, char **argv)
             break;
         case OPT_FAIL_ON_REGRESSION:
             fail_on_regression = true;
+            break;
+        case OPT_UNPAIRED:
+            opts.unpaired = true;
             break;
         case 'h':
             usage(stdout);

@@ -60,13 +60,19 @@ static struct report *make_report(const char *label, const char *run_id, size_t 
     return r;
 }
 
-static struct comparison *compare2(const struct report *a, const struct report *b)
+static struct comparison *compare_with(const struct report *a, const struct report *b,
+                                       const struct compare_options *o)
 {
     struct comparison *c = NULL;
 
-    if (compare_reports(a, &b, 1, NULL, &c, err, sizeof(err)))
+    if (compare_reports(a, &b, 1, o, &c, err, sizeof(err)))
         fail_msg("%s", err);
     return c;
+}
+
+static struct comparison *compare2(const struct report *a, const struct report *b)
+{
+    return compare_with(a, b, NULL);
 }
 
 /*
@@ -156,7 +162,7 @@ static void drifting_pair(double *base, double *cand, size_t n)
  */
 static void test_pairing_cancels_drift(void **state)
 {
-    double base[10], cand[10], m, a, half;
+    double base[10], cand[10], m, a, half, p_two_runs;
     struct report *rb, *rc;
     struct comparison *c;
     const struct compare_row *r;
@@ -192,8 +198,27 @@ static void test_pairing_cancels_drift(void **state)
     assert_int_equal(r->method, PVALUE_PERMUTATION_EXACT);
     assert_true(r->p_value > 0.01);
     assert_int_not_equal(r->verdict, VERDICT_REGRESSED);
+    p_two_runs = r->p_value;
     comparison_free(c);
     report_free(rc);
+
+    /* One run again, but the unpaired test asked for: the same answer as for two runs. */
+    {
+        struct compare_options o;
+
+        compare_options_init(&o);
+        o.unpaired = true;
+        rc = make_report("b", "run1", 10, cand, 10);
+        c = compare_with(rb, rc, &o);
+        r = &c->results[0].rows[0];
+        assert_true(c->results[0].same_run);
+        assert_int_equal(r->pairing, PAIRING_OFF);
+        assert_int_equal(r->rounds, 10);
+        assert_int_equal(r->method, PVALUE_PERMUTATION_EXACT);
+        assert_true(r->p_value == p_two_runs);
+        comparison_free(c);
+        report_free(rc);
+    }
     report_free(rb);
 }
 
