@@ -18,7 +18,8 @@
  * exact_limit, else Monte-Carlo). Its CI is the t interval of the mean log ratio, i.e. of the
  * geometric mean of the per-round ratios. With n rounds the smallest p a sign-flip test can give
  * is 2 / 2^n, above alpha 0.01 for n < 8: then pairing could never find anything, and the
- * unpaired test is used instead (PAIRING_TOO_FEW). Reports of different runs are never paired.
+ * unpaired test is used instead (PAIRING_TOO_FEW); struct compare_options.unpaired asks for it
+ * always (PAIRING_OFF). Reports of different runs are never paired.
  *
  * Verdicts, with alpha and threshold from struct compare_options:
  *   regressed  p <= alpha and the change is worse than threshold % in the metric's bad direction
