@@ -61,6 +61,14 @@ suite_compare() {
         stderr_has "$tmp/no/such/dir.txt"
     # Stdin as a report.
     expect 0 "$burette" compare - "$same" <"$base"
+    # Two reports of one interleaved run of 10 rounds are paired, unless --unpaired.
+    aa=$data/../aa/6
+    expect 0 "$burette" compare "$aa/a.json" "$aa/b.json" && stdout_has "(pd)" &&
+        stdout_has "a vs b: samples paired round by round (one interleaved run, 10 rounds)"
+    expect 0 "$burette" compare --unpaired "$aa/a.json" "$aa/b.json" &&
+        stdout_has "a vs b: one interleaved run, 10 rounds, unpaired test as asked"
+    expect 0 "$burette" compare "$base" "$same" &&
+        stdout_has "unpaired test (not one interleaved run"
 
     # Bad input: exit 2, the file named.
     expect 2 "$burette" compare "$base" "$data/malformed.json" &&
