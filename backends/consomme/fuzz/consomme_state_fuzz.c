@@ -368,8 +368,10 @@ static uint8_t *fz_reserve(struct consomme *c, size_t len)
     return pending_frame;
 }
 
-static void fz_commit(struct consomme *c, size_t len)
+static void fz_commit(struct consomme *c, size_t len, const struct cm_tso *tso)
 {
+    if (tso)
+        die("a TCP super-frame on a transport that never offered to take them");
     if (!pending_frame)
         die("commit without a reserved frame");
     check_frame(pending_frame, len);
