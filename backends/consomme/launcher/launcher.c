@@ -46,14 +46,13 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <seccomp.h>
-
 #include "../ring.h"
 #include "backend.h"
 #include "errbuf.h"
 #include "parse.h"
 #include "proc.h"
 #include "qemu.h"
+#include "seccomp_sandbox.h"
 
 #define CM_GUEST_DHCP_S    30 /* udhcpc under TCG can take a few seconds */
 #define CM_HOST_BIND       "127.0.0.1"
@@ -62,7 +61,6 @@
 #define CM_EXIT_GRACE_MS   3000
 #define CM_LISTEN_MS       10000 /* consomme binds its socket moments after exec */
 #define CM_VHOST_USER_SOCK "vhost-user.sock"
-#define CM_AUDIT_WAIT_MS   1000 /* for the kernel's record of a seccomp kill */
 
 struct consomme_priv {
     pid_t pid;
@@ -455,64 +453,17 @@ static void consomme_teardown(struct backend *b)
     b->socket_dir = NULL;
 }
 
-/*
- * The syscall that made the seccomp filter kill @pid, from the kernel's audit record ("audit:
- * type=1326 ... pid=PID comm=... syscall=N ..."), when the kernel log is readable (root, or
- * kernel.dmesg_restrict=0). The record is written by the kernel's audit thread, possibly just
- * after the death was seen: new records are awaited a little while (CM_AUDIT_WAIT_MS).
- * Return: the number, or -1.
- */
-static long seccomp_syscall_of(pid_t pid)
-{
-    char rec[8192], key[32];
-    long long deadline = proc_now_ms() + CM_AUDIT_WAIT_MS;
-    long nr = -1;
-    int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-    if (fd < 0)
-        return -1;
-    snprintf(key, sizeof(key), " pid=%d ", (int)pid);
-    while (nr < 0) {
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        ssize_t n = read(fd, rec, sizeof(rec) - 1);
-        const char *sc;
-
-        if (n < 0 && errno == EPIPE)
-            continue; /* records overwritten while we read: go on with the next */
-        if (n < 0 && errno == EAGAIN) {
-            if (proc_poll(&pfd, 1, deadline) <= 0)
-                break;
-            continue;
-        }
-        if (n <= 0)
-            break;
-        rec[n] = '\0';
-        if (strstr(rec, "type=1326") && strstr(rec, key) && (sc = strstr(rec, " syscall=")))
-            nr = strtol(sc + 9, NULL, 10);
-    }
-    close(fd);
-    return nr;
-}
-
 /* SIGSYS is the seccomp filter's doing (SCMP_ACT_KILL_PROCESS): name the call and the way out. */
 static void describe_sigsys(const struct consomme_priv *p, char *why, size_t len)
 {
-    long nr = seccomp_syscall_of(p->pid);
-    char *name = nr >= 0 ? seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, (int)nr) : NULL;
-    char call[96];
+    char call[128];
 
-    if (nr >= 0)
-        snprintf(call, sizeof(call), "system call %ld (%s)", nr, name ? name : "unknown");
-    else
-        snprintf(call, sizeof(call),
-                 "a system call (the kernel log, 'dmesg | grep type=1326' "
-                 "as root, names it)");
+    sandbox_describe_kill(p->pid, call, sizeof(call));
     snprintf(why, len,
              "consomme was killed by its seccomp sandbox (SIGSYS): it made %s that its "
              "allow-list does not permit. This is a bug in consomme: please report it with %s; "
              "until it is fixed, run with --sandbox off (--variant consomme:sandbox=off)",
              call, p->log);
-    free(name);
 }
 
 static bool consomme_died(struct backend *b, char *why, size_t len)
