@@ -107,3 +107,12 @@ add_dependencies(test_consomme_sandbox consomme)
 add_test(NAME integration.consomme.sandbox COMMAND test_consomme_sandbox)
 set_tests_properties(integration.consomme.sandbox PROPERTIES LABELS integration TIMEOUT 60
                      SKIP_RETURN_CODE 77)
+
+# consomme's socket path appears only once it listens (bind under a temporary name, listen,
+# rename): a client connecting back to back from the start is never refused.
+add_executable(test_consomme_socket_ready integration/test_consomme_socket_ready.c)
+target_link_libraries(test_consomme_socket_ready PRIVATE PkgConfig::CMOCKA)
+add_dependencies(test_consomme_socket_ready consomme)
+add_test(NAME integration.consomme.socket_ready
+         COMMAND test_consomme_socket_ready $<TARGET_FILE:consomme>)
+set_tests_properties(integration.consomme.socket_ready PROPERTIES LABELS integration TIMEOUT 120)

@@ -195,6 +195,7 @@ static inline void cm_drop(struct consomme *c, enum cm_drop why)
 /* transport.c: QEMU's stream socket and TAP fds */
 int cm_transport_stream_fd(struct consomme *c, int fd, char *err, size_t errlen);
 int cm_transport_listen(struct consomme *c, const char *path, char *err, size_t errlen);
+int cm_unix_listen(const char *path, bool replace_stale, int *fd, char *err, size_t errlen);
 int cm_transport_tap_fd(struct consomme *c, int fd, char *err, size_t errlen);
 int cm_transport_init_buffers(struct consomme *c);
 void cm_transport_free(struct consomme *c);

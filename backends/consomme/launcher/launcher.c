@@ -9,8 +9,9 @@
  *   0700, so no other user can reach or replace it) and QEMU connects as the vhost-user
  *   front-end, with guest RAM shared: consomme reads and writes the virtqueues itself. prepare()
  *   returns once the socket exists (inotify on the directory, bounded, and ended early if
- *   consomme dies), so QEMU never starts before consomme listens. The directory and anything
- *   left in it are removed on every path.
+ *   consomme dies); consomme gives it its name only once it listens (cm_unix_listen()), so
+ *   QEMU never starts before consomme listens and its connect is never refused. The directory and
+ * anything left in it are removed on every path.
  * - stream: one end of a stream socketpair; QEMU gets the other as `-netdev
  *   stream,addr.type=fd`, so frames cross as QEMU's 4-byte length + frame.
  *
@@ -227,8 +228,9 @@ static const struct backend_option consomme_options[] = {
 #define OPT_SANDBOX   (&consomme_options[3])
 
 /*
- * Wait until consomme's socket @sock exists in its directory. The inotify watch is set before
- * consomme is spawned (@ino), so its creation cannot slip past unseen.
+ * Wait until consomme's socket @sock exists in its directory, which means it listens. The
+ * inotify watch is set before consomme is spawned (@ino), so its arrival cannot slip past
+ * unseen.
  */
 static int wait_listening(const struct consomme_priv *p, int ino, const char *sock, const char *log,
                           char *err, size_t errlen)
@@ -319,7 +321,9 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
         if (rc)
             goto fail;
         ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-        if (ino < 0 || inotify_add_watch(ino, p->sd.dir, IN_CREATE) < 0) {
+        /* consomme binds under a temporary name and renames once it listens: IN_MOVED_TO is
+         * the socket's arrival (IN_CREATE only in case an older consomme binds in place) */
+        if (ino < 0 || inotify_add_watch(ino, p->sd.dir, IN_CREATE | IN_MOVED_TO) < 0) {
             rc = errbuf_set(err, errlen, -errno, "inotify on %s: %s", p->sd.dir, strerror(errno));
             goto fail;
         }
