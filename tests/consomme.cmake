@@ -116,3 +116,12 @@ add_dependencies(test_consomme_socket_ready consomme)
 add_test(NAME integration.consomme.socket_ready
          COMMAND test_consomme_socket_ready $<TARGET_FILE:consomme>)
 set_tests_properties(integration.consomme.socket_ready PROPERTIES LABELS integration TIMEOUT 120)
+
+# The --stats file, rewritten in place under the sandbox, read as whole snapshots under a
+# shared flock while consomme rewrites it, and a reader's lock honoured.
+add_executable(test_consomme_stats_snapshot integration/test_consomme_stats_snapshot.c)
+target_link_libraries(test_consomme_stats_snapshot PRIVATE PkgConfig::JANSSON PkgConfig::CMOCKA)
+add_dependencies(test_consomme_stats_snapshot consomme)
+add_test(NAME integration.consomme.stats_snapshot
+         COMMAND test_consomme_stats_snapshot $<TARGET_FILE:consomme>)
+set_tests_properties(integration.consomme.stats_snapshot PROPERTIES LABELS integration TIMEOUT 120)

@@ -151,6 +151,8 @@ struct consomme {
     void (*on_connected)(struct consomme *c);
     bool on_connected_at_start;
     int stats_fd; /* --stats opened before the sandbox: rewritten in place; -1: by path */
+    uint64_t stats_snapshot; /* snapshots written: the file's "snapshot" */
+    bool stats_pending;      /* a SIGUSR1 dump waits for readers' shared locks to go */
 
     /* where dns_ip:53 leads: --dns, else the first nameserver of /etc/resolv.conf */
     bool have_resolver;
@@ -266,8 +268,13 @@ size_t dhcp_encode_reply(uint8_t *p, size_t cap, const struct cm_config *cfg,
 void dhcp_input(struct consomme *c, const uint8_t *p, size_t len);
 
 /* stats.c */
+/* A SIGUSR1 dump that finds the --stats file locked by a reader is retried this often; the
+ * last dump, on exit, waits at most CM_STATS_LOCK_WAIT_MS for the lock (stats.c). */
+#define CM_STATS_RETRY_MS     5
+#define CM_STATS_LOCK_WAIT_MS 200
 json_t *cm_stats_json(const struct consomme *c);
-int cm_stats_write(const struct consomme *c, const char *path, char *err, size_t errlen);
+int cm_stats_write(struct consomme *c, const char *path, char *err, size_t errlen);
+int cm_stats_update(struct consomme *c, char *err, size_t errlen);
 const char *cm_drop_name(enum cm_drop why);
 const char *cm_refuse_name(enum cm_refuse why);
 

@@ -69,6 +69,7 @@ static const int allowed[] = {
     SCMP_SYS(newfstatat),
     SCMP_SYS(lseek),
     SCMP_SYS(ftruncate),
+    SCMP_SYS(flock), /* the stats file's lock (stats.c) */
     /* NAT sockets (socket() itself is restricted below) */
     SCMP_SYS(connect),
     SCMP_SYS(shutdown),
