@@ -84,6 +84,7 @@ struct cm_stats {
     uint64_t arp_replies, dhcp_offers, dhcp_acks, dhcp_naks, icmp_echo_replies;
     uint64_t udp_flows_total, udp_flows_expired, udp_datagrams_out, udp_datagrams_in;
     uint64_t udp_port_unreachable; /* ICMP errors relayed to the guest */
+    uint64_t icmp_rate_limited;    /* ICMP errors not sent: over cm_ratelimit_allow()'s rate */
     uint64_t guest_queue_full;     /* -ENOBUFS returned to a sender */
     uint64_t refused_tcp[CM_REFUSE__COUNT], refused_udp[CM_REFUSE__COUNT]; /* SYNs, datagrams */
     uint64_t batches;
@@ -141,6 +142,7 @@ struct consomme {
 
     /* timers and signals */
     uint64_t next_tcp_tick, next_udp_sweep;
+    struct cm_ratelimit icmp_errors; /* every ICMP error toward the guest (policy.h) */
     struct cm_event sig_ev;
     pid_t child;            /* consomme run: CMD; its exit ends the loop */
     unsigned stop_requests; /* SIGINT/SIGTERM/SIGHUP received while CMD runs */

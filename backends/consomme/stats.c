@@ -164,6 +164,7 @@ json_t *cm_stats_json(const struct consomme *c)
     set_u64(udp, "datagrams_to_host", s->udp_datagrams_out);
     set_u64(udp, "datagrams_to_guest", s->udp_datagrams_in);
     set_u64(udp, "port_unreachable_to_guest", s->udp_port_unreachable);
+    set_u64(udp, "icmp_errors_rate_limited", s->icmp_rate_limited);
     json_object_set_new(o, "udp", udp);
     set_u64(conf, "mtu", cfg->mtu);
     set_u64(conf, "tcp_rx_buffer_initial", cfg->tcp_rx.initial);
