@@ -27,6 +27,7 @@
 #include "errbuf.h"
 #include "helper.h"
 #include "rpc.h"
+#include "seccomp_sandbox.h"
 
 #define REPLY_TIMEOUT_MS   10000 /* requests that do not wait on iperf3 are answered at once */
 #define STOP_TIMEOUT_MS    2000
@@ -129,7 +130,17 @@ static int mark_dead(struct helper *h, char *err, size_t errlen)
         do {
             r = waitpid(h->pid, &status, 0);
         } while (r < 0 && errno == EINTR);
-        if (r == h->pid && WIFSIGNALED(status))
+        if (r == h->pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
+            char call[128];
+
+            /* SCMP_ACT_KILL_PROCESS: its allow-list (helper_sandbox.c) missed a call */
+            sandbox_describe_kill(h->pid, call, sizeof(call));
+            snprintf(h->death, sizeof(h->death),
+                     "the namespace helper (pid %d) was killed by its seccomp sandbox (SIGSYS): "
+                     "it made %s that its allow-list does not permit. This is a bug in "
+                     "burette: please report it with the command line that caused it",
+                     (int)h->pid, call);
+        } else if (r == h->pid && WIFSIGNALED(status))
             snprintf(h->death, sizeof(h->death),
                      "the namespace helper (pid %d) died: killed by signal %d (%s)", (int)h->pid,
                      WTERMSIG(status), strsignal(WTERMSIG(status)));

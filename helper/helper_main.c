@@ -6,6 +6,10 @@
  * job waiting to listen makes the loop look at the kernel's socket table every couple of
  * milliseconds until its listener appears (or the job ends). End of file on the RPC socket
  * means the harness is gone: every job is killed and the helper exits.
+ *
+ * Privilege ends with setup_tap, or before the first request when there is none: the helper
+ * then sandboxes itself (helper_sandbox.h) before it serves anything else, so no job ever runs
+ * unsandboxed.
  */
 #include <errno.h>
 #include <poll.h>
@@ -20,6 +24,7 @@
 #include "clock.h"
 #include "errbuf.h"
 #include "helper.h"
+#include "helper_sandbox.h"
 #include "iperf_job.h"
 #include "ns.h"
 #include "rpc.h"
@@ -31,6 +36,8 @@ struct state {
     int sock;
     bool served; /* a request has been served: too late for setup_tap */
     bool stopping;
+    bool sandboxed;               /* helper_sandbox_lock() was called (privilege is over) */
+    char sandbox_err[ERRBUF_LEN]; /* why it failed: every request is refused with it */
     struct iperf_job jobs[MAX_JOBS];
     bool used[MAX_JOBS];
 };
@@ -237,6 +244,17 @@ static void do_cancel(struct state *s, json_int_t id, json_t *req)
     send_ok(s, id, -1);
 }
 
+/* Privilege is over: lock, once; a failure is remembered and refuses every request after. */
+static void enter_sandbox(struct state *s)
+{
+    if (s->sandboxed)
+        return;
+    s->sandboxed = true;
+    if (helper_sandbox_lock(s->sandbox_err, sizeof(s->sandbox_err)))
+        errbuf_prefix(s->sandbox_err, sizeof(s->sandbox_err),
+                      "the namespace helper cannot sandbox itself");
+}
+
 static void handle_request(struct state *s, json_t *req)
 {
     json_t *idv = json_object_get(req, "id");
@@ -247,8 +265,14 @@ static void handle_request(struct state *s, json_t *req)
         send_error(s, id, -EPROTO, "malformed request: needs an integer id and an op");
         return;
     }
-    if (!strcmp(op, "setup_tap"))
+    if (!strcmp(op, "setup_tap")) {
         do_setup_tap(s, id, req);
+        enter_sandbox(s);
+        return;
+    }
+    enter_sandbox(s);
+    if (s->sandbox_err[0] && strcmp(op, "stop"))
+        send_error(s, id, -EPERM, s->sandbox_err);
     else if (!strcmp(op, "iperf_server"))
         do_iperf(s, id, req, true);
     else if (!strcmp(op, "iperf_client"))

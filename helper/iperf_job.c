@@ -260,6 +260,13 @@ static void describe_status(int status, char *buf, size_t len)
 {
     if (WIFEXITED(status))
         snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+        /* the helper's filter (helper_sandbox.c), inherited: the kernel log is not ours to
+         * read from in here, so the user is told where the call is named */
+        snprintf(buf, len,
+                 "was killed by the helper's seccomp sandbox (SIGSYS): it made a system call "
+                 "the allow-list does not permit ('dmesg | grep type=1326' as root names it). "
+                 "This is a bug in burette: please report it with that line");
     else if (WIFSIGNALED(status))
         snprintf(buf, len, "was killed by signal %d (%s)", WTERMSIG(status),
                  strsignal(WTERMSIG(status)));
@@ -288,7 +295,7 @@ int iperf_job_outcome(struct iperf_job *job, char **json, char *err, size_t errl
 {
     const char *role = iperf_job_what(job);
     json_t *o = NULL, *j, *e;
-    char how[128];
+    char how[384];
     int rc;
 
     *json = NULL;

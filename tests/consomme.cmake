@@ -107,3 +107,21 @@ add_dependencies(test_consomme_sandbox consomme)
 add_test(NAME integration.consomme.sandbox COMMAND test_consomme_sandbox)
 set_tests_properties(integration.consomme.sandbox PROPERTIES LABELS integration TIMEOUT 60
                      SKIP_RETURN_CODE 77)
+
+# consomme's socket path appears only once it listens (bind under a temporary name, listen,
+# rename): a client connecting back to back from the start is never refused.
+add_executable(test_consomme_socket_ready integration/test_consomme_socket_ready.c)
+target_link_libraries(test_consomme_socket_ready PRIVATE PkgConfig::CMOCKA)
+add_dependencies(test_consomme_socket_ready consomme)
+add_test(NAME integration.consomme.socket_ready
+         COMMAND test_consomme_socket_ready $<TARGET_FILE:consomme>)
+set_tests_properties(integration.consomme.socket_ready PROPERTIES LABELS integration TIMEOUT 120)
+
+# The --stats file, rewritten in place under the sandbox, read as whole snapshots under a
+# shared flock while consomme rewrites it, and a reader's lock honoured.
+add_executable(test_consomme_stats_snapshot integration/test_consomme_stats_snapshot.c)
+target_link_libraries(test_consomme_stats_snapshot PRIVATE PkgConfig::JANSSON PkgConfig::CMOCKA)
+add_dependencies(test_consomme_stats_snapshot consomme)
+add_test(NAME integration.consomme.stats_snapshot
+         COMMAND test_consomme_stats_snapshot $<TARGET_FILE:consomme>)
+set_tests_properties(integration.consomme.stats_snapshot PROPERTIES LABELS integration TIMEOUT 120)

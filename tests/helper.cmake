@@ -20,3 +20,11 @@ add_test(NAME integration.helper_cli COMMAND test_helper_cli $<TARGET_FILE:buret
 set_tests_properties(integration.helper_cli PROPERTIES LABELS integration TIMEOUT 120
                      SKIP_RETURN_CODE 77
                      ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
+
+# The helper's sandbox: /proc/PID/status of the live helper and its job, and a forbidden
+# syscall's death as burette reports it.
+add_executable(test_helper_sandbox integration/test_helper_sandbox.c)
+target_link_libraries(test_helper_sandbox PRIVATE burette_harness burette_helper PkgConfig::CMOCKA)
+add_test(NAME integration.helper_sandbox COMMAND test_helper_sandbox)
+set_tests_properties(integration.helper_sandbox PROPERTIES LABELS integration TIMEOUT 120
+                     SKIP_RETURN_CODE 77)

@@ -263,7 +263,7 @@ static void signal_event(struct consomme *c, struct cm_event *ev, uint32_t event
             child_reap(c);
             break;
         case SIGUSR1:
-            if (cm_stats_write(c, c->opts.stats_path, err, sizeof(err)))
+            if (cm_stats_update(c, err, sizeof(err)))
                 fprintf(stderr, "consomme: %s\n", err);
             break;
         default: /* SIGINT, SIGTERM, SIGHUP */
@@ -314,6 +314,8 @@ static int timeout_ms(struct consomme *c, uint64_t now)
 
     if (tcp_connection_count(c) && c->next_tcp_tick < next)
         next = c->next_tcp_tick;
+    if (c->stats_pending && now + CM_STATS_RETRY_MS < next)
+        next = now + CM_STATS_RETRY_MS;
     return next <= now ? 0 : (int)(next - now);
 }
 
@@ -330,6 +332,12 @@ static void after_events(struct consomme *c)
     if (now >= c->next_udp_sweep) {
         udp_sweep(c, now);
         c->next_udp_sweep = now + UDP_SWEEP_MS;
+    }
+    if (c->stats_pending) {
+        char err[ERRBUF_LEN];
+
+        if (cm_stats_update(c, err, sizeof(err)))
+            fprintf(stderr, "consomme: %s\n", err);
     }
     cm_out_flush(c);
     while (c->guest_blocked && c->tr->writable(c)) {

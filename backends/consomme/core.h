@@ -84,6 +84,7 @@ struct cm_stats {
     uint64_t arp_replies, dhcp_offers, dhcp_acks, dhcp_naks, icmp_echo_replies;
     uint64_t udp_flows_total, udp_flows_expired, udp_datagrams_out, udp_datagrams_in;
     uint64_t udp_port_unreachable; /* ICMP errors relayed to the guest */
+    uint64_t icmp_rate_limited;    /* ICMP errors not sent: over cm_ratelimit_allow()'s rate */
     uint64_t guest_queue_full;     /* -ENOBUFS returned to a sender */
     uint64_t refused_tcp[CM_REFUSE__COUNT], refused_udp[CM_REFUSE__COUNT]; /* SYNs, datagrams */
     uint64_t batches;
@@ -145,6 +146,7 @@ struct consomme {
 
     /* timers and signals */
     uint64_t next_tcp_tick, next_udp_sweep;
+    struct cm_ratelimit icmp_errors; /* every ICMP error toward the guest (policy.h) */
     struct cm_event sig_ev;
     pid_t child;            /* consomme run: CMD; its exit ends the loop */
     unsigned stop_requests; /* SIGINT/SIGTERM/SIGHUP received while CMD runs */
@@ -155,6 +157,8 @@ struct consomme {
     void (*on_connected)(struct consomme *c);
     bool on_connected_at_start;
     int stats_fd; /* --stats opened before the sandbox: rewritten in place; -1: by path */
+    uint64_t stats_snapshot; /* snapshots written: the file's "snapshot" */
+    bool stats_pending;      /* a SIGUSR1 dump waits for readers' shared locks to go */
 
     /* where dns_ip:53 leads: --dns, else the first nameserver of /etc/resolv.conf */
     bool have_resolver;
@@ -199,6 +203,7 @@ static inline void cm_drop(struct consomme *c, enum cm_drop why)
 /* transport.c: QEMU's stream socket and TAP fds */
 int cm_transport_stream_fd(struct consomme *c, int fd, char *err, size_t errlen);
 int cm_transport_listen(struct consomme *c, const char *path, char *err, size_t errlen);
+int cm_unix_listen(const char *path, bool replace_stale, int *fd, char *err, size_t errlen);
 int cm_transport_tap_fd(struct consomme *c, int fd, char *err, size_t errlen);
 int cm_transport_init_buffers(struct consomme *c);
 void cm_transport_free(struct consomme *c);
@@ -269,8 +274,13 @@ size_t dhcp_encode_reply(uint8_t *p, size_t cap, const struct cm_config *cfg,
 void dhcp_input(struct consomme *c, const uint8_t *p, size_t len);
 
 /* stats.c */
+/* A SIGUSR1 dump that finds the --stats file locked by a reader is retried this often; the
+ * last dump, on exit, waits at most CM_STATS_LOCK_WAIT_MS for the lock (stats.c). */
+#define CM_STATS_RETRY_MS     5
+#define CM_STATS_LOCK_WAIT_MS 200
 json_t *cm_stats_json(const struct consomme *c);
-int cm_stats_write(const struct consomme *c, const char *path, char *err, size_t errlen);
+int cm_stats_write(struct consomme *c, const char *path, char *err, size_t errlen);
+int cm_stats_update(struct consomme *c, char *err, size_t errlen);
 const char *cm_drop_name(enum cm_drop why);
 const char *cm_refuse_name(enum cm_refuse why);
 

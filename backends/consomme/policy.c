@@ -149,3 +149,25 @@ void cm_rule_format(const struct cm_rule *r, char *buf, size_t len)
         snprintf(buf, len, "%s %s/%u:%u-%u", r->allow ? "allow" : "deny", addr, plen, r->port_lo,
                  r->port_hi);
 }
+
+bool cm_ratelimit_allow(struct cm_ratelimit *rl, uint64_t now_ms)
+{
+    if (!rl->primed) {
+        rl->primed = true;
+        rl->tokens = CM_ICMP_BURST;
+        rl->last_ms = now_ms;
+    }
+    if (now_ms > rl->last_ms) {
+        /* CM_ICMP_PER_MS >= 1: CM_ICMP_BURST ms refill any bucket (and cannot overflow) */
+        uint64_t elapsed = now_ms - rl->last_ms, sum = CM_ICMP_BURST;
+
+        if (elapsed < CM_ICMP_BURST)
+            sum = rl->tokens + elapsed * CM_ICMP_PER_MS;
+        rl->tokens = sum > CM_ICMP_BURST ? CM_ICMP_BURST : (uint32_t)sum;
+        rl->last_ms = now_ms;
+    }
+    if (!rl->tokens)
+        return false;
+    rl->tokens--;
+    return true;
+}

@@ -83,4 +83,34 @@ bool cm_policy_allows(const struct cm_policy *p, uint32_t dst, uint16_t port, in
  */
 void cm_rule_format(const struct cm_rule *r, char *buf, size_t len);
 
+/*
+ * The ICMP errors consomme sends the guest (a refused UDP datagram's "administratively
+ * prohibited", a host's "port unreachable" relayed) go through one token bucket, as Linux's
+ * own ICMP errors go through its global limiter: CM_ICMP_PER_MS tokens a millisecond, at most
+ * CM_ICMP_BURST saved up; Linux's defaults (net.ipv4.icmp_msgs_per_sec = 1000,
+ * icmp_msgs_burst = 50). A global bucket rather than Linux's per-destination icmp_ratelimit
+ * (one a second per peer): there is one guest, a program of its that probes a few refused
+ * ports in a row must get its errors at once, and what needs bounding is a guest flooding
+ * refused datagrams, which would otherwise have consomme build and queue one error each
+ * (1000/s of 70-byte frames is 70 kB/s, nothing for the guest's queue). Suppressed errors are
+ * counted (stats: udp.icmp_errors_rate_limited); the datagram is refused all the same.
+ */
+#define CM_ICMP_PER_MS 1
+#define CM_ICMP_BURST  50
+
+struct cm_ratelimit {
+    uint64_t last_ms; /* when tokens were last added */
+    uint32_t tokens;
+    bool primed; /* zeroed state: full bucket at the first call */
+};
+
+/**
+ * cm_ratelimit_allow() - Take a token if there is one
+ * @rl:		Bucket (zero-initialised starts full)
+ * @now_ms:	Monotonic milliseconds
+ *
+ * Return: true if the error may be sent
+ */
+bool cm_ratelimit_allow(struct cm_ratelimit *rl, uint64_t now_ms);
+
 #endif /* CONSOMME_POLICY_H */

@@ -14,40 +14,29 @@
  * signalling CMD. No filesystem path is opened after the lock, and no mapping may be
  * executable.
  *
- * Sanitizer builds add what the sanitizer runtime itself calls at exit (LeakSanitizer stops the
- * process with a ptrace-ing clone), so the sanitized tests run the same sandbox as users do.
+ * The steps themselves (capabilities, no_new_privs, loading the filter, what sanitizer builds
+ * add) are common/seccomp_sandbox.c's, shared with the namespace helper; this file holds the
+ * list and consomme's settings.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 
-#include <cap-ng.h>
 #include <jansson.h>
 #include <seccomp.h>
 
 #include "core.h"
 #include "errbuf.h"
 #include "sandbox.h"
+#include "seccomp_sandbox.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
-#define CM_SANDBOX_SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CM_SANDBOX_SANITIZER 1
-#endif
-#endif
-
-/* Everything the loop may call with any argument. */
+/* Everything the loop may call with any argument (the rest: add_rules()). */
 static const int allowed[] = {
     /* the loop, its timers and signals (signalfd reads; abort() on a broken invariant) */
     SCMP_SYS(epoll_wait),
@@ -75,6 +64,7 @@ static const int allowed[] = {
     SCMP_SYS(newfstatat),
     SCMP_SYS(lseek),
     SCMP_SYS(ftruncate),
+    SCMP_SYS(flock), /* the stats file's lock (stats.c) */
     /* NAT sockets (socket() itself is restricted below) */
     SCMP_SYS(connect),
     SCMP_SYS(shutdown),
@@ -100,35 +90,6 @@ static const int allowed[] = {
     SCMP_SYS(waitid),
     SCMP_SYS(kill),
     SCMP_SYS(tgkill),
-#ifdef CM_SANDBOX_SANITIZER
-    /* the sanitizer runtime: reports, and LeakSanitizer's stop-the-world at exit */
-    SCMP_SYS(clone),
-    SCMP_SYS(ptrace),
-    SCMP_SYS(prctl),
-    SCMP_SYS(sched_yield),
-    SCMP_SYS(futex),
-    SCMP_SYS(sigaltstack),
-    SCMP_SYS(rt_sigaction),
-    SCMP_SYS(getppid),
-    SCMP_SYS(openat),
-    SCMP_SYS(open),
-    SCMP_SYS(stat),
-    SCMP_SYS(lstat),
-    SCMP_SYS(getdents),
-    SCMP_SYS(sched_getaffinity),
-    SCMP_SYS(close_range),
-    SCMP_SYS(readlink),
-    SCMP_SYS(getrlimit),
-    SCMP_SYS(prlimit64),
-    SCMP_SYS(uname),
-    SCMP_SYS(pipe2),
-    SCMP_SYS(dup2),
-    SCMP_SYS(fcntl),
-    SCMP_SYS(getdents64),
-    SCMP_SYS(mprotect),
-    SCMP_SYS(mmap),
-    SCMP_SYS(munlock),
-#endif
 };
 
 int cm_sandbox_resolve(struct cm_sandbox *sb, char *err, size_t errlen)
@@ -173,50 +134,21 @@ int cm_sandbox_resolve(struct cm_sandbox *sb, char *err, size_t errlen)
 
 int cm_sandbox_drop_user(struct cm_sandbox *sb, char *err, size_t errlen)
 {
-    int pdeath = 0, rc;
-    pid_t parent = getppid();
+    int rc;
 
     if (sb->off || sb->dropped)
         return 0;
-    if (prctl(PR_GET_PDEATHSIG, &pdeath))
-        pdeath = 0;
-    capng_clear(CAPNG_SELECT_BOTH);
-    if (sb->switch_user) {
-        /* setgroups(), setresgid(), setresuid(), bounding set cleared, caps cleared */
-        rc =
-            capng_change_id((int)sb->uid, (int)sb->gid, CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
-        if (rc)
-            return errbuf_set(err, errlen, -EPERM,
-                              "cannot switch to uid %u gid %u (capng_change_id: %d)",
-                              (unsigned)sb->uid, (unsigned)sb->gid, rc);
-    } else {
-        /* Not root: whatever capabilities we hold go (the bounding set needs CAP_SETPCAP to
-         * change, and no_new_privs keeps exec from regaining anything anyway). */
-        if (capng_apply(CAPNG_SELECT_CAPS))
-            return errbuf_set(err, errlen, -EPERM, "cannot drop capabilities");
-    }
-    if (capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE)
-        return errbuf_set(err, errlen, -EPERM, "capabilities are still held after dropping them");
-    /* The credential change cleared the death signal: arm it again, then make sure the parent
-     * did not die in between (its death would have gone unnoticed). */
-    if (pdeath) {
-        if (prctl(PR_SET_PDEATHSIG, pdeath))
-            return errbuf_set(err, errlen, -errno, "PR_SET_PDEATHSIG: %s", strerror(errno));
-        if (getppid() != parent)
-            return errbuf_set(err, errlen, -ESRCH,
-                              "the parent process exited while consomme dropped privileges");
-    }
-    sb->dropped = true;
-    return 0;
+    rc = sandbox_drop_caps(sb->switch_user, sb->uid, sb->gid, "consomme", err, errlen);
+    if (!rc)
+        sb->dropped = true;
+    return rc;
 }
 
 static int add_rules(scmp_filter_ctx ctx)
 {
     int rc = 0;
 
-    for (size_t i = 0; !rc && i < sizeof(allowed) / sizeof(allowed[0]); i++)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
-#ifndef CM_SANDBOX_SANITIZER
+#ifndef SANDBOX_SANITIZER
     /* Guest RAM and malloc's mappings: never executable. */
     if (!rc)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
@@ -239,18 +171,8 @@ static int add_rules(scmp_filter_ctx ctx)
     return rc;
 }
 
-/* Tests only (CM_SANDBOX_FAULT_ENV): prove that a forbidden call ends the process. */
-static void fault_injection(void)
-{
-    const char *v = getenv(CM_SANDBOX_FAULT_ENV);
-
-    if (v && !strcmp(v, "1"))
-        syscall(SYS_personality, 0xffffffffUL); /* a harmless query the filter forbids */
-}
-
 int cm_sandbox_lock(struct cm_sandbox *sb, char *err, size_t errlen)
 {
-    scmp_filter_ctx ctx;
     uid_t uid;
     int rc;
 
@@ -259,25 +181,15 @@ int cm_sandbox_lock(struct cm_sandbox *sb, char *err, size_t errlen)
     rc = cm_sandbox_drop_user(sb, err, errlen);
     if (rc)
         return rc;
-    uid = geteuid();
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-        return errbuf_set(err, errlen, -errno, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
-    ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-    if (!ctx)
-        return errbuf_set(err, errlen, -ENOMEM, "seccomp_init failed");
-    rc = add_rules(ctx);
-    if (!rc)
-        rc = seccomp_load(ctx);
-    seccomp_release(ctx);
+    uid = geteuid(); /* not allowed once the filter is in */
+    rc = sandbox_lock(allowed, sizeof(allowed) / sizeof(allowed[0]), add_rules, "consomme",
+                      "run with --no-sandbox", err, errlen);
     if (rc)
-        return errbuf_set(err, errlen, rc,
-                          "cannot load the seccomp filter: %s (a kernel without seccomp? "
-                          "run with --no-sandbox)",
-                          strerror(-rc));
+        return rc;
     /* One line in the log, so a run's reader (and the tests) can see the sandbox held. */
     fprintf(stderr, "consomme: sandboxed: uid %u, no capabilities, seccomp allow-list\n",
             (unsigned)uid);
-    fault_injection();
+    sandbox_fault_injection(CM_SANDBOX_FAULT_ENV);
     return 0;
 }
 

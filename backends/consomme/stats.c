@@ -3,12 +3,26 @@
  * stats.c - the counters as JSON, for --stats FILE and SIGUSR1
  *
  * Every drop reason and every NAT policy refusal reason appears, zero or not, so a reader can
- * rely on the keys. The file is written to a temporary name and renamed, so a reader never sees
- * half a dump — except under the sandbox, where it is rewritten in place through a descriptor
- * opened beforehand.
+ * rely on the keys; "snapshot" counts the dumps written (1, 2, ...), so a reader can tell a new
+ * one from the last.
+ *
+ * Whole snapshots: unsandboxed, the file is written to a temporary name and renamed, so a
+ * reader never sees half a dump. Under the sandbox consomme may no longer create files (no
+ * openat, and as nobody no write access to the directory), so it rewrites the file it opened
+ * beforehand, in place: pwrite() then ftruncate(), under an exclusive flock(2) on that
+ * descriptor. A reader that may run meanwhile takes a shared one (flock -s FILE cat FILE, or
+ * LOCK_SH in code) and sees either the last snapshot or the next, never a mix. flock was chosen
+ * over a generation/length header because every language and the shell can take one, while a
+ * header needs a reader written for it, and the file stays plain JSON. A reader cannot stall
+ * consomme through it: a SIGUSR1 dump that finds the lock taken is retried from the loop every
+ * CM_STATS_RETRY_MS without blocking it; only the last dump, on exit, waits for the lock, at
+ * most CM_STATS_LOCK_WAIT_MS, and is then written anyway (the final counters matter more than
+ * a reader that holds its lock that long).
  */
 #include <errno.h>
 #include <stdio.h>
+#include <time.h>
+#include <sys/file.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -152,6 +166,7 @@ json_t *cm_stats_json(const struct consomme *c)
     set_u64(udp, "datagrams_to_host", s->udp_datagrams_out);
     set_u64(udp, "datagrams_to_guest", s->udp_datagrams_in);
     set_u64(udp, "port_unreachable_to_guest", s->udp_port_unreachable);
+    set_u64(udp, "icmp_errors_rate_limited", s->icmp_rate_limited);
     json_object_set_new(o, "udp", udp);
     set_u64(conf, "mtu", cfg->mtu);
     set_u64(conf, "tcp_rx_buffer_initial", cfg->tcp_rx.initial);
@@ -167,47 +182,93 @@ json_t *cm_stats_json(const struct consomme *c)
     return o;
 }
 
-/* Sandboxed (sandbox.c), consomme may no longer create files in the stats file's directory:
- * it rewrites the file it opened before, whole, in one write, then cuts it to length. */
-static int write_in_place(int fd, json_t *o, const char *path, char *err, size_t errlen)
+/* Exclusive lock on @fd, retried every millisecond for up to @wait_ms: 0 or -EWOULDBLOCK. */
+static int lock_within(int fd, int wait_ms)
 {
-    char *text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
-    size_t len = text ? strlen(text) : 0;
-    int rc = 0;
+    uint64_t deadline = cm_now_ms() + (uint64_t)wait_ms;
 
-    if (!text)
+    for (;;) {
+        if (!flock(fd, LOCK_EX | LOCK_NB))
+            return 0;
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            return -errno;
+        if (cm_now_ms() >= deadline)
+            return -EWOULDBLOCK;
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    }
+}
+
+/*
+ * Rewrite the file opened before the sandbox, whole, under an exclusive flock: pwrite(), then
+ * cut to length. With @force, a lock still held by a reader after @wait_ms does not stop the
+ * write; without, nothing is written and -EWOULDBLOCK returned.
+ */
+static int write_in_place(struct consomme *c, const char *path, int wait_ms, bool force, char *err,
+                          size_t errlen)
+{
+    json_t *o = cm_stats_json(c);
+    char *text = NULL;
+    size_t len;
+    int rc, locked;
+
+    if (!o)
         return errbuf_set(err, errlen, -ENOMEM, "out of memory writing statistics");
-    if (pwrite(fd, text, len, 0) != (ssize_t)len || ftruncate(fd, (off_t)len))
+    locked = lock_within(c->stats_fd, wait_ms);
+    if (locked && !force) {
+        json_decref(o);
+        return locked == -EWOULDBLOCK
+                   ? locked
+                   : errbuf_set(err, errlen, locked, "cannot lock %s: %s", path, strerror(-locked));
+    }
+    json_object_set_new(o, "snapshot", json_integer((json_int_t)(c->stats_snapshot + 1)));
+    text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+    len = text ? strlen(text) : 0;
+    if (!text)
+        rc = errbuf_set(err, errlen, -ENOMEM, "out of memory writing statistics");
+    else if (pwrite(c->stats_fd, text, len, 0) != (ssize_t)len ||
+             ftruncate(c->stats_fd, (off_t)len))
         rc = errbuf_set(err, errlen, -errno, "cannot write statistics to %s: %s", path,
                         strerror(errno));
+    else
+        rc = 0;
+    if (!rc)
+        c->stats_snapshot++;
+    if (!locked)
+        flock(c->stats_fd, LOCK_UN);
+    else if (!rc && locked == -EWOULDBLOCK)
+        fprintf(stderr,
+                "consomme: %s was still locked by a reader after %d ms: written all the same\n",
+                path, wait_ms);
     free(text);
+    json_decref(o);
     return rc;
 }
 
 /**
- * cm_stats_write() - Dump the counters
+ * cm_stats_write() - Dump the counters, the last time (on exit)
  * @c:		Stack
- * @path:	File to (re)write atomically, or NULL for stderr
+ * @path:	File to (re)write as a whole snapshot, or NULL for stderr
  * @err:	Error buffer
  * @errlen:	Size of @err
  *
  * Return: 0 or negative errno
  */
-int cm_stats_write(const struct consomme *c, const char *path, char *err, size_t errlen)
+int cm_stats_write(struct consomme *c, const char *path, char *err, size_t errlen)
 {
     char tmp[4096];
-    json_t *o = cm_stats_json(c);
+    json_t *o;
     int rc = 0;
 
+    c->stats_pending = false;
+    if (path && c->stats_fd >= 0)
+        return write_in_place(c, path, CM_STATS_LOCK_WAIT_MS, true, err, errlen);
+    o = cm_stats_json(c);
     if (!o)
         return errbuf_set(err, errlen, -ENOMEM, "out of memory writing statistics");
+    json_object_set_new(o, "snapshot", json_integer((json_int_t)++c->stats_snapshot));
     if (!path) {
         json_dumpf(o, stderr, JSON_INDENT(2) | JSON_SORT_KEYS);
         fputc('\n', stderr);
-        goto out;
-    }
-    if (c->stats_fd >= 0) {
-        rc = write_in_place(c->stats_fd, o, path, err, errlen);
         goto out;
     }
     if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
@@ -230,4 +291,26 @@ int cm_stats_write(const struct consomme *c, const char *path, char *err, size_t
 out:
     json_decref(o);
     return rc;
+}
+
+/**
+ * cm_stats_update() - Dump the counters now if no reader holds the file's lock (SIGUSR1)
+ * @c:		Stack
+ * @err:	Error buffer
+ * @errlen:	Size of @err
+ *
+ * Never blocks the loop: with the lock taken, c->stats_pending stays set and the loop calls
+ * this again CM_STATS_RETRY_MS later.
+ *
+ * Return: 0 (written, or left pending) or negative errno
+ */
+int cm_stats_update(struct consomme *c, char *err, size_t errlen)
+{
+    int rc;
+
+    if (!c->opts.stats_path || c->stats_fd < 0)
+        return cm_stats_write(c, c->opts.stats_path, err, errlen);
+    rc = write_in_place(c, c->opts.stats_path, 0, false, err, errlen);
+    c->stats_pending = rc == -EWOULDBLOCK;
+    return c->stats_pending ? 0 : rc;
 }

@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -403,6 +404,109 @@ static void listen_event(struct consomme *c, struct cm_event *ev, uint32_t event
     cm_guest_connected(c);
 }
 
+/* Whether @path is a socket nobody listens on (a consomme that died): safe to replace. */
+static bool stale_socket(const char *path, const struct sockaddr_un *sa)
+{
+    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct stat st;
+    bool stale;
+
+    stale = probe >= 0 && !stat(path, &st) && S_ISSOCK(st.st_mode) &&
+            connect(probe, (const struct sockaddr *)sa, sizeof(*sa)) && errno == ECONNREFUSED;
+    if (probe >= 0)
+        close(probe);
+    return stale;
+}
+
+/* Give the socket at @tmp the name @path, never replacing a file that is there. */
+static int publish(const char *tmp, const char *path)
+{
+    if (!renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE))
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -errno;
+    /* a file system without RENAME_NOREPLACE: a hard link is as atomic, and never replaces */
+    if (link(tmp, path))
+        return -errno;
+    unlink(tmp);
+    return 0;
+}
+
+/**
+ * cm_unix_listen() - A listening unix socket at @path, never there before it listens
+ * @path:		Final path
+ * @replace_stale:	Replace a socket at @path that nobody listens on (else any file there
+ *			is refused)
+ * @fd:			The listening socket (non-blocking, close-on-exec)
+ * @err:		Error buffer
+ * @errlen:		Size of @err
+ *
+ * Between bind() and listen() a connect() is refused, so the socket is bound under a
+ * temporary name in @path's directory (".consomme-PID"), listens, and only then is renamed
+ * to @path: whoever sees @path appear (inotify IN_MOVED_TO, a stat, a connect loop) can
+ * connect at once. The rename never replaces a file: one that appeared meanwhile is refused
+ * like one that was there before.
+ *
+ * Return: 0, -EEXIST when @path is taken, other negative errno
+ */
+int cm_unix_listen(const char *path, bool replace_stale, int *fd, char *err, size_t errlen)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX}, tmp = {.sun_family = AF_UNIX};
+    const char *slash = strrchr(path, '/');
+    int dirlen = slash ? (int)(slash - path + 1) : 0, s, rc, n;
+
+    *fd = -1;
+    n = snprintf(tmp.sun_path, sizeof(tmp.sun_path), "%.*s.consomme-%d", dirlen, path,
+                 (int)getpid());
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return errbuf_set(err, errlen, -ENAMETOOLONG,
+                          "socket path '%s' is too long (at most %zu bytes)", path,
+                          sizeof(sa.sun_path) - 1);
+    if (n < 0 || (size_t)n >= sizeof(tmp.sun_path))
+        return errbuf_set(err, errlen, -ENAMETOOLONG,
+                          "the directory of socket path '%s' is too long for the temporary name "
+                          "consomme binds first (.consomme-PID, %zu bytes in all at most): "
+                          "choose a shorter directory",
+                          path, sizeof(tmp.sun_path) - 1);
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return errbuf_set(err, errlen, -errno, "socket: %s", strerror(errno));
+    unlink(tmp.sun_path); /* a leftover of a consomme with our pid (a previous boot) */
+    if (bind(s, (struct sockaddr *)&tmp, sizeof(tmp))) {
+        rc = errbuf_set(err, errlen, -errno, "cannot create socket %s: %s", tmp.sun_path,
+                        strerror(errno));
+        close(s);
+        return rc;
+    }
+    if (listen(s, 1)) {
+        rc = errbuf_set(err, errlen, -errno, "listen on %s: %s", tmp.sun_path, strerror(errno));
+        goto fail;
+    }
+    rc = publish(tmp.sun_path, path);
+    if (rc == -EEXIST && replace_stale && stale_socket(path, &sa)) {
+        unlink(path);
+        rc = publish(tmp.sun_path, path);
+    }
+    if (rc == -EEXIST) {
+        rc = errbuf_set(err, errlen, -EEXIST,
+                        "%s already exists (another consomme, or a leftover: remove it or "
+                        "choose another path)",
+                        path);
+        goto fail;
+    }
+    if (rc) {
+        rc = errbuf_set(err, errlen, rc, "cannot create socket %s: %s", path, strerror(-rc));
+        goto fail;
+    }
+    *fd = s;
+    return 0;
+fail:
+    unlink(tmp.sun_path);
+    close(s);
+    return rc;
+}
+
 /**
  * cm_transport_listen() - Listen on a unix socket path for QEMU's stream connection
  * @c:		Stack
@@ -410,52 +514,15 @@ static void listen_event(struct consomme *c, struct cm_event *ev, uint32_t event
  * @err:	Error buffer
  * @errlen:	Size of @err
  *
- * Return: 0 or negative errno
+ * Return: 0, -EADDRINUSE when @path is taken, or another negative errno
  */
 int cm_transport_listen(struct consomme *c, const char *path, char *err, size_t errlen)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    int fd = -1, rc;
+    int fd, rc;
 
-    if (strlen(path) >= sizeof(sa.sun_path))
-        return errbuf_set(err, errlen, -ENAMETOOLONG,
-                          "socket path '%s' is too long (at most %zu bytes)", path,
-                          sizeof(sa.sun_path) - 1);
-    memcpy(sa.sun_path, path, strlen(path) + 1);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return errbuf_set(err, errlen, -errno, "socket: %s", strerror(errno));
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-        int probe;
-        struct stat st;
-        bool stale;
-
-        if (errno != EADDRINUSE) {
-            rc = errbuf_set(err, errlen, -errno, "cannot bind %s: %s", path, strerror(errno));
-            goto fail;
-        }
-        /* Replace only a socket nobody listens on, never a live one or another file. */
-        probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        stale = probe >= 0 && !stat(path, &st) && S_ISSOCK(st.st_mode) &&
-                connect(probe, (struct sockaddr *)&sa, sizeof(sa)) && errno == ECONNREFUSED;
-        if (probe >= 0)
-            close(probe);
-        if (!stale) {
-            rc = errbuf_set(err, errlen, -EADDRINUSE,
-                            "%s already exists (another consomme? remove it if not)", path);
-            goto fail;
-        }
-        unlink(path);
-        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-            rc = errbuf_set(err, errlen, -errno, "cannot bind %s: %s", path, strerror(errno));
-            goto fail;
-        }
-    }
-    if (listen(fd, 1)) {
-        rc = errbuf_set(err, errlen, -errno, "listen on %s: %s", path, strerror(errno));
-        unlink(path);
-        goto fail;
-    }
+    rc = cm_unix_listen(path, true, &fd, err, errlen);
+    if (rc)
+        return rc == -EEXIST ? -EADDRINUSE : rc; /* what bind() said here before */
     snprintf(c->listen_path, sizeof(c->listen_path), "%s", path);
     c->listen_ev.fd = fd;
     c->listen_ev.fn = listen_event;
@@ -463,11 +530,8 @@ int cm_transport_listen(struct consomme *c, const char *path, char *err, size_t 
     if (rc) {
         c->listen_ev.fd = -1;
         unlink(path);
-        errbuf_set(err, errlen, rc, "epoll: %s", strerror(-rc));
-        goto fail;
+        close(fd);
+        return errbuf_set(err, errlen, rc, "epoll: %s", strerror(-rc));
     }
     return 0;
-fail:
-    close(fd);
-    return rc;
 }

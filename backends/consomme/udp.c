@@ -8,7 +8,8 @@
  * port 53 is the host's resolver (first IPv4 nameserver of /etc/resolv.conf, or --dns).
  * Replies read from the socket go back to the guest from the address it sent to, so the guest
  * never sees the rewrite. A first datagram the NAT policy refuses opens no flow and is answered
- * with an ICMP "administratively prohibited"; a flow's timer is refreshed by traffic either way.
+ * with an ICMP "administratively prohibited", rate-limited (policy.h); a flow's timer is
+ * refreshed by traffic either way.
  * The socket lives in consomme's own network namespace, never in the guest's.
  *
  * Datagrams from one batch of guest frames are queued (pointing into the frame buffer, which
@@ -183,8 +184,8 @@ int udp_send_to_guest(struct consomme *c, uint32_t src, uint16_t sport, uint32_t
 
 /*
  * An ICMP destination unreachable for the guest's datagram from @gaddr:@gport to
- * @daddr:@dport. The quoted datagram is rebuilt from those: the guest matches errors by
- * addresses and ports only.
+ * @daddr:@dport, within the rate of cm_ratelimit_allow() (-EAGAIN and counted beyond it). The
+ * quoted datagram is rebuilt from those: the guest matches errors by addresses and ports only.
  */
 static int icmp_unreachable(struct consomme *c, uint8_t code, uint32_t gaddr, uint16_t gport,
                             uint32_t daddr, uint16_t dport)
@@ -194,6 +195,10 @@ static int icmp_unreachable(struct consomme *c, uint8_t code, uint32_t gaddr, ui
     struct iovec iov = {m, sizeof(m)};
     uint16_t sum;
 
+    if (!cm_ratelimit_allow(&c->icmp_errors, cm_now_ms())) {
+        c->st.icmp_rate_limited++;
+        return -EAGAIN;
+    }
     ipv4_header_encode(q, gaddr, daddr, IPPROTO_UDP, 8, 0);
     q[20] = (uint8_t)(gport >> 8);
     q[21] = (uint8_t)gport;

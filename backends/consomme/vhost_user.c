@@ -694,29 +694,13 @@ int cm_transport_vhost_user(struct consomme *c, const char *path, char *err, siz
     d = vu_dev_new(c);
     if (!d)
         return errbuf_set(err, errlen, -ENOMEM, "out of memory");
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        rc = errbuf_set(err, errlen, -errno, "socket: %s", strerror(errno));
+    /* PATH appears only once it listens: the launcher connects QEMU as soon as it does */
+    rc = cm_unix_listen(path, false, &fd, err, errlen);
+    if (rc)
         goto fail;
-    }
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-        rc = errno == EADDRINUSE
-                 ? errbuf_set(err, errlen, -EEXIST,
-                              "%s already exists (another consomme, or a leftover: remove it "
-                              "or choose another path)",
-                              path)
-                 : errbuf_set(err, errlen, -errno, "cannot create socket %s: %s", path,
-                              strerror(errno));
-        close(fd);
-        goto fail;
-    }
     snprintf(d->path, sizeof(d->path), "%s", path);
     d->listen_ev.fd = fd;
     d->listen_ev.fn = listen_event;
-    if (listen(fd, 1)) {
-        rc = errbuf_set(err, errlen, -errno, "listen on %s: %s", path, strerror(errno));
-        goto fail;
-    }
     rc = cm_event_add(c, &d->listen_ev, EPOLLIN);
     if (rc) {
         errbuf_set(err, errlen, rc, "epoll: %s", strerror(-rc));

@@ -36,6 +36,7 @@
 #include "proc.h"
 #include "sandbox.h"
 #include "../support/skip.h"
+#include "../support/sandbox_check.h"
 
 #define DEADLINE_MS 10000
 
@@ -129,21 +130,14 @@ static void connect_path(struct sockaddr_un *sa, const char *path)
     memcpy(sa->sun_path, path, strlen(path) + 1);
 }
 
-/*
- * consomme binds its socket, then listens: the path exists (prepare() returns) a moment before
- * it accepts, and a connect() in between is refused. Retry only that, bounded.
- */
+/* prepare() returns once the path exists, and consomme names it only once it listens. */
 static void connect_front_end(int fd, const char *path)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    long long deadline = proc_now_ms() + DEADLINE_MS;
 
     connect_path(&sa, path);
-    while (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-        assert_int_equal(errno, ECONNREFUSED);
-        assert_true(proc_now_ms() < deadline);
-        poll(NULL, 0, 1);
-    }
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+        fail_msg("connect %s: %s", path, strerror(errno));
 }
 
 static void wait_readable(int fd)
@@ -181,46 +175,13 @@ static void expect_frame_with(int fd, const char *payload)
     }
 }
 
-/* The value of "Key:" in /proc/@pid/status, or "" */
-static void status_field(pid_t pid, const char *key, char *out, size_t len)
-{
-    char path[64], line[256];
-    FILE *f;
-
-    out[0] = '\0';
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    f = fopen(path, "re");
-    assert_non_null(f);
-    while (fgets(line, sizeof(line), f))
-        if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':') {
-            snprintf(out, len, "%s",
-                     line + strlen(key) + 1 + strspn(line + strlen(key) + 1, "\t "));
-            out[strcspn(out, "\n")] = '\0';
-        }
-    fclose(f);
-}
-
-/* Waits until the filter is in place (the vhost-user back-end locks once the front-end is
- * accepted), then checks every field. */
+/* The vhost-user back-end locks once the front-end is accepted: assert_filtered_without_caps()
+ * waits for it; then, as root, the user switch. */
 static void assert_sandboxed(pid_t pid)
 {
-    long long deadline = proc_now_ms() + DEADLINE_MS;
     char v[128];
 
-    for (;;) {
-        status_field(pid, "Seccomp", v, sizeof(v));
-        if (!strcmp(v, "2"))
-            break;
-        assert_true(proc_now_ms() < deadline);
-        /* a pidfd cannot tell a prctl() apart: the state itself is polled, bounded */
-        poll(NULL, 0, 10);
-    }
-    status_field(pid, "NoNewPrivs", v, sizeof(v));
-    assert_string_equal(v, "1");
-    status_field(pid, "CapEff", v, sizeof(v));
-    assert_string_equal(v, "0000000000000000");
-    status_field(pid, "CapPrm", v, sizeof(v));
-    assert_string_equal(v, "0000000000000000");
+    assert_filtered_without_caps(pid);
     status_field(pid, "Uid", v, sizeof(v));
     if (geteuid() == 0)
         assert_true(strtoul(v, NULL, 10) != 0); /* real uid: switched away from root */
@@ -310,27 +271,6 @@ static void test_vhost_user_back_end_sandboxed_once_connected(void **state)
     stop(&f);
 }
 
-/* Whether the kernel log (readable) holds the seccomp kill record of @pid; read independently
- * of the launcher, after it, so the record had time to arrive. */
-static bool kmsg_has_record(pid_t pid)
-{
-    char rec[8192], key[32];
-    bool found = false;
-    int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    ssize_t n;
-
-    if (fd < 0)
-        return false;
-    snprintf(key, sizeof(key), " pid=%d ", (int)pid);
-    while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE))
-        if (n > 0) {
-            rec[n] = '\0';
-            found |= strstr(rec, "type=1326") && strstr(rec, key);
-        }
-    close(fd);
-    return found;
-}
-
 static void forbidden_syscall_case(const char *transport)
 {
     struct fixture f = {0};
@@ -360,7 +300,7 @@ static void forbidden_syscall_case(const char *transport)
     assert_non_null(strstr(why, "consomme.log"));
     /* the kernel's audit record names the call, where the log is readable and the record
      * was not rate-limited away: then the message must name it too */
-    if (kmsg_has_record(pid))
+    if (kmsg_has_seccomp_record(pid))
         assert_non_null(strstr(why, "system call 135 (personality)"));
     if (fd >= 0)
         close(fd);

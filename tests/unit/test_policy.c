@@ -477,6 +477,69 @@ static void test_policy_host_own_address_refused_even_when_rules_allow(void **st
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* The bucket alone, on explicit times: Linux's global ICMP defaults (policy.h). */
+static void test_icmp_ratelimit_bursts_then_one_per_ms_and_saves_up_to_the_burst(void **state)
+{
+    struct cm_ratelimit rl = {0};
+    unsigned sent = 0;
+
+    for (int i = 0; i < 3 * CM_ICMP_BURST; i++)
+        sent += cm_ratelimit_allow(&rl, 1000);
+    assert_int_equal(sent, CM_ICMP_BURST); /* a full bucket, then nothing in the same ms */
+    assert_false(cm_ratelimit_allow(&rl, 1000));
+    /* one token a millisecond */
+    assert_true(cm_ratelimit_allow(&rl, 1001));
+    assert_false(cm_ratelimit_allow(&rl, 1001));
+    for (sent = 0; sent < 20 && cm_ratelimit_allow(&rl, 1011); sent++)
+        ;
+    assert_int_equal(sent, 10 * CM_ICMP_PER_MS);
+    /* a clock that does not move (or an earlier reading) adds nothing */
+    assert_false(cm_ratelimit_allow(&rl, 1005));
+    /* idle far longer than the burst takes to refill: the bucket holds the burst, no more */
+    for (sent = 0; sent < 3 * CM_ICMP_BURST && cm_ratelimit_allow(&rl, 1000 + 3600 * 1000); sent++)
+        ;
+    assert_int_equal(sent, CM_ICMP_BURST);
+    /* and a clock near its end does not overflow the refill */
+    rl = (struct cm_ratelimit){0};
+    assert_true(cm_ratelimit_allow(&rl, 0));
+    for (sent = 0; sent < 3 * CM_ICMP_BURST && cm_ratelimit_allow(&rl, UINT64_MAX); sent++)
+        ;
+    assert_int_equal(sent, CM_ICMP_BURST);
+}
+
+/* A guest flooding refused datagrams: the burst is answered, the rest counted, each refused. */
+static void test_policy_denied_udp_flood_gets_rate_limited_errors(void **state)
+{
+    const char *deny[] = {"10.0.2.2", NULL};
+    struct consomme *c = stack_with(NULL, deny);
+    unsigned flood = 4 * CM_ICMP_BURST, errors = 0;
+    uint64_t t0 = cm_now_ms(), elapsed;
+    const uint8_t *r;
+    json_t *stats;
+    size_t len;
+
+    for (unsigned i = 0; i < flood; i++)
+        guest_udp(c, IP4(10, 0, 2, 2), (uint16_t)(20000 + i), "flood");
+    elapsed = cm_now_ms() - t0;
+    while ((r = cm_test_next_out(c, &len))) {
+        assert_int_equal(r[14 + 9], 1); /* ICMP */
+        assert_int_equal(r[35], 13);    /* administratively prohibited */
+        errors++;
+    }
+    /* the burst at least; beyond it only what the clock refilled while the flood ran */
+    assert_true(errors >= CM_ICMP_BURST);
+    assert_true(errors <= CM_ICMP_BURST + (elapsed + 1) * CM_ICMP_PER_MS);
+    assert_int_equal(c->st.refused_udp[CM_REFUSE_RULE], flood); /* every one refused */
+    assert_int_equal(c->st.icmp_rate_limited, flood - errors);
+    stats = cm_stats_json(c);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(stats, "udp"),
+                                                        "icmp_errors_rate_limited")),
+                     flood - errors);
+    json_decref(stats);
+    assert_int_equal(udp_flow_count(c), 0);
+    cm_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -491,6 +554,8 @@ int main(void)
         cmocka_unit_test(test_policy_host_loopback_only_through_the_gateway_whatever_the_rules),
         cmocka_unit_test(test_policy_rules_are_listed_in_the_stats),
         cmocka_unit_test(test_policy_host_own_address_refused_even_when_rules_allow),
+        cmocka_unit_test(test_icmp_ratelimit_bursts_then_one_per_ms_and_saves_up_to_the_burst),
+        cmocka_unit_test(test_policy_denied_udp_flood_gets_rate_limited_errors),
     };
     return test_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

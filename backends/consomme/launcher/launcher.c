@@ -9,8 +9,9 @@
  *   0700, so no other user can reach or replace it) and QEMU connects as the vhost-user
  *   front-end, with guest RAM shared: consomme reads and writes the virtqueues itself. prepare()
  *   returns once the socket exists (inotify on the directory, bounded, and ended early if
- *   consomme dies), so QEMU never starts before consomme listens. The directory and anything
- *   left in it are removed on every path.
+ *   consomme dies); consomme gives it its name only once it listens (cm_unix_listen()), so
+ *   QEMU never starts before consomme listens and its connect is never refused. The directory and
+ * anything left in it are removed on every path.
  * - stream: one end of a stream socketpair; QEMU gets the other as `-netdev
  *   stream,addr.type=fd`, so frames cross as QEMU's 4-byte length + frame.
  *
@@ -48,14 +49,13 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <seccomp.h>
-
 #include "../ring.h"
 #include "backend.h"
 #include "errbuf.h"
 #include "parse.h"
 #include "proc.h"
 #include "qemu.h"
+#include "seccomp_sandbox.h"
 
 #define CM_GUEST_DHCP_S    30 /* udhcpc under TCG can take a few seconds */
 #define CM_HOST_BIND       "127.0.0.1"
@@ -64,8 +64,7 @@
 #define CM_EXIT_GRACE_MS   3000
 #define CM_LISTEN_MS       10000 /* consomme binds its socket moments after exec */
 #define CM_VHOST_USER_SOCK "vhost-user.sock"
-#define CM_AUDIT_WAIT_MS   1000 /* for the kernel's record of a seccomp kill */
-#define CM_MTU_LOW         576  /* consomme's --mtu range (its config.c) */
+#define CM_MTU_LOW         576 /* consomme's --mtu range (its config.c) */
 #define CM_MTU_HIGH        65520
 
 struct consomme_priv {
@@ -264,8 +263,9 @@ static const struct backend_option consomme_options[] = {
 #define OPT_MTU       (&consomme_options[4])
 
 /*
- * Wait until consomme's socket @sock exists in its directory. The inotify watch is set before
- * consomme is spawned (@ino), so its creation cannot slip past unseen.
+ * Wait until consomme's socket @sock exists in its directory, which means it listens. The
+ * inotify watch is set before consomme is spawned (@ino), so its arrival cannot slip past
+ * unseen.
  */
 static int wait_listening(const struct consomme_priv *p, int ino, const char *sock, const char *log,
                           char *err, size_t errlen)
@@ -356,7 +356,9 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
         if (rc)
             goto fail;
         ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-        if (ino < 0 || inotify_add_watch(ino, p->sd.dir, IN_CREATE) < 0) {
+        /* consomme binds under a temporary name and renames once it listens: IN_MOVED_TO is
+         * the socket's arrival (IN_CREATE only in case an older consomme binds in place) */
+        if (ino < 0 || inotify_add_watch(ino, p->sd.dir, IN_CREATE | IN_MOVED_TO) < 0) {
             rc = errbuf_set(err, errlen, -errno, "inotify on %s: %s", p->sd.dir, strerror(errno));
             goto fail;
         }
@@ -492,64 +494,17 @@ static void consomme_teardown(struct backend *b)
     b->socket_dir = NULL;
 }
 
-/*
- * The syscall that made the seccomp filter kill @pid, from the kernel's audit record ("audit:
- * type=1326 ... pid=PID comm=... syscall=N ..."), when the kernel log is readable (root, or
- * kernel.dmesg_restrict=0). The record is written by the kernel's audit thread, possibly just
- * after the death was seen: new records are awaited a little while (CM_AUDIT_WAIT_MS).
- * Return: the number, or -1.
- */
-static long seccomp_syscall_of(pid_t pid)
-{
-    char rec[8192], key[32];
-    long long deadline = proc_now_ms() + CM_AUDIT_WAIT_MS;
-    long nr = -1;
-    int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-    if (fd < 0)
-        return -1;
-    snprintf(key, sizeof(key), " pid=%d ", (int)pid);
-    while (nr < 0) {
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        ssize_t n = read(fd, rec, sizeof(rec) - 1);
-        const char *sc;
-
-        if (n < 0 && errno == EPIPE)
-            continue; /* records overwritten while we read: go on with the next */
-        if (n < 0 && errno == EAGAIN) {
-            if (proc_poll(&pfd, 1, deadline) <= 0)
-                break;
-            continue;
-        }
-        if (n <= 0)
-            break;
-        rec[n] = '\0';
-        if (strstr(rec, "type=1326") && strstr(rec, key) && (sc = strstr(rec, " syscall=")))
-            nr = strtol(sc + 9, NULL, 10);
-    }
-    close(fd);
-    return nr;
-}
-
 /* SIGSYS is the seccomp filter's doing (SCMP_ACT_KILL_PROCESS): name the call and the way out. */
 static void describe_sigsys(const struct consomme_priv *p, char *why, size_t len)
 {
-    long nr = seccomp_syscall_of(p->pid);
-    char *name = nr >= 0 ? seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, (int)nr) : NULL;
-    char call[96];
+    char call[128];
 
-    if (nr >= 0)
-        snprintf(call, sizeof(call), "system call %ld (%s)", nr, name ? name : "unknown");
-    else
-        snprintf(call, sizeof(call),
-                 "a system call (the kernel log, 'dmesg | grep type=1326' "
-                 "as root, names it)");
+    sandbox_describe_kill(p->pid, call, sizeof(call));
     snprintf(why, len,
              "consomme was killed by its seccomp sandbox (SIGSYS): it made %s that its "
              "allow-list does not permit. This is a bug in consomme: please report it with %s; "
              "until it is fixed, run with --sandbox off (--variant consomme:sandbox=off)",
              call, p->log);
-    free(name);
 }
 
 static bool consomme_died(struct backend *b, char *why, size_t len)

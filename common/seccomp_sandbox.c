@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * seccomp_sandbox - capability drop, no_new_privs and seccomp allow-lists; see seccomp_sandbox.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include <cap-ng.h>
+
+#include "clock.h"
+#include "errbuf.h"
+#include "seccomp_sandbox.h"
+
+#define AUDIT_WAIT_MS 1000 /* for the kernel's record of a seccomp kill */
+
+#ifdef SANDBOX_SANITIZER
+/* The sanitizer runtime: reports, and LeakSanitizer's stop-the-world at exit. */
+static const int sanitizer_allowed[] = {
+    SCMP_SYS(clone),        SCMP_SYS(ptrace),
+    SCMP_SYS(prctl),        SCMP_SYS(sched_yield),
+    SCMP_SYS(futex),        SCMP_SYS(sigaltstack),
+    SCMP_SYS(rt_sigaction), SCMP_SYS(getppid),
+    SCMP_SYS(openat),       SCMP_SYS(open),
+    SCMP_SYS(stat),         SCMP_SYS(lstat),
+    SCMP_SYS(getdents),     SCMP_SYS(sched_getaffinity),
+    SCMP_SYS(close_range),  SCMP_SYS(readlink),
+    SCMP_SYS(getrlimit),    SCMP_SYS(prlimit64),
+    SCMP_SYS(uname),        SCMP_SYS(pipe2),
+    SCMP_SYS(dup2),         SCMP_SYS(fcntl),
+    SCMP_SYS(getdents64),   SCMP_SYS(mprotect),
+    SCMP_SYS(mmap),         SCMP_SYS(munlock),
+    SCMP_SYS(write),        SCMP_SYS(exit_group),
+    SCMP_SYS(getpid),       SCMP_SYS(gettid),
+    SCMP_SYS(madvise),      SCMP_SYS(munmap),
+    SCMP_SYS(read),         SCMP_SYS(close),
+    SCMP_SYS(wait4),        SCMP_SYS(waitid),
+};
+#endif
+
+int sandbox_drop_caps(bool switch_user, uid_t uid, gid_t gid, const char *who, char *err,
+                      size_t errlen)
+{
+    int pdeath = 0, rc;
+    pid_t parent = getppid();
+    bool setpcap;
+
+    if (prctl(PR_GET_PDEATHSIG, &pdeath))
+        pdeath = 0;
+    setpcap = !capng_get_caps_process() && capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
+    capng_clear(CAPNG_SELECT_BOTH);
+    if (switch_user) {
+        /* setgroups(), setresgid(), setresuid(), bounding set cleared, caps cleared */
+        rc = capng_change_id((int)uid, (int)gid, CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
+        if (rc)
+            return errbuf_set(err, errlen, -EPERM,
+                              "%s: cannot switch to uid %u gid %u (capng_change_id: %d)", who,
+                              (unsigned)uid, (unsigned)gid, rc);
+    } else {
+        /* Whatever capabilities we hold go, and the bounding set with them where CAP_SETPCAP
+         * allows (no_new_privs keeps exec from regaining anything anyway). */
+        if (capng_apply(setpcap ? CAPNG_SELECT_BOTH : CAPNG_SELECT_CAPS))
+            return errbuf_set(err, errlen, -EPERM, "%s: cannot drop capabilities", who);
+    }
+    if (capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE)
+        return errbuf_set(err, errlen, -EPERM,
+                          "%s: capabilities are still held after dropping them", who);
+    /* A credential change clears the death signal: arm it again, then make sure the parent did
+     * not die in between (its death would have gone unnoticed). */
+    if (pdeath) {
+        if (prctl(PR_SET_PDEATHSIG, pdeath))
+            return errbuf_set(err, errlen, -errno, "%s: PR_SET_PDEATHSIG: %s", who,
+                              strerror(errno));
+        if (getppid() != parent)
+            return errbuf_set(err, errlen, -ESRCH,
+                              "%s: the parent process exited while privileges were dropped", who);
+    }
+    return 0;
+}
+
+int sandbox_lock(const int *allowed, size_t n, sandbox_rules_fn *rules, const char *who,
+                 const char *escape, char *err, size_t errlen)
+{
+    scmp_filter_ctx ctx;
+    int rc = 0;
+
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+        return errbuf_set(err, errlen, -errno, "%s: PR_SET_NO_NEW_PRIVS: %s", who, strerror(errno));
+    ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+    if (!ctx)
+        return errbuf_set(err, errlen, -ENOMEM, "%s: seccomp_init failed", who);
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
+#ifdef SANDBOX_SANITIZER
+    for (size_t i = 0; !rc && i < sizeof(sanitizer_allowed) / sizeof(sanitizer_allowed[0]); i++)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sanitizer_allowed[i], 0);
+#endif
+    if (!rc && rules)
+        rc = rules(ctx);
+    if (!rc)
+        rc = seccomp_load(ctx);
+    seccomp_release(ctx);
+    if (rc)
+        return errbuf_set(err, errlen, rc,
+                          "%s: cannot load the seccomp filter: %s (a kernel without seccomp?%s%s)",
+                          who, strerror(-rc), escape ? " " : "", escape ? escape : "");
+    return 0;
+}
+
+void sandbox_fault_injection(const char *env)
+{
+    const char *v = getenv(env);
+
+    if (v && !strcmp(v, "1"))
+        syscall(SYS_personality, 0xffffffffUL); /* a harmless query no filter allows */
+}
+
+/*
+ * The syscall number in @pid's audit record ("audit: type=1326 ... pid=PID comm=...
+ * syscall=N ..."), or -1. The record is written by the kernel's audit thread, possibly just
+ * after the death was seen: new records are awaited a little while.
+ */
+static long audit_syscall_of(pid_t pid)
+{
+    char rec[8192], key[32];
+    int64_t deadline = clock_now_ms() + AUDIT_WAIT_MS;
+    long nr = -1;
+    int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+    if (fd < 0)
+        return -1;
+    snprintf(key, sizeof(key), " pid=%d ", (int)pid);
+    while (nr < 0) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        ssize_t n = read(fd, rec, sizeof(rec) - 1);
+        int64_t left = deadline - clock_now_ms();
+        const char *sc;
+
+        if (n < 0 && errno == EPIPE)
+            continue; /* records overwritten while we read: go on with the next */
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            if (left <= 0 || poll(&pfd, 1, (int)left) < 0)
+                break;
+            continue;
+        }
+        if (n <= 0)
+            break;
+        rec[n] = '\0';
+        if (strstr(rec, "type=1326") && strstr(rec, key) && (sc = strstr(rec, " syscall=")))
+            nr = strtol(sc + 9, NULL, 10);
+    }
+    close(fd);
+    return nr;
+}
+
+void sandbox_describe_kill(pid_t pid, char *buf, size_t len)
+{
+    long nr = audit_syscall_of(pid);
+    char *name = nr >= 0 ? seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, (int)nr) : NULL;
+
+    if (nr >= 0)
+        snprintf(buf, len, "system call %ld (%s)", nr, name ? name : "unknown");
+    else
+        snprintf(buf, len,
+                 "a system call (the kernel log, 'dmesg | grep type=1326' as root, names it)");
+    free(name);
+}

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * helper_sandbox - the namespace helper's seccomp allow-list; see helper_sandbox.h.
+ *
+ * Filesystem paths the helper still opens after the lock: /proc/PID/fd of its own children
+ * (is a server listening yet?), /dev/null for a child's stdin, libiperf's buffer file (mkstemp
+ * in TMPDIR, unlinked at once) and the files glibc reads for a time stamp. seccomp cannot
+ * check a path, so openat is allowed, but without capabilities only what the helper's user may
+ * open anyway. Sockets are restricted by family: IPv4/IPv6 for the servers and clients,
+ * netlink for the socket-table query (NETLINK_SOCK_DIAG) and glibc's address lookup
+ * (NETLINK_ROUTE), nothing else. fork() is allowed, but no clone flag that makes a namespace.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "errbuf.h"
+#include "helper_sandbox.h"
+#include "seccomp_sandbox.h"
+
+/* Everything allowed with any argument (the rest: add_rules()). */
+static const int allowed[] = {
+    /* the request loop: poll, the RPC socket (descriptor passing), job pipes, reaping */
+    SCMP_SYS(poll),
+    SCMP_SYS(read),
+    SCMP_SYS(write),
+    SCMP_SYS(close),
+    SCMP_SYS(sendmsg),
+    SCMP_SYS(recvmsg),
+    SCMP_SYS(pipe2),
+    SCMP_SYS(fcntl),
+    SCMP_SYS(wait4),
+    SCMP_SYS(kill),
+    SCMP_SYS(clock_gettime),
+    SCMP_SYS(gettimeofday),
+    SCMP_SYS(getpid),
+    SCMP_SYS(getppid),
+    SCMP_SYS(rt_sigaction),
+    SCMP_SYS(rt_sigprocmask),
+    SCMP_SYS(rt_sigreturn),
+    SCMP_SYS(restart_syscall),
+    SCMP_SYS(exit),
+    SCMP_SYS(exit_group),
+    /* is a server listening: /proc/PID/fd of the child, then a sock_diag dump */
+    SCMP_SYS(openat),
+    SCMP_SYS(getdents64),
+    SCMP_SYS(readlink),
+    SCMP_SYS(newfstatat),
+    SCMP_SYS(lseek),
+    SCMP_SYS(sendto),
+    SCMP_SYS(recvfrom),
+    /* a job's child: fork, its descriptors set up, then libiperf or the echo server */
+    SCMP_SYS(set_robust_list),
+    SCMP_SYS(dup2),
+    SCMP_SYS(close_range),
+    SCMP_SYS(bind),
+    SCMP_SYS(listen),
+    SCMP_SYS(accept),
+    SCMP_SYS(accept4),
+    SCMP_SYS(connect),
+    SCMP_SYS(setsockopt),
+    SCMP_SYS(getsockopt),
+    SCMP_SYS(getsockname),
+    SCMP_SYS(getpeername),
+    /* libiperf: its select() loop, the buffer file (created, unlinked, sized, mapped), the
+     * report's system_info and CPU use; glibc's time stamps (newfstatat, lseek) */
+    SCMP_SYS(pselect6),
+    SCMP_SYS(unlink),
+    SCMP_SYS(ftruncate),
+    SCMP_SYS(uname),
+    SCMP_SYS(getrusage),
+    SCMP_SYS(getrandom),
+    /* the echo server's loop */
+    SCMP_SYS(epoll_create1),
+    SCMP_SYS(epoll_ctl),
+    SCMP_SYS(epoll_wait),
+    /* memory (mmap/mprotect below) */
+    SCMP_SYS(brk),
+    SCMP_SYS(munmap),
+    SCMP_SYS(mremap),
+    SCMP_SYS(madvise),
+};
+
+static int add_rules(scmp_filter_ctx ctx)
+{
+    static const int families[] = {AF_INET, AF_INET6};
+    static const int netlinks[] = {NETLINK_SOCK_DIAG, NETLINK_ROUTE};
+    int rc = 0;
+
+    for (size_t i = 0; !rc && i < sizeof(families) / sizeof(families[0]); i++)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+                              SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
+    for (size_t i = 0; !rc && i < sizeof(netlinks) / sizeof(netlinks[0]); i++)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+                              SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
+                              SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t)netlinks[i]));
+    /* fork(): glibc's clone without CLONE_NEW* flags; clone3's flags are behind a pointer
+     * seccomp cannot read, so it fails with ENOSYS and glibc falls back to clone */
+    if (!rc)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+                              SCMP_A0(SCMP_CMP_MASKED_EQ,
+                                      CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC |
+                                          CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET,
+                                      0));
+    if (!rc)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+    /* libiperf's tcgetattr() (is the output a terminal?): a query, no other ioctl */
+    if (!rc)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+                              SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)TCGETS));
+    /* a job's child asks to die with the helper */
+    if (!rc)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+                              SCMP_A0(SCMP_CMP_EQ, PR_SET_PDEATHSIG));
+#ifndef SANDBOX_SANITIZER
+    /* libiperf maps its buffer file shared; nothing is ever mapped executable */
+    if (!rc)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+                              SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+    if (!rc)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+                              SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+#endif
+    return rc;
+}
+
+int helper_sandbox_lock(char *err, size_t errlen)
+{
+    int rc = sandbox_drop_caps(false, 0, 0, "helper", err, errlen);
+
+    if (!rc)
+        rc = sandbox_lock(allowed, sizeof(allowed) / sizeof(allowed[0]), add_rules, "helper", NULL,
+                          err, errlen);
+    if (rc)
+        return rc;
+    sandbox_fault_injection(HELPER_SANDBOX_FAULT_ENV);
+    return 0;
+}
