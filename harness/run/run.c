@@ -108,6 +108,10 @@ json_t *run_options_to_json(const struct run_options *o)
     /* only the latency test has a message size: other reports keep their config as it was */
     if (j && o->test && !strcmp(o->test, latency_test_ops.name))
         json_object_set_new(j, "rr_size", json_integer(o->rr_size));
+    if (j && run_options_sweep_json(o, j)) {
+        json_decref(j);
+        return NULL;
+    }
     if (j && backend_options_to_json(j, &o->backend_options, o->backend)) {
         json_decref(j);
         return NULL;

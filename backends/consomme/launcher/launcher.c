@@ -15,9 +15,9 @@
  *   stream,addr.type=fd`, so frames cross as QEMU's 4-byte length + frame.
  *
  * The guest takes its address by DHCP from consomme (10.0.2.15/24, gateway 10.0.2.2, MTU
- * 65520 by option 26), and its connections to 10.0.2.2 become host sockets to 127.0.0.1,
- * where the helper, left in the host's namespace, runs the iperf3 servers. consomme's output
- * and its counters (--stats) go to the log directory.
+ * 65520 by option 26, or the run's --mtu), and its connections to 10.0.2.2 become host sockets to
+ * 127.0.0.1, where the helper, left in the host's namespace, runs the iperf3 servers. consomme's
+ * output and its counters (--stats) go to the log directory.
  *
  * NAT policy: the guest may reach exactly what a benchmark uses, 10.0.2.2 (the host's loopback)
  * on the ports the iperf3 servers can get, and DNS at 10.0.2.3:53; everything else is refused
@@ -305,7 +305,7 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
     struct consomme_priv *p = calloc(1, sizeof(*p));
     bool vhost_user = !strcmp(backend_option_value(ctx->options, OPT_TRANSPORT)->text,
                               CONSOMME_TRANSPORT_VHOST_USER);
-    char bin[4096], fdarg[16], rx[64], tx[64], stats[4096], log[4096], gw_rule[64];
+    char bin[4096], fdarg[16], rx[64], tx[64], stats[4096], log[4096], gw_rule[64], mtu[16];
     const char *sock = p ? p->sd.sock : "";
     bool sandbox_off = !strcmp(backend_option_value(ctx->options, OPT_SANDBOX)->text, "off");
     int sv[2] = {-1, -1}, logfd = -1, ino = -1, rc;
@@ -366,6 +366,11 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
             argv[n++] = "--no-sandbox";
         if (vhost_user) /* the directory is consomme's: gone once QEMU is connected */
             argv[n++] = "--own-socket-dir";
+        if (ctx->mtu) { /* handed to the guest by DHCP (option 26) */
+            snprintf(mtu, sizeof(mtu), "%u", ctx->mtu);
+            argv[n++] = "--mtu";
+            argv[n++] = mtu;
+        }
         argv[n] = NULL;
         const struct proc_spawn_opts so = {
             .argv = argv,
