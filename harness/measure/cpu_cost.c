@@ -13,6 +13,7 @@
 static const char *const part_keys[CPU_PART_N] = {
     [CPU_VCPU] = "vcpu",       [CPU_QEMU_MAIN] = "qemu_main", [CPU_QEMU_OTHER] = "qemu_other",
     [CPU_BACKEND] = "backend", [CPU_HELPER] = "helper",       [CPU_IPERF3] = "iperf3",
+    [CPU_HARNESS] = "harness",
 };
 
 const char *cpu_part_key(enum cpu_part p)
@@ -138,6 +139,7 @@ int cpu_read(const struct cpu_source *src, double wall_ms, struct cpu_reading *r
         return rc;
     read_process(src, src->backend, CPU_BACKEND, r);
     read_process(src, src->helper, CPU_HELPER, r);
+    read_process(src, src->harness, CPU_HARNESS, r);
     return machine_busy_ms(src->proc_root, src->hz, &r->machine_busy_ms);
 }
 
@@ -154,6 +156,10 @@ void cpu_cost_diff(const struct cpu_reading *before, const struct cpu_reading *a
         } else {
             c->have[p] = before->have[p] && after->have[p];
             c->part_ms[p] = c->have[p] ? after->part_ms[p] - before->part_ms[p] : 0;
+            /* CPU time never goes back: below zero is the rounding of per-thread ticks
+             * against the process's total (QEMU's "other") */
+            if (c->part_ms[p] < 0)
+                c->part_ms[p] = 0;
         }
         if (c->have[p])
             c->attributed_ms += c->part_ms[p];

@@ -5,7 +5,8 @@
  * A reading (struct cpu_reading) is taken before and after the guest's client runs: the CPU
  * time used so far by each thread of QEMU (classified by name: "CPU n/TCG" or "CPU n/KVM" are
  * the vCPUs, the thread whose id is QEMU's pid is the main loop, the rest are QEMU's other
- * threads), by the backend's process and by the namespace helper (all threads of each, from
+ * threads), by the backend's process, the namespace helper and burette itself (all threads of
+ * each, from
  * /proc/PID/stat), the whole machine's busy time (/proc/stat: every CPU's time but idle and
  * iowait) and the monotonic clock. The iperf3 server is a child of the helper that ends with
  * the sub-test, so its CPU comes from the helper's result instead (helper.h) and is added to
@@ -34,6 +35,7 @@ enum cpu_part {
     CPU_BACKEND,    /* the backend's process (consomme, passt); absent for tap and slirp */
     CPU_HELPER,     /* the namespace helper's own loop */
     CPU_IPERF3,     /* the host's iperf3 server, a child of the helper */
+    CPU_HARNESS,    /* burette itself (the agent's channel, the helper's RPC) */
     CPU_PART_N,
 };
 
@@ -44,6 +46,7 @@ struct cpu_source {
     pid_t qemu;
     pid_t backend; /* <= 0: none */
     pid_t helper;  /* <= 0: none */
+    pid_t harness; /* burette's own pid, <= 0: not counted */
 };
 
 /* CPU used so far, in ms, at one moment. */

@@ -20,9 +20,9 @@
  * <sub>_qemu_main_ms_per_gbit (QEMU's main loop), <sub>_backend_ms_per_gbit (the backend's
  * process, where it has one), <sub>_iperf3_ms_per_gbit (the host's iperf3 server); per part
  * the percent of one core, <sub>_<part>_cpu_percent (vcpu, qemu_main, qemu_other, backend,
- * helper, iperf3); and <sub>_gbit_per_cpu_s, the Gbit moved per CPU-second of everything
- * burette started (higher is better). The figures behind them, with the whole machine's busy
- * time over the same interval, are kept in the log directory (ITER-SUB-cpu.json).
+ * helper, iperf3, harness: burette itself); and <sub>_gbit_per_cpu_s, the Gbit moved per
+ * CPU-second of all of them (higher is better). The figures behind them, with the whole machine's
+ * busy time over the same interval, are kept in the log directory (ITER-SUB-cpu.json).
  *
  * Sweeps (run_options.h): `--streams 1,4` runs every sub-test once per stream count on the
  * same guest, the metrics of N > 1 streams named with _pN after the sub-test (tcp_tx_p4_gbps;
@@ -311,6 +311,7 @@ static struct cpu_source cpu_source_of(const struct guest_net *s)
         .qemu = vm_qemu_pid(s->vm),
         .backend = s->backend.process,
         .helper = helper_pid(s->helper),
+        .harness = getpid(),
     };
 }
 

@@ -81,6 +81,23 @@ static void test_cpu_cost_diff_adds_up_over_the_interval(void **state)
     assert_float_equal(c.machine_busy_ms, 15000, 1e-9);
 }
 
+static void test_cpu_cost_never_goes_below_zero(void **state)
+{
+    struct cpu_reading before = {.wall_ms = 0}, after = {.wall_ms = 1000};
+    struct cpu_cost c;
+
+    (void)state;
+    /* QEMU's "other" is a total less per-thread ticks: rounding may take it back a tick */
+    before.have[CPU_QEMU_OTHER] = after.have[CPU_QEMU_OTHER] = true;
+    before.part_ms[CPU_QEMU_OTHER] = 30;
+    after.part_ms[CPU_QEMU_OTHER] = 20;
+    before.have[CPU_VCPU] = after.have[CPU_VCPU] = true;
+    after.part_ms[CPU_VCPU] = 500;
+    cpu_cost_diff(&before, &after, -1, &c);
+    assert_float_equal(c.part_ms[CPU_QEMU_OTHER], 0, 1e-9);
+    assert_float_equal(c.attributed_ms, 500, 1e-9);
+}
+
 static void test_cpu_cost_leaves_absent_parts_out(void **state)
 {
     char rb[4096], ra[4096];
@@ -129,13 +146,15 @@ static void test_cpu_read_fails_without_qemu(void **state)
 static void test_cpu_read_reads_the_live_system(void **state)
 {
     const struct cpu_source src = {
-        .proc_root = "/proc", .hz = sysconf(_SC_CLK_TCK), .qemu = getpid()};
+        .proc_root = "/proc", .hz = sysconf(_SC_CLK_TCK), .qemu = getpid(), .harness = getpid()};
     struct cpu_reading r;
 
     (void)state;
     /* this process stands in for QEMU: its one thread is the "main loop" */
     assert_int_equal(cpu_read(&src, 0, &r), 0);
     assert_true(r.have[CPU_QEMU_MAIN]);
+    assert_true(r.have[CPU_HARNESS]);
+    assert_false(r.have[CPU_BACKEND]);
     assert_true(r.machine_busy_ms > 0);
     assert_string_equal(cpu_part_key(CPU_IPERF3), "iperf3");
 }
@@ -145,6 +164,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cpu_read_splits_qemu_by_thread_kind),
         cmocka_unit_test(test_cpu_cost_diff_adds_up_over_the_interval),
+        cmocka_unit_test(test_cpu_cost_never_goes_below_zero),
         cmocka_unit_test(test_cpu_cost_leaves_absent_parts_out),
         cmocka_unit_test(test_cpu_read_fails_without_qemu),
         cmocka_unit_test(test_cpu_read_reads_the_live_system),
