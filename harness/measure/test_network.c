@@ -302,6 +302,16 @@ static int emit(struct perf_iter *it, const struct guest_net *s, const struct su
     return perf_emit(it, name, unit, value, err, errlen);
 }
 
+/* emit() for the CPU breakdown: in the report, not on the progress line */
+static int emit_detail(struct perf_iter *it, const struct guest_net *s, const struct sub_run *sr,
+                       const char *what, const char *unit, double value, char *err, size_t errlen)
+{
+    char name[256];
+
+    snprintf(name, sizeof(name), "%s%s_%s", s->prefix, sr->key, what);
+    return perf_emit_detail(it, name, unit, value, err, errlen);
+}
+
 /* Where a reading of the guest's processes comes from. */
 static struct cpu_source cpu_source_of(const struct guest_net *s)
 {
@@ -343,13 +353,13 @@ static int emit_cpu(struct perf_iter *it, const struct guest_net *s, const struc
         if (!c->have[per_gbit[i]])
             continue;
         snprintf(what, sizeof(what), "%s_ms_per_gbit", cpu_part_key(per_gbit[i]));
-        rc = emit(it, s, sr, what, "ms/Gbit", c->part_ms[per_gbit[i]] / gbit, err, errlen);
+        rc = emit_detail(it, s, sr, what, "ms/Gbit", c->part_ms[per_gbit[i]] / gbit, err, errlen);
     }
     for (int p = 0; !rc && p < CPU_PART_N; p++) {
         if (!c->have[p])
             continue;
         snprintf(what, sizeof(what), "%s_cpu_percent", cpu_part_key((enum cpu_part)p));
-        rc = emit(it, s, sr, what, "%", 100.0 * c->part_ms[p] / c->wall_ms, err, errlen);
+        rc = emit_detail(it, s, sr, what, "%", 100.0 * c->part_ms[p] / c->wall_ms, err, errlen);
     }
     /* "/s" at the end: compare reads the unit as a rate, higher is better */
     if (!rc && c->have[CPU_IPERF3] && c->attributed_ms > 0)
