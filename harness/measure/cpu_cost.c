@@ -21,12 +21,17 @@ const char *cpu_part_key(enum cpu_part p)
     return p < CPU_PART_N ? part_keys[p] : "?";
 }
 
-/* utime + stime of one stat file (proc(5)), in ms; @comm receives the name if not NULL. */
-static int stat_ms(const char *path, long hz, char *comm, size_t commlen, double *ms)
+/*
+ * utime + stime of one stat file (proc(5)), in ms; @comm receives the name if not NULL;
+ * @children, if not NULL, cutime + cstime (the children it reaped).
+ */
+static int stat_ms_children(const char *path, long hz, char *comm, size_t commlen, double *ms,
+                            double *children)
 {
     char line[1024];
     const char *open_paren, *close_paren;
     unsigned long long utime, stime;
+    long long cutime, cstime;
     FILE *f = fopen(path, "re");
 
     if (!f)
@@ -45,11 +50,43 @@ static int stat_ms(const char *path, long hz, char *comm, size_t commlen, double
         snprintf(comm, commlen, "%.*s", (int)(close_paren - open_paren - 1), open_paren + 1);
     /* after comm: state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
      * utime stime (fields 3 to 15) */
-    if (sscanf(close_paren + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
-               &stime) != 2)
+    if (sscanf(close_paren + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld",
+               &utime, &stime, &cutime, &cstime) < 2)
         return -EPROTO;
     *ms = (double)(utime + stime) * 1000.0 / (double)(hz > 0 ? hz : 100);
+    if (children)
+        *children = (double)(cutime + cstime) * 1000.0 / (double)(hz > 0 ? hz : 100);
     return 0;
+}
+
+static int stat_ms(const char *path, long hz, char *comm, size_t commlen, double *ms)
+{
+    return stat_ms_children(path, hz, comm, commlen, ms, NULL);
+}
+
+/* Every process's CPU with its reaped children's: a process that ends between two readings
+ * moves its time into its parent's children time, so the sum loses only what was reaped by a
+ * process that ended too. */
+static double all_processes_ms(const char *root, long hz)
+{
+    char path[4096];
+    double sum = 0;
+    struct dirent *e;
+    DIR *d = opendir(root);
+
+    if (!d)
+        return -1;
+    while ((e = readdir(d))) {
+        double ms, children;
+
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof(path), "%s/%.20s/stat", root, e->d_name);
+        if (!stat_ms_children(path, hz, NULL, 0, &ms, &children))
+            sum += ms + children;
+    }
+    closedir(d);
+    return sum;
 }
 
 /* The machine's busy time: every CPU's time but idle and iowait ("cpu" line of /proc/stat). */
@@ -140,6 +177,7 @@ int cpu_read(const struct cpu_source *src, double wall_ms, struct cpu_reading *r
     read_process(src, src->backend, CPU_BACKEND, r);
     read_process(src, src->helper, CPU_HELPER, r);
     read_process(src, src->harness, CPU_HARNESS, r);
+    r->all_processes_ms = all_processes_ms(src->proc_root, src->hz);
     return machine_busy_ms(src->proc_root, src->hz, &r->machine_busy_ms);
 }
 
@@ -149,6 +187,9 @@ void cpu_cost_diff(const struct cpu_reading *before, const struct cpu_reading *a
     memset(c, 0, sizeof(*c));
     c->wall_ms = after->wall_ms - before->wall_ms;
     c->machine_busy_ms = after->machine_busy_ms - before->machine_busy_ms;
+    c->all_processes_ms = before->all_processes_ms >= 0 && after->all_processes_ms >= 0
+                              ? after->all_processes_ms - before->all_processes_ms
+                              : -1;
     for (int p = 0; p < CPU_PART_N; p++) {
         if (p == CPU_IPERF3) {
             c->have[p] = iperf3_ms >= 0;
@@ -184,6 +225,8 @@ json_t *cpu_cost_json(const struct cpu_cost *c, double gbit)
     }
     rc |= json_object_set_new(o, "attributed_ms", json_real(c->attributed_ms));
     rc |= json_object_set_new(o, "machine_busy_ms", json_real(c->machine_busy_ms));
+    if (c->all_processes_ms >= 0)
+        rc |= json_object_set_new(o, "all_processes_ms", json_real(c->all_processes_ms));
     if (rc) {
         json_decref(o);
         return NULL;

@@ -8,7 +8,9 @@
  * threads), by the backend's process, the namespace helper and burette itself (all threads of
  * each, from
  * /proc/PID/stat), the whole machine's busy time (/proc/stat: every CPU's time but idle and
- * iowait) and the monotonic clock. The iperf3 server is a child of the helper that ends with
+ * iowait), the sum over every process of /proc (with the time of the children each reaped,
+ * so work that started and ended in between is not lost: on a shared machine, what other work
+ * cost) and the monotonic clock. The iperf3 server is a child of the helper that ends with
  * the sub-test, so its CPU comes from the helper's result instead (helper.h) and is added to
  * the difference of the two readings by cpu_cost_diff().
  *
@@ -54,7 +56,9 @@ struct cpu_reading {
     double part_ms[CPU_PART_N]; /* CPU_IPERF3 unused: it comes from the helper */
     bool have[CPU_PART_N];
     double machine_busy_ms; /* all CPUs together */
-    double wall_ms;         /* CLOCK_MONOTONIC */
+    /* every process in /proc, its reaped children's time included, < 0 unknown */
+    double all_processes_ms;
+    double wall_ms; /* CLOCK_MONOTONIC */
 };
 
 /* What one interval cost. */
@@ -64,6 +68,9 @@ struct cpu_cost {
     bool have[CPU_PART_N];
     double attributed_ms;   /* the sum of the parts present */
     double machine_busy_ms; /* the whole machine over the same interval */
+    /* every process's CPU over it (user + system, with the children each reaped meanwhile):
+     * less attributed_ms, what other work cost; < 0 unknown */
+    double all_processes_ms;
 };
 
 /**

@@ -51,6 +51,8 @@ static void test_cpu_read_splits_qemu_by_thread_kind(void **state)
     /* user + nice + system + irq + softirq + steal; guest (inside user) and idle left out */
     assert_float_equal(r.machine_busy_ms, 703100, 1e-9);
     assert_float_equal(r.wall_ms, 1000, 1e-9);
+    /* QEMU 1200, the backend 800 and the helper 10 ticks; "task" entries are no processes */
+    assert_float_equal(r.all_processes_ms, 20100, 1e-9);
 }
 
 static void test_cpu_cost_diff_adds_up_over_the_interval(void **state)
@@ -79,6 +81,9 @@ static void test_cpu_cost_diff_adds_up_over_the_interval(void **state)
     assert_float_equal(c.attributed_ms, 8000 + 1500 + 300 + 2500 + 20 + 1800, 1e-9);
     /* 1000 user + 400 system + 100 softirq ticks; the 800 of guest are inside user */
     assert_float_equal(c.machine_busy_ms, 15000, 1e-9);
+    /* every process: QEMU 2180 - 1200, the backend 1050 - 800, the helper 12 - 10 and the
+     * 5 + 2 ticks of a child it reaped meanwhile: 1239 ticks */
+    assert_float_equal(c.all_processes_ms, 12390, 1e-9);
 }
 
 static void test_cpu_cost_never_goes_below_zero(void **state)
