@@ -23,15 +23,17 @@ const char *cpu_part_key(enum cpu_part p)
 
 /*
  * utime + stime of one stat file (proc(5)), in ms; @comm receives the name if not NULL;
- * @children, if not NULL, cutime + cstime (the children it reaped).
+ * @children, if not NULL, cutime + cstime (the children it reaped); @ppid, if not NULL, the
+ * parent's pid.
  */
-static int stat_ms_children(const char *path, long hz, char *comm, size_t commlen, double *ms,
-                            double *children)
+static int stat_fields(const char *path, long hz, char *comm, size_t commlen, double *ms,
+                       double *children, pid_t *ppid)
 {
     char line[1024];
     const char *open_paren, *close_paren;
     unsigned long long utime, stime;
-    long long cutime, cstime;
+    long long cutime = 0, cstime = 0;
+    int parent;
     FILE *f = fopen(path, "re");
 
     if (!f)
@@ -49,44 +51,100 @@ static int stat_ms_children(const char *path, long hz, char *comm, size_t commle
     if (comm)
         snprintf(comm, commlen, "%.*s", (int)(close_paren - open_paren - 1), open_paren + 1);
     /* after comm: state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
-     * utime stime (fields 3 to 15) */
-    if (sscanf(close_paren + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld",
-               &utime, &stime, &cutime, &cstime) < 2)
+     * utime stime cutime cstime (fields 3 to 17) */
+    if (sscanf(close_paren + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld",
+               &parent, &utime, &stime, &cutime, &cstime) < 3)
         return -EPROTO;
     *ms = (double)(utime + stime) * 1000.0 / (double)(hz > 0 ? hz : 100);
     if (children)
         *children = (double)(cutime + cstime) * 1000.0 / (double)(hz > 0 ? hz : 100);
+    if (ppid)
+        *ppid = parent;
     return 0;
 }
 
 static int stat_ms(const char *path, long hz, char *comm, size_t commlen, double *ms)
 {
-    return stat_ms_children(path, hz, comm, commlen, ms, NULL);
+    return stat_fields(path, hz, comm, commlen, ms, NULL, NULL);
 }
 
-/* Every process's CPU with its reaped children's: a process that ends between two readings
- * moves its time into its parent's children time, so the sum loses only what was reaped by a
- * process that ended too. */
-static double all_processes_ms(const char *root, long hz)
+struct proc_entry {
+    pid_t pid, ppid;
+    double ms; /* its own CPU and its reaped children's */
+};
+
+static int by_pid(const void *a, const void *b)
 {
+    pid_t x = ((const struct proc_entry *)a)->pid, y = ((const struct proc_entry *)b)->pid;
+
+    return (x > y) - (x < y);
+}
+
+/* Whether @p is @root or descends from it, following parents through @e (sorted by pid). */
+static bool descends(const struct proc_entry *e, size_t n, const struct proc_entry *p, pid_t root)
+{
+    for (int depth = 0; p && depth < 256; depth++) {
+        struct proc_entry key = {.pid = p->ppid};
+
+        if (p->pid == root)
+            return true;
+        if (p->ppid <= 1)
+            return false;
+        p = bsearch(&key, e, n, sizeof(*e), by_pid);
+    }
+    return false;
+}
+
+/*
+ * Every process's CPU with its reaped children's, over all of /proc and over @root and its
+ * descendants: a process that ends between two readings moves its time into its parent's
+ * children time, so the sums lose only what was reaped by a process that ended too.
+ */
+static void process_sums(const char *root_dir, long hz, pid_t root, struct cpu_reading *r)
+{
+    struct proc_entry *e = NULL;
+    size_t n = 0, cap = 0;
     char path[4096];
-    double sum = 0;
-    struct dirent *e;
-    DIR *d = opendir(root);
+    struct dirent *de;
+    DIR *d = opendir(root_dir);
 
+    r->all_processes_ms = r->tree_ms = -1;
     if (!d)
-        return -1;
-    while ((e = readdir(d))) {
+        return;
+    while ((de = readdir(d))) {
         double ms, children;
+        pid_t ppid;
 
-        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+        if (de->d_name[0] < '1' || de->d_name[0] > '9')
             continue;
-        snprintf(path, sizeof(path), "%s/%.20s/stat", root, e->d_name);
-        if (!stat_ms_children(path, hz, NULL, 0, &ms, &children))
-            sum += ms + children;
+        snprintf(path, sizeof(path), "%s/%.20s/stat", root_dir, de->d_name);
+        if (stat_fields(path, hz, NULL, 0, &ms, &children, &ppid))
+            continue; /* ended meanwhile */
+        if (n == cap) {
+            size_t grown = cap ? cap * 2 : 256;
+            struct proc_entry *m = realloc(e, grown * sizeof(*e));
+
+            if (!m) {
+                free(e);
+                closedir(d);
+                return;
+            }
+            e = m;
+            cap = grown;
+        }
+        e[n++] = (struct proc_entry){.pid = atoi(de->d_name), .ppid = ppid, .ms = ms + children};
     }
     closedir(d);
-    return sum;
+    if (n)
+        qsort(e, n, sizeof(*e), by_pid);
+    r->all_processes_ms = 0;
+    r->tree_ms = root > 0 ? 0 : -1;
+    for (size_t i = 0; i < n; i++) {
+        r->all_processes_ms += e[i].ms;
+        if (root > 0 && descends(e, n, &e[i], root))
+            r->tree_ms += e[i].ms;
+    }
+    free(e);
 }
 
 /* The machine's busy time: every CPU's time but idle and iowait ("cpu" line of /proc/stat). */
@@ -177,7 +235,7 @@ int cpu_read(const struct cpu_source *src, double wall_ms, struct cpu_reading *r
     read_process(src, src->backend, CPU_BACKEND, r);
     read_process(src, src->helper, CPU_HELPER, r);
     read_process(src, src->harness, CPU_HARNESS, r);
-    r->all_processes_ms = all_processes_ms(src->proc_root, src->hz);
+    process_sums(src->proc_root, src->hz, src->harness, r);
     return machine_busy_ms(src->proc_root, src->hz, &r->machine_busy_ms);
 }
 
@@ -190,6 +248,8 @@ void cpu_cost_diff(const struct cpu_reading *before, const struct cpu_reading *a
     c->all_processes_ms = before->all_processes_ms >= 0 && after->all_processes_ms >= 0
                               ? after->all_processes_ms - before->all_processes_ms
                               : -1;
+    c->tree_ms =
+        before->tree_ms >= 0 && after->tree_ms >= 0 ? after->tree_ms - before->tree_ms : -1;
     for (int p = 0; p < CPU_PART_N; p++) {
         if (p == CPU_IPERF3) {
             c->have[p] = iperf3_ms >= 0;
@@ -227,6 +287,8 @@ json_t *cpu_cost_json(const struct cpu_cost *c, double gbit)
     rc |= json_object_set_new(o, "machine_busy_ms", json_real(c->machine_busy_ms));
     if (c->all_processes_ms >= 0)
         rc |= json_object_set_new(o, "all_processes_ms", json_real(c->all_processes_ms));
+    if (c->tree_ms >= 0)
+        rc |= json_object_set_new(o, "burette_tree_ms", json_real(c->tree_ms));
     if (rc) {
         json_decref(o);
         return NULL;

@@ -58,6 +58,7 @@ struct cpu_reading {
     double machine_busy_ms; /* all CPUs together */
     /* every process in /proc, its reaped children's time included, < 0 unknown */
     double all_processes_ms;
+    double tree_ms; /* the same over the harness and its descendants, < 0 unknown */
     double wall_ms; /* CLOCK_MONOTONIC */
 };
 
@@ -69,8 +70,11 @@ struct cpu_cost {
     double attributed_ms;   /* the sum of the parts present */
     double machine_busy_ms; /* the whole machine over the same interval */
     /* every process's CPU over it (user + system, with the children each reaped meanwhile):
-     * less attributed_ms, what other work cost; < 0 unknown */
+     * less tree_ms, what other work cost; < 0 unknown */
     double all_processes_ms;
+    /* the same over burette and everything it started, however deep: what the parts should
+     * add up to, whether or not each was named; < 0 unknown */
+    double tree_ms;
 };
 
 /**

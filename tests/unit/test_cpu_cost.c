@@ -51,8 +51,10 @@ static void test_cpu_read_splits_qemu_by_thread_kind(void **state)
     /* user + nice + system + irq + softirq + steal; guest (inside user) and idle left out */
     assert_float_equal(r.machine_busy_ms, 703100, 1e-9);
     assert_float_equal(r.wall_ms, 1000, 1e-9);
-    /* QEMU 1200, the backend 800 and the helper 10 ticks; "task" entries are no processes */
-    assert_float_equal(r.all_processes_ms, 20100, 1e-9);
+    /* QEMU 1200, the backend 800, the helper 10, other work 100 + 20 ticks; "task" entries
+     * are no processes */
+    assert_float_equal(r.all_processes_ms, 21300, 1e-9);
+    assert_true(r.tree_ms < 0); /* no harness pid given: no tree */
 }
 
 static void test_cpu_cost_diff_adds_up_over_the_interval(void **state)
@@ -82,8 +84,27 @@ static void test_cpu_cost_diff_adds_up_over_the_interval(void **state)
     /* 1000 user + 400 system + 100 softirq ticks; the 800 of guest are inside user */
     assert_float_equal(c.machine_busy_ms, 15000, 1e-9);
     /* every process: QEMU 2180 - 1200, the backend 1050 - 800, the helper 12 - 10 and the
-     * 5 + 2 ticks of a child it reaped meanwhile: 1239 ticks */
-    assert_float_equal(c.all_processes_ms, 12390, 1e-9);
+     * 5 + 2 ticks of a child it reaped meanwhile (1239 ticks), other work 60 + 30 ticks */
+    assert_float_equal(c.all_processes_ms, 13290, 1e-9);
+}
+
+static void test_cpu_cost_tree_holds_the_root_and_its_descendants_only(void **state)
+{
+    char rb[4096], ra[4096];
+    struct cpu_source b = source("before", rb, sizeof(rb)), a = source("after", ra, sizeof(ra));
+    struct cpu_reading before, after;
+    struct cpu_cost c;
+
+    (void)state;
+    /* 6000 as the root: QEMU and the backend are its children, 7000 and its child are not */
+    b.harness = a.harness = 6000;
+    assert_int_equal(cpu_read(&b, 0, &before), 0);
+    assert_int_equal(cpu_read(&a, 1000, &after), 0);
+    assert_float_equal(before.tree_ms, 20100, 1e-9);
+    cpu_cost_diff(&before, &after, -1, &c);
+    /* the 1239 ticks of the root's tree, the other work's 90 left out */
+    assert_float_equal(c.tree_ms, 12390, 1e-9);
+    assert_float_equal(c.all_processes_ms - c.tree_ms, 900, 1e-9);
 }
 
 static void test_cpu_cost_never_goes_below_zero(void **state)
@@ -169,6 +190,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cpu_read_splits_qemu_by_thread_kind),
         cmocka_unit_test(test_cpu_cost_diff_adds_up_over_the_interval),
+        cmocka_unit_test(test_cpu_cost_tree_holds_the_root_and_its_descendants_only),
         cmocka_unit_test(test_cpu_cost_never_goes_below_zero),
         cmocka_unit_test(test_cpu_cost_leaves_absent_parts_out),
         cmocka_unit_test(test_cpu_read_fails_without_qemu),
