@@ -11,6 +11,9 @@
  * The confidence interval of the relative change uses the delta method on the ratio of means
  * (candidate / baseline), with Welch-Satterthwaite degrees of freedom: accurate enough when the
  * baseline mean is well away from zero, which throughput and latency means are.
+ *
+ * The paired test walks the 2^n sign patterns in Gray-code order, so each pattern differs from
+ * the previous one in a single sign and costs one addition instead of a pass over the rounds.
  */
 #include <errno.h>
 #include <math.h>
@@ -33,6 +36,7 @@ void compare_options_init(struct compare_options *o)
     o->seed = COMPARE_DEFAULT_SEED;
     o->mc_rounds = COMPARE_DEFAULT_MC_ROUNDS;
     o->exact_limit = COMPARE_DEFAULT_EXACT_LIMIT;
+    o->unpaired = false;
 }
 
 const char *verdict_name(enum verdict v)
@@ -53,9 +57,23 @@ const char *pvalue_method_name(enum pvalue_method m)
         [PVALUE_PERMUTATION_EXACT] = "permutation (exact)",
         [PVALUE_PERMUTATION_MONTE_CARLO] = "permutation (monte carlo)",
         [PVALUE_WELCH] = "welch",
+        [PVALUE_PAIRED_EXACT] = "paired sign-flip (exact)",
+        [PVALUE_PAIRED_MONTE_CARLO] = "paired sign-flip (monte carlo)",
     };
 
     return names[m];
+}
+
+const char *pairing_name(enum pairing p)
+{
+    static const char *const names[] = {
+        [PAIRING_NONE] = "unpaired",
+        [PAIRING_PAIRED] = "paired",
+        [PAIRING_TOO_FEW] = "unpaired (too few rounds to pair)",
+        [PAIRING_OFF] = "unpaired (asked for)",
+    };
+
+    return names[p];
 }
 
 const char *verdict_reason_text(enum verdict_reason r)
@@ -192,6 +210,156 @@ double compare_permutation(const double *a, size_t na, const double *b, size_t n
     return p;
 }
 
+size_t compare_paired_min_rounds(double alpha)
+{
+    size_t n = 2;
+
+    /* The relative slack keeps alpha = 2 / 2^n itself (0.0078125) from being refused over a
+     * rounding error. */
+    while (n < 64 && ldexp(2, -(int)n) > alpha * (1 + 1e-12))
+        n++;
+    return n;
+}
+
+double compare_paired(const double *d, size_t n, const struct compare_options *opts,
+                      enum pvalue_method *method, double *p_min)
+{
+    double observed = 0, mag = 0, eps, patterns, p;
+    size_t count = 0;
+
+    if (!n) {
+        *method = PVALUE_NONE;
+        if (p_min)
+            *p_min = 1;
+        return NAN;
+    }
+    for (size_t i = 0; i < n; i++) {
+        observed += d[i];
+        mag += fabs(d[i]);
+    }
+    observed = fabs(observed);
+    /* Ties within rounding of the data's own size count as reaching the observed sum. */
+    eps = 1e-9 * (mag > 0 ? mag : 1);
+    patterns = ldexp(1, n > 4096 ? 4096 : (int)n);
+    /* All signs as observed, and all flipped, give the largest |sum|: nothing can do better. */
+    if (p_min)
+        *p_min = fmin(1, 2 / patterns);
+
+    if (n < 63 && patterns <= (double)opts->exact_limit) {
+        uint64_t total = (uint64_t)1 << n, flipped = 0;
+        double sum = 0;
+
+        *method = PVALUE_PAIRED_EXACT;
+        for (size_t i = 0; i < n; i++)
+            sum += d[i];
+        for (uint64_t g = 0; g < total; g++) {
+            if (g) {
+                /* Gray code: pattern g differs from pattern g - 1 in bit ctz(g) alone. */
+                unsigned bit = (unsigned)__builtin_ctzll(g);
+
+                sum += (flipped >> bit & 1 ? 2 : -2) * d[bit];
+                flipped ^= (uint64_t)1 << bit;
+            }
+            if (fabs(sum) >= observed - eps)
+                count++;
+        }
+        p = (double)count / (double)total;
+    } else {
+        uint64_t state = opts->seed, bits = 0;
+        size_t rounds = opts->mc_rounds, left = 0;
+
+        *method = PVALUE_PAIRED_MONTE_CARLO;
+        if (rounds > MC_MIN_ROUNDS && rounds * n > MC_MAX_WORK)
+            rounds = MC_MAX_WORK / n > MC_MIN_ROUNDS ? MC_MAX_WORK / n : MC_MIN_ROUNDS;
+        for (size_t r = 0; r < rounds; r++) {
+            double sum = 0;
+
+            for (size_t i = 0; i < n; i++) {
+                if (!left) {
+                    bits = next_random(&state);
+                    left = 64;
+                }
+                sum += bits & 1 ? -d[i] : d[i];
+                bits >>= 1;
+                left--;
+            }
+            if (fabs(sum) >= observed - eps)
+                count++;
+        }
+        /* The observed signs count as one of the draws: never p = 0 from a finite sample. */
+        p = (double)(count + 1) / (double)(rounds + 1);
+    }
+    return p;
+}
+
+static const char *config_string(const struct report *r, const char *key)
+{
+    const json_t *v = json_is_object(r->config) ? json_object_get(r->config, key) : NULL;
+
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static size_t positions_recorded(const struct report *r)
+{
+    const json_t *v = json_is_object(r->config) ? json_object_get(r->config, "positions") : NULL;
+
+    return json_is_array(v) ? json_array_size(v) : 0;
+}
+
+bool compare_same_run(const struct report *a, const struct report *b)
+{
+    const char *ia = config_string(a, "run_id"), *ib = config_string(b, "run_id");
+
+    return ia && ib && *ia && !strcmp(ia, ib) && positions_recorded(a) && positions_recorded(b);
+}
+
+/* One sample per recorded round on both sides: sample i of each ran in round i. A metric
+ * with fewer samples than rounds (one that some iterations did not give) cannot be paired. */
+static bool pairable(const struct report *base, const struct report *cand, const struct metric *b,
+                     const struct metric *c)
+{
+    return b->nsamples >= 2 && b->nsamples == c->nsamples &&
+           positions_recorded(base) == b->nsamples && positions_recorded(cand) == c->nsamples;
+}
+
+/*
+ * The paired test of @row: p from compare_paired() on the per-round log ratios, and the 95% t
+ * interval of their mean turned back into a relative change (the geometric mean of the per-round
+ * ratios, minus 1). A counter that can be 0 has no log: plain differences then, the interval
+ * relative to the baseline mean.
+ */
+static int paired_row(struct compare_row *row, const struct compare_options *o)
+{
+    const struct metric *b = row->base, *c = row->cand;
+    size_t n = b->nsamples;
+    double *d = malloc(n * sizeof(*d)), mean = 0, sq = 0, half, p_min;
+    bool logs = true;
+
+    if (!d)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        logs = logs && b->samples[i] > 0 && c->samples[i] > 0;
+    for (size_t i = 0; i < n; i++) {
+        d[i] = logs ? log(c->samples[i] / b->samples[i]) : c->samples[i] - b->samples[i];
+        mean += d[i] / (double)n;
+    }
+    for (size_t i = 0; i < n; i++)
+        sq += (d[i] - mean) * (d[i] - mean);
+    half = stats_t_quantile(0.975, (double)(n - 1)) * sqrt(sq / (double)(n - 1) / (double)n);
+    if (logs) {
+        row->ci_low_pct = expm1(mean - half) * 100;
+        row->ci_high_pct = expm1(mean + half) * 100;
+    } else if (b->st.mean != 0) {
+        row->ci_low_pct = (mean - half) / fabs(b->st.mean) * 100;
+        row->ci_high_pct = (mean + half) / fabs(b->st.mean) * 100;
+    } else {
+        row->ci_low_pct = row->ci_high_pct = NAN;
+    }
+    row->p_value = compare_paired(d, n, o, &row->method, &p_min);
+    free(d);
+    return 0;
+}
+
 /* Delta-method 95% CI of (mc / mb - 1), in percent. */
 static void relative_ci(const struct stats *b, const struct stats *c, double *low, double *high)
 {
@@ -237,7 +405,8 @@ static void count_stalls(struct compare_row *row, const struct report *base,
     row->stalled = row->base_stalls.stalled || row->cand_stalls.stalled;
 }
 
-static void compare_metric(struct compare_row *row, const struct compare_options *o)
+static int compare_metric(struct compare_row *row, const struct compare_options *o,
+                          const struct report *base, const struct report *cand, bool same_run)
 {
     const struct metric *b = row->base, *c = row->cand;
     double p_min = 0, worse_pct;
@@ -254,7 +423,18 @@ static void compare_metric(struct compare_row *row, const struct compare_options
         row->delta_pct = row->delta == 0 ? 0 : copysign(INFINITY, row->delta);
     relative_ci(&b->st, &c->st, &row->ci_low_pct, &row->ci_high_pct);
 
-    if (b->nsamples && c->nsamples) {
+    row->pairing = PAIRING_NONE;
+    row->rounds = 0;
+    if (same_run && pairable(base, cand, b, c)) {
+        row->rounds = b->nsamples;
+        row->pairing = o->unpaired                                          ? PAIRING_OFF
+                       : row->rounds >= compare_paired_min_rounds(o->alpha) ? PAIRING_PAIRED
+                                                                            : PAIRING_TOO_FEW;
+    }
+    if (row->pairing == PAIRING_PAIRED) {
+        if (paired_row(row, o) < 0)
+            return -ENOMEM;
+    } else if (b->nsamples && c->nsamples) {
         row->p_value = compare_permutation(b->samples, b->nsamples, c->samples, c->nsamples, o,
                                            &row->method, &p_min);
         too_few = row->method == PVALUE_NONE || p_min > o->alpha;
@@ -282,6 +462,7 @@ static void compare_metric(struct compare_row *row, const struct compare_options
         row->verdict = VERDICT_NOISY;
         row->reason = REASON_BELOW_THRESHOLD;
     }
+    return 0;
 }
 
 static void one_side_row(struct compare_row *row, const struct metric *m, enum verdict v)
@@ -303,6 +484,7 @@ static int compare_one(const struct report *base, const struct report *cand,
     size_t n = 0;
 
     res->cand = cand;
+    res->same_run = compare_same_run(base, cand);
     res->rows = calloc(base->nmetrics + cand->nmetrics, sizeof(*res->rows));
     res->cand_row = calloc(cand->nmetrics ? cand->nmetrics : 1, sizeof(*res->cand_row));
     if ((!res->rows && base->nmetrics + cand->nmetrics) || !res->cand_row)
@@ -320,7 +502,8 @@ static int compare_one(const struct report *base, const struct report *cand,
             row->base = b;
             row->cand = c;
             res->cand_row[c - cand->metrics] = n - 1;
-            compare_metric(row, o);
+            if (compare_metric(row, o, base, cand, res->same_run) < 0)
+                return -ENOMEM;
         }
         count_stalls(row, base, cand);
         res->count[row->verdict]++;

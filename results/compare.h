@@ -9,6 +9,18 @@
  * that the same reports always give the same answer), and from Welch's t-test on
  * mean/std_dev/iterations when either side is a plain report.
  *
+ * Paired samples: two reports of one interleaved `burette run` (the same config.run_id, both
+ * with config.positions, one sample per round) ran iteration i back to back, so a slow drift of
+ * the machine moves both samples of a round alike and cancels in their ratio. Such rows are
+ * tested on the per-round log ratios log(cand_i / base_i) (plain differences when a sample is
+ * not positive) with a sign-flip permutation test: under "no change" each round's ratio is as
+ * likely inverted, so all 2^n sign patterns are equally likely (enumerated exactly up to
+ * exact_limit, else Monte-Carlo). Its CI is the t interval of the mean log ratio, i.e. of the
+ * geometric mean of the per-round ratios. With n rounds the smallest p a sign-flip test can give
+ * is 2 / 2^n, above alpha 0.01 for n < 8: then pairing could never find anything, and the
+ * unpaired test is used instead (PAIRING_TOO_FEW); struct compare_options.unpaired asks for it
+ * always (PAIRING_OFF). Reports of different runs are never paired.
+ *
  * Verdicts, with alpha and threshold from struct compare_options:
  *   regressed  p <= alpha and the change is worse than threshold % in the metric's bad direction
  *   improved   p <= alpha and the change is better than threshold %
@@ -49,6 +61,16 @@ enum pvalue_method {
     PVALUE_PERMUTATION_EXACT,
     PVALUE_PERMUTATION_MONTE_CARLO,
     PVALUE_WELCH,
+    PVALUE_PAIRED_EXACT,       /* sign flips of the per-round log ratios, all 2^n patterns */
+    PVALUE_PAIRED_MONTE_CARLO, /* the same, drawn */
+};
+
+/* Whether a row's samples were paired round by round. */
+enum pairing {
+    PAIRING_NONE,    /* reports of different runs (or not known to be of one): unpaired test */
+    PAIRING_PAIRED,  /* one interleaved run: the paired test */
+    PAIRING_TOO_FEW, /* one interleaved run, but too few rounds for a paired p to reach alpha */
+    PAIRING_OFF,     /* one interleaved run, but struct compare_options.unpaired */
 };
 
 enum verdict_reason {
@@ -63,6 +85,7 @@ struct compare_options {
     uint64_t seed;        /* Monte-Carlo permutations */
     size_t mc_rounds;     /* Monte-Carlo permutations drawn */
     size_t exact_limit;   /* enumerate all splits up to this many */
+    bool unpaired;        /* never pair, even reports of one run (PAIRING_OFF) */
 };
 
 #define COMPARE_DEFAULT_ALPHA       0.01
@@ -89,6 +112,8 @@ struct compare_row {
     double ci_high_pct;
     double p_value; /* NAN with PVALUE_NONE */
     enum pvalue_method method;
+    enum pairing pairing;
+    size_t rounds; /* samples per side when paired or pairable, else 0 */
     enum verdict verdict;
     enum verdict_reason reason;
     struct stall_count base_stalls;
@@ -103,6 +128,7 @@ struct compare_result {
     size_t nrows;
     size_t count[VERDICT_CANDIDATE_ONLY + 1]; /* rows per verdict */
     size_t *cand_row; /* row of each candidate metric, by its index in cand->metrics */
+    bool same_run;    /* baseline and candidate come from one interleaved `burette run` */
 };
 
 struct comparison {
@@ -160,6 +186,35 @@ double compare_permutation(const double *a, size_t na, const double *b, size_t n
                            const struct compare_options *opts, enum pvalue_method *method,
                            double *p_min);
 
+/**
+ * compare_paired() - Two-sided sign-flip permutation test of paired differences
+ * @d, @n:	Per-round differences (log ratios), n >= 1
+ * @opts:	exact_limit, mc_rounds and seed
+ * @method:	PVALUE_PAIRED_EXACT or PVALUE_PAIRED_MONTE_CARLO
+ * @p_min:	Smallest p-value any data of this size could give, 2 / 2^n (may be NULL)
+ *
+ * The statistic is |sum of d|: each of the 2^n patterns of signs is equally likely when there
+ * is no change, and p is the share of patterns whose |sum| reaches the observed one.
+ *
+ * Return: p-value in (0, 1]
+ */
+double compare_paired(const double *d, size_t n, const struct compare_options *opts,
+                      enum pvalue_method *method, double *p_min);
+
+/**
+ * compare_same_run() - Whether two reports come from one interleaved `burette run`
+ *
+ * True when both configs carry the same run_id and both record positions (the run took turns
+ * round by round); false for reports without them (older reports, plain OpenVMM ones).
+ */
+bool compare_same_run(const struct report *a, const struct report *b);
+
+/**
+ * compare_paired_min_rounds() - Fewest rounds with which a paired p can reach @alpha
+ */
+size_t compare_paired_min_rounds(double alpha);
+
+const char *pairing_name(enum pairing p);
 const char *verdict_name(enum verdict v);
 const char *pvalue_method_name(enum pvalue_method m);
 const char *verdict_reason_text(enum verdict_reason r);

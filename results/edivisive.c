@@ -25,6 +25,13 @@
  *
  * Values are centred and scaled by the series' mean absolute value first, so packets per second
  * (1e5 and more) and Gbps (about 1) lose no precision to the squares.
+ *
+ * Runs with several samples (edivisive_samples()). The statistic only needs, per part, the
+ * number of values, their sum and their sum of squares, so a run is a unit of c samples with
+ * their sum and sum of squares: splits fall between runs only, m and k count samples, and SSx is
+ * the spread of the samples themselves (within and between runs). The permutation test shuffles
+ * the samples of a segment and deals them back into runs of the same sizes. A series of run
+ * means is the case of one sample per run, and takes the same code.
  */
 #include <errno.h>
 #include <math.h>
@@ -44,6 +51,7 @@ void ed_options_default(struct ed_options *o)
     o->min_segment = 3;
     o->window = 50;
     o->seed = 1;
+    o->on_samples = ED_DEFAULT_ON_SAMPLES;
 }
 
 /* splitmix64: small, fast, and good enough to shuffle a few hundred values. */
@@ -78,10 +86,32 @@ static void shuffle(double *v, size_t n, uint64_t *state)
     }
 }
 
-/* The energy statistic of X = v[a..t) against Y = v[t..k), from prefix sums @p1 and @p2. */
-static double q_stat(const double *p1, const double *p2, size_t a, size_t t, size_t k)
+/*
+ * Prefix sums over units: @p0 counts, @p1 sums and @p2 sums of squares of units [0, u) of
+ * v's units @off[from..to], u = 0..to - from.
+ */
+static void prefix_sums(const double *v, const size_t *off, size_t from, size_t to, double *p0,
+                        double *p1, double *p2)
 {
-    double m = (double)(t - a), n = (double)(k - t);
+    p0[0] = p1[0] = p2[0] = 0;
+    for (size_t u = from; u < to; u++) {
+        double s1 = 0, s2 = 0;
+
+        for (size_t i = off[u]; i < off[u + 1]; i++) {
+            s1 += v[i];
+            s2 += v[i] * v[i];
+        }
+        p0[u - from + 1] = p0[u - from] + (double)(off[u + 1] - off[u]);
+        p1[u - from + 1] = p1[u - from] + s1;
+        p2[u - from + 1] = p2[u - from] + s2;
+    }
+}
+
+/* The energy statistic of X = units [a..t) against Y = units [t..k), from prefix sums. */
+static double q_stat(const double *p0, const double *p1, const double *p2, size_t a, size_t t,
+                     size_t k)
+{
+    double m = p0[t] - p0[a], n = p0[k] - p0[t];
     double sx = p1[t] - p1[a], sy = p1[k] - p1[t];
     double mean_x = sx / m, mean_y = sy / n;
     double ss_x = fmax(0, p2[t] - p2[a] - sx * mean_x), ss_y = fmax(0, p2[k] - p2[t] - sy * mean_y);
@@ -92,8 +122,8 @@ static double q_stat(const double *p1, const double *p2, size_t a, size_t t, siz
 }
 
 /*
- * best_split() - The strongest split of v[0..n): Q and the first index of its right part
- * @p1, @p2:	Scratch for n + 1 prefix sums each
+ * best_split() - The strongest split of n units: Q and the first unit of its right part
+ * @p0, @p1, @p2:	Their prefix sums (prefix_sums())
  *
  * As in Matteson & James, the right part Y = v[tau..kappa) need not run to the end of the
  * segment: a series that rises and falls back (a bump) has no strong single split, but X =
@@ -103,19 +133,14 @@ static double q_stat(const double *p1, const double *p2, size_t a, size_t t, siz
  * parts hold at least
  * @minseg values; with fewer than 2 * @minseg values there is no split and Q is -1.
  */
-static double best_split(const double *v, size_t n, size_t minseg, size_t window, double *p1,
-                         double *p2, size_t *tau)
+static double best_split(const double *p0, const double *p1, const double *p2, size_t n,
+                         size_t minseg, size_t window, size_t *tau)
 {
     double best = -1;
 
     *tau = 0;
     if (n < 2 * minseg)
         return -1;
-    p1[0] = p2[0] = 0;
-    for (size_t i = 0; i < n; i++) {
-        p1[i + 1] = p1[i] + v[i];
-        p2[i + 1] = p2[i] + v[i] * v[i];
-    }
     for (size_t t = minseg; t + minseg <= n; t++) {
         size_t last = t + window < n ? t + window : n, end = t + minseg;
 
@@ -123,7 +148,7 @@ static double best_split(const double *v, size_t n, size_t minseg, size_t window
          * runs is told from one of 4; one of 40 from one of 50 matters less), then the
          * segment's end: a few dozen pairs per tau, permutations included. */
         for (;;) {
-            double q = q_stat(p1, p2, 0, t, end);
+            double q = q_stat(p0, p1, p2, 0, t, end);
 
             if (q > best) {
                 best = q;
@@ -150,21 +175,27 @@ static double best_split(const double *v, size_t n, size_t minseg, size_t window
  * them (the early stop).
  */
 struct segment {
-    size_t start, end;
-    double best;  /* its strongest split, -1 if too short to split */
-    size_t tau;   /* where, as an index into the series */
-    double *perm; /* strongest split of permutation round r */
+    size_t start, end; /* units */
+    double best;       /* its strongest split, -1 if too short to split */
+    size_t tau;        /* where, as an index into the series */
+    double *perm;      /* strongest split of permutation round r */
     unsigned nperm;
 };
 
-static int segment_init(struct segment *sg, const double *v, size_t start, size_t end,
-                        const struct ed_options *o, double *p1, double *p2)
+/* Scratch for the prefix sums of one segment, n + 1 each. */
+struct sums {
+    double *p0, *p1, *p2;
+};
+
+static int segment_init(struct segment *sg, const double *v, const size_t *off, size_t start,
+                        size_t end, const struct ed_options *o, struct sums *ps)
 {
     size_t t;
 
     sg->start = start;
     sg->end = end;
-    sg->best = best_split(v + start, end - start, o->min_segment, o->window, p1, p2, &t);
+    prefix_sums(v, off, start, end, ps->p0, ps->p1, ps->p2);
+    sg->best = best_split(ps->p0, ps->p1, ps->p2, end - start, o->min_segment, o->window, &t);
     sg->tau = start + t;
     sg->nperm = 0;
     sg->perm = sg->best > 0 ? malloc(o->permutations * sizeof(*sg->perm)) : NULL;
@@ -172,28 +203,30 @@ static int segment_init(struct segment *sg, const double *v, size_t start, size_
 }
 
 /* The strongest split of round @r of @sg's permutations, drawn now if not yet. */
-static double segment_round(struct segment *sg, double *work, unsigned r,
-                            const struct ed_options *o, double *p1, double *p2, uint64_t *rng)
+static double segment_round(struct segment *sg, double *work, const size_t *off, unsigned r,
+                            const struct ed_options *o, struct sums *ps, uint64_t *rng)
 {
     size_t unused, len = sg->end - sg->start;
 
     if (!sg->perm)
         return -1;
     while (sg->nperm <= r) {
-        shuffle(work + sg->start, len, rng);
+        shuffle(work + off[sg->start], off[sg->end] - off[sg->start], rng);
+        prefix_sums(work, off, sg->start, sg->end, ps->p0, ps->p1, ps->p2);
         sg->perm[sg->nperm++] =
-            best_split(work + sg->start, len, o->min_segment, o->window, p1, p2, &unused);
+            best_split(ps->p0, ps->p1, ps->p2, len, o->min_segment, o->window, &unused);
     }
     return sg->perm[r];
 }
 
-static double mean_of(const double *x, size_t from, size_t to)
+/* The mean of the samples of units [from, to). */
+static double mean_of(const double *x, const size_t *off, size_t from, size_t to)
 {
     double sum = 0;
 
-    for (size_t i = from; i < to; i++)
+    for (size_t i = off[from]; i < off[to]; i++)
         sum += x[i];
-    return sum / (double)(to - from);
+    return sum / (double)(off[to] - off[from]);
 }
 
 static void insert_sorted(size_t *v, size_t *n, size_t value)
@@ -218,8 +251,26 @@ static double relative_change(double before, double after)
 int edivisive(const double *x, size_t n, const struct ed_options *o, struct ed_change **out,
               size_t *nout)
 {
-    size_t *bounds = NULL, nbounds = 0;
-    double *v = NULL, *work = NULL, *pval = NULL, *p1 = NULL, *p2 = NULL, scale = 0, centre = 0;
+    size_t *off = malloc((n + 1) * sizeof(*off));
+    int rc;
+
+    *out = NULL;
+    *nout = 0;
+    if (!off)
+        return -ENOMEM;
+    for (size_t i = 0; i <= n; i++)
+        off[i] = i;
+    rc = edivisive_samples(x, off, n, o, out, nout);
+    free(off);
+    return rc;
+}
+
+int edivisive_samples(const double *x, const size_t *off, size_t n, const struct ed_options *o,
+                      struct ed_change **out, size_t *nout)
+{
+    size_t *bounds = NULL, nbounds = 0, total;
+    double *v = NULL, *work = NULL, *pval = NULL, scale = 0, centre = 0;
+    struct sums ps = {0};
     struct ed_change *res = NULL;
     struct segment *segs = NULL;
     size_t nsegs = 0;
@@ -229,32 +280,37 @@ int edivisive(const double *x, size_t n, const struct ed_options *o, struct ed_c
     *out = NULL;
     *nout = 0;
     if (o->min_segment < 2 || !(o->significance > 0 && o->significance <= 1) || !o->permutations ||
-        !(o->min_magnitude >= 0) || !o->window)
+        !(o->min_magnitude >= 0) || !o->window || off[0] != 0)
         return -EINVAL;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t u = 0; u < n; u++)
+        if (off[u + 1] <= off[u])
+            return -EINVAL; /* a run without samples */
+    total = off[n];
+    for (size_t i = 0; i < total; i++) {
         if (!isfinite(x[i]))
             return -EINVAL;
         centre += x[i];
     }
     if (n < 2 * o->min_segment)
         return 0;
-    centre /= (double)n;
+    centre /= (double)total;
 
-    v = malloc(n * sizeof(*v));
-    work = malloc(n * sizeof(*work));
+    v = malloc(total * sizeof(*v));
+    work = malloc(total * sizeof(*work));
     /* Every split leaves segments of at least min_segment >= 2, so at most n / 2 + 1 bounds. */
     bounds = malloc((n / 2 + 2) * sizeof(*bounds));
     pval = malloc((n + 1) * sizeof(*pval));
-    p1 = malloc((n + 1) * sizeof(*p1));
-    p2 = malloc((n + 1) * sizeof(*p2));
-    if (!v || !work || !bounds || !pval || !p1 || !p2) {
+    ps.p0 = malloc((n + 1) * sizeof(*ps.p0));
+    ps.p1 = malloc((n + 1) * sizeof(*ps.p1));
+    ps.p2 = malloc((n + 1) * sizeof(*ps.p2));
+    if (!v || !work || !bounds || !pval || !ps.p0 || !ps.p1 || !ps.p2) {
         rc = -ENOMEM;
         goto out;
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < total; i++)
         scale += fabs(x[i] - centre);
-    scale = scale > 0 ? scale / (double)n : 1;
-    for (size_t i = 0; i < n; i++)
+    scale = scale > 0 ? scale / (double)total : 1;
+    for (size_t i = 0; i < total; i++)
         v[i] = (x[i] - centre) / scale;
     bounds[nbounds++] = 0;
     bounds[nbounds++] = n;
@@ -264,9 +320,9 @@ int edivisive(const double *x, size_t n, const struct ed_options *o, struct ed_c
         rc = -ENOMEM;
         goto out;
     }
-    memcpy(work, v, n * sizeof(*work));
+    memcpy(work, v, total * sizeof(*work));
     nsegs = 1;
-    if (segment_init(&segs[0], v, 0, n, o, p1, p2)) {
+    if (segment_init(&segs[0], v, off, 0, n, o, &ps)) {
         rc = -ENOMEM;
         goto out;
     }
@@ -289,7 +345,7 @@ int edivisive(const double *x, size_t n, const struct ed_options *o, struct ed_c
             double strongest = -1;
 
             for (size_t k = 0; k < nsegs; k++)
-                strongest = fmax(strongest, segment_round(&segs[k], work, r, o, p1, p2, &rng));
+                strongest = fmax(strongest, segment_round(&segs[k], work, off, r, o, &ps, &rng));
             /* A tolerance so that ties (a constant series) count as reaching the observed. */
             if (strongest >= observed * (1 - 1e-9))
                 count++;
@@ -304,10 +360,10 @@ int edivisive(const double *x, size_t n, const struct ed_options *o, struct ed_c
         memmove(&segs[split + 2], &segs[split + 1], (nsegs - split - 1) * sizeof(*segs));
         nsegs++;
         free(segs[split].perm);
-        memcpy(work + segs[split].start, v + segs[split].start,
-               (segs[split].end - segs[split].start) * sizeof(*work));
-        if (segment_init(&segs[split + 1], v, tau, segs[split].end, o, p1, p2) ||
-            segment_init(&segs[split], v, segs[split].start, tau, o, p1, p2)) {
+        memcpy(work + off[segs[split].start], v + off[segs[split].start],
+               (off[segs[split].end] - off[segs[split].start]) * sizeof(*work));
+        if (segment_init(&segs[split + 1], v, off, tau, segs[split].end, o, &ps) ||
+            segment_init(&segs[split], v, off, segs[split].start, tau, o, &ps)) {
             segs[split].perm = NULL;
             rc = -ENOMEM;
             goto out;
@@ -321,8 +377,8 @@ int edivisive(const double *x, size_t n, const struct ed_options *o, struct ed_c
         double weakest_mag = INFINITY;
 
         for (size_t s = 1; s + 1 < nbounds; s++) {
-            double before = mean_of(x, bounds[s - 1], bounds[s]);
-            double after = mean_of(x, bounds[s], bounds[s + 1]);
+            double before = mean_of(x, off, bounds[s - 1], bounds[s]);
+            double after = mean_of(x, off, bounds[s], bounds[s + 1]);
             double mag = fabs(relative_change(before, after));
 
             if (mag < o->min_magnitude && mag < weakest_mag) {
@@ -346,8 +402,8 @@ int edivisive(const double *x, size_t n, const struct ed_options *o, struct ed_c
             struct ed_change *c = &res[s - 1];
 
             c->index = bounds[s];
-            c->mean_before = mean_of(x, bounds[s - 1], bounds[s]);
-            c->mean_after = mean_of(x, bounds[s], bounds[s + 1]);
+            c->mean_before = mean_of(x, off, bounds[s - 1], bounds[s]);
+            c->mean_after = mean_of(x, off, bounds[s], bounds[s + 1]);
             c->change = relative_change(c->mean_before, c->mean_after);
             c->p = pval[bounds[s]];
         }
@@ -359,8 +415,9 @@ out:
     free(work);
     free(bounds);
     free(pval);
-    free(p1);
-    free(p2);
+    free(ps.p0);
+    free(ps.p1);
+    free(ps.p2);
     for (size_t k = 0; k < nsegs; k++)
         free(segs[k].perm);
     free(segs);

@@ -23,6 +23,7 @@
 #ifndef BURETTE_EDIVISIVE_H
 #define BURETTE_EDIVISIVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,7 +34,11 @@ struct ed_options {
     size_t min_segment;    /* fewest runs on either side of a change point (at least 2) */
     size_t window;         /* longest part after a candidate tried besides the segment's rest */
     uint64_t seed;         /* of the permutation generator */
+    bool on_samples;       /* history_detect(): every sample of each run, not the run means */
 };
+
+/* history_detect()'s input by default: see README, "Change-point detection" */
+#define ED_DEFAULT_ON_SAMPLES false
 
 /* One change point: runs [index, ...) differ from the runs before. */
 struct ed_change {
@@ -62,5 +67,23 @@ void ed_options_default(struct ed_options *o);
  */
 int edivisive(const double *x, size_t n, const struct ed_options *o, struct ed_change **out,
               size_t *nout);
+
+/**
+ * edivisive_samples() - Find the change points of @n runs of several samples each
+ * @x:		Every run's samples, oldest run first, one run after the other
+ * @off:	Run u's samples are x[off[u] .. off[u + 1]); off[0] = 0, n + 1 entries
+ * @n:		Number of runs
+ * @o:		Options; min_segment counts runs
+ * @out:	Change points (index: the first run after the change, means: of the samples)
+ * @nout:	Their number
+ *
+ * The same procedure as edivisive() over the samples themselves, with change points only
+ * between runs and the permutation test shuffling samples; edivisive() is this with one
+ * sample per run.
+ *
+ * Return: 0, -EINVAL for bad options, a run without samples or a non-finite sample, -ENOMEM
+ */
+int edivisive_samples(const double *x, const size_t *off, size_t n, const struct ed_options *o,
+                      struct ed_change **out, size_t *nout);
 
 #endif /* BURETTE_EDIVISIVE_H */

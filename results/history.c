@@ -194,10 +194,11 @@ char *history_host_key(const json_t *host)
     return key;
 }
 
-/* Keys that change how precise a run is, or where its files went, not what it measures: runs
- * differing only in them belong to one series. */
-static const char *const precision_keys[] = {"iterations", "warmup", "log_dir", "perf_dir",
-                                             "output"};
+/* Keys that change how precise a run is, where its files went, or which `burette run` it was
+ * (run_id, new with every run), not what it measures: runs differing only in them belong to
+ * one series. */
+static const char *const precision_keys[] = {"iterations", "warmup", "log_dir",
+                                             "perf_dir",   "output", "run_id"};
 
 char *history_config_key(const json_t *config)
 {

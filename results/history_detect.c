@@ -14,10 +14,53 @@
 #include "render_impl.h"
 #include "table.h"
 
+/*
+ * The values edivisive looks at for series @s: every sample of every run, with @off marking
+ * where each run's begin, when @o asks for samples and every run has some; else one mean per
+ * run (@off then NULL). Return: 0 or -ENOMEM.
+ */
+static int series_values(const struct history_series *s, const struct ed_options *o,
+                         double **values, size_t **off)
+{
+    size_t total = 0;
+    bool samples = o->on_samples;
+
+    *values = NULL;
+    *off = NULL;
+    for (size_t j = 0; j < s->npoints && samples; j++) {
+        samples = s->points[j].nsamples > 0;
+        total += s->points[j].nsamples;
+    }
+    if (!samples) {
+        *values = malloc((s->npoints + 1) * sizeof(**values));
+        if (!*values)
+            return -ENOMEM;
+        for (size_t j = 0; j < s->npoints; j++)
+            (*values)[j] = s->points[j].mean;
+        return 0;
+    }
+    *values = malloc((total + 1) * sizeof(**values));
+    *off = malloc((s->npoints + 1) * sizeof(**off));
+    if (!*values || !*off) {
+        free(*values);
+        free(*off);
+        *values = NULL;
+        *off = NULL;
+        return -ENOMEM;
+    }
+    (*off)[0] = 0;
+    for (size_t j = 0; j < s->npoints; j++) {
+        memcpy(*values + (*off)[j], s->points[j].samples, s->points[j].nsamples * sizeof(**values));
+        (*off)[j + 1] = (*off)[j] + s->points[j].nsamples;
+    }
+    return 0;
+}
+
 int history_detect(const struct history_series *s, size_t n, const struct ed_options *o,
                    size_t last_runs, struct history_detection *out, char *err, size_t errlen)
 {
     double *values = NULL;
+    size_t *off = NULL;
     size_t cap = 0;
     int rc = 0;
 
@@ -31,14 +74,13 @@ int history_detect(const struct history_series *s, size_t n, const struct ed_opt
         struct history_change *more;
 
         free(values);
-        values = malloc((s[i].npoints + 1) * sizeof(*values));
-        if (!values) {
+        free(off);
+        if (series_values(&s[i], o, &values, &off)) {
             rc = errbuf_set(err, errlen, -ENOMEM, "out of memory");
             goto fail;
         }
-        for (size_t j = 0; j < s[i].npoints; j++)
-            values[j] = s[i].points[j].mean;
-        rc = edivisive(values, s[i].npoints, o, &found, &nfound);
+        rc = off ? edivisive_samples(values, off, s[i].npoints, o, &found, &nfound)
+                 : edivisive(values, s[i].npoints, o, &found, &nfound);
         if (rc == -EINVAL) {
             rc = errbuf_set(err, errlen, rc,
                             "%s: cannot look for change points (bad options, or a mean that is "
@@ -71,9 +113,11 @@ int history_detect(const struct history_series *s, size_t n, const struct ed_opt
         free(found);
     }
     free(values);
+    free(off);
     return 0;
 fail:
     free(values);
+    free(off);
     history_detection_free(out);
     return rc;
 }

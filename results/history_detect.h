@@ -2,7 +2,8 @@
 /*
  * history_detect - change points over the series of a history, and their verdicts
  *
- * Runs edivisive() over each series' run means (never across series), labels each change
+ * Runs edivisive() over each series (never across series): its run means, or with
+ * ed_options.on_samples every sample of every run (edivisive_samples()); labels each change
  * point with the revisions on both sides and whether it is a regression (the metric moved in
  * its bad direction), and renders the outcome as text, markdown (a CI job summary) or JSON.
  * The nightly gate is history_detect_gate(): a series fails when its newest change point is a

@@ -240,6 +240,8 @@ static int add_comparison_row(struct table *t, const struct compare_row *row, co
             snprintf(p, sizeof(p), "%.2g%s", row->p_value,
                      row->method == PVALUE_WELCH                     ? " (w)"
                      : row->method == PVALUE_PERMUTATION_MONTE_CARLO ? " (mc)"
+                     : row->method == PVALUE_PAIRED_EXACT            ? " (pd)"
+                     : row->method == PVALUE_PAIRED_MONTE_CARLO      ? " (pd, mc)"
                                                                      : "");
     } else {
         snprintf(delta, sizeof(delta), "-");
@@ -359,6 +361,46 @@ void render_comparison_counts(char *buf, size_t len, const struct comparison *c)
              c->opts.alpha, c->opts.threshold_pct);
 }
 
+void render_pairing_line(char *buf, size_t len, const struct comparison *c,
+                         const struct compare_result *res)
+{
+    const char *base = report_label(c->base), *cand = report_label(res->cand);
+    size_t paired = 0, too_few = 0, off = 0, rounds = 0;
+
+    for (size_t i = 0; i < res->nrows; i++) {
+        paired += res->rows[i].pairing == PAIRING_PAIRED;
+        too_few += res->rows[i].pairing == PAIRING_TOO_FEW;
+        off += res->rows[i].pairing == PAIRING_OFF;
+        if (res->rows[i].rounds > rounds)
+            rounds = res->rows[i].rounds;
+    }
+    if (paired)
+        snprintf(buf, len,
+                 "%s vs %s: samples paired round by round (one interleaved run, %zu rounds): "
+                 "sign-flip test on the per-round ratios, CI of their geometric mean (pd)%s",
+                 base, cand, rounds,
+                 too_few ? "; metrics with fewer rounds than that got the unpaired test" : "");
+    else if (off)
+        snprintf(buf, len,
+                 "%s vs %s: one interleaved run, %zu rounds, unpaired test as asked (--unpaired)",
+                 base, cand, rounds);
+    else if (too_few)
+        snprintf(buf, len,
+                 "%s vs %s: one interleaved run, but %zu rounds are too few for a paired test "
+                 "to reach alpha %g (it needs %zu): unpaired test on the samples",
+                 base, cand, rounds, c->opts.alpha, compare_paired_min_rounds(c->opts.alpha));
+    else if (res->same_run)
+        snprintf(buf, len,
+                 "%s vs %s: one interleaved run, but no metric has one sample per round on both "
+                 "sides: unpaired test",
+                 base, cand);
+    else
+        snprintf(buf, len,
+                 "%s vs %s: unpaired test (not one interleaved run: the reports carry no common "
+                 "config.run_id)",
+                 base, cand);
+}
+
 static void set_number(json_t *o, const char *key, double v)
 {
     json_object_set_new(o, key, isfinite(v) ? json_real(v) : json_null());
@@ -466,6 +508,8 @@ json_t *render_comparison_json(const struct comparison *c)
             set_number(m, "ci95_change_high_pct", row->ci_high_pct);
             set_number(m, "p_value", row->p_value);
             json_object_set_new(m, "test", json_string(pvalue_method_name(row->method)));
+            if (row->base && row->cand)
+                json_object_set_new(m, "pairing", json_string(pairing_name(row->pairing)));
             json_object_set_new(m, "verdict", json_string(verdict_name(row->verdict)));
             if (row->reason != REASON_NONE)
                 json_object_set_new(m, "reason", json_string(verdict_reason_text(row->reason)));
@@ -473,6 +517,7 @@ json_t *render_comparison_json(const struct comparison *c)
                 json_object_set_new(m, "stalled", stall_json(row));
             json_array_append_new(metrics, m);
         }
+        json_object_set_new(cand, "same_run", json_boolean(res->same_run));
         json_object_set_new(cand, "counts", counts);
         json_object_set_new(cand, "metrics", metrics);
         json_array_append_new(cands, cand);

@@ -412,6 +412,8 @@ static void put_p(FILE *f, const struct compare_row *row)
         [PVALUE_PERMUTATION_EXACT] = "permutation",
         [PVALUE_PERMUTATION_MONTE_CARLO] = "Monte-Carlo permutation",
         [PVALUE_WELCH] = "Welch's t-test",
+        [PVALUE_PAIRED_EXACT] = "paired sign-flip",
+        [PVALUE_PAIRED_MONTE_CARLO] = "Monte-Carlo paired sign-flip",
     };
 
     if (row->method == PVALUE_NONE || !isfinite(row->p_value)) {
@@ -620,6 +622,13 @@ static int html_comparison(FILE *f, const struct comparison *c, char *err, size_
           "otherwise. The 95% CI of the change is the interval of the relative change of the "
           "means.</p>\n",
           f);
+    fputs("<p class=\"meta\">Test:", f);
+    for (size_t i = 0; i < c->nresults; i++) {
+        render_pairing_line(line, sizeof(line), c, &c->results[i]);
+        fputs(i ? "<br/>" : " ", f);
+        html_put_text(f, line);
+    }
+    fputs("</p>\n", f);
     put_legend(f, true);
     rc = html_reports_table(&pg);
     for (size_t k = 0; !rc && k < pg.nnames; k++) {

@@ -58,6 +58,15 @@ int render_comparison_table(const struct comparison *c, struct table *t);
 void render_comparison_counts(char *buf, size_t len, const struct comparison *c);
 
 /**
+ * render_pairing_line() - Which test one candidate's rows got, and why
+ *
+ * "paired round by round (one interleaved run, 10 rounds): ...", or why the samples were not
+ * paired (reports of different runs; too few rounds for the paired test to reach alpha).
+ */
+void render_pairing_line(char *buf, size_t len, const struct comparison *c,
+                         const struct compare_result *res);
+
+/**
  * render_comparison_json() - Everything about a comparison as a JSON object
  *
  * Return: new reference, NULL on allocation failure

@@ -21,6 +21,8 @@ struct plain_format {
     int (*print_table)(const struct table *t, FILE *f);
     const char *counts_end; /* after the line of counts */
     const char *legend;
+    const char *pairing_open; /* around each candidate's line on the test used */
+    const char *pairing_close;
 };
 
 static const struct plain_format text_format = {
@@ -30,8 +32,11 @@ static const struct plain_format text_format = {
     .baseline_role = "baseline:  ",
     .print_table = table_print_text,
     .counts_end = "\n",
-    .legend = "p: two-sided permutation test on the samples; (w) Welch's t-test where a report has "
-              "no samples; (mc) Monte-Carlo permutations\n",
+    .pairing_open = "test: ",
+    .pairing_close = "\n",
+    .legend = "p: two-sided permutation test on the samples; (pd) paired sign-flip test on the "
+              "per-round ratios (both reports from one interleaved run); (w) Welch's t-test "
+              "where a report has no samples; (mc) Monte-Carlo permutations\n",
 };
 
 static const struct plain_format markdown_format = {
@@ -42,8 +47,11 @@ static const struct plain_format markdown_format = {
     .baseline_role = "baseline: ",
     .print_table = table_print_markdown,
     .counts_end = "\n\n",
-    .legend = "_p: two-sided permutation test on the samples; (w) Welch's t-test where a report "
-              "has no samples; (mc) Monte-Carlo permutations._\n",
+    .legend = "_p: two-sided permutation test on the samples; (pd) paired sign-flip test on the "
+              "per-round ratios (both reports from one interleaved run); (w) Welch's t-test "
+              "where a report has no samples; (mc) Monte-Carlo permutations._\n",
+    .pairing_open = "_Test: ",
+    .pairing_close = "._\n",
 };
 
 static int finish(FILE *f, char *err, size_t errlen)
@@ -102,6 +110,13 @@ static int plain_comparison(const struct plain_format *fmt, FILE *f, const struc
     render_comparison_counts(line, sizeof(line), c);
     fprintf(f, "\n%s%s", line, fmt->counts_end);
     fputs(fmt->legend, f);
+    for (size_t i = 0; i < c->nresults; i++) {
+        render_pairing_line(line, sizeof(line), c, &c->results[i]);
+        /* labels are report text: control characters escaped before a terminal sees them */
+        fputs(fmt->pairing_open, f);
+        text_put_clean(f, line);
+        fputs(fmt->pairing_close, f);
+    }
     render_text_notes(f, &fmt->style, "Warnings", &warnings);
     notes_free(&warnings);
     return finish(f, err, errlen);

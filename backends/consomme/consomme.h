@@ -90,6 +90,38 @@ int cm_send_ipv4(struct consomme *c, uint32_t src, uint32_t dst, uint8_t proto,
                  const struct iovec *iov, int iovcnt);
 
 /**
+ * cm_guest_tso_max() - Largest TCP payload one send toward the guest may carry
+ * @c:		Stack
+ * @mss:	The connection's MSS: what the guest's SYN and our MTU allow per segment
+ *
+ * With a transport that hands the guest super-frames for it to segment (virtio-net with
+ * GUEST_TSO4), a whole number of @mss-byte segments within the transport's limit (up to
+ * 64 KiB): cm_send_tcp_tso() takes them as one frame. Otherwise @mss, one frame a segment.
+ *
+ * Return: bytes, at least @mss
+ */
+uint32_t cm_guest_tso_max(const struct consomme *c, uint32_t mss);
+
+/**
+ * cm_send_tcp_tso() - Queue a TCP segment larger than @mss to the guest as one super-frame
+ * @c:		Stack
+ * @src:	Source address (host byte order)
+ * @dst:	Destination address (host byte order)
+ * @iov:	TCP header (whole in @iov[0], options included) and payload; the header's
+ *		checksum field is not read: the core stores the pseudo-header sum there
+ * @iovcnt:	Number of elements in @iov
+ * @mss:	Payload bytes of each segment the guest's stack will see (the last: the rest)
+ *
+ * Only for a payload of more than @mss bytes and at most cm_guest_tso_max(); the guest sees
+ * the segments as if each had come on its own, checksums correct.
+ *
+ * Return: as cm_send_ipv4(); -EMSGSIZE beyond what the transport takes, -EINVAL for a frame
+ * that is no super-frame (payload within @mss, header not in @iov[0])
+ */
+int cm_send_tcp_tso(struct consomme *c, uint32_t src, uint32_t dst, const struct iovec *iov,
+                    int iovcnt, uint16_t mss);
+
+/**
  * cm_host_dest() - Whether and where a guest's new connection or flow to @dst:@port goes
  * @c:		Stack
  * @proto:	IPPROTO_TCP or IPPROTO_UDP, for the refusal counters
@@ -117,7 +149,8 @@ int cm_host_dest(struct consomme *c, uint8_t proto, uint32_t dst, uint16_t port,
  *
  * false when the transport marks every frame toward the guest checksum-valid (virtio-net
  * with GUEST_CSUM: DATA_VALID), so the guest never reads the field: tcp.c then leaves it zero
- * and saves summing the payload.
+ * and saves summing the payload. (A cm_send_tcp_tso() frame is never summed by the sender:
+ * the core fills its checksum field.)
  *
  * Return: true when checksums must be computed
  */

@@ -87,6 +87,8 @@ struct cm_stats {
     uint64_t guest_queue_full;     /* -ENOBUFS returned to a sender */
     uint64_t refused_tcp[CM_REFUSE__COUNT], refused_udp[CM_REFUSE__COUNT]; /* SYNs, datagrams */
     uint64_t batches;
+    uint64_t tso_frames_out; /* TCP super-frames the guest segments (virtio-net GSO) */
+    uint64_t tso_segs_out;   /* the segments they stand for */
 };
 
 enum cm_transport_kind {
@@ -124,6 +126,8 @@ struct consomme {
     void *tr_priv;        /* the vhost-user device */
     bool in_csum_trusted; /* the frame being dispatched has CM_FRAME_CSUM_TRUSTED */
     bool out_csum_valid;  /* the transport marks frames toward the guest checksum-valid */
+    uint32_t out_tso_max; /* largest IPv4 packet the transport takes as a TCP super-frame, 0:
+                           * none (transport.h); at most CM_MTU_MAX */
     enum cm_transport_kind kind;
     struct cm_event tr_ev;
     uint32_t tr_events;
@@ -182,7 +186,7 @@ void cm_frame_input(struct consomme *c, uint8_t *frame, size_t len);
 void cm_frame_input_flags(struct consomme *c, uint8_t *frame, size_t len, unsigned flags);
 void cm_frames_input_end(struct consomme *c);
 uint8_t *cm_out_reserve(struct consomme *c, size_t len);
-void cm_out_commit(struct consomme *c, size_t len);
+void cm_out_commit(struct consomme *c, size_t len, const struct cm_tso *tso);
 int cm_out_flush(struct consomme *c);
 int cm_send_ipv4_to(struct consomme *c, const uint8_t *dst_mac, uint32_t src, uint32_t dst,
                     uint8_t proto, const struct iovec *iov, int iovcnt);

@@ -131,6 +131,8 @@ json_t *cm_stats_json(const struct consomme *c)
     set_u64(o, "bytes_in", s->bytes_in);
     set_u64(o, "frames_out", s->frames_out);
     set_u64(o, "bytes_out", s->bytes_out);
+    set_u64(o, "tso_frames_out", s->tso_frames_out);
+    set_u64(o, "tso_segs_out", s->tso_segs_out);
     set_u64(o, "batches_in", s->batches);
     set_u64(o, "guest_queue_full", s->guest_queue_full);
     for (int i = 0; i < CM_DROP__COUNT; i++) {

@@ -18,7 +18,10 @@
  *       part the socket refuses is copied into rx (one copy less on the bulk path).
  *   tx: host -> guest. Holds bytes read from the host socket that the guest has not ACKed:
  *       the ring head is snd_una, [snd_una, snd_nxt) is in flight, the rest is unsent. A
- *       retransmission is a resend from the ring, nothing is copied twice.
+ *       retransmission is a resend from the ring, nothing is copied twice. New data goes out
+ *       in segments of the connection's MSS or, where the transport lets the guest segment
+ *       (cm_guest_tso_max(): virtio-net GUEST_TSO4), in super-frames of whole MSS-sized
+ *       segments up to 64 KiB, one frame for the guest's driver and stack to handle.
  *
  * States (the classic ones that matter for a proxy; the closing half-states are flags):
  *
@@ -385,17 +388,20 @@ static uint32_t csum_iov(const struct iovec *iov, int cnt, uint32_t sum)
  * @data:	Payload pieces (ring halves), or NULL
  * @ndata:	Number of pieces, at most 2
  * @dlen:	Total payload bytes
+ * @mss:	The connection's MSS: a larger @dlen goes as one super-frame the guest segments
+ *		(within cm_guest_tso_max()); 0 for segments that are never larger
  *
  * Return: 0, or the error of cm_send_ipv4() (-ENOBUFS when the guest queue is full)
  */
 static int tcp_send_raw(struct consomme *c, uint32_t src, uint32_t dst, uint16_t sport,
                         uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win,
                         const uint8_t *opts, unsigned optlen, const struct iovec *data, int ndata,
-                        uint32_t dlen)
+                        uint32_t dlen, uint16_t mss)
 {
     struct tcp_state *s = tstate(c);
     uint8_t hdr[TCP_HDR_LEN + TCP_OPTS_MAX];
     unsigned hlen = TCP_HDR_LEN + optlen;
+    bool tso = mss && dlen > mss;
     struct iovec iov[3];
     uint32_t sum;
     int rc;
@@ -411,7 +417,7 @@ static int tcp_send_raw(struct consomme *c, uint32_t src, uint32_t dst, uint16_t
     put_be16(hdr + 18, 0);
     if (optlen)
         memcpy(hdr + TCP_HDR_LEN, opts, optlen);
-    if (cm_guest_verifies_csum(c)) {
+    if (cm_guest_verifies_csum(c) && !tso) { /* a super-frame's field is the core's */
         sum = csum_pseudo_ipv4(src, dst, IPPROTO_TCP, (uint16_t)(hlen + dlen));
         sum = csum_partial(hdr, hlen, sum);
         if (ndata)
@@ -423,7 +429,10 @@ static int tcp_send_raw(struct consomme *c, uint32_t src, uint32_t dst, uint16_t
     iov[0].iov_len = hlen;
     for (int i = 0; i < ndata; i++)
         iov[1 + i] = data[i];
-    rc = cm_send_ipv4(c, src, dst, IPPROTO_TCP, iov, 1 + ndata);
+    if (tso)
+        rc = cm_send_tcp_tso(c, src, dst, iov, 1 + ndata, mss);
+    else
+        rc = cm_send_ipv4(c, src, dst, IPPROTO_TCP, iov, 1 + ndata);
     if (rc) {
         s->st.drops[TCP_DROP_GUEST_QUEUE]++;
         if (rc == -ENOBUFS)
@@ -465,7 +474,7 @@ static int tcp_send_seg(struct consomme *c, struct tcp_conn *conn, uint8_t flags
     int rc;
 
     rc = tcp_send_raw(c, conn->dip, conn->gip, conn->dport, conn->gport, seq, conn->rcv_nxt,
-                      flags | TF_ACK, field, NULL, 0, iov, cnt, n);
+                      flags | TF_ACK, field, NULL, 0, iov, cnt, n, conn->mss);
     if (rc)
         return rc;
     conn->rcv_adv = conn->rcv_nxt + ((uint32_t)field << conn->rcv_ws);
@@ -498,7 +507,7 @@ static int tcp_send_synack(struct consomme *c, struct tcp_conn *conn)
         optlen = 8;
     }
     rc = tcp_send_raw(c, conn->dip, conn->gip, conn->dport, conn->gport, conn->iss, conn->rcv_nxt,
-                      TF_SYN | TF_ACK, (uint16_t)wnd, opts, optlen, NULL, 0, 0);
+                      TF_SYN | TF_ACK, (uint16_t)wnd, opts, optlen, NULL, 0, 0, 0);
     if (!rc)
         conn->rcv_adv = conn->rcv_nxt + wnd;
     return rc;
@@ -515,11 +524,11 @@ static void tcp_send_rst_reply(struct consomme *c, const struct cm_ipv4 *ip, con
         return;
     if (fl & TF_ACK)
         tcp_send_raw(c, ip->dst, ip->src, get_be16(th + 2), get_be16(th), ack, 0, TF_RST, 0, NULL,
-                     0, NULL, 0, 0);
+                     0, NULL, 0, 0, 0);
     else
         tcp_send_raw(c, ip->dst, ip->src, get_be16(th + 2), get_be16(th), 0,
                      seq + plen + !!(fl & TF_SYN) + !!(fl & TF_FIN), TF_RST | TF_ACK, 0, NULL, 0,
-                     NULL, 0, 0);
+                     NULL, 0, 0, 0);
 }
 
 /* ------------------------------------------------------------------ life cycle */
@@ -601,7 +610,7 @@ static void tcp_abort(struct consomme *c, struct tcp_conn *conn, bool rst_guest)
 {
     if (rst_guest && conn->state != CS_CONNECTING)
         tcp_send_raw(c, conn->dip, conn->gip, conn->dport, conn->gport, conn->snd_nxt,
-                     conn->rcv_nxt, TF_RST | TF_ACK, 0, NULL, 0, NULL, 0, 0);
+                     conn->rcv_nxt, TF_RST | TF_ACK, 0, NULL, 0, NULL, 0, 0, 0);
     tcp_conn_close(c, conn, true);
 }
 
@@ -701,9 +710,15 @@ static void tcp_tx_send(struct consomme *c, struct tcp_conn *conn)
         uint32_t avail = ring_len(&conn->tx) - sent;
         uint32_t wnd_end = conn->snd_una + conn->snd_wnd;
         uint32_t room = seq_lt(conn->snd_nxt, wnd_end) ? wnd_end - conn->snd_nxt : 0;
-        uint32_t n = min_u32(min_u32(avail, room), conn->mss);
-        bool fin = (conn->flags & F_HOST_EOF) && n == avail;
+        uint32_t n = min_u32(min_u32(avail, room), cm_guest_tso_max(c, conn->mss));
+        bool fin;
         uint8_t fl = 0;
+
+        /* a super-frame is whole segments, but for the last bytes there are: the guest
+         * would otherwise see a short segment in the middle of the stream */
+        if (n > conn->mss && n < avail)
+            n -= n % conn->mss;
+        fin = (conn->flags & F_HOST_EOF) && n == avail;
 
         if (!n && !fin)
             break;
@@ -983,7 +998,7 @@ static void tcp_connect_done(struct consomme *c, struct tcp_conn *conn)
     if (err == ECONNREFUSED) {
         s->st.refused++;
         tcp_send_raw(c, conn->dip, conn->gip, conn->dport, conn->gport, 0, conn->rcv_nxt,
-                     TF_RST | TF_ACK, 0, NULL, 0, NULL, 0, 0);
+                     TF_RST | TF_ACK, 0, NULL, 0, NULL, 0, 0, 0);
         tcp_conn_close(c, conn, false);
         return;
     }
@@ -996,7 +1011,7 @@ static void tcp_connect_done(struct consomme *c, struct tcp_conn *conn)
     if (tcp_rings_init(c, conn)) {
         s->st.drops[TCP_DROP_NOMEM]++;
         tcp_send_raw(c, conn->dip, conn->gip, conn->dport, conn->gport, 0, conn->rcv_nxt,
-                     TF_RST | TF_ACK, 0, NULL, 0, NULL, 0, 0);
+                     TF_RST | TF_ACK, 0, NULL, 0, NULL, 0, 0, 0);
         tcp_conn_close(c, conn, true);
         return;
     }
@@ -1517,7 +1532,7 @@ void tcp_input(struct consomme *c, const struct cm_ipv4 *ip, const uint8_t *seg,
         } else if (fl & TF_FIN) {
             /* our last ACK was lost: say it again */
             tcp_send_raw(c, conn->dip, conn->gip, conn->dport, conn->gport, conn->snd_nxt,
-                         conn->rcv_nxt, TF_ACK, 0, NULL, 0, NULL, 0, 0);
+                         conn->rcv_nxt, TF_ACK, 0, NULL, 0, NULL, 0, 0, 0);
         }
         break;
     default:

@@ -160,8 +160,10 @@ static uint8_t *queue_reserve(struct consomme *c, size_t len)
     return c->obuf + c->obuf_tail + 4;
 }
 
-/* Queue the frame written at queue_reserve()'s pointer; write out a large enough queue. */
-static void queue_commit(struct consomme *c, size_t len)
+/* Queue the frame written at queue_reserve()'s pointer; write out a large enough queue. No
+ * super-frames here (out_tso_max stays 0): neither QEMU's stream nor our TAP fd carries a
+ * virtio-net header. */
+static void queue_commit(struct consomme *c, size_t len, const struct cm_tso *tso)
 {
     put_be32(c->obuf + c->obuf_tail, (uint32_t)len);
     c->obuf_tail += 4 + len;

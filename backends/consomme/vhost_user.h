@@ -39,9 +39,12 @@
 #define VHOST_USER_PROTOCOL_F_MQ        0
 #define VHOST_USER_PROTOCOL_F_REPLY_ACK 3
 
-/* virtio_net_hdr flags */
+/* virtio_net_hdr flags and gso_type */
 #define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
 #define VIRTIO_NET_HDR_F_DATA_VALID 2
+#define VIRTIO_NET_HDR_GSO_NONE     0
+#define VIRTIO_NET_HDR_GSO_TCPV4    1
+#define VIRTIO_NET_HDR_TCP_CSUM_OFF 16 /* csum_offset of TCP's checksum field */
 
 #define VU_RX          0
 #define VU_TX          1
@@ -55,6 +58,7 @@ struct vu_net_caps {
     size_t hdr_len;  /* virtio_net_hdr size: 12 with VERSION_1 or MRG_RXBUF, else 10 */
     bool mrg_rxbuf;  /* a frame may spread over several receive buffers */
     bool guest_csum; /* we may mark frames DATA_VALID */
+    bool guest_tso4; /* we may hand the guest TCPv4 super-frames (gso_type TCPV4) */
     bool big_rx;     /* the guest's receive buffers take 64 KiB frames */
     bool event_idx;
     bool indirect;

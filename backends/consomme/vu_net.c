@@ -13,9 +13,12 @@
  * Us to the guest (rx, queue 0): reserve() takes as many of the guest's receive chains as the
  * frame needs (several with MRG_RXBUF, else one) and returns a staging buffer; commit() writes
  * the virtio-net header (DATA_VALID when the guest took GUEST_CSUM: our checksums are always
- * complete) and copies the frame over the chains. With no chain available, reserve() returns
- * NULL (tcp.c gets -ENOBUFS), and a kick is requested: the guest's next buffers wake the loop,
- * writable() turns true and tcp_guest_writable() follows.
+ * complete) and copies the frame over the chains. A TCP super-frame (GUEST_TSO4) gets what
+ * the spec asks of a GSO packet instead (virtio 1.2, 5.1.6.4.1): gso_type TCPV4, gso_size the
+ * MSS, hdr_len the headers' length, and NEEDS_CSUM with csum_start/csum_offset at TCP's
+ * checksum field, which the core filled with the pseudo-header sum. With no chain available,
+ * reserve() returns NULL (tcp.c gets -ENOBUFS), and a kick is requested: the guest's next buffers
+ * wake the loop, writable() turns true and tcp_guest_writable() follows.
  *
  * Interrupts: used entries are published per frame; the call eventfd is signalled once per
  * loop turn (flush()) and only when the guest wants it (event index or NO_INTERRUPT).
@@ -269,7 +272,23 @@ static uint8_t *vu_reserve(struct consomme *c, size_t len)
     return d->stage + d->caps.hdr_len;
 }
 
-static void vu_commit(struct consomme *c, size_t len)
+/* The virtio-net header in front of a frame toward the guest. */
+static void rx_header(const struct vu_dev *d, uint8_t *h, const struct cm_tso *tso)
+{
+    memset(h, 0, d->caps.hdr_len);
+    if (tso && d->caps.guest_tso4) {
+        h[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+        h[1] = VIRTIO_NET_HDR_GSO_TCPV4;
+        put_le16(h + 2, tso->hdr_len);
+        put_le16(h + 4, tso->mss);
+        put_le16(h + 6, tso->l4_off);
+        put_le16(h + 8, VIRTIO_NET_HDR_TCP_CSUM_OFF);
+    } else if (d->caps.guest_csum) {
+        h[0] = VIRTIO_NET_HDR_F_DATA_VALID;
+    }
+}
+
+static void vu_commit(struct consomme *c, size_t len, const struct cm_tso *tso)
 {
     struct vu_dev *d = c->tr_priv;
     struct virtq *vq = &d->vr[VU_RX].q;
@@ -280,13 +299,13 @@ static void vu_commit(struct consomme *c, size_t len)
         return;
     while (nbufs < d->held_n && have < need)
         have += d->held[d->held_first + nbufs++].in_len;
-    if (have < need) {
-        cm_drop(c, CM_DROP_GUEST_WRITE); /* larger than the guest's buffers can hold */
+    if (have < need || (tso && !d->caps.guest_tso4)) {
+        /* larger than the guest's buffers can hold, or a super-frame it cannot cut (the core
+         * never sends one: out_tso_max is 0 then) */
+        cm_drop(c, CM_DROP_GUEST_WRITE);
         return;
     }
-    memset(d->stage, 0, d->caps.hdr_len);
-    if (d->caps.guest_csum)
-        d->stage[0] = VIRTIO_NET_HDR_F_DATA_VALID;
+    rx_header(d, d->stage, tso);
     if (d->caps.hdr_len == 12)
         put_le16(d->stage + 10, (uint16_t)nbufs);
     for (unsigned b = 0; b < nbufs; b++) {

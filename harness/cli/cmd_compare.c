@@ -36,6 +36,8 @@ static void usage(FILE *f)
             "  -t, --threshold PCT      smallest change that counts, in percent (default %g)\n"
             "  -a, --alpha P            significance level of the tests (default %g)\n"
             "      --fail-on-regression exit 1 if any metric regressed\n"
+            "      --unpaired           never pair samples round by round, even for reports\n"
+            "                           of one interleaved run\n"
             "  -h, --help               show this help\n"
             "\n"
             "Verdicts: 'regressed' when the change is significant at alpha AND worse than the\n"
@@ -43,8 +45,11 @@ static void usage(FILE *f)
             "'noisy' when significant but within the threshold, or too few samples to tell;\n"
             "'unchanged' otherwise, and for one constant on both sides. p-values: a permutation\n"
             "test on the raw samples, or Welch's t-test from mean, std_dev and iterations when a\n"
-            "report has no samples. Warnings follow the table: runs that stalled, and reports\n"
-            "that differ in QEMU, CPU, accelerator, guest image, ..., or come from a dirty tree.\n"
+            "report has no samples. Two reports of one interleaved `burette run` (same\n"
+            "config.run_id) with at least 8 rounds (at alpha 0.01) are paired round by round: a\n"
+            "sign-flip test on the per-round ratios, marked (pd). Warnings follow the table:\n"
+            "runs that stalled, and reports that differ in QEMU, CPU, accelerator, guest image,\n"
+            "..., or come from a dirty tree.\n"
             "Reports on stdin or a FIFO must arrive within 60 s.\n"
             "\n"
             "Exit status: 0 no regression (or regressions without --fail-on-regression),\n"
@@ -53,7 +58,7 @@ static void usage(FILE *f)
             renderer_names(), COMPARE_DEFAULT_THRESHOLD, COMPARE_DEFAULT_ALPHA);
 }
 
-enum { OPT_FAIL_ON_REGRESSION = 256 };
+enum { OPT_FAIL_ON_REGRESSION = 256, OPT_UNPAIRED };
 
 int cmd_compare(int argc, char **argv)
 {
@@ -63,6 +68,7 @@ int cmd_compare(int argc, char **argv)
         {"threshold", required_argument, NULL, 't'},
         {"alpha", required_argument, NULL, 'a'},
         {"fail-on-regression", no_argument, NULL, OPT_FAIL_ON_REGRESSION},
+        {"unpaired", no_argument, NULL, OPT_UNPAIRED},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -103,6 +109,9 @@ int cmd_compare(int argc, char **argv)
             break;
         case OPT_FAIL_ON_REGRESSION:
             fail_on_regression = true;
+            break;
+        case OPT_UNPAIRED:
+            opts.unpaired = true;
             break;
         case 'h':
             usage(stdout);

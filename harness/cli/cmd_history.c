@@ -54,6 +54,7 @@ enum opt {
     OPT_MIN_SEGMENT,
     OPT_LAST_RUNS,
     OPT_FAIL_ON_CHANGE,
+    OPT_INPUT,
 };
 
 /* Which subcommands take each option; the rest are told it does not apply. */
@@ -61,19 +62,13 @@ static const struct {
     int opt;
     unsigned subs;
 } allowed[] = {
-    {OPT_METRIC, SUB_READ},
-    {OPT_BRANCH, SUB_READ},
-    {OPT_HOST, SUB_READ},
-    {OPT_BACKEND, SUB_READ},
-    {OPT_SINCE, SUB_READ},
-    {OPT_MIN_MAGNITUDE, SUB_CHANGE},
-    {OPT_SIGNIFICANCE, SUB_CHANGE},
-    {OPT_PERMUTATIONS, SUB_CHANGE},
-    {OPT_MIN_SEGMENT, SUB_CHANGE},
-    {OPT_LAST_RUNS, SUB_CHANGE},
-    {OPT_FAIL_ON_CHANGE, SUB_DETECT},
-    {'f', SUB_LIST | SUB_CHANGE},
-    {'o', SUB_READ},
+    {OPT_METRIC, SUB_READ},         {OPT_BRANCH, SUB_READ},
+    {OPT_HOST, SUB_READ},           {OPT_BACKEND, SUB_READ},
+    {OPT_SINCE, SUB_READ},          {OPT_MIN_MAGNITUDE, SUB_CHANGE},
+    {OPT_SIGNIFICANCE, SUB_CHANGE}, {OPT_PERMUTATIONS, SUB_CHANGE},
+    {OPT_MIN_SEGMENT, SUB_CHANGE},  {OPT_LAST_RUNS, SUB_CHANGE},
+    {OPT_INPUT, SUB_CHANGE},        {OPT_FAIL_ON_CHANGE, SUB_DETECT},
+    {'f', SUB_LIST | SUB_CHANGE},   {'o', SUB_READ},
 };
 
 static void usage(FILE *f)
@@ -104,6 +99,9 @@ static void usage(FILE *f)
             "  --permutations N      permutation rounds (default 499)\n"
             "  --min-segment N       fewest runs on either side of a change (default 3)\n"
             "  --last-runs K         a change is recent within the last K runs (default %d)\n"
+            "  --input WHAT          samples: every sample of every run (runs without samples\n"
+            "                        fall back to means for their series); means: one mean\n"
+            "                        per run (default %s)\n"
             "  --fail-on-change      detect: exit 1 when some series' newest change point is a\n"
             "                        recent regression\n"
             "\n"
@@ -117,7 +115,8 @@ static void usage(FILE *f)
             "on one host fingerprint: change points are never looked for across series.\n"
             "Exit status: 0 success (and no gate failure), 1 a recent regression with\n"
             "--fail-on-change or a database error, 2 bad usage or bad input.\n",
-            DEFAULT_DB, DEFAULT_LAST_RUNS, history_detect_formats());
+            DEFAULT_DB, DEFAULT_LAST_RUNS, ED_DEFAULT_ON_SAMPLES ? "samples" : "means",
+            history_detect_formats());
 }
 
 struct history_args {
@@ -178,6 +177,7 @@ static int parse_args(int argc, char **argv, struct history_args *a)
         {"min-segment", required_argument, NULL, OPT_MIN_SEGMENT},
         {"last-runs", required_argument, NULL, OPT_LAST_RUNS},
         {"fail-on-change", no_argument, NULL, OPT_FAIL_ON_CHANGE},
+        {"input", required_argument, NULL, OPT_INPUT},
         {"format", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
@@ -239,6 +239,12 @@ static int parse_args(int argc, char **argv, struct history_args *a)
             break;
         case OPT_FAIL_ON_CHANGE:
             a->fail_on_change = true;
+            break;
+        case OPT_INPUT:
+            if (strcmp(optarg, "samples") && strcmp(optarg, "means"))
+                return cli_usage_error(cmd, "--input must be 'samples' or 'means', not '%s'",
+                                       optarg);
+            a->ed.on_samples = !strcmp(optarg, "samples");
             break;
         case 'f':
             a->format = optarg;

@@ -40,6 +40,10 @@ static void usage_backend_options(FILE *f)
         const struct backend_option *opt = backend_option_at(i, NULL);
         const char *line = opt->help;
 
+        /* the run's own --mtu (every backend that takes one, sweeps) comes first in getopt's
+         * table: consomme's mtu option is set as a variant's, consomme:mtu=N */
+        if (!strcmp(opt->name, "mtu"))
+            continue;
         fprintf(f, "      --%s %s\n", opt->name, opt->metavar);
         while (*line) {
             size_t n = strcspn(line, "\n");
@@ -283,7 +287,13 @@ static int check_sweeps(const struct run_options *o, const struct multi_options 
     for (size_t i = 0; o->mtu && i < m->runs.n; i++) {
         const struct backend_ops *b = backend_find(m->runs.v[i].backend);
         size_t n = o->n_mtus > 1 ? o->n_mtus : 1;
+        int opt = backend_option_find("mtu");
 
+        if (opt >= 0 && m->runs.v[i].set[opt])
+            return cli_usage_error("run",
+                                   "--mtu: run %s sets its own mtu (%s): give the MTU once, "
+                                   "with --mtu for every run or in the variant",
+                                   m->runs.v[i].label, m->runs.v[i].spec);
         for (size_t k = 0; b && b->fixed_mtu && k < n; k++) {
             unsigned mtu = o->n_mtus > 1 ? o->mtu_sweep[k] : o->mtu;
 

@@ -18,9 +18,11 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -384,13 +386,39 @@ static int make_entries(const struct run_plan *p, struct run_entry *e, size_t n,
     return 0;
 }
 
-/* Each run's config: its options, the accelerator used, and for several runs their order;
- * a test that always uses its own backend (boot) records that one. */
+/*
+ * A fresh id for one `burette run`, shared by all of its reports: `burette compare` pairs the
+ * samples of two reports round by round only when they carry the same id, i.e. when iteration
+ * i of each ran back to back. 128 random bits, so ids of different runs never meet; from the
+ * clock and pid if the kernel's random source is unavailable (it only needs to be unique).
+ */
+static void make_run_id(char *out, size_t len)
+{
+    unsigned char b[16];
+    struct timespec ts;
+    size_t i;
+
+    if (getrandom(b, sizeof(b), GRND_NONBLOCK) != (ssize_t)sizeof(b)) {
+        uint64_t v[2];
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        v[0] = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+        v[1] = (uint64_t)getpid();
+        memcpy(b, v, sizeof(b));
+    }
+    for (i = 0; i < sizeof(b) && 2 * i + 2 < len; i++)
+        snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+/* Each run's config: its options, the accelerator used, the id of this `burette run`, and for
+ * several runs their order; a test that always uses its own backend (boot) records that one. */
 static int set_configs(const struct perf_test_ops *ops, struct run_entry *e, size_t n,
                        enum accel accel, enum run_order order)
 {
     const char *labels[VARIANT_MAX];
+    char run_id[33];
 
+    make_run_id(run_id, sizeof(run_id));
     for (size_t j = 0; j < n; j++)
         labels[j] = e[j].slot.label;
     for (size_t j = 0; j < n; j++) {
@@ -403,8 +431,10 @@ static int set_configs(const struct perf_test_ops *ops, struct run_entry *e, siz
                             order == RUN_ORDER_INTERLEAVED ? "interleaved" : "sequential", labels,
                             n);
 
-        if (!c)
+        if (!c || json_object_set_new(c, "run_id", json_string(run_id))) {
+            json_decref(c);
             return -ENOMEM;
+        }
         if (used.vm_instances > 1 &&
             json_object_set_new(c, "vm_instances", json_integer(used.vm_instances))) {
             json_decref(c);

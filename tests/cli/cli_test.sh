@@ -61,6 +61,14 @@ suite_compare() {
         stderr_has "$tmp/no/such/dir.txt"
     # Stdin as a report.
     expect 0 "$burette" compare - "$same" <"$base"
+    # Two reports of one interleaved run of 10 rounds are paired, unless --unpaired.
+    aa=$data/../aa/6
+    expect 0 "$burette" compare "$aa/a.json" "$aa/b.json" && stdout_has "(pd)" &&
+        stdout_has "a vs b: samples paired round by round (one interleaved run, 10 rounds)"
+    expect 0 "$burette" compare --unpaired "$aa/a.json" "$aa/b.json" &&
+        stdout_has "a vs b: one interleaved run, 10 rounds, unpaired test as asked"
+    expect 0 "$burette" compare "$base" "$same" &&
+        stdout_has "unpaired test (not one interleaved run"
 
     # Bad input: exit 2, the file named.
     expect 2 "$burette" compare "$base" "$data/malformed.json" &&
@@ -136,6 +144,8 @@ suite_run() {
     usage_error run --mtu --mtu 1500,9000 --test latency
     usage_error run --mtu --mtu 9000 --backend slirp
     usage_error run --mtu --mtu 1500,9000 --backend tap --variant q=slirp
+    # the MTU given twice: for every run and in a variant of consomme
+    usage_error run --mtu --mtu 9000 --variant a=consomme:mtu=1500
     expect 2 "$burette" run --dry-run --mtu 9000 --backend consomme,slirp &&
         stderr_has "run slirp" && stderr_has "fixed at 1500"
     # slirp's own MTU is no change: accepted, and recorded

@@ -8,7 +8,8 @@
  *   interleaved order; the raw iperf3 files in the log directory prove the order was AB BA
  *   (rotated each round) and each config's positions record it;
  *   the comparison printed at the end has one row per metric, the first variant as the
- *   baseline, and the verdicts `burette compare` gives on the written reports;
+ *   baseline, and the verdicts `burette compare` gives on the written reports, which carry
+ *   one run id and so count as one run (too short to be paired);
  * - SIGINT while both guests are up stops everything: exit status 130, no report, no process
  *   left behind.
  *
@@ -210,6 +211,15 @@ static void test_multi_interleaved_two_variants_give_two_reports_and_a_compariso
     /* and each report says where its run stood in each round */
     assert_positions(cf, 0, 1);
     assert_positions(ca, 1, 0);
+    /* one run id, 128 random bits in hex, shared by both reports: what lets compare pair them */
+    {
+        const char *id = json_string_value(json_object_get(cf, "run_id"));
+
+        assert_non_null(id);
+        assert_int_equal(strlen(id), 32);
+        assert_int_equal(strspn(id, "0123456789abcdef"), 32);
+        assert_string_equal(id, json_string_value(json_object_get(ca, "run_id")));
+    }
 
     /* the comparison: baseline first variant, one candidate, a row per metric */
     cmp = load(out);
@@ -253,7 +263,12 @@ static void test_multi_interleaved_two_variants_give_two_reports_and_a_compariso
             assert_non_null(row2);
             assert_string_equal(json_string_value(json_object_get(row, "verdict")),
                                 json_string_value(json_object_get(row2, "verdict")));
+            /* one run, but 2 rounds are too few for a paired p to reach alpha 0.01 */
+            assert_string_equal(json_string_value(json_object_get(row2, "pairing")),
+                                "unpaired (too few rounds to pair)");
         }
+        assert_true(json_is_true(
+            json_object_get(json_array_get(json_object_get(again, "candidates"), 0), "same_run")));
     }
     json_decref(again);
     json_decref(cmp);

@@ -12,8 +12,8 @@ burette=$1
 
 expect 2 "$burette" run --variant x=vde &&
     stderr_has "--variant 'x=vde': unknown backend 'vde' (available: consomme, tap, slirp, passt)"
-expect 2 "$burette" run --variant x=consomme:mtu=9000 &&
-    stderr_has "unknown option 'mtu' for consomme (available: qemu, tcp-rx-buffer, tcp-tx-buffer, transport, sandbox)"
+expect 2 "$burette" run --variant x=consomme:queues=2 &&
+    stderr_has "unknown option 'queues' for consomme (available: qemu, tcp-rx-buffer, tcp-tx-buffer, transport, sandbox, mtu)"
 expect 2 "$burette" run --variant x=tap:tcp-rx-buffer=1M &&
     stderr_has "option 'tcp-rx-buffer' is consomme's, not tap's"
 expect 2 "$burette" run --variant x=consomme:tcp-tx-buffer=4M:16K &&

@@ -18,7 +18,12 @@
  * linger), its socket directory removed by teardown.
  *   consomme runs sandboxed throughout (its /proc status is checked after the reload).
  * - offloads off: the same transfer with virtio-net-pci's csum, guest_csum, guest_tso4/6 and
- *   host_tso4/6 off, so neither side may rely on checksum offload or segmentation.
+ *   host_tso4/6 off, so neither side may rely on checksum offload or segmentation; consomme's
+ *   counters must show no TCP super-frame went to the guest.
+ * - MTU 1500 (consomme's mtu option, so DHCP gives the guest 1500 and its MSS is 1460), offloads
+ *   on: the guest took GUEST_TSO4, so consomme hands it super-frames of up to 44 segments
+ *   that it cuts itself (virtio-net GSO); the same transfer must come back intact, and the
+ *   counters must show super-frames standing for several segments each.
  *
  * Usage: test_vhost_user_transfer [TRANSPORT]   (default vhost-user; stream checks the test)
  */
@@ -69,7 +74,8 @@ struct rig {
     struct vm *vm;
     char device[256];
     char log_dir[512];
-    char console[64]; /* the guest's console log, in log_dir */
+    char console[64];           /* the guest's console log, in log_dir */
+    struct agent_nic_state nic; /* what the guest's NIC got by DHCP */
 };
 
 /* What the server child reports through its pipe. */
@@ -85,7 +91,20 @@ static struct rig *live;
  * only witnesses of an intermittent failure once the temporary directory is gone. */
 static bool test_unfinished;
 
-static struct rig *rig_start(const char *name, const char *properties)
+/* One consomme option of the run, as --variant would set it. */
+static void rig_option(struct rig *r, const char *name, const char *value)
+{
+    int i = backend_option_find(name);
+    char err[ERRBUF_LEN];
+
+    assert_true(i >= 0);
+    if (backend_option_at((size_t)i, NULL)
+            ->parse(value, &r->opts.backend_options.value[i], err, sizeof(err)))
+        fail_msg("%s %s: %s", name, value, err);
+}
+
+/* A guest on consomme; @properties: virtio-net-pci's, @mtu: consomme's mtu option (or NULL). */
+static struct rig *rig_start(const char *name, const char *properties, const char *mtu)
 {
     struct rig *r = calloc(1, sizeof(*r));
     struct vm_nic nic;
@@ -97,14 +116,9 @@ static struct rig *rig_start(const char *name, const char *properties)
     test_unfinished = true;
     run_options_default(&r->opts);
     r->opts.backend = "consomme";
-    {
-        int i = backend_option_find("transport");
-
-        assert_true(i >= 0);
-        if (backend_option_at((size_t)i, NULL)
-                ->parse(transport, &r->opts.backend_options.value[i], err, sizeof(err)))
-            fail_msg("transport %s: %s", transport, err);
-    }
+    rig_option(r, "transport", transport);
+    if (mtu)
+        rig_option(r, "mtu", mtu);
     snprintf(r->log_dir, sizeof(r->log_dir), "%s/%s", tmpdir, name);
     snprintf(r->console, sizeof(r->console), "%s-console.log", name);
     assert_int_equal(mkdir(r->log_dir, 0755), 0);
@@ -144,9 +158,29 @@ static struct rig *rig_start(const char *name, const char *properties)
     backend_close_fds(&r->backend);
     cfg = r->backend.guest;
     snprintf(cfg.mac, sizeof(cfg.mac), "%s", VM_MAC_TEST);
-    if (vm_configure_nic(r->vm, &cfg, NULL, err, sizeof(err)))
+    if (vm_configure_nic(r->vm, &cfg, &r->nic, err, sizeof(err)))
         fail_msg("DHCP through consomme: %s", err);
     return r;
+}
+
+/* A counter of consomme's --stats file in @log_dir, written as it exited. */
+static long long consomme_stat(const char *log_dir, const char *key)
+{
+    char path[768];
+    json_error_t jerr;
+    json_t *j, *v;
+    long long n;
+
+    snprintf(path, sizeof(path), "%s/consomme-stats.json", log_dir);
+    j = json_load_file(path, 0, &jerr);
+    if (!j)
+        fail_msg("%s: %s", path, jerr.text);
+    v = json_object_get(j, key);
+    if (!json_is_integer(v))
+        fail_msg("%s has no counter '%s'", path, key);
+    n = json_integer_value(v);
+    json_decref(j);
+    return n;
 }
 
 static void rig_stop(struct rig *r)
@@ -375,7 +409,7 @@ static void assert_sandboxed(pid_t pid)
 
 static void test_vhost_user_transfer_survives_driver_reload_and_qemu_death(void **state)
 {
-    struct rig *r = rig_start("offloads", NULL);
+    struct rig *r = rig_start("offloads", NULL, NULL);
     struct transfer_result res;
     struct agent_run_result run;
     struct agent_nic_config cfg;
@@ -430,15 +464,49 @@ static void test_vhost_user_transfer_survives_driver_reload_and_qemu_death(void 
 
 static void test_vhost_user_transfer_without_guest_offloads(void **state)
 {
-    struct rig *r = rig_start("no-offloads", NO_OFFLOADS);
+    struct rig *r = rig_start("no-offloads", NO_OFFLOADS, NULL);
     struct transfer_result res;
+    char log_dir[512];
     int vm_rc;
 
     res = transfer(r, false, &vm_rc);
     assert_intact(&res, "with the guest's offloads off");
+    snprintf(log_dir, sizeof(log_dir), "%s", r->log_dir);
     rig_stop(r);
     test_unfinished = false;
     assert_int_equal(e2e_count_prefixed(tmpdir, "burette-consomme-"), 0);
+    /* guest_tso4=off: not one super-frame, whatever the transport */
+    assert_int_equal(consomme_stat(log_dir, "tso_frames_out"), 0);
+}
+
+static void test_vhost_user_transfer_at_mtu_1500_with_super_frames(void **state)
+{
+    struct rig *r = rig_start("mtu1500", NULL, "1500");
+    struct transfer_result res;
+    char log_dir[512];
+    long long frames, segs;
+    int vm_rc;
+
+    assert_int_equal(r->nic.mtu, 1500); /* DHCP's option 26, applied by the guest */
+    res = transfer(r, false, &vm_rc);
+    assert_intact(&res, "at MTU 1500");
+    snprintf(log_dir, sizeof(log_dir), "%s", r->log_dir);
+    rig_stop(r);
+    test_unfinished = false;
+    assert_int_equal(e2e_count_prefixed(tmpdir, "burette-consomme-"), 0);
+    frames = consomme_stat(log_dir, "tso_frames_out");
+    segs = consomme_stat(log_dir, "tso_segs_out");
+    fprintf(stderr, "mtu1500: %lld super-frames toward the guest for %lld segments\n", frames,
+            segs);
+    if (!strcmp(transport, "stream")) { /* no virtio-net header there: no super-frames */
+        assert_int_equal(frames, 0);
+        return;
+    }
+    /* 256 MiB in 1460-byte segments is ~184000 of them: most must have gone in super-frames
+     * of several segments each, or the guest was cutting nothing */
+    if (frames == 0 || segs < 2 * frames || segs * 1460 < (long long)(TRANSFER_BYTES / 2))
+        fail_msg("%lld super-frames for %lld segments: host->guest GSO was hardly used", frames,
+                 segs);
 }
 
 static int setup(void **state)
@@ -466,6 +534,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_vhost_user_transfer_survives_driver_reload_and_qemu_death,
                                   rig_teardown),
         cmocka_unit_test_teardown(test_vhost_user_transfer_without_guest_offloads, rig_teardown),
+        cmocka_unit_test_teardown(test_vhost_user_transfer_at_mtu_1500_with_super_frames,
+                                  rig_teardown),
     };
 
     if (argc > 1)

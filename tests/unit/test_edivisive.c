@@ -5,7 +5,8 @@
  * input. The series are built here from a level and a fixed pseudo-random noise of at most
  * +-1% (a linear congruential generator, so every run of the test sees the same values): the
  * steps are 10x larger than the noise, so where a change is, and that none is elsewhere, is
- * known by construction.
+ * known by construction. The samples variant (runs of several samples) is checked against the
+ * means variant, on runs of unequal size, on bad input, and through history_detect().
  */
 #include <errno.h>
 #include <math.h>
@@ -18,6 +19,7 @@
 #include <cmocka.h>
 
 #include "edivisive.h"
+#include "history_detect.h"
 
 #define N 30
 
@@ -217,6 +219,164 @@ static void test_edivisive_refuses_bad_input(void **state)
     assert_int_equal(n, 0);
 }
 
+/* One sample per run is the series of run means: edivisive_samples() must say exactly what
+ * edivisive() says, change points, means and p alike. */
+static void test_samples_with_one_per_run_match_the_means(void **state)
+{
+    uint32_t seed = 11;
+    double x[N];
+    size_t off[N + 1], n1, n2;
+    struct ed_change *c1, *c2;
+    struct ed_options o;
+
+    fill(x, 10, 0, 10.0, &seed);
+    fill(x, 20, 10, 11.0, &seed);
+    fill(x, N, 20, 9.5, &seed);
+    for (size_t i = 0; i <= N; i++)
+        off[i] = i;
+    ed_options_default(&o);
+    assert_int_equal(edivisive(x, N, &o, &c1, &n1), 0);
+    assert_int_equal(edivisive_samples(x, off, N, &o, &c2, &n2), 0);
+    assert_int_equal(n1, 2);
+    assert_int_equal(n2, n1);
+    for (size_t k = 0; k < n1; k++) {
+        assert_int_equal(c1[k].index, c2[k].index);
+        assert_true(c1[k].mean_before == c2[k].mean_before);
+        assert_true(c1[k].mean_after == c2[k].mean_after);
+        assert_true(c1[k].p == c2[k].p);
+    }
+    free(c1);
+    free(c2);
+}
+
+/*
+ * Runs of 1 to 4 samples (run r has 1 + r % 4), 10% drop from run 12 on: the change is found
+ * between runs 11 and 12, as a run index, and its means are those of the samples on each side,
+ * so a run of 4 samples weighs four times one of 1. The samples are built so that the means
+ * are known: run r's samples are level * (1 + e) with e cycling through -1%, +1%, 0, ...
+ * exactly cancelling within every 2 samples.
+ */
+static void test_samples_step_between_runs_of_unequal_size(void **state)
+{
+    double x[4 * N], before = 0, after = 0;
+    size_t off[N + 1], nb = 0, na = 0, n;
+    struct ed_change *c;
+    struct ed_options o;
+    const double e[] = {-0.01, 0.01, 0.005, -0.005};
+
+    off[0] = 0;
+    for (size_t r = 0; r < N; r++) {
+        double level = r < 12 ? 10.0 : 9.0;
+
+        off[r + 1] = off[r] + 1 + r % 4;
+        for (size_t i = off[r]; i < off[r + 1]; i++) {
+            x[i] = level * (1 + e[(i + r) % 4]);
+            if (r < 12) {
+                before += x[i];
+                nb++;
+            } else {
+                after += x[i];
+                na++;
+            }
+        }
+    }
+    ed_options_default(&o);
+    assert_int_equal(edivisive_samples(x, off, N, &o, &c, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(c[0].index, 12);
+    assert_true(fabs(c[0].mean_before - before / (double)nb) < 1e-12);
+    assert_true(fabs(c[0].mean_after - after / (double)na) < 1e-12);
+    assert_true(fabs(c[0].change + 0.10) < 0.005);
+    assert_true(c[0].p < 0.01);
+    free(c);
+}
+
+/* A run without samples, offsets that do not start at 0, a sample that is not a number. */
+static void test_samples_refuse_bad_input(void **state)
+{
+    double x[N];
+    size_t off[N + 1], n;
+    struct ed_change *c;
+    struct ed_options o;
+    uint32_t seed = 3;
+
+    fill(x, N, 0, 10.0, &seed);
+    ed_options_default(&o);
+    for (size_t i = 0; i <= N; i++)
+        off[i] = i;
+    off[5] = off[4]; /* run 4 empty */
+    assert_int_equal(edivisive_samples(x, off, N, &o, &c, &n), -EINVAL);
+    off[5] = 5;
+    off[0] = 1;
+    assert_int_equal(edivisive_samples(x, off, N, &o, &c, &n), -EINVAL);
+    off[0] = 0;
+    x[7] = NAN;
+    assert_int_equal(edivisive_samples(x, off, N, &o, &c, &n), -EINVAL);
+    assert_null(c);
+    assert_int_equal(n, 0);
+}
+
+/*
+ * history_detect() with on_samples: 30 runs of 4 samples, run means exactly 10 then 9 from run 15
+ * (a clean step), but within each run the samples are mean * (1 -+ 40%). The run means show the
+ * step plainly; among samples spread +-40% around it, 60 a side leave the 10% step at about 1.4
+ * standard errors, which the permutation test does not take for a change. So on_samples finds
+ * nothing where the means find run 15 — exactly what edivisive_samples() says on the same data —
+ * and a series with one run that kept no samples falls back to its means.
+ */
+static void test_history_detect_on_samples_and_its_fallback(void **state)
+{
+    static double samples[2][N][4];
+    struct history_point points[2][N];
+    struct history_series series[2] = {0};
+    struct history_detection d;
+    struct ed_options o;
+    char err[256];
+    double flat[N * 4];
+    size_t off[N + 1], n;
+    struct ed_change *c;
+
+    for (size_t k = 0; k < 2; k++) {
+        for (size_t r = 0; r < N; r++) {
+            double level = r < 15 ? 10.0 : 9.0;
+
+            for (size_t j = 0; j < 4; j++)
+                samples[k][r][j] = level * (1 + (j % 2 ? 0.4 : -0.4));
+            points[k][r] = (struct history_point){.mean = level,
+                                                  .samples = samples[k][r],
+                                                  .nsamples = 4,
+                                                  .date = "2026-01-01",
+                                                  .revision = "r"};
+        }
+        series[k].metric = k ? "with_a_run_without_samples" : "all_samples";
+        series[k].higher_is_better = true;
+        series[k].points = points[k];
+        series[k].npoints = N;
+    }
+    points[1][20].nsamples = 0;
+
+    ed_options_default(&o);
+    assert_int_equal(history_detect(series, 2, &o, 5, &d, err, sizeof(err)), 0);
+    assert_int_equal(d.nchanges, 2);
+    assert_int_equal(d.changes[0].c.index, 15);
+    assert_int_equal(d.changes[1].c.index, 15);
+    history_detection_free(&d);
+
+    o.on_samples = true;
+    for (size_t r = 0; r < N; r++)
+        for (size_t j = 0; j < 4; j++)
+            flat[4 * r + j] = samples[0][r][j];
+    for (size_t r = 0; r <= N; r++)
+        off[r] = 4 * r;
+    assert_int_equal(edivisive_samples(flat, off, N, &o, &c, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(history_detect(series, 2, &o, 5, &d, err, sizeof(err)), 0);
+    assert_int_equal(d.nchanges, 1);
+    assert_int_equal(d.changes[0].series, 1);
+    assert_int_equal(d.changes[0].c.index, 15);
+    history_detection_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,6 +389,10 @@ int main(void)
         cmocka_unit_test(test_edivisive_keeps_the_minimum_segment_at_the_ends),
         cmocka_unit_test(test_edivisive_is_deterministic),
         cmocka_unit_test(test_edivisive_refuses_bad_input),
+        cmocka_unit_test(test_samples_with_one_per_run_match_the_means),
+        cmocka_unit_test(test_samples_step_between_runs_of_unequal_size),
+        cmocka_unit_test(test_samples_refuse_bad_input),
+        cmocka_unit_test(test_history_detect_on_samples_and_its_fallback),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

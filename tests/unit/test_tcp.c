@@ -44,7 +44,8 @@
 struct pkt {
     uint32_t src, dst;
     size_t len;
-    uint8_t *b; /* TCP header + payload */
+    uint8_t *b;       /* TCP header + payload */
+    uint16_t tso_mss; /* a super-frame (cm_send_tcp_tso()): the segment size, else 0 */
 };
 
 struct consomme {
@@ -54,7 +55,8 @@ struct consomme {
     struct pkt pk[4096];
     unsigned npk, rd; /* captured, consumed by the test */
     bool nobufs;
-    int budget; /* > 0: segments accepted before the queue is full again */
+    int budget;       /* > 0: segments accepted before the queue is full again */
+    uint32_t tso_max; /* the transport's largest super-frame (IPv4 packet), 0: none */
 };
 
 static uint64_t fake_now = 1000000;
@@ -147,8 +149,40 @@ uint32_t csum_pseudo_ipv4(uint32_t src, uint32_t dst, uint8_t proto, uint16_t l4
 }
 #endif
 
+/* Same arithmetic as the core's (eth.c): whole segments within the transport's limit. */
+uint32_t cm_guest_tso_max(const struct consomme *c, uint32_t mss)
+{
+    uint32_t payload = c->tso_max > 40 ? c->tso_max - 40 : 0;
+
+    return payload / mss > 1 ? payload / mss * mss : mss;
+}
+
+static int capture(struct consomme *c, uint32_t src, uint32_t dst, uint8_t proto,
+                   const struct iovec *iov, int iovcnt, uint16_t tso_mss);
+
+/* A super-frame is captured like a segment, with the checksum the guest's segmentation would
+ * give its pieces computed here (tcp.c leaves the field to the core). */
+int cm_send_tcp_tso(struct consomme *c, uint32_t src, uint32_t dst, const struct iovec *iov,
+                    int iovcnt, uint16_t mss)
+{
+    size_t len = 0;
+
+    for (int i = 0; i < iovcnt; i++)
+        len += iov[i].iov_len;
+    assert_true(c->tso_max > 0);
+    assert_true(len - ((((const uint8_t *)iov[0].iov_base)[12] >> 4) * 4u) > mss);
+    assert_true(len + 20 <= c->tso_max);
+    return capture(c, src, dst, IPPROTO_TCP, iov, iovcnt, mss);
+}
+
 int cm_send_ipv4(struct consomme *c, uint32_t src, uint32_t dst, uint8_t proto,
                  const struct iovec *iov, int iovcnt)
+{
+    return capture(c, src, dst, proto, iov, iovcnt, 0);
+}
+
+static int capture(struct consomme *c, uint32_t src, uint32_t dst, uint8_t proto,
+                   const struct iovec *iov, int iovcnt, uint16_t tso_mss)
 {
     struct pkt *p;
     size_t len = 0;
@@ -161,17 +195,27 @@ int cm_send_ipv4(struct consomme *c, uint32_t src, uint32_t dst, uint8_t proto,
     assert_true(c->npk < 4096);
     for (int i = 0; i < iovcnt; i++)
         len += iov[i].iov_len;
-    assert_true(len <= MTU - 20);
+    assert_true(len <= (tso_mss ? c->tso_max : MTU) - 20);
     p = &c->pk[c->npk++];
     p->src = src;
     p->dst = dst;
     p->len = len;
+    p->tso_mss = tso_mss;
     p->b = malloc(len);
     assert_non_null(p->b);
     len = 0;
     for (int i = 0; i < iovcnt; i++) {
         memcpy(p->b + len, iov[i].iov_base, iov[i].iov_len);
         len += iov[i].iov_len;
+    }
+    if (tso_mss) {
+        uint16_t ck;
+
+        p->b[16] = p->b[17] = 0;
+        ck = csum_fold(
+            csum_partial(p->b, p->len, csum_pseudo_ipv4(src, dst, IPPROTO_TCP, (uint16_t)p->len)));
+        p->b[16] = (uint8_t)(ck >> 8);
+        p->b[17] = (uint8_t)ck;
     }
     /* every segment tcp.c builds must carry a correct checksum, split ring or not */
     assert_int_equal(csum_fold(csum_partial(
@@ -189,6 +233,7 @@ struct seg {
     int mss, ws; /* -1 when absent */
     const uint8_t *data;
     size_t len;
+    uint16_t tso_mss; /* sent as a super-frame of segments this large; 0: a plain segment */
 };
 
 static uint16_t g16(const uint8_t *p)
@@ -225,6 +270,7 @@ static struct seg parse(const struct pkt *p)
     }
     s.data = p->b + doff;
     s.len = p->len - doff;
+    s.tso_mss = p->tso_mss;
     return s;
 }
 
@@ -400,26 +446,34 @@ static void stack_free(struct consomme *c)
     free(c);
 }
 
-/* SYN with MSS 65480 and window scale @ws (or none when < 0); returns the SYN-ACK. */
-static struct seg syn(struct consomme *c, uint16_t port, int ws)
+/* SYN with MSS @mss and window scale @ws (or none when < 0); returns the SYN-ACK. */
+static struct seg syn_mss(struct consomme *c, uint16_t port, int ws, uint16_t mss)
 {
-    uint8_t opts[8] = {2, 4, 0xff, 0xc8, 1, 3, 3, (uint8_t)ws};
+    uint8_t opts[8] = {2, 4, (uint8_t)(mss >> 8), (uint8_t)mss, 1, 3, 3, (uint8_t)ws};
 
     guest_send_opts(c, GPORT, port, G_ISN, 0, 0x02, 65535, opts, ws >= 0 ? 8 : 4, NULL, 0);
     tcp_input_flush(c);
     return wait_seg(c, "SYN-ACK");
 }
 
-/* Handshake through consomme to a fresh host listener; the guest offers window scale 7. */
-static void open_conn(struct fixture *f, uint32_t rx_init, uint32_t rx_max, uint32_t tx_init,
-                      uint32_t tx_max)
+/* SYN with MSS 65480 (a guest at MTU 65520). */
+static struct seg syn(struct consomme *c, uint16_t port, int ws)
+{
+    return syn_mss(c, port, ws, MTU - 40);
+}
+
+/* Handshake through consomme to a fresh host listener; the guest offers window scale 7 and
+ * MSS @mss; the transport takes super-frames up to @tso_max bytes (0: none). */
+static void open_conn_mss(struct fixture *f, uint32_t rx_init, uint32_t rx_max, uint32_t tx_init,
+                          uint32_t tx_max, uint16_t mss, uint32_t tso_max)
 {
     struct seg s;
 
     memset(f, 0, sizeof(*f));
     f->c = stack_new(rx_init, rx_max, tx_init, tx_max, 64);
+    f->c->tso_max = tso_max;
     f->lfd = listener(&f->port);
-    s = syn(f->c, f->port, 7);
+    s = syn_mss(f->c, f->port, 7, mss);
     assert_int_equal(s.flags, 0x12);
     assert_int_equal(s.ack, G_ISN + 1);
     f->iss = s.seq;
@@ -429,6 +483,12 @@ static void open_conn(struct fixture *f, uint32_t rx_init, uint32_t rx_max, uint
     f->gseq = G_ISN + 1;
     f->gack = f->iss + 1;
     guest_send(f->c, f->port, f->gseq, f->gack, 0x10, 65535, NULL, 0);
+}
+
+static void open_conn(struct fixture *f, uint32_t rx_init, uint32_t rx_max, uint32_t tx_init,
+                      uint32_t tx_max)
+{
+    open_conn_mss(f, rx_init, rx_max, tx_init, tx_max, MTU - 40, 0);
 }
 
 static void close_fixture(struct fixture *f)
@@ -1057,6 +1117,82 @@ static void test_tcp_guest_queue_full_resumes_when_writable(void **state)
     s = wait_seg(f.c, "data after the queue drained");
     assert_int_equal(s.len, 6);
     assert_memory_equal(s.data, "queued", 6);
+    close_fixture(&f);
+}
+
+/*
+ * @len bytes from the host socket to a guest that ACKs everything at once (window 65535 << 7):
+ * each data segment is checked against the guest's MSS of 1460 and the super-frame rules, and
+ * the bytes must arrive whole and in order. Return: super-frames seen.
+ */
+static unsigned host_to_guest_1460(struct fixture *f, size_t len)
+{
+    uint8_t *out = malloc(len), *in = malloc(len);
+    uint32_t most = cm_guest_tso_max(f->c, 1460);
+    size_t sent = 0, got = 0;
+    uint64_t end = real_ms() + 10000;
+    unsigned supers = 0;
+
+    assert_non_null(out);
+    assert_non_null(in);
+    for (size_t i = 0; i < len; i++)
+        out[i] = (uint8_t)(i * 31 + (i >> 9));
+    fcntl(f->hfd, F_SETFL, O_NONBLOCK);
+    while (got < len) {
+        const struct pkt *p;
+        ssize_t k = sent < len ? send(f->hfd, out + sent, len - sent, MSG_DONTWAIT) : 0;
+
+        if (k > 0)
+            sent += (size_t)k;
+        dispatch(f->c, 20);
+        while ((p = next_pkt(f->c))) {
+            struct seg s = parse(p);
+
+            if (!s.len)
+                continue;
+            assert_int_equal(s.seq, f->gack);
+            assert_true(s.len <= most);
+            if (s.len > 1460) {
+                /* cut by the guest at its MSS; whole segments unless it is all there was */
+                assert_int_equal(s.tso_mss, 1460);
+                assert_true(s.len % 1460 == 0 || (s.flags & 0x08));
+                supers++;
+            } else {
+                assert_int_equal(s.tso_mss, 0);
+            }
+            memcpy(in + got, s.data, s.len);
+            got += s.len;
+            f->gack += (uint32_t)s.len;
+        }
+        drain(f->c);
+        guest_send(f->c, f->port, f->gseq, f->gack, 0x10, 65535, NULL, 0);
+        if (real_ms() > end)
+            fail_msg("%zu of %zu bytes reached the guest in 10 s", got, len);
+    }
+    assert_memory_equal(in, out, len);
+    free(out);
+    free(in);
+    return supers;
+}
+
+static void test_tcp_super_frames_of_whole_mss_segments_where_the_transport_takes_them(void **state)
+{
+    struct fixture f;
+
+    /* the transport takes 65520-byte packets: 44 segments of 1460 = 64240 bytes at most */
+    open_conn_mss(&f, 16384, 4u << 20, 16384, 4u << 20, 1460, 65520);
+    assert_int_equal(cm_guest_tso_max(f.c, 1460), 44 * 1460);
+    assert_true(host_to_guest_1460(&f, 1u << 20) > 0);
+    close_fixture(&f);
+}
+
+static void test_tcp_segments_stay_within_the_mss_without_guest_segmentation(void **state)
+{
+    struct fixture f;
+
+    open_conn_mss(&f, 16384, 4u << 20, 16384, 4u << 20, 1460, 0);
+    assert_int_equal(cm_guest_tso_max(f.c, 1460), 1460);
+    assert_int_equal(host_to_guest_1460(&f, 256u << 10), 0);
     close_fixture(&f);
 }
 
@@ -1748,6 +1884,9 @@ int main(void)
         cmocka_unit_test(test_tcp_bad_ack_in_syn_rcvd_gets_rst_and_leaves_it_open),
         cmocka_unit_test(test_tcp_fin_beyond_a_hole_waits_for_the_hole),
         cmocka_unit_test(test_tcp_own_zero_window_then_window_update),
+        cmocka_unit_test(
+            test_tcp_super_frames_of_whole_mss_segments_where_the_transport_takes_them),
+        cmocka_unit_test(test_tcp_segments_stay_within_the_mss_without_guest_segmentation),
     };
 
     return test_exit_status(cmocka_run_group_tests(tests, NULL, NULL));

@@ -131,8 +131,9 @@ static void test_variants_refuse_unknown_backend_naming_the_available_ones(void 
 
 static void test_variants_refuse_unknown_or_foreign_options(void **state)
 {
-    refuse("x=consomme:mtu=1500", (const char *const[]){"unknown option 'mtu' for consomme",
+    refuse("x=consomme:queues=2", (const char *const[]){"unknown option 'queues' for consomme",
                                                         "tcp-rx-buffer, tcp-tx-buffer", NULL});
+    refuse("x=tap:mtu=1500", (const char *const[]){"option 'mtu' is consomme's, not tap's", NULL});
     refuse("x=tap:tcp-rx-buffer=256K",
            (const char *const[]){"option 'tcp-rx-buffer' is consomme's, not tap's", NULL});
     refuse("x=slirp:foo=1", (const char *const[]){"unknown option 'foo' for slirp", "qemu", NULL});
@@ -157,6 +158,9 @@ static void test_variants_refuse_bad_buffer_values_with_the_option_named(void **
                                  NULL});
     refuse("x=consomme:tcp-rx-buffer=2G", (const char *const[]){"above 1G", NULL});
     refuse("x=consomme:tcp-rx-buffer=lots", (const char *const[]){"'lots' is not a size", NULL});
+    refuse("x=consomme:mtu=70000",
+           (const char *const[]){"mtu", "MTU 70000 is out of range (576 to 65520)", NULL});
+    refuse("x=consomme:mtu=big", (const char *const[]){"mtu", "'big' is not a number", NULL});
 }
 
 static void test_variants_refuse_labels_unfit_for_file_names(void **state)

@@ -423,6 +423,121 @@ static void test_frames_move_both_ways_with_offloads(void **state)
     assert_int_equal(f->c->exit_code, 0);
 }
 
+/* TCP header (no options, checksum 0) and @n bytes of payload from the gateway to the guest. */
+static size_t tcp_to_guest(uint8_t *seg, size_t n)
+{
+    memset(seg, 0, 20);
+    wr16(seg, 5201);
+    wr16(seg + 2, 40000);
+    wr32(seg + 4, 1000);
+    wr32(seg + 8, 2000);
+    seg[12] = 5 << 4;
+    seg[13] = 0x18; /* PSH, ACK */
+    wr16(seg + 14, 65535);
+    for (size_t i = 0; i < n; i++)
+        seg[20 + i] = (uint8_t)(i * 13 + (i >> 8));
+    return 20 + n;
+}
+
+static void test_super_frame_carries_the_gso_header_the_spec_asks_for(void **state)
+{
+    struct fx *f = *state;
+    struct vu_dev *d = f->c->tr_priv;
+    static uint8_t seg[20 + 3 * 1460 + 100], got[14 + 20 + sizeof(seg)];
+    struct iovec iov[2];
+    const uint8_t *rx = f->mem + RX_BUFS, *ip = got + 14, *l4 = ip + 20;
+    size_t len = tcp_to_guest(seg, 3 * 1460 + 100), flen = 14 + 20 + len, off = 0;
+    uint32_t sum;
+
+    /* the guest's MTU is 1500 (consomme --mtu 1500): its MSS is 1460, frames can be 64 KiB */
+    d->configured_mtu = 1500;
+    start_device(f, BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MRG_RXBUF) | BIT(VIRTIO_NET_F_CSUM) |
+                        BIT(VIRTIO_NET_F_GUEST_CSUM) | BIT(VIRTIO_NET_F_GUEST_TSO4) |
+                        BIT(VIRTIO_NET_F_HOST_TSO4) | BIT(VHOST_USER_F_PROTOCOL_FEATURES));
+    assert_int_equal(f->c->opts.cfg.mtu, 1500);
+    assert_int_equal(f->c->out_tso_max, CM_MTU_MAX);
+    assert_int_equal(cm_guest_tso_max(f->c, 1460), 44 * 1460);
+    post_rx_buffers(f, 4);
+
+    /* header and payload in two pieces, as tcp.c hands them over */
+    iov[0] = (struct iovec){.iov_base = seg, .iov_len = 20};
+    iov[1] = (struct iovec){.iov_base = seg + 20, .iov_len = len - 20};
+    assert_int_equal(cm_send_tcp_tso(f->c, IP4(10, 0, 2, 2), IP4(10, 0, 2, 15), iov, 2, 1460), 0);
+    cm_out_flush(f->c);
+
+    /* virtio 1.2, 5.1.6.4.1: GSO type, MSS, headers' length, NEEDS_CSUM at TCP's field */
+    assert_int_equal(used_idx(f, 0), 3); /* 12 + 4534 bytes over three 2 KiB buffers */
+    assert_int_equal(rx[0], VIRTIO_NET_HDR_F_NEEDS_CSUM);
+    assert_int_equal(rx[1], VIRTIO_NET_HDR_GSO_TCPV4);
+    assert_int_equal(get_le16(rx + 2), 14 + 20 + 20); /* hdr_len */
+    assert_int_equal(get_le16(rx + 4), 1460);         /* gso_size */
+    assert_int_equal(get_le16(rx + 6), 14 + 20);      /* csum_start */
+    assert_int_equal(get_le16(rx + 8), 16);           /* csum_offset */
+    assert_int_equal(get_le16(rx + 10), 3);           /* num_buffers */
+    for (unsigned b = 0; b < 3; b++) {
+        size_t skip = b ? 0 : 12, k = used_len(f, 0, b) - skip;
+
+        memcpy(got + off, rx + RX_BUF_LEN * b + skip, k);
+        off += k;
+    }
+    assert_int_equal(off, flen);
+    assert_int_equal(rd16(got + 12), 0x0800);
+    assert_int_equal(rd16(ip + 2), 20 + len); /* one IPv4 packet beyond the MTU */
+    assert_int_equal(ref_csum(ip, 20, 0), 0);
+    assert_memory_equal(l4 + 20, seg + 20, len - 20);
+    /* the field holds the pseudo-header sum: summing from csum_start to the end and storing
+     * the result there gives a correct checksum */
+    assert_int_equal(
+        rd16(l4 + 16),
+        (uint16_t)~ref_csum(NULL, 0,
+                            ref_pseudo(IP4(10, 0, 2, 2), IP4(10, 0, 2, 15), 6, (uint16_t)len)));
+    sum = ~ref_csum(l4, len, 0) & 0xffff;
+    memcpy(seg, l4, len);
+    wr16(seg + 16, (uint16_t)~sum);
+    assert_int_equal(
+        ref_csum(seg, len, ref_pseudo(IP4(10, 0, 2, 2), IP4(10, 0, 2, 15), 6, (uint16_t)len)), 0);
+    assert_int_equal(f->c->st.tso_frames_out, 1);
+    assert_int_equal(f->c->st.tso_segs_out, 4); /* 3 x 1460 + 100 */
+
+    /* frames within the MTU still go plain, marked checksum-valid */
+    len = arp_request(got);
+    guest_send(f, 0, 0, got, len);
+    assert_int_equal(used_idx(f, 0), 4);
+    assert_int_equal(rx[RX_BUF_LEN * 3], VIRTIO_NET_HDR_F_DATA_VALID);
+    assert_int_equal(rx[RX_BUF_LEN * 3 + 1], VIRTIO_NET_HDR_GSO_NONE);
+}
+
+static void test_without_guest_tso4_no_super_frame_reaches_the_guest(void **state)
+{
+    struct fx *f = *state;
+    static uint8_t seg[20 + 3 * 1460];
+    struct iovec iov = {.iov_base = seg, .iov_len = tcp_to_guest(seg, 3 * 1460)};
+
+    /* csum and checksums toward the guest, but guest_tso4=off */
+    start_device(f, BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MRG_RXBUF) |
+                        BIT(VIRTIO_NET_F_GUEST_CSUM) | BIT(VIRTIO_NET_F_GUEST_TSO6) |
+                        BIT(VHOST_USER_F_PROTOCOL_FEATURES));
+    post_rx_buffers(f, 4);
+    assert_int_equal(f->c->out_tso_max, 0);
+    assert_int_equal(cm_guest_tso_max(f->c, 1460), 1460); /* tcp.c sends MSS-sized frames */
+    assert_int_equal(cm_send_tcp_tso(f->c, IP4(10, 0, 2, 2), IP4(10, 0, 2, 15), &iov, 1, 1460),
+                     -EMSGSIZE);
+    cm_out_flush(f->c);
+    assert_int_equal(used_idx(f, 0), 0);
+    assert_int_equal(f->c->st.tso_frames_out, 0);
+
+    /* a guest that took GUEST_TSO4 before and reloads its driver without it loses it too */
+    assert_int_equal(stop_ring(f, 0), 0);
+    request_u64(f, 2,
+                BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_GUEST_CSUM) |
+                    BIT(VIRTIO_NET_F_GUEST_TSO4) | BIT(VHOST_USER_F_PROTOCOL_FEATURES),
+                true);
+    assert_int_equal(f->c->out_tso_max, CM_MTU_MAX);
+    request_u64(f, 2, BIT(VIRTIO_F_VERSION_1) | BIT(VHOST_USER_F_PROTOCOL_FEATURES), true);
+    assert_int_equal(f->c->out_tso_max, 0);
+    assert_true(cm_guest_verifies_csum(f->c));
+}
+
 static void test_no_rx_buffers_is_enobufs_until_the_guest_adds_a_quarter_ring(void **state)
 {
     struct fx *f = *state;
@@ -561,6 +676,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_frames_move_both_ways_with_offloads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_super_frame_carries_the_gso_header_the_spec_asks_for,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_without_guest_tso4_no_super_frame_reaches_the_guest,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_no_rx_buffers_is_enobufs_until_the_guest_adds_a_quarter_ring, setup, teardown),
         cmocka_unit_test_setup_teardown(test_driver_reload_restarts_rings_and_unmaps_old_memory,

@@ -452,30 +452,34 @@ static void test_features_everything_offered_is_accepted(void **state)
     assert_int_equal(vu_features_check(vu_offered_features(), &caps, &why), 0);
     assert_int_equal(caps.hdr_len, 12);
     assert_true(caps.mrg_rxbuf && caps.guest_csum && caps.big_rx && caps.event_idx &&
-                caps.indirect);
+                caps.indirect && caps.guest_tso4);
 }
 
 static void test_features_table(void **state)
 {
-    /* acked features -> header length, merged buffers, DATA_VALID, big rx buffers, verdict */
+    /* acked features -> header length, merged buffers, DATA_VALID, big rx buffers, TCPv4
+     * super-frames toward the guest, verdict */
     static const struct {
         uint64_t acked;
         int rc;
         size_t hdr_len;
-        bool mrg, guest_csum, big_rx;
+        bool mrg, guest_csum, big_rx, guest_tso4;
     } rows[] = {
-        {BIT(VIRTIO_F_VERSION_1), 0, 12, false, false, false},
-        {0, 0, 10, false, false, false}, /* legacy, no merged buffers */
-        {BIT(VIRTIO_NET_F_MRG_RXBUF), 0, 12, true, false, true},
-        {BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_GUEST_CSUM), 0, 12, false, true, false},
+        {BIT(VIRTIO_F_VERSION_1), 0, 12, false, false, false, false},
+        {0, 0, 10, false, false, false, false}, /* legacy, no merged buffers */
+        {BIT(VIRTIO_NET_F_MRG_RXBUF), 0, 12, true, false, true, false},
+        {BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_GUEST_CSUM), 0, 12, false, true, false, false},
         {BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_GUEST_CSUM) | BIT(VIRTIO_NET_F_GUEST_TSO4), 0,
-         12, false, true, true},
-        {BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_GUEST_TSO4), -EINVAL, 0, 0, 0, 0},
-        {BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_HOST_TSO6), -EINVAL, 0, 0, 0, 0},
+         12, false, true, true, true},
+        /* TSO6 alone: big buffers, but no IPv4 super-frames */
+        {BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_GUEST_CSUM) | BIT(VIRTIO_NET_F_GUEST_TSO6), 0,
+         12, false, true, true, false},
+        {BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_GUEST_TSO4), -EINVAL, 0, 0, 0, 0, 0},
+        {BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_HOST_TSO6), -EINVAL, 0, 0, 0, 0, 0},
         {BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_HOST_TSO4), 0, 12,
-         false, false, false},
-        {BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_GUEST_UFO), -EINVAL, 0, 0, 0, 0},
-        {BIT(VIRTIO_F_VERSION_1) | BIT(34), -EINVAL, 0, 0, 0, 0}, /* packed ring: not offered */
+         false, false, false, false},
+        {BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_GUEST_UFO), -EINVAL, 0, 0, 0, 0, 0},
+        {BIT(VIRTIO_F_VERSION_1) | BIT(34), -EINVAL, 0, 0, 0, 0, 0}, /* packed ring: not offered */
     };
 
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -492,6 +496,7 @@ static void test_features_table(void **state)
         assert_int_equal(caps.mrg_rxbuf, rows[i].mrg);
         assert_int_equal(caps.guest_csum, rows[i].guest_csum);
         assert_int_equal(caps.big_rx, rows[i].big_rx);
+        assert_int_equal(caps.guest_tso4, rows[i].guest_tso4);
     }
 }
 

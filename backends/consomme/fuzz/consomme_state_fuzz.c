@@ -29,12 +29,15 @@
  *   one corpus covers the whole stack.
  *
  * Oracles beyond ASan/UBSan: every frame consomme emits must be well formed (IPv4 header and
- * checksum, lengths, TCP/UDP/ICMP checksums); TCP payload toward the guest must be exactly
- * the bytes the host wrote at that offset (never beyond them), and bytes the host reads must
- * be exactly what the guest sent at that offset. A violation aborts with a message.
+ * checksum, lengths, TCP/UDP/ICMP checksums; a TCP super-frame: segments within the MTU, the
+ * pseudo-header sum in its checksum field, and only where the transport takes them); TCP payload
+ * toward the guest must be exactly the bytes the host wrote at that offset (never beyond them), and
+ * bytes the host reads must be exactly what the guest sent at that offset. A violation aborts with
+ * a message.
  *
  * Input: three configuration bytes (MTU, ring bounds, connection limit; ISN base, guest
- * queue size, whether the guest reads on its own; transport and socket buffer size), then
+ * queue size, whether the guest reads on its own; transport and socket buffer size, or for
+ * this file's transport whether it takes TCP super-frames as GUEST_TSO4 would), then
  * ops, one byte each (modulo OP__COUNT) followed by their arguments (enum op); a missing
  * argument byte reads as zero. The stack is made once, but its TCP state, UDP flows,
  * counters and transport are new for every input, and every host socket is reset after it,
@@ -269,8 +272,25 @@ static void seen_tcp(uint32_t src, const uint8_t *th, size_t len)
         s->c_nxt = end;
 }
 
+/* A TCP super-frame must be one the guest can cut into segments that fit its MTU, with the
+ * partial checksum it completes (the pseudo-header sum over the whole length). */
+static void check_tso(const uint8_t *ip, size_t tot, const struct cm_tso *tso)
+{
+    size_t thl = (size_t)(ip[32] >> 4) * 4;
+    uint32_t pseudo =
+        csum_pseudo_ipv4(get_be32(ip + 12), get_be32(ip + 16), IPPROTO_TCP, (uint16_t)(tot - 20));
+
+    if (ip[9] != IPPROTO_TCP || tot > stack->out_tso_max)
+        die("a super-frame that is not TCP or beyond what the transport takes");
+    if (tso->l4_off != 34 || tso->hdr_len != 34 + thl || !tso->mss ||
+        20 + thl + tso->mss > cfg.mtu || tot - 20 - thl <= tso->mss)
+        die("a super-frame whose segments do not fit the MTU, or whose headers are misdescribed");
+    if (get_be16(ip + 36) != (uint16_t)~csum_fold(pseudo))
+        die("a super-frame without the pseudo-header sum in its checksum field");
+}
+
 /* Every frame toward the guest must be one a guest can take as it is. */
-static void check_frame(const uint8_t *f, size_t len)
+static void check_frame(const uint8_t *f, size_t len, const struct cm_tso *tso)
 {
     const uint8_t *ip = f + 14;
     size_t tot;
@@ -288,7 +308,7 @@ static void check_frame(const uint8_t *f, size_t len)
     if (len < 34 || ip[0] != 0x45 || !csum_ok(ip, 20, 0))
         die("bad IPv4 header");
     tot = get_be16(ip + 2);
-    if (tot != len - 14 || tot > cfg.mtu)
+    if (tot != len - 14 || (tot > cfg.mtu && !tso))
         die("IPv4 length disagrees with the frame or exceeds the MTU");
     src = get_be32(ip + 12);
     dst = get_be32(ip + 16);
@@ -296,7 +316,9 @@ static void check_frame(const uint8_t *f, size_t len)
     case IPPROTO_TCP:
         if (tot < 40 || (size_t)(ip[32] >> 4) * 4 < 20 || (size_t)(ip[32] >> 4) * 4 > tot - 20)
             die("bad TCP header length");
-        if (!csum_ok(ip + 20, tot - 20, csum_pseudo_ipv4(src, dst, IPPROTO_TCP, tot - 20)))
+        if (tso)
+            check_tso(ip, tot, tso);
+        else if (!csum_ok(ip + 20, tot - 20, csum_pseudo_ipv4(src, dst, IPPROTO_TCP, tot - 20)))
             die("bad TCP checksum");
         seen_tcp(src, ip + 20, tot - 20);
         break;
@@ -327,7 +349,7 @@ static void guest_read(void)
         if (n <= 0)
             return;
         if (tr_kind == TR_TAP) {
-            check_frame(grx, (size_t)n);
+            check_frame(grx, (size_t)n, NULL);
             continue;
         }
         grx_len += (size_t)n;
@@ -336,7 +358,7 @@ static void guest_read(void)
 
             if (flen > CM_FRAME_MAX)
                 die("stream frame longer than the largest frame");
-            check_frame(grx + off + 4, flen);
+            check_frame(grx + off + 4, flen, NULL);
             off += 4 + flen;
         }
         memmove(grx, grx + off, grx_len - off);
@@ -368,11 +390,11 @@ static uint8_t *fz_reserve(struct consomme *c, size_t len)
     return pending_frame;
 }
 
-static void fz_commit(struct consomme *c, size_t len)
+static void fz_commit(struct consomme *c, size_t len, const struct cm_tso *tso)
 {
     if (!pending_frame)
         die("commit without a reserved frame");
-    check_frame(pending_frame, len);
+    check_frame(pending_frame, len, tso);
     free(pending_frame);
     pending_frame = NULL;
     q_len[(q_head + q_n) % QMAX] = (uint32_t)len;
@@ -1036,8 +1058,12 @@ static void setup(struct input *in)
     for (int i = 0; i < NSLOTS; i++)
         slots[i].hfd = -1;
     tr_kind = t % 3;
+    stack->out_tso_max = 0;
     if (tr_kind == TR_FUZZ) {
         stack->tr = &fz_ops;
+        /* as vhost-user with GUEST_TSO4: TCP super-frames the guest segments itself */
+        if ((t / 3) & 1)
+            stack->out_tso_max = CM_MTU_MAX;
     } else {
         int sv[2], rc, sz = 4096 << (t / 3 % 6);
         char err[ERRBUF_LEN];

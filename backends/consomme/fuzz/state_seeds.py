@@ -21,13 +21,15 @@ def u16(v):
 
 
 def hdr(mtu=0, rx=1, tx=1, conns=1, isn=0, qcap=8, slow=False, tr=0, sockbuf=0):
-    """tr: 0 the fuzzer's own queue, 1 consomme's stream transport, 2 its TAP transport"""
+    """tr: 0 the fuzzer's own queue, 1 consomme's stream transport, 2 its TAP transport;
+    sockbuf with tr 0: odd when the queue takes TCP super-frames (GUEST_TSO4)"""
     return bytes([mtu | rx << 2 | tx << 4 | conns << 6, isn | qcap << 2 | (0x80 if slow else 0),
                   tr + 3 * sockbuf])
 
 
-def connect(slot=0, dst=0, isn=0, opts=0x05, win=0xffff, op=CONNECT):
-    return bytes([op, slot, dst, isn, opts]) + u16(win)
+def connect(slot=0, dst=0, opts=0, isn=0x05, win=0xffff, op=CONNECT):
+    """opts: the SYN's options byte (guest_syn()), read before the ISN selector"""
+    return bytes([op, slot, dst, opts, isn]) + u16(win)
 
 
 def send(slot, n):
@@ -70,7 +72,7 @@ SEEDS = {
     "time_wait": hdr() + connect() + hwrite(0, 500) + bytes([HSHUT, 0, 0]) + ack()
     + bytes([FIN, 0]) + bytes([FIN, 0]) + clock(1000) + bytes([FIN, 0]) + clock(3000),
     # data never ACKed: RTO, go-back-N, then duplicate ACKs (fast retransmit), then all
-    "retransmit": hdr(isn=1) + connect(isn=1) + hwrite(0, 6000) + clock(1100) + clock(2100)
+    "retransmit": hdr(isn=1) + connect(opts=1) + hwrite(0, 6000) + clock(1100) + clock(2100)
     + ack(0, 1, 3000) + ack(0, 3) + ack(0, 3) + ack(0, 3) + ack(0, 3) + ack(),
     # out-of-order: a segment beyond a hole, then the hole, then a FIN beyond a hole
     "reassembly": hdr() + connect() + seg(0, 0x10, 1, 1000, 0, 0, 0xffff, 500)
@@ -81,7 +83,7 @@ SEEDS = {
     "zero_window": hdr() + connect() + ack(win=0) + hwrite(0, 8000) + clock(1100) + clock(2100)
     + ack(win=0) + clock(4100) + ack(win=0xffff) + hread(0),
     # the host does not read while the guest streams: rx fills, grows, the host drains it
-    "backpressure": hdr(rx=2) + connect(opts=0x75) + b"".join(send(0, 1400) for _ in range(24))
+    "backpressure": hdr(rx=2) + connect(isn=0x75) + b"".join(send(0, 1400) for _ in range(24))
     + hread(0) + b"".join(send(0, 1400) for _ in range(8)) + hread(0),
     # a slow guest with a small queue: -ENOBUFS, then tcp_guest_writable() when it drains
     "slow_guest": hdr(tx=2, qcap=1, slow=True) + connect() + hwrite(0, 30000) + bytes([DRAIN, 0])
@@ -120,6 +122,11 @@ SEEDS = {
     + bytes([DRAIN, 0]) + ack() + bytes([DRAIN, 0]) + hwrite(0, 30000) + bytes([DRAIN, 0]),
     "tap_data": hdr(tr=2) + connect() + send(0, 3000) + hwrite(0, 9000) + ack() + hread(0)
     + bytes([FIN, 0]),
+    # MTU 1500, a guest MSS of 1472 (0x5d: 23 * 64, window scale 5), a queue that takes
+    # super-frames: the host's bytes go to the guest in frames of whole 1460-byte segments,
+    # then a loss on the same path (RTO, go-back-N, a partial ACK)
+    "tso_data": hdr(tx=2, qcap=8, sockbuf=1) + connect(opts=0x5d) + hwrite(0, 60000) + ack()
+    + hwrite(0, 60000) + clock(1100) + ack(0, 1, 3000) + ack() + hread(0),
 }
 
 

@@ -122,11 +122,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     vu_tx_process(d);
     for (int i = 0; i < 4; i++) {
+        /* the last, when the features allow, as a TCP super-frame for the guest to cut */
+        const struct cm_tso tso = {.mss = 1460, .l4_off = 34, .hdr_len = 54};
+        bool super = i == 3 && stack->out_tso_max;
         uint8_t *p = cm_out_reserve(stack, 60 + 3000 * (size_t)i);
+
         if (!p)
             break;
         memset(p, i, 60 + 3000 * (size_t)i);
-        cm_out_commit(stack, 60 + 3000 * (size_t)i);
+        cm_out_commit(stack, 60 + 3000 * (size_t)i, super ? &tso : NULL);
     }
     cm_out_flush(stack);
     stack->tr->writable(stack);

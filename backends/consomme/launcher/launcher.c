@@ -15,9 +15,10 @@
  *   stream,addr.type=fd`, so frames cross as QEMU's 4-byte length + frame.
  *
  * The guest takes its address by DHCP from consomme (10.0.2.15/24, gateway 10.0.2.2, MTU
- * 65520 by option 26, or the run's --mtu), and its connections to 10.0.2.2 become host sockets to
- * 127.0.0.1, where the helper, left in the host's namespace, runs the iperf3 servers. consomme's
- * output and its counters (--stats) go to the log directory.
+ * 65520 by option 26 unless the mtu option, or the run's --mtu, says otherwise), and its
+ * connections to 10.0.2.2 become host sockets to 127.0.0.1, where the helper, left in the
+ * host's namespace, runs the iperf3 servers. consomme's output and its counters (--stats) go to
+ * the log directory.
  *
  * NAT policy: the guest may reach exactly what a benchmark uses, 10.0.2.2 (the host's loopback)
  * on the ports the iperf3 servers can get, and DNS at 10.0.2.3:53; everything else is refused
@@ -29,8 +30,11 @@
  *
  * Its options are declared here and passed on to consomme's own flags: tcp-rx-buffer and
  * tcp-tx-buffer (INITIAL[:MAX] per connection; their bound is consomme's RING_MAX_CAP) and
- * transport (vhost-user or stream; "auto" until the run layer settles it from the QEMU in use)
- * and sandbox (on, or off: --no-sandbox, the escape hatch after a SIGSYS).
+ * transport (vhost-user or stream; "auto" until the run layer settles it from the QEMU in use),
+ * sandbox (on, or off: --no-sandbox, the escape hatch after a SIGSYS) and mtu (a variant's
+ * consomme:mtu=N; the run's own --mtu, backend_ctx.mtu, takes its place when given: what
+ * DHCP gives the guest, so its TCP segments at MTU - 40; over vhost-user it still gets 64 KiB
+ * super-frames when it took GUEST_TSO4).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -63,6 +67,8 @@
 #define CM_LISTEN_MS       10000 /* consomme binds its socket moments after exec */
 #define CM_VHOST_USER_SOCK "vhost-user.sock"
 #define CM_AUDIT_WAIT_MS   1000 /* for the kernel's record of a seccomp kill */
+#define CM_MTU_LOW         576  /* consomme's --mtu range (its config.c) */
+#define CM_MTU_HIGH        65520
 
 struct consomme_priv {
     pid_t pid;
@@ -180,6 +186,26 @@ static int sandbox_parse(const char *value, union backend_value *out, char *err,
     return 0;
 }
 
+/* consomme's --mtu, kept as its decimal text (recorded only when not the default). */
+static int mtu_parse(const char *value, union backend_value *out, char *err, size_t errlen)
+{
+    unsigned long long v;
+    int rc = parse_uint(value, CM_MTU_LOW, CM_MTU_HIGH, &v);
+
+    if (rc == -ERANGE)
+        return errbuf_set(err, errlen, rc, "MTU %s is out of range (%d to %d)", value, CM_MTU_LOW,
+                          CM_MTU_HIGH);
+    if (rc)
+        return errbuf_set(err, errlen, rc, "MTU '%s' is not a number", value);
+    snprintf(out->text, sizeof(out->text), "%llu", v);
+    return 0;
+}
+
+static json_t *mtu_json(const union backend_value *v)
+{
+    return json_integer(strtoll(v->text, NULL, 10));
+}
+
 static const struct backend_option consomme_options[] = {
     {
         .name = "tcp-rx-buffer",
@@ -221,12 +247,23 @@ static const struct backend_option consomme_options[] = {
         .parse = sandbox_parse,
         .to_json = transport_json,
     },
+    {
+        .name = "mtu",
+        .metavar = "N",
+        .help = "the IP MTU consomme gives the guest by DHCP,\n576..65520 (default 65520)",
+        .default_value = "65520",
+        .json_key = "mtu",
+        .only_if_set = true,
+        .parse = mtu_parse,
+        .to_json = mtu_json,
+    },
 };
 
 #define OPT_TCP_RX    (&consomme_options[0])
 #define OPT_TCP_TX    (&consomme_options[1])
 #define OPT_TRANSPORT (&consomme_options[2])
 #define OPT_SANDBOX   (&consomme_options[3])
+#define OPT_MTU       (&consomme_options[4])
 
 /*
  * Wait until consomme's socket @sock exists in its directory. The inotify watch is set before
@@ -356,6 +393,10 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
         argv[n++] = tx;
         argv[n++] = "--stats";
         argv[n++] = stats;
+        /* the run's --mtu (one guest of an MTU sweep) else the option's; the CLI refuses both */
+        snprintf(mtu, sizeof(mtu), "%u", ctx->mtu);
+        argv[n++] = "--mtu";
+        argv[n++] = ctx->mtu ? mtu : backend_option_value(ctx->options, OPT_MTU)->text;
         argv[n++] = "--allow";
         argv[n++] = gw_rule;
         argv[n++] = "--allow";
@@ -366,11 +407,6 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
             argv[n++] = "--no-sandbox";
         if (vhost_user) /* the directory is consomme's: gone once QEMU is connected */
             argv[n++] = "--own-socket-dir";
-        if (ctx->mtu) { /* handed to the guest by DHCP (option 26) */
-            snprintf(mtu, sizeof(mtu), "%u", ctx->mtu);
-            argv[n++] = "--mtu";
-            argv[n++] = mtu;
-        }
         argv[n] = NULL;
         const struct proc_spawn_opts so = {
             .argv = argv,

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the paired comparison in results/compare: the sign-flip test against hand
+ * counts, when two reports count as one interleaved run, that pairing cancels a drift the
+ * unpaired test drowns in, its interval against a value worked out by hand, the fall-backs
+ * (different runs, too few rounds, a metric missing rounds), and that every output format
+ * says which test was used.
+ */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "compare.h"
+#include "errbuf.h"
+#include "render.h"
+#include "report.h"
+
+#define assert_close(a, b, tol) assert_true(fabs((double)(a) - (double)(b)) <= (tol))
+
+#define TX "net_virtio-net_tcp_tx_gbps"
+
+/* t quantile 0.975 with 9 degrees of freedom (R: qt(0.975, 9) = 2.262157), to 12 digits. */
+#define T975_9 2.262157162798
+
+static char err[ERRBUF_LEN];
+
+/*
+ * A report of one metric, as a run records it: @run_id NULL for none, @positions the number
+ * of positions recorded (0: none, as a sequential or older run).
+ */
+static struct report *make_report(const char *label, const char *run_id, size_t positions,
+                                  const double *x, size_t n)
+{
+    struct report *r = report_new();
+    json_t *config = json_object(), *pos = json_array();
+
+    assert_non_null(r);
+    assert_non_null(config);
+    assert_non_null(pos);
+    assert_int_equal(report_set_label(r, label), 0);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(report_add_sample(r, TX, "Gbps", x[i], err, sizeof(err)), 0);
+    for (size_t i = 0; i < positions; i++)
+        assert_int_equal(json_array_append_new(pos, json_integer((json_int_t)(i % 2))), 0);
+    if (run_id)
+        assert_int_equal(json_object_set_new(config, "run_id", json_string(run_id)), 0);
+    if (positions)
+        assert_int_equal(json_object_set_new(config, "positions", pos), 0);
+    else
+        json_decref(pos);
+    report_set_config(r, config);
+    return r;
+}
+
+static struct comparison *compare_with(const struct report *a, const struct report *b,
+                                       const struct compare_options *o)
+{
+    struct comparison *c = NULL;
+
+    if (compare_reports(a, &b, 1, o, &c, err, sizeof(err)))
+        fail_msg("%s", err);
+    return c;
+}
+
+static struct comparison *compare2(const struct report *a, const struct report *b)
+{
+    return compare_with(a, b, NULL);
+}
+
+/*
+ * Hand count, d = {1, 2, 3}: the 8 sign patterns sum to 6, 4, 2, 0, 0, -2, -4, -6.
+ * Observed 6: reached by 6 and -6 -> p = 2/8. d = {3, -1, 2}: observed 4, reached by
+ * 6, 4, -4, -6 -> p = 4/8. p_min = 2/8 whatever the data.
+ */
+static void test_sign_flip_matches_hand_count(void **state)
+{
+    const double d1[] = {1, 2, 3}, d2[] = {3, -1, 2}, zero[] = {0, 0, 0, 0};
+    struct compare_options o;
+    enum pvalue_method m;
+    double p_min;
+
+    compare_options_init(&o);
+    assert_close(compare_paired(d1, 3, &o, &m, &p_min), 2.0 / 8, 1e-15);
+    assert_int_equal(m, PVALUE_PAIRED_EXACT);
+    assert_close(p_min, 2.0 / 8, 1e-15);
+    assert_close(compare_paired(d2, 3, &o, &m, NULL), 4.0 / 8, 1e-15);
+    /* No difference in any round: every pattern ties, nothing to see. */
+    assert_close(compare_paired(zero, 4, &o, &m, NULL), 1, 1e-15);
+    assert_true(isnan(compare_paired(d1, 0, &o, &m, NULL)));
+    assert_int_equal(m, PVALUE_NONE);
+}
+
+/* Ten rounds, all one sign: only the observed pattern and its mirror -> p = 2/1024. Forced to
+ * Monte-Carlo, the estimate stays near it (standard error sqrt(p (1 - p) / 1e5) = 0.00014, so
+ * 0.001 is seven of them) and is the same on every call (fixed seed). Twenty mixed rounds:
+ * Monte-Carlo close to the exact count. */
+static void test_sign_flip_exact_and_monte_carlo_agree(void **state)
+{
+    double d[20], exact, p1, p2;
+    struct compare_options o;
+    enum pvalue_method m;
+
+    for (size_t i = 0; i < 20; i++)
+        d[i] = (i % 3 ? 1.0 : -1.3) * (1 + (double)i / 10);
+    compare_options_init(&o);
+    assert_close(compare_paired(d + 1, 2, &o, &m, NULL), 0.5, 1e-15);
+    for (size_t i = 0; i < 10; i++)
+        d[i] = 0.1 + (double)i / 100;
+    assert_close(compare_paired(d, 10, &o, &m, NULL), 2.0 / 1024, 1e-15);
+    o.exact_limit = 100;
+    p1 = compare_paired(d, 10, &o, &m, NULL);
+    assert_int_equal(m, PVALUE_PAIRED_MONTE_CARLO);
+    p2 = compare_paired(d, 10, &o, &m, NULL);
+    assert_close(p1, 2.0 / 1024, 0.001);
+    assert_true(p1 == p2);
+
+    for (size_t i = 0; i < 20; i++)
+        d[i] = (i % 3 ? 1.0 : -1.3) * (1 + (double)i / 10);
+    compare_options_init(&o);
+    exact = compare_paired(d, 20, &o, &m, NULL);
+    assert_int_equal(m, PVALUE_PAIRED_MONTE_CARLO); /* 2^20 > the default exact limit 1e6 */
+    o.exact_limit = (size_t)1 << 20;
+    exact = compare_paired(d, 20, &o, &m, NULL);
+    assert_int_equal(m, PVALUE_PAIRED_EXACT);
+    assert_true(exact > 0.01 && exact < 0.99);
+    compare_options_init(&o);
+    assert_close(compare_paired(d, 20, &o, &m, NULL), exact, 0.005);
+}
+
+/* 2 / 2^n <= alpha: n = 8 for 0.01 (2/128 = 0.0156 is not enough), 6 for 0.05, 2 at least. */
+static void test_paired_min_rounds(void **state)
+{
+    assert_int_equal(compare_paired_min_rounds(0.01), 8);
+    assert_int_equal(compare_paired_min_rounds(2.0 / 256), 8);
+    assert_int_equal(compare_paired_min_rounds(0.05), 6);
+    assert_int_equal(compare_paired_min_rounds(0.9), 2);
+}
+
+/* A run that drifts 60% from the first round to the last, candidate 10% below the baseline in
+ * every round, within +-1%: the drift swamps the unpaired test, the paired one sees it. */
+static void drifting_pair(double *base, double *cand, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        base[i] = 2.0 * (1 + 0.6 * (double)i / (double)(n - 1));
+        cand[i] = base[i] * 0.9 * (i % 2 ? 0.99 : 1.01);
+    }
+}
+
+/*
+ * Paired by hand: d_i = log(0.9 * 1.01) and log(0.9 * 0.99) in turn, all negative, so p =
+ * 2/1024. Their mean m = log(0.9) + (log 1.01 + log 0.99) / 2; alternating +-a around it (a =
+ * (log 1.01 - log 0.99) / 2) the sample sd is a sqrt(10/9); the interval exp(m +- t sd /
+ * sqrt(10)) - 1.
+ */
+static void test_pairing_cancels_drift(void **state)
+{
+    double base[10], cand[10], m, a, half, p_two_runs;
+    struct report *rb, *rc;
+    struct comparison *c;
+    const struct compare_row *r;
+
+    drifting_pair(base, cand, 10);
+    rb = make_report("a", "run1", 10, base, 10);
+    rc = make_report("b", "run1", 10, cand, 10);
+    assert_true(compare_same_run(rb, rc));
+    c = compare2(rb, rc);
+    r = &c->results[0].rows[0];
+    assert_true(c->results[0].same_run);
+    assert_int_equal(r->pairing, PAIRING_PAIRED);
+    assert_int_equal(r->rounds, 10);
+    assert_int_equal(r->method, PVALUE_PAIRED_EXACT);
+    assert_close(r->p_value, 2.0 / 1024, 1e-15);
+    assert_int_equal(r->verdict, VERDICT_REGRESSED);
+    m = log(0.9) + (log(1.01) + log(0.99)) / 2;
+    a = (log(1.01) - log(0.99)) / 2;
+    half = T975_9 * a * sqrt(10.0 / 9) / sqrt(10);
+    assert_close(r->ci_low_pct, expm1(m - half) * 100, 1e-6);
+    assert_close(r->ci_high_pct, expm1(m + half) * 100, 1e-6);
+    assert_true(r->ci_low_pct < -10 && r->ci_high_pct > -10 && r->ci_high_pct < -9);
+    comparison_free(c);
+    report_free(rc);
+
+    /* The same samples from two different runs: unpaired, and the drift hides the drop. */
+    rc = make_report("b", "run2", 10, cand, 10);
+    assert_false(compare_same_run(rb, rc));
+    c = compare2(rb, rc);
+    r = &c->results[0].rows[0];
+    assert_false(c->results[0].same_run);
+    assert_int_equal(r->pairing, PAIRING_NONE);
+    assert_int_equal(r->method, PVALUE_PERMUTATION_EXACT);
+    assert_true(r->p_value > 0.01);
+    assert_int_not_equal(r->verdict, VERDICT_REGRESSED);
+    p_two_runs = r->p_value;
+    comparison_free(c);
+    report_free(rc);
+
+    /* One run again, but the unpaired test asked for: the same answer as for two runs. */
+    {
+        struct compare_options o;
+
+        compare_options_init(&o);
+        o.unpaired = true;
+        rc = make_report("b", "run1", 10, cand, 10);
+        c = compare_with(rb, rc, &o);
+        r = &c->results[0].rows[0];
+        assert_true(c->results[0].same_run);
+        assert_int_equal(r->pairing, PAIRING_OFF);
+        assert_int_equal(r->rounds, 10);
+        assert_int_equal(r->method, PVALUE_PERMUTATION_EXACT);
+        assert_true(r->p_value == p_two_runs);
+        comparison_free(c);
+        report_free(rc);
+    }
+    report_free(rb);
+}
+
+/* Not pairable: no run id on one side, no positions (a sequential run), a metric with fewer
+ * samples than rounds; five rounds of one run are pairable but too few to reach alpha. */
+static void test_unpairable_reports_fall_back(void **state)
+{
+    double base[10], cand[10];
+    struct {
+        const char *id_a, *id_b;
+        size_t pos_a, pos_b, n;
+        enum pairing want;
+    } cases[] = {
+        {"run1", NULL, 10, 10, 10, PAIRING_NONE},   {"run1", "run1", 0, 0, 10, PAIRING_NONE},
+        {"run1", "run1", 10, 9, 10, PAIRING_NONE},  {"run1", "run1", 5, 5, 5, PAIRING_TOO_FEW},
+        {"run1", "run1", 7, 7, 7, PAIRING_TOO_FEW}, {"run1", "run1", 8, 8, 8, PAIRING_PAIRED},
+    };
+
+    drifting_pair(base, cand, 10);
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        struct report *ra = make_report("a", cases[k].id_a, cases[k].pos_a, base, cases[k].n);
+        struct report *rb = make_report("b", cases[k].id_b, cases[k].pos_b, cand, cases[k].n);
+        struct comparison *c = compare2(ra, rb);
+        const struct compare_row *r = &c->results[0].rows[0];
+
+        assert_int_equal(r->pairing, cases[k].want);
+        if (cases[k].want == PAIRING_PAIRED)
+            assert_int_equal(r->method, PVALUE_PAIRED_EXACT);
+        else
+            assert_int_equal(r->method, PVALUE_PERMUTATION_EXACT);
+        assert_int_equal(r->rounds, cases[k].want == PAIRING_NONE ? 0 : cases[k].n);
+        comparison_free(c);
+        report_free(ra);
+        report_free(rb);
+    }
+}
+
+/* A counter that is 0 in some rounds has no log ratio: plain differences, the interval
+ * relative to the baseline mean. Base 0,2,0,2,... cand one more in every round: d = 1 each,
+ * sd 0, so the interval is the point +1 / mean 1 = +100%, p = 2/1024. */
+static void test_counter_with_zeros_pairs_differences(void **state)
+{
+    double base[10], cand[10];
+    struct report *ra, *rb;
+    struct comparison *c;
+    const struct compare_row *r;
+
+    for (size_t i = 0; i < 10; i++) {
+        base[i] = i % 2 ? 2 : 0;
+        cand[i] = base[i] + 1;
+    }
+    ra = make_report("a", "run1", 10, base, 10);
+    rb = make_report("b", "run1", 10, cand, 10);
+    c = compare2(ra, rb);
+    r = &c->results[0].rows[0];
+    assert_int_equal(r->pairing, PAIRING_PAIRED);
+    assert_close(r->p_value, 2.0 / 1024, 1e-15);
+    assert_close(r->ci_low_pct, 100, 1e-9);
+    assert_close(r->ci_high_pct, 100, 1e-9);
+    comparison_free(c);
+    report_free(ra);
+    report_free(rb);
+}
+
+/* Render @c in @format into a string (free() it). */
+static char *rendered(const struct comparison *c, const char *format)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    assert_non_null(f);
+    if (render_comparison(format, f, c, err, sizeof(err)))
+        fail_msg("%s: %s", format, err);
+    assert_int_equal(fclose(f), 0);
+    return buf;
+}
+
+static size_t count(const char *s, const char *what)
+{
+    size_t n = 0;
+
+    for (const char *p = strstr(s, what); p; p = strstr(p + 1, what))
+        n++;
+    return n;
+}
+
+/* Every format names the test: text and markdown mark the p-value (pd) and print a line on the
+ * pairing, html names the test beside p and in a line, json per metric. Unpaired comparisons
+ * say why. */
+static void test_every_format_says_which_test(void **state)
+{
+    double base[10], cand[10];
+    const char *ids[] = {"run1", "run2"};
+
+    drifting_pair(base, cand, 10);
+    for (size_t k = 0; k < 2; k++) {
+        bool paired = k == 0;
+        struct report *ra = make_report("a", "run1", 10, base, 10);
+        struct report *rb = make_report("b", ids[k], 10, cand, 10);
+        struct comparison *c = compare2(ra, rb);
+        char *text = rendered(c, "text"), *md = rendered(c, "markdown"),
+             *html = rendered(c, "html"), *js = rendered(c, "json");
+        json_error_t jerr;
+        json_t *root = json_loads(js, 0, &jerr), *cand0, *m0;
+
+        /* the legend explains (pd) always; a paired p-value and the pairing line name it */
+        assert_int_equal(count(text, "(pd)"), paired ? 3 : 1);
+        assert_int_equal(count(md, "(pd)"), paired ? 3 : 1);
+        assert_int_equal(strstr(text, "samples paired round by round") != NULL, paired);
+        assert_int_equal(strstr(md, "samples paired round by round") != NULL, paired);
+        assert_int_equal(strstr(html, "samples paired round by round") != NULL, paired);
+        assert_int_equal(strstr(html, "paired sign-flip<") != NULL, paired);
+        if (!paired) {
+            assert_non_null(strstr(text, "a vs b: unpaired test (not one interleaved run"));
+            assert_non_null(strstr(md, "a vs b: unpaired test (not one interleaved run"));
+            assert_non_null(strstr(html, "a vs b: unpaired test (not one interleaved run"));
+        }
+        assert_non_null(root);
+        cand0 = json_array_get(json_object_get(root, "candidates"), 0);
+        assert_int_equal(json_is_true(json_object_get(cand0, "same_run")), paired);
+        m0 = json_array_get(json_object_get(cand0, "metrics"), 0);
+        assert_string_equal(json_string_value(json_object_get(m0, "test")),
+                            paired ? "paired sign-flip (exact)" : "permutation (exact)");
+        assert_string_equal(json_string_value(json_object_get(m0, "pairing")),
+                            paired ? "paired" : "unpaired");
+        json_decref(root);
+        free(text);
+        free(md);
+        free(html);
+        free(js);
+        comparison_free(c);
+        report_free(ra);
+        report_free(rb);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sign_flip_matches_hand_count),
+        cmocka_unit_test(test_sign_flip_exact_and_monte_carlo_agree),
+        cmocka_unit_test(test_paired_min_rounds),
+        cmocka_unit_test(test_pairing_cancels_drift),
+        cmocka_unit_test(test_unpairable_reports_fall_back),
+        cmocka_unit_test(test_counter_with_zeros_pairs_differences),
+        cmocka_unit_test(test_every_format_says_which_test),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
