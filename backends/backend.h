@@ -88,6 +88,7 @@ struct backend_ctx {
     const struct backend_options *options; /* the run's values; backend_option_value() */
     const char *log_dir;                   /* exists: logs of the backend's own processes go here */
     struct helper *helper;                 /* spawned, no request served yet */
+    unsigned mtu; /* the guest NIC's MTU the run asks for (--mtu), 0: the backend's own */
 };
 
 struct backend {
@@ -117,6 +118,9 @@ struct backend_ops {
     const char *name;
     const struct backend_option *options; /* what --variant NAME:OPTION=VALUE may set */
     size_t n_options;
+    /* The guest's MTU when the backend cannot change it (slirp: QEMU's 1500), 0 when it
+     * follows backend_ctx.mtu: --mtu is refused for it otherwise. */
+    unsigned fixed_mtu;
     /**
      * prepare() - Obtain what the NIC needs and fill @b (its ops and priv are set already)
      * Return: 0, or negative errno with a message naming cause and fix; on failure nothing

@@ -13,7 +13,9 @@
  *          listen there; without it they serve the host's 127.0.0.1 (other backends).
  *   {"id":N,"op":"iperf_server","port":5201,"bind":"192.168.100.1"}
  *       -> {"id":N,"event":"listening"} once the socket is in LISTEN state, then
- *          {"id":N,"event":"result","json":"<iperf3 server JSON>"}
+ *          {"id":N,"event":"result","json":"<iperf3 server JSON>","cpu_ms":C}, C the CPU
+ *          (user + system, ms) of the server's process from listening to its exit (added
+ *          field, left out when unknown; every job's result may carry it)
  *   {"id":N,"op":"iperf_client","host":..,"port":..,"duration":..,"streams":..,"reverse":..,
  *    "udp":..,"bitrate":..}  -> {"id":N,"event":"result","json":"<iperf3 client JSON>"}
  *   {"id":N,"op":"echo_server","port":P,"bind":A,"close_after":B}  (latency test; bind and
@@ -152,6 +154,16 @@ int helper_server_start(struct helper *h, const char *bind, unsigned port, unsig
  */
 int helper_server_result(struct helper *h, unsigned job, int timeout_ms, char **json, char *err,
                          size_t errlen);
+
+/**
+ * helper_server_result_cpu() - helper_server_result(), and the CPU the server used
+ * @cpu_ms:	The server process's CPU (user + system) from listening to exit, in ms; < 0
+ *		when the helper did not say (an older helper)
+ *
+ * Return: as helper_server_result()
+ */
+int helper_server_result_cpu(struct helper *h, unsigned job, int timeout_ms, char **json,
+                             double *cpu_ms, char *err, size_t errlen);
 
 /**
  * helper_client_run() - Run an iperf3 client in the helper's namespace and wait for it

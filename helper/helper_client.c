@@ -347,14 +347,16 @@ int helper_echo_start(struct helper *h, const char *bind, unsigned port, unsigne
 }
 
 /* Wait for the final "result" reply of job @id and hand over its JSON text. */
-static int wait_result(struct helper *h, json_int_t id, int timeout_ms, char **json, char *err,
-                       size_t errlen)
+static int wait_result(struct helper *h, json_int_t id, int timeout_ms, char **json, double *cpu_ms,
+                       char *err, size_t errlen)
 {
-    json_t *reply = NULL;
+    json_t *reply = NULL, *cpu;
     const char *text;
     int rc;
 
     *json = NULL;
+    if (cpu_ms)
+        *cpu_ms = -1;
     rc = wait_reply(h, id, timeout_ms, &reply, NULL, err, errlen);
     if (rc)
         return rc;
@@ -366,6 +368,10 @@ static int wait_result(struct helper *h, json_int_t id, int timeout_ms, char **j
         rc = errbuf_set(err, errlen, -EPROTO, "helper: result without iperf3 JSON");
         goto out;
     }
+    /* a helper older than the field leaves it out: unknown, not zero */
+    cpu = json_object_get(reply, "cpu_ms");
+    if (cpu_ms && json_is_number(cpu) && json_number_value(cpu) >= 0)
+        *cpu_ms = json_number_value(cpu);
     *json = strdup(text);
     if (!*json)
         rc = errbuf_set(err, errlen, -ENOMEM, "out of memory");
@@ -377,7 +383,13 @@ out:
 int helper_server_result(struct helper *h, unsigned job, int timeout_ms, char **json, char *err,
                          size_t errlen)
 {
-    return wait_result(h, job, timeout_ms, json, err, errlen);
+    return wait_result(h, job, timeout_ms, json, NULL, err, errlen);
+}
+
+int helper_server_result_cpu(struct helper *h, unsigned job, int timeout_ms, char **json,
+                             double *cpu_ms, char *err, size_t errlen)
+{
+    return wait_result(h, job, timeout_ms, json, cpu_ms, err, errlen);
 }
 
 int helper_client_run(struct helper *h, const struct helper_client_opts *o, char **json, char *err,
@@ -400,7 +412,7 @@ int helper_client_run(struct helper *h, const struct helper_client_opts *o, char
     if (rc)
         return rc;
     /* The test's own length plus generous room for connecting and the results exchange. */
-    return wait_result(h, id, (int)o->duration_s * 1000 + 30000, json, err, errlen);
+    return wait_result(h, id, (int)o->duration_s * 1000 + 30000, json, NULL, err, errlen);
 }
 
 /* Send @op ("finish", "cancel") for @job and wait for the helper's acknowledgement. */
@@ -431,7 +443,7 @@ int helper_echo_finish(struct helper *h, unsigned job, char **json, char *err, s
     if (rc)
         return rc;
     /* the server reports at once: it only has to leave its loop */
-    return wait_result(h, job, REPLY_TIMEOUT_MS, json, err, errlen);
+    return wait_result(h, job, REPLY_TIMEOUT_MS, json, NULL, err, errlen);
 }
 
 int helper_cancel(struct helper *h, unsigned job, char *err, size_t errlen)

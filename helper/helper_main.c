@@ -311,8 +311,13 @@ static void finish_job(struct state *s, int i)
     } else {
         json_t *r = json_object();
 
+        double cpu_ms = iperf_job_cpu_ms(job);
+
         json_object_set_new(r, "event", json_string("result"));
         json_object_set_new(r, "json", json_string(json));
+        /* added field: a harness that does not know it ignores it */
+        if (cpu_ms >= 0)
+            json_object_set_new(r, "cpu_ms", json_real(cpu_ms));
         send_reply(s, job->id, r, -1);
     }
     free(json);
@@ -333,7 +338,7 @@ static void check_listeners(struct state *s)
         if (rc > 0) {
             json_t *r = json_object();
 
-            job->listening = true;
+            iperf_job_note_listening(job);
             json_object_set_new(r, "event", json_string("listening"));
             send_reply(s, job->id, r, -1);
         } else if (clock_now_ms() - job->started_ms > HELPER_LISTEN_TIMEOUT_MS) {

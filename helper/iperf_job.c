@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -138,6 +139,8 @@ int iperf_job_start(struct iperf_job *job, const struct iperf_job_params *p, cha
     job->out = NULL;
     job->outlen = job->diaglen = 0;
     job->listening = job->cancelled = false;
+    job->listen_cpu_ms = 0; /* a client has no start-up to leave out */
+    job->end_cpu_ms = -1;
     job->p = *p;
     if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(diagp, O_CLOEXEC) < 0 ||
         (p->echo && pipe2(ctlp, O_CLOEXEC) < 0)) {
@@ -248,12 +251,39 @@ int iperf_job_pump(struct iperf_job *job)
     if (job->out_fd >= 0 || job->diag_fd >= 0)
         return 0;
     if (job->pid > 0) {
-        while (waitpid(job->pid, &status, 0) < 0 && errno == EINTR)
+        struct rusage ru;
+        pid_t got;
+
+        while ((got = wait4(job->pid, &status, 0, &ru)) < 0 && errno == EINTR)
             ;
         job->status = status;
         job->pid = 0;
+        if (got > 0)
+            job->end_cpu_ms = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000.0 +
+                              (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000.0;
     }
     return 1;
+}
+
+void iperf_job_note_listening(struct iperf_job *job)
+{
+    struct timespec ts;
+    clockid_t clk;
+
+    job->listening = true;
+    /* the child's own CPU clock: no /proc parsing, and the child is ours to read */
+    if (job->pid > 0 && !clock_getcpuclockid(job->pid, &clk) && !clock_gettime(clk, &ts))
+        job->listen_cpu_ms = (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+    else
+        job->listen_cpu_ms = -1;
+}
+
+double iperf_job_cpu_ms(const struct iperf_job *job)
+{
+    if (job->end_cpu_ms < 0 || job->listen_cpu_ms < 0)
+        return -1;
+    /* two clocks of one process; the later one can only be larger, up to rounding */
+    return job->end_cpu_ms > job->listen_cpu_ms ? job->end_cpu_ms - job->listen_cpu_ms : 0;
 }
 
 static void describe_status(int status, char *buf, size_t len)

@@ -11,6 +11,10 @@
  * A server is "listening" once the kernel shows a TCP socket in LISTEN state on its port that
  * belongs to the child (sock_diag plus the child's fd table): no guessing with sleeps.
  *
+ * Each child's CPU time is kept: read from its CPU-time clock when it is found listening, and
+ * from wait4() when it is reaped, so the helper can say what a server cost over the sub-test
+ * alone (iperf_job_cpu_ms()) without the harness reading /proc of a process it never sees.
+ *
  * The same machinery runs the latency test's echo server (echo_server.h), which has no end of
  * its own: it reports when the helper closes the job's control pipe (iperf_job_finish()).
  */
@@ -50,6 +54,8 @@ struct iperf_job {
     bool listening;
     bool cancelled;
     long long started_ms;
+    double listen_cpu_ms; /* the child's CPU when it was found listening, < 0 unknown */
+    double end_cpu_ms;    /* its CPU over its whole life, from wait4(), < 0 until reaped */
     struct iperf_job_params p;
 };
 
@@ -91,6 +97,22 @@ int iperf_job_outcome(struct iperf_job *job, char **json, char *err, size_t errl
  * Return: 0, or -EINVAL for a job that is no echo server
  */
 int iperf_job_finish(struct iperf_job *job);
+
+/**
+ * iperf_job_note_listening() - Mark a server job as listening and note the CPU its child has
+ * used so far (start-up: what came before the measured interval)
+ * @job:	Running server job
+ */
+void iperf_job_note_listening(struct iperf_job *job);
+
+/**
+ * iperf_job_cpu_ms() - The CPU (user + system) an ended job's child used from the moment it
+ * listened (a client: from its start) until it exited
+ * @job:	Job for which iperf_job_pump() returned 1
+ *
+ * Return: milliseconds, or < 0 when unknown (killed before it listened, CPU clock unreadable)
+ */
+double iperf_job_cpu_ms(const struct iperf_job *job);
 
 /**
  * iperf_job_what() - What the job runs, for messages: "iperf3 server", "echo server", ...

@@ -3,6 +3,12 @@
  * render_html_chart - the inline SVG chart of one metric on the HTML page; see render_html.c
  * for the page's invariants, which hold here: report text only through html_put_text(),
  * colours as presentation attributes so a viewer that drops <style> still shows the marks.
+ *
+ * Latency percentiles of one sub-test (NAME_p50_us, NAME_p90_us, NAME_p99_us, NAME_p999_us,
+ * whichever the page has, at least two) share one chart, drawn in the section of the first of
+ * them on the page: per report one row per percentile on one axis, so where the tail lies
+ * against the median is seen at a glance. The sections of the others say where it is. Every
+ * sample and mean is still a mark, in the one chart.
  */
 #include <math.h>
 #include <stdio.h>
@@ -216,25 +222,93 @@ static void chart_row_note(const struct page *pg, size_t i, const char *name,
     fputs("</text>\n", f);
 }
 
-static void chart_row(const struct page *pg, size_t i, const char *name, const struct axis *a)
+/* Latency percentiles that share a chart, in the order their rows are drawn. */
+static const char *const pct_suffix[] = {"_p50_us", "_p90_us", "_p99_us", "_p999_us"};
+static const char *const pct_label[] = {"p50", "p90", "p99", "p99.9"};
+#define PCT_N (sizeof(pct_suffix) / sizeof(pct_suffix[0]))
+
+/* Which percentile @name is (its index in pct_suffix), its stem's length in @stem; -1: none. */
+static int percentile_of(const char *name, size_t *stem)
+{
+    size_t n = strlen(name);
+
+    for (size_t p = 0; p < PCT_N; p++) {
+        size_t k = strlen(pct_suffix[p]);
+
+        if (n > k && !strcmp(name + n - k, pct_suffix[p])) {
+            *stem = n - k;
+            return (int)p;
+        }
+    }
+    return -1;
+}
+
+/**
+ * percentile_family() - The percentiles on the page of the same sub-test as names[@idx]
+ * @pg:		Page
+ * @idx:	A metric of the page
+ * @members:	Receives, per percentile, its index in pg->names, or pg->nnames when absent
+ * @first:	Receives the first of them in page order: the section that holds the chart
+ *
+ * Return: how many there are (0 when names[@idx] is no latency percentile)
+ */
+static size_t percentile_family(const struct page *pg, size_t idx, size_t members[PCT_N],
+                                size_t *first)
+{
+    const char *name = pg->names[idx];
+    size_t stem, n = 0;
+
+    for (size_t p = 0; p < PCT_N; p++)
+        members[p] = pg->nnames;
+    *first = idx;
+    if (percentile_of(name, &stem) < 0)
+        return 0;
+    for (size_t k = 0; k < pg->nnames; k++) {
+        size_t s;
+        int p = percentile_of(pg->names[k], &s);
+
+        if (p < 0 || s != stem || strncmp(pg->names[k], name, stem))
+            continue;
+        /* a name is on the page once, so each percentile is found at most once */
+        members[p] = k;
+        if (k < *first)
+            *first = k;
+        n++;
+    }
+    return n;
+}
+
+/*
+ * One row: report @i's metric @name at vertical position @row. @what, when not NULL, names
+ * the row within the report's group (a percentile) and starts its second line.
+ */
+static void chart_row(const struct page *pg, size_t i, const char *name, const struct axis *a,
+                      size_t row, const char *what)
 {
     static const double jitter[] = {0, -5, 5, -2.5, 2.5};
     FILE *f = pg->f;
     const struct report *r = pg->reports[i];
     const struct metric *m = report_find_metric(r, name);
     const char *col = html_colour(i);
-    double top = CH_TOP + (double)i * CH_ROW;
+    double top = CH_TOP + (double)row * CH_ROW;
     double dots = top + 15, bar = top + 33;
 
     fprintf(f, "<circle cx=\"14\" cy=\"%.1f\" r=\"5\" fill=\"%s\"/>\n", top + 16, col);
     fprintf(f, "<text x=\"26\" y=\"%.1f\" font-size=\"%d\" fill=\"#1a1a1a\">", top + 20,
             LABEL_SIZE);
-    if (html_put_text_n(f, report_label(r), fit_chars(report_label(r), LABEL_PX, LABEL_SIZE))) {
+    /* a percentile's name takes the end of the label's room */
+    if (html_put_text_n(f, report_label(r),
+                        fit_chars(report_label(r), what ? LABEL_PX - 44 : LABEL_PX, LABEL_SIZE))) {
         fputs("<title>", f);
         html_put_text(f, report_label(r));
         fputs("</title>", f);
     }
     fputs("</text>\n", f);
+    if (what)
+        fprintf(f,
+                "<text class=\"pct\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\" font-size=\"12\" "
+                "font-weight=\"bold\" fill=\"#1a1a1a\">%s</text>\n",
+                CH_LEFT - 8, top + 20, what);
     chart_row_note(pg, i, name, m, top + 36);
     if (!m) {
         fprintf(f,
@@ -288,6 +362,55 @@ static void chart_row(const struct page *pg, size_t i, const char *name, const s
 }
 
 /* One metric's chart: a row per report, every sample a dot, the mean and its 95% CI a bar. */
+/* The percentiles of one sub-test in one chart: per report a row per percentile. */
+static void percentile_chart(const struct page *pg, size_t idx, const size_t members[PCT_N],
+                             size_t count)
+{
+    FILE *f = pg->f;
+    const struct metric *first = html_first_metric(pg, pg->names[idx]);
+    size_t rows = pg->n * count, row = 0, stem;
+    double lo = NAN, hi = NAN, bottom = CH_TOP + (double)rows * CH_ROW;
+    int height = CH_TOP + (int)rows * CH_ROW + CH_AXIS;
+    struct axis a;
+
+    for (size_t i = 0; i < pg->n; i++)
+        for (size_t p = 0; p < PCT_N; p++) {
+            const struct metric *m = members[p] < pg->nnames
+                                         ? report_find_metric(pg->reports[i], pg->names[members[p]])
+                                         : NULL;
+
+            for (size_t k = 0; m && k < m->nsamples; k++)
+                extend(&lo, &hi, m->samples[k]);
+            if (m) {
+                extend(&lo, &hi, m->st.mean);
+                extend(&lo, &hi, m->st.ci95_low);
+                extend(&lo, &hi, m->st.ci95_high);
+            }
+        }
+    axis_fit(&a, lo, hi);
+    percentile_of(pg->names[idx], &stem);
+    fprintf(f,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart percentiles\" width=\"%d\" "
+            "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-labelledby=\"m%zu-title\">\n"
+            "<title id=\"m%zu-title\">",
+            CH_W, height, CH_W, height, idx, idx);
+    html_put_text_n(f, pg->names[idx], stem);
+    fprintf(f,
+            " latency percentiles: samples and mean with 95%% confidence interval of %zu "
+            "report%s</title>\n",
+            pg->n, pg->n == 1 ? "" : "s");
+    /* a band per report's group of rows, every other one shaded */
+    for (size_t i = 1; i < pg->n; i += 2)
+        fprintf(f, "<rect x=\"0\" y=\"%.1f\" width=\"%d\" height=\"%zu\" fill=\"#f5f5f5\"/>\n",
+                CH_TOP + (double)(i * count) * CH_ROW, CH_W, count * CH_ROW);
+    chart_axis(f, &a, first, bottom);
+    for (size_t i = 0; i < pg->n; i++)
+        for (size_t p = 0; p < PCT_N; p++)
+            if (members[p] < pg->nnames)
+                chart_row(pg, i, pg->names[members[p]], &a, row++, pct_label[p]);
+    fputs("</svg>\n", f);
+}
+
 void html_chart(const struct page *pg, size_t idx)
 {
     FILE *f = pg->f;
@@ -296,7 +419,21 @@ void html_chart(const struct page *pg, size_t idx)
     const struct metric *base = pg->c ? report_find_metric(pg->c->base, name) : NULL;
     double lo = NAN, hi = NAN, bottom = CH_TOP + (double)pg->n * CH_ROW;
     int height = CH_TOP + (int)pg->n * CH_ROW + CH_AXIS;
+    size_t members[PCT_N], chart_at;
+    size_t family = percentile_family(pg, idx, members, &chart_at);
     struct axis a;
+
+    if (family >= 2 && chart_at != idx) {
+        fputs("<p class=\"meta\">Charted with the other percentiles under ", f);
+        fprintf(f, "<a href=\"#m%zu\">", chart_at);
+        html_put_text(f, pg->names[chart_at]);
+        fputs("</a>.</p>\n", f);
+        return;
+    }
+    if (family >= 2) {
+        percentile_chart(pg, idx, members, family);
+        return;
+    }
 
     for (size_t i = 0; i < pg->n; i++) {
         const struct metric *m = report_find_metric(pg->reports[i], name);
@@ -336,7 +473,7 @@ void html_chart(const struct page *pg, size_t idx)
                 "stroke-dasharray=\"4 3\" stroke-width=\"1\"/>\n",
                 xpos(&a, base->st.mean), CH_TOP, xpos(&a, base->st.mean), bottom, html_colour(0));
     for (size_t i = 0; i < pg->n; i++)
-        chart_row(pg, i, name, &a);
+        chart_row(pg, i, name, &a, i, NULL);
     fputs("</svg>\n", f);
 }
 

@@ -96,6 +96,14 @@ if(TARGET guest_image)
   add_test(NAME vm.network_consomme COMMAND test_network_consomme $<TARGET_FILE:burette> stream)
   set_tests_properties(vm.network_consomme PROPERTIES LABELS vm TIMEOUT 400
                        ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
+
+  # --streams 1,2 --mtu 1500,9000 in one short run: two guests, twelve 1-s sub-tests
+  add_executable(test_network_sweep e2e/test_network_sweep.c)
+  target_link_libraries(test_network_sweep PRIVATE burette_e2e)
+  add_dependencies(test_network_sweep burette consomme guest_image)
+  add_test(NAME vm.network_sweep COMMAND test_network_sweep $<TARGET_FILE:burette>)
+  set_tests_properties(vm.network_sweep PROPERTIES LABELS vm TIMEOUT 600
+                       ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
 endif()
 
 # consomme's sandbox as burette starts it (the backend's prepare()), no VM: status fields while

@@ -6,6 +6,12 @@ add_test(NAME unit.iperf_result
          COMMAND test_iperf_result ${CMAKE_CURRENT_SOURCE_DIR}/data/iperf3)
 set_tests_properties(unit.iperf_result PROPERTIES LABELS unit)
 
+# The CPU accounting beside every throughput figure, on recorded /proc readings.
+add_executable(test_cpu_cost unit/test_cpu_cost.c)
+target_link_libraries(test_cpu_cost PRIVATE burette_harness PkgConfig::CMOCKA m)
+add_test(NAME unit.cpu_cost COMMAND test_cpu_cost ${CMAKE_CURRENT_SOURCE_DIR}/data/cpu_cost)
+set_tests_properties(unit.cpu_cost PROPERTIES LABELS unit)
+
 # End to end under TCG, short settings: 2 iterations of 3 sub-tests of 2 s, then runs struck
 # mid-iteration (SIGINT; helper killed; iperf3 server killed), each booting a guest: about
 # 90 s on a 2-core machine. The sanitizer build, slower, runs the report and SIGINT cases only.

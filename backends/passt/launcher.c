@@ -207,7 +207,7 @@ static int passt_prepare(struct backend *b, const struct backend_ctx *ctx, char 
         goto fail;
     }
     snprintf(runas, sizeof(runas), "%u:%u", (unsigned)getuid(), (unsigned)getgid());
-    snprintf(mtu, sizeof(mtu), "%u", PASST_MTU);
+    snprintf(mtu, sizeof(mtu), "%u", ctx->mtu ? ctx->mtu : PASST_MTU);
     snprintf(prefix, sizeof(prefix), "%u", PASST_PREFIX);
     {
         const char *argv[] = {PASST_PROGRAM, "-f",
@@ -257,7 +257,8 @@ static int passt_prepare(struct backend *b, const struct backend_ctx *ctx, char 
     b->priv = p;
     snprintf(b->netdev, sizeof(b->netdev), "stream,id=%s,server=off,addr.type=unix,addr.path=%s",
              BACKEND_NETDEV_ID, p->sd.sock);
-    backend_nat_guest(b, PASST_GUEST, PASST_PREFIX, PASST_HOST, PASST_MTU, PASST_LOOPBACK);
+    backend_nat_guest(b, PASST_GUEST, PASST_PREFIX, PASST_HOST, ctx->mtu ? ctx->mtu : PASST_MTU,
+                      PASST_LOOPBACK);
     b->process = p->pid;
     b->socket_dir = &p->sd;
     close(rp[0]);

@@ -42,6 +42,7 @@ static void slirp_teardown(struct backend *b)
 
 const struct backend_ops backend_slirp_ops = {
     .name = "slirp",
+    .fixed_mtu = SLIRP_MTU,
     .prepare = slirp_prepare,
     .teardown = slirp_teardown,
 };

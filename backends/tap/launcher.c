@@ -24,10 +24,12 @@
 
 static int tap_prepare(struct backend *b, const struct backend_ctx *ctx, char *err, size_t errlen)
 {
+    /* tap0 and the guest's NIC get the same MTU: the host's segments fit the guest's */
+    const unsigned mtu = ctx->mtu ? ctx->mtu : TAP_MTU;
     const struct helper_tap_opts o = {
         .name = TAP_NAME,
         .cidr = TAP_HOST "/24",
-        .mtu = TAP_MTU,
+        .mtu = mtu,
     };
     int fd = -1, rc;
 
@@ -41,7 +43,7 @@ static int tap_prepare(struct backend *b, const struct backend_ctx *ctx, char *e
     snprintf(b->guest.address, sizeof(b->guest.address), "%s", TAP_GUEST);
     b->guest.prefix = TAP_PREFIX;
     b->guest.gateway[0] = '\0'; /* one subnet: no route beyond it is needed or wanted */
-    b->guest.mtu = TAP_MTU;
+    b->guest.mtu = mtu;
     snprintf(b->server_bind, sizeof(b->server_bind), "%s", TAP_HOST);
     snprintf(b->server_addr, sizeof(b->server_addr), "%s", TAP_HOST);
     b->server_port = TAP_IPERF_PORT;

@@ -24,6 +24,7 @@
 #include "render.h"
 #include "rr.h"
 #include "run.h"
+#include "test_network.h"
 #include "variants.h"
 
 static const char *const tests[] = {"boot", "network", "latency", NULL};
@@ -39,6 +40,10 @@ static void usage_backend_options(FILE *f)
         const struct backend_option *opt = backend_option_at(i, NULL);
         const char *line = opt->help;
 
+        /* the run's own --mtu (every backend that takes one, sweeps) comes first in getopt's
+         * table: consomme's mtu option is set as a variant's, consomme:mtu=N */
+        if (!strcmp(opt->name, "mtu"))
+            continue;
         fprintf(f, "      --%s %s\n", opt->name, opt->metavar);
         while (*line) {
             size_t n = strcspn(line, "\n");
@@ -86,27 +91,34 @@ static void usage(FILE *f)
             "                                named LABEL (default: BACKEND); repeatable\n",
             backend_names(names, sizeof(names)));
     usage_variant_options(f);
-    fprintf(f, "      --order interleaved|sequential\n"
-               "                                several runs: all guests up, iterations taking\n"
-               "                                turns (default), or one run after the other\n"
-               "      --fail-on-regression      several runs: exit 1 if a metric regressed\n"
-               "                                against the first run\n"
-               "      --nic virtio-net|vmbus    guest NIC (default virtio-net; vmbus needs "
-               "OpenVMM)\n"
-               "      --accel auto|kvm|tcg      accelerator (default auto: KVM if usable, else "
-               "TCG)\n"
-               "      --vcpus N                 guest vCPUs (default 2)\n"
-               "      --mem-mb N                guest memory in MiB (default 1024)\n"
-               "      --iterations N            kept iterations per metric (default 5)\n"
-               "      --warmup N                discarded iterations before them (default 1)\n"
-               "      --vm-instances K          boot each guest K times, the kept iterations\n"
-               "                                spread over the boots, each with its warmups\n"
-               "                                (default 1)\n"
-               "      --duration SECONDS        iperf3 time per sub-test (default 10); latency:\n"
-               "                                the request/response loop's time\n"
-               "      --streams N               parallel iperf3 streams (default 1)\n"
-               "      --rr-size BYTES           latency: bytes of each request and of each\n"
-               "                                reply, 1 to 65507 (default 1)\n");
+    fprintf(f,
+            "      --order interleaved|sequential\n"
+            "                                several runs: all guests up, iterations taking\n"
+            "                                turns (default), or one run after the other\n"
+            "      --fail-on-regression      several runs: exit 1 if a metric regressed\n"
+            "                                against the first run\n"
+            "      --nic virtio-net|vmbus    guest NIC (default virtio-net; vmbus needs "
+            "OpenVMM)\n"
+            "      --accel auto|kvm|tcg      accelerator (default auto: KVM if usable, else "
+            "TCG)\n"
+            "      --vcpus N                 guest vCPUs (default 2)\n"
+            "      --mem-mb N                guest memory in MiB (default 1024)\n"
+            "      --iterations N            kept iterations per metric (default 5)\n"
+            "      --warmup N                discarded iterations before them (default 1)\n"
+            "      --vm-instances K          boot each guest K times, the kept iterations\n"
+            "                                spread over the boots, each with its warmups\n"
+            "                                (default 1)\n"
+            "      --duration SECONDS        iperf3 time per sub-test (default 10); latency:\n"
+            "                                the request/response loop's time\n"
+            "      --streams N[,N...]        parallel iperf3 streams (default 1); several:\n"
+            "                                the network test once per count, metrics of\n"
+            "                                N > 1 named _pN (tcp_tx_p4_gbps)\n"
+            "      --mtu N[,N...]            the guest NIC's MTU, %u to %u (consomme,\n"
+            "                                passt, tap; slirp is fixed at 1500); several:\n"
+            "                                one guest per MTU, metrics named _mtuN\n"
+            "      --rr-size BYTES           latency: bytes of each request and of each\n"
+            "                                reply, 1 to 65507 (default 1)\n",
+            RUN_MTU_MIN, RUN_MTU_MAX);
     usage_backend_options(f);
     fprintf(f,
             "  -o, --output FILE|DIR         write the JSON report to FILE; with several\n"
@@ -170,6 +182,46 @@ static int number(const char *flag, const char *value, unsigned long long min,
     return 0;
 }
 
+/*
+ * A list of whole numbers "A,B,..." in [@min, @max], each once, at most RUN_SWEEP_MAX: the
+ * values of a sweep (--streams, --mtu). One value is a plain setting (@n = 1).
+ */
+static int number_list(const char *flag, const char *value, unsigned long long min,
+                       unsigned long long max, unsigned *out, size_t *n)
+{
+    const char *p = value;
+
+    *n = 0;
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        char item[32];
+        int rc;
+
+        if (!len)
+            return cli_usage_error("run", "%s: empty value in '%s' (expected N[,N...])", flag,
+                                   value);
+        if (*n == RUN_SWEEP_MAX)
+            return cli_usage_error("run", "%s: more than %d values in '%s'", flag, RUN_SWEEP_MAX,
+                                   value);
+        /* a longer item is cut: out of range all the same */
+        snprintf(item, sizeof(item), "%.*s", (int)(len < sizeof(item) ? len : sizeof(item) - 1), p);
+        rc = number(flag, item, min, max, &out[*n]);
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < *n; i++)
+            if (out[i] == out[*n])
+                return cli_usage_error("run", "%s: %u is listed twice in '%s'", flag, out[i],
+                                       value);
+        (*n)++;
+        if (!p[len])
+            return 0;
+        p += len + 1;
+        if (!*p)
+            return cli_usage_error("run", "%s: empty value in '%s' (expected N[,N...])", flag,
+                                   value);
+    }
+}
+
 /* Each backend named at most once, each one known; the string is kept as given. */
 static int check_backends(const char *value)
 {
@@ -213,6 +265,49 @@ static int backend_flag(size_t index, const char *value, struct run_options *o)
     return 0;
 }
 
+/*
+ * --streams and --mtu against the test and the runs: a sweep is the network test's; an MTU
+ * needs a NIC whose backend takes one (slirp's is QEMU's 1500, whatever the guest says).
+ */
+static int check_sweeps(const struct run_options *o, const struct multi_options *m)
+{
+    if (o->n_streams > 1 && strcmp(o->test, "network"))
+        return cli_usage_error("run",
+                               "--streams with several values sweeps the network test only "
+                               "(this run's test is %s)",
+                               o->test);
+    if (o->mtu && !strcmp(o->test, "boot"))
+        return cli_usage_error("run", "--mtu: the boot test measures no network (give it with "
+                                      "--test network or latency)");
+    if (o->n_mtus > 1 && strcmp(o->test, "network"))
+        return cli_usage_error("run",
+                               "--mtu with several values sweeps the network test only (this "
+                               "run's test is %s)",
+                               o->test);
+    for (size_t i = 0; o->mtu && i < m->runs.n; i++) {
+        const struct backend_ops *b = backend_find(m->runs.v[i].backend);
+        size_t n = o->n_mtus > 1 ? o->n_mtus : 1;
+        int opt = backend_option_find("mtu");
+
+        if (opt >= 0 && m->runs.v[i].set[opt])
+            return cli_usage_error("run",
+                                   "--mtu: run %s sets its own mtu (%s): give the MTU once, "
+                                   "with --mtu for every run or in the variant",
+                                   m->runs.v[i].label, m->runs.v[i].spec);
+        for (size_t k = 0; b && b->fixed_mtu && k < n; k++) {
+            unsigned mtu = o->n_mtus > 1 ? o->mtu_sweep[k] : o->mtu;
+
+            if (mtu != b->fixed_mtu)
+                return cli_usage_error(
+                    "run",
+                    "--mtu %u: run %s: the %s backend's MTU is fixed at %u and cannot be set "
+                    "(for another MTU use consomme, passt or tap)",
+                    mtu, m->runs.v[i].label, b->name, b->fixed_mtu);
+        }
+    }
+    return 0;
+}
+
 static int dry_run(const struct run_options *global, const struct multi_options *m)
 {
     struct run_options one = *global;
@@ -251,6 +346,9 @@ static int dry_run(const struct run_options *global, const struct multi_options 
     json_object_set_new(
         j, "order", json_string(m->order == RUN_ORDER_SEQUENTIAL ? "sequential" : "interleaved"));
     json_object_set_new(j, "runs", runs);
+    /* what a sweep measures: the network test's points and their metric names */
+    if (!strcmp(o->test, "network") && (o->n_streams > 1 || o->n_mtus > 1))
+        json_object_set_new(j, "sweep", network_sweep_json(o));
     json_dumpf(j, stdout, JSON_INDENT(2));
     putchar('\n');
     json_decref(j);
@@ -269,6 +367,7 @@ enum {
     OPT_VM_INSTANCES,
     OPT_DURATION,
     OPT_STREAMS,
+    OPT_MTU,
     OPT_RR_SIZE,
     OPT_FORMAT,
     OPT_LOG_DIR,
@@ -294,6 +393,7 @@ int cmd_run(int argc, char **argv)
         {"vm-instances", required_argument, NULL, OPT_VM_INSTANCES},
         {"duration", required_argument, NULL, OPT_DURATION},
         {"streams", required_argument, NULL, OPT_STREAMS},
+        {"mtu", required_argument, NULL, OPT_MTU},
         {"rr-size", required_argument, NULL, OPT_RR_SIZE},
         {"output", required_argument, NULL, 'o'},
         {"format", required_argument, NULL, OPT_FORMAT},
@@ -362,7 +462,16 @@ int cmd_run(int argc, char **argv)
             rc = number("--duration", optarg, 1, 3600, &o.duration_s);
             break;
         case OPT_STREAMS:
-            rc = number("--streams", optarg, 1, 128, &o.streams);
+            rc = number_list("--streams", optarg, 1, 128, o.stream_sweep, &o.n_streams);
+            o.streams = o.stream_sweep[0];
+            if (o.n_streams < 2)
+                o.n_streams = 0;
+            break;
+        case OPT_MTU:
+            rc = number_list("--mtu", optarg, RUN_MTU_MIN, RUN_MTU_MAX, o.mtu_sweep, &o.n_mtus);
+            o.mtu = o.mtu_sweep[0];
+            if (o.n_mtus < 2)
+                o.n_mtus = 0;
             break;
         case OPT_RR_SIZE:
             rc = number("--rr-size", optarg, 1, RR_MAX_SIZE, &o.rr_size);
@@ -438,6 +547,9 @@ int cmd_run(int argc, char **argv)
                                o.vm_instances, o.iterations);
     if (multi_options_finish(&m, &o, err, sizeof(err)))
         return cli_usage_error("run", "%s", err);
+    rc = check_sweeps(&o, &m);
+    if (rc)
+        return rc;
     if (dry)
         return dry_run(&o, &m);
     return multi_run_wanted(&m) ? multi_run_main(&o, &m) : run_main(&o);

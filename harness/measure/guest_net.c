@@ -126,7 +126,8 @@ static int guest_net_try(const struct perf_ctx *ctx, const char *test, const cha
     const struct run_options *o = ctx->opts;
     /* The run layer made one run per backend, each a name of the registry (run_options.h). */
     const struct backend_ops *bops = backend_find(o->backend);
-    struct backend_ctx bctx = {.options = &o->backend_options, .log_dir = ctx->log_dir};
+    struct backend_ctx bctx = {
+        .options = &o->backend_options, .log_dir = ctx->log_dir, .mtu = o->mtu};
     struct guest_net *g;
     int rc;
 

@@ -21,3 +21,11 @@ int perf_emit(struct perf_iter *it, const char *metric, const char *unit, double
         return 0;
     return report_add_sample(it->report, metric, unit, value, err, errlen);
 }
+
+int perf_emit_detail(struct perf_iter *it, const char *metric, const char *unit, double value,
+                     char *err, size_t errlen)
+{
+    if (it->warmup || !it->report)
+        return 0;
+    return report_add_sample(it->report, metric, unit, value, err, errlen);
+}

@@ -11,9 +11,16 @@
 #define BURETTE_RUN_OPTIONS_H
 
 #include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
 
 #include "backend.h"
 #include "qemu.h"
+
+#define RUN_SWEEP_MAX 8 /* values of --streams or --mtu in one run */
+#define RUN_MTU_MIN   576
+#define RUN_MTU_MAX   65520 /* consomme's and passt's largest */
 
 struct run_options {
     const char *test;    /* "boot", "network" or "latency" */
@@ -22,10 +29,17 @@ struct run_options {
     const char *accel;   /* "auto", "kvm", "tcg" */
     unsigned vcpus;
     unsigned mem_mb;
-    unsigned iterations;   /* kept samples per metric */
-    unsigned warmup;       /* discarded iterations before them */
-    unsigned duration_s;   /* iperf3 -t, or the latency loop's time, per sub-test */
-    unsigned streams;      /* iperf3 -P */
+    unsigned iterations; /* kept samples per metric */
+    unsigned warmup;     /* discarded iterations before them */
+    unsigned duration_s; /* iperf3 -t, or the latency loop's time, per sub-test */
+    unsigned streams;    /* iperf3 -P; with a sweep, its first value */
+    /* --streams A,B,...: the network test runs once per value (n_streams >= 2), else 0 */
+    unsigned stream_sweep[RUN_SWEEP_MAX];
+    size_t n_streams;
+    unsigned mtu; /* the guest NIC's MTU (--mtu), 0: the backend's own; with a sweep, the first */
+    /* --mtu A,B,...: one guest per value, the network test run on each (n_mtus >= 2), else 0 */
+    unsigned mtu_sweep[RUN_SWEEP_MAX];
+    size_t n_mtus;
     unsigned rr_size;      /* latency: bytes of each request and reply */
     unsigned vm_instances; /* boots each run's kept iterations are spread over (1: one boot) */
     const char *output;    /* report path, NULL: no file */
@@ -44,5 +58,16 @@ struct run_options {
  * @o:		Receives them
  */
 void run_options_default(struct run_options *o);
+
+/**
+ * run_options_sweep_json() - Record --streams and --mtu in a run's config (and --dry-run):
+ * "streams" becomes the list of a sweep (a single value stays the number it always was), and
+ * "mtu" is added when given, a number or a list
+ * @o:		Options
+ * @config:	The config object, with "streams" already set
+ *
+ * Return: 0, -ENOMEM
+ */
+int run_options_sweep_json(const struct run_options *o, json_t *config);
 
 #endif /* BURETTE_RUN_OPTIONS_H */

@@ -15,8 +15,10 @@
  * Metrics (prefix net_<nic>_): tcp_rr_per_s (transactions/s on one connection) with
  * tcp_rr_p50_us, _p90_us, _p99_us, _p999_us (each transaction's round trip, microseconds);
  * tcp_crr_per_s (connections/s: connect, request, reply, close) with tcp_crr_p50_us and
- * _p99_us; udp_rr_per_s with udp_rr_p50_us ... _p999_us. Rates are higher-is-better, times
- * lower-is-better: the report derives it from the units ("transactions/s", "us").
+ * _p99_us; udp_rr_per_s with udp_rr_p50_us ... _p999_us, and udp_rr_lost: the requests whose
+ * reply never came within RR_UDP_TIMEOUT_MS (unit "requests"; not in the rate or the
+ * percentiles). Rates are higher-is-better, times and losses lower-is-better: the report
+ * derives it from the units ("transactions/s", "us", "requests").
  *
  * Invariant, as the network test's: whatever fails, and on SIGINT/SIGTERM, no echo server is
  * left running, and teardown() stops QEMU, the backend and the helper's process group.
@@ -156,6 +158,9 @@ static int emit_result(struct perf_iter *it, const struct guest_net *s, const st
         rc = emit(it, s, st, "p99_us", "us", r->latency_us.p99, err, errlen);
     if (!rc && st->all_percentiles)
         rc = emit(it, s, st, "p999_us", "us", r->latency_us.p999, err, errlen);
+    /* every UDP run has the figure, 0 too: a loss shows as a change of a series */
+    if (!rc && st->mode == RR_UDP_RR)
+        rc = emit(it, s, st, "lost", "requests", (double)r->timeouts, err, errlen);
     return rc;
 }
 

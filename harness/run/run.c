@@ -110,6 +110,10 @@ json_t *run_options_to_json(const struct run_options *o)
     /* only the latency test has a message size: other reports keep their config as it was */
     if (j && o->test && !strcmp(o->test, latency_test_ops.name))
         json_object_set_new(j, "rr_size", json_integer(o->rr_size));
+    if (j && run_options_sweep_json(o, j)) {
+        json_decref(j);
+        return NULL;
+    }
     if (j && backend_options_to_json(j, &o->backend_options, o->backend)) {
         json_decref(j);
         return NULL;
@@ -226,16 +230,18 @@ static unsigned long long mem_available_mb(void)
 /* Interleaved unless asked otherwise, or unless the guests would not all fit in memory. */
 static enum run_order choose_order(const struct run_plan *p, size_t n)
 {
+    /* an MTU sweep of the network test is one guest per MTU in each run */
+    size_t guests = n * (p->o->n_mtus > 1 && !strcmp(p->o->test, "network") ? p->o->n_mtus : 1);
     unsigned long long avail, need;
 
     if (n < 2 || p->order == RUN_ORDER_SEQUENTIAL)
         return RUN_ORDER_SEQUENTIAL;
     avail = mem_available_mb();
-    need = (unsigned long long)n * (p->o->mem_mb + VM_OVERHEAD_MB);
+    need = (unsigned long long)guests * (p->o->mem_mb + VM_OVERHEAD_MB);
     if (avail && need > avail) {
         progress_note("%zu guests of %u MiB need about %llu MiB, %llu MiB available: "
                       "running them one after the other instead of interleaved",
-                      n, p->o->mem_mb, need, avail);
+                      guests, p->o->mem_mb, need, avail);
         return RUN_ORDER_SEQUENTIAL;
     }
     return RUN_ORDER_INTERLEAVED;

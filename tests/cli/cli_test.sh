@@ -132,6 +132,24 @@ suite_run() {
     usage_error run --warmup --warmup x
     usage_error run --duration --duration 0
     usage_error run --streams --streams 1000
+    # sweeps: every value checked, each once, and only where they mean something
+    usage_error run --streams --streams 1,1
+    usage_error run --streams --streams 1,,4
+    usage_error run --streams --streams 4,
+    usage_error run --streams --streams 1,2,3,4,5,6,7,8,9
+    usage_error run --streams --streams 1,4 --test latency
+    usage_error run --mtu --mtu 575
+    usage_error run --mtu --mtu 1500,65521
+    usage_error run --mtu --mtu 9000 --test boot
+    usage_error run --mtu --mtu 1500,9000 --test latency
+    usage_error run --mtu --mtu 9000 --backend slirp
+    usage_error run --mtu --mtu 1500,9000 --backend tap --variant q=slirp
+    # the MTU given twice: for every run and in a variant of consomme
+    usage_error run --mtu --mtu 9000 --variant a=consomme:mtu=1500
+    expect 2 "$burette" run --dry-run --mtu 9000 --backend consomme,slirp &&
+        stderr_has "run slirp" && stderr_has "fixed at 1500"
+    # slirp's own MTU is no change: accepted, and recorded
+    expect 0 "$burette" run --dry-run --mtu 1500 --backend slirp && stdout_has '"mtu": 1500'
     usage_error run --format --format pdf
     usage_error run --tcp-rx-buffer --tcp-rx-buffer 0
     usage_error run --tcp-rx-buffer --tcp-rx-buffer 4M:16K

@@ -2,8 +2,10 @@
 /*
  * End-to-end test of `burette run --test latency` (label vm): the real CLI boots the guest
  * under TCG on one backend with short settings (2 kept iterations of three 2-s sub-tests).
- * The report must hold all thirteen metrics with two positive samples each, rates marked
- * higher-is-better and times lower-is-better, the percentiles of each iteration in order
+ * The report must hold all fourteen metrics, the thirteen rates and times with two positive
+ * samples each, rates marked higher-is-better and times lower-is-better, udp_rr_lost (unit
+ * requests, lower is better) equal to the guest's count of unanswered requests, the
+ * percentiles of each iteration in order
  * (p50 <= p90 <= p99 <= p99.9), and each sample equal to what the guest's rr loop printed for
  * that iteration and sub-test (its JSON, kept in the log directory, read here with jansson,
  * independently of burette's parser), which the host's echo server must have seen at least as
@@ -116,8 +118,17 @@ static void test_latency_report_has_ordered_metrics_matching_the_guest(void **st
     assert_int_equal(json_integer_value(json_object_get(config, "rr_size")), 1);
     results = json_object_get(root, "results");
     assert_true(json_is_array(results));
-    /* 4 + 2 + 4 percentiles and 3 rates, nothing else */
-    assert_int_equal(json_array_size(results), 13);
+    /* 4 + 2 + 4 percentiles, 3 rates and UDP's lost requests, nothing else */
+    assert_int_equal(json_array_size(results), 14);
+    {
+        json_t *r = e2e_find_result(results, "net_virtio-net_udp_rr_lost");
+
+        if (!r)
+            fail_msg("%s: no metric net_virtio-net_udp_rr_lost in the report", backend);
+        assert_string_equal(json_string_value(json_object_get(r, "unit")), "requests");
+        assert_true(json_is_false(json_object_get(r, "higher_is_better")));
+        assert_int_equal(json_array_size(json_object_get(r, "samples")), ITERATIONS);
+    }
 
     for (size_t s = 0; s < sizeof(subs) / sizeof(subs[0]); s++) {
         const struct sub *sub = &subs[s];
@@ -160,6 +171,10 @@ static void test_latency_report_has_ordered_metrics_matching_the_guest(void **st
                              backend, it, name, v, prev);
                 prev = v;
             }
+            if (!strcmp(sub->key, "udp_rr"))
+                assert_close_rel(sample(results, "net_virtio-net_udp_rr_lost", (size_t)it - 1),
+                                 (double)json_integer_value(json_object_get(client, "timeouts")),
+                                 "net_virtio-net_udp_rr_lost");
             /* the host saw every transaction the guest counted */
             if (!strcmp(sub->key, "tcp_rr"))
                 seen = json_integer_value(json_object_get(server, "tcp_bytes"));

@@ -119,10 +119,26 @@ def report_stats(paths):
     return names, samples, pairs
 
 
+PERCENTILES = ("_p50_us", "_p90_us", "_p99_us", "_p999_us")
+
+
+def percentile_families(names):
+    """Stem -> the latency percentile metrics of one sub-test, for stems with two or more: they
+    share one chart."""
+    fam = {}
+    for n in names:
+        for suffix in PERCENTILES:
+            if n.endswith(suffix):
+                fam.setdefault(n[:-len(suffix)], []).append(n)
+    return {stem: members for stem, members in fam.items() if len(members) >= 2}
+
+
 def check_charts(name, root, paths):
     names, samples, pairs = report_stats(paths)
     svgs = charts(root)
-    check(len(svgs) == len(names), f"{name}: {len(svgs)} charts for {len(names)} metrics")
+    shared = sum(len(m) - 1 for m in percentile_families(names).values())
+    check(len(svgs) == len(names) - shared,
+          f"{name}: {len(svgs)} charts for {len(names)} metrics ({shared} sharing a chart)")
     got = count_class(root, "sample")
     check(got == samples, f"{name}: {got} sample marks for {samples} samples")
     means = count_class(root, "mean")
@@ -261,6 +277,39 @@ if root is not None:
     secs = sections(root)
     names = report_stats(paths)[0]
     check(len(names) == 13, f"latency: {len(names)} metrics, not 13")
+    # The percentiles of each sub-test share one chart, in the section of its p50: a row per
+    # report and percentile, every sample of all of them a mark there; the other percentiles'
+    # sections link to it.
+    fams = percentile_families(names)
+    check(sorted(fams) == ["net_virtio-net_tcp_crr", "net_virtio-net_tcp_rr",
+                           "net_virtio-net_udp_rr"], f"latency: percentile families {sorted(fams)}")
+    for stem, members in fams.items():
+        sec = secs.get(stem + "_p50_us")
+        svg = [e for e in sec.iter() if local(e.tag) == "svg"] if sec is not None else []
+        if not check(len(svg) == 1 and has_class(svg[0], "percentiles"),
+                     f"latency: {stem}: no percentile chart in the p50 section"):
+            continue
+        labels = [text(t) for t in svg[0].iter() if has_class(t, "pct")]
+        want = [p for p in ("p50", "p90", "p99", "p99.9")
+                if stem + "_" + p.replace(".", "") + "_us" in members] * len(paths)
+        check(labels == want, f"latency: {stem}: percentile rows {labels}, expected {want}")
+        in_chart = count_class(svg[0], "sample")
+        expect_samples = 0
+        for p in paths:
+            with open(p) as f:
+                expect_samples += sum(len(r.get("samples", [])) for r in json.load(f)["results"]
+                                      if r["name"] in members)
+        check(in_chart == expect_samples,
+              f"latency: {stem}: {in_chart} sample marks, expected {expect_samples}")
+        check("lower is better" in "".join(svg[0].itertext()),
+              f"latency: {stem}: the chart does not say lower is better")
+        for other in members:
+            if other.endswith("_p50_us"):
+                continue
+            osec = secs.get(other)
+            links = [a for a in osec.iter() if local(a.tag) == "a"] if osec is not None else []
+            check(any(text(a) == stem + "_p50_us" for a in links),
+                  f"latency: {other}: no link to the shared chart")
     for n in names:
         want = "higher is better" if n.endswith("_per_s") else "lower is better"
         sec = secs.get(n)

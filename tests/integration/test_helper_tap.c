@@ -2,10 +2,10 @@
 /*
  * Integration tests of the namespace helper, without a VM: the real helper process creates
  * its user+network namespace and tap0, runs libiperf servers and clients there, and answers
- * through the RPC. Failure paths are produced for real too: an unprivileged user (setresuid
- * to nobody, when run as root), user namespaces made unavailable (a nested namespace whose
- * user.max_user_namespaces is 0, so the host's setting is never touched), a missing clone
- * device, a helper killed mid-test.
+ * through the RPC (with each server's CPU from listening to exit). Failure paths are produced for
+ * real too: an unprivileged user (setresuid to nobody, when run as root), user namespaces made
+ * unavailable (a nested namespace whose user.max_user_namespaces is 0, so the host's setting is
+ * never touched), a missing clone device, a helper killed mid-test.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +35,7 @@
 
 #include "skip.h"
 
+#include "clock.h"
 #include "errbuf.h"
 #include "helper.h"
 #include "iperf_result.h"
@@ -71,14 +72,22 @@ static void run_pair(struct helper *h, bool reverse, bool udp, struct iperf_resu
         .host = ADDR, .port = PORT, .duration_s = 1, .streams = 1, .reverse = reverse, .udp = udp};
     char err[ERRBUF_LEN] = "", *sjson = NULL, *cjson = NULL;
     struct iperf_result client_r, merged;
+    double cpu_ms = -1;
+    int64_t listening_ms;
     unsigned job;
 
     if (helper_server_start(h, ADDR, PORT, &job, err, sizeof(err)))
         fail_msg("server: %s", err);
+    listening_ms = clock_now_ms();
     if (helper_client_run(h, &c, &cjson, err, sizeof(err)))
         fail_msg("client: %s", err);
-    if (helper_server_result(h, job, 10000, &sjson, err, sizeof(err)))
+    if (helper_server_result_cpu(h, job, 10000, &sjson, &cpu_ms, err, sizeof(err)))
         fail_msg("server result: %s", err);
+    /* the server's CPU from listening to its exit: some, for a second of traffic, and no more
+     * than one core over that span (libiperf 3.12 runs one thread; 20 ms for tick rounding) */
+    if (!(cpu_ms > 0 && cpu_ms <= (double)(clock_now_ms() - listening_ms) + 20))
+        fail_msg("server CPU %.1f ms over %lld ms", cpu_ms,
+                 (long long)(clock_now_ms() - listening_ms));
     if (iperf_result_parse(sjson, server_r, err, sizeof(err)))
         fail_msg("server report: %s", err);
     if (iperf_result_parse(cjson, &client_r, err, sizeof(err)))

@@ -16,9 +16,10 @@
  *   stream,addr.type=fd`, so frames cross as QEMU's 4-byte length + frame.
  *
  * The guest takes its address by DHCP from consomme (10.0.2.15/24, gateway 10.0.2.2, MTU
- * 65520 by option 26 unless the mtu option says otherwise), and its connections to 10.0.2.2 become
- * host sockets to 127.0.0.1, where the helper, left in the host's namespace, runs the iperf3
- * servers. consomme's output and its counters (--stats) go to the log directory.
+ * 65520 by option 26 unless the mtu option, or the run's --mtu, says otherwise), and its
+ * connections to 10.0.2.2 become host sockets to 127.0.0.1, where the helper, left in the
+ * host's namespace, runs the iperf3 servers. consomme's output and its counters (--stats) go to
+ * the log directory.
  *
  * NAT policy: the guest may reach exactly what a benchmark uses, 10.0.2.2 (the host's loopback)
  * on the ports the iperf3 servers can get, and DNS at 10.0.2.3:53; everything else is refused
@@ -31,7 +32,8 @@
  * Its options are declared here and passed on to consomme's own flags: tcp-rx-buffer and
  * tcp-tx-buffer (INITIAL[:MAX] per connection; their bound is consomme's RING_MAX_CAP) and
  * transport (vhost-user or stream; "auto" until the run layer settles it from the QEMU in use),
- * sandbox (on, or off: --no-sandbox, the escape hatch after a SIGSYS) and mtu (--mtu: what
+ * sandbox (on, or off: --no-sandbox, the escape hatch after a SIGSYS) and mtu (a variant's
+ * consomme:mtu=N; the run's own --mtu, backend_ctx.mtu, takes its place when given: what
  * DHCP gives the guest, so its TCP segments at MTU - 40; over vhost-user it still gets 64 KiB
  * super-frames when it took GUEST_TSO4).
  */
@@ -340,7 +342,7 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
     struct consomme_priv *p = calloc(1, sizeof(*p));
     bool vhost_user = !strcmp(backend_option_value(ctx->options, OPT_TRANSPORT)->text,
                               CONSOMME_TRANSPORT_VHOST_USER);
-    char bin[4096], fdarg[16], rx[64], tx[64], stats[4096], log[4096], gw_rule[64];
+    char bin[4096], fdarg[16], rx[64], tx[64], stats[4096], log[4096], gw_rule[64], mtu[16];
     const char *sock = p ? p->sd.sock : "";
     bool sandbox_off = !strcmp(backend_option_value(ctx->options, OPT_SANDBOX)->text, "off");
     int sv[2] = {-1, -1}, logfd = -1, ino = -1, rc;
@@ -393,8 +395,10 @@ static int consomme_prepare(struct backend *b, const struct backend_ctx *ctx, ch
         argv[n++] = tx;
         argv[n++] = "--stats";
         argv[n++] = stats;
+        /* the run's --mtu (one guest of an MTU sweep) else the option's; the CLI refuses both */
+        snprintf(mtu, sizeof(mtu), "%u", ctx->mtu);
         argv[n++] = "--mtu";
-        argv[n++] = backend_option_value(ctx->options, OPT_MTU)->text;
+        argv[n++] = ctx->mtu ? mtu : backend_option_value(ctx->options, OPT_MTU)->text;
         argv[n++] = "--allow";
         argv[n++] = gw_rule;
         argv[n++] = "--allow";

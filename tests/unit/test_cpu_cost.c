@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_cpu_cost - the network test's CPU accounting (cpu_cost.h) on two recorded readings of
+ * /proc (tests/data/cpu_cost, README there): which thread counts as what, a thread that exits
+ * or starts between the readings, names with spaces and parentheses, unreadable stat lines,
+ * parts that are absent, and the machine's busy time. Expected figures are worked out by hand
+ * from the files at 100 ticks a second (1 tick = 10 ms), beside each assertion.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cpu_cost.h"
+
+static const char *data_dir;
+
+static struct cpu_source source(const char *which, char *root, size_t len)
+{
+    snprintf(root, len, "%s/%s", data_dir, which);
+    return (struct cpu_source){
+        .proc_root = root, .hz = 100, .qemu = 4242, .backend = 5151, .helper = 6000};
+}
+
+static void test_cpu_read_splits_qemu_by_thread_kind(void **state)
+{
+    char root[4096];
+    struct cpu_source src = source("before", root, sizeof(root));
+    struct cpu_reading r;
+
+    (void)state;
+    assert_int_equal(cpu_read(&src, 1000, &r), 0);
+    /* main loop: task 4242, 300 + 100 ticks */
+    assert_float_equal(r.part_ms[CPU_QEMU_MAIN], 4000, 1e-9);
+    /* vCPUs: "CPU 0/TCG" 350 + 50 and "CPU 1/TCG" 250 + 30 ticks */
+    assert_float_equal(r.part_ms[CPU_VCPU], 6800, 1e-9);
+    /* other: the process's 1200 ticks less the two above (call_rcu's 20 and 100 of threads
+     * gone before the reading) */
+    assert_float_equal(r.part_ms[CPU_QEMU_OTHER], 1200, 1e-9);
+    /* the backend's name holds ") (": its times are after the last ')' */
+    assert_true(r.have[CPU_BACKEND]);
+    assert_float_equal(r.part_ms[CPU_BACKEND], 8000, 1e-9);
+    assert_float_equal(r.part_ms[CPU_HELPER], 100, 1e-9);
+    assert_false(r.have[CPU_IPERF3]);
+    /* user + nice + system + irq + softirq + steal; guest (inside user) and idle left out */
+    assert_float_equal(r.machine_busy_ms, 703100, 1e-9);
+    assert_float_equal(r.wall_ms, 1000, 1e-9);
+    /* QEMU 1200, the backend 800, the helper 10, other work 100 + 20 ticks; "task" entries
+     * are no processes */
+    assert_float_equal(r.all_processes_ms, 21300, 1e-9);
+    assert_true(r.tree_ms < 0); /* no harness pid given: no tree */
+}
+
+static void test_cpu_cost_diff_adds_up_over_the_interval(void **state)
+{
+    char rb[4096], ra[4096];
+    struct cpu_source b = source("before", rb, sizeof(rb)), a = source("after", ra, sizeof(ra));
+    struct cpu_reading before, after;
+    struct cpu_cost c;
+
+    (void)state;
+    assert_int_equal(cpu_read(&b, 1000, &before), 0);
+    assert_int_equal(cpu_read(&a, 11000, &after), 0);
+    cpu_cost_diff(&before, &after, 1800, &c);
+    assert_float_equal(c.wall_ms, 10000, 1e-9);
+    /* vCPUs: (900 + 100 + 420 + 60) - 680 = 800 ticks */
+    assert_float_equal(c.part_ms[CPU_VCPU], 8000, 1e-9);
+    /* main loop: 550 - 400 = 150 ticks */
+    assert_float_equal(c.part_ms[CPU_QEMU_MAIN], 1500, 1e-9);
+    /* other: the worker's 30 ticks; call_rcu exited and its time stays in the process total,
+     * and the unreadable task 4247 is skipped, so nothing is lost or counted twice */
+    assert_float_equal(c.part_ms[CPU_QEMU_OTHER], 300, 1e-9);
+    assert_float_equal(c.part_ms[CPU_BACKEND], 2500, 1e-9);
+    assert_float_equal(c.part_ms[CPU_HELPER], 20, 1e-9);
+    assert_true(c.have[CPU_IPERF3]);
+    assert_float_equal(c.part_ms[CPU_IPERF3], 1800, 1e-9);
+    assert_float_equal(c.attributed_ms, 8000 + 1500 + 300 + 2500 + 20 + 1800, 1e-9);
+    /* 1000 user + 400 system + 100 softirq ticks; the 800 of guest are inside user */
+    assert_float_equal(c.machine_busy_ms, 15000, 1e-9);
+    /* every process: QEMU 2180 - 1200, the backend 1050 - 800, the helper 12 - 10 and the
+     * 5 + 2 ticks of a child it reaped meanwhile (1239 ticks), other work 60 + 30 ticks */
+    assert_float_equal(c.all_processes_ms, 13290, 1e-9);
+}
+
+static void test_cpu_cost_tree_holds_the_root_and_its_descendants_only(void **state)
+{
+    char rb[4096], ra[4096];
+    struct cpu_source b = source("before", rb, sizeof(rb)), a = source("after", ra, sizeof(ra));
+    struct cpu_reading before, after;
+    struct cpu_cost c;
+
+    (void)state;
+    /* 6000 as the root: QEMU and the backend are its children, 7000 and its child are not */
+    b.harness = a.harness = 6000;
+    assert_int_equal(cpu_read(&b, 0, &before), 0);
+    assert_int_equal(cpu_read(&a, 1000, &after), 0);
+    assert_float_equal(before.tree_ms, 20100, 1e-9);
+    cpu_cost_diff(&before, &after, -1, &c);
+    /* the 1239 ticks of the root's tree, the other work's 90 left out */
+    assert_float_equal(c.tree_ms, 12390, 1e-9);
+    assert_float_equal(c.all_processes_ms - c.tree_ms, 900, 1e-9);
+}
+
+static void test_cpu_cost_never_goes_below_zero(void **state)
+{
+    struct cpu_reading before = {.wall_ms = 0}, after = {.wall_ms = 1000};
+    struct cpu_cost c;
+
+    (void)state;
+    /* QEMU's "other" is a total less per-thread ticks: rounding may take it back a tick */
+    before.have[CPU_QEMU_OTHER] = after.have[CPU_QEMU_OTHER] = true;
+    before.part_ms[CPU_QEMU_OTHER] = 30;
+    after.part_ms[CPU_QEMU_OTHER] = 20;
+    before.have[CPU_VCPU] = after.have[CPU_VCPU] = true;
+    after.part_ms[CPU_VCPU] = 500;
+    cpu_cost_diff(&before, &after, -1, &c);
+    assert_float_equal(c.part_ms[CPU_QEMU_OTHER], 0, 1e-9);
+    assert_float_equal(c.attributed_ms, 500, 1e-9);
+}
+
+static void test_cpu_cost_leaves_absent_parts_out(void **state)
+{
+    char rb[4096], ra[4096];
+    struct cpu_source b = source("before", rb, sizeof(rb)), a = source("after", ra, sizeof(ra));
+    struct cpu_reading before, after;
+    struct cpu_cost c;
+    json_t *j;
+
+    (void)state;
+    /* no backend process (tap, slirp), a helper that cannot be read, a server not reported */
+    b.backend = a.backend = 0;
+    b.helper = a.helper = 7777;
+    assert_int_equal(cpu_read(&b, 0, &before), 0);
+    assert_int_equal(cpu_read(&a, 2000, &after), 0);
+    assert_false(before.have[CPU_BACKEND]);
+    assert_false(before.have[CPU_HELPER]);
+    cpu_cost_diff(&before, &after, -1, &c);
+    assert_false(c.have[CPU_BACKEND]);
+    assert_false(c.have[CPU_HELPER]);
+    assert_false(c.have[CPU_IPERF3]);
+    assert_float_equal(c.attributed_ms, 8000 + 1500 + 300, 1e-9);
+
+    j = cpu_cost_json(&c, 2.5);
+    assert_non_null(j);
+    assert_null(json_object_get(j, "backend_ms"));
+    assert_null(json_object_get(j, "iperf3_ms"));
+    assert_float_equal(json_real_value(json_object_get(j, "vcpu_ms")), 8000, 1e-9);
+    assert_float_equal(json_real_value(json_object_get(j, "gbit")), 2.5, 1e-9);
+    assert_float_equal(json_real_value(json_object_get(j, "machine_busy_ms")), 15000, 1e-9);
+    json_decref(j);
+}
+
+static void test_cpu_read_fails_without_qemu(void **state)
+{
+    char root[4096];
+    struct cpu_source src = source("before", root, sizeof(root));
+    struct cpu_reading r;
+
+    (void)state;
+    src.qemu = 9999;
+    assert_int_equal(cpu_read(&src, 0, &r), -ENOENT);
+    src = source("no-such-snapshot", root, sizeof(root));
+    assert_true(cpu_read(&src, 0, &r) < 0);
+}
+
+static void test_cpu_read_reads_the_live_system(void **state)
+{
+    const struct cpu_source src = {
+        .proc_root = "/proc", .hz = sysconf(_SC_CLK_TCK), .qemu = getpid(), .harness = getpid()};
+    struct cpu_reading r;
+
+    (void)state;
+    /* this process stands in for QEMU: its one thread is the "main loop" */
+    assert_int_equal(cpu_read(&src, 0, &r), 0);
+    assert_true(r.have[CPU_QEMU_MAIN]);
+    assert_true(r.have[CPU_HARNESS]);
+    assert_false(r.have[CPU_BACKEND]);
+    assert_true(r.machine_busy_ms > 0);
+    assert_string_equal(cpu_part_key(CPU_IPERF3), "iperf3");
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cpu_read_splits_qemu_by_thread_kind),
+        cmocka_unit_test(test_cpu_cost_diff_adds_up_over_the_interval),
+        cmocka_unit_test(test_cpu_cost_tree_holds_the_root_and_its_descendants_only),
+        cmocka_unit_test(test_cpu_cost_never_goes_below_zero),
+        cmocka_unit_test(test_cpu_cost_leaves_absent_parts_out),
+        cmocka_unit_test(test_cpu_read_fails_without_qemu),
+        cmocka_unit_test(test_cpu_read_reads_the_live_system),
+    };
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s DATA_DIR\n", argv[0]);
+        return 2;
+    }
+    data_dir = argv[1];
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
