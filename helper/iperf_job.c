@@ -31,21 +31,6 @@
 
 #define OUT_MAX (16u << 20) /* an iperf3 report is tens of KiB; refuse absurd ones */
 
-/* Write all of @buf to @fd; the child's only way to report. */
-static void write_all(int fd, const char *buf, size_t len)
-{
-    while (len) {
-        ssize_t n = write(fd, buf, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return;
-        buf += n;
-        len -= (size_t)n;
-    }
-}
-
 static void report(int fd, const char *json, const char *error)
 {
     json_t *o = json_object();
@@ -57,7 +42,7 @@ static void report(int fd, const char *json, const char *error)
         json_object_set_new(o, "error", json_string(error));
     text = json_dumps(o, JSON_COMPACT);
     if (text)
-        write_all(fd, text, strlen(text));
+        child_write_all(fd, text, strlen(text));
     free(text);
     json_decref(o);
 }
