@@ -57,6 +57,7 @@
 
 #include "core.h"
 #include "fuzz_hooks.h"
+#include "fuzz_frames.h"
 #include "fuzz_ns.h"
 #include "ring.h"
 
@@ -834,37 +835,6 @@ static void op_udp_reply(struct input *in)
 
 /* ------------------------------------------------------------------ raw frames */
 
-/* Make the checksums of a raw frame right where its own lengths allow, as consomme_fuzz does. */
-static void fixup(uint8_t *f, size_t len, uint8_t flags)
-{
-    uint8_t *ip = f + 14;
-    size_t ihl, tot;
-
-    if (len < 14 + 20 || f[12] != 0x08 || f[13] != 0x00 || ip[0] >> 4 != 4)
-        return;
-    ihl = (size_t)(ip[0] & 15) * 4;
-    tot = get_be16(ip + 2);
-    if (ihl < 20 || ihl > tot || tot > len - 14)
-        return;
-    if (flags & 2) {
-        uint8_t *l4 = ip + ihl;
-        size_t l4len = tot - ihl;
-        size_t off = ip[9] == 1 ? 2 : ip[9] == 17 ? 6 : ip[9] == 6 ? 16 : 0;
-
-        if (off && l4len >= off + 2) {
-            uint32_t sum = ip[9] == 1 ? 0
-                                      : csum_pseudo_ipv4(get_be32(ip + 12), get_be32(ip + 16),
-                                                         ip[9], (uint16_t)l4len);
-            put_be16(l4 + off, 0);
-            put_be16(l4 + off, csum_fold(csum_partial(l4, l4len, sum)));
-        }
-    }
-    if (flags & 1) {
-        put_be16(ip + 10, 0);
-        put_be16(ip + 10, csum_fold(csum_partial(ip, ihl, 0)));
-    }
-}
-
 static void op_raw(struct input *in)
 {
     uint8_t fl = u8(in);
@@ -879,7 +849,7 @@ static void op_raw(struct input *in)
     memcpy(f, in->p, len);
     in->p += len;
     in->n -= len;
-    fixup(f, len, fl);
+    fuzz_fix_checksums(f, len, fl);
     batch_add(f, len);
 }
 
@@ -968,10 +938,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     for (int i = 0; i < NSLOTS; i++)
         if (lfd[i] < 0)
             stuck_fd = -1;
-    cm_opts_default(&o);
-    o.dns_upstream.sin_family = AF_INET;
-    o.dns_upstream.sin_port = htons(PORT_DNS);
-    o.dns_upstream.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    fuzz_stack_opts(&o, PORT_DNS);
     if (cm_create(&o, &stack, NULL, 0))
         die("cannot create the stack");
     /* its TCP state is made per input (setup()); UDP flows all expire after each */
@@ -998,15 +965,12 @@ static void setup(struct input *in)
     uint8_t a = u8(in), b = u8(in), t = u8(in);
     struct cm_opts o;
 
-    cm_opts_default(&o);
+    fuzz_stack_opts(&o, PORT_DNS);
     o.cfg.mtu = mtus[a & 3];
     o.cfg.tcp_rx = rings[(a >> 2) & 3];
     o.cfg.tcp_tx = rings[(a >> 4) & 3];
     o.cfg.max_connections = 1 + ((a >> 6) & 3) * 2;
     o.max_udp_flows = 4;
-    o.dns_upstream.sin_family = AF_INET;
-    o.dns_upstream.sin_port = htons(PORT_DNS);
-    o.dns_upstream.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     /* A fresh TCP state on the stack made once: creating a whole stack per input
      * (its 8 MiB of transport buffers, which this target never uses) would cost more than
      * the input itself under ASan. */
