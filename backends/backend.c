@@ -51,8 +51,7 @@ static const struct backend_option common_options[] = {
     {
         .name = "qemu",
         .metavar = "PATH",
-        .help = "QEMU binary (default qemu-system-x86_64 in PATH);\na variant's qemu=PATH A/Bs two "
-                "QEMUs",
+        .help = "QEMU binary, looked up in PATH; a variant's\nqemu=PATH A/Bs two QEMUs",
         .default_value = QEMU_DEFAULT_PROGRAM,
         .json_key = "qemu",
         .only_if_set = true,

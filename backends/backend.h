@@ -65,7 +65,7 @@ union backend_value {
 struct backend_option {
     const char *name;          /* "tcp-rx-buffer" */
     const char *metavar;       /* "INITIAL[:MAX]", for --help */
-    const char *help;          /* --help text; '\n' starts a new line */
+    const char *help;          /* --help text; '\n' starts a new line; the default is added */
     const char *default_value; /* parsed by parse() into every run's value */
     const char *json_key;      /* key in a report's config and in --dry-run; NULL: not shown */
     bool only_if_set;          /* a text option recorded only when it differs from the default */

@@ -203,8 +203,9 @@ static const struct backend_option consomme_options[] = {
     {
         .name = "transport",
         .metavar = "vhost-user|stream",
-        .help = "consomme's frame transport (default: vhost-user\nwhere the QEMU in use can do it, "
-                "else stream)",
+        /* the default is printed after the help, from default_value: not in the text too */
+        .help = "consomme's frame transport; auto: vhost-user\nwhere the QEMU in use can do it, "
+                "else stream",
         .default_value = CONSOMME_TRANSPORT_AUTO,
         .json_key = "transport",
         .parse = transport_parse,
