@@ -33,6 +33,7 @@
 #include <jansson.h>
 
 #include "e2e.h"
+#include "test_args.h"
 
 #define FIXED    "fixed256=consomme:tcp-rx-buffer=256K,tcp-tx-buffer=256K"
 #define AUTOTUNE "autotune=consomme"
@@ -309,10 +310,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_multi_sigint_with_both_guests_up_leaves_nothing_behind),
     };
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s BURETTE_BINARY\n", argv[0]);
-        return 2;
-    }
+    if (!test_args_ok(argc, argv, 1, 1, NULL, "BURETTE_BINARY"))
+        return TEST_USAGE_STATUS;
     burette = argv[1];
     return cmocka_run_group_tests(tests, e2e_group_setup, e2e_group_teardown);
 }

@@ -40,6 +40,7 @@
 
 #include "e2e.h"
 #include "skip.h"
+#include "test_args.h"
 
 static const char *burette;
 static char qemu[4096]; /* qemu-system-x86_64 as found in PATH */
@@ -356,10 +357,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_perf_dir_records_qemu_and_passt_per_subtest),
     };
 
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s BURETTE_BINARY slirp|passt|perf\n", argv[0]);
-        return 2;
-    }
+    if (!test_args_ok(argc, argv, 2, 2, NULL, "BURETTE_BINARY slirp|passt|perf"))
+        return TEST_USAGE_STATUS;
     burette = argv[1];
     signal(SIGPIPE, SIG_IGN);
     if (!strcmp(argv[2], "slirp"))
