@@ -387,15 +387,10 @@ static int net_run_once(void *state, const struct perf_ctx *ctx, struct perf_ite
     return 0;
 }
 
-static void net_teardown(void *state)
-{
-    guest_net_down(state);
-}
-
 const struct perf_test_ops network_test_ops = {
     .name = "network",
     .records_profiles = true,
     .setup = net_setup,
     .run_once = net_run_once,
-    .teardown = net_teardown,
+    .teardown = guest_net_teardown,
 };
