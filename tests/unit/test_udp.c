@@ -87,10 +87,10 @@ static void test_udp_gateway_maps_to_host_loopback_and_reply_comes_back(void **s
     r = pump(c, &len);
     assert_non_null(r);
     assert_int_equal(len, 34 + 8 + 5);
-    assert_int_equal(rd32(r + 14 + 12), IP4(10, 0, 2, 2));
-    assert_int_equal(rd32(r + 14 + 16), IP4(10, 0, 2, 15));
-    assert_int_equal(rd16(r + 34), port);
-    assert_int_equal(rd16(r + 36), 40000);
+    assert_int_equal(get_be32(r + 14 + 12), IP4(10, 0, 2, 2));
+    assert_int_equal(get_be32(r + 14 + 16), IP4(10, 0, 2, 15));
+    assert_int_equal(get_be16(r + 34), port);
+    assert_int_equal(get_be16(r + 36), 40000);
     assert_memory_equal(r + 42, "pong!", 5);
     assert_int_equal(ref_csum(r + 34, 13, ref_pseudo(IP4(10, 0, 2, 2), IP4(10, 0, 2, 15), 17, 13)),
                      0);
@@ -127,9 +127,9 @@ static void test_udp_dns_address_goes_to_configured_resolver(void **state)
     r = pump(c, &len);
     assert_non_null(r);
     /* the guest sees the answer from 10.0.2.3:53, not from the real resolver */
-    assert_int_equal(rd32(r + 14 + 12), IP4(10, 0, 2, 3));
-    assert_int_equal(rd16(r + 34), 53);
-    assert_int_equal(rd16(r + 36), 5353);
+    assert_int_equal(get_be32(r + 14 + 12), IP4(10, 0, 2, 3));
+    assert_int_equal(get_be16(r + 34), 53);
+    assert_int_equal(get_be16(r + 36), 5353);
     /* other ports of the DNS address lead nowhere */
     guest_send(c, IP4(10, 0, 2, 3), 5353, 54, "x");
     assert_int_equal(cm_test_drops(c, CM_DROP_IPV4_DST), 1);
@@ -148,7 +148,7 @@ static void test_udp_malformed_datagrams_are_counted(void **state)
     cm_frame_input(c, f,
                    build_ipv4_frame(f, gw_mac, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 17, u, ul));
     ul = build_udp(u, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 1, 9, "abcd", 4);
-    wr16(u + 4, 13); /* UDP length beyond the IP payload */
+    put_be16(u + 4, 13); /* UDP length beyond the IP payload */
     cm_frame_input(c, f,
                    build_ipv4_frame(f, gw_mac, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 17, u, ul));
     cm_frame_input(c, f,
@@ -210,17 +210,17 @@ static void test_udp_refused_port_becomes_icmp_port_unreachable(void **state)
     assert_non_null(r);
     assert_int_equal(len, 34 + 8 + 28);
     assert_int_equal(r[14 + 9], 1); /* ICMP */
-    assert_int_equal(rd32(r + 14 + 12), IP4(10, 0, 2, 2));
-    assert_int_equal(rd32(r + 14 + 16), IP4(10, 0, 2, 15));
+    assert_int_equal(get_be32(r + 14 + 12), IP4(10, 0, 2, 2));
+    assert_int_equal(get_be32(r + 14 + 16), IP4(10, 0, 2, 15));
     assert_int_equal(r[34], 3);
     assert_int_equal(r[35], 3);
     assert_int_equal(ref_csum(r + 34, 36, 0), 0);
     /* the quoted datagram names the guest's flow */
     assert_int_equal(ref_csum(r + 42, 20, 0), 0);
-    assert_int_equal(rd32(r + 42 + 12), IP4(10, 0, 2, 15));
-    assert_int_equal(rd32(r + 42 + 16), IP4(10, 0, 2, 2));
-    assert_int_equal(rd16(r + 62), 41000);
-    assert_int_equal(rd16(r + 64), port);
+    assert_int_equal(get_be32(r + 42 + 12), IP4(10, 0, 2, 15));
+    assert_int_equal(get_be32(r + 42 + 16), IP4(10, 0, 2, 2));
+    assert_int_equal(get_be16(r + 62), 41000);
+    assert_int_equal(get_be16(r + 64), port);
     cm_destroy(c);
 }
 
