@@ -89,6 +89,13 @@ struct cli_option {
                        * 0: all */
 };
 
+/* One row of an option table, as git's OPT_*() macros write them: CLI_OPTION("output", 'o',
+ * CLI_TEXT, &output), any other field after the four (.min = 1, .max = 100, .only = ...). */
+#define CLI_OPTION(name_, letter_, value_, out_, ...)                                              \
+    {                                                                                              \
+        .name = (name_), .letter = (letter_), .value = (value_), .out = (out_), __VA_ARGS__        \
+    }
+
 /**
  * cli_parse_options() - Run getopt over a subcommand's option table
  * @cmd:	Subcommand name, for messages ("compare", "history add")

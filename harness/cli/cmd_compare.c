@@ -64,24 +64,13 @@ int cmd_compare(int argc, char **argv)
     FILE *out = stdout;
     int first, status = 0;
     const struct cli_option options[] = {
-        {.name = "output", .letter = 'o', .value = CLI_TEXT, .out = &output},
-        {.name = "format", .letter = 'f', .value = CLI_FORMAT, .out = &format},
-        {.name = "threshold",
-         .letter = 't',
-         .value = CLI_NUMBER,
-         .out = &opts.threshold_pct,
-         .min = 0,
-         .max = 1e6,
-         .what = "a percentage (a number >= 0, e.g. 5)"},
-        {.name = "alpha",
-         .letter = 'a',
-         .value = CLI_NUMBER,
-         .out = &opts.alpha,
-         .min = 0,
-         .max = 1,
-         .exclusive = true,
-         .what = "a probability strictly between 0 and 1"},
-        {.name = "fail-on-regression", .value = CLI_FLAG, .out = &fail_on_regression},
+        CLI_OPTION("output", 'o', CLI_TEXT, &output),
+        CLI_OPTION("format", 'f', CLI_FORMAT, &format),
+        CLI_OPTION("threshold", 't', CLI_NUMBER, &opts.threshold_pct, .min = 0, .max = 1e6,
+                   .what = "a percentage (a number >= 0, e.g. 5)"),
+        CLI_OPTION("alpha", 'a', CLI_NUMBER, &opts.alpha, .min = 0, .max = 1, .exclusive = true,
+                   .what = "a probability strictly between 0 and 1"),
+        CLI_OPTION("fail-on-regression", 0, CLI_FLAG, &fail_on_regression),
     };
 
     compare_options_init(&opts);

@@ -80,8 +80,8 @@ int cmd_image(int argc, char **argv)
     bool info = false; /* the only thing it does, so also what it does without --info */
     int first, status;
     const struct cli_option options[] = {
-        {.name = "info", .value = CLI_FLAG, .out = &info},
-        {.name = "dir", .value = CLI_TEXT, .out = &dir},
+        CLI_OPTION("info", 0, CLI_FLAG, &info),
+        CLI_OPTION("dir", 0, CLI_TEXT, &dir),
     };
 
     if (!cli_parse_options("image", argc, argv, options, sizeof(options) / sizeof(options[0]),

@@ -255,8 +255,8 @@ int cmd_package(int argc, char **argv)
     char err[ERRBUF_LEN];
     int first, status;
     const struct cli_option options[] = {
-        {.name = "output", .letter = 'o', .value = CLI_TEXT, .out = &output},
-        {.name = "image-dir", .value = CLI_TEXT, .out = &image_dir},
+        CLI_OPTION("output", 'o', CLI_TEXT, &output),
+        CLI_OPTION("image-dir", 0, CLI_TEXT, &image_dir),
     };
 
     if (!cli_parse_options("package", argc, argv, options, sizeof(options) / sizeof(options[0]),

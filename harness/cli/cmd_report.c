@@ -46,8 +46,8 @@ int cmd_report(int argc, char **argv)
     FILE *out = stdout;
     int first, status = 0;
     const struct cli_option options[] = {
-        {.name = "output", .letter = 'o', .value = CLI_TEXT, .out = &output},
-        {.name = "format", .letter = 'f', .value = CLI_FORMAT, .out = &format},
+        CLI_OPTION("output", 'o', CLI_TEXT, &output),
+        CLI_OPTION("format", 'f', CLI_FORMAT, &format),
     };
 
     if (!cli_parse_options("report", argc, argv, options, sizeof(options) / sizeof(options[0]),
