@@ -165,7 +165,12 @@ bool cli_parse_options(const char *cmd, int argc, char **argv, const struct cli_
         if (*status)
             return false;
     }
-    *first = optind;
+    if (!first && optind < argc) {
+        *status = cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+        return false;
+    }
+    if (first)
+        *first = optind;
     return true;
 }
 

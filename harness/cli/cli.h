@@ -106,7 +106,8 @@ struct cli_option {
  * @usage:	Prints the help, for -h/--help
  * @context:	With the options' @only: which options apply here (0 when none is restricted)
  * @context_name: What @context is called, for "option '--x' does not apply to 'NAME'"
- * @first:	Set to the index of the first operand
+ * @first:	Set to the index of the first operand; NULL for a command that takes none, which
+ *		then refuses any with "unexpected argument"
  * @status:	Set to the exit status when the command ends here
  *
  * Each value is checked as it is met, so the first bad one is the one named.

@@ -78,17 +78,15 @@ int cmd_image(int argc, char **argv)
     char err[ERRBUF_LEN];
     const char *dir = NULL;
     bool info = false; /* the only thing it does, so also what it does without --info */
-    int first, status;
+    int status;
     const struct cli_option options[] = {
         CLI_OPTION("info", 0, CLI_FLAG, &info),
         CLI_OPTION("dir", 0, CLI_TEXT, &dir),
     };
 
     if (!cli_parse_options("image", argc, argv, options, sizeof(options) / sizeof(options[0]),
-                           usage, 0, NULL, &first, &status))
+                           usage, 0, NULL, NULL, &status))
         return status;
-    if (first < argc)
-        return cli_usage_error("image", "unexpected argument '%s'", argv[first]);
     if (image_find(&img, dir, err, sizeof(err))) {
         fprintf(stderr, "burette: image: %s\n", err);
         return 1;

@@ -253,17 +253,15 @@ int cmd_package(int argc, char **argv)
 {
     const char *output = NULL, *image_dir = NULL;
     char err[ERRBUF_LEN];
-    int first, status;
+    int status;
     const struct cli_option options[] = {
         CLI_OPTION("output", 'o', CLI_TEXT, &output),
         CLI_OPTION("image-dir", 0, CLI_TEXT, &image_dir),
     };
 
     if (!cli_parse_options("package", argc, argv, options, sizeof(options) / sizeof(options[0]),
-                           usage, 0, NULL, &first, &status))
+                           usage, 0, NULL, NULL, &status))
         return status;
-    if (first < argc)
-        return cli_usage_error("package", "unexpected argument '%s'", argv[first]);
     if (!output)
         return cli_usage_error("package", "needs -o FILE.tar.gz");
     if (write_package(output, image_dir, err, sizeof(err))) {
