@@ -27,6 +27,7 @@
 #include "clock.h"
 #include "echo_server.h"
 #include "errbuf.h"
+#include "fd.h"
 #include "iperf_job.h"
 
 #define OUT_MAX (16u << 20) /* an iperf3 report is tens of KiB; refuse absurd ones */
@@ -325,13 +326,9 @@ void iperf_job_release(struct iperf_job *job)
             ;
     }
     job->pid = 0;
-    if (job->out_fd >= 0)
-        close(job->out_fd);
-    if (job->diag_fd >= 0)
-        close(job->diag_fd);
-    if (job->ctl_fd >= 0)
-        close(job->ctl_fd);
-    job->out_fd = job->diag_fd = job->ctl_fd = -1;
+    fd_close(&job->out_fd);
+    fd_close(&job->diag_fd);
+    fd_close(&job->ctl_fd);
     free(job->out);
     job->out = NULL;
     job->outlen = 0;
