@@ -269,7 +269,7 @@ static void test_multi_sigint_with_both_guests_up_leaves_nothing_behind(void **s
 {
     char dir[512], logs[512], buf[65536] = "";
     struct stat st;
-    int errfd, status;
+    int errfd;
     pid_t pid;
 
     snprintf(dir, sizeof(dir), "%s/int-reports", e2e_tmpdir);
@@ -286,12 +286,7 @@ static void test_multi_sigint_with_both_guests_up_leaves_nothing_behind(void **s
         fail_msg("burette ended before the second variant ran; its stderr:\n%s", buf);
     if (!e2e_read_until(errfd, "TCP guest to host", buf, sizeof(buf)))
         fail_msg("burette ended before the second variant's sub-test; its stderr:\n%s", buf);
-    kill(pid, SIGINT);
-    e2e_read_until(errfd, NULL, buf, sizeof(buf));
-    close(errfd);
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 128 + SIGINT);
+    e2e_interrupt(pid, errfd, buf, sizeof(buf));
     assert_non_null(strstr(buf, "interrupted"));
     /* both slots were torn down */
     assert_non_null(strstr(buf, "fixed256: tearing down"));

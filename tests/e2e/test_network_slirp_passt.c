@@ -209,7 +209,7 @@ static void test_passt_sigint_mid_run_leaves_no_passt_behind(void **state)
                           "30",  "--iterations", "2",       "--warmup",  "0",     NULL};
     char buf[65536] = "", comm[64];
     bool seen = false;
-    int errfd, status;
+    int errfd;
     pid_t pid;
     DIR *d;
     struct dirent *de;
@@ -230,12 +230,7 @@ static void test_passt_sigint_mid_run_leaves_no_passt_behind(void **state)
         closedir(d);
     assert_true(seen);
 
-    kill(pid, SIGINT);
-    e2e_read_until(errfd, NULL, buf, sizeof(buf));
-    close(errfd);
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 128 + SIGINT);
+    e2e_interrupt(pid, errfd, buf, sizeof(buf));
     e2e_assert_no_children();
 }
 
