@@ -208,6 +208,9 @@ bool backend_option_applies(size_t i, const char *backends);
  */
 void backend_options_default(struct backend_options *v);
 
+/* backend_text_json() - to_json() of an option whose value is text: it as a JSON string */
+json_t *backend_text_json(const union backend_value *v);
+
 /**
  * backend_options_to_json() - Add the options that apply to @backends to @obj, under their
  * JSON keys in registry order (a report's config, a run of --dry-run)

@@ -167,11 +167,6 @@ static int transport_parse(const char *value, union backend_value *out, char *er
     return 0;
 }
 
-static json_t *transport_json(const union backend_value *v)
-{
-    return json_string(v->text);
-}
-
 static int sandbox_parse(const char *value, union backend_value *out, char *err, size_t errlen)
 {
     if (strcmp(value, "on") && strcmp(value, "off"))
@@ -209,7 +204,7 @@ static const struct backend_option consomme_options[] = {
         .default_value = CONSOMME_TRANSPORT_AUTO,
         .json_key = "transport",
         .parse = transport_parse,
-        .to_json = transport_json,
+        .to_json = backend_text_json,
     },
     {
         .name = "sandbox",
@@ -220,7 +215,7 @@ static const struct backend_option consomme_options[] = {
         .json_key = "sandbox",
         .only_if_set = true,
         .parse = sandbox_parse,
-        .to_json = transport_json,
+        .to_json = backend_text_json,
     },
 };
 
