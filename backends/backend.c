@@ -38,7 +38,7 @@ static int program_parse(const char *value, union backend_value *out, char *err,
     return 0;
 }
 
-static json_t *program_json(const union backend_value *v)
+json_t *backend_text_json(const union backend_value *v)
 {
     return json_string(v->text);
 }
@@ -51,13 +51,12 @@ static const struct backend_option common_options[] = {
     {
         .name = "qemu",
         .metavar = "PATH",
-        .help = "QEMU binary (default qemu-system-x86_64 in PATH);\na variant's qemu=PATH A/Bs two "
-                "QEMUs",
+        .help = "QEMU binary, looked up in PATH; a variant's\nqemu=PATH A/Bs two QEMUs",
         .default_value = QEMU_DEFAULT_PROGRAM,
         .json_key = "qemu",
         .only_if_set = true,
         .parse = program_parse,
-        .to_json = program_json,
+        .to_json = backend_text_json,
     },
 };
 static const size_t n_common_options = sizeof(common_options) / sizeof(common_options[0]);

@@ -65,7 +65,7 @@ union backend_value {
 struct backend_option {
     const char *name;          /* "tcp-rx-buffer" */
     const char *metavar;       /* "INITIAL[:MAX]", for --help */
-    const char *help;          /* --help text; '\n' starts a new line */
+    const char *help;          /* --help text; '\n' starts a new line; the default is added */
     const char *default_value; /* parsed by parse() into every run's value */
     const char *json_key;      /* key in a report's config and in --dry-run; NULL: not shown */
     bool only_if_set;          /* a text option recorded only when it differs from the default */
@@ -211,6 +211,9 @@ bool backend_option_applies(size_t i, const char *backends);
  * @v:		Receives the values
  */
 void backend_options_default(struct backend_options *v);
+
+/* backend_text_json() - to_json() of an option whose value is text: it as a JSON string */
+json_t *backend_text_json(const union backend_value *v);
 
 /**
  * backend_options_to_json() - Add the options that apply to @backends to @obj, under their

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * child - fork a child that dies with its parent; see child.h.
+ * child - fork a child that dies with its parent, and write its report; see child.h.
  */
 #include "child.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/prctl.h>
@@ -21,4 +22,18 @@ pid_t child_fork(void)
             _exit(1);
     }
     return pid;
+}
+
+void child_write_all(int fd, const char *buf, size_t len)
+{
+    while (len) {
+        ssize_t n = write(fd, buf, len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;
+        buf += n;
+        len -= (size_t)n;
+    }
 }

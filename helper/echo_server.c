@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "child.h"
 #include "echo_server.h"
 
 #define BUF_SIZE         (64 * 1024)
@@ -33,20 +34,6 @@ struct counts {
 
 /* Markers for the epoll data of the non-connection descriptors. */
 static char tag_listen, tag_udp, tag_ctl;
-
-static void write_all(int fd, const char *buf, size_t len)
-{
-    while (len) {
-        ssize_t n = write(fd, buf, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return;
-        buf += n;
-        len -= (size_t)n;
-    }
-}
 
 /* The job's one report, {"json": ...} or {"error": ...}, as iperf_job.h reads it. */
 static void __attribute__((noreturn))
@@ -70,7 +57,7 @@ finish(int report_fd, const struct counts *c, const char *error)
     }
     text = json_dumps(o, JSON_COMPACT);
     if (text)
-        write_all(report_fd, text, strlen(text));
+        child_write_all(report_fd, text, strlen(text));
     _exit(error ? 1 : 0);
 }
 

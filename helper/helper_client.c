@@ -288,17 +288,20 @@ out:
     return rc;
 }
 
-/* Send a server request (@req consumed) and wait for its "listening" event. */
-static int start_server(struct helper *h, json_t *req, unsigned *job, char *err, size_t errlen)
+/* Send request @op for a server on @bind (NULL or "": any) and @port, with @req's own fields
+ * (@req consumed), and wait for its "listening" event. */
+static int start_server(struct helper *h, const char *op, const char *bind, unsigned port,
+                        json_t *req, unsigned *job, char *err, size_t errlen)
 {
-    const char *op = json_string_value(json_object_get(req, "op"));
     json_t *reply = NULL;
     const char *ev;
-    char what[32];
     json_int_t id;
     int rc;
 
-    snprintf(what, sizeof(what), "%s", op ? op : "server");
+    json_object_set_new(req, "op", json_string(op));
+    json_object_set_new(req, "port", json_integer(port));
+    if (bind && *bind)
+        json_object_set_new(req, "bind", json_string(bind));
     id = send_request(h, req, err, errlen, &rc);
     if (rc)
         return rc;
@@ -314,7 +317,7 @@ static int start_server(struct helper *h, json_t *req, unsigned *job, char *err,
         /* Listened and already finished: keep the result for helper_server_result(). */
         json_array_append(h->stash, reply);
     } else if (!ev || strcmp(ev, "listening")) {
-        rc = errbuf_set(err, errlen, -EPROTO, "helper: unexpected reply to %s", what);
+        rc = errbuf_set(err, errlen, -EPROTO, "helper: unexpected reply to %s", op);
     }
 out:
     json_decref(reply);
@@ -324,13 +327,7 @@ out:
 int helper_server_start(struct helper *h, const char *bind, unsigned port, unsigned *job, char *err,
                         size_t errlen)
 {
-    json_t *req = json_object();
-
-    json_object_set_new(req, "op", json_string("iperf_server"));
-    json_object_set_new(req, "port", json_integer(port));
-    if (bind && *bind)
-        json_object_set_new(req, "bind", json_string(bind));
-    return start_server(h, req, job, err, errlen);
+    return start_server(h, "iperf_server", bind, port, json_object(), job, err, errlen);
 }
 
 int helper_echo_start(struct helper *h, const char *bind, unsigned port, unsigned close_after,
@@ -338,12 +335,8 @@ int helper_echo_start(struct helper *h, const char *bind, unsigned port, unsigne
 {
     json_t *req = json_object();
 
-    json_object_set_new(req, "op", json_string("echo_server"));
-    json_object_set_new(req, "port", json_integer(port));
     json_object_set_new(req, "close_after", json_integer(close_after));
-    if (bind && *bind)
-        json_object_set_new(req, "bind", json_string(bind));
-    return start_server(h, req, job, err, errlen);
+    return start_server(h, "echo_server", bind, port, req, job, err, errlen);
 }
 
 /* Wait for the final "result" reply of job @id and hand over its JSON text. */

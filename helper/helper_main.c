@@ -131,13 +131,33 @@ static int get_uint(json_t *req, const char *key, unsigned long long min, unsign
     return 0;
 }
 
+/* Starts job @p for request @id in a free slot, or answers the request with why not (@what
+ * names the job: "iperf3 server", "the echo server"). */
+static void start_job(struct state *s, json_int_t id, const struct iperf_job_params *p,
+                      const char *what)
+{
+    char err[ERRBUF_LEN];
+    int slot = free_slot(s), rc;
+
+    if (slot < 0) {
+        send_error(s, id, -EBUSY, "too many jobs at once in the helper");
+        return;
+    }
+    s->jobs[slot].id = (unsigned)id;
+    rc = iperf_job_start(&s->jobs[slot], p, err, sizeof(err));
+    if (rc) {
+        errbuf_prefix(err, sizeof(err), "cannot start %s", what);
+        send_error(s, id, rc, err);
+        return;
+    }
+    s->used[slot] = true;
+}
+
 static void do_iperf(struct state *s, json_int_t id, json_t *req, bool server)
 {
     const char *addr = json_string_value(json_object_get(req, server ? "bind" : "host"));
     struct iperf_job_params p = {.server = server};
     unsigned long long port, duration, streams, bitrate;
-    char err[ERRBUF_LEN];
-    int slot, rc;
 
     s->served = true;
     if (get_uint(req, "port", 1, 65535, 5201, &port) ||
@@ -160,19 +180,7 @@ static void do_iperf(struct state *s, json_int_t id, json_t *req, bool server)
     p.reverse = json_is_true(json_object_get(req, "reverse"));
     p.udp = json_is_true(json_object_get(req, "udp"));
 
-    slot = free_slot(s);
-    if (slot < 0) {
-        send_error(s, id, -EBUSY, "too many iperf3 jobs at once in the helper");
-        return;
-    }
-    s->jobs[slot].id = (unsigned)id;
-    rc = iperf_job_start(&s->jobs[slot], &p, err, sizeof(err));
-    if (rc) {
-        errbuf_prefix(err, sizeof(err), "cannot start iperf3 %s", server ? "server" : "client");
-        send_error(s, id, rc, err);
-        return;
-    }
-    s->used[slot] = true;
+    start_job(s, id, &p, server ? "iperf3 server" : "iperf3 client");
 }
 
 /* The latency test's echo server: listening, then its counts once asked to finish. */
@@ -181,8 +189,6 @@ static void do_echo(struct state *s, json_int_t id, json_t *req)
     const char *addr = json_string_value(json_object_get(req, "bind"));
     struct iperf_job_params p = {.server = true, .echo = true};
     unsigned long long port, close_after;
-    char err[ERRBUF_LEN];
-    int slot, rc;
 
     s->served = true;
     if (get_uint(req, "port", 1, 65535, 0, &port) || !port ||
@@ -197,19 +203,7 @@ static void do_echo(struct state *s, json_int_t id, json_t *req)
         strcpy(p.addr, addr);
     p.port = (unsigned)port;
     p.close_after = (unsigned)close_after;
-    slot = free_slot(s);
-    if (slot < 0) {
-        send_error(s, id, -EBUSY, "too many jobs at once in the helper");
-        return;
-    }
-    s->jobs[slot].id = (unsigned)id;
-    rc = iperf_job_start(&s->jobs[slot], &p, err, sizeof(err));
-    if (rc) {
-        errbuf_prefix(err, sizeof(err), "cannot start the echo server");
-        send_error(s, id, rc, err);
-        return;
-    }
-    s->used[slot] = true;
+    start_job(s, id, &p, "the echo server");
 }
 
 /* Ask an echo server to report: its result then comes as the reply to its own request. */

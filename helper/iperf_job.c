@@ -28,24 +28,10 @@
 #include "clock.h"
 #include "echo_server.h"
 #include "errbuf.h"
+#include "fd.h"
 #include "iperf_job.h"
 
 #define OUT_MAX (16u << 20) /* an iperf3 report is tens of KiB; refuse absurd ones */
-
-/* Write all of @buf to @fd; the child's only way to report. */
-static void write_all(int fd, const char *buf, size_t len)
-{
-    while (len) {
-        ssize_t n = write(fd, buf, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return;
-        buf += n;
-        len -= (size_t)n;
-    }
-}
 
 static void report(int fd, const char *json, const char *error)
 {
@@ -58,7 +44,7 @@ static void report(int fd, const char *json, const char *error)
         json_object_set_new(o, "error", json_string(error));
     text = json_dumps(o, JSON_COMPACT);
     if (text)
-        write_all(fd, text, strlen(text));
+        child_write_all(fd, text, strlen(text));
     free(text);
     json_decref(o);
 }
@@ -377,13 +363,9 @@ void iperf_job_release(struct iperf_job *job)
             ;
     }
     job->pid = 0;
-    if (job->out_fd >= 0)
-        close(job->out_fd);
-    if (job->diag_fd >= 0)
-        close(job->diag_fd);
-    if (job->ctl_fd >= 0)
-        close(job->ctl_fd);
-    job->out_fd = job->diag_fd = job->ctl_fd = -1;
+    fd_close(&job->out_fd);
+    fd_close(&job->diag_fd);
+    fd_close(&job->ctl_fd);
     free(job->out);
     job->out = NULL;
     job->outlen = 0;

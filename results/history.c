@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "errbuf.h"
 #include "history.h"
 #include "history_db.h"
@@ -404,22 +405,19 @@ static int load_row(const struct hdb_row *row, void *vctx)
     const struct hdb_ops *o = row->ops;
     long long id = o->integer(row, 0);
     struct history_series *s;
-    struct history_point *p;
+    struct history_point *points, *p;
 
     if (id != c->current_id) {
         c->current_id = id;
         c->current_skipped =
             !series_matches(c->f, o->text(row, 1), o->text(row, 5), o->text(row, 7));
         if (!c->current_skipped) {
-            if (c->n == c->cap) {
-                size_t cap = c->cap ? c->cap * 2 : 16;
-                struct history_series *more = realloc(c->series, cap * sizeof(*more));
+            struct history_series *series =
+                array_reserve(c->series, c->n, &c->cap, sizeof(*series), 16);
 
-                if (!more)
-                    return -ENOMEM;
-                c->series = more;
-                c->cap = cap;
-            }
+            if (!series)
+                return -ENOMEM;
+            c->series = series;
             s = &c->series[c->n++];
             memset(s, 0, sizeof(*s));
             s->metric = dup_or_empty(o->text(row, 1));
@@ -439,15 +437,10 @@ static int load_row(const struct hdb_row *row, void *vctx)
     if (c->current_skipped || !run_matches(c->f, o->text(row, 11), o->text(row, 13)))
         return 0;
     s = &c->series[c->n - 1];
-    if (s->npoints == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 32;
-        struct history_point *more = realloc(s->points, cap * sizeof(*more));
-
-        if (!more)
-            return -ENOMEM;
-        s->points = more;
-        s->cap = cap;
-    }
+    points = array_reserve(s->points, s->npoints, &s->cap, sizeof(*points), 32);
+    if (!points)
+        return -ENOMEM;
+    s->points = points;
     p = &s->points[s->npoints++];
     memset(p, 0, sizeof(*p));
     p->run_id = o->integer(row, 10);

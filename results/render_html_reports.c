@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "array.h"
 #include "render_html.h"
 #include "render_impl.h"
 
@@ -138,22 +139,18 @@ static int object_rows(const struct page *pg, bool host, const char *title)
         json_object_foreach((json_t *)obj, key, v)
         {
             bool seen = is_provenance_key(key);
+            const char **nk;
 
             for (size_t k = 0; k < nkeys && !seen; k++)
                 seen = !strcmp(keys[k], key);
             if (seen)
                 continue;
-            if (nkeys == cap) {
-                size_t ncap = cap ? cap * 2 : 16;
-                const char **nk = realloc(keys, ncap * sizeof(*keys));
-
-                if (!nk) {
-                    rc = -ENOMEM;
-                    goto out;
-                }
-                keys = nk;
-                cap = ncap;
+            nk = array_reserve(keys, nkeys, &cap, sizeof(*keys), 16);
+            if (!nk) {
+                rc = -ENOMEM;
+                goto out;
             }
+            keys = nk;
             keys[nkeys++] = key;
         }
     }

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "build_info.h"
 #include "errbuf.h"
 #include "fetch.h"
@@ -138,19 +139,14 @@ const struct metric *report_find_metric(const struct report *r, const char *name
 
 static struct metric *add_metric(struct report *r, const char *name, const char *unit)
 {
-    struct metric *m;
+    struct metric *metrics, *m;
 
     if (index_reserve(r) < 0)
         return NULL;
-    if (r->nmetrics == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 8;
-        struct metric *p = realloc(r->metrics, cap * sizeof(*p));
-
-        if (!p)
-            return NULL;
-        r->metrics = p;
-        r->cap = cap;
-    }
+    metrics = array_reserve(r->metrics, r->nmetrics, &r->cap, sizeof(*metrics), 8);
+    if (!metrics)
+        return NULL;
+    r->metrics = metrics;
     m = &r->metrics[r->nmetrics];
     memset(m, 0, sizeof(*m));
     m->name = strdup(name);
@@ -169,15 +165,11 @@ static struct metric *add_metric(struct report *r, const char *name, const char 
 /* Appends without re-summarising: readers of many samples summarise once at the end. */
 static int metric_append(struct metric *m, double value)
 {
-    if (m->nsamples == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 8;
-        double *p = realloc(m->samples, cap * sizeof(*p));
+    double *p = array_reserve(m->samples, m->nsamples, &m->cap, sizeof(*p), 8);
 
-        if (!p)
-            return -ENOMEM;
-        m->samples = p;
-        m->cap = cap;
-    }
+    if (!p)
+        return -ENOMEM;
+    m->samples = p;
     m->samples[m->nsamples++] = value;
     return 0;
 }

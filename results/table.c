@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "table.h"
 
 int table_init(struct table *t, size_t ncols, const char *const *headers,
@@ -32,15 +33,11 @@ fail:
 
 int table_add_row(struct table *t, const char *const *cells)
 {
-    if (t->nrows == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 16;
-        char **p = realloc(t->cells, cap * t->ncols * sizeof(*p));
+    char **p = array_reserve(t->cells, t->nrows, &t->cap, t->ncols * sizeof(*p), 16);
 
-        if (!p)
-            return -ENOMEM;
-        t->cells = p;
-        t->cap = cap;
-    }
+    if (!p)
+        return -ENOMEM;
+    t->cells = p;
     for (size_t i = 0; i < t->ncols; i++) {
         char *c = text_escape_controls(cells[i] ? cells[i] : "");
 

@@ -15,18 +15,11 @@ add_test(NAME unit.consomme.reasm COMMAND test_reasm)
 
 set_tests_properties(unit.consomme.ring unit.consomme.reasm PROPERTIES LABELS unit)
 
-# The TCP state machine with a fake core (tests/unit/test_tcp.c). The core's checksum.c is
-# used once it exists; until then the test carries its own stand-in.
-set(TEST_TCP_SOURCES unit/test_tcp.c ${CONSOMME_DIR}/tcp.c ${CONSOMME_DIR}/ring.c
-    ${CONSOMME_DIR}/reasm.c)
-if(EXISTS ${CONSOMME_DIR}/checksum.c)
-  list(APPEND TEST_TCP_SOURCES ${CONSOMME_DIR}/checksum.c)
-endif()
-add_executable(test_tcp ${TEST_TCP_SOURCES})
-if(EXISTS ${CONSOMME_DIR}/checksum.c)
-  target_compile_definitions(test_tcp PRIVATE HAVE_CORE_CHECKSUM)
-endif()
-target_include_directories(test_tcp PRIVATE ${CONSOMME_DIR})
+# The TCP state machine with a fake core (tests/unit/test_tcp.h), one group per file.
+add_executable(test_tcp unit/test_tcp.c unit/test_tcp_core.c unit/test_tcp_handshake.c
+               unit/test_tcp_data.c unit/test_tcp_buffers.c ${CONSOMME_DIR}/tcp.c
+               ${CONSOMME_DIR}/ring.c ${CONSOMME_DIR}/reasm.c ${CONSOMME_DIR}/checksum.c)
+target_include_directories(test_tcp PRIVATE ${CONSOMME_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/unit)
 target_link_libraries(test_tcp PRIVATE burette_common PkgConfig::JANSSON PkgConfig::CMOCKA)
 add_test(NAME unit.consomme.tcp COMMAND test_tcp)
 set_tests_properties(unit.consomme.tcp PROPERTIES LABELS unit TIMEOUT 120 SKIP_RETURN_CODE 77)

@@ -106,7 +106,7 @@ set(cm_state_src ${cm_sources})
 list(FILTER cm_state_src EXCLUDE REGEX "/(vhost_user|vu_net|virtq|netns)\\.c$")
 burette_fuzz_target(consomme_state_fuzz fuzz.consomme.tcp_state 20
                     FLAGS -I${cm_dir} -DCONSOMME_FUZZ -include ${cm_dir}/fuzz/fuzz_hooks.h
-                    SOURCES ${cm_dir}/fuzz/consomme_state_fuzz.c ${cm_state_src}
+                    SOURCES ${cm_dir}/fuzz/consomme_state_fuzz.c ${cm_dir}/fuzz/state_fuzz_guest.c ${cm_state_src}
                             ${CMAKE_SOURCE_DIR}/common/errbuf.c
                             ${CMAKE_SOURCE_DIR}/common/parse.c)
 

@@ -1,19 +1,18 @@
 # End-to-end tests that boot the guest under TCG (label vm). They need the guest image, which
 # the default build makes (target guest_image); BURETTE_IMAGE_DIR points them at it.
-add_executable(test_vm e2e/test_vm.c)
-target_link_libraries(test_vm PRIVATE burette_harness burette_e2e)
-add_dependencies(test_vm guest_image)
-add_test(NAME vm.e2e COMMAND test_vm)
-set_tests_properties(vm.e2e PROPERTIES LABELS vm TIMEOUT 300
-                     ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
+function(burette_vm_program test program source)
+  add_executable(${program} ${source})
+  target_link_libraries(${program} PRIVATE burette_harness burette_e2e)
+  add_dependencies(${program} guest_image)
+  add_test(NAME ${test} COMMAND ${program})
+  set_tests_properties(${test} PROPERTIES LABELS vm TIMEOUT 300
+                       ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
+endfunction()
+
+burette_vm_program(vm.e2e test_vm e2e/test_vm.c)
 
 # run_main() for the boot test: cancellation by SIGTERM, bad input.
-add_executable(test_run_boot e2e/test_run_boot.c)
-target_link_libraries(test_run_boot PRIVATE burette_harness burette_e2e)
-add_dependencies(test_run_boot guest_image)
-add_test(NAME vm.run_boot COMMAND test_run_boot)
-set_tests_properties(vm.run_boot PROPERTIES LABELS vm TIMEOUT 300
-                     ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
+burette_vm_program(vm.run_boot test_run_boot e2e/test_run_boot.c)
 
 add_test(NAME vm.run_boot_cli
          COMMAND ${CMAKE_COMMAND} -DBURETTE=$<TARGET_FILE:burette>

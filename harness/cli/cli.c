@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cli - shared command-line error reporting of the subcommands; see cli.h.
+ * cli - what the subcommands share in parsing their command lines; see cli.h.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "cmd.h"
 #include "errbuf.h"
+#include "parse.h"
 #include "render.h"
 #include "report.h"
 
@@ -47,6 +48,130 @@ int cli_getopt_error(const char *cmd, int c, char **argv)
     if (is_long)
         return cli_usage_error(cmd, "unknown option '%s'", word);
     return cli_usage_error(cmd, "unknown option '-%c'", optopt);
+}
+
+int cli_command_word(int argc, char **argv, const struct cli_command *cmds, size_t n)
+{
+    if (argc < 2)
+        return CLI_WORD_MISSING;
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
+        return CLI_WORD_HELP;
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(argv[1], cmds[i].name))
+            return (int)i;
+    return CLI_WORD_UNKNOWN;
+}
+
+void cli_print_commands(FILE *f, const struct cli_command *cmds, size_t n, int width)
+{
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "  %-*s %s\n", width, cmds[i].name, cmds[i].summary);
+}
+
+#define CLI_MAX_OPTIONS 24
+#define CLI_LONG_ONLY   256 /* getopt's value of a long-only option: CLI_LONG_ONLY + its index */
+
+/* Check @value for @o and store it; Return: 0, or EXIT_USAGE after the message. */
+static int store_value(const char *cmd, const struct cli_option *o, const char *value)
+{
+    unsigned long long count;
+    double num;
+
+    switch (o->value) {
+    case CLI_FLAG:
+        *(bool *)o->out = true;
+        return 0;
+    case CLI_FORMAT:
+        if (cli_check_format(cmd, value))
+            return EXIT_USAGE;
+        /* fall through */
+    case CLI_TEXT:
+        *(const char **)o->out = value;
+        return 0;
+    case CLI_NUMBER:
+        if (parse_double(value, o->min, o->max, &num) < 0 ||
+            (o->exclusive && (num <= o->min || num >= o->max))) {
+            if (o->what)
+                return cli_usage_error(cmd, "--%s: '%s' is not %s", o->name, value, o->what);
+            return cli_usage_error(cmd, "--%s: '%s' is not a number from %g to %g", o->name, value,
+                                   o->min, o->max);
+        }
+        *(double *)o->out = num;
+        return 0;
+    case CLI_COUNT:
+        if (parse_uint(value, (unsigned long long)o->min, (unsigned long long)o->max, &count))
+            return cli_usage_error(cmd, "--%s: '%s' is not a whole number from %llu to %llu",
+                                   o->name, value, (unsigned long long)o->min,
+                                   (unsigned long long)o->max);
+        *(size_t *)o->out = (size_t)count;
+        return 0;
+    }
+    return 0;
+}
+
+bool cli_parse_options(const char *cmd, int argc, char **argv, const struct cli_option *opts,
+                       size_t n, void (*usage)(FILE *), unsigned context, const char *context_name,
+                       int *first, int *status)
+{
+    struct option longopts[CLI_MAX_OPTIONS + 2];
+    char optstring[2 * CLI_MAX_OPTIONS + 4] = ":";
+    size_t len = 1;
+    int c;
+
+    if (n > CLI_MAX_OPTIONS)
+        abort(); /* a table this long is a programming error, caught by any test of the command */
+    for (size_t i = 0; i < n; i++) {
+        int has_arg = opts[i].value == CLI_FLAG ? no_argument : required_argument;
+
+        longopts[i] = (struct option){opts[i].name, has_arg, NULL,
+                                      opts[i].letter ? opts[i].letter : CLI_LONG_ONLY + (int)i};
+        if (opts[i].letter) {
+            optstring[len++] = (char)opts[i].letter;
+            if (has_arg == required_argument)
+                optstring[len++] = ':';
+        }
+    }
+    longopts[n] = (struct option){"help", no_argument, NULL, 'h'};
+    longopts[n + 1] = (struct option){NULL, 0, NULL, 0};
+    optstring[len++] = 'h';
+    optstring[len] = '\0';
+
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
+        const struct cli_option *o = NULL;
+
+        if (c == 'h') {
+            usage(stdout);
+            *status = 0;
+            return false;
+        }
+        for (size_t i = 0; i < n && !o; i++)
+            if (longopts[i].val == c)
+                o = &opts[i];
+        if (!o) {
+            *status = cli_getopt_error(cmd, c, argv);
+            return false;
+        }
+        if (o->only && !(o->only & context)) {
+            /* the word is the option's own, not the value getopt took after it */
+            const char *word = argv[optind - 1 - (optarg && optarg == argv[optind - 1])];
+
+            *status =
+                cli_usage_error(cmd, "option '%s' does not apply to '%s'", word, context_name);
+            return false;
+        }
+        *status = store_value(cmd, o, optarg);
+        if (*status)
+            return false;
+    }
+    if (!first && optind < argc) {
+        *status = cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+        return false;
+    }
+    if (first)
+        *first = optind;
+    return true;
 }
 
 int cli_check_format(const char *cmd, const char *format)

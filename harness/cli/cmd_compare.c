@@ -7,7 +7,6 @@
  * prints the table; with --fail-on-regression, any regressed metric makes the exit status 1.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,20 +57,8 @@ static void usage(FILE *f)
             renderer_names(), COMPARE_DEFAULT_THRESHOLD, COMPARE_DEFAULT_ALPHA);
 }
 
-enum { OPT_FAIL_ON_REGRESSION = 256, OPT_UNPAIRED };
-
 int cmd_compare(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"format", required_argument, NULL, 'f'},
-        {"threshold", required_argument, NULL, 't'},
-        {"alpha", required_argument, NULL, 'a'},
-        {"fail-on-regression", no_argument, NULL, OPT_FAIL_ON_REGRESSION},
-        {"unpaired", no_argument, NULL, OPT_UNPAIRED},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *output = NULL, *format = "text";
     struct report **reports = NULL;
     struct comparison *cmp = NULL;
@@ -80,50 +67,26 @@ int cmd_compare(int argc, char **argv)
     char err[ERRBUF_LEN];
     size_t nreports = 0;
     FILE *out = stdout;
-    int c, status = 0;
+    int first, status = 0;
+    const struct cli_option options[] = {
+        CLI_OPTION("output", 'o', CLI_TEXT, &output),
+        CLI_OPTION("format", 'f', CLI_FORMAT, &format),
+        CLI_OPTION("threshold", 't', CLI_NUMBER, &opts.threshold_pct, .min = 0, .max = 1e6,
+                   .what = "a percentage (a number >= 0, e.g. 5)"),
+        CLI_OPTION("alpha", 'a', CLI_NUMBER, &opts.alpha, .min = 0, .max = 1, .exclusive = true,
+                   .what = "a probability strictly between 0 and 1"),
+        CLI_OPTION("fail-on-regression", 0, CLI_FLAG, &fail_on_regression),
+        CLI_OPTION("unpaired", 0, CLI_FLAG, &opts.unpaired),
+    };
 
     compare_options_init(&opts);
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:f:t:a:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'o':
-            output = optarg;
-            break;
-        case 'f':
-            if (cli_check_format("compare", optarg))
-                return EXIT_USAGE;
-            format = optarg;
-            break;
-        case 't':
-            if (parse_double(optarg, 0, 1e6, &opts.threshold_pct) < 0)
-                return cli_usage_error(
-                    "compare", "--threshold: '%s' is not a percentage (a number >= 0, e.g. 5)",
-                    optarg);
-            break;
-        case 'a':
-            if (parse_double(optarg, 0, 1, &opts.alpha) < 0 || opts.alpha <= 0 || opts.alpha >= 1)
-                return cli_usage_error(
-                    "compare", "--alpha: '%s' is not a probability strictly between 0 and 1",
-                    optarg);
-            break;
-        case OPT_FAIL_ON_REGRESSION:
-            fail_on_regression = true;
-            break;
-        case OPT_UNPAIRED:
-            opts.unpaired = true;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            return cli_getopt_error("compare", c, argv);
-        }
-    }
-    if (argc - optind < 2)
+    if (!cli_parse_options("compare", argc, argv, options, sizeof(options) / sizeof(options[0]),
+                           usage, 0, NULL, &first, &status))
+        return status;
+    if (argc - first < 2)
         return cli_usage_error("compare", "needs a BASELINE and at least one CANDIDATE report");
 
-    status = cli_read_reports("compare", argv + optind, argc - optind, &reports, &nreports);
+    status = cli_read_reports("compare", argv + first, argc - first, &reports, &nreports);
     if (status)
         goto out;
     if (compare_reports(reports[0], (const struct report *const *)reports + 1, nreports - 1, &opts,

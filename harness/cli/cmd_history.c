@@ -8,7 +8,6 @@
  * report is named and nothing is added. `detect --fail-on-change` is the nightly gate.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,54 +29,21 @@ enum sub { SUB_ADD = 1, SUB_LIST = 2, SUB_EXPORT = 4, SUB_DETECT = 8, SUB_REPORT
 #define SUB_READ   (SUB_LIST | SUB_EXPORT | SUB_DETECT | SUB_REPORT)
 #define SUB_CHANGE (SUB_DETECT | SUB_REPORT)
 
-static const struct {
-    const char *name;
-    enum sub sub;
-    const char *summary;
-} subs[] = {
-    {"add", SUB_ADD, "store reports (adding one twice keeps one)"},
-    {"list", SUB_LIST, "list stored results, one row per run and metric"},
-    {"export", SUB_EXPORT, "write the stored reports back out as a JSON array"},
-    {"detect", SUB_DETECT, "find change points per series; the nightly gate"},
-    {"report", SUB_REPORT, "one self-contained HTML page: charts and change points"},
+static const struct cli_command subs[] = {
+    {"add", NULL, SUB_ADD, "store reports (adding one twice keeps one)"},
+    {"list", NULL, SUB_LIST, "list stored results, one row per run and metric"},
+    {"export", NULL, SUB_EXPORT, "write the stored reports back out as a JSON array"},
+    {"detect", NULL, SUB_DETECT, "find change points per series; the nightly gate"},
+    {"report", NULL, SUB_REPORT, "one self-contained HTML page: charts and change points"},
 };
-
-enum opt {
-    OPT_METRIC = 256,
-    OPT_BRANCH,
-    OPT_HOST,
-    OPT_BACKEND,
-    OPT_SINCE,
-    OPT_MIN_MAGNITUDE,
-    OPT_SIGNIFICANCE,
-    OPT_PERMUTATIONS,
-    OPT_MIN_SEGMENT,
-    OPT_LAST_RUNS,
-    OPT_FAIL_ON_CHANGE,
-    OPT_INPUT,
-};
-
-/* Which subcommands take each option; the rest are told it does not apply. */
-static const struct {
-    int opt;
-    unsigned subs;
-} allowed[] = {
-    {OPT_METRIC, SUB_READ},         {OPT_BRANCH, SUB_READ},
-    {OPT_HOST, SUB_READ},           {OPT_BACKEND, SUB_READ},
-    {OPT_SINCE, SUB_READ},          {OPT_MIN_MAGNITUDE, SUB_CHANGE},
-    {OPT_SIGNIFICANCE, SUB_CHANGE}, {OPT_PERMUTATIONS, SUB_CHANGE},
-    {OPT_MIN_SEGMENT, SUB_CHANGE},  {OPT_LAST_RUNS, SUB_CHANGE},
-    {OPT_INPUT, SUB_CHANGE},        {OPT_FAIL_ON_CHANGE, SUB_DETECT},
-    {'f', SUB_LIST | SUB_CHANGE},   {'o', SUB_READ},
-};
+#define NSUBS (sizeof(subs) / sizeof(subs[0]))
 
 static void usage(FILE *f)
 {
     fprintf(f, "Usage: burette history SUBCOMMAND [OPTIONS] [REPORT...]\n\n"
                "Keep every run's report in a database and find where a metric moved.\n\n"
                "Subcommands:\n");
-    for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-        fprintf(f, "  %-7s %s\n", subs[i].name, subs[i].summary);
+    cli_print_commands(f, subs, NSUBS, 7);
     fprintf(f,
             "\n"
             "Options:\n"
@@ -134,133 +100,50 @@ struct history_args {
     int nreports;
 };
 
-static bool option_applies(int opt, enum sub sub)
-{
-    for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
-        if (allowed[i].opt == opt)
-            return allowed[i].subs & sub;
-    return true;
-}
-
-static int parse_number_option(const char *cmd, const char *opt, const char *value, double min,
-                               double max, double *out)
-{
-    if (parse_double(value, min, max, out))
-        return cli_usage_error(cmd, "%s: '%s' is not a number from %g to %g", opt, value, min, max);
-    return 0;
-}
-
-static int parse_count_option(const char *cmd, const char *opt, const char *value,
-                              unsigned long long min, unsigned long long max, size_t *out)
-{
-    unsigned long long v;
-
-    if (parse_uint(value, min, max, &v))
-        return cli_usage_error(cmd, "%s: '%s' is not a whole number from %llu to %llu", opt, value,
-                               min, max);
-    *out = (size_t)v;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, struct history_args *a)
 {
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"metric", required_argument, NULL, OPT_METRIC},
-        {"branch", required_argument, NULL, OPT_BRANCH},
-        {"host", required_argument, NULL, OPT_HOST},
-        {"backend", required_argument, NULL, OPT_BACKEND},
-        {"since", required_argument, NULL, OPT_SINCE},
-        {"min-magnitude", required_argument, NULL, OPT_MIN_MAGNITUDE},
-        {"significance", required_argument, NULL, OPT_SIGNIFICANCE},
-        {"permutations", required_argument, NULL, OPT_PERMUTATIONS},
-        {"min-segment", required_argument, NULL, OPT_MIN_SEGMENT},
-        {"last-runs", required_argument, NULL, OPT_LAST_RUNS},
-        {"fail-on-change", no_argument, NULL, OPT_FAIL_ON_CHANGE},
-        {"input", required_argument, NULL, OPT_INPUT},
-        {"format", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    double min_magnitude = NAN; /* in percent; a->ed keeps a fraction */
+    size_t permutations = 0;    /* a->ed's is unsigned: 0, never valid, is "not given" */
+    const char *input = NULL;   /* --input samples|means */
+    const struct cli_option options[] = {
+        CLI_OPTION("db", 0, CLI_TEXT, &a->db),
+        CLI_OPTION("metric", 0, CLI_TEXT, &a->filter.metric, .only = SUB_READ),
+        CLI_OPTION("branch", 0, CLI_TEXT, &a->filter.branch, .only = SUB_READ),
+        CLI_OPTION("host", 0, CLI_TEXT, &a->filter.host, .only = SUB_READ),
+        CLI_OPTION("backend", 0, CLI_TEXT, &a->filter.backend, .only = SUB_READ),
+        CLI_OPTION("since", 0, CLI_TEXT, &a->filter.since, .only = SUB_READ),
+        CLI_OPTION("min-magnitude", 0, CLI_NUMBER, &min_magnitude, .min = 0, .max = 1000,
+                   .only = SUB_CHANGE),
+        CLI_OPTION("significance", 0, CLI_NUMBER, &a->ed.significance, .min = 1e-6, .max = 1,
+                   .only = SUB_CHANGE),
+        CLI_OPTION("permutations", 0, CLI_COUNT, &permutations, .min = 1, .max = 1000000,
+                   .only = SUB_CHANGE),
+        CLI_OPTION("min-segment", 0, CLI_COUNT, &a->ed.min_segment, .min = 2, .max = 1000000,
+                   .only = SUB_CHANGE),
+        CLI_OPTION("last-runs", 0, CLI_COUNT, &a->last_runs, .min = 1, .max = 1000000,
+                   .only = SUB_CHANGE),
+        CLI_OPTION("fail-on-change", 0, CLI_FLAG, &a->fail_on_change, .only = SUB_DETECT),
+        CLI_OPTION("input", 0, CLI_TEXT, &input, .only = SUB_CHANGE),
+        CLI_OPTION("format", 'f', CLI_TEXT, &a->format, .only = SUB_LIST | SUB_CHANGE),
+        CLI_OPTION("output", 'o', CLI_TEXT, &a->output, .only = SUB_READ),
     };
     const char *cmd = a->cmd;
-    double num;
-    size_t count = 0;
-    int c, rc, index;
+    int first, status;
 
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":f:o:h", longopts, &index)) != -1) {
-        if (c != ':' && c != '?' && c != 'h' && !option_applies(c, a->sub))
-            return cli_usage_error(cmd, "option '%s' does not apply to '%s'", argv[optind - 1],
-                                   a->name);
-        switch (c) {
-        case 'd':
-            a->db = optarg;
-            break;
-        case OPT_METRIC:
-            a->filter.metric = optarg;
-            break;
-        case OPT_BRANCH:
-            a->filter.branch = optarg;
-            break;
-        case OPT_HOST:
-            a->filter.host = optarg;
-            break;
-        case OPT_BACKEND:
-            a->filter.backend = optarg;
-            break;
-        case OPT_SINCE:
-            a->filter.since = optarg;
-            break;
-        case OPT_MIN_MAGNITUDE:
-            if ((rc = parse_number_option(cmd, "--min-magnitude", optarg, 0, 1000, &num)))
-                return rc;
-            a->ed.min_magnitude = num / 100;
-            break;
-        case OPT_SIGNIFICANCE:
-            if ((rc = parse_number_option(cmd, "--significance", optarg, 1e-6, 1, &num)))
-                return rc;
-            a->ed.significance = num;
-            break;
-        case OPT_PERMUTATIONS:
-            if ((rc = parse_count_option(cmd, "--permutations", optarg, 1, 1000000, &count)))
-                return rc;
-            a->ed.permutations = (unsigned)count;
-            break;
-        case OPT_MIN_SEGMENT:
-            if ((rc = parse_count_option(cmd, "--min-segment", optarg, 2, 1000000, &count)))
-                return rc;
-            a->ed.min_segment = count;
-            break;
-        case OPT_LAST_RUNS:
-            if ((rc = parse_count_option(cmd, "--last-runs", optarg, 1, 1000000, &a->last_runs)))
-                return rc;
-            break;
-        case OPT_FAIL_ON_CHANGE:
-            a->fail_on_change = true;
-            break;
-        case OPT_INPUT:
-            if (strcmp(optarg, "samples") && strcmp(optarg, "means"))
-                return cli_usage_error(cmd, "--input must be 'samples' or 'means', not '%s'",
-                                       optarg);
-            a->ed.on_samples = !strcmp(optarg, "samples");
-            break;
-        case 'f':
-            a->format = optarg;
-            break;
-        case 'o':
-            a->output = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return -1;
-        default:
-            return cli_getopt_error(cmd, c, argv);
-        }
+    if (!cli_parse_options(cmd, argc, argv, options, sizeof(options) / sizeof(options[0]), usage,
+                           a->sub, a->name, &first, &status))
+        return status ? status : -1;
+    if (!isnan(min_magnitude))
+        a->ed.min_magnitude = min_magnitude / 100;
+    if (permutations)
+        a->ed.permutations = (unsigned)permutations;
+    if (input) {
+        if (strcmp(input, "samples") && strcmp(input, "means"))
+            return cli_usage_error(cmd, "--input must be 'samples' or 'means', not '%s'", input);
+        a->ed.on_samples = !strcmp(input, "samples");
     }
-    a->reports = argv + optind;
-    a->nreports = argc - optind;
+    a->reports = argv + first;
+    a->nreports = argc - first;
     if (a->sub == SUB_ADD && !a->nreports)
         return cli_usage_error(cmd, "needs at least one REPORT");
     if (a->sub != SUB_ADD && a->nreports)
@@ -462,27 +345,21 @@ int cmd_history(int argc, char **argv)
 {
     struct history_args a = {0};
     const char *env = getenv("BURETTE_HISTORY_DB");
-    int status;
+    int sub, status;
 
-    if (argc < 2) {
-        usage(stderr);
-        return EXIT_USAGE;
+    sub = cli_command_word(argc, argv, subs, NSUBS);
+    if (sub == CLI_WORD_MISSING || sub == CLI_WORD_HELP) {
+        usage(sub == CLI_WORD_HELP ? stdout : stderr);
+        return sub == CLI_WORD_HELP ? 0 : EXIT_USAGE;
     }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-        usage(stdout);
-        return 0;
-    }
-    for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-        if (!strcmp(argv[1], subs[i].name)) {
-            a.sub = subs[i].sub;
-            a.name = subs[i].name;
-            snprintf(a.cmd, sizeof(a.cmd), "history %s", a.name);
-        }
-    if (!a.sub)
+    if (sub == CLI_WORD_UNKNOWN)
         return cli_usage_error("history",
                                "unknown subcommand '%s' (available: add, list, "
                                "export, detect, report)",
                                argv[1]);
+    a.sub = (enum sub)subs[sub].id;
+    a.name = subs[sub].name;
+    snprintf(a.cmd, sizeof(a.cmd), "history %s", a.name);
     a.db = env && *env ? env : DEFAULT_DB;
     a.format = a.sub == SUB_REPORT ? "html" : "text";
     a.last_runs = DEFAULT_LAST_RUNS;

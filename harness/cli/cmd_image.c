@@ -7,7 +7,7 @@
  * versions, modules, iperf3's libraries, file sizes and paths.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -74,34 +74,19 @@ static int print_info(const struct guest_image *img)
 
 int cmd_image(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"info", no_argument, NULL, 'i'},
-        {"dir", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     struct guest_image img;
     char err[ERRBUF_LEN];
     const char *dir = NULL;
-    int c;
+    bool info = false; /* the only thing it does, so also what it does without --info */
+    int status;
+    const struct cli_option options[] = {
+        CLI_OPTION("info", 0, CLI_FLAG, &info),
+        CLI_OPTION("dir", 0, CLI_TEXT, &dir),
+    };
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'i':
-            break;
-        case 'd':
-            dir = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            return cli_getopt_error("image", c, argv);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("image", "unexpected argument '%s'", argv[optind]);
+    if (!cli_parse_options("image", argc, argv, options, sizeof(options) / sizeof(options[0]),
+                           usage, 0, NULL, NULL, &status))
+        return status;
     if (image_find(&img, dir, err, sizeof(err))) {
         fprintf(stderr, "burette: image: %s\n", err);
         return 1;

@@ -19,7 +19,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <link.h>
@@ -252,35 +251,17 @@ out:
 
 int cmd_package(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"image-dir", required_argument, NULL, 'i'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *output = NULL, *image_dir = NULL;
     char err[ERRBUF_LEN];
-    int c;
+    int status;
+    const struct cli_option options[] = {
+        CLI_OPTION("output", 'o', CLI_TEXT, &output),
+        CLI_OPTION("image-dir", 0, CLI_TEXT, &image_dir),
+    };
 
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'o':
-            output = optarg;
-            break;
-        case 'i':
-            image_dir = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            return cli_getopt_error("package", c, argv);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("package", "unexpected argument '%s'", argv[optind]);
+    if (!cli_parse_options("package", argc, argv, options, sizeof(options) / sizeof(options[0]),
+                           usage, 0, NULL, NULL, &status))
+        return status;
     if (!output)
         return cli_usage_error("package", "needs -o FILE.tar.gz");
     if (write_package(output, image_dir, err, sizeof(err))) {

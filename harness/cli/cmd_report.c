@@ -6,7 +6,6 @@
  * and nothing half-printed; then prints the summary of all of them in the chosen format.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,42 +39,24 @@ static void usage(FILE *f)
 
 int cmd_report(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"format", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *output = NULL, *format = "text";
     struct report **reports = NULL;
     char err[ERRBUF_LEN];
     size_t n = 0;
     FILE *out = stdout;
-    int c, status = 0;
+    int first, status = 0;
+    const struct cli_option options[] = {
+        CLI_OPTION("output", 'o', CLI_TEXT, &output),
+        CLI_OPTION("format", 'f', CLI_FORMAT, &format),
+    };
 
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:f:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'o':
-            output = optarg;
-            break;
-        case 'f':
-            if (cli_check_format("report", optarg))
-                return EXIT_USAGE;
-            format = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            return cli_getopt_error("report", c, argv);
-        }
-    }
-    if (optind >= argc)
+    if (!cli_parse_options("report", argc, argv, options, sizeof(options) / sizeof(options[0]),
+                           usage, 0, NULL, &first, &status))
+        return status;
+    if (first >= argc)
         return cli_usage_error("report", "needs at least one REPORT");
 
-    status = cli_read_reports("report", argv + optind, argc - optind, &reports, &n);
+    status = cli_read_reports("report", argv + first, argc - first, &reports, &n);
     if (status)
         goto out;
     status = cli_open_output("report", output, &out);

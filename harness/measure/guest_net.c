@@ -34,6 +34,11 @@ void guest_net_down(struct guest_net *g)
     free(g);
 }
 
+void guest_net_teardown(void *state)
+{
+    guest_net_down(state);
+}
+
 void guest_net_blame_backend(struct guest_net *g, int rc, char *err, size_t errlen)
 {
     char why[ERRBUF_LEN];

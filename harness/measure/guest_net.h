@@ -59,4 +59,8 @@ void guest_net_blame_backend(struct guest_net *g, int rc, char *err, size_t errl
  * helper; NULL is fine */
 void guest_net_down(struct guest_net *g);
 
+/* guest_net_teardown() - guest_net_down() as the perf_test_ops teardown of a test whose state
+ * is the struct guest_net of guest_net_up() */
+void guest_net_teardown(void *state);
+
 #endif /* BURETTE_GUEST_NET_H */

@@ -297,14 +297,9 @@ static int lat_run_once(void *state, const struct perf_ctx *ctx, struct perf_ite
     return 0;
 }
 
-static void lat_teardown(void *state)
-{
-    guest_net_down(state);
-}
-
 const struct perf_test_ops latency_test_ops = {
     .name = "latency",
     .setup = lat_setup,
     .run_once = lat_run_once,
-    .teardown = lat_teardown,
+    .teardown = guest_net_teardown,
 };

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "errbuf.h"
+#include "fd.h"
 #include "perf.h"
 #include "proc.h"
 
@@ -242,13 +243,9 @@ static void rec_close(struct perf_rec *r)
     if (r->pid > 0)
         proc_kill(r->pid, NULL);
     r->pid = 0;
-    if (r->pidfd >= 0)
-        close(r->pidfd);
-    if (r->ctl_w >= 0)
-        close(r->ctl_w);
-    if (r->ack_r >= 0)
-        close(r->ack_r);
-    r->pidfd = r->ctl_w = r->ack_r = -1;
+    fd_close(&r->pidfd);
+    fd_close(&r->ctl_w);
+    fd_close(&r->ack_r);
 }
 
 /* Spawn one `perf record`, events disabled, and ask it to enable them. */

@@ -45,6 +45,7 @@
 #include <cmocka.h>
 
 #include "e2e.h"
+#include "test_args.h"
 
 #define MAX_PIDS      128
 #define BURETTE_END_S 180 /* after the kill, burette must be gone by then */
@@ -275,11 +276,9 @@ int main(int argc, char **argv)
     };
     char *end;
 
-    if (argc < 2 || argc > 5) {
-        fprintf(stderr, "usage: %s BURETTE [SEED [POINTS [burette|consomme|qemu|helper]]]\n",
-                argv[0]);
-        return 2;
-    }
+    if (!test_args_ok(argc, argv, 1, 4, NULL,
+                      "BURETTE [SEED [POINTS [burette|consomme|qemu|helper]]]"))
+        return TEST_USAGE_STATUS;
     burette = argv[1];
     if (argc > 2) {
         seed = strtoull(argv[2], &end, 10);

@@ -38,6 +38,7 @@
 
 #include "e2e.h"
 #include "skip.h"
+#include "test_args.h"
 
 #define ITERATIONS 2
 
@@ -365,10 +366,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_latency_strike_echo_server_dying_is_reported_from_both_sides),
     };
 
-    if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "--strikes"))) {
-        fprintf(stderr, "usage: %s BURETTE_BINARY BACKEND [--strikes]\n", argv[0]);
-        return 2;
-    }
+    if (!test_args_ok(argc, argv, 2, 3, "--strikes", "BURETTE_BINARY BACKEND [--strikes]"))
+        return TEST_USAGE_STATUS;
     burette = argv[1];
     backend = argv[2];
     /* without --strikes the strike cases are left out (not skipped: nothing is missing) */

@@ -34,6 +34,7 @@
 #include <jansson.h>
 
 #include "e2e.h"
+#include "test_args.h"
 
 #define FIXED    "fixed256=consomme:tcp-rx-buffer=256K,tcp-tx-buffer=256K"
 #define AUTOTUNE "autotune=consomme"
@@ -283,7 +284,7 @@ static void test_multi_sigint_with_both_guests_up_leaves_nothing_behind(void **s
 {
     char dir[512], logs[512], buf[65536] = "";
     struct stat st;
-    int errfd, status;
+    int errfd;
     pid_t pid;
 
     snprintf(dir, sizeof(dir), "%s/int-reports", e2e_tmpdir);
@@ -300,12 +301,7 @@ static void test_multi_sigint_with_both_guests_up_leaves_nothing_behind(void **s
         fail_msg("burette ended before the second variant ran; its stderr:\n%s", buf);
     if (!e2e_read_until(errfd, "TCP guest to host", buf, sizeof(buf)))
         fail_msg("burette ended before the second variant's sub-test; its stderr:\n%s", buf);
-    kill(pid, SIGINT);
-    e2e_read_until(errfd, NULL, buf, sizeof(buf));
-    close(errfd);
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 128 + SIGINT);
+    e2e_interrupt(pid, errfd, buf, sizeof(buf));
     assert_non_null(strstr(buf, "interrupted"));
     /* both slots were torn down */
     assert_non_null(strstr(buf, "fixed256: tearing down"));
@@ -324,10 +320,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_multi_sigint_with_both_guests_up_leaves_nothing_behind),
     };
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s BURETTE_BINARY\n", argv[0]);
-        return 2;
-    }
+    if (!test_args_ok(argc, argv, 1, 1, NULL, "BURETTE_BINARY"))
+        return TEST_USAGE_STATUS;
     burette = argv[1];
     return cmocka_run_group_tests(tests, e2e_group_setup, e2e_group_teardown);
 }

@@ -40,6 +40,7 @@
 
 #include "e2e.h"
 #include "skip.h"
+#include "test_args.h"
 
 static const char *burette;
 static char qemu[4096]; /* qemu-system-x86_64 as found in PATH */
@@ -208,7 +209,7 @@ static void test_passt_sigint_mid_run_leaves_no_passt_behind(void **state)
                           "30",  "--iterations", "2",       "--warmup",  "0",     NULL};
     char buf[65536] = "", comm[64];
     bool seen = false;
-    int errfd, status;
+    int errfd;
     pid_t pid;
     DIR *d;
     struct dirent *de;
@@ -229,12 +230,7 @@ static void test_passt_sigint_mid_run_leaves_no_passt_behind(void **state)
         closedir(d);
     assert_true(seen);
 
-    kill(pid, SIGINT);
-    e2e_read_until(errfd, NULL, buf, sizeof(buf));
-    close(errfd);
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 128 + SIGINT);
+    e2e_interrupt(pid, errfd, buf, sizeof(buf));
     e2e_assert_no_children();
 }
 
@@ -356,10 +352,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_perf_dir_records_qemu_and_passt_per_subtest),
     };
 
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s BURETTE_BINARY slirp|passt|perf\n", argv[0]);
-        return 2;
-    }
+    if (!test_args_ok(argc, argv, 2, 2, NULL, "BURETTE_BINARY slirp|passt|perf"))
+        return TEST_USAGE_STATUS;
     burette = argv[1];
     signal(SIGPIPE, SIG_IGN);
     if (!strcmp(argv[2], "slirp"))

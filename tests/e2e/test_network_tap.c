@@ -36,6 +36,7 @@
 #include <jansson.h>
 
 #include "e2e.h"
+#include "test_args.h"
 
 static const char *burette;
 
@@ -209,10 +210,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_network_tap_helper_dying_mid_test_is_reported),
         cmocka_unit_test(test_network_tap_failing_server_and_client_are_reported),
     };
-    if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "--basic"))) {
-        fprintf(stderr, "usage: %s BURETTE_BINARY [--basic]\n", argv[0]);
-        return 2;
-    }
+
+    if (!test_args_ok(argc, argv, 1, 2, "--basic", "BURETTE_BINARY [--basic]"))
+        return TEST_USAGE_STATUS;
     burette = argv[1];
     /* --basic: the report and SIGINT cases only (each case boots a guest) */
     if (argc == 3)

@@ -65,18 +65,21 @@ static int children(void)
     return n;
 }
 
-/* SIGTERM while the guest boots: exit status 143, no report, QEMU reaped. */
-static void test_sigterm_ends_run_with_143_and_no_qemu(void **state)
+/*
+ * A run that gets SIGTERM once a QEMU with @qemu_arg among its arguments runs ends with exit
+ * status 143, writes no report @name.json and leaves no child behind.
+ */
+static void sigterm_run(const char *qemu_arg, const char *name)
 {
     char out[256], logs[256];
     struct run_options o;
     int status;
 
-    snprintf(out, sizeof(out), "%s/cancelled.json", dir);
-    snprintf(logs, sizeof(logs), "%s/logs2", dir);
+    snprintf(out, sizeof(out), "%s/%s.json", dir, name);
+    snprintf(logs, sizeof(logs), "%s/logs-%s", dir, name);
     o = boot_options(out, logs);
     o.quiet = true;
-    e2e_sigterm_when_child_runs("qemu-system", "-kernel"); /* the guest boots */
+    e2e_sigterm_when_child_runs("qemu-system", qemu_arg);
     status = run_main(&o);
     proc_cancel_reset();
     assert_int_equal(status, 128 + SIGTERM);
@@ -84,23 +87,16 @@ static void test_sigterm_ends_run_with_143_and_no_qemu(void **state)
     assert_int_not_equal(access(out, F_OK), 0);
 }
 
+/* SIGTERM while the guest boots: exit status 143, no report, QEMU reaped. */
+static void test_sigterm_ends_run_with_143_and_no_qemu(void **state)
+{
+    sigterm_run("-kernel", "cancelled"); /* the guest boots */
+}
+
 /* SIGTERM while QEMU is asked for its version, before anything starts: 143, not bad input. */
 static void test_sigterm_during_qemu_probe_ends_with_143(void **state)
 {
-    char out[256], logs[256];
-    struct run_options o;
-    int status;
-
-    snprintf(out, sizeof(out), "%s/probe-cancelled.json", dir);
-    snprintf(logs, sizeof(logs), "%s/logs-probe", dir);
-    o = boot_options(out, logs);
-    o.quiet = true;
-    e2e_sigterm_when_child_runs("qemu-system", "--version");
-    status = run_main(&o);
-    proc_cancel_reset();
-    assert_int_equal(status, 128 + SIGTERM);
-    assert_int_equal(children(), 0);
-    assert_int_not_equal(access(out, F_OK), 0);
+    sigterm_run("--version", "probe-cancelled");
 }
 
 static void test_unknown_test_is_bad_input(void **state)

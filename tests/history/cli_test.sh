@@ -44,6 +44,9 @@ history_suite() {
     expect 2 "$burette" history list --db "$db" "$data/base.json" && stderr_has "history add"
     expect 2 "$burette" history add --db "$db" --fail-on-change "$data/base.json" &&
         stderr_has "option '--fail-on-change' does not apply to 'add'"
+    # an option that takes a value is named, not its value
+    expect 2 "$burette" history add --db "$db" --metric x "$data/base.json" &&
+        stderr_has "option '--metric' does not apply to 'add'"
     expect 2 "$burette" history detect --db "$db" --min-magnitude ten &&
         stderr_has "--min-magnitude: 'ten' is not a number"
     expect 2 "$burette" history detect --db "$db" --format xml && stderr_has "unknown format 'xml'"

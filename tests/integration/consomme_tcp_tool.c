@@ -155,12 +155,23 @@ static int client_connect(const char *addr, uint16_t port, int *fd)
     return 0;
 }
 
+/* Prints both digests of a transfer of @size bytes; Return: 0 if they are the same, else 1. */
+static int digests_agree(const char *what, uint64_t size, const uint8_t sent[32],
+                         const uint8_t received[32])
+{
+    char a[65], b[65];
+
+    hex(sent, a);
+    hex(received, b);
+    printf("%s %" PRIu64 " bytes: sha256 sent %s, received %s\n", what, size, a, b);
+    return memcmp(sent, received, 32) ? fail("%s: SHA-256 differs", what) : 0;
+}
+
 static int client_upload(int fd, uint64_t size)
 {
     uint8_t *buf = malloc(CHUNK), mine[32], theirs[32];
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     struct prng p = {0x9e3779b97f4a7c15ull};
-    char a[65], b[65];
     uint64_t sent = 0;
     int rc = 1;
 
@@ -183,10 +194,7 @@ static int client_upload(int fd, uint64_t size)
         rc = fail("upload: no digest back from the host end");
         goto out;
     }
-    hex(mine, a);
-    hex(theirs, b);
-    printf("upload %" PRIu64 " bytes: sent sha256 %s, host received sha256 %s\n", size, a, b);
-    rc = memcmp(mine, theirs, 32) ? fail("upload: SHA-256 differs") : 0;
+    rc = digests_agree("upload", size, mine, theirs);
 out:
     EVP_MD_CTX_free(md);
     free(buf);
@@ -199,7 +207,6 @@ static int client_download(int fd, uint64_t size)
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     uint64_t got = 0;
     size_t tail = 0;
-    char a[65], b[65];
     int rc = 1;
 
     if (!buf || !md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL))
@@ -234,10 +241,7 @@ static int client_download(int fd, uint64_t size)
         goto out;
     }
     EVP_DigestFinal_ex(md, mine, NULL);
-    hex(theirs, a);
-    hex(mine, b);
-    printf("download %" PRIu64 " bytes: host sent sha256 %s, received sha256 %s\n", size, a, b);
-    rc = memcmp(mine, theirs, 32) ? fail("download: SHA-256 differs") : 0;
+    rc = digests_agree("download", size, theirs, mine);
 out:
     EVP_MD_CTX_free(md);
     free(buf);

@@ -62,6 +62,8 @@
 #include <netlink/route/link.h>
 #include <netlink/route/route.h>
 
+#include "ref_csum.h"
+
 #define SKIP     77
 #define GUARD_MS 10000
 
@@ -156,19 +158,6 @@ static int cmd_config(unsigned mtu)
     return rc;
 }
 
-static uint16_t csum(const uint8_t *p, size_t len)
-{
-    uint32_t s = 0;
-
-    for (size_t i = 0; i + 1 < len; i += 2)
-        s += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (len & 1)
-        s += (uint32_t)p[len - 1] << 8;
-    while (s >> 16)
-        s = (s & 0xffff) + (s >> 16);
-    return (uint16_t)~s;
-}
-
 static int cmd_ping(const char *addr, int count)
 {
     struct sockaddr_in to = {.sin_family = AF_INET};
@@ -191,7 +180,7 @@ static int cmd_ping(const char *addr, int count)
         req[7] = (uint8_t)seq;
         for (size_t i = 8; i < sizeof(req); i++)
             req[i] = (uint8_t)(i + seq);
-        uint16_t s = csum(req, sizeof(req));
+        uint16_t s = ref_csum(req, sizeof(req), 0);
         req[2] = (uint8_t)(s >> 8);
         req[3] = (uint8_t)s;
         if (sendto(fd, req, sizeof(req), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
@@ -207,7 +196,7 @@ static int cmd_ping(const char *addr, int count)
             if ((size_t)n != ihl + sizeof(req) || m[0] != 0 || (m[4] << 8 | m[5]) != id ||
                 m[7] != seq)
                 continue; /* not ours */
-            if (memcmp(m + 8, req + 8, sizeof(req) - 8) || csum(m, sizeof(req)))
+            if (memcmp(m + 8, req + 8, sizeof(req) - 8) || ref_csum(m, sizeof(req), 0))
                 return fail("echo reply %d has wrong data or checksum", seq);
             got = true;
         }

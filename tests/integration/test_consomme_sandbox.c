@@ -187,27 +187,37 @@ static void assert_sandboxed(pid_t pid)
         assert_true(strtoul(v, NULL, 10) != 0); /* real uid: switched away from root */
 }
 
-static void test_stream_udp_exchange_runs_sandboxed(void **state)
+/* Starts consomme on the stream transport and sends, as the guest, a datagram with @text to a
+ * UDP socket of ours on loopback; returns that socket once the datagram is there. */
+static int stream_datagram_to_host(struct fixture *f, const char *text)
 {
-    struct fixture f = {0};
     struct sockaddr_in host = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    struct sockaddr_in from;
-    socklen_t hl = sizeof(host), fl = sizeof(from);
+    socklen_t hl = sizeof(host);
     uint8_t frame[256];
-    char buf[64];
     int us = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    ssize_t n;
     size_t len;
 
-    (void)state;
     assert_true(us >= 0);
     assert_int_equal(bind(us, (struct sockaddr *)&host, sizeof(host)), 0);
     assert_int_equal(getsockname(us, (struct sockaddr *)&host, &hl), 0);
-    start(&f, "stream");
-
-    len = udp_frame(frame, ntohs(host.sin_port), "ping from the guest");
-    assert_int_equal(write(f.b.fds[0], frame, len), (ssize_t)len);
+    start(f, "stream");
+    len = udp_frame(frame, ntohs(host.sin_port), text);
+    assert_int_equal(write(f->b.fds[0], frame, len), (ssize_t)len);
     wait_readable(us);
+    return us;
+}
+
+static void test_stream_udp_exchange_runs_sandboxed(void **state)
+{
+    struct fixture f = {0};
+    struct sockaddr_in from;
+    socklen_t fl = sizeof(from);
+    char buf[64];
+    int us;
+    ssize_t n;
+
+    (void)state;
+    us = stream_datagram_to_host(&f, "ping from the guest");
     n = recvfrom(us, buf, sizeof(buf) - 1, 0, (struct sockaddr *)&from, &fl);
     assert_true(n > 0);
     buf[n] = '\0';
@@ -225,23 +235,13 @@ static void test_stream_udp_exchange_runs_sandboxed(void **state)
 static void test_stream_stats_reach_root_owned_log_dir(void **state)
 {
     struct fixture f = {0};
-    struct sockaddr_in host = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t hl = sizeof(host);
-    uint8_t frame[256];
     char path[128];
-    int us = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int us;
     json_error_t je;
     json_t *stats, *udp;
-    size_t len;
 
     (void)state;
-    assert_true(us >= 0);
-    assert_int_equal(bind(us, (struct sockaddr *)&host, sizeof(host)), 0);
-    assert_int_equal(getsockname(us, (struct sockaddr *)&host, &hl), 0);
-    start(&f, "stream");
-    len = udp_frame(frame, ntohs(host.sin_port), "counted");
-    assert_int_equal(write(f.b.fds[0], frame, len), (ssize_t)len);
-    wait_readable(us);
+    us = stream_datagram_to_host(&f, "counted");
     assert_sandboxed(f.b.process);
     f.b.ops->teardown(&f.b); /* EOF: consomme dumps its counters as it exits */
     f.prepared = false;

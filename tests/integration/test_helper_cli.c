@@ -37,6 +37,7 @@
 
 #include "e2e.h"
 #include "skip.h"
+#include "test_args.h"
 
 static const char *burette;
 static char tmpdir[] = "/tmp/burette-cli-tap-XXXXXX";
@@ -188,10 +189,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_cli_ordinary_user_without_tun_access_is_told_the_fix),
     };
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s BURETTE_BINARY\n", argv[0]);
-        return 2;
-    }
+    if (!test_args_ok(argc, argv, 1, 1, NULL, "BURETTE_BINARY"))
+        return TEST_USAGE_STATUS;
     burette = argv[1];
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     return test_exit_status(cmocka_run_group_tests(tests, setup_dir, teardown_dir));

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -108,6 +109,18 @@ int e2e_run(const char *burette, const char *const *args, const char *path, char
     close(errfd);
     assert_int_equal(waitpid(pid, &status, 0), pid);
     return status;
+}
+
+void e2e_interrupt(pid_t pid, int errfd, char *buf, size_t len)
+{
+    int status;
+
+    kill(pid, SIGINT);
+    e2e_read_until(errfd, NULL, buf, len);
+    close(errfd);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 128 + SIGINT);
 }
 
 json_t *e2e_find_result(json_t *results, const char *name)

@@ -66,6 +66,15 @@ bool e2e_read_some(int fd, char *buf, size_t len);
 int e2e_run(const char *burette, const char *const *args, const char *path, char *buf, size_t len);
 
 /**
+ * e2e_interrupt() - SIGINT burette, as Ctrl-C would, and fail unless it ends with 130
+ * @pid: burette, started by e2e_start()
+ * @errfd: its stderr pipe: read to EOF into @buf (as e2e_read_until() does), then closed
+ * @buf: what burette said
+ * @len: size of @buf
+ */
+void e2e_interrupt(pid_t pid, int errfd, char *buf, size_t len);
+
+/**
  * e2e_find_result() - a report's result named @name
  * @results: the report's "results" array
  * @name: the metric's name

@@ -5,8 +5,9 @@
  * cmocka's skip() ends a case and the group still exits 0, so ctest would count a test that ran
  * nothing as passed. A case calls TEST_SKIP("why") instead: the reason goes to stderr and is
  * counted, and main() returns test_exit_status(): the group's failures if any, else 77 when a
- * case was skipped — ctest's SKIP_RETURN_CODE for these tests — else 0. Header-only: each test
- * program is one file, so the counter is that file's own.
+ * case was skipped — ctest's SKIP_RETURN_CODE for these tests — else 0. Header-only: the counter
+ * is each file's own, so a program of several files runs each file's group in that file
+ * (test_tcp.c).
  */
 #ifndef BURETTE_TEST_SKIP_H
 #define BURETTE_TEST_SKIP_H

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cm_test_util.h - frame builders and a reference checksum for the consomme core's unit tests
+ * cm_test_util.h - frame builders for the consomme core's unit tests
  *
- * The reference checksum is the textbook RFC 1071 loop (big-endian 16-bit words, end-around
- * carry), written independently of checksum.c's 32-bit word version, so the two check each
- * other. A stack made with cm_test_stack() has no transport: frames toward the guest stay in
- * its output queue, where cm_test_next_out() reads them back.
+ * Frames are checked with the reference checksum of tests/support/ref_csum.h, written
+ * independently of checksum.c, so the two check each other. A stack made with cm_test_stack() has
+ * no transport: frames toward the guest stay in its output queue, where cm_test_next_out() reads
+ * them back.
  */
 #ifndef CM_TEST_UTIL_H
 #define CM_TEST_UTIL_H
@@ -16,48 +16,11 @@
 #include <arpa/inet.h>
 
 #include "core.h"
+#include "ref_csum.h"
 
 #define GUEST_MAC       0x52, 0x54, 0x00, 0x12, 0x12, 0x12
 #define GW_MAC          0x52, 0x55, 0x0a, 0x00, 0x02, 0x02
 #define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
-
-static inline uint16_t ref_csum(const uint8_t *p, size_t len, uint32_t sum)
-{
-    for (size_t i = 0; i + 1 < len; i += 2)
-        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (len & 1)
-        sum += (uint32_t)p[len - 1] << 8;
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
-static inline uint32_t ref_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
-{
-    return (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + proto + len;
-}
-
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static inline void wr32(uint8_t *p, uint32_t v)
-{
-    wr16(p, (uint16_t)(v >> 16));
-    wr16(p + 2, (uint16_t)v);
-}
-
-static inline uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)rd16(p) << 16 | rd16(p + 2);
-}
 
 /* Ethernet + IPv4 header (valid checksum) around @l4 of @l4len bytes; returns frame length. */
 static inline size_t build_ipv4_frame(uint8_t *f, const uint8_t dst_mac[6], uint32_t src,
@@ -67,17 +30,17 @@ static inline size_t build_ipv4_frame(uint8_t *f, const uint8_t dst_mac[6], uint
 
     memcpy(f, dst_mac, 6);
     memcpy(f + 6, guest, 6);
-    wr16(f + 12, 0x0800);
+    put_be16(f + 12, 0x0800);
     uint8_t *ip = f + 14;
     memset(ip, 0, 20);
     ip[0] = 0x45;
-    wr16(ip + 2, (uint16_t)(20 + l4len));
-    wr16(ip + 4, 0x1234);
+    put_be16(ip + 2, (uint16_t)(20 + l4len));
+    put_be16(ip + 4, 0x1234);
     ip[8] = 64;
     ip[9] = proto;
-    wr32(ip + 12, src);
-    wr32(ip + 16, dst);
-    wr16(ip + 10, ref_csum(ip, 20, 0));
+    put_be32(ip + 12, src);
+    put_be32(ip + 16, dst);
+    put_be16(ip + 10, ref_csum(ip, 20, 0));
     memcpy(ip + 20, l4, l4len);
     return 14 + 20 + l4len;
 }
@@ -86,13 +49,13 @@ static inline size_t build_ipv4_frame(uint8_t *f, const uint8_t dst_mac[6], uint
 static inline size_t build_udp(uint8_t *out, uint32_t src, uint32_t dst, uint16_t sport,
                                uint16_t dport, const void *payload, size_t len)
 {
-    wr16(out, sport);
-    wr16(out + 2, dport);
-    wr16(out + 4, (uint16_t)(8 + len));
-    wr16(out + 6, 0);
+    put_be16(out, sport);
+    put_be16(out + 2, dport);
+    put_be16(out + 4, (uint16_t)(8 + len));
+    put_be16(out + 6, 0);
     memcpy(out + 8, payload, len);
     uint16_t s = ref_csum(out, 8 + len, ref_pseudo(src, dst, 17, (uint16_t)(8 + len)));
-    wr16(out + 6, s ? s : 0xffff);
+    put_be16(out + 6, s ? s : 0xffff);
     return 8 + len;
 }
 
@@ -116,7 +79,7 @@ static inline const uint8_t *cm_test_next_out(struct consomme *c, size_t *len)
     if (c->obuf_head >= c->obuf_tail)
         return NULL;
     const uint8_t *p = c->obuf + c->obuf_head;
-    *len = rd32(p);
+    *len = get_be32(p);
     c->obuf_head += 4 + *len;
     return p + 4;
 }

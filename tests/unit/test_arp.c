@@ -23,7 +23,7 @@ static size_t arp_frame(uint8_t *f, const uint8_t *arp, size_t len)
     memset(f, 0xff, 6);
     const uint8_t guest[6] = {GUEST_MAC};
     memcpy(f + 6, guest, 6);
-    wr16(f + 12, 0x0806);
+    put_be16(f + 12, 0x0806);
     memcpy(f + 14, arp, len);
     return 14 + len;
 }
@@ -58,8 +58,8 @@ static void test_arp_encode_then_parse_round_trips(void **state)
     assert_memory_equal(out.tha, in.tha, 6);
     assert_int_equal(out.tpa, in.tpa);
     /* byte layout: sender protocol address at offset 14, target at 24 */
-    assert_int_equal(rd32(p + 14), IP4(10, 0, 2, 3));
-    assert_int_equal(rd32(p + 24), IP4(10, 0, 2, 15));
+    assert_int_equal(get_be32(p + 14), IP4(10, 0, 2, 3));
+    assert_int_equal(get_be32(p + 24), IP4(10, 0, 2, 15));
 }
 
 static void test_arp_parse_rejects_short_and_foreign_packets(void **state)
@@ -92,7 +92,7 @@ static void test_arp_request_for_gateway_gets_reply_with_gateway_mac(void **stat
     assert_int_equal(len, 14 + ARP_LEN);
     assert_memory_equal(r, guest, 6);
     assert_memory_equal(r + 6, gw, 6);
-    assert_int_equal(rd16(r + 12), 0x0806);
+    assert_int_equal(get_be16(r + 12), 0x0806);
     assert_int_equal(arp_parse(r + 14, len - 14, &a), 0);
     assert_int_equal(a.op, 2);
     assert_memory_equal(a.sha, gw, 6);

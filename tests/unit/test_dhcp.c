@@ -22,8 +22,8 @@ static size_t request(uint8_t *p, uint16_t flags, const uint8_t *opts, size_t op
     p[0] = 1;
     p[1] = 1;
     p[2] = 6;
-    wr32(p + 4, 0xdeadbeef);
-    wr16(p + 10, flags);
+    put_be32(p + 4, 0xdeadbeef);
+    put_be16(p + 10, flags);
     memcpy(p + 28, mac, 6);
     p[236] = 99;
     p[237] = 130;
@@ -120,31 +120,31 @@ static void test_dhcp_offer_carries_address_router_dns_mask_lease_and_mtu(void *
     len = dhcp_encode_reply(p, sizeof(p), &o.cfg, &req, DHCP_OFFER, 3600);
     assert_true(len >= 300);
     assert_int_equal(p[0], 2);
-    assert_int_equal(rd32(p + 4), 42);
-    assert_int_equal(rd32(p + 16), IP4(10, 0, 2, 15)); /* yiaddr */
+    assert_int_equal(get_be32(p + 4), 42);
+    assert_int_equal(get_be32(p + 16), IP4(10, 0, 2, 15)); /* yiaddr */
     v = find_opt(p, len, 53, &olen);
     assert_non_null(v);
     assert_int_equal(v[0], DHCP_OFFER);
     v = find_opt(p, len, 1, &olen);
     assert_non_null(v);
     assert_int_equal(olen, 4);
-    assert_int_equal(rd32(v), IP4(255, 255, 255, 0));
+    assert_int_equal(get_be32(v), IP4(255, 255, 255, 0));
     v = find_opt(p, len, 3, &olen);
     assert_non_null(v);
-    assert_int_equal(rd32(v), IP4(10, 0, 2, 2));
+    assert_int_equal(get_be32(v), IP4(10, 0, 2, 2));
     v = find_opt(p, len, 6, &olen);
     assert_non_null(v);
-    assert_int_equal(rd32(v), IP4(10, 0, 2, 3));
+    assert_int_equal(get_be32(v), IP4(10, 0, 2, 3));
     v = find_opt(p, len, 51, &olen);
     assert_non_null(v);
-    assert_int_equal(rd32(v), 3600);
+    assert_int_equal(get_be32(v), 3600);
     v = find_opt(p, len, 54, &olen);
     assert_non_null(v);
-    assert_int_equal(rd32(v), IP4(10, 0, 2, 2));
+    assert_int_equal(get_be32(v), IP4(10, 0, 2, 2));
     v = find_opt(p, len, 26, &olen);
     assert_non_null(v);
     assert_int_equal(olen, 2);
-    assert_int_equal(rd16(v), 9000);
+    assert_int_equal(get_be16(v), 9000);
     assert_int_equal(dhcp_encode_reply(p, 299, &o.cfg, &req, DHCP_OFFER, 1), 0);
 }
 
@@ -162,17 +162,17 @@ static const uint8_t *exchange(struct consomme *c, const uint8_t *msg, size_t ms
     r = cm_test_next_out(c, &len);
     if (!r)
         return NULL;
-    assert_int_equal(rd16(r + 12), 0x0800);
+    assert_int_equal(get_be16(r + 12), 0x0800);
     assert_int_equal(ref_csum(r + 14, 20, 0), 0); /* IP header checksum */
     assert_int_equal(r[14 + 9], 17);
-    assert_int_equal(rd32(r + 14 + 12), IP4(10, 0, 2, 2));
-    *ipdst = rd32(r + 14 + 16);
+    assert_int_equal(get_be32(r + 14 + 12), IP4(10, 0, 2, 2));
+    *ipdst = get_be32(r + 14 + 16);
     *ethdst = r;
     const uint8_t *u = r + 34;
-    uint16_t ulen = rd16(u + 4);
+    uint16_t ulen = get_be16(u + 4);
     assert_int_equal(ulen, len - 34);
-    assert_int_equal(rd16(u), 67);
-    assert_int_equal(rd16(u + 2), 68);
+    assert_int_equal(get_be16(u), 67);
+    assert_int_equal(get_be16(u + 2), 68);
     assert_int_equal(ref_csum(u, ulen, ref_pseudo(IP4(10, 0, 2, 2), *ipdst, 17, ulen)), 0);
     *plen = ulen - 8u;
     return u + 8;
@@ -195,7 +195,7 @@ static void test_dhcp_discover_then_request_gets_offer_then_ack(void **state)
     assert_int_equal(dst, 0xffffffffu);
     assert_memory_equal(eth, bcast, 6);
     assert_int_equal(find_opt(r, len, 53, &olen)[0], DHCP_OFFER);
-    assert_int_equal(rd32(r + 4), 0xdeadbeef);
+    assert_int_equal(get_be32(r + 4), 0xdeadbeef);
 
     /* no broadcast flag: unicast to the offered address and the client's MAC */
     r = exchange(c, msg, request(msg, 0, req_opts, sizeof(req_opts)), &len, &dst, &eth);
@@ -203,7 +203,7 @@ static void test_dhcp_discover_then_request_gets_offer_then_ack(void **state)
     assert_int_equal(dst, IP4(10, 0, 2, 15));
     assert_memory_equal(eth, mac, 6);
     assert_int_equal(find_opt(r, len, 53, &olen)[0], DHCP_ACK);
-    assert_int_equal(rd32(r + 16), IP4(10, 0, 2, 15));
+    assert_int_equal(get_be32(r + 16), IP4(10, 0, 2, 15));
     assert_int_equal(c->st.dhcp_offers, 1);
     assert_int_equal(c->st.dhcp_acks, 1);
     cm_destroy(c);
@@ -221,7 +221,7 @@ static void test_dhcp_request_for_another_address_gets_nak(void **state)
     r = exchange(c, msg, request(msg, 0, opts, sizeof(opts)), &len, &dst, &eth);
     assert_non_null(r);
     assert_int_equal(find_opt(r, len, 53, &olen)[0], DHCP_NAK);
-    assert_int_equal(rd32(r + 16), 0); /* no address in a NAK */
+    assert_int_equal(get_be32(r + 16), 0); /* no address in a NAK */
     assert_int_equal(dst, 0xffffffffu);
     assert_int_equal(c->st.dhcp_naks, 1);
     cm_destroy(c);
@@ -261,14 +261,14 @@ static const uint8_t *renew(struct consomme *c, uint8_t *msg, uint32_t ciaddr, u
     size_t len = request(msg, 0, opts, sizeof(opts)), ul;
     const uint8_t *r;
 
-    wr32(msg + 12, ciaddr);
+    put_be32(msg + 12, ciaddr);
     ul = build_udp(udp, ciaddr, ipdst, 68, 67, msg, len);
     cm_frame_input(c, f, build_ipv4_frame(f, ethdst, ciaddr, ipdst, 17, udp, ul));
     r = cm_test_next_out(c, &len);
     if (!r)
         return NULL;
-    *dst = rd32(r + 14 + 16);
-    assert_int_equal(rd32(r + 14 + 12), IP4(10, 0, 2, 2));
+    *dst = get_be32(r + 14 + 16);
+    assert_int_equal(get_be32(r + 14 + 12), IP4(10, 0, 2, 2));
     assert_int_equal(
         ref_csum(r + 34, len - 34, ref_pseudo(IP4(10, 0, 2, 2), *dst, 17, (uint16_t)(len - 34))),
         0);
@@ -289,12 +289,12 @@ static void test_dhcp_renewing_and_rebinding_get_ack_for_ciaddr(void **state)
     r = renew(c, msg, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), gw, &len, &dst);
     assert_non_null(r);
     assert_int_equal(find_opt(r, len, 53, &olen)[0], DHCP_ACK);
-    assert_int_equal(rd32(r + 16), IP4(10, 0, 2, 15)); /* yiaddr */
+    assert_int_equal(get_be32(r + 16), IP4(10, 0, 2, 15)); /* yiaddr */
     assert_int_equal(dst, IP4(10, 0, 2, 15));
     lease = find_opt(r, len, 51, &olen);
     assert_non_null(lease);
     assert_int_equal(olen, 4);
-    assert_true(rd32(lease) > 0);
+    assert_true(get_be32(lease) > 0);
     /* REBINDING: the same, broadcast */
     r = renew(c, msg, IP4(10, 0, 2, 15), 0xffffffffu, bcast, &len, &dst);
     assert_non_null(r);
@@ -317,7 +317,7 @@ static void test_dhcp_renewing_another_address_gets_nak(void **state)
     r = renew(c, msg, IP4(10, 0, 2, 99), IP4(10, 0, 2, 2), gw, &len, &dst);
     assert_non_null(r);
     assert_int_equal(find_opt(r, len, 53, &olen)[0], DHCP_NAK);
-    assert_int_equal(rd32(r + 16), 0);
+    assert_int_equal(get_be32(r + 16), 0);
     assert_int_equal(dst, 0xffffffffu); /* a NAK is broadcast (RFC 2131 4.3.2) */
     assert_int_equal(c->st.dhcp_naks, 1);
     cm_destroy(c);

@@ -19,19 +19,19 @@ static size_t good(uint8_t *p)
 {
     memset(p, 0, 28);
     p[0] = 0x45;
-    wr16(p + 2, 28);
+    put_be16(p + 2, 28);
     p[8] = 64;
     p[9] = 17;
-    wr32(p + 12, IP4(10, 0, 2, 15));
-    wr32(p + 16, IP4(10, 0, 2, 2));
-    wr16(p + 10, ref_csum(p, 20, 0));
+    put_be32(p + 12, IP4(10, 0, 2, 15));
+    put_be32(p + 16, IP4(10, 0, 2, 2));
+    put_be16(p + 10, ref_csum(p, 20, 0));
     return 28;
 }
 
 static void fix(uint8_t *p, size_t ihl)
 {
-    wr16(p + 10, 0);
-    wr16(p + 10, ref_csum(p, ihl, 0));
+    put_be16(p + 10, 0);
+    put_be16(p + 10, ref_csum(p, ihl, 0));
 }
 
 static void test_ipv4_parse_accepts_valid_header_and_ignores_padding(void **state)
@@ -64,7 +64,7 @@ static void test_ipv4_parse_accepts_options_within_header(void **state)
     p[21] = 1;
     p[22] = 1;
     p[23] = 0;
-    wr16(p + 2, 32);
+    put_be16(p + 2, 32);
     fix(p, 24);
     assert_int_equal(ipv4_parse(p, 32, &ip, &hlen, &total), CM_PASS);
     assert_int_equal(hlen, 24);
@@ -87,26 +87,26 @@ static void test_ipv4_parse_rejects_each_malformation_with_its_reason(void **sta
     p[0] = 0x4f; /* IHL 60 bytes, beyond the 28 we have */
     assert_int_equal(ipv4_parse(p, 28, &ip, &hlen, &total), CM_DROP_IPV4_IHL);
     good(p);
-    wr16(p + 2, 19); /* total below the header */
+    put_be16(p + 2, 19); /* total below the header */
     fix(p, 20);
     assert_int_equal(ipv4_parse(p, 28, &ip, &hlen, &total), CM_DROP_IPV4_LENGTH);
     good(p);
-    wr16(p + 2, 29); /* total beyond the frame */
+    put_be16(p + 2, 29); /* total beyond the frame */
     fix(p, 20);
     assert_int_equal(ipv4_parse(p, 28, &ip, &hlen, &total), CM_DROP_IPV4_LENGTH);
     good(p);
     p[10] ^= 1;
     assert_int_equal(ipv4_parse(p, 28, &ip, &hlen, &total), CM_DROP_IPV4_CHECKSUM);
     good(p);
-    wr16(p + 6, 0x2000); /* more fragments */
+    put_be16(p + 6, 0x2000); /* more fragments */
     fix(p, 20);
     assert_int_equal(ipv4_parse(p, 28, &ip, &hlen, &total), CM_DROP_IPV4_FRAGMENT);
     good(p);
-    wr16(p + 6, 0x4000 | 185); /* DF with an offset: still a fragment */
+    put_be16(p + 6, 0x4000 | 185); /* DF with an offset: still a fragment */
     fix(p, 20);
     assert_int_equal(ipv4_parse(p, 28, &ip, &hlen, &total), CM_DROP_IPV4_FRAGMENT);
     good(p);
-    wr16(p + 6, 0x4000); /* DF alone is fine */
+    put_be16(p + 6, 0x4000); /* DF alone is fine */
     fix(p, 20);
     assert_int_equal(ipv4_parse(p, 28, &ip, &hlen, &total), CM_PASS);
 }
@@ -139,7 +139,7 @@ static void test_ipv4_input_counts_drops_by_reason(void **state)
     cm_frame_input(c, f, len);
     assert_int_equal(cm_test_drops(c, CM_DROP_ETH_DST), 1);
     memcpy(f, gw_mac, 6);
-    wr16(f + 12, 0x86dd);
+    put_be16(f + 12, 0x86dd);
     cm_frame_input(c, f, len);
     assert_int_equal(cm_test_drops(c, CM_DROP_ETHERTYPE), 1);
     assert_null(cm_test_next_out(c, &len));
@@ -151,12 +151,12 @@ static size_t echo_request(uint8_t *m, uint16_t id, uint16_t seq, size_t datalen
 {
     m[0] = 8;
     m[1] = 0;
-    wr16(m + 2, 0);
-    wr16(m + 4, id);
-    wr16(m + 6, seq);
+    put_be16(m + 2, 0);
+    put_be16(m + 4, id);
+    put_be16(m + 6, seq);
     for (size_t i = 0; i < datalen; i++)
         m[8 + i] = (uint8_t)(i * 3);
-    wr16(m + 2, ref_csum(m, 8 + datalen, 0));
+    put_be16(m + 2, ref_csum(m, 8 + datalen, 0));
     return 8 + datalen;
 }
 
@@ -175,11 +175,11 @@ static void test_icmp_echo_to_gateway_is_answered_with_same_id_seq_and_data(void
         assert_non_null(r);
         assert_int_equal(len, 34 + mlen);
         assert_int_equal(ref_csum(r + 14, 20, 0), 0);
-        assert_int_equal(rd32(r + 14 + 12), IP4(10, 0, 2, 2));
-        assert_int_equal(rd32(r + 14 + 16), IP4(10, 0, 2, 15));
+        assert_int_equal(get_be32(r + 14 + 12), IP4(10, 0, 2, 2));
+        assert_int_equal(get_be32(r + 14 + 16), IP4(10, 0, 2, 15));
         assert_int_equal(r[34], 0); /* echo reply */
-        assert_int_equal(rd16(r + 34 + 4), 0x4242);
-        assert_int_equal(rd16(r + 34 + 6), datalen);
+        assert_int_equal(get_be16(r + 34 + 4), 0x4242);
+        assert_int_equal(get_be16(r + 34 + 6), datalen);
         assert_memory_equal(r + 34 + 8, m + 8, datalen);
         assert_int_equal(ref_csum(r + 34, mlen, 0), 0);
     }

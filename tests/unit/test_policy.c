@@ -185,13 +185,13 @@ static size_t build_syn(uint8_t *t, uint32_t src, uint32_t dst, uint16_t sport, 
                         uint32_t isn)
 {
     memset(t, 0, 20);
-    wr16(t, sport);
-    wr16(t + 2, dport);
-    wr32(t + 4, isn);
+    put_be16(t, sport);
+    put_be16(t + 2, dport);
+    put_be32(t + 4, isn);
     t[12] = 5 << 4;
     t[13] = 0x02;
-    wr16(t + 14, 65535);
-    wr16(t + 16, ref_csum(t, 20, ref_pseudo(src, dst, 6, 20)));
+    put_be16(t + 14, 65535);
+    put_be16(t + 16, ref_csum(t, 20, ref_pseudo(src, dst, 6, 20)));
     return 20;
 }
 
@@ -262,11 +262,11 @@ static void expect_rst(struct consomme *c, uint32_t dst, uint16_t port)
 
     assert_non_null(r);
     assert_int_equal(r[14 + 9], 6);
-    assert_int_equal(rd32(r + 14 + 12), dst);
-    assert_int_equal(rd16(r + 34), port);
-    assert_int_equal(rd16(r + 36), 40000);
-    assert_int_equal(r[34 + 13], 0x14);       /* RST + ACK */
-    assert_int_equal(rd32(r + 34 + 8), 7778); /* acknowledges the SYN */
+    assert_int_equal(get_be32(r + 14 + 12), dst);
+    assert_int_equal(get_be16(r + 34), port);
+    assert_int_equal(get_be16(r + 36), 40000);
+    assert_int_equal(r[34 + 13], 0x14);           /* RST + ACK */
+    assert_int_equal(get_be32(r + 34 + 8), 7778); /* acknowledges the SYN */
 }
 
 /* The next frame toward the guest must be ICMP admin-prohibited quoting guest_udp(). */
@@ -278,13 +278,13 @@ static void expect_admin_prohibited(struct consomme *c, uint32_t dst, uint16_t p
     assert_non_null(r);
     assert_int_equal(len, 34 + 8 + 28);
     assert_int_equal(r[14 + 9], 1);
-    assert_int_equal(rd32(r + 14 + 12), dst);
+    assert_int_equal(get_be32(r + 14 + 12), dst);
     assert_int_equal(r[34], 3);
     assert_int_equal(r[35], 13);
     assert_int_equal(ref_csum(r + 34, 36, 0), 0);
-    assert_int_equal(rd32(r + 42 + 16), dst);
-    assert_int_equal(rd16(r + 62), 41000);
-    assert_int_equal(rd16(r + 64), port);
+    assert_int_equal(get_be32(r + 42 + 16), dst);
+    assert_int_equal(get_be16(r + 62), 41000);
+    assert_int_equal(get_be16(r + 64), port);
 }
 
 static long long stat_path(struct consomme *c, const char *a, const char *b, const char *k)

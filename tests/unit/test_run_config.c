@@ -132,6 +132,9 @@ static void test_backend_registry_rows_are_complete(void **state)
         assert_non_null(opt->name);
         assert_non_null(opt->metavar);
         assert_non_null(opt->help);
+        /* `burette run --help` prints "(default X)" after the help: said once, not twice */
+        if (strstr(opt->help, "default"))
+            fail_msg("option %s: its help names a default too: '%s'", opt->name, opt->help);
         assert_non_null(opt->parse);
         assert_true(!opt->json_key || opt->to_json);
         if (opt->parse(opt->default_value, &v, err, sizeof(err)))

@@ -29,7 +29,7 @@ static size_t arp_request(uint8_t *f)
 
 static size_t framed(uint8_t *p, const uint8_t *f, size_t len)
 {
-    wr32(p, (uint32_t)len);
+    put_be32(p, (uint32_t)len);
     memcpy(p + 4, f, len);
     return 4 + len;
 }
@@ -62,7 +62,7 @@ static void test_stream_parse_skips_oversized_frame_across_reads(void **state)
     size_t flen = arp_request(f), len, n;
     uint32_t huge = CM_FRAME_IN_MAX + 1;
 
-    wr32(big, huge);
+    put_be32(big, huge);
     /* first read: the length and part of the body */
     assert_int_equal(cm_stream_parse(c, big, 1000), 1000);
     assert_int_equal(cm_test_drops(c, CM_DROP_FRAME_TOO_LONG), 1);
@@ -95,9 +95,9 @@ static void test_stream_loop_answers_over_socketpair_until_eof(void **state)
     assert_int_equal(c->exit_code, 0);
     got = read(sv[1], r, sizeof(r));
     assert_int_equal(got, 2 * (4 + 14 + ARP_LEN));
-    assert_int_equal(rd32(r), 14 + ARP_LEN);
-    assert_int_equal(rd16(r + 4 + 12), 0x0806);
-    assert_int_equal(rd16(r + 4 + 14 + 6), 2); /* ARP reply */
+    assert_int_equal(get_be32(r), 14 + ARP_LEN);
+    assert_int_equal(get_be16(r + 4 + 12), 0x0806);
+    assert_int_equal(get_be16(r + 4 + 14 + 6), 2); /* ARP reply */
     close(sv[1]);
     cm_destroy(c);
 }
@@ -133,7 +133,7 @@ static void test_tap_loop_reads_one_frame_per_message(void **state)
     assert_int_equal(cm_run(c, err, sizeof(err)), 0);
     for (int i = 0; i < 2; i++) {
         assert_int_equal(read(sv[1], r, sizeof(r)), 14 + ARP_LEN); /* no length prefix */
-        assert_int_equal(rd16(r + 12), 0x0806);
+        assert_int_equal(get_be16(r + 12), 0x0806);
     }
     close(sv[1]);
     cm_destroy(c);

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -19,6 +20,7 @@
 #include <cmocka.h>
 
 #include "cm_test_util.h"
+#include "fd.h"
 
 static const uint8_t gw_mac[6] = {GW_MAC};
 
@@ -64,13 +66,52 @@ static const uint8_t *pump(struct consomme *c, size_t *len)
     return NULL;
 }
 
+/* Each test's stack (no transport, default options unless a test makes its own) and a UDP
+ * socket on the host's loopback for the guest to reach at 10.0.2.2:port. */
+struct udp_fx {
+    struct consomme *c;
+    int fd;
+    uint16_t port;
+};
+
+static int fx_setup(void **state)
+{
+    struct udp_fx *f = calloc(1, sizeof(*f));
+
+    assert_non_null(f);
+    f->c = cm_test_stack();
+    f->fd = host_socket(&f->port);
+    *state = f;
+    return 0;
+}
+
+static int fx_teardown(void **state)
+{
+    struct udp_fx *f = *state;
+
+    fd_close(&f->fd);
+    cm_destroy(f->c);
+    free(f);
+    return 0;
+}
+
+/* Replaces the fixture's stack by one made with @o. */
+static struct consomme *restack(struct udp_fx *f, const struct cm_opts *o)
+{
+    cm_destroy(f->c);
+    f->c = NULL;
+    assert_int_equal(cm_create(o, &f->c, NULL, 0), 0);
+    return f->c;
+}
+
 static void test_udp_gateway_maps_to_host_loopback_and_reply_comes_back(void **state)
 {
-    struct consomme *c = cm_test_stack();
+    struct udp_fx *f = *state;
+    struct consomme *c = f->c;
     struct sockaddr_in from;
     socklen_t fl = sizeof(from);
-    uint16_t port;
-    int fd = host_socket(&port);
+    uint16_t port = f->port;
+    int fd = f->fd;
     char buf[64];
     const uint8_t *r;
     size_t len = 0;
@@ -87,10 +128,10 @@ static void test_udp_gateway_maps_to_host_loopback_and_reply_comes_back(void **s
     r = pump(c, &len);
     assert_non_null(r);
     assert_int_equal(len, 34 + 8 + 5);
-    assert_int_equal(rd32(r + 14 + 12), IP4(10, 0, 2, 2));
-    assert_int_equal(rd32(r + 14 + 16), IP4(10, 0, 2, 15));
-    assert_int_equal(rd16(r + 34), port);
-    assert_int_equal(rd16(r + 36), 40000);
+    assert_int_equal(get_be32(r + 14 + 12), IP4(10, 0, 2, 2));
+    assert_int_equal(get_be32(r + 14 + 16), IP4(10, 0, 2, 15));
+    assert_int_equal(get_be16(r + 34), port);
+    assert_int_equal(get_be16(r + 36), 40000);
     assert_memory_equal(r + 42, "pong!", 5);
     assert_int_equal(ref_csum(r + 34, 13, ref_pseudo(IP4(10, 0, 2, 2), IP4(10, 0, 2, 15), 17, 13)),
                      0);
@@ -100,18 +141,17 @@ static void test_udp_gateway_maps_to_host_loopback_and_reply_comes_back(void **s
     assert_int_equal(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), 5);
     assert_int_equal(udp_flow_count(c), 1);
     assert_int_equal(c->st.udp_flows_total, 1);
-    close(fd);
-    cm_destroy(c);
 }
 
 static void test_udp_dns_address_goes_to_configured_resolver(void **state)
 {
-    struct consomme *c = NULL;
+    struct udp_fx *f = *state;
+    struct consomme *c;
     struct cm_opts o;
     struct sockaddr_in from;
     socklen_t fl = sizeof(from);
-    uint16_t port;
-    int fd = host_socket(&port);
+    uint16_t port = f->port;
+    int fd = f->fd;
     char buf[64];
     const uint8_t *r;
     size_t len = 0;
@@ -119,7 +159,7 @@ static void test_udp_dns_address_goes_to_configured_resolver(void **state)
     cm_opts_default(&o);
     o.dns_upstream = (struct sockaddr_in){
         .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(cm_create(&o, &c, NULL, 0), 0);
+    c = restack(f, &o);
     guest_send(c, IP4(10, 0, 2, 3), 5353, 53, "query");
     assert_int_equal(recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl),
                      5);
@@ -127,19 +167,17 @@ static void test_udp_dns_address_goes_to_configured_resolver(void **state)
     r = pump(c, &len);
     assert_non_null(r);
     /* the guest sees the answer from 10.0.2.3:53, not from the real resolver */
-    assert_int_equal(rd32(r + 14 + 12), IP4(10, 0, 2, 3));
-    assert_int_equal(rd16(r + 34), 53);
-    assert_int_equal(rd16(r + 36), 5353);
+    assert_int_equal(get_be32(r + 14 + 12), IP4(10, 0, 2, 3));
+    assert_int_equal(get_be16(r + 34), 53);
+    assert_int_equal(get_be16(r + 36), 5353);
     /* other ports of the DNS address lead nowhere */
     guest_send(c, IP4(10, 0, 2, 3), 5353, 54, "x");
     assert_int_equal(cm_test_drops(c, CM_DROP_IPV4_DST), 1);
-    close(fd);
-    cm_destroy(c);
 }
 
 static void test_udp_malformed_datagrams_are_counted(void **state)
 {
-    struct consomme *c = cm_test_stack();
+    struct consomme *c = ((struct udp_fx *)*state)->c;
     uint8_t f[256], u[64];
     size_t ul;
 
@@ -148,21 +186,20 @@ static void test_udp_malformed_datagrams_are_counted(void **state)
     cm_frame_input(c, f,
                    build_ipv4_frame(f, gw_mac, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 17, u, ul));
     ul = build_udp(u, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 1, 9, "abcd", 4);
-    wr16(u + 4, 13); /* UDP length beyond the IP payload */
+    put_be16(u + 4, 13); /* UDP length beyond the IP payload */
     cm_frame_input(c, f,
                    build_ipv4_frame(f, gw_mac, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 17, u, ul));
     cm_frame_input(c, f,
                    build_ipv4_frame(f, gw_mac, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 17, u, 7));
     assert_int_equal(cm_test_drops(c, CM_DROP_UDP_MALFORMED), 3);
     assert_int_equal(udp_flow_count(c), 0);
-    cm_destroy(c);
 }
 
 static void test_udp_idle_flows_expire_after_timeout(void **state)
 {
-    struct consomme *c = cm_test_stack();
-    uint16_t port;
-    int fd = host_socket(&port);
+    struct udp_fx *f = *state;
+    struct consomme *c = f->c;
+    uint16_t port = f->port;
     uint64_t now;
 
     guest_send(c, IP4(10, 0, 2, 2), 1000, port, "a");
@@ -174,54 +211,49 @@ static void test_udp_idle_flows_expire_after_timeout(void **state)
     udp_sweep(c, now + 181000);
     assert_int_equal(udp_flow_count(c), 0);
     assert_int_equal(c->st.udp_flows_expired, 2);
-    close(fd);
-    cm_destroy(c);
 }
 
 static void test_udp_flow_limit_refuses_new_flows(void **state)
 {
-    struct consomme *c = NULL;
+    struct udp_fx *f = *state;
+    struct consomme *c;
     struct cm_opts o;
-    uint16_t port;
-    int fd = host_socket(&port);
+    uint16_t port = f->port;
 
     cm_opts_default(&o);
     o.max_udp_flows = 2;
-    assert_int_equal(cm_create(&o, &c, NULL, 0), 0);
+    c = restack(f, &o);
     for (uint16_t sport = 1; sport <= 3; sport++)
         guest_send(c, IP4(10, 0, 2, 2), sport, port, "x");
     assert_int_equal(udp_flow_count(c), 2);
     assert_int_equal(cm_test_drops(c, CM_DROP_UDP_FLOW_LIMIT), 1);
-    close(fd);
-    cm_destroy(c);
 }
 
 static void test_udp_refused_port_becomes_icmp_port_unreachable(void **state)
 {
-    struct consomme *c = cm_test_stack();
-    uint16_t port;
-    int fd = host_socket(&port);
+    struct udp_fx *f = *state;
+    struct consomme *c = f->c;
+    uint16_t port = f->port;
     const uint8_t *r;
     size_t len = 0;
 
-    close(fd); /* nothing listens on @port now */
+    fd_close(&f->fd); /* nothing listens on @port now */
     guest_send(c, IP4(10, 0, 2, 2), 41000, port, "anyone?");
     r = pump(c, &len);
     assert_non_null(r);
     assert_int_equal(len, 34 + 8 + 28);
     assert_int_equal(r[14 + 9], 1); /* ICMP */
-    assert_int_equal(rd32(r + 14 + 12), IP4(10, 0, 2, 2));
-    assert_int_equal(rd32(r + 14 + 16), IP4(10, 0, 2, 15));
+    assert_int_equal(get_be32(r + 14 + 12), IP4(10, 0, 2, 2));
+    assert_int_equal(get_be32(r + 14 + 16), IP4(10, 0, 2, 15));
     assert_int_equal(r[34], 3);
     assert_int_equal(r[35], 3);
     assert_int_equal(ref_csum(r + 34, 36, 0), 0);
     /* the quoted datagram names the guest's flow */
     assert_int_equal(ref_csum(r + 42, 20, 0), 0);
-    assert_int_equal(rd32(r + 42 + 12), IP4(10, 0, 2, 15));
-    assert_int_equal(rd32(r + 42 + 16), IP4(10, 0, 2, 2));
-    assert_int_equal(rd16(r + 62), 41000);
-    assert_int_equal(rd16(r + 64), port);
-    cm_destroy(c);
+    assert_int_equal(get_be32(r + 42 + 12), IP4(10, 0, 2, 15));
+    assert_int_equal(get_be32(r + 42 + 16), IP4(10, 0, 2, 2));
+    assert_int_equal(get_be16(r + 62), 41000);
+    assert_int_equal(get_be16(r + 64), port);
 }
 
 /*
@@ -232,12 +264,13 @@ static void test_udp_refused_port_becomes_icmp_port_unreachable(void **state)
  */
 static void test_udp_traffic_refreshes_a_flows_timer(void **state)
 {
-    struct consomme *c = cm_test_stack();
+    struct udp_fx *f = *state;
+    struct consomme *c = f->c;
     const uint64_t timeout = 180000; /* the default --udp-timeout */
     struct sockaddr_in from;
     socklen_t fl = sizeof(from);
-    uint16_t port;
-    int fd = host_socket(&port);
+    uint16_t port = f->port;
+    int fd = f->fd;
     char buf[16];
     uint64_t first, second, reply;
     size_t len = 0;
@@ -266,20 +299,25 @@ static void test_udp_traffic_refreshes_a_flows_timer(void **state)
     udp_sweep(c, reply + timeout);
     assert_int_equal(udp_flow_count(c), 0);
     assert_int_equal(c->st.udp_flows_expired, 1);
-    close(fd);
-    cm_destroy(c);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_udp_gateway_maps_to_host_loopback_and_reply_comes_back),
-        cmocka_unit_test(test_udp_dns_address_goes_to_configured_resolver),
-        cmocka_unit_test(test_udp_malformed_datagrams_are_counted),
-        cmocka_unit_test(test_udp_idle_flows_expire_after_timeout),
-        cmocka_unit_test(test_udp_flow_limit_refuses_new_flows),
-        cmocka_unit_test(test_udp_refused_port_becomes_icmp_port_unreachable),
-        cmocka_unit_test(test_udp_traffic_refreshes_a_flows_timer),
+        cmocka_unit_test_setup_teardown(test_udp_gateway_maps_to_host_loopback_and_reply_comes_back,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_udp_dns_address_goes_to_configured_resolver, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_udp_malformed_datagrams_are_counted, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_udp_idle_flows_expire_after_timeout, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_udp_flow_limit_refuses_new_flows, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_udp_refused_port_becomes_icmp_port_unreachable,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_udp_traffic_refreshes_a_flows_timer, fx_setup,
+                                        fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

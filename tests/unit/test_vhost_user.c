@@ -326,16 +326,16 @@ static size_t arp_request(uint8_t *fr)
 
     memcpy(fr, bcast, 6);
     memcpy(fr + 6, guest, 6);
-    wr16(fr + 12, 0x0806);
-    wr16(a, 1);
-    wr16(a + 2, 0x0800);
+    put_be16(fr + 12, 0x0806);
+    put_be16(a, 1);
+    put_be16(a + 2, 0x0800);
     a[4] = 6;
     a[5] = 4;
-    wr16(a + 6, 1);
+    put_be16(a + 6, 1);
     memcpy(a + 8, guest, 6);
-    wr32(a + 14, IP4(10, 0, 2, 15));
+    put_be32(a + 14, IP4(10, 0, 2, 15));
     memset(a + 18, 0, 6);
-    wr32(a + 24, IP4(10, 0, 2, 2));
+    put_be32(a + 24, IP4(10, 0, 2, 2));
     return 14 + 28;
 }
 
@@ -362,17 +362,17 @@ static void test_frames_move_both_ways_with_offloads(void **state)
     assert_int_equal(used_len(f, 0, 0), 12 + 42);
     assert_int_equal(rx[0], VIRTIO_NET_HDR_F_DATA_VALID);
     assert_int_equal(get_le16(rx + 10), 1); /* num_buffers */
-    assert_int_equal(rd16(rx + 12 + 12), 0x0806);
-    assert_int_equal(rd16(rx + 12 + 14 + 6), 2);                 /* ARP reply */
-    assert_int_equal(rd32(rx + 12 + 14 + 14), IP4(10, 0, 2, 2)); /* from the gateway */
-    assert_int_equal(eventfd_read(f->callfd[0], &v), 0);         /* the guest was told */
+    assert_int_equal(get_be16(rx + 12 + 12), 0x0806);
+    assert_int_equal(get_be16(rx + 12 + 14 + 6), 2);                 /* ARP reply */
+    assert_int_equal(get_be32(rx + 12 + 14 + 14), IP4(10, 0, 2, 2)); /* from the gateway */
+    assert_int_equal(eventfd_read(f->callfd[0], &v), 0);             /* the guest was told */
 
     /* a 3042-byte echo reply spreads over two merged 2 KiB buffers */
     memset(icmp, 0, sizeof(icmp));
     icmp[0] = 8;
     for (size_t i = 8; i < sizeof(icmp); i++)
         icmp[i] = (uint8_t)(i * 7);
-    wr16(icmp + 2, ref_csum(icmp, sizeof(icmp), 0));
+    put_be16(icmp + 2, ref_csum(icmp, sizeof(icmp), 0));
     len = build_ipv4_frame(fr, gw, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 1, icmp, sizeof(icmp));
     guest_send(f, 1, 0, fr, len);
     assert_int_equal(used_idx(f, 0), 3);
@@ -400,7 +400,7 @@ static void test_frames_move_both_ways_with_offloads(void **state)
         assert_int_equal(getsockname(us, (struct sockaddr *)&sa, &sl), 0);
         setsockopt(us, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         build_udp(udp, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 40000, ntohs(sa.sin_port), "hello", 5);
-        wr16(udp + 6, 0x1234); /* what a partial checksum looks like: not the final sum */
+        put_be16(udp + 6, 0x1234); /* what a partial checksum looks like: not the final sum */
         len = build_ipv4_frame(fr, gw, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 17, udp, sizeof(udp));
         guest_send(f, 2, VIRTIO_NET_HDR_F_NEEDS_CSUM, fr, len);
         assert_int_equal(recv(us, got, sizeof(got), 0), 5);
@@ -427,13 +427,13 @@ static void test_frames_move_both_ways_with_offloads(void **state)
 static size_t tcp_to_guest(uint8_t *seg, size_t n)
 {
     memset(seg, 0, 20);
-    wr16(seg, 5201);
-    wr16(seg + 2, 40000);
-    wr32(seg + 4, 1000);
-    wr32(seg + 8, 2000);
+    put_be16(seg, 5201);
+    put_be16(seg + 2, 40000);
+    put_be32(seg + 4, 1000);
+    put_be32(seg + 8, 2000);
     seg[12] = 5 << 4;
     seg[13] = 0x18; /* PSH, ACK */
-    wr16(seg + 14, 65535);
+    put_be16(seg + 14, 65535);
     for (size_t i = 0; i < n; i++)
         seg[20 + i] = (uint8_t)(i * 13 + (i >> 8));
     return 20 + n;
@@ -481,19 +481,19 @@ static void test_super_frame_carries_the_gso_header_the_spec_asks_for(void **sta
         off += k;
     }
     assert_int_equal(off, flen);
-    assert_int_equal(rd16(got + 12), 0x0800);
-    assert_int_equal(rd16(ip + 2), 20 + len); /* one IPv4 packet beyond the MTU */
+    assert_int_equal(get_be16(got + 12), 0x0800);
+    assert_int_equal(get_be16(ip + 2), 20 + len); /* one IPv4 packet beyond the MTU */
     assert_int_equal(ref_csum(ip, 20, 0), 0);
     assert_memory_equal(l4 + 20, seg + 20, len - 20);
     /* the field holds the pseudo-header sum: summing from csum_start to the end and storing
      * the result there gives a correct checksum */
     assert_int_equal(
-        rd16(l4 + 16),
+        get_be16(l4 + 16),
         (uint16_t)~ref_csum(NULL, 0,
                             ref_pseudo(IP4(10, 0, 2, 2), IP4(10, 0, 2, 15), 6, (uint16_t)len)));
     sum = ~ref_csum(l4, len, 0) & 0xffff;
     memcpy(seg, l4, len);
-    wr16(seg + 16, (uint16_t)~sum);
+    put_be16(seg + 16, (uint16_t)~sum);
     assert_int_equal(
         ref_csum(seg, len, ref_pseudo(IP4(10, 0, 2, 2), IP4(10, 0, 2, 15), 6, (uint16_t)len)), 0);
     assert_int_equal(f->c->st.tso_frames_out, 1);
@@ -593,7 +593,8 @@ static void test_driver_reload_restarts_rings_and_unmaps_old_memory(void **state
     guest_send(f, 0, 0, fr, len);
     assert_int_equal(used_idx(f, 1), 1);
     assert_int_equal(used_idx(f, 0), 1);
-    assert_int_equal(rd16(f->mem + RX_BUFS + 12 + 12), 0x0806); /* an ARP reply behind the header */
+    assert_int_equal(get_be16(f->mem + RX_BUFS + 12 + 12),
+                     0x0806); /* an ARP reply behind the header */
     munmap(old_mem, MEM_SIZE);
     close(old_memfd);
 }

@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 
 #include "core.h"
+#include "fuzz_frames.h"
 #include "fuzz_ns.h"
 
 static struct consomme *stack;
@@ -35,10 +36,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     struct cm_opts o;
 
     fuzz_isolate("consomme_fuzz");
-    cm_opts_default(&o);
-    o.dns_upstream.sin_family = AF_INET;
-    o.dns_upstream.sin_port = htons(53);
-    o.dns_upstream.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    fuzz_stack_opts(&o, 53);
     o.max_udp_flows = 64;
     o.cfg.max_connections = 64;
     if (cm_create(&o, &stack, NULL, 0)) {
@@ -47,37 +45,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     }
     stream = malloc(1 << 20);
     return 0;
-}
-
-/* Make the checksums right where the frame's own lengths allow it. */
-static void fixup(uint8_t *f, size_t len, uint8_t flags)
-{
-    uint8_t *ip = f + 14;
-    size_t ihl, tot;
-
-    if (len < 14 + 20 || f[12] != 0x08 || f[13] != 0x00 || ip[0] >> 4 != 4)
-        return;
-    ihl = (size_t)(ip[0] & 15) * 4;
-    tot = get_be16(ip + 2);
-    if (ihl < 20 || ihl > tot || tot > len - 14)
-        return;
-    if (flags & 2) {
-        uint8_t *l4 = ip + ihl;
-        size_t l4len = tot - ihl;
-        uint32_t src = get_be32(ip + 12);
-        uint32_t dst = get_be32(ip + 16);
-        size_t off = ip[9] == 1 ? 2 : ip[9] == 17 ? 6 : ip[9] == 6 ? 16 : 0;
-
-        if (off && l4len >= off + 2) {
-            uint32_t sum = ip[9] == 1 ? 0 : csum_pseudo_ipv4(src, dst, ip[9], (uint16_t)l4len);
-            put_be16(l4 + off, 0);
-            put_be16(l4 + off, csum_fold(csum_partial(l4, l4len, sum)));
-        }
-    }
-    if (flags & 1) {
-        put_be16(ip + 10, 0);
-        put_be16(ip + 10, csum_fold(csum_partial(ip, ihl, 0)));
-    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -114,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (!f)
                 break;
             memcpy(f, data, len);
-            fixup(f, len, flags);
+            fuzz_fix_checksums(f, len, flags);
             cm_frame_input(stack, f, len);
             copies[ncopies++] = f;
             data += len;

@@ -28,6 +28,7 @@
 #include <sys/mman.h>
 
 #include "core.h"
+#include "fuzz_frames.h"
 #include "fuzz_ns.h"
 #include "vhost_user.h"
 
@@ -42,10 +43,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     struct cm_opts o;
 
     fuzz_isolate("vhost_user_fuzz");
-    cm_opts_default(&o);
-    o.dns_upstream.sin_family = AF_INET;
-    o.dns_upstream.sin_port = htons(53);
-    o.dns_upstream.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    fuzz_stack_opts(&o, 53);
     if (cm_create(&o, &stack, NULL, 0))
         exit(1);
     memfd = memfd_create("guest", MFD_CLOEXEC);

@@ -172,11 +172,6 @@ static int transport_parse(const char *value, union backend_value *out, char *er
     return 0;
 }
 
-static json_t *transport_json(const union backend_value *v)
-{
-    return json_string(v->text);
-}
-
 static int sandbox_parse(const char *value, union backend_value *out, char *err, size_t errlen)
 {
     if (strcmp(value, "on") && strcmp(value, "off"))
@@ -228,12 +223,13 @@ static const struct backend_option consomme_options[] = {
     {
         .name = "transport",
         .metavar = "vhost-user|stream",
-        .help = "consomme's frame transport (default: vhost-user\nwhere the QEMU in use can do it, "
-                "else stream)",
+        /* the default is printed after the help, from default_value: not in the text too */
+        .help = "consomme's frame transport; auto: vhost-user\nwhere the QEMU in use can do it, "
+                "else stream",
         .default_value = CONSOMME_TRANSPORT_AUTO,
         .json_key = "transport",
         .parse = transport_parse,
-        .to_json = transport_json,
+        .to_json = backend_text_json,
     },
     {
         .name = "sandbox",
@@ -244,12 +240,12 @@ static const struct backend_option consomme_options[] = {
         .json_key = "sandbox",
         .only_if_set = true,
         .parse = sandbox_parse,
-        .to_json = transport_json,
+        .to_json = backend_text_json,
     },
     {
         .name = "mtu",
         .metavar = "N",
-        .help = "the IP MTU consomme gives the guest by DHCP,\n576..65520 (default 65520)",
+        .help = "the IP MTU consomme gives the guest by DHCP,\n576..65520",
         .default_value = "65520",
         .json_key = "mtu",
         .only_if_set = true,

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_args - the command line ctest gives a test program (the burette binary, a data
+ * directory, a group name, an optional flag)
+ *
+ * A program run with the wrong arguments says how it is run and exits 2 before any case runs,
+ * so a mistake in a tests/ CMake fragment is not taken for a failing test. Header-only, like
+ * skip.h.
+ */
+#ifndef BURETTE_TEST_ARGS_H
+#define BURETTE_TEST_ARGS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#define TEST_USAGE_STATUS 2
+
+/**
+ * test_args_ok() - Check the operands of a test program
+ * @argc:	main()'s
+ * @argv:	main()'s
+ * @min:	Fewest operands
+ * @max:	Most operands
+ * @flag:	When not NULL, operand number @max is optional and must be this flag
+ * @usage:	The operands, for the message ("BURETTE_BINARY [--basic]")
+ *
+ * Return: true; false after "usage: PROGRAM USAGE" on stderr (main() then returns
+ * TEST_USAGE_STATUS)
+ */
+static inline bool test_args_ok(int argc, char **argv, int min, int max, const char *flag,
+                                const char *usage)
+{
+    int n = argc - 1;
+
+    if (n >= min && n <= max && (!flag || n < max || !strcmp(argv[max], flag)))
+        return true;
+    fprintf(stderr, "usage: %s %s\n", argv[0], usage);
+    return false;
+}
+
+#endif /* BURETTE_TEST_ARGS_H */
