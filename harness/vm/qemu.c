@@ -5,7 +5,6 @@
  * The version comes from running the binary itself with --version: a package version (dpkg)
  * would say nothing about a QEMU built by hand or passed with --qemu.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,73 +150,4 @@ bool qemu_vhost_user_ok(const struct qemu_info *q, enum accel accel, char *why, 
              "bookworm-backports; or pick one with --qemu PATH)",
              q->version, q->path, VHOST_USER_TCG_MAJOR);
     return false;
-}
-
-/* utime + stime of one /proc stat line, in ms; its comm (between the parentheses) into @comm. */
-static int stat_cpu_ms(const char *path, char *comm, size_t commlen, double *ms)
-{
-    char line[1024], *open_paren, *close_paren;
-    unsigned long long utime, stime;
-    FILE *f = fopen(path, "re");
-    long hz = sysconf(_SC_CLK_TCK);
-
-    if (!f)
-        return -errno;
-    if (!fgets(line, sizeof(line), f)) {
-        fclose(f);
-        return -EIO;
-    }
-    fclose(f);
-    /* comm may hold spaces and parentheses ("CPU 0/TCG"): it ends at the last ')' */
-    open_paren = strchr(line, '(');
-    close_paren = strrchr(line, ')');
-    if (!open_paren || !close_paren || close_paren < open_paren)
-        return -EPROTO;
-    if (comm)
-        snprintf(comm, commlen, "%.*s", (int)(close_paren - open_paren - 1), open_paren + 1);
-    /* after comm: state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
-     * utime stime (fields 3 to 15 of proc(5)) */
-    if (sscanf(close_paren + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
-               &stime) != 2)
-        return -EPROTO;
-    *ms = (double)(utime + stime) * 1000.0 / (double)(hz > 0 ? hz : 100);
-    return 0;
-}
-
-int qemu_cpu_times(pid_t pid, struct qemu_cpu_times *t)
-{
-    char dir[64], path[128], comm[64];
-    struct dirent *e;
-    DIR *d;
-
-    memset(t, 0, sizeof(*t));
-    snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
-    d = opendir(dir);
-    if (!d)
-        return -errno;
-    while ((e = readdir(d))) {
-        double ms;
-
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof(path), "%s/%.20s/stat", dir, e->d_name);
-        if (stat_cpu_ms(path, comm, sizeof(comm), &ms))
-            continue; /* a thread that ended meanwhile */
-        if (atoi(e->d_name) == (int)pid)
-            t->main_loop_ms += ms;
-        else if (!strncmp(comm, "CPU ", 4))
-            t->vcpu_ms += ms;
-        else
-            t->other_ms += ms;
-    }
-    closedir(d);
-    return 0;
-}
-
-int process_cpu_ms(pid_t pid, double *ms)
-{
-    char path[64];
-
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    return stat_cpu_ms(path, NULL, 0, ms);
 }

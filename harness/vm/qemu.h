@@ -75,29 +75,4 @@ const char *qemu_sandbox_arg(const char *path);
  */
 bool qemu_vhost_user_ok(const struct qemu_info *q, enum accel accel, char *why, size_t whylen);
 
-/* CPU time a running QEMU has used so far, by the kind of thread that used it. */
-struct qemu_cpu_times {
-    double vcpu_ms;      /* the vCPU threads ("CPU n/TCG", "CPU n/KVM"): the guest's work */
-    double main_loop_ms; /* the main thread (tid == pid): QEMU's I/O loop, net backends */
-    double other_ms;     /* everything else (RCU, worker threads) */
-};
-
-/**
- * qemu_cpu_times() - Read @pid's per-thread CPU time from /proc/@pid/task/ * /stat
- * @pid:	A running QEMU
- * @t:		Receives the sums; the difference of two readings is the CPU over that span
- *
- * Return: 0, or negative errno (QEMU gone)
- */
-int qemu_cpu_times(pid_t pid, struct qemu_cpu_times *t);
-
-/**
- * process_cpu_ms() - CPU time (user + system) used so far by every thread of @pid
- * @pid:	A running process
- * @ms:		Receives it
- *
- * Return: 0, or negative errno (process gone)
- */
-int process_cpu_ms(pid_t pid, double *ms);
-
 #endif /* BURETTE_QEMU_H */

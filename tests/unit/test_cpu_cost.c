@@ -7,12 +7,15 @@
  * from the files at 100 ticks a second (1 tick = 10 ms), beside each assertion.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -169,19 +172,68 @@ static void test_cpu_read_fails_without_qemu(void **state)
     assert_true(cpu_read(&src, 0, &r) < 0);
 }
 
+static double thread_cpu_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Spin until the calling thread has used @ms more of CPU (its own clock, not wall time): the
+ * main thread has already used some before the test, more under a sanitizer. */
+static void burn_cpu_ms(double ms)
+{
+    double start = thread_cpu_ms();
+
+    while (thread_cpu_ms() - start < ms)
+        ;
+}
+
+/* Burns 200 ms of CPU, then stays alive (for /proc to list it) until its pipe is written. */
+static void *fake_vcpu(void *arg)
+{
+    char c;
+
+    pthread_setname_np(pthread_self(), "CPU 0/TCG");
+    burn_cpu_ms(200);
+    return read(*(int *)arg, &c, 1) == 1 ? NULL : arg;
+}
+
+/* This process plays QEMU on the live /proc: a thread named as QEMU names a vCPU, and its
+ * main thread; each burns 200 ms, and each part sees its own. */
 static void test_cpu_read_reads_the_live_system(void **state)
 {
     const struct cpu_source src = {
         .proc_root = "/proc", .hz = sysconf(_SC_CLK_TCK), .qemu = getpid(), .harness = getpid()};
-    struct cpu_reading r;
+    struct cpu_reading before, after;
+    pthread_t t;
+    int release[2];
 
     (void)state;
-    /* this process stands in for QEMU: its one thread is the "main loop" */
-    assert_int_equal(cpu_read(&src, 0, &r), 0);
-    assert_true(r.have[CPU_QEMU_MAIN]);
-    assert_true(r.have[CPU_HARNESS]);
-    assert_false(r.have[CPU_BACKEND]);
-    assert_true(r.machine_busy_ms > 0);
+    assert_int_equal(pipe(release), 0);
+    assert_int_equal(cpu_read(&src, 0, &before), 0);
+    assert_true(before.have[CPU_QEMU_MAIN]);
+    assert_true(before.have[CPU_HARNESS]);
+    assert_false(before.have[CPU_BACKEND]);
+    assert_true(before.machine_busy_ms > 0);
+    assert_int_equal(pthread_create(&t, NULL, fake_vcpu, &release[0]), 0);
+    burn_cpu_ms(200);
+    /* read while the thread still exists (/proc lists live threads only), once it has burnt
+     * its 200 ms; bounded, should its time never show up as a vCPU's */
+    for (int i = 0; i < 100000; i++) {
+        assert_int_equal(cpu_read(&src, 0, &after), 0);
+        if (after.part_ms[CPU_VCPU] - before.part_ms[CPU_VCPU] >= 150)
+            break;
+        sched_yield();
+    }
+    assert_int_equal(write(release[1], "x", 1), 1);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    close(release[0]);
+    close(release[1]);
+    /* the kernel counts in clock ticks (10 ms at 100 Hz): 200 ms each, read to within a tick */
+    assert_true(after.part_ms[CPU_VCPU] - before.part_ms[CPU_VCPU] >= 150);
+    assert_true(after.part_ms[CPU_QEMU_MAIN] - before.part_ms[CPU_QEMU_MAIN] >= 150);
     assert_string_equal(cpu_part_key(CPU_IPERF3), "iperf3");
 }
 

@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <pthread.h>
 #include <sched.h>
 #include <time.h>
 
@@ -166,67 +165,6 @@ static void test_qemu_vhost_user_needs_10_under_tcg_only(void **state)
     assert_true(qemu_vhost_user_ok(&q, ACCEL_TCG, why, sizeof(why)));
 }
 
-static double thread_cpu_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
-/* Spin until the calling thread has used @ms more of CPU (its own clock, not wall time): the
- * main thread has already used some before the test, more under a sanitizer. */
-static void burn_cpu_ms(double ms)
-{
-    double start = thread_cpu_ms();
-
-    while (thread_cpu_ms() - start < ms)
-        ;
-}
-
-/* Burns 200 ms of CPU, then stays alive (for /proc to list it) until its pipe is written. */
-static void *fake_vcpu(void *arg)
-{
-    char c;
-
-    pthread_setname_np(pthread_self(), "CPU 0/TCG");
-    burn_cpu_ms(200);
-    return read(*(int *)arg, &c, 1) == 1 ? NULL : arg;
-}
-
-static void test_qemu_cpu_times_tell_vcpu_threads_from_the_main_loop(void **state)
-{
-    struct qemu_cpu_times before, after;
-    double proc_before, proc_after;
-    pthread_t t;
-    int release[2];
-
-    assert_int_equal(pipe(release), 0);
-    /* this process plays QEMU: a thread named as QEMU names a vCPU, and its main thread */
-    assert_int_equal(qemu_cpu_times(getpid(), &before), 0);
-    assert_int_equal(process_cpu_ms(getpid(), &proc_before), 0);
-    assert_int_equal(pthread_create(&t, NULL, fake_vcpu, &release[0]), 0);
-    burn_cpu_ms(200);
-    /* read while the thread still exists (/proc lists live threads only), once it has burnt
-     * its 200 ms; bounded, should its time never show up as a vCPU's */
-    for (int i = 0; i < 100000; i++) {
-        assert_int_equal(qemu_cpu_times(getpid(), &after), 0);
-        if (after.vcpu_ms - before.vcpu_ms >= 150)
-            break;
-        sched_yield();
-    }
-    assert_int_equal(write(release[1], "x", 1), 1);
-    assert_int_equal(pthread_join(t, NULL), 0);
-    close(release[0]);
-    close(release[1]);
-    assert_int_equal(process_cpu_ms(getpid(), &proc_after), 0);
-    /* the kernel counts in clock ticks (10 ms at 100 Hz): 200 ms each, read to within a tick */
-    assert_true(after.vcpu_ms - before.vcpu_ms >= 150);
-    assert_true(after.main_loop_ms - before.main_loop_ms >= 150);
-    assert_true(proc_after - proc_before >= 350);                /* every thread of the process */
-    assert_int_equal(qemu_cpu_times(0x7ffffff0, &after) < 0, 1); /* no such process */
-}
-
 static int setup(void **state)
 {
     return mkdtemp(dir) ? 0 : -1;
@@ -253,7 +191,6 @@ int main(void)
         cmocka_unit_test(test_qemu_probe_refuses_missing_unexecutable_and_foreign_binaries),
         cmocka_unit_test(test_qemu_sandbox_used_only_where_the_binary_takes_it),
         cmocka_unit_test(test_qemu_vhost_user_needs_10_under_tcg_only),
-        cmocka_unit_test(test_qemu_cpu_times_tell_vcpu_threads_from_the_main_loop),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
