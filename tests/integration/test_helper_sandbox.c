@@ -36,30 +36,10 @@
 #include "iperf_result.h"
 #include "../support/sandbox_check.h"
 #include "../support/skip.h"
+#include "../support/helper_tap_fixture.h"
 
-#define ADDR "192.168.100.1"
-#define PORT 5201
-
-static const struct helper_tap_opts tap_opts = {
-    .name = "tap0", .cidr = ADDR "/24", .mtu = 1500, .tun_path = NULL};
-
-/* A helper in its own namespace with tap0, or the case is skipped where that cannot be. */
-static struct helper *spawn_with_tap(int *tap_fd)
-{
-    char err[ERRBUF_LEN] = "";
-    struct helper *h = NULL;
-    int rc;
-
-    assert_int_equal(helper_spawn(&h, err, sizeof(err)), 0);
-    rc = helper_setup_tap(h, &tap_opts, tap_fd, err, sizeof(err));
-    if (rc == -EACCES && geteuid() != 0) {
-        helper_destroy(h);
-        TEST_SKIP("%s", err);
-    }
-    if (rc)
-        fail_msg("setup_tap: %s", err);
-    return h;
-}
+#define ADDR HELPER_TAP_ADDR
+#define PORT HELPER_TAP_PORT
 
 /* The helper's only child at the moment (a job's process), from the kernel's children list. */
 static pid_t only_child(pid_t pid)

@@ -40,30 +40,10 @@
 #include "helper.h"
 #include "iperf_result.h"
 #include "rpc.h"
+#include "helper_tap_fixture.h"
 
-#define ADDR "192.168.100.1"
-#define PORT 5201
-
-static const struct helper_tap_opts tap_opts = {
-    .name = "tap0", .cidr = ADDR "/24", .mtu = 1500, .tun_path = NULL};
-
-static struct helper *spawn_with_tap(int *tap_fd)
-{
-    char err[ERRBUF_LEN] = "";
-    struct helper *h = NULL;
-    int rc;
-
-    assert_int_equal(helper_spawn(&h, err, sizeof(err)), 0);
-    rc = helper_setup_tap(h, &tap_opts, tap_fd, err, sizeof(err));
-    if (rc == -EACCES && geteuid() != 0) {
-        /* an ordinary user on a host whose /dev/net/tun is root-only: see the test below */
-        helper_destroy(h);
-        TEST_SKIP("%s", err);
-    }
-    if (rc)
-        fail_msg("setup_tap: %s", err);
-    return h;
-}
+#define ADDR HELPER_TAP_ADDR
+#define PORT HELPER_TAP_PORT
 
 /* One sub-test as the network test runs it: server listening first, then a client. */
 static void run_pair(struct helper *h, bool reverse, bool udp, struct iperf_result *server_r)
