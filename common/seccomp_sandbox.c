@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
@@ -102,6 +103,15 @@ int sandbox_lock(const int *allowed, size_t n, sandbox_rules_fn *rules, const ch
 #ifdef SANDBOX_SANITIZER
     for (size_t i = 0; !rc && i < sizeof(sanitizer_allowed) / sizeof(sanitizer_allowed[0]); i++)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sanitizer_allowed[i], 0);
+#else
+    /* Mappings (malloc's, guest RAM, libiperf's buffer file), never executable ones: code
+     * that could be injected has nowhere to run. */
+    if (!rc)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+                              SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+    if (!rc)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+                              SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 #endif
     if (!rc && rules)
         rc = rules(ctx);

@@ -65,6 +65,9 @@ int sandbox_drop_caps(bool switch_user, uid_t uid, gid_t gid, const char *who, c
  * @err:	Error buffer
  * @errlen:	Size of @err
  *
+ * mmap and mprotect are always allowed, but never with PROT_EXEC (under a sanitizer, whose
+ * runtime needs more, without that check).
+ *
  * Return: 0 or negative errno
  */
 int sandbox_lock(const int *allowed, size_t n, sandbox_rules_fn *rules, const char *who,

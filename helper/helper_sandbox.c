@@ -15,7 +15,6 @@
 #include <linux/netlink.h>
 #include <sched.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -83,7 +82,7 @@ static const int allowed[] = {
     SCMP_SYS(epoll_create1),
     SCMP_SYS(epoll_ctl),
     SCMP_SYS(epoll_wait),
-    /* memory (mmap/mprotect below) */
+    /* memory (mmap/mprotect: sandbox_lock() allows them, never executable) */
     SCMP_SYS(brk),
     SCMP_SYS(munmap),
     SCMP_SYS(mremap),
@@ -121,15 +120,6 @@ static int add_rules(scmp_filter_ctx ctx)
     if (!rc)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
                               SCMP_A0(SCMP_CMP_EQ, PR_SET_PDEATHSIG));
-#ifndef SANDBOX_SANITIZER
-    /* libiperf maps its buffer file shared; nothing is ever mapped executable */
-    if (!rc)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-                              SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-    if (!rc)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-                              SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-#endif
     return rc;
 }
 

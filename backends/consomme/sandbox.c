@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <jansson.h>
@@ -80,7 +79,8 @@ static const int allowed[] = {
     SCMP_SYS(recvmmsg),
     /* TCP initial sequence numbers */
     SCMP_SYS(getrandom),
-    /* memory (mmap/mprotect below): malloc, and guest RAM on a vhost-user SET_MEM_TABLE */
+    /* memory (mmap/mprotect: sandbox_lock() allows them, never executable): malloc, and guest RAM
+       on a vhost-user SET_MEM_TABLE */
     SCMP_SYS(brk),
     SCMP_SYS(munmap),
     SCMP_SYS(mremap),
@@ -149,13 +149,6 @@ static int add_rules(scmp_filter_ctx ctx)
     int rc = 0;
 
 #ifndef SANDBOX_SANITIZER
-    /* Guest RAM and malloc's mappings: never executable. */
-    if (!rc)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-                              SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-    if (!rc)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-                              SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
     /* vhost-user makes a kick eventfd non-blocking; nothing else changes descriptor flags. */
     for (int i = 0; !rc && i < 4; i++) {
         static const int cmds[] = {F_GETFL, F_SETFL, F_GETFD, F_SETFD};
