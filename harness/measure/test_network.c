@@ -613,5 +613,5 @@ const struct perf_test_ops network_test_ops = {
     .records_profiles = true,
     .setup = net_setup,
     .run_once = net_run_once,
-    .teardown = guest_net_teardown,
+    .teardown = net_teardown,
 };
