@@ -37,6 +37,7 @@
 #include "sandbox.h"
 #include "../support/skip.h"
 #include "../support/sandbox_check.h"
+#include "../support/stream_frames.h"
 
 #define DEADLINE_MS 10000
 
@@ -147,32 +148,12 @@ static void wait_readable(int fd)
     assert_int_equal(poll(&p, 1, DEADLINE_MS), 1);
 }
 
-/* Read stream frames until one carries @payload (a UDP datagram to the guest). */
-static void expect_frame_with(int fd, const char *payload)
+/* A UDP datagram to the guest carrying @arg (a string). */
+static bool is_udp_with(const uint8_t *frame, size_t len, const void *arg)
 {
-    static uint8_t buf[1 << 17];
-    size_t have = 0;
+    const char *payload = arg;
 
-    for (;;) {
-        ssize_t n;
-
-        wait_readable(fd);
-        n = read(fd, buf + have, sizeof(buf) - have);
-        assert_true(n > 0);
-        have += (size_t)n;
-        while (have >= 4) {
-            size_t len = (size_t)buf[0] << 24 | (size_t)buf[1] << 16 | (size_t)buf[2] << 8 | buf[3];
-
-            assert_true(len + 4 <= sizeof(buf));
-            if (have < 4 + len)
-                break;
-            if (len >= 42 && buf[4 + 23] == 17 &&
-                memmem(buf + 4 + 42, len - 42, payload, strlen(payload)))
-                return;
-            memmove(buf, buf + 4 + len, have - 4 - len);
-            have -= 4 + len;
-        }
-    }
+    return len >= 42 && frame[23] == 17 && memmem(frame + 42, len - 42, payload, strlen(payload));
 }
 
 /* The vhost-user back-end locks once the front-end is accepted: assert_filtered_without_caps()
@@ -225,7 +206,7 @@ static void test_stream_udp_exchange_runs_sandboxed(void **state)
     /* mid-exchange: consomme opened that host socket under its filter */
     assert_sandboxed(f.b.process);
     assert_int_equal(sendto(us, "pong from the host", 18, 0, (struct sockaddr *)&from, fl), 18);
-    expect_frame_with(f.b.fds[0], "pong from the host");
+    stream_expect_frame(f.b.fds[0], DEADLINE_MS, is_udp_with, "pong from the host");
     assert_sandboxed(f.b.process);
 
     stop(&f);

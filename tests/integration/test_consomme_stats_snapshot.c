@@ -36,6 +36,7 @@
 #include <jansson.h>
 
 #include "../support/skip.h"
+#include "../support/stream_frames.h"
 
 #define ROUNDS      300
 #define DEADLINE_MS 10000
@@ -141,32 +142,17 @@ static void send_arp(int fd)
     assert_int_equal(write(fd, f, sizeof(f)), (ssize_t)sizeof(f));
 }
 
+/* An ARP reply (the stack answering the test's ARP request). */
+static bool is_arp_reply(const uint8_t *frame, size_t len, const void *arg)
+{
+    (void)arg;
+    return len >= 42 && frame[12] == 0x08 && frame[13] == 0x06 && frame[21] == 2;
+}
+
 /* Read frames until an ARP reply arrives: consomme's loop has run since it was asked. */
 static void expect_arp_reply(int fd)
 {
-    static uint8_t buf[1 << 17];
-    size_t have = 0;
-
-    for (;;) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        ssize_t n;
-
-        assert_int_equal(poll(&p, 1, DEADLINE_MS), 1);
-        n = read(fd, buf + have, sizeof(buf) - have);
-        assert_true(n > 0);
-        have += (size_t)n;
-        while (have >= 4) {
-            size_t len = (size_t)buf[0] << 24 | (size_t)buf[1] << 16 | (size_t)buf[2] << 8 | buf[3];
-
-            assert_true(len + 4 <= sizeof(buf));
-            if (have < 4 + len)
-                break;
-            if (len >= 42 && buf[4 + 12] == 0x08 && buf[4 + 13] == 0x06 && buf[4 + 21] == 2)
-                return;
-            memmove(buf, buf + 4 + len, have - 4 - len);
-            have -= 4 + len;
-        }
-    }
+    stream_expect_frame(fd, DEADLINE_MS, is_arp_reply, NULL);
 }
 
 static void test_reader_under_shared_lock_sees_whole_snapshots(void **state)
