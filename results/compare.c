@@ -37,6 +37,7 @@ void compare_options_init(struct compare_options *o)
     o->mc_rounds = COMPARE_DEFAULT_MC_ROUNDS;
     o->exact_limit = COMPARE_DEFAULT_EXACT_LIMIT;
     o->unpaired = false;
+    o->require_detectable_pct = 0;
 }
 
 const char *verdict_name(enum verdict v)
@@ -322,6 +323,81 @@ static bool pairable(const struct report *base, const struct report *cand, const
            positions_recorded(base) == b->nsamples && positions_recorded(cand) == c->nsamples;
 }
 
+bool compare_row_is_rate(const char *name)
+{
+    static const char *const suffixes[] = {"_gbps", "_pps", "_per_s"};
+    size_t len = strlen(name);
+
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        size_t n = strlen(suffixes[i]);
+
+        if (len > n && !strcmp(name + len - n, suffixes[i]))
+            return true;
+    }
+    return false;
+}
+
+/* A relative change of @pct percent in the metric's bad direction, as a log ratio's size. */
+static double bad_change_log(double pct, bool higher_is_better)
+{
+    return higher_is_better ? -log1p(-fmin(pct, 99.999) / 100) : log1p(pct / 100);
+}
+
+/*
+ * @row's resolution from its test's standard error @se of the relative change (of the log
+ * ratio when @logscale) with @df degrees of freedom over @n rounds per side: the change that
+ * lies (t(1 - alpha/2) + t(power)) standard errors out, floored at the threshold; and, for a
+ * rate row coarser than the required resolution, the rounds that would bring it there (the
+ * standard error shrinks with the square root of the rounds).
+ */
+static void set_resolution(struct compare_row *row, double se, double df, bool logscale, size_t n,
+                           const struct compare_options *o)
+{
+    double m = 0, pct = o->threshold_pct, need;
+
+    row->undetectable = false;
+    row->rounds_needed = 0;
+    if (isnan(se) || !(df > 0)) {
+        pct = INFINITY;
+    } else if (se > 0) {
+        m = (stats_t_quantile(1 - o->alpha / 2, df) + stats_t_quantile(COMPARE_POWER, df)) * se;
+        if (!logscale)
+            pct = m * 100;
+        else
+            pct = (row->higher_is_better ? -expm1(-m) : expm1(m)) * 100;
+        pct = fmax(pct, o->threshold_pct);
+    }
+    row->detectable_pct = pct;
+    if (!(o->require_detectable_pct > 0) || !compare_row_is_rate(row->name) ||
+        pct <= o->require_detectable_pct)
+        return;
+    row->undetectable = true;
+    need = logscale ? bad_change_log(o->require_detectable_pct, row->higher_is_better)
+                    : o->require_detectable_pct / 100;
+    if (m > 0 && n)
+        row->rounds_needed = (size_t)ceil((double)n * (m / need) * (m / need));
+}
+
+/* The resolution of an unpaired test from both sides' spreads (coefficients of variation),
+ * with Welch-Satterthwaite degrees of freedom. */
+static void unpaired_resolution(struct compare_row *row, const struct compare_options *o)
+{
+    const struct stats *b = &row->base->st, *c = &row->cand->st;
+    double vb, vc;
+
+    if (b->n < 2 || c->n < 2 || b->mean == 0 || c->mean == 0) {
+        set_resolution(row, NAN, 0, true, 0, o);
+        return;
+    }
+    vb = b->std_dev * b->std_dev / (b->mean * b->mean) / (double)b->n;
+    vc = c->std_dev * c->std_dev / (c->mean * c->mean) / (double)c->n;
+    set_resolution(row, sqrt(vb + vc),
+                   vb + vc > 0 ? (vb + vc) * (vb + vc) /
+                                     (vb * vb / (double)(b->n - 1) + vc * vc / (double)(c->n - 1))
+                               : 1,
+                   true, b->n, o);
+}
+
 /*
  * The paired test of @row: p from compare_paired() on the per-round log ratios, and the 95% t
  * interval of their mean turned back into a relative change (the geometric mean of the per-round
@@ -357,6 +433,13 @@ static int paired_row(struct compare_row *row, const struct compare_options *o)
     }
     row->p_value = compare_paired(d, n, o, &row->method, &p_min);
     free(d);
+    if (logs)
+        set_resolution(row, sqrt(sq / (double)(n - 1) / (double)n), (double)(n - 1), true, n, o);
+    else if (b->st.mean != 0)
+        set_resolution(row, sqrt(sq / (double)(n - 1) / (double)n) / fabs(b->st.mean),
+                       (double)(n - 1), false, n, o);
+    else
+        set_resolution(row, NAN, 0, false, n, o);
     return 0;
 }
 
@@ -445,11 +528,16 @@ static int compare_metric(struct compare_row *row, const struct compare_options 
         too_few = row->method == PVALUE_NONE;
     }
 
+    if (row->pairing != PAIRING_PAIRED)
+        unpaired_resolution(row, o);
+
     worse_pct = row->higher_is_better ? -row->delta_pct : row->delta_pct;
     row->reason = REASON_NONE;
     if (same_constant(b, c)) {
         row->verdict = VERDICT_UNCHANGED;
+        set_resolution(row, 0, 1, true, 0, o);
     } else if (too_few) {
+        set_resolution(row, NAN, 0, true, 0, o);
         row->verdict = VERDICT_NOISY;
         row->reason = REASON_TOO_FEW_SAMPLES;
     } else if (row->p_value > o->alpha) {
@@ -468,6 +556,7 @@ static int compare_metric(struct compare_row *row, const struct compare_options 
 static void one_side_row(struct compare_row *row, const struct metric *m, enum verdict v)
 {
     memset(row, 0, sizeof(*row));
+    row->detectable_pct = NAN;
     row->name = m->name;
     row->unit = m->unit;
     row->higher_is_better = metric_higher_is_better(m);
@@ -570,6 +659,15 @@ int compare_reports(const struct report *base, const struct report *const *cands
                         "compare: alpha must be in (0, 1) and the threshold at least 0");
         goto out;
     }
+    if (c->opts.require_detectable_pct > 0 &&
+        c->opts.require_detectable_pct < c->opts.threshold_pct) {
+        rc = errbuf_set(err, errlen, EINVAL,
+                        "compare: a required resolution of %g%% is finer than the threshold "
+                        "(%g%%), below which no change is ever called: require at least the "
+                        "threshold, or lower it",
+                        c->opts.require_detectable_pct, c->opts.threshold_pct);
+        goto out;
+    }
     c->base = base;
     /* Candidates are checked against each other too: a metric only they have must still
      * mean the same thing in each of them. */
@@ -593,6 +691,8 @@ int compare_reports(const struct report *base, const struct report *const *cands
             goto out;
         }
         c->regressed += c->results[i].count[VERDICT_REGRESSED];
+        for (size_t j = 0; j < c->results[i].nrows; j++)
+            c->undetectable += c->results[i].rows[j].undetectable;
     }
 out:
     if (rc < 0)

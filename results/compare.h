@@ -31,6 +31,15 @@
  *              both sides: there is no spread to test, and nothing changed)
  * Metrics present on one side only are kept as rows with only that side filled in.
  *
+ * Resolution: every tested row also says how small a change its test could have seen — the
+ * change in the metric's bad direction that would be called significant 8 times in 10 at
+ * alpha, given the spread and the rounds it had (the usual normal-theory power approximation
+ * with t quantiles: (t(1 - alpha/2) + t(0.8)) standard errors of the log ratio), never below
+ * the threshold. A gate that answers "unchanged" with a resolution of 25% has not shown that a
+ * 10% drop did not happen. With compare_options.require_detectable_pct, each throughput or
+ * rate row (compare_row_is_rate()) whose resolution is coarser is counted as undetectable, so a
+ * CI job can fail as inconclusive instead of passing.
+ *
  * Stalls: a throughput metric whose companion "<prefix>_stalled_intervals" metric (see
  * report_stalls()) has a non-zero sample on either side carries how many runs stalled, so
  * renderers can warn that the figure reflects stalls, not the speed of the stack.
@@ -80,12 +89,13 @@ enum verdict_reason {
 };
 
 struct compare_options {
-    double alpha;         /* significance level, in (0, 1) */
-    double threshold_pct; /* smallest relative change that counts, in percent, >= 0 */
-    uint64_t seed;        /* Monte-Carlo permutations */
-    size_t mc_rounds;     /* Monte-Carlo permutations drawn */
-    size_t exact_limit;   /* enumerate all splits up to this many */
-    bool unpaired;        /* never pair, even reports of one run (PAIRING_OFF) */
+    double alpha;                  /* significance level, in (0, 1) */
+    double threshold_pct;          /* smallest relative change that counts, in percent, >= 0 */
+    uint64_t seed;                 /* Monte-Carlo permutations */
+    size_t mc_rounds;              /* Monte-Carlo permutations drawn */
+    size_t exact_limit;            /* enumerate all splits up to this many */
+    bool unpaired;                 /* never pair, even reports of one run (PAIRING_OFF) */
+    double require_detectable_pct; /* > 0: rate rows must resolve this change (percent) */
 };
 
 #define COMPARE_DEFAULT_ALPHA       0.01
@@ -93,6 +103,9 @@ struct compare_options {
 #define COMPARE_DEFAULT_SEED        0x6275726574746531ULL
 #define COMPARE_DEFAULT_MC_ROUNDS   100000
 #define COMPARE_DEFAULT_EXACT_LIMIT 1000000
+
+/* "Could have seen" means: would have been called significant this often. */
+#define COMPARE_POWER 0.8
 
 /* How many runs of one side of a row stalled; runs == 0 when the report does not say. */
 struct stall_count {
@@ -119,6 +132,13 @@ struct compare_row {
     struct stall_count base_stalls;
     struct stall_count cand_stalls;
     bool stalled; /* either side has a stalled run */
+    /* Smallest change in the bad direction the test could have seen (COMPARE_POWER), percent,
+     * at least the threshold; INFINITY when no change could reach alpha with these samples. */
+    double detectable_pct;
+    /* With require_detectable_pct on a rate row: rounds per side this spread would need to
+     * resolve it (0 when the row resolves it, or has no spread to scale). */
+    size_t rounds_needed;
+    bool undetectable; /* a rate row coarser than require_detectable_pct */
 };
 
 /* One candidate against the baseline. */
@@ -136,7 +156,8 @@ struct comparison {
     struct compare_options opts;
     struct compare_result *results;
     size_t nresults;
-    size_t regressed; /* over all candidates */
+    size_t regressed;    /* over all candidates */
+    size_t undetectable; /* rows with undetectable set, over all candidates */
 };
 
 /**
@@ -163,6 +184,12 @@ int compare_reports(const struct report *base, const struct report *const *cands
                     size_t errlen);
 
 void comparison_free(struct comparison *c);
+
+/**
+ * compare_row_is_rate() - Whether metric @name is a throughput or a rate (_gbps, _pps, _per_s),
+ * the figures a regression gate is for, as opposed to costs, counters and latencies
+ */
+bool compare_row_is_rate(const char *name);
 
 /**
  * compare_find_row() - The row of metric @name in one candidate's result, in O(1)

@@ -466,7 +466,7 @@ static json_t *notes_json(const struct comparison *c)
     struct notes n = {0};
     json_t *arr = json_array();
 
-    if (!arr || render_provenance_notes(c, &n) < 0 || render_stall_notes(c, &n) < 0) {
+    if (!arr || render_comparison_notes(c, &n) < 0) {
         notes_free(&n);
         json_decref(arr);
         return NULL;
@@ -515,6 +515,14 @@ json_t *render_comparison_json(const struct comparison *c)
                 json_object_set_new(m, "reason", json_string(verdict_reason_text(row->reason)));
             if (row->stalled)
                 json_object_set_new(m, "stalled", stall_json(row));
+            if (row->base && row->cand)
+                set_number(m, "detectable_pct", row->detectable_pct);
+            if (row->undetectable) {
+                json_object_set_new(m, "undetectable", json_true());
+                if (row->rounds_needed)
+                    json_object_set_new(m, "rounds_needed",
+                                        json_integer((json_int_t)row->rounds_needed));
+            }
             json_array_append_new(metrics, m);
         }
         json_object_set_new(cand, "same_run", json_boolean(res->same_run));
@@ -523,6 +531,10 @@ json_t *render_comparison_json(const struct comparison *c)
         json_array_append_new(cands, cand);
     }
     json_object_set_new(root, "candidates", cands);
+    if (c->opts.require_detectable_pct > 0) {
+        set_number(root, "require_detectable_pct", c->opts.require_detectable_pct);
+        json_object_set_new(root, "undetectable", json_integer((json_int_t)c->undetectable));
+    }
     json_object_set_new(root, "warnings", notes_json(c));
     return root;
 fail:
@@ -581,6 +593,65 @@ void render_stall_note(char *buf, size_t len, const struct compare_row *row)
              "stalled: %s%s%s had 1-s intervals below %g%% of the median (a stall of the "
              "transfer, not the stack's speed: read this change with care)",
              b, *b && *c ? " and " : "", c, STALL_PERCENT);
+}
+
+/* One note per rate row too coarse for the resolution asked for: what it could see, why, and
+ * what would fix it. */
+static int resolution_notes(const struct comparison *c, struct notes *out)
+{
+    for (size_t i = 0; i < c->nresults; i++) {
+        for (size_t j = 0; j < c->results[i].nrows; j++) {
+            const struct compare_row *row = &c->results[i].rows[j];
+            const char *label = report_label(c->results[i].cand);
+            size_t n = row->base ? row->base->st.n : 0;
+            int rc;
+
+            if (!row->undetectable)
+                continue;
+            if (!isfinite(row->detectable_pct))
+                rc = notes_add(out,
+                               "%s (%s): inconclusive: with %zu run%s per side no change could "
+                               "be called at alpha %g, so a %g%% change may have gone unseen: "
+                               "run more --iterations",
+                               row->name, label, n, n == 1 ? "" : "s", c->opts.alpha,
+                               c->opts.require_detectable_pct);
+            else if (row->rounds_needed)
+                rc = notes_add(out,
+                               "%s (%s): inconclusive: at this spread over %zu runs per side "
+                               "only a change of %.1f%% or more would be seen (8 times in 10), "
+                               "not the %g%% required: about %zu runs per side would, or a "
+                               "quieter machine",
+                               row->name, label, n, row->detectable_pct,
+                               c->opts.require_detectable_pct, row->rounds_needed);
+            else
+                rc = notes_add(out,
+                               "%s (%s): inconclusive: only a change of %.1f%% or more would "
+                               "be seen (8 times in 10), not the %g%% required",
+                               row->name, label, row->detectable_pct,
+                               c->opts.require_detectable_pct);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+int render_comparison_notes(const struct comparison *c, struct notes *out)
+{
+    int rc = render_provenance_notes(c, out);
+
+    if (!rc)
+        rc = render_stall_notes(c, out);
+    if (!rc)
+        rc = resolution_notes(c, out);
+    return rc;
+}
+
+const char *render_comparison_headline(const struct comparison *c)
+{
+    return c->regressed      ? "regression found"
+           : c->undetectable ? "inconclusive: a required resolution was not reached"
+                             : "no regression";
 }
 
 int render_stall_notes(const struct comparison *c, struct notes *out)

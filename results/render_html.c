@@ -594,6 +594,11 @@ static int html_comparison(FILE *f, const struct comparison *c, char *err, size_
                 "<p class=\"banner regressed\">Regression: %zu metric%s regressed against the "
                 "baseline.</p>\n",
                 c->regressed, c->regressed == 1 ? "" : "s");
+    else if (c->undetectable)
+        fprintf(f,
+                "<p class=\"banner regressed\">Inconclusive: %zu throughput or rate metric%s "
+                "could not resolve a %g%% change (see the warnings).</p>\n",
+                c->undetectable, c->undetectable == 1 ? "" : "s", c->opts.require_detectable_pct);
     else
         fputs("<p class=\"banner ok\">No regression against the baseline.</p>\n", f);
     render_comparison_counts(line, sizeof(line), c);
@@ -611,7 +616,7 @@ static int html_comparison(FILE *f, const struct comparison *c, char *err, size_
     }
     fputs("</p>\n", f);
     comparison_grid(&pg);
-    if (render_provenance_notes(c, &warnings) < 0 || render_stall_notes(c, &warnings) < 0) {
+    if (render_comparison_notes(c, &warnings) < 0) {
         rc = -ENOMEM;
         goto out;
     }

@@ -136,6 +136,18 @@ void render_provenance_line(char *buf, size_t len, const struct report *r);
 int render_provenance_notes(const struct comparison *c, struct notes *out);
 
 /**
+ * render_comparison_notes() - Every warning of a comparison, as each format lists them after
+ * its table: provenance differences, stalls, and rate rows too coarse for the resolution
+ * compare_options.require_detectable_pct asked for
+ *
+ * Return: 0 or -ENOMEM
+ */
+int render_comparison_notes(const struct comparison *c, struct notes *out);
+
+/* "regression found", "inconclusive: ..." or "no regression": the comparison in three words. */
+const char *render_comparison_headline(const struct comparison *c);
+
+/**
  * render_stalled_iterations() - For each "*_stalled_intervals" metric of @r with a stall: which
  * iterations (1-based) stalled and how many intervals each
  *

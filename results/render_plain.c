@@ -94,14 +94,12 @@ static int plain_comparison(const struct plain_format *fmt, FILE *f, const struc
     char line[1024];
 
     if (fmt->verdict_open)
-        fprintf(f, "%s%s%s", fmt->verdict_open, c->regressed ? "regression found" : "no regression",
-                fmt->verdict_close);
+        fprintf(f, "%s%s%s", fmt->verdict_open, render_comparison_headline(c), fmt->verdict_close);
     render_text_origin(f, &fmt->style, fmt->baseline_role, c->base, false);
     for (size_t i = 0; i < c->nresults; i++)
         render_text_origin(f, &fmt->style, "candidate: ", c->results[i].cand, false);
     fputc('\n', f);
-    if (render_provenance_notes(c, &warnings) < 0 || render_stall_notes(c, &warnings) < 0 ||
-        render_comparison_table(c, &t) < 0) {
+    if (render_comparison_notes(c, &warnings) < 0 || render_comparison_table(c, &t) < 0) {
         notes_free(&warnings);
         return errbuf_set(err, errlen, ENOMEM, "out of memory");
     }

@@ -4,12 +4,14 @@
  *
  * main() only dispatches: each subcommand lives in its own cmd_<name>.c and is one row of the
  * table in main.c. Every subcommand returns the process exit status: 0 success, 1 failure
- * (or a regression, where asked), 2 bad usage or bad input.
+ * (or a regression, where asked), 2 bad usage or bad input, 3 a comparison that could not
+ * resolve the change it was asked to (compare --require-detectable).
  */
 #ifndef BURETTE_CMD_H
 #define BURETTE_CMD_H
 
-#define EXIT_USAGE 2
+#define EXIT_USAGE        2
+#define EXIT_INCONCLUSIVE 3
 
 int cmd_run(int argc, char **argv);
 int cmd_compare(int argc, char **argv);

@@ -5,6 +5,9 @@
  * Reads every report first (paths or URLs), so a bad input is found before anything is
  * printed, and exits 2 naming the file. Then compares each candidate with the baseline and
  * prints the table; with --fail-on-regression, any regressed metric makes the exit status 1.
+ * With --require-detectable, a rate metric whose test could not have seen a change of that
+ * size makes it 3 (inconclusive) unless 1 applies: a nightly gate that cannot see the drop it
+ * guards against must not pass as green.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -37,6 +40,10 @@ static void usage(FILE *f)
             "      --fail-on-regression exit 1 if any metric regressed\n"
             "      --unpaired           never pair samples round by round, even for reports\n"
             "                           of one interleaved run\n"
+            "      --require-detectable PCT\n"
+            "                           exit 3 (inconclusive) if a throughput or rate metric\n"
+            "                           (_gbps, _pps, _per_s) could not have seen a change of\n"
+            "                           PCT %% 8 times in 10 at its spread and run count\n"
             "  -h, --help               show this help\n"
             "\n"
             "Verdicts: 'regressed' when the change is significant at alpha AND worse than the\n"
@@ -47,13 +54,16 @@ static void usage(FILE *f)
             "report has no samples. Two reports of one interleaved `burette run` (same\n"
             "config.run_id) with at least 8 rounds (at alpha 0.01) are paired round by round: a\n"
             "sign-flip test on the per-round ratios, marked (pd). Warnings follow the table:\n"
-            "runs that stalled, and reports that differ in QEMU, CPU, accelerator, guest image,\n"
-            "..., or come from a dirty tree.\n"
+            "runs that stalled, reports that differ in QEMU, CPU, accelerator, guest image,\n"
+            "..., or come from a dirty tree, and metrics a required resolution was not reached\n"
+            "for (with the runs that would reach it). The JSON format gives every metric's\n"
+            "resolution (detectable_pct).\n"
             "Reports on stdin or a FIFO must arrive within 60 s.\n"
             "\n"
             "Exit status: 0 no regression (or regressions without --fail-on-regression),\n"
             "1 a regression with --fail-on-regression, or the output could not be written,\n"
-            "2 bad usage or bad input (unreadable, not JSON, no results, mismatched units).\n",
+            "2 bad usage or bad input (unreadable, not JSON, no results, mismatched units),\n"
+            "3 no regression, but a required resolution was not reached.\n",
             renderer_names(), COMPARE_DEFAULT_THRESHOLD, COMPARE_DEFAULT_ALPHA);
 }
 
@@ -77,6 +87,9 @@ int cmd_compare(int argc, char **argv)
                    .what = "a probability strictly between 0 and 1"),
         CLI_OPTION("fail-on-regression", 0, CLI_FLAG, &fail_on_regression),
         CLI_OPTION("unpaired", 0, CLI_FLAG, &opts.unpaired),
+        CLI_OPTION("require-detectable", 0, CLI_NUMBER, &opts.require_detectable_pct, .min = 0,
+                   .max = 100, .exclusive = true,
+                   .what = "a percentage above 0 and below 100 (e.g. 10)"),
     };
 
     compare_options_init(&opts);
@@ -107,6 +120,12 @@ int cmd_compare(int argc, char **argv)
         fprintf(stderr, "burette compare: %zu metric%s regressed\n", cmp->regressed,
                 cmp->regressed == 1 ? "" : "s");
         status = 1;
+    } else if (cmp->undetectable) {
+        fprintf(stderr,
+                "burette compare: inconclusive: %zu throughput or rate metric%s could not have "
+                "seen a %g%% change (the warnings say how many runs would)\n",
+                cmp->undetectable, cmp->undetectable == 1 ? "" : "s", opts.require_detectable_pct);
+        status = EXIT_INCONCLUSIVE;
     }
 out:
     status = cli_close_output("compare", output, out, status);

@@ -44,6 +44,18 @@ suite_compare() {
     expect 1 "$burette" compare --fail-on-regression "$base" "$drop"
     # A threshold above the drop: nothing regressed.
     expect 0 "$burette" compare --threshold 15 --fail-on-regression "$base" "$drop"
+    # A resolution requirement: reports whose spread could hide a 10% drop are inconclusive
+    # (exit 3, the runs that would do named), a requirement they meet passes, a regression
+    # still wins, and a requirement finer than the threshold is bad usage.
+    aa=$data/../aa/4
+    expect 3 "$burette" compare --require-detectable 10 "$aa/a.json" "$aa/b.json" &&
+        stderr_has "inconclusive: 3 throughput or rate metrics" &&
+        stdout_has "about " && stdout_has "runs per side would"
+    expect 0 "$burette" compare --require-detectable 10 "$base" "$same" --fail-on-regression
+    expect 1 "$burette" compare --require-detectable 10 "$base" "$drop" --fail-on-regression
+    expect 2 "$burette" compare --require-detectable 3 "$base" "$same" &&
+        stderr_has "finer than the threshold"
+    usage_error compare --require-detectable --require-detectable 0 "$base" "$same"
     # N-way, mixing OpenVMM's plain format in.
     expect 1 "$burette" compare "$base" "$same" "$plain" "$drop" --fail-on-regression &&
         stdout_has candidate_same && stdout_has openvmm_plain

@@ -4,7 +4,9 @@
  * counts, when two reports count as one interleaved run, that pairing cancels a drift the
  * unpaired test drowns in, its interval against a value worked out by hand, the fall-backs
  * (different runs, too few rounds, a metric missing rounds), and that every output format
- * says which test was used.
+ * says which test was used. Then each row's resolution (the change its test could have seen):
+ * against a hand computation, against a simulation of the "8 times in 10" it claims, and the
+ * --require-detectable gate built on it.
  */
 #include <errno.h>
 #include <math.h>
@@ -356,6 +358,182 @@ static void test_every_format_says_which_test(void **state)
     }
 }
 
+/* t quantiles with 9 degrees of freedom, qt(0.995, 9) and qt(0.8, 9), from an independent
+ * incomplete-beta inversion. */
+#define T995_9 3.249835541592
+#define T80_9  0.883403859686
+
+/* Rounds whose log ratios are exactly @d (baseline 1.0 each): spread known to the digit. */
+static void pair_with_log_ratios(const double *d, double *base, double *cand, size_t n, double drop)
+{
+    for (size_t i = 0; i < n; i++) {
+        base[i] = 1.0;
+        cand[i] = exp(d[i]) * (1 - drop);
+    }
+}
+
+static const struct compare_row *only_row(const struct comparison *c)
+{
+    assert_int_equal(c->nresults, 1);
+    assert_int_equal(c->results[0].nrows, 1);
+    return &c->results[0].rows[0];
+}
+
+/* Paired, 10 rounds, log ratios of sd 0.1: the resolution is (t(0.995, 9) + t(0.8, 9)) standard
+ * errors of the mean log ratio, as a drop; 10% required needs (m / log(1 / 0.9))^2 * 10 rounds. */
+static void test_resolution_by_hand(void **state)
+{
+    const double d[10] = {0.1, -0.1, 0.1, -0.1, 0.1, -0.1, 0.1, -0.1, 0.1, -0.1};
+    double base[10], cand[10], sd = 0, m;
+    struct compare_options o;
+    struct report *ra, *rb;
+    struct comparison *c;
+    const struct compare_row *row;
+
+    (void)state;
+    for (size_t i = 0; i < 10; i++)
+        sd += d[i] * d[i] / 9;
+    sd = sqrt(sd);
+    m = (T995_9 + T80_9) * sd / sqrt(10);
+    pair_with_log_ratios(d, base, cand, 10, 0);
+    ra = make_report("a", "run1", 10, base, 10);
+    rb = make_report("b", "run1", 10, cand, 10);
+    compare_options_init(&o);
+    o.require_detectable_pct = 10;
+    c = compare_with(ra, rb, &o);
+    row = only_row(c);
+    assert_int_equal(row->pairing, PAIRING_PAIRED);
+    assert_close(row->detectable_pct, -expm1(-m) * 100, 1e-6);
+    assert_true(row->detectable_pct > 10);
+    assert_true(row->undetectable);
+    assert_int_equal(row->rounds_needed,
+                     (size_t)ceil(10 * (m / log(1 / 0.9)) * (m / log(1 / 0.9))));
+    assert_int_equal(c->undetectable, 1);
+    comparison_free(c);
+
+    /* asked for a coarser resolution than it has: nothing to report */
+    o.require_detectable_pct = 20;
+    c = compare_with(ra, rb, &o);
+    assert_false(only_row(c)->undetectable);
+    assert_int_equal(c->undetectable, 0);
+    comparison_free(c);
+
+    /* never finer than the threshold, below which no change is called */
+    o.require_detectable_pct = 0;
+    o.threshold_pct = 40;
+    c = compare_with(ra, rb, &o);
+    assert_close(only_row(c)->detectable_pct, 40, 1e-9);
+    comparison_free(c);
+
+    /* and a requirement finer than the threshold is refused, naming both */
+    o.require_detectable_pct = 10;
+    c = NULL;
+    assert_int_equal(
+        compare_reports(ra, (const struct report *const *)&rb, 1, &o, &c, err, sizeof(err)),
+        -EINVAL);
+    assert_null(c);
+    assert_non_null(strstr(err, "finer than the threshold (40%)"));
+    report_free(ra);
+    report_free(rb);
+}
+
+/* A deterministic normal deviate (Box-Muller on a 64-bit LCG): the simulation is repeatable. */
+static double normal(uint64_t *s)
+{
+    double u1, u2;
+
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    u1 = ((double)(*s >> 11) + 0.5) / 9007199254740992.0;
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    u2 = ((double)(*s >> 11) + 0.5) / 9007199254740992.0;
+    return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
+}
+
+/*
+ * What the resolution promises: a drop of that size is called regressed about 8 times in 10.
+ * 300 interleaved runs of 12 rounds with per-round log ratios of sd 0.08 and a true drop of the
+ * resolution worked out from the true spread; the paired test catches it in 240 +- a margin for
+ * the approximation (normal theory vs a sign-flip test, the spread estimated from 12 rounds).
+ * At half that drop it must catch clearly fewer: the figure means something.
+ */
+static void test_resolution_means_8_in_10(void **state)
+{
+    const size_t runs = 300, n = 12;
+    const double sigma = 0.08;
+    double t995_11 = 3.105806515539, t80_11 = 0.875529978074, m, drop;
+    uint64_t seed = 42;
+    struct compare_options o;
+    size_t caught[2] = {0, 0};
+
+    (void)state;
+    m = (t995_11 + t80_11) * sigma / sqrt((double)n);
+    drop = -expm1(-m);
+    compare_options_init(&o);
+    o.threshold_pct = 0.1;
+    for (size_t k = 0; k < 2; k++) {
+        for (size_t r = 0; r < runs; r++) {
+            double d[12], base[12], cand[12];
+            struct report *ra, *rb;
+            struct comparison *c;
+
+            for (size_t i = 0; i < n; i++)
+                d[i] = sigma * normal(&seed);
+            pair_with_log_ratios(d, base, cand, n, k ? drop / 2 : drop);
+            ra = make_report("a", "run1", n, base, n);
+            rb = make_report("b", "run1", n, cand, n);
+            c = compare_with(ra, rb, &o);
+            caught[k] += only_row(c)->verdict == VERDICT_REGRESSED;
+            comparison_free(c);
+            report_free(ra);
+            report_free(rb);
+        }
+    }
+    print_message("resolution %.2f%%: caught %zu of %zu; at half of it %zu\n", drop * 100,
+                  caught[0], runs, caught[1]);
+    assert_in_range(caught[0], runs * 65 / 100, runs * 92 / 100);
+    assert_true(caught[1] < runs * 50 / 100);
+}
+
+/* Too few runs for any test to reach alpha: no resolution at all, and the gate says so; a
+ * metric that is not a throughput or rate is never held to the requirement. */
+static void test_resolution_too_few_and_rates(void **state)
+{
+    const double base[2] = {1.0, 1.1}, cand[2] = {1.0, 1.1};
+    struct report *ra = make_report("a", NULL, 0, base, 2),
+                  *rb = make_report("b", NULL, 0, cand, 2);
+    struct compare_options o;
+    struct comparison *c;
+    char *md, *js;
+    json_t *root;
+
+    (void)state;
+    compare_options_init(&o);
+    o.require_detectable_pct = 10;
+    c = compare_with(ra, rb, &o);
+    assert_true(isinf(only_row(c)->detectable_pct));
+    assert_true(only_row(c)->undetectable);
+    md = rendered(c, "markdown");
+    assert_non_null(strstr(md, "inconclusive: a required resolution was not reached"));
+    assert_non_null(strstr(md, "no change could be called at alpha 0.01"));
+    js = rendered(c, "json");
+    root = json_loads(js, 0, NULL);
+    assert_non_null(root);
+    assert_int_equal(json_integer_value(json_object_get(root, "undetectable")), 1);
+    json_decref(root);
+    free(md);
+    free(js);
+    comparison_free(c);
+    report_free(ra);
+    report_free(rb);
+
+    assert_true(compare_row_is_rate("net_virtio-net_tcp_tx_gbps"));
+    assert_true(compare_row_is_rate("net_virtio-net_udp_tx_pps"));
+    assert_true(compare_row_is_rate("net_virtio-net_tcp_crr_per_s"));
+    assert_false(compare_row_is_rate("net_virtio-net_tcp_tx_gbit_per_cpu_s"));
+    assert_false(compare_row_is_rate("net_virtio-net_tcp_rr_p99_us"));
+    assert_false(compare_row_is_rate("_gbps"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -366,6 +544,9 @@ int main(void)
         cmocka_unit_test(test_unpairable_reports_fall_back),
         cmocka_unit_test(test_counter_with_zeros_pairs_differences),
         cmocka_unit_test(test_every_format_says_which_test),
+        cmocka_unit_test(test_resolution_by_hand),
+        cmocka_unit_test(test_resolution_means_8_in_10),
+        cmocka_unit_test(test_resolution_too_few_and_rates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
