@@ -56,9 +56,16 @@ class Children:
     def __init__(self):
         self.procs = []
 
-    def spawn(self, argv, grace=2.0, **kw):
-        """Start argv in its own process group; grace: seconds it gets to stop on SIGTERM."""
-        proc = subprocess.Popen(argv, start_new_session=True, preexec_fn=_child_setup, **kw)
+    def spawn(self, argv, grace=2.0, own_session=True, **kw):
+        """Start argv in its own process group; grace: seconds it gets to stop on SIGTERM.
+
+        own_session=False keeps it in the caller's session, as a shell's job: with the
+        scheduler's autogroups (kernel.sched_autogroup_enabled) a session shares the CPU as one
+        group, so programs that must be scheduled like burette's children (one session:
+        burette's) are started that way.
+        """
+        where = {"start_new_session": True} if own_session else {"process_group": 0}
+        proc = subprocess.Popen(argv, preexec_fn=_child_setup, **where, **kw)
         proc.bench_grace = grace
         self.procs.append(proc)
         return proc
@@ -330,13 +337,14 @@ class Sampler:
         return "busy", detail
 
 
-def run_burette(children, argv, log_path, verbose):
+def run_burette(children, argv, log_path, verbose, own_session=True):
     """Run one burette command to its end, its output in log_path (on the terminal with
-    verbose); a failure raises BenchError with burette's status and last lines."""
+    verbose); a failure raises BenchError with burette's status and last lines. own_session:
+    as Children.spawn()'s."""
     with open(log_path, "w") as log:
         out = None if verbose else log
         # burette stops its guests and children on SIGTERM; give it time to.
-        proc = children.spawn(argv, grace=20.0, stdout=out, stderr=out)
+        proc = children.spawn(argv, grace=20.0, own_session=own_session, stdout=out, stderr=out)
         try:
             rc = proc.wait()
         finally:
