@@ -24,14 +24,12 @@
 #include "errbuf.h"
 
 #include "consomme.h"
+#include "mtu.h"
 #include "policy.h"
 #include "transport.h"
 
-#define ETH_HLEN_      14
-#define ETH_ALEN_      6
-#define CM_MTU_MAX     65520
-#define CM_MTU_MIN     576
-#define CM_MTU_DEFAULT 65520
+#define ETH_HLEN_ 14
+#define ETH_ALEN_ 6
 /* Largest frame either transport may carry: Ethernet header plus the largest IP MTU. */
 #define CM_FRAME_MAX (ETH_HLEN_ + CM_MTU_MAX)
 /* Frames from the guest may be a little larger than our MTU (its own MTU setting). */
@@ -172,7 +170,6 @@ struct consomme {
 /* config.c */
 void cm_opts_default(struct cm_opts *o);
 int cm_parse_tcp_bounds(const char *s, struct cm_tcp_bounds *out, char *err, size_t errlen);
-int cm_parse_mtu(const char *s, unsigned *out, char *err, size_t errlen);
 int cm_resolv_conf_nameserver(const char *path, struct sockaddr_in *out, char *err, size_t errlen);
 int cm_parse_buffer_memory(const char *s, uint64_t *out, char *err, size_t errlen);
 int cm_opts_check(const struct cm_opts *o, char *err, size_t errlen);
