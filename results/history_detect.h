@@ -51,26 +51,6 @@ void history_detection_free(struct history_detection *d);
 bool history_detect_gate(const struct history_detection *d);
 
 /**
- * history_detect_formats() - "text, markdown, json, html", for help and messages
- */
-const char *history_detect_formats(void);
-
-/**
- * history_detect_render() - Print the change points in @format (text, markdown, json or html)
- *
- * Return: 0, -EINVAL for an unknown format, -EIO on a write error (message in @err)
- */
-int history_detect_render(const char *format, FILE *f, const struct history_detection *d, char *err,
-                          size_t errlen);
-
-/**
- * history_render_html() - The history page: a chart per series with its change points marked
- *
- * Return: 0, or -EIO on a write error (message in @err)
- */
-int history_render_html(FILE *f, const struct history_detection *d, char *err, size_t errlen);
-
-/**
  * history_series_title() - "metric (backend, nic, transport; host)" for headings
  */
 void history_series_title(char *buf, size_t len, const struct history_series *s);

@@ -17,7 +17,9 @@
 
 #include "errbuf.h"
 #include "history_detect.h"
+#include "history_html.h"
 #include "html.h"
+#include "render_html_chart.h"
 #include "render_impl.h"
 
 #define HW     880

@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "render_html.h"
+#include "render_html_chart.h"
 #include "render_impl.h"
 
 /* Chart geometry, in SVG user units (pixels at 100 %). */

@@ -12,7 +12,7 @@
 #include <jansson.h>
 
 #include "array.h"
-#include "render_html.h"
+#include "render_html_reports.h"
 #include "render_impl.h"
 
 /* One scalar of a config or host object, as text; objects and arrays as compact JSON. */

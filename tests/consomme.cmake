@@ -90,20 +90,13 @@ consomme_ns_test(error_vhost_user_path_exists
 
 # --- end to end: `burette run --test network --backend consomme` under TCG, short settings ---
 if(TARGET guest_image)
-  add_executable(test_network_consomme e2e/test_network_consomme.c)
-  target_link_libraries(test_network_consomme PRIVATE burette_e2e)
-  add_dependencies(test_network_consomme burette consomme guest_image)
-  add_test(NAME vm.network_consomme COMMAND test_network_consomme $<TARGET_FILE:burette> stream)
-  set_tests_properties(vm.network_consomme PROPERTIES LABELS vm TIMEOUT 400
-                       ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
+  burette_e2e_program(test_network_consomme e2e/test_network_consomme.c burette consomme
+                      guest_image)
+  burette_vm_test(vm.network_consomme 400 test_network_consomme $<TARGET_FILE:burette> stream)
 
   # --streams 1,2 --mtu 1500,9000 in one short run: two guests, twelve 1-s sub-tests
-  add_executable(test_network_sweep e2e/test_network_sweep.c)
-  target_link_libraries(test_network_sweep PRIVATE burette_e2e)
-  add_dependencies(test_network_sweep burette consomme guest_image)
-  add_test(NAME vm.network_sweep COMMAND test_network_sweep $<TARGET_FILE:burette>)
-  set_tests_properties(vm.network_sweep PROPERTIES LABELS vm TIMEOUT 600
-                       ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
+  burette_e2e_program(test_network_sweep e2e/test_network_sweep.c burette consomme guest_image)
+  burette_vm_test(vm.network_sweep 600 test_network_sweep $<TARGET_FILE:burette>)
 endif()
 
 # consomme's sandbox as burette starts it (the backend's prepare()), no VM: status fields while

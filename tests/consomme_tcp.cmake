@@ -25,7 +25,8 @@ add_test(NAME unit.consomme.tcp COMMAND test_tcp)
 set_tests_properties(unit.consomme.tcp PROPERTIES LABELS unit TIMEOUT 120 SKIP_RETURN_CODE 77)
 
 # --- namespace integration tests: TCP through `consomme run` against the Linux stack ---
-add_executable(consomme_tcp_tool integration/consomme_tcp_tool.c)
+add_executable(consomme_tcp_tool integration/consomme_tcp_tool.c integration/consomme_tcp_client.c
+               integration/consomme_tcp_server.c)
 target_link_libraries(consomme_tcp_tool PRIVATE burette_common PkgConfig::JANSSON
                       PkgConfig::LIBCRYPTO)
 

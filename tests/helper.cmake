@@ -13,9 +13,7 @@ set_tests_properties(integration.helper_tap PROPERTIES LABELS integration TIMEOU
                      SKIP_RETURN_CODE 77)
 
 # What a user sees when the helper cannot set up: burette's own CLI, no VM booted.
-add_executable(test_helper_cli integration/test_helper_cli.c)
-target_link_libraries(test_helper_cli PRIVATE burette_e2e)
-add_dependencies(test_helper_cli burette guest_image)
+burette_e2e_program(test_helper_cli integration/test_helper_cli.c burette guest_image)
 add_test(NAME integration.helper_cli COMMAND test_helper_cli $<TARGET_FILE:burette>)
 set_tests_properties(integration.helper_cli PROPERTIES LABELS integration TIMEOUT 120
                      SKIP_RETURN_CODE 77

@@ -16,17 +16,13 @@ set_tests_properties(integration.rr_loopback PROPERTIES LABELS integration TIMEO
 # Under TCG, short settings: 2 iterations of three 2-s sub-tests on one boot, about 40 s per
 # backend on a 2-core machine (the sanitizer build a little more); consomme's run also strikes
 # two runs mid-sub-test (SIGINT; echo server killed), about 50 s more.
-add_executable(test_latency e2e/test_latency.c)
-target_link_libraries(test_latency PRIVATE burette_e2e)
-add_dependencies(test_latency burette guest_image)
+burette_e2e_program(test_latency e2e/test_latency.c burette guest_image)
 foreach(backend consomme tap)
   set(LATENCY_STRIKES)
   if(backend STREQUAL "consomme")
     set(LATENCY_STRIKES --strikes)
   endif()
-  add_test(NAME vm.latency_${backend}
-           COMMAND test_latency $<TARGET_FILE:burette> ${backend} ${LATENCY_STRIKES})
-  set_tests_properties(vm.latency_${backend} PROPERTIES LABELS vm TIMEOUT 300
-                       SKIP_RETURN_CODE 77
-                       ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
+  burette_vm_test(vm.latency_${backend} 300 test_latency $<TARGET_FILE:burette> ${backend}
+                  ${LATENCY_STRIKES})
+  set_tests_properties(vm.latency_${backend} PROPERTIES SKIP_RETURN_CODE 77)
 endforeach()

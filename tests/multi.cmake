@@ -5,12 +5,8 @@
 burette_unit_test(variants unit/test_variants.c burette_harness)
 
 if(TARGET guest_image)
-  add_executable(test_multi e2e/test_multi.c)
-  target_link_libraries(test_multi PRIVATE burette_e2e)
-  add_dependencies(test_multi burette consomme guest_image)
-  add_test(NAME vm.multi COMMAND test_multi $<TARGET_FILE:burette>)
-  set_tests_properties(vm.multi PROPERTIES LABELS vm TIMEOUT 600
-                       ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
+  burette_e2e_program(test_multi e2e/test_multi.c burette consomme guest_image)
+  burette_vm_test(vm.multi 600 test_multi $<TARGET_FILE:burette>)
 endif()
 
 # The command line of several runs, through the real binary; no guest is booted.

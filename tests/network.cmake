@@ -15,12 +15,8 @@ set_tests_properties(unit.cpu_cost PROPERTIES LABELS unit)
 # End to end under TCG, short settings: 2 iterations of 3 sub-tests of 2 s, then runs struck
 # mid-iteration (SIGINT; helper killed; iperf3 server killed), each booting a guest: about
 # 90 s on a 2-core machine. The sanitizer build, slower, runs the report and SIGINT cases only.
-add_executable(test_network_tap e2e/test_network_tap.c)
-target_link_libraries(test_network_tap PRIVATE burette_e2e)
-add_dependencies(test_network_tap burette guest_image)
+burette_e2e_program(test_network_tap e2e/test_network_tap.c burette guest_image)
 if(BURETTE_SANITIZE)
   set(NETWORK_TAP_CASES --basic)
 endif()
-add_test(NAME vm.network_tap COMMAND test_network_tap $<TARGET_FILE:burette> ${NETWORK_TAP_CASES})
-set_tests_properties(vm.network_tap PROPERTIES LABELS vm TIMEOUT 400
-                     ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
+burette_vm_test(vm.network_tap 400 test_network_tap $<TARGET_FILE:burette> ${NETWORK_TAP_CASES})

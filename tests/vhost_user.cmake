@@ -11,10 +11,7 @@ endif()
 # consomme over vhost-user end to end under TCG: two iterations of 2 s per sub-test (one boot).
 if(TARGET guest_image)
   # the same test program as vm.network_consomme, over the other transport
-  add_test(NAME vm.network_vhost_user
-           COMMAND test_network_consomme $<TARGET_FILE:burette> vhost-user)
-  set_tests_properties(vm.network_vhost_user PROPERTIES LABELS vm TIMEOUT 300
-                       ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
+  burette_vm_test(vm.network_vhost_user 300 test_network_consomme $<TARGET_FILE:burette> vhost-user)
 endif()
 
 # 256 MiB each way through consomme over vhost-user, SHA-256 checked, with the guest's offloads
@@ -24,7 +21,5 @@ if(TARGET guest_image)
   target_link_libraries(test_vhost_user_transfer PRIVATE burette_harness burette_e2e
                         PkgConfig::LIBCRYPTO)
   add_dependencies(test_vhost_user_transfer consomme guest_image)
-  add_test(NAME vm.vhost_user_transfer COMMAND test_vhost_user_transfer)
-  set_tests_properties(vm.vhost_user_transfer PROPERTIES LABELS vm TIMEOUT 900
-                       ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
+  burette_vm_test(vm.vhost_user_transfer 900 test_vhost_user_transfer)
 endif()

@@ -1,12 +1,9 @@
 # End-to-end tests that boot the guest under TCG (label vm). They need the guest image, which
-# the default build makes (target guest_image); BURETTE_IMAGE_DIR points them at it.
+# the default build makes (target guest_image); burette_vm_test() points them at it.
 function(burette_vm_program test program source)
-  add_executable(${program} ${source})
-  target_link_libraries(${program} PRIVATE burette_harness burette_e2e)
-  add_dependencies(${program} guest_image)
-  add_test(NAME ${test} COMMAND ${program})
-  set_tests_properties(${test} PROPERTIES LABELS vm TIMEOUT 300
-                       ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
+  burette_e2e_program(${program} ${source} guest_image)
+  target_link_libraries(${program} PRIVATE burette_harness)
+  burette_vm_test(${test} 300 ${program})
 endfunction()
 
 burette_vm_program(vm.e2e test_vm e2e/test_vm.c)
@@ -14,12 +11,9 @@ burette_vm_program(vm.e2e test_vm e2e/test_vm.c)
 # run_main() for the boot test: cancellation by SIGTERM, bad input.
 burette_vm_program(vm.run_boot test_run_boot e2e/test_run_boot.c)
 
-add_test(NAME vm.run_boot_cli
-         COMMAND ${CMAKE_COMMAND} -DBURETTE=$<TARGET_FILE:burette>
-                 -DWORK=${CMAKE_CURRENT_BINARY_DIR}/run_boot_cli
-                 -P ${CMAKE_CURRENT_SOURCE_DIR}/e2e/run_boot_cli.cmake)
-set_tests_properties(vm.run_boot_cli PROPERTIES LABELS vm TIMEOUT 300
-                     ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
+burette_vm_test(vm.run_boot_cli 300 ${CMAKE_COMMAND} -DBURETTE=$<TARGET_FILE:burette>
+                -DWORK=${CMAKE_CURRENT_BINARY_DIR}/run_boot_cli
+                -P ${CMAKE_CURRENT_SOURCE_DIR}/e2e/run_boot_cli.cmake)
 
 # Choosing the accelerator (no VM: a unit test).
 burette_unit_test(accel unit/test_accel.c burette_harness)
@@ -33,7 +27,5 @@ burette_unit_test(proc unit/test_proc.c burette_harness)
 burette_unit_test(provenance unit/test_provenance.c burette_harness)
 
 # A QEMU that aborts during the boot gets one more boot, and only one (stand-in QEMU script).
-add_test(NAME vm.qemu_abort_retry COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/e2e/qemu_abort_retry.sh
-                                          $<TARGET_FILE:burette>)
-set_tests_properties(vm.qemu_abort_retry PROPERTIES LABELS vm TIMEOUT 300
-                     ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
+burette_vm_test(vm.qemu_abort_retry 300 sh ${CMAKE_CURRENT_SOURCE_DIR}/e2e/qemu_abort_retry.sh
+                $<TARGET_FILE:burette>)

@@ -118,29 +118,6 @@ int cm_parse_tcp_bounds(const char *s, struct cm_tcp_bounds *out, char *err, siz
 }
 
 /**
- * cm_parse_mtu() - Parse --mtu
- * @s:		Decimal text
- * @out:	MTU, written only on success
- * @err:	Error buffer
- * @errlen:	Size of @err
- *
- * Return: 0, -EINVAL or -ERANGE (outside 576..65520)
- */
-int cm_parse_mtu(const char *s, unsigned *out, char *err, size_t errlen)
-{
-    unsigned long long v;
-    int rc = parse_uint(s, CM_MTU_MIN, CM_MTU_MAX, &v);
-
-    if (rc == -ERANGE)
-        return errbuf_set(err, errlen, rc, "MTU %s is out of range (%d to %d)", s, CM_MTU_MIN,
-                          CM_MTU_MAX);
-    if (rc)
-        return errbuf_set(err, errlen, rc, "MTU '%s' is not a number", s);
-    *out = (unsigned)v;
-    return 0;
-}
-
-/**
  * cm_resolv_conf_nameserver() - First IPv4 nameserver of a resolv.conf file
  * @path:	Usually /etc/resolv.conf
  * @out:	Address with port 53, written only on success

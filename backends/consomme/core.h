@@ -24,14 +24,12 @@
 #include "errbuf.h"
 
 #include "consomme.h"
+#include "mtu.h"
 #include "policy.h"
 #include "transport.h"
 
-#define ETH_HLEN_      14
-#define ETH_ALEN_      6
-#define CM_MTU_MAX     65520
-#define CM_MTU_MIN     576
-#define CM_MTU_DEFAULT 65520
+#define ETH_HLEN_ 14
+#define ETH_ALEN_ 6
 /* Largest frame either transport may carry: Ethernet header plus the largest IP MTU. */
 #define CM_FRAME_MAX (ETH_HLEN_ + CM_MTU_MAX)
 /* Frames from the guest may be a little larger than our MTU (its own MTU setting). */
@@ -172,23 +170,28 @@ struct consomme {
 /* config.c */
 void cm_opts_default(struct cm_opts *o);
 int cm_parse_tcp_bounds(const char *s, struct cm_tcp_bounds *out, char *err, size_t errlen);
-int cm_parse_mtu(const char *s, unsigned *out, char *err, size_t errlen);
 int cm_resolv_conf_nameserver(const char *path, struct sockaddr_in *out, char *err, size_t errlen);
 int cm_parse_buffer_memory(const char *s, uint64_t *out, char *err, size_t errlen);
 int cm_opts_check(const struct cm_opts *o, char *err, size_t errlen);
 
-/* consomme.c: the context and the loop */
+/* loop.c: the context and the loop */
 int cm_create(const struct cm_opts *o, struct consomme **out, char *err, size_t errlen);
 void cm_destroy(struct consomme *c);
 int cm_run(struct consomme *c, char *err, size_t errlen);
 int cm_signals_block(sigset_t *old);
+
+/* context.c: what protocols and transports ask of the context (the rest: consomme.h) */
 void cm_guest_connected(struct consomme *c);
 
-/* eth.c: the Ethernet layer between transports and protocols */
+/* eth_in.c: frames from the guest to the protocols */
 void cm_frames_input_begin(struct consomme *c);
 void cm_frame_input(struct consomme *c, uint8_t *frame, size_t len);
 void cm_frame_input_flags(struct consomme *c, uint8_t *frame, size_t len, unsigned flags);
 void cm_frames_input_end(struct consomme *c);
+
+/* eth.c: packets toward the guest as frames (the L2 and L3 headers of what goes out) */
+size_t ipv4_header_encode(uint8_t *p, uint32_t src, uint32_t dst, uint8_t proto, size_t payload_len,
+                          uint16_t id);
 uint8_t *cm_out_reserve(struct consomme *c, size_t len);
 void cm_out_commit(struct consomme *c, size_t len, const struct cm_tso *tso);
 int cm_out_flush(struct consomme *c);
@@ -232,8 +235,6 @@ void arp_input(struct consomme *c, const uint8_t *eth, size_t len);
 #define CM_PASS CM_DROP__COUNT
 enum cm_drop ipv4_parse(const uint8_t *p, size_t len, struct cm_ipv4 *ip, size_t *hlen,
                         size_t *total);
-size_t ipv4_header_encode(uint8_t *p, uint32_t src, uint32_t dst, uint8_t proto, size_t payload_len,
-                          uint16_t id);
 void ipv4_input(struct consomme *c, const uint8_t *pkt, size_t len);
 bool ipv4_dst_refused(const struct consomme *c, uint32_t dst);
 

@@ -1,22 +1,47 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * eth.c - the Ethernet layer: frames from the guest to the protocols, packets back as frames
+ * eth.c - the Ethernet layer's output: packets toward the guest as frames
  *
- * Input: a transport hands over a batch of frames (cm_frames_input_begin(), one
- * cm_frame_input() per frame, cm_frames_input_end()); each frame is checked and dispatched in
- * place, and every frame of a batch stays valid until the batch ends, so the handlers may keep
- * pointers into them until their flush. A transport that knows the guest's checksums are right
- * (a virtio-net header with NEEDS_CSUM or DATA_VALID) says so in the frame's flags.
- *
- * Output: a frame is written where the transport's reserve() points and handed over by
- * commit(); the transport decides when it reaches the guest (flush()). Nothing here knows
- * which transport is in use. A TCP super-frame (cm_send_tcp_tso()) goes the same way with a
- * struct cm_tso beside it, only where the transport said it takes them (c->out_tso_max).
+ * A frame is written where the transport's reserve() points and handed over by commit(); the
+ * transport decides when it reaches the guest (flush()). Nothing here knows which transport is
+ * in use. A TCP super-frame (cm_send_tcp_tso()) goes the same way with a struct cm_tso beside
+ * it, only where the transport said it takes them (c->out_tso_max). The L2 and L3 headers of
+ * what goes out are built here (eth_header(), ipv4_header_encode()). The protocols call down
+ * into this file and never into the input side (eth_in.c), which calls up into them: so no
+ * protocol and the Ethernet layer include each other in a circle.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "core.h"
+
+/**
+ * ipv4_header_encode() - Write a 20-byte IPv4 header with DF set and its checksum
+ * @p:		Where to write
+ * @src:	Source, host byte order
+ * @dst:	Destination, host byte order
+ * @proto:	Protocol
+ * @payload_len: Bytes after the header
+ * @id:		Identification field
+ *
+ * Return: header length (20)
+ */
+size_t ipv4_header_encode(uint8_t *p, uint32_t src, uint32_t dst, uint8_t proto, size_t payload_len,
+                          uint16_t id)
+{
+    p[0] = 0x45;
+    p[1] = 0;
+    put_be16(p + 2, (uint16_t)(20 + payload_len));
+    put_be16(p + 4, id);
+    put_be16(p + 6, 0x4000);
+    p[8] = 64;
+    p[9] = proto;
+    put_be16(p + 10, 0);
+    put_be32(p + 12, src);
+    put_be32(p + 16, dst);
+    put_be16(p + 10, csum_fold(csum_partial(p, 20, 0)));
+    return 20;
+}
 
 /* Ethernet header toward the guest: to its learned MAC, broadcast until it has spoken. */
 static void eth_header(struct consomme *c, uint8_t *p, const uint8_t *dst_mac, uint16_t type)
@@ -145,81 +170,6 @@ int cm_send_tcp_tso(struct consomme *c, uint32_t src, uint32_t dst, const struct
         .hdr_len = (uint16_t)(ETH_HLEN_ + 20 + thl),
     };
     return send_ipv4(c, NULL, src, dst, IPPROTO_TCP, iov, iovcnt, &tso);
-}
-
-/**
- * cm_frames_input_begin() - Start a batch of frames from the guest
- * @c:		Stack
- */
-void cm_frames_input_begin(struct consomme *c)
-{
-    c->st.batches++;
-}
-
-/**
- * cm_frame_input() - Validate and dispatch one Ethernet frame from the guest
- * @c:		Stack
- * @frame:	Frame bytes; must stay valid until cm_frames_input_end()
- * @len:	Frame length
- */
-void cm_frame_input(struct consomme *c, uint8_t *frame, size_t len)
-{
-    cm_frame_input_flags(c, frame, len, 0);
-}
-
-/**
- * cm_frame_input_flags() - cm_frame_input() with what the transport knows of the frame
- * @c:		Stack
- * @frame:	Frame bytes; must stay valid until cm_frames_input_end()
- * @len:	Frame length
- * @flags:	CM_FRAME_CSUM_TRUSTED: the layer-4 checksum need not (or cannot) be verified
- */
-void cm_frame_input_flags(struct consomme *c, uint8_t *frame, size_t len, unsigned flags)
-{
-    const uint8_t *dst = frame, *src = frame + ETH_ALEN_;
-    uint16_t type;
-
-    c->st.frames_in++;
-    c->st.bytes_in += len;
-    if (len < ETH_HLEN_) {
-        cm_drop(c, CM_DROP_FRAME_SHORT);
-        return;
-    }
-    if (!(dst[0] & 1) && memcmp(dst, c->opts.cfg.gw_mac, ETH_ALEN_)) {
-        cm_drop(c, CM_DROP_ETH_DST);
-        return;
-    }
-    /* Learn (and follow changes of) the guest's address from any unicast source. */
-    if (!(src[0] & 1) && (!c->guest_mac_known || memcmp(c->guest_mac, src, ETH_ALEN_))) {
-        if (memcmp(src, c->opts.cfg.gw_mac, ETH_ALEN_) && memcmp(src, "\0\0\0\0\0\0", ETH_ALEN_)) {
-            memcpy(c->guest_mac, src, ETH_ALEN_);
-            c->guest_mac_known = true;
-        }
-    }
-    type = get_be16(frame + 12);
-    switch (type) {
-    case 0x0800:
-        c->in_csum_trusted = flags & CM_FRAME_CSUM_TRUSTED;
-        ipv4_input(c, frame + ETH_HLEN_, len - ETH_HLEN_);
-        c->in_csum_trusted = false;
-        break;
-    case 0x0806:
-        arp_input(c, frame, len);
-        break;
-    default:
-        cm_drop(c, CM_DROP_ETHERTYPE);
-        break;
-    }
-}
-
-/**
- * cm_frames_input_end() - Finish a batch: flush per-flow work queued by the handlers
- * @c:		Stack
- */
-void cm_frames_input_end(struct consomme *c)
-{
-    udp_flush(c);
-    tcp_input_flush(c);
 }
 
 bool cm_guest_verifies_csum(const struct consomme *c)

@@ -51,34 +51,6 @@ enum cm_drop ipv4_parse(const uint8_t *p, size_t len, struct cm_ipv4 *ip, size_t
     return CM_PASS;
 }
 
-/**
- * ipv4_header_encode() - Write a 20-byte IPv4 header with DF set and its checksum
- * @p:		Where to write
- * @src:	Source, host byte order
- * @dst:	Destination, host byte order
- * @proto:	Protocol
- * @payload_len: Bytes after the header
- * @id:		Identification field
- *
- * Return: header length (20)
- */
-size_t ipv4_header_encode(uint8_t *p, uint32_t src, uint32_t dst, uint8_t proto, size_t payload_len,
-                          uint16_t id)
-{
-    p[0] = 0x45;
-    p[1] = 0;
-    put_be16(p + 2, (uint16_t)(20 + payload_len));
-    put_be16(p + 4, id);
-    put_be16(p + 6, 0x4000);
-    p[8] = 64;
-    p[9] = proto;
-    put_be16(p + 10, 0);
-    put_be32(p + 12, src);
-    put_be32(p + 16, dst);
-    put_be16(p + 10, csum_fold(csum_partial(p, 20, 0)));
-    return 20;
-}
-
 /* Addresses no guest packet may be forwarded to (DHCP's broadcast is handled in udp.c).
  * TCP and UDP to 127/8 go on to the NAT policy, which refuses them with a RST or an ICMP error
  * and a counter (cm_host_dest()), so the guest learns at once instead of timing out. */

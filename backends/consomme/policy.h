@@ -11,7 +11,7 @@
  *
  * Pure functions over plain values: no allocation, no I/O, so the parser and the matcher are
  * tested without a stack (tests/unit/test_policy.c). What the core adds on top (the host's
- * loopback and its own addresses, which no rule can open) lives in consomme.c.
+ * loopback and its own addresses, which no rule can open) lives in nat.c.
  */
 #ifndef CONSOMME_POLICY_H
 #define CONSOMME_POLICY_H

@@ -93,6 +93,18 @@ static void set_u64(json_t *o, const char *k, uint64_t v)
     json_object_set_new(o, k, json_integer((json_int_t)v));
 }
 
+/* Whether all @n new containers were made; if one was not, none is kept (all are released). */
+static bool all_made(json_t *const *v, size_t n)
+{
+    bool ok = true;
+
+    for (size_t i = 0; i < n; i++)
+        ok = ok && v[i];
+    for (size_t i = 0; !ok && i < n; i++)
+        json_decref(v[i]);
+    return ok;
+}
+
 /* "policy": the rules in force, and refused TCP SYNs and UDP datagrams per reason. */
 static json_t *policy_json(const struct consomme *c)
 {
@@ -100,13 +112,8 @@ static json_t *policy_json(const struct consomme *c)
     json_t *o = json_object(), *rules = json_array(), *tcp = json_object(), *udp = json_object();
     char text[CM_RULE_TEXT_MAX];
 
-    if (!o || !rules || !tcp || !udp) {
-        json_decref(o);
-        json_decref(rules);
-        json_decref(tcp);
-        json_decref(udp);
+    if (!all_made((json_t *[]){o, rules, tcp, udp}, 4))
         return NULL;
-    }
     for (unsigned i = 0; i < p->n; i++) {
         cm_rule_format(&p->rule[i], text, sizeof(text));
         json_array_append_new(rules, json_string(text));
@@ -134,13 +141,8 @@ json_t *cm_stats_json(const struct consomme *c)
     json_t *o = json_object(), *drops = json_object(), *udp = json_object(), *conf = json_object();
     uint64_t total = 0;
 
-    if (!o || !drops || !udp || !conf) {
-        json_decref(o);
-        json_decref(drops);
-        json_decref(udp);
-        json_decref(conf);
+    if (!all_made((json_t *[]){o, drops, udp, conf}, 4))
         return NULL;
-    }
     set_u64(o, "frames_in", s->frames_in);
     set_u64(o, "bytes_in", s->bytes_in);
     set_u64(o, "frames_out", s->frames_out);

@@ -18,6 +18,7 @@
 #include "errbuf.h"
 #include "history.h"
 #include "history_detect.h"
+#include "history_render.h"
 #include "parse.h"
 #include "render_impl.h"
 #include "table.h"
@@ -82,7 +83,7 @@ static void usage(FILE *f)
             "Exit status: 0 success (and no gate failure), 1 a recent regression with\n"
             "--fail-on-change or a database error, 2 bad usage or bad input.\n",
             DEFAULT_DB, DEFAULT_LAST_RUNS, ED_DEFAULT_ON_SAMPLES ? "samples" : "means",
-            history_detect_formats());
+            history_render_formats());
 }
 
 struct history_args {
@@ -157,7 +158,7 @@ static int parse_args(int argc, char **argv, struct history_args *a)
     if (a->sub == SUB_DETECT && strcmp(a->format, "text") && strcmp(a->format, "markdown") &&
         strcmp(a->format, "json") && strcmp(a->format, "html"))
         return cli_usage_error(cmd, "--format: unknown format '%s' (available: %s)", a->format,
-                               history_detect_formats());
+                               history_render_formats());
     if (a->sub == SUB_REPORT && strcmp(a->format, "html"))
         return cli_usage_error(cmd, "--format: unknown format '%s' (available: html)", a->format);
     return 0;
@@ -320,7 +321,7 @@ static int do_read(const struct history_args *a)
     } else if (a->sub == SUB_LIST) {
         rc = print_list(out, a->format, series, n);
     } else {
-        rc = history_detect_render(a->format, out, &d, err, sizeof(err));
+        rc = history_render(a->format, out, &d, err, sizeof(err));
     }
     if (rc) {
         fprintf(stderr, "burette history %s: cannot write the output%s%s\n", a->name,

@@ -115,7 +115,9 @@ static void usage(FILE *f)
             "                                N > 1 named _pN (tcp_tx_p4_gbps)\n"
             "      --mtu N[,N...]            the guest NIC's MTU, %u to %u (consomme,\n"
             "                                passt, tap; slirp is fixed at 1500); several:\n"
-            "                                one guest per MTU, metrics named _mtuN\n"
+            "                                one guest per MTU, metrics named _mtuN.\n"
+            "                                One consomme run's own instead: --variant\n"
+            "                                consomme:mtu=N (a run takes one or the other)\n"
             "      --rr-size BYTES           latency: bytes of each request and of each\n"
             "                                reply, 1 to 65507 (default 1)\n",
             RUN_MTU_MIN, RUN_MTU_MAX);

@@ -16,11 +16,13 @@
 #include <jansson.h>
 
 #include "backend.h"
+#include "consomme/mtu.h"
 #include "qemu.h"
 
 #define RUN_SWEEP_MAX 8 /* values of --streams or --mtu in one run */
-#define RUN_MTU_MIN   576
-#define RUN_MTU_MAX   65520 /* consomme's and passt's largest */
+/* The run's --mtu takes consomme's range (passt's is the same; tap takes any of it). */
+#define RUN_MTU_MIN CM_MTU_MIN
+#define RUN_MTU_MAX CM_MTU_MAX
 
 struct run_options {
     const char *test;    /* "boot", "network" or "latency" */

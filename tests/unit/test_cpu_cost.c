@@ -31,6 +31,32 @@ static struct cpu_source source(const char *which, char *root, size_t len)
         .proc_root = root, .hz = 100, .qemu = 4242, .backend = 5151, .helper = 6000};
 }
 
+/* The two recorded readings ("before" and "after") most tests compare, and their difference. */
+struct interval {
+    char rb[4096], ra[4096];
+    struct cpu_source b, a;
+    struct cpu_reading before, after;
+    struct cpu_cost c;
+};
+
+static int interval_setup(void **state)
+{
+    struct interval *iv = calloc(1, sizeof(*iv));
+
+    if (!iv)
+        return -1;
+    iv->b = source("before", iv->rb, sizeof(iv->rb));
+    iv->a = source("after", iv->ra, sizeof(iv->ra));
+    *state = iv;
+    return 0;
+}
+
+static int interval_teardown(void **state)
+{
+    free(*state);
+    return 0;
+}
+
 static void test_cpu_read_splits_qemu_by_thread_kind(void **state)
 {
     char root[4096];
@@ -62,52 +88,44 @@ static void test_cpu_read_splits_qemu_by_thread_kind(void **state)
 
 static void test_cpu_cost_diff_adds_up_over_the_interval(void **state)
 {
-    char rb[4096], ra[4096];
-    struct cpu_source b = source("before", rb, sizeof(rb)), a = source("after", ra, sizeof(ra));
-    struct cpu_reading before, after;
-    struct cpu_cost c;
+    struct interval *iv = *state;
 
-    (void)state;
-    assert_int_equal(cpu_read(&b, 1000, &before), 0);
-    assert_int_equal(cpu_read(&a, 11000, &after), 0);
-    cpu_cost_diff(&before, &after, 1800, &c);
-    assert_float_equal(c.wall_ms, 10000, 1e-9);
+    assert_int_equal(cpu_read(&iv->b, 1000, &iv->before), 0);
+    assert_int_equal(cpu_read(&iv->a, 11000, &iv->after), 0);
+    cpu_cost_diff(&iv->before, &iv->after, 1800, &iv->c);
+    assert_float_equal(iv->c.wall_ms, 10000, 1e-9);
     /* vCPUs: (900 + 100 + 420 + 60) - 680 = 800 ticks */
-    assert_float_equal(c.part_ms[CPU_VCPU], 8000, 1e-9);
+    assert_float_equal(iv->c.part_ms[CPU_VCPU], 8000, 1e-9);
     /* main loop: 550 - 400 = 150 ticks */
-    assert_float_equal(c.part_ms[CPU_QEMU_MAIN], 1500, 1e-9);
+    assert_float_equal(iv->c.part_ms[CPU_QEMU_MAIN], 1500, 1e-9);
     /* other: the worker's 30 ticks; call_rcu exited and its time stays in the process total,
      * and the unreadable task 4247 is skipped, so nothing is lost or counted twice */
-    assert_float_equal(c.part_ms[CPU_QEMU_OTHER], 300, 1e-9);
-    assert_float_equal(c.part_ms[CPU_BACKEND], 2500, 1e-9);
-    assert_float_equal(c.part_ms[CPU_HELPER], 20, 1e-9);
-    assert_true(c.have[CPU_IPERF3]);
-    assert_float_equal(c.part_ms[CPU_IPERF3], 1800, 1e-9);
-    assert_float_equal(c.attributed_ms, 8000 + 1500 + 300 + 2500 + 20 + 1800, 1e-9);
+    assert_float_equal(iv->c.part_ms[CPU_QEMU_OTHER], 300, 1e-9);
+    assert_float_equal(iv->c.part_ms[CPU_BACKEND], 2500, 1e-9);
+    assert_float_equal(iv->c.part_ms[CPU_HELPER], 20, 1e-9);
+    assert_true(iv->c.have[CPU_IPERF3]);
+    assert_float_equal(iv->c.part_ms[CPU_IPERF3], 1800, 1e-9);
+    assert_float_equal(iv->c.attributed_ms, 8000 + 1500 + 300 + 2500 + 20 + 1800, 1e-9);
     /* 1000 user + 400 system + 100 softirq ticks; the 800 of guest are inside user */
-    assert_float_equal(c.machine_busy_ms, 15000, 1e-9);
+    assert_float_equal(iv->c.machine_busy_ms, 15000, 1e-9);
     /* every process: QEMU 2180 - 1200, the backend 1050 - 800, the helper 12 - 10 and the
      * 5 + 2 ticks of a child it reaped meanwhile (1239 ticks), other work 60 + 30 ticks */
-    assert_float_equal(c.all_processes_ms, 13290, 1e-9);
+    assert_float_equal(iv->c.all_processes_ms, 13290, 1e-9);
 }
 
 static void test_cpu_cost_tree_holds_the_root_and_its_descendants_only(void **state)
 {
-    char rb[4096], ra[4096];
-    struct cpu_source b = source("before", rb, sizeof(rb)), a = source("after", ra, sizeof(ra));
-    struct cpu_reading before, after;
-    struct cpu_cost c;
+    struct interval *iv = *state;
 
-    (void)state;
     /* 6000 as the root: QEMU and the backend are its children, 7000 and its child are not */
-    b.harness = a.harness = 6000;
-    assert_int_equal(cpu_read(&b, 0, &before), 0);
-    assert_int_equal(cpu_read(&a, 1000, &after), 0);
-    assert_float_equal(before.tree_ms, 20100, 1e-9);
-    cpu_cost_diff(&before, &after, -1, &c);
+    iv->b.harness = iv->a.harness = 6000;
+    assert_int_equal(cpu_read(&iv->b, 0, &iv->before), 0);
+    assert_int_equal(cpu_read(&iv->a, 1000, &iv->after), 0);
+    assert_float_equal(iv->before.tree_ms, 20100, 1e-9);
+    cpu_cost_diff(&iv->before, &iv->after, -1, &iv->c);
     /* the 1239 ticks of the root's tree, the other work's 90 left out */
-    assert_float_equal(c.tree_ms, 12390, 1e-9);
-    assert_float_equal(c.all_processes_ms - c.tree_ms, 900, 1e-9);
+    assert_float_equal(iv->c.tree_ms, 12390, 1e-9);
+    assert_float_equal(iv->c.all_processes_ms - iv->c.tree_ms, 900, 1e-9);
 }
 
 static void test_cpu_cost_never_goes_below_zero(void **state)
@@ -129,27 +147,23 @@ static void test_cpu_cost_never_goes_below_zero(void **state)
 
 static void test_cpu_cost_leaves_absent_parts_out(void **state)
 {
-    char rb[4096], ra[4096];
-    struct cpu_source b = source("before", rb, sizeof(rb)), a = source("after", ra, sizeof(ra));
-    struct cpu_reading before, after;
-    struct cpu_cost c;
+    struct interval *iv = *state;
     json_t *j;
 
-    (void)state;
     /* no backend process (tap, slirp), a helper that cannot be read, a server not reported */
-    b.backend = a.backend = 0;
-    b.helper = a.helper = 7777;
-    assert_int_equal(cpu_read(&b, 0, &before), 0);
-    assert_int_equal(cpu_read(&a, 2000, &after), 0);
-    assert_false(before.have[CPU_BACKEND]);
-    assert_false(before.have[CPU_HELPER]);
-    cpu_cost_diff(&before, &after, -1, &c);
-    assert_false(c.have[CPU_BACKEND]);
-    assert_false(c.have[CPU_HELPER]);
-    assert_false(c.have[CPU_IPERF3]);
-    assert_float_equal(c.attributed_ms, 8000 + 1500 + 300, 1e-9);
+    iv->b.backend = iv->a.backend = 0;
+    iv->b.helper = iv->a.helper = 7777;
+    assert_int_equal(cpu_read(&iv->b, 0, &iv->before), 0);
+    assert_int_equal(cpu_read(&iv->a, 2000, &iv->after), 0);
+    assert_false(iv->before.have[CPU_BACKEND]);
+    assert_false(iv->before.have[CPU_HELPER]);
+    cpu_cost_diff(&iv->before, &iv->after, -1, &iv->c);
+    assert_false(iv->c.have[CPU_BACKEND]);
+    assert_false(iv->c.have[CPU_HELPER]);
+    assert_false(iv->c.have[CPU_IPERF3]);
+    assert_float_equal(iv->c.attributed_ms, 8000 + 1500 + 300, 1e-9);
 
-    j = cpu_cost_json(&c, 2.5);
+    j = cpu_cost_json(&iv->c, 2.5);
     assert_non_null(j);
     assert_null(json_object_get(j, "backend_ms"));
     assert_null(json_object_get(j, "iperf3_ms"));
@@ -241,10 +255,13 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cpu_read_splits_qemu_by_thread_kind),
-        cmocka_unit_test(test_cpu_cost_diff_adds_up_over_the_interval),
-        cmocka_unit_test(test_cpu_cost_tree_holds_the_root_and_its_descendants_only),
+        cmocka_unit_test_setup_teardown(test_cpu_cost_diff_adds_up_over_the_interval,
+                                        interval_setup, interval_teardown),
+        cmocka_unit_test_setup_teardown(test_cpu_cost_tree_holds_the_root_and_its_descendants_only,
+                                        interval_setup, interval_teardown),
         cmocka_unit_test(test_cpu_cost_never_goes_below_zero),
-        cmocka_unit_test(test_cpu_cost_leaves_absent_parts_out),
+        cmocka_unit_test_setup_teardown(test_cpu_cost_leaves_absent_parts_out, interval_setup,
+                                        interval_teardown),
         cmocka_unit_test(test_cpu_read_fails_without_qemu),
         cmocka_unit_test(test_cpu_read_reads_the_live_system),
     };

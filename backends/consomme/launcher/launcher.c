@@ -51,6 +51,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "../mtu.h"
 #include "../ring.h"
 #include "backend.h"
 #include "errbuf.h"
@@ -66,8 +67,6 @@
 #define CM_EXIT_GRACE_MS   3000
 #define CM_LISTEN_MS       10000 /* consomme binds its socket moments after exec */
 #define CM_VHOST_USER_SOCK "vhost-user.sock"
-#define CM_MTU_LOW         576 /* consomme's --mtu range (its config.c) */
-#define CM_MTU_HIGH        65520
 
 struct consomme_priv {
     pid_t pid;
@@ -183,15 +182,12 @@ static int sandbox_parse(const char *value, union backend_value *out, char *err,
 /* consomme's --mtu, kept as its decimal text (recorded only when not the default). */
 static int mtu_parse(const char *value, union backend_value *out, char *err, size_t errlen)
 {
-    unsigned long long v;
-    int rc = parse_uint(value, CM_MTU_LOW, CM_MTU_HIGH, &v);
+    unsigned mtu = 0;
+    int rc = cm_parse_mtu(value, &mtu, err, errlen);
 
-    if (rc == -ERANGE)
-        return errbuf_set(err, errlen, rc, "MTU %s is out of range (%d to %d)", value, CM_MTU_LOW,
-                          CM_MTU_HIGH);
     if (rc)
-        return errbuf_set(err, errlen, rc, "MTU '%s' is not a number", value);
-    snprintf(out->text, sizeof(out->text), "%llu", v);
+        return rc;
+    snprintf(out->text, sizeof(out->text), "%u", mtu);
     return 0;
 }
 
@@ -245,8 +241,8 @@ static const struct backend_option consomme_options[] = {
     {
         .name = "mtu",
         .metavar = "N",
-        .help = "the IP MTU consomme gives the guest by DHCP,\n576..65520",
-        .default_value = "65520",
+        .help = "the IP MTU consomme gives the guest by DHCP,\n" CM_MTU_RANGE_TEXT,
+        .default_value = CM_MTU_STR(CM_MTU_DEFAULT),
         .json_key = "mtu",
         .only_if_set = true,
         .parse = mtu_parse,

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * consomme.c - the stack's context, its event loop, timers and signals
+ * loop.c - the stack's context (created, destroyed), its event loop, timers and signals
+ *
+ * The loop calls down into the transports, the protocols and the statistics; what they ask of
+ * the stack in return (configuration, clock, epoll registration, the connected hook) is
+ * context.c's and where a guest's packet may go is nat.c's, so nothing calls back up here.
  *
  * Theory of operation: one thread waits in epoll on the transport (frames from the guest),
  * host sockets (UDP flows here, TCP connections in tcp.c) and a signalfd. The transport
  * (transport.c for stream and TAP, vhost_user.c) hands frames from the guest to the Ethernet
- * layer (eth.c) in batches: TCP segments go to tcp_input() and, once per batch,
+ * layer (eth_in.c) in batches: TCP segments go to tcp_input() and, once per batch,
  * tcp_input_flush() lets tcp.c coalesce its host writes and ACKs; UDP datagrams of a batch are
  * sent per flow with one sendmmsg(). Frames toward the guest go through the transport's
  * reserve/commit and are flushed at the end of every loop turn; when it is full, senders get
@@ -33,116 +37,6 @@
 #define TCP_TICK_MS  10
 #define UDP_SWEEP_MS 1000
 #define EPOLL_BATCH  128
-
-const struct cm_config *cm_config(const struct consomme *c)
-{
-    return &c->opts.cfg;
-}
-
-void *cm_tcp_state(struct consomme *c)
-{
-    return c->tcp_state;
-}
-
-void cm_set_tcp_state(struct consomme *c, void *state)
-{
-    c->tcp_state = state;
-}
-
-/* Wraps the shared clock so tests can link a fake one instead (the stateful fuzzer, built
- * with CONSOMME_FUZZ, brings its virtual clock). */
-#ifndef CONSOMME_FUZZ
-uint64_t cm_now_ms(void)
-{
-    return (uint64_t)clock_now_ms();
-}
-#endif
-
-/*
- * Whether @addr is one of the host's own addresses, asked of the kernel at the moment of the
- * connection: a route to a local address is a local route, whose source is the address
- * itself. A connected UDP socket sends nothing, so nothing reaches the address to find out.
- * Unreachable is not local; a probe that cannot even be made counts as local (refuse when
- * unsure).
- */
-static bool host_owns(uint32_t addr)
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(9)};
-    socklen_t len = sizeof(sa);
-    bool own = true;
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-    if (fd < 0)
-        return true;
-    sa.sin_addr.s_addr = htonl(addr);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
-        own = false;
-    else if (!getsockname(fd, (struct sockaddr *)&sa, &len))
-        own = ntohl(sa.sin_addr.s_addr) == addr;
-    close(fd);
-    return own;
-}
-
-static int refuse(struct consomme *c, uint8_t proto, enum cm_refuse why)
-{
-    if (proto == IPPROTO_TCP)
-        c->st.refused_tcp[why]++;
-    else
-        c->st.refused_udp[why]++;
-    return -EACCES;
-}
-
-int cm_host_dest(struct consomme *c, uint8_t proto, uint32_t dst, uint16_t port,
-                 struct sockaddr_in *out)
-{
-    const struct cm_config *cfg = &c->opts.cfg;
-    bool mapped = dst == cfg->gw_ip || dst == cfg->dns_ip;
-
-    /* the host's own loopback and addresses only through the gateway, whatever the rules */
-    if (!mapped && (dst >> 24) == 127)
-        return refuse(c, proto, CM_REFUSE_HOST_LOOPBACK);
-    if (!cm_policy_allows(&c->opts.policy, dst, port, NULL))
-        return refuse(c, proto, CM_REFUSE_RULE);
-    *out = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons(port)};
-    if (dst == cfg->gw_ip) {
-        out->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    } else if (dst == cfg->dns_ip) {
-        if (port != 53)
-            return -ECONNREFUSED;
-        if (!c->have_resolver)
-            return -EHOSTUNREACH;
-        *out = c->resolver;
-    } else {
-        if (host_owns(dst))
-            return refuse(c, proto, CM_REFUSE_HOST_ADDRESS);
-        out->sin_addr.s_addr = htonl(dst);
-    }
-    return 0;
-}
-
-int cm_event_add(struct consomme *c, struct cm_event *ev, uint32_t events)
-{
-    struct epoll_event e = {.events = events, .data.ptr = ev};
-
-    return epoll_ctl(c->epfd, EPOLL_CTL_ADD, ev->fd, &e) ? -errno : 0;
-}
-
-int cm_event_mod(struct consomme *c, struct cm_event *ev, uint32_t events)
-{
-    struct epoll_event e = {.events = events, .data.ptr = ev};
-
-    return epoll_ctl(c->epfd, EPOLL_CTL_MOD, ev->fd, &e) ? -errno : 0;
-}
-
-void cm_event_del(struct consomme *c, struct cm_event *ev)
-{
-    epoll_ctl(c->epfd, EPOLL_CTL_DEL, ev->fd, NULL);
-    /* The owner may free @ev right after this; an event for it later in this turn's list
-     * must not be delivered. */
-    for (int i = 0; i < c->turn_n; i++)
-        if (c->turn_evs[i].data.ptr == ev)
-            c->turn_evs[i].data.ptr = NULL;
-}
 
 /**
  * cm_create() - Allocate a stack with no transport yet
@@ -219,19 +113,6 @@ void cm_destroy(struct consomme *c)
     if (c->epfd >= 0)
         close(c->epfd);
     free(c);
-}
-
-/**
- * cm_guest_connected() - The guest's transport is connected: run the on_connected hook once
- * @c:		Stack
- */
-void cm_guest_connected(struct consomme *c)
-{
-    void (*fn)(struct consomme * c) = c->on_connected;
-
-    c->on_connected = NULL;
-    if (fn)
-        fn(c);
 }
 
 static void child_reap(struct consomme *c)
