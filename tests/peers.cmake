@@ -10,13 +10,9 @@ endforeach()
 
 # --mtu 9000 on passt and on tap: one guest, 1 iteration of three 1-s sub-tests, about 30 s
 # each under TCG; the guest's TCP MSS in iperf3's reports proves the MTU reached it.
-add_executable(test_network_mtu_peers e2e/test_network_mtu_peers.c)
-target_link_libraries(test_network_mtu_peers PRIVATE burette_e2e)
-add_dependencies(test_network_mtu_peers burette guest_image)
+burette_e2e_program(test_network_mtu_peers e2e/test_network_mtu_peers.c burette guest_image)
 foreach(backend passt tap)
-  add_test(NAME vm.network_mtu_${backend}
-           COMMAND test_network_mtu_peers $<TARGET_FILE:burette> ${backend})
-  set_tests_properties(vm.network_mtu_${backend} PROPERTIES LABELS vm TIMEOUT 300
-                       SKIP_RETURN_CODE 77
-                       ENVIRONMENT "BURETTE_IMAGE_DIR=${CMAKE_BINARY_DIR}/guest")
+  burette_vm_test(vm.network_mtu_${backend} 300 test_network_mtu_peers $<TARGET_FILE:burette>
+                  ${backend})
+  set_tests_properties(vm.network_mtu_${backend} PROPERTIES SKIP_RETURN_CODE 77)
 endforeach()
