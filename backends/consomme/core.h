@@ -188,6 +188,8 @@ void cm_guest_connected(struct consomme *c);
 void cm_frames_input_begin(struct consomme *c);
 void cm_frame_input(struct consomme *c, uint8_t *frame, size_t len);
 void cm_frame_input_flags(struct consomme *c, uint8_t *frame, size_t len, unsigned flags);
+void cm_frame_input_sg(struct consomme *c, uint8_t *frame, size_t len, const struct iovec *tail,
+                       int tail_cnt, unsigned flags);
 void cm_frames_input_end(struct consomme *c);
 uint8_t *cm_out_reserve(struct consomme *c, size_t len);
 void cm_out_commit(struct consomme *c, size_t len, const struct cm_tso *tso);
@@ -235,6 +237,8 @@ enum cm_drop ipv4_parse(const uint8_t *p, size_t len, struct cm_ipv4 *ip, size_t
 size_t ipv4_header_encode(uint8_t *p, uint32_t src, uint32_t dst, uint8_t proto, size_t payload_len,
                           uint16_t id);
 void ipv4_input(struct consomme *c, const uint8_t *pkt, size_t len);
+void ipv4_input_sg(struct consomme *c, const uint8_t *pkt, size_t len, const struct iovec *tail,
+                   int tail_cnt);
 bool ipv4_dst_refused(const struct consomme *c, uint32_t dst);
 
 /* icmp.c */

@@ -176,11 +176,34 @@ void cm_frame_input(struct consomme *c, uint8_t *frame, size_t len)
  */
 void cm_frame_input_flags(struct consomme *c, uint8_t *frame, size_t len, unsigned flags)
 {
+    cm_frame_input_sg(c, frame, len, NULL, 0, flags);
+}
+
+/**
+ * cm_frame_input_sg() - cm_frame_input_flags() for a frame whose end is in further pieces
+ * @c:		Stack
+ * @frame:	The frame's first bytes, headers included (a copy the guest cannot change)
+ * @len:	Bytes at @frame
+ * @tail:	The rest of the frame, e.g. in guest memory; only an IPv4 TCP segment's payload
+ * @tail_cnt:	Pieces at @tail, at most CM_TCP_TAIL_MAX
+ * @flags:	As for cm_frame_input_flags()
+ *
+ * The pieces are copied from (to a host socket, a connection's ring), never parsed, and must
+ * stay valid until cm_frames_input_end(), like @frame.
+ */
+void cm_frame_input_sg(struct consomme *c, uint8_t *frame, size_t len, const struct iovec *tail,
+                       int tail_cnt, unsigned flags)
+{
     const uint8_t *dst = frame, *src = frame + ETH_ALEN_;
     uint16_t type;
+    size_t all = len;
 
+    if (tail_cnt < 0 || tail_cnt > CM_TCP_TAIL_MAX)
+        tail_cnt = 0;
+    for (int i = 0; i < tail_cnt; i++)
+        all += tail[i].iov_len;
     c->st.frames_in++;
-    c->st.bytes_in += len;
+    c->st.bytes_in += all;
     if (len < ETH_HLEN_) {
         cm_drop(c, CM_DROP_FRAME_SHORT);
         return;
@@ -200,10 +223,14 @@ void cm_frame_input_flags(struct consomme *c, uint8_t *frame, size_t len, unsign
     switch (type) {
     case 0x0800:
         c->in_csum_trusted = flags & CM_FRAME_CSUM_TRUSTED;
-        ipv4_input(c, frame + ETH_HLEN_, len - ETH_HLEN_);
+        ipv4_input_sg(c, frame + ETH_HLEN_, len - ETH_HLEN_, tail, tail_cnt);
         c->in_csum_trusted = false;
         break;
     case 0x0806:
+        if (tail_cnt) { /* only TCP comes in pieces */
+            cm_drop(c, CM_DROP_ARP_MALFORMED);
+            break;
+        }
         arp_input(c, frame, len);
         break;
     default:

@@ -103,9 +103,10 @@ struct vu_dev {
     uint8_t *stage; /* vnet header + the frame being built */
     size_t stage_size;
 
-    /* tx: copies of the guest's frames of one batch */
+    /* tx: copies of the guest's frames of one batch (of a TCP segment's headers only) */
     uint8_t *tx_buf;
     size_t tx_buf_size;
+    uint64_t tx_in_place; /* TCP segments whose payload was read from guest memory in place */
 
     char errmsg[256]; /* protocol error that ends the connection */
 };
