@@ -36,7 +36,7 @@
 #include <sys/eventfd.h>
 
 #include "core.h"
-#include "vhost_user.h"
+#include "vu_net.h"
 
 #define TX_BATCH    256 /* chains per batch of frames handed to the stack */
 #define TX_ROUNDS   8   /* batches per wakeup before other events get a turn */
@@ -344,7 +344,7 @@ static bool rx_take(struct vu_dev *d, size_t need)
     return true;
 }
 
-static uint8_t *vu_reserve(struct consomme *c, size_t len)
+uint8_t *vu_net_reserve(struct consomme *c, size_t len)
 {
     struct vu_dev *d = c->tr_priv;
 
@@ -369,7 +369,7 @@ static void rx_header(const struct vu_dev *d, uint8_t *h, const struct cm_tso *t
     }
 }
 
-static void vu_commit(struct consomme *c, size_t len, const struct cm_tso *tso)
+void vu_net_commit(struct consomme *c, size_t len, const struct cm_tso *tso)
 {
     struct vu_dev *d = c->tr_priv;
     struct virtq *vq = &d->vr[VU_RX].q;
@@ -410,7 +410,7 @@ static void vu_commit(struct consomme *c, size_t len, const struct cm_tso *tso)
     d->vr[VU_RX].pending_call = true;
 }
 
-static int vu_flush(struct consomme *c)
+int vu_net_flush(struct consomme *c)
 {
     struct vu_dev *d = c->tr_priv;
 
@@ -422,7 +422,7 @@ static int vu_flush(struct consomme *c)
 /* A sender blocked for want of receive buffers is woken once a quarter of the ring is
  * available again, not at each buffer: Linux refills its ring in batches, and waking for one
  * buffer would make tcp.c send one frame per wakeup. */
-static bool vu_writable(const struct consomme *c)
+bool vu_net_writable(const struct consomme *c)
 {
     struct vu_dev *d = c->tr_priv;
     struct virtq *vq = &d->vr[VU_RX].q;
@@ -436,18 +436,3 @@ static bool vu_writable(const struct consomme *c)
     virtq_want_kick_after(vq, true, (uint16_t)(want - 1));
     return virtq_pending(vq) >= want;
 }
-
-static void vu_free(struct consomme *c)
-{
-    vu_dev_free(c->tr_priv);
-    c->tr_priv = NULL;
-}
-
-const struct cm_transport_ops vu_transport_ops = {
-    .name = "vhost-user",
-    .reserve = vu_reserve,
-    .commit = vu_commit,
-    .flush = vu_flush,
-    .writable = vu_writable,
-    .free = vu_free,
-};
