@@ -189,6 +189,16 @@ void tcp_cleanup(struct consomme *c);
  * tcp_input_flush() is called once, so writes to host sockets and ACKs can be coalesced.
  */
 void tcp_input(struct consomme *c, const struct cm_ipv4 *ip, const uint8_t *seg, size_t len);
+/*
+ * tcp_input_sg() - tcp_input() for a segment whose payload is partly elsewhere: @head bytes at
+ * @seg (the TCP header with its options, then the payload's start), the rest in @tail_cnt
+ * pieces (at most CM_TCP_TAIL_MAX), valid until tcp_input_flush() like @seg. The transport
+ * copied the headers out of the guest's reach; the pieces may be guest memory, which tcp.c only
+ * ever copies from (to a host socket or the rx ring), never parses.
+ */
+#define CM_TCP_TAIL_MAX 64
+void tcp_input_sg(struct consomme *c, const struct cm_ipv4 *ip, const uint8_t *seg, size_t head,
+                  const struct iovec *tail, int tail_cnt);
 void tcp_input_flush(struct consomme *c);
 
 /* Called when the transport toward the guest has room again after -ENOBUFS. */

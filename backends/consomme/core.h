@@ -187,6 +187,8 @@ void cm_guest_connected(struct consomme *c);
 void cm_frames_input_begin(struct consomme *c);
 void cm_frame_input(struct consomme *c, uint8_t *frame, size_t len);
 void cm_frame_input_flags(struct consomme *c, uint8_t *frame, size_t len, unsigned flags);
+void cm_frame_input_sg(struct consomme *c, uint8_t *frame, size_t len, const struct iovec *tail,
+                       int tail_cnt, unsigned flags);
 void cm_frames_input_end(struct consomme *c);
 
 /* eth.c: packets toward the guest as frames (the L2 and L3 headers of what goes out) */
@@ -236,6 +238,8 @@ void arp_input(struct consomme *c, const uint8_t *eth, size_t len);
 enum cm_drop ipv4_parse(const uint8_t *p, size_t len, struct cm_ipv4 *ip, size_t *hlen,
                         size_t *total);
 void ipv4_input(struct consomme *c, const uint8_t *pkt, size_t len);
+void ipv4_input_sg(struct consomme *c, const uint8_t *pkt, size_t len, const struct iovec *tail,
+                   int tail_cnt);
 bool ipv4_dst_refused(const struct consomme *c, uint32_t dst);
 
 /* icmp.c */

@@ -6,7 +6,10 @@
  * frame, cm_frames_input_end()); each frame is checked and dispatched in place, and every frame
  * of a batch stays valid until the batch ends, so the handlers may keep pointers into them
  * until their flush. A transport that knows the guest's checksums are right (a virtio-net
- * header with NEEDS_CSUM or DATA_VALID) says so in the frame's flags. This file calls up into
+ * header with NEEDS_CSUM or DATA_VALID) says so in the frame's flags. A transport may also
+ * hand over a TCP segment's payload in pieces it has not copied (vhost-user: guest memory),
+ * after a copy of the headers: the pieces are only ever copied from, never parsed, and only
+ * IPv4 TCP may come that way. This file calls up into
  * the protocols; they answer through the output side (eth.c), never through this one.
  */
 #include <string.h>
@@ -42,11 +45,34 @@ void cm_frame_input(struct consomme *c, uint8_t *frame, size_t len)
  */
 void cm_frame_input_flags(struct consomme *c, uint8_t *frame, size_t len, unsigned flags)
 {
+    cm_frame_input_sg(c, frame, len, NULL, 0, flags);
+}
+
+/**
+ * cm_frame_input_sg() - cm_frame_input_flags() for a frame whose end is in further pieces
+ * @c:		Stack
+ * @frame:	The frame's first bytes, headers included (a copy the guest cannot change)
+ * @len:	Bytes at @frame
+ * @tail:	The rest of the frame, e.g. in guest memory; only an IPv4 TCP segment's payload
+ * @tail_cnt:	Pieces at @tail, at most CM_TCP_TAIL_MAX
+ * @flags:	As for cm_frame_input_flags()
+ *
+ * The pieces are copied from (to a host socket, a connection's ring), never parsed, and must
+ * stay valid until cm_frames_input_end(), like @frame.
+ */
+void cm_frame_input_sg(struct consomme *c, uint8_t *frame, size_t len, const struct iovec *tail,
+                       int tail_cnt, unsigned flags)
+{
     const uint8_t *dst = frame, *src = frame + ETH_ALEN_;
     uint16_t type;
+    size_t all = len;
 
+    if (tail_cnt < 0 || tail_cnt > CM_TCP_TAIL_MAX)
+        tail_cnt = 0;
+    for (int i = 0; i < tail_cnt; i++)
+        all += tail[i].iov_len;
     c->st.frames_in++;
-    c->st.bytes_in += len;
+    c->st.bytes_in += all;
     if (len < ETH_HLEN_) {
         cm_drop(c, CM_DROP_FRAME_SHORT);
         return;
@@ -66,10 +92,14 @@ void cm_frame_input_flags(struct consomme *c, uint8_t *frame, size_t len, unsign
     switch (type) {
     case 0x0800:
         c->in_csum_trusted = flags & CM_FRAME_CSUM_TRUSTED;
-        ipv4_input(c, frame + ETH_HLEN_, len - ETH_HLEN_);
+        ipv4_input_sg(c, frame + ETH_HLEN_, len - ETH_HLEN_, tail, tail_cnt);
         c->in_csum_trusted = false;
         break;
     case 0x0806:
+        if (tail_cnt) { /* only TCP comes in pieces */
+            cm_drop(c, CM_DROP_ARP_MALFORMED);
+            break;
+        }
         arp_input(c, frame, len);
         break;
     default:

@@ -71,16 +71,67 @@ static bool dst_refused(const struct cm_config *cfg, uint32_t dst, uint8_t proto
  */
 void ipv4_input(struct consomme *c, const uint8_t *pkt, size_t len)
 {
-    const struct cm_config *cfg = &c->opts.cfg;
-    struct cm_ipv4 ip;
-    size_t hlen, total;
-    enum cm_drop v = ipv4_parse(pkt, len, &ip, &hlen, &total);
+    ipv4_input_sg(c, pkt, len, NULL, 0);
+}
 
+/**
+ * ipv4_input_sg() - ipv4_input() for a packet whose end lies in pieces beyond @pkt
+ * @c:		Stack
+ * @pkt:	Bytes after the Ethernet header: the IPv4 header at least
+ * @len:	Bytes at @pkt
+ * @tail:	The packet's further bytes (guest memory), only ever TCP payload
+ * @tail_cnt:	Pieces at @tail, at most CM_TCP_TAIL_MAX
+ *
+ * A packet with a tail must be TCP (the transport looked at its own copy of the headers); one
+ * that is not is dropped as a protocol this path does not take.
+ */
+void ipv4_input_sg(struct consomme *c, const uint8_t *pkt, size_t len, const struct iovec *tail,
+                   int tail_cnt)
+{
+    const struct cm_config *cfg = &c->opts.cfg;
+    struct iovec trimmed[CM_TCP_TAIL_MAX];
+    size_t hlen, total, all = len, want;
+    struct cm_ipv4 ip;
+    enum cm_drop v;
+    int n = 0;
+
+    if (tail_cnt < 0 || tail_cnt > CM_TCP_TAIL_MAX)
+        tail_cnt = 0;
+    for (int i = 0; i < tail_cnt; i++)
+        all += tail[i].iov_len;
+    /* the header is read from @pkt only: with a tail, @pkt must hold the largest one */
+    v = tail_cnt && len < 60 ? CM_DROP_IPV4_IHL : ipv4_parse(pkt, all, &ip, &hlen, &total);
     if (v != CM_PASS) {
         cm_drop(c, v);
         return;
     }
     ip.l4_csum_trusted = c->in_csum_trusted;
+    if (tail_cnt && total > len) {
+        if (ip.proto != IPPROTO_TCP) {
+            cm_drop(c, CM_DROP_IPV4_PROTO);
+            return;
+        }
+        /* Ethernet padding or a frame longer than its packet: keep the packet's bytes only */
+        want = total - len;
+        for (int i = 0; i < tail_cnt && want; i++) {
+            size_t k = tail[i].iov_len < want ? tail[i].iov_len : want;
+
+            trimmed[n++] = (struct iovec){.iov_base = tail[i].iov_base, .iov_len = k};
+            want -= k;
+        }
+    }
+    if (n) {
+        if (ip.src != cfg->guest_ip) {
+            cm_drop(c, CM_DROP_IPV4_SRC);
+            return;
+        }
+        if (dst_refused(cfg, ip.dst, ip.proto)) {
+            cm_drop(c, CM_DROP_IPV4_DST);
+            return;
+        }
+        tcp_input_sg(c, &ip, pkt + hlen, len - hlen, trimmed, n);
+        return;
+    }
     if (ip.proto == IPPROTO_UDP) {
         /* udp.c checks source and destination itself: DHCP comes from 0.0.0.0 to broadcast */
         udp_input(c, &ip, pkt + hlen, total - hlen);

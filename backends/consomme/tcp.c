@@ -116,6 +116,10 @@
 #define TF_PSH 0x08
 #define TF_ACK 0x10
 
+/* Pieces of one segment's payload: what follows the header in the header block, then the
+ * transport's pieces in guest memory (tcp_input_sg()). */
+#define TCP_DATA_IOV (1 + CM_TCP_TAIL_MAX)
+
 /* In-order guest segments at least this large skip the rx ring when it is empty. */
 #define TCP_DIRECT_MIN 16384u
 
@@ -154,6 +158,7 @@ enum {
     F_RTT = 1u << 13,          /* an RTT sample is running (rtt_seq, rtt_ts) */
     F_EV_PARKED = 1u << 14,    /* fd taken out of epoll: EPOLLHUP while reads are paused */
     F_DEAD_LIST = 1u << 15,    /* on the list of connections to free */
+    F_ACK_LATER = 1u << 16,    /* a delayed ACK is owed, by delack_at at the latest */
 };
 
 enum tcp_drop {
@@ -218,9 +223,10 @@ struct tcp_conn {
     uint64_t mem_peak; /* most rx + tx capacity this connection held */
 
     /* timers, ms */
-    uint64_t deadline; /* CONNECTING: give up; TIME_WAIT: free */
-    uint64_t rto_at;   /* retransmission or zero-window probe, 0 when idle */
-    uint64_t zw_since; /* the guest's window closed with data waiting, 0 when not */
+    uint64_t deadline;  /* CONNECTING: give up; TIME_WAIT: free */
+    uint64_t rto_at;    /* retransmission or zero-window probe, 0 when idle */
+    uint64_t zw_since;  /* the guest's window closed with data waiting, 0 when not */
+    uint64_t delack_at; /* F_ACK_LATER: when the ACK goes out at the latest */
     uint64_t rtt_ts;
     uint32_t rtt_seq;
     uint32_t rto, srtt, rttvar;
@@ -479,7 +485,7 @@ static int tcp_send_seg(struct consomme *c, struct tcp_conn *conn, uint8_t flags
         return rc;
     conn->rcv_adv = conn->rcv_nxt + ((uint32_t)field << conn->rcv_ws);
     conn->rx_fill = 0;
-    conn->flags &= ~F_ACK_NOW;
+    conn->flags &= ~(F_ACK_NOW | F_ACK_LATER);
     return 0;
 }
 
@@ -1310,13 +1316,73 @@ static bool tcp_ack_input(struct consomme *c, struct tcp_conn *conn, uint32_t ac
     return true;
 }
 
-/* Payload and FIN of an acceptable segment into rx. */
+/*
+ * Payload pieces [skip, skip + len) of @src into @dst (at most TCP_DATA_IOV); return how many.
+ * @len never exceeds what @src holds (the caller trimmed the segment to its own length).
+ */
+static int tcp_iov_slice(struct iovec *dst, const struct iovec *src, int cnt, size_t skip,
+                         size_t len)
+{
+    int n = 0;
+
+    for (int i = 0; i < cnt && len && n < TCP_DATA_IOV; i++) {
+        size_t k = src[i].iov_len;
+
+        if (skip >= k) {
+            skip -= k;
+            continue;
+        }
+        k -= skip;
+        if (k > len)
+            k = len;
+        dst[n].iov_base = (uint8_t *)src[i].iov_base + skip;
+        dst[n++].iov_len = k;
+        len -= k;
+        skip = 0;
+    }
+    return n;
+}
+
+/*
+ * Delayed ACKs, the way Linux's receiver does them (tcp_ack_snd_check()): an in-order segment
+ * is ACKed at once only once two full-sized segments arrived since the last ACK;
+ * a lone full-sized segment waits for the next one, for data of ours to carry the ACK, or at
+ * most TCP_DELACK_MS (tcp_timer()). That halves the ACKs of a bulk transfer at MTU 65520, where
+ * each guest frame is one segment; each ACK costs the guest an interrupt and a pass through its
+ * stack. Anything that is not plain bulk data is ACKed at once as before: a segment shorter
+ * than a full one (the end of a write: the guest may wait on it, Nagle), a FIN, data
+ * beyond a hole, and the remaining window falling below two full segments, so the guest never
+ * waits on a window we have not told it about. A guest TSO super-frame of two segments or more
+ * is ACKed at once, as Linux ACKs such a frame after GRO.
+ */
+static bool tcp_ack_may_wait(struct consomme *c, struct tcp_conn *conn, uint32_t plen)
+{
+    uint32_t left = seq_lt(conn->rcv_nxt, conn->rcv_adv) ? conn->rcv_adv - conn->rcv_nxt : 0;
+    /* the largest segment the guest may send: our MSS option, or its own if smaller */
+    uint32_t full = min_u32(cm_config(c)->mtu - IP_HDR_LEN - TCP_HDR_LEN, conn->mss);
+
+    if (conn->flags & (F_ACK_NOW | F_GUEST_FIN | F_FIN_PENDING))
+        return false;
+    /* rx_fill counts this segment too: under two full ones means it is the first */
+    return plen >= full && conn->rx_fill < 2 * full && left >= 2 * full;
+}
+
+static void tcp_delack(struct tcp_conn *conn)
+{
+    if (!(conn->flags & F_ACK_LATER))
+        conn->delack_at = cm_now_ms() + TCP_DELACK_MS;
+    conn->flags |= F_ACK_LATER;
+}
+
+/* Payload and FIN of an acceptable segment into rx; the payload is @cnt pieces, @plen bytes. */
 static void tcp_data_input(struct consomme *c, struct tcp_conn *conn, uint32_t seq, uint8_t fl,
-                           const uint8_t *data, uint32_t plen)
+                           const struct iovec *in, int in_cnt, uint32_t plen)
 {
     struct tcp_state *s = tstate(c);
     bool fin = fl & TF_FIN;
-    uint32_t off, space, n;
+    uint32_t off, space, n, skip = 0, taken;
+    struct iovec data[TCP_DATA_IOV];
+    int cnt;
 
     if (!plen && !fin)
         return;
@@ -1325,13 +1391,11 @@ static void tcp_data_input(struct consomme *c, struct tcp_conn *conn, uint32_t s
         return;
     }
     if (seq_lt(seq, conn->rcv_nxt)) {
-        uint32_t skip = conn->rcv_nxt - seq;
-
+        skip = conn->rcv_nxt - seq;
         if (skip > plen || (skip == plen && !fin)) {
             conn->flags |= F_ACK_NOW; /* all old: the guest missed our ACK */
             return;
         }
-        data += skip;
         plen -= skip;
         seq = conn->rcv_nxt;
     }
@@ -1347,15 +1411,22 @@ static void tcp_data_input(struct consomme *c, struct tcp_conn *conn, uint32_t s
         plen = space - off;
         fin = false;
     }
+    cnt = tcp_iov_slice(data, in, in_cnt, skip, plen);
+    taken = plen;
     if (plen && !off && plen >= TCP_DIRECT_MIN && !ring_len(&conn->rx) && reasm_empty(&conn->ooo) &&
         conn->ev.fd >= 0 && !(conn->flags & F_HOST_WBLOCK)) {
         /* Nothing queued before it: a large in-order segment goes straight to the host
-         * socket, and only what the socket refuses is copied into the ring. (Errors are left
-         * for tcp_rx_flush(), which meets them again on the bytes kept in the ring.) */
-        ssize_t w = send(conn->ev.fd, data, plen, MSG_NOSIGNAL | MSG_DONTWAIT);
+         * socket (from the guest's own memory, where the transport maps it), and only what
+         * the socket refuses is copied into the ring. (Errors are left for tcp_rx_flush(),
+         * which meets them again on the bytes kept in the ring.) */
+        struct msghdr mh = {.msg_iov = data, .msg_iovlen = (size_t)cnt};
+        ssize_t w = sendmsg(conn->ev.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 
         if (w > 0) {
-            data += w;
+            struct iovec rest[TCP_DATA_IOV];
+
+            cnt = tcp_iov_slice(rest, data, cnt, (size_t)w, plen - (size_t)w);
+            memcpy(data, rest, sizeof(rest[0]) * (size_t)cnt);
             plen -= (uint32_t)w;
             seq += (uint32_t)w;
             conn->rcv_nxt += (uint32_t)w;
@@ -1371,7 +1442,8 @@ static void tcp_data_input(struct consomme *c, struct tcp_conn *conn, uint32_t s
             conn->flags |= F_ACK_NOW;
             return;
         }
-        ring_write_at(&conn->rx, off, data, plen);
+        for (uint32_t i = 0, at = off; i < (uint32_t)cnt; at += (uint32_t)data[i++].iov_len)
+            ring_write_at(&conn->rx, at, data[i].iov_base, (uint32_t)data[i].iov_len);
         if (off) {
             /* an immediate duplicate ACK per out-of-order segment lets the guest fast-retransmit */
             s->st.ooo_segments++;
@@ -1399,13 +1471,15 @@ static void tcp_data_input(struct consomme *c, struct tcp_conn *conn, uint32_t s
     if (ring_len(&conn->rx) + reasm_extent(&conn->ooo) >= conn->rx.cap / 4 * 3 ||
         conn->rx_fill >= conn->rx.cap / 4 * 3)
         conn->flags |= F_RX_HIGH;
-    if (!plen || !off) /* an out-of-order segment had its duplicate ACK already */
+    if (taken && !off && tcp_ack_may_wait(c, conn, taken))
+        tcp_delack(conn);
+    else if (!plen || !off) /* an out-of-order segment had its duplicate ACK already */
         conn->flags |= F_ACK_NOW;
 }
 
 static void tcp_established_input(struct consomme *c, struct tcp_conn *conn, uint32_t seq,
-                                  uint32_t ack, uint8_t fl, uint16_t win, const uint8_t *data,
-                                  uint32_t plen)
+                                  uint32_t ack, uint8_t fl, uint16_t win, const struct iovec *data,
+                                  int cnt, uint32_t plen)
 {
     struct tcp_state *s = tstate(c);
 
@@ -1434,35 +1508,57 @@ static void tcp_established_input(struct consomme *c, struct tcp_conn *conn, uin
         return;
     }
     if (tcp_ack_input(c, conn, ack, win, plen, fl))
-        tcp_data_input(c, conn, seq, fl, data, plen);
+        tcp_data_input(c, conn, seq, fl, data, cnt, plen);
     tcp_batch_add(s, conn);
 }
 
 void tcp_input(struct consomme *c, const struct cm_ipv4 *ip, const uint8_t *seg, size_t len)
 {
+    tcp_input_sg(c, ip, seg, len, NULL, 0);
+}
+
+void tcp_input_sg(struct consomme *c, const struct cm_ipv4 *ip, const uint8_t *seg, size_t head,
+                  const struct iovec *tail, int tail_cnt)
+{
     struct tcp_state *s = tstate(c);
+    struct iovec data[TCP_DATA_IOV];
     struct tcp_conn *conn;
     uint32_t seq, ack, plen;
-    size_t doff;
+    size_t doff, len = head;
     uint8_t fl;
     uint16_t win;
+    int cnt = 0;
 
     s->st.segs_in++;
-    if (len < TCP_HDR_LEN) {
+    if (tail_cnt < 0 || tail_cnt > CM_TCP_TAIL_MAX)
+        tail_cnt = 0; /* the transports never pass more; a caller's bug must not overrun */
+    for (int i = 0; i < tail_cnt; i++)
+        len += tail[i].iov_len;
+    if (len < TCP_HDR_LEN || head < TCP_HDR_LEN) {
         s->st.drops[TCP_DROP_SHORT]++;
         return;
     }
     doff = (size_t)(seg[12] >> 4) * 4;
-    if (doff < TCP_HDR_LEN || doff > len) {
+    if (doff < TCP_HDR_LEN || doff > head) { /* the header, options included, is in @seg */
         s->st.drops[TCP_DROP_OFFSET]++;
         return;
     }
-    if (len > 0xffff ||
-        (!ip->l4_csum_trusted &&
-         csum_fold(csum_partial(
-             seg, len, csum_pseudo_ipv4(ip->src, ip->dst, IPPROTO_TCP, (uint16_t)len))) != 0)) {
+    if (len > 0xffff) {
         s->st.drops[TCP_DROP_CHECKSUM]++;
         return;
+    }
+    data[cnt++] = (struct iovec){.iov_base = (uint8_t *)seg + doff, .iov_len = head - doff};
+    for (int i = 0; i < tail_cnt; i++)
+        data[cnt++] = tail[i];
+    if (!ip->l4_csum_trusted) {
+        uint32_t sum =
+            csum_partial(seg, doff, csum_pseudo_ipv4(ip->src, ip->dst, IPPROTO_TCP, (uint16_t)len));
+
+        /* doff is a multiple of 4: the payload's pieces start at an even offset */
+        if (csum_fold(csum_iov(data, cnt, sum)) != 0) {
+            s->st.drops[TCP_DROP_CHECKSUM]++;
+            return;
+        }
     }
     fl = seg[13];
     seq = get_be32(seg + 4);
@@ -1518,13 +1614,13 @@ void tcp_input(struct consomme *c, const struct cm_ipv4 *ip, const uint8_t *seg,
         conn->snd_wnd = (uint32_t)win << conn->snd_ws;
         conn->rto_at = 0;
         conn->retries = 0;
-        tcp_data_input(c, conn, seq, fl, seg + doff, plen);
+        tcp_data_input(c, conn, seq, fl, data, cnt, plen);
         /* the host may have talked first: read it now, then keep reading on EPOLLIN */
         if (!tcp_host_read(c, conn))
             tcp_batch_add(s, conn);
         break;
     case CS_ESTABLISHED:
-        tcp_established_input(c, conn, seq, ack, fl, win, seg + doff, plen);
+        tcp_established_input(c, conn, seq, ack, fl, win, data, cnt, plen);
         break;
     case CS_TIME_WAIT:
         if (fl & TF_RST) {
@@ -1650,7 +1746,9 @@ void tcp_timer(struct consomme *c, uint64_t now_ms)
         case CS_ESTABLISHED:
             if (conn->rto_at && now_ms >= conn->rto_at)
                 tcp_rto_expired(c, conn, now_ms);
-            if (conn->state == CS_ESTABLISHED && (conn->flags & F_ACK_NOW))
+            if (conn->state == CS_ESTABLISHED &&
+                ((conn->flags & F_ACK_NOW) ||
+                 ((conn->flags & F_ACK_LATER) && now_ms >= conn->delack_at)))
                 tcp_send_ack(c, conn);
             break;
         default:

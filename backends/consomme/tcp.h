@@ -19,6 +19,9 @@
 #define TCP_MAX_RETRIES 12u
 /* After both FINs, when the guest's came last: how long its retransmitted FIN is re-ACKed. */
 #define TCP_TIME_WAIT_MS 2000u
+/* Longest a delayed ACK waits (tcp.c, tcp_ack_may_wait()); tcp_timer() ticks every 10 ms, so
+ * it goes at the first tick past this. Linux waits 40 ms. */
+#define TCP_DELACK_MS 5u
 /*
  * A guest that keeps its window closed while the host has data for it is reset after this
  * long (both ways), and zero-window probing stops. RFC 1122 4.2.2.17 lets a receiver keep

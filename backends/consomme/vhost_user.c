@@ -715,3 +715,18 @@ fail:
     vu_dev_free(d);
     return rc;
 }
+
+static void vu_free(struct consomme *c)
+{
+    vu_dev_free(c->tr_priv);
+    c->tr_priv = NULL;
+}
+
+const struct cm_transport_ops vu_transport_ops = {
+    .name = "vhost-user",
+    .reserve = vu_net_reserve,
+    .commit = vu_net_commit,
+    .flush = vu_net_flush,
+    .writable = vu_net_writable,
+    .free = vu_free,
+};

@@ -4,11 +4,15 @@
  *
  * Guest to us (tx, queue 1): on a kick, chains are taken in batches; each one's readable
  * pieces (virtio-net header, then the frame, split however the guest liked) are copied into
- * one buffer, so the guest cannot change a frame while it is parsed, and the chains are given
- * back at once. A header with NEEDS_CSUM (the checksum left partial, CSUM offload) or
- * DATA_VALID means the layer-4 checksum is not ours to verify; a TSO frame (gso_type set) is
- * one big segment, which suits a stack that terminates TCP. Then the batch goes to the
- * Ethernet layer.
+ * one buffer, so the guest cannot change a frame while it is parsed. A TCP segment is the
+ * exception, for its payload only: its first TX_HEAD bytes (every header) are copied, and the
+ * rest is left where the guest put it, handed to the stack as the frame's tail
+ * (cm_frame_input_sg()) and copied once, by tcp.c, to the host socket or the connection's
+ * ring. Payload is never parsed, so a guest changing it under us only changes its own data.
+ * The chains are given back once the batch was dispatched, one used-index update per batch.
+ * A header with NEEDS_CSUM (the checksum left partial, CSUM offload) or DATA_VALID means the
+ * layer-4 checksum is not ours to verify; a TSO frame (gso_type set) is one big segment, which
+ * suits a stack that terminates TCP.
  *
  * Us to the guest (rx, queue 0): reserve() takes as many of the guest's receive chains as the
  * frame needs (several with MRG_RXBUF, else one) and returns a staging buffer; commit() writes
@@ -20,8 +24,10 @@
  * reserve() returns NULL (tcp.c gets -ENOBUFS), and a kick is requested: the guest's next buffers
  * wake the loop, writable() turns true and tcp_guest_writable() follows.
  *
- * Interrupts: used entries are published per frame; the call eventfd is signalled once per
- * loop turn (flush()) and only when the guest wants it (event index or NO_INTERRUPT).
+ * Interrupts: used entries are published per frame (rx) or per batch (tx); the call eventfd
+ * of either ring is signalled at most once per loop turn (flush()), however many batches the
+ * turn took, and only when the guest wants it (event index or NO_INTERRUPT). Under TCG QEMU
+ * has no irqfd: each call wakes its main loop to inject an interrupt.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,11 +36,16 @@
 #include <sys/eventfd.h>
 
 #include "core.h"
-#include "vhost_user.h"
+#include "vu_net.h"
 
 #define TX_BATCH    256 /* chains per batch of frames handed to the stack */
 #define TX_ROUNDS   8   /* batches per wakeup before other events get a turn */
 #define TX_BUF_SIZE (1u << 20)
+/* Frame bytes copied for parsing before the rest of a TCP segment is left in guest memory:
+ * the largest Ethernet + IPv4 + TCP headers. */
+#define TX_HEAD (14 + 60 + 60)
+
+_Static_assert(VQ_MAX_IOV <= CM_TCP_TAIL_MAX, "a chain's pieces must fit a segment's tail");
 
 static const char *const ring_names[VU_QUEUES] = {"rx", "tx"};
 
@@ -93,53 +104,122 @@ static size_t gather(const struct vq_elem *e, uint8_t *dst, size_t cap)
     return off;
 }
 
+/* Copy the first @n readable bytes of @e to @dst (n <= out_len). */
+static void gather_head(const struct vq_elem *e, uint8_t *dst, size_t n)
+{
+    for (unsigned i = 0; i < e->n_out && n; i++) {
+        size_t k = e->iov[i].iov_len < n ? e->iov[i].iov_len : n;
+
+        memcpy(dst, e->iov[i].iov_base, k);
+        dst += k;
+        n -= k;
+    }
+}
+
+/*
+ * Turn @e's readable pieces past byte @skip into the frame's tail, in place (e->iov is our
+ * copy of the chain, already checked against the memory table). Return: the pieces, at
+ * e->iov.
+ */
+static int tail_iov(struct vq_elem *e, size_t skip)
+{
+    int n = 0;
+
+    for (unsigned i = 0; i < e->n_out; i++) {
+        struct iovec v = e->iov[i];
+
+        if (skip >= v.iov_len) {
+            skip -= v.iov_len;
+            continue;
+        }
+        e->iov[n].iov_base = (uint8_t *)v.iov_base + skip;
+        e->iov[n++].iov_len = v.iov_len - skip;
+        skip = 0;
+    }
+    return n;
+}
+
+/* Whether a frame whose first bytes are @f (at least TX_HEAD of them) is an IPv4 TCP segment. */
+static bool is_ipv4_tcp(const uint8_t *f)
+{
+    return get_be16(f + 12) == 0x0800 && (f[14] >> 4) == 4 && f[14 + 9] == 6 /* TCP */;
+}
+
 struct tx_frame {
     uint8_t *p;
     size_t len;
     unsigned flags;
+    struct vq_elem *e; /* tail pieces in e->iov, or NULL */
+    int tail_cnt;
 };
 
-/* One batch: take up to TX_BATCH chains, copy, return them, dispatch. Return: frames taken. */
-static unsigned tx_batch(struct vu_dev *d, struct tx_frame *fr)
+/*
+ * One batch: take up to TX_BATCH chains and dispatch them, then give them back.
+ *
+ * The guest must not change what is parsed, so a frame's headers are always copied. A TCP
+ * segment longer than TX_HEAD is not: its payload stays in guest memory, as the frame's tail,
+ * and tcp.c copies it from there straight to the host socket (or its rx ring). The chains are
+ * therefore returned only once the batch is dispatched, with one used-index update.
+ *
+ * Return: chains taken.
+ */
+static unsigned tx_batch(struct vu_dev *d, struct tx_frame *fr, struct vq_elem *elems)
 {
     struct vu_vring *vr = &d->vr[VU_TX];
     size_t hdr = d->caps.hdr_len, pos = 0;
     unsigned n = 0, taken = 0;
-    struct vq_elem e;
 
     while (taken < TX_BATCH && d->tx_buf_size - pos >= hdr + CM_FRAME_IN_MAX) {
+        struct vq_elem *e = &elems[n];
+        uint8_t *f = d->tx_buf + pos;
         size_t len;
-        int rc = virtq_pop(&vr->q, &d->mem, &e);
+        int rc = virtq_pop(&vr->q, &d->mem, e);
 
         if (rc == -EIO)
             ring_broken(d, VU_TX);
         if (rc)
             break;
-        len = gather(&e, d->tx_buf + pos, hdr + CM_FRAME_IN_MAX);
-        virtq_fill(&vr->q, taken++, e.head, 0);
-        if (len < hdr) {
+        virtq_fill(&vr->q, taken++, e->head, 0);
+        if (e->out_len < hdr || e->out_len > hdr + CM_FRAME_IN_MAX) {
             d->c->st.frames_in++;
-            cm_drop(d->c, e.out_len > hdr ? CM_DROP_FRAME_TOO_LONG : CM_DROP_FRAME_SHORT);
+            cm_drop(d->c, e->out_len > hdr ? CM_DROP_FRAME_TOO_LONG : CM_DROP_FRAME_SHORT);
             continue;
         }
-        fr[n].p = d->tx_buf + pos + hdr;
+        fr[n].e = NULL;
+        fr[n].tail_cnt = 0;
+        if (e->out_len > hdr + TX_HEAD) {
+            gather_head(e, f, hdr + TX_HEAD);
+            if (is_ipv4_tcp(f + hdr)) {
+                len = hdr + TX_HEAD;
+                fr[n].e = e;
+                fr[n].tail_cnt = tail_iov(e, len);
+                d->tx_in_place++;
+            } else {
+                len = gather(e, f, hdr + CM_FRAME_IN_MAX);
+            }
+        } else {
+            len = gather(e, f, hdr + CM_FRAME_IN_MAX);
+        }
+        fr[n].p = f + hdr;
         fr[n].len = len - hdr;
-        fr[n].flags = d->tx_buf[pos] & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)
+        fr[n].flags = f[0] & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)
                           ? CM_FRAME_CSUM_TRUSTED
                           : 0;
         n++;
         pos += (len + 7) & ~(size_t)7;
     }
-    if (taken) {
-        virtq_flush(&vr->q, taken);
-        vr->pending_call = true;
-        call(d, VU_TX);
-    }
     if (n) {
         cm_frames_input_begin(d->c);
         for (unsigned i = 0; i < n; i++)
-            cm_frame_input_flags(d->c, fr[i].p, fr[i].len, fr[i].flags);
+            cm_frame_input_sg(d->c, fr[i].p, fr[i].len, fr[i].e ? fr[i].e->iov : NULL,
+                              fr[i].tail_cnt, fr[i].flags);
         cm_frames_input_end(d->c);
+    }
+    if (taken) {
+        /* one used-index update for the batch; the call, if the guest wants one, waits for
+         * the end of the loop turn (vu_flush()), one per turn however many batches ran */
+        virtq_flush(&vr->q, taken);
+        vr->pending_call = true;
     }
     return taken;
 }
@@ -154,6 +234,7 @@ static unsigned tx_batch(struct vu_dev *d, struct tx_frame *fr)
 void vu_tx_process(struct vu_dev *d)
 {
     static struct tx_frame fr[TX_BATCH];
+    static struct vq_elem elems[TX_BATCH];
     struct vu_vring *vr = &d->vr[VU_TX];
 
     if (!d->tx_buf) { /* allocated once the guest first sends: a batch, 256 small frames
@@ -166,7 +247,7 @@ void vu_tx_process(struct vu_dev *d)
     for (unsigned round = 0; round < TX_ROUNDS; round++) {
         if (!vu_ring_ready(d, VU_TX) || d->c->stop)
             return;
-        if (tx_batch(d, fr))
+        if (tx_batch(d, fr, elems))
             continue;
         virtq_want_kick(&vr->q, true);
         if (virtq_empty(&vr->q))
@@ -263,7 +344,7 @@ static bool rx_take(struct vu_dev *d, size_t need)
     return true;
 }
 
-static uint8_t *vu_reserve(struct consomme *c, size_t len)
+uint8_t *vu_net_reserve(struct consomme *c, size_t len)
 {
     struct vu_dev *d = c->tr_priv;
 
@@ -288,7 +369,7 @@ static void rx_header(const struct vu_dev *d, uint8_t *h, const struct cm_tso *t
     }
 }
 
-static void vu_commit(struct consomme *c, size_t len, const struct cm_tso *tso)
+void vu_net_commit(struct consomme *c, size_t len, const struct cm_tso *tso)
 {
     struct vu_dev *d = c->tr_priv;
     struct virtq *vq = &d->vr[VU_RX].q;
@@ -329,7 +410,7 @@ static void vu_commit(struct consomme *c, size_t len, const struct cm_tso *tso)
     d->vr[VU_RX].pending_call = true;
 }
 
-static int vu_flush(struct consomme *c)
+int vu_net_flush(struct consomme *c)
 {
     struct vu_dev *d = c->tr_priv;
 
@@ -341,7 +422,7 @@ static int vu_flush(struct consomme *c)
 /* A sender blocked for want of receive buffers is woken once a quarter of the ring is
  * available again, not at each buffer: Linux refills its ring in batches, and waking for one
  * buffer would make tcp.c send one frame per wakeup. */
-static bool vu_writable(const struct consomme *c)
+bool vu_net_writable(const struct consomme *c)
 {
     struct vu_dev *d = c->tr_priv;
     struct virtq *vq = &d->vr[VU_RX].q;
@@ -355,18 +436,3 @@ static bool vu_writable(const struct consomme *c)
     virtq_want_kick_after(vq, true, (uint16_t)(want - 1));
     return virtq_pending(vq) >= want;
 }
-
-static void vu_free(struct consomme *c)
-{
-    vu_dev_free(c->tr_priv);
-    c->tr_priv = NULL;
-}
-
-const struct cm_transport_ops vu_transport_ops = {
-    .name = "vhost-user",
-    .reserve = vu_reserve,
-    .commit = vu_commit,
-    .flush = vu_flush,
-    .writable = vu_writable,
-    .free = vu_free,
-};

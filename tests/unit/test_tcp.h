@@ -109,6 +109,10 @@ void guest_send_opts(struct consomme *c, uint16_t sport, uint16_t dport, uint32_
                      uint8_t flags, uint16_t win, const uint8_t *opts, size_t optlen,
                      const void *data, size_t len);
 
+/* Non-zero: guest_send_opts() hands tcp.c each payload in pieces of this many bytes
+ * (tcp_input_sg(), the way vhost-user leaves payload in guest memory); 0: contiguous. */
+extern size_t guest_sg_piece;
+
 /* One guest segment as one batch. */
 void guest_send(struct consomme *c, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
                 uint16_t win, const void *data, size_t len);

@@ -289,7 +289,8 @@ static void test_tcp_data_beyond_window_trimmed_not_delivered(void **state)
     close_fixture(&f);
 }
 
-static void test_tcp_large_segments_stay_in_order_when_host_socket_lags(void **state)
+/* @piece: 0 for contiguous segments, else the size of the pieces their payload comes in */
+static void lagging_host_transfer(size_t piece)
 {
     enum { TOTAL = 12 << 20, SEG = 20000 };
     static uint8_t data[TOTAL], back[TOTAL];
@@ -307,6 +308,7 @@ static void test_tcp_large_segments_stay_in_order_when_host_socket_lags(void **s
     setsockopt(f.hfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
     fcntl(f.hfd, F_SETFL, O_NONBLOCK);
     wnd = 65535u << f.ws > 65536 ? 65536 : 65535u << f.ws;
+    guest_sg_piece = piece;
     while (got < TOTAL) {
         if (clock_now_ms() > end)
             fail_msg("stalled: %u sent, %u read", sent, got);
@@ -334,6 +336,131 @@ static void test_tcp_large_segments_stay_in_order_when_host_socket_lags(void **s
         }
     }
     assert_memory_equal(back, data, TOTAL);
+    close_fixture(&f);
+}
+
+static void test_tcp_large_segments_stay_in_order_when_host_socket_lags(void **state)
+{
+    lagging_host_transfer(0);
+}
+
+/*
+ * The same with each payload in pieces, as vhost-user leaves it in guest memory
+ * (tcp_input_sg()): partial sends straight from the pieces, the rest copied into rx from the
+ * right piece at the right offset.
+ */
+static void test_tcp_payload_in_pieces_stays_in_order_when_host_socket_lags(void **state)
+{
+    lagging_host_transfer(1001);
+}
+
+/* Out-of-order pieces parked, the hole filled, all from payloads in 3-byte pieces. */
+static void test_tcp_payload_in_pieces_reassembled_out_of_order(void **state)
+{
+    guest_sg_piece = 3;
+    test_tcp_out_of_order_segments_reassembled(state);
+}
+
+/* A retransmission overlapping what was taken: the old part of its pieces is skipped. */
+static void test_tcp_payload_in_pieces_overlap_skipped(void **state)
+{
+    struct fixture *f = *state;
+    static const char msg[] = "0123456789abcdefghij";
+    uint8_t buf[20];
+    struct seg s;
+
+    guest_sg_piece = 4;
+    guest_send(f->c, f->port, f->gseq, f->gack, 0x18, 65535, msg, 10);
+    s = wait_seg(f->c, "ACK of the first 10 bytes");
+    assert_int_equal(s.ack, f->gseq + 10);
+    /* bytes 5..19: the first five are old, and they span the header block and two pieces */
+    guest_send(f->c, f->port, f->gseq + 5, f->gack, 0x18, 65535, msg + 5, 15);
+    s = wait_seg(f->c, "ACK of all 20 bytes");
+    assert_int_equal(s.ack, f->gseq + 20);
+    host_read_all(f, buf, 20);
+    assert_memory_equal(buf, msg, 20);
+    /* the checksum summed over pieces at odd offsets matched */
+    assert_int_equal(stat_of(f->c, "checksum"), 0);
+}
+
+/* Data beyond the window trimmed within the pieces. */
+static void test_tcp_payload_in_pieces_trimmed_at_window(void **state)
+{
+    guest_sg_piece = 1001;
+    test_tcp_data_beyond_window_trimmed_not_delivered(state);
+}
+
+/* The segment tcp.c sent last, which must be there (no waiting: tcp.c sends synchronously). */
+static struct seg captured(struct consomme *c, const char *what)
+{
+    const struct pkt *p = next_pkt(c);
+
+    if (!p)
+        fail_msg("no segment sent: %s", what);
+    return parse(p);
+}
+
+/*
+ * Delayed ACKs (tcp_ack_may_wait()): a lone full-sized segment waits for the next one, one
+ * ACK covers both; a lone one left waiting is ACKed by the timer after TCP_DELACK_MS; a
+ * short segment (the end of a write) and a window running low are ACKed at once.
+ */
+static void test_tcp_full_segments_acked_every_second_or_by_the_timer(void **state)
+{
+    enum { FULL = MTU - 40, N = 4 * FULL + 100 };
+    static uint8_t data[N], back[N];
+    struct fixture f;
+    uint32_t at = 0;
+    struct seg s;
+
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 7 + (i >> 11));
+    open_conn(&f, 1u << 20, 1u << 20, 16384, 16384);
+    drain(f.c);
+    guest_send(f.c, f.port, f.gseq + at, f.gack, 0x10, 65535, data + at, FULL);
+    at += FULL;
+    assert_null(next_pkt(f.c)); /* a full segment with the window wide open: no ACK yet */
+    guest_send(f.c, f.port, f.gseq + at, f.gack, 0x10, 65535, data + at, FULL);
+    at += FULL;
+    s = captured(f.c, "ACK 2");
+    assert_int_equal(s.ack, f.gseq + at); /* the second: one ACK for both */
+    assert_null(next_pkt(f.c));
+
+    guest_send(f.c, f.port, f.gseq + at, f.gack, 0x10, 65535, data + at, FULL);
+    at += FULL;
+    assert_null(next_pkt(f.c));
+    fake_now += TCP_DELACK_MS - 1;
+    tcp_timer(f.c, fake_now);
+    assert_null(next_pkt(f.c)); /* not yet */
+    fake_now += 1;
+    tcp_timer(f.c, fake_now);
+    s = captured(f.c, "ACK 3");
+    assert_int_equal(s.ack, f.gseq + at); /* the timer sent it */
+    tcp_timer(f.c, fake_now + TCP_DELACK_MS);
+    assert_null(next_pkt(f.c)); /* and only once */
+
+    guest_send(f.c, f.port, f.gseq + at, f.gack, 0x10, 65535, data + at, FULL);
+    at += FULL;
+    assert_null(next_pkt(f.c));
+    /* a short segment after it: both ACKed at once */
+    guest_send(f.c, f.port, f.gseq + at, f.gack, 0x18, 65535, data + at, 100);
+    at += 100;
+    s = captured(f.c, "ACK 4");
+    assert_int_equal(s.ack, f.gseq + at);
+    host_read_all(&f, back, N);
+    assert_memory_equal(back, data, N);
+    close_fixture(&f);
+
+    /* a 128 KiB window: after one full segment less than two are left, so no waiting */
+    open_conn(&f, 131072, 131072, 16384, 16384);
+    drain(f.c);
+    for (uint32_t i = 1; i <= 2; i++) {
+        guest_send(f.c, f.port, f.gseq + (i - 1) * FULL, f.gack, 0x10, 65535, data, FULL);
+        s = captured(f.c, "ACK 5");
+        assert_int_equal(s.ack, f.gseq + i * FULL);
+        host_read_all(&f, back, FULL);
+        drain(f.c); /* window updates as the host reads */
+    }
     close_fixture(&f);
 }
 
@@ -603,6 +730,13 @@ int tcp_data_run(void)
                                         conn_close),
         cmocka_unit_test(test_tcp_data_beyond_window_trimmed_not_delivered),
         cmocka_unit_test(test_tcp_large_segments_stay_in_order_when_host_socket_lags),
+        cmocka_unit_test(test_tcp_payload_in_pieces_stays_in_order_when_host_socket_lags),
+        cmocka_unit_test_setup_teardown(test_tcp_payload_in_pieces_reassembled_out_of_order,
+                                        conn_open, conn_close),
+        cmocka_unit_test_setup_teardown(test_tcp_payload_in_pieces_overlap_skipped, conn_open,
+                                        conn_close),
+        cmocka_unit_test(test_tcp_payload_in_pieces_trimmed_at_window),
+        cmocka_unit_test(test_tcp_full_segments_acked_every_second_or_by_the_timer),
         cmocka_unit_test(test_tcp_random_segments_on_a_live_connection_never_crash),
         cmocka_unit_test_setup_teardown(test_tcp_guest_queue_full_resumes_when_writable, conn_open,
                                         conn_close),

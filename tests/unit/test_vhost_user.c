@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -507,6 +508,127 @@ static void test_super_frame_carries_the_gso_header_the_spec_asks_for(void **sta
     assert_int_equal(rx[RX_BUF_LEN * 3 + 1], VIRTIO_NET_HDR_GSO_NONE);
 }
 
+/* A TCP segment from the guest (checksum left to NEEDS_CSUM): header, @n bytes of @data. */
+static size_t tcp_from_guest(uint8_t *seg, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t fl,
+                             const uint8_t *data, size_t n)
+{
+    memset(seg, 0, 20);
+    put_be16(seg, 40000);
+    put_be16(seg + 2, dport);
+    put_be32(seg + 4, seq);
+    put_be32(seg + 8, ack);
+    seg[12] = 5 << 4;
+    seg[13] = fl;
+    put_be16(seg + 14, 65535);
+    if (n)
+        memcpy(seg + 20, data, n);
+    return 20 + n;
+}
+
+/* The guest sends @frame as a chain from descriptor @slot on: the virtio-net header alone,
+ * then the frame cut at @cuts (offsets into it), as Linux's driver lays out an skb's pieces. */
+static void guest_send_chain(struct fx *f, unsigned slot, uint8_t hdr_flags, const uint8_t *frame,
+                             size_t len, const size_t *cuts, unsigned ncuts)
+{
+    uint64_t base = TX_FRAMES + 0x4000 * (uint64_t)slot;
+    uint8_t *p = f->mem + base;
+    unsigned i = slot;
+
+    memset(p, 0, 12);
+    p[0] = hdr_flags;
+    memcpy(p + 12, frame, len);
+    for (unsigned k = 0; k <= ncuts + 1; k++, i++) {
+        size_t from = k ? 12 + (k == 1 ? 0 : cuts[k - 2]) : 0;
+        size_t to = k == 0 ? 12 : 12 + (k <= ncuts ? cuts[k - 1] : len);
+        uint8_t *d = f->mem + ring_off[1] + 16 * i;
+
+        put_le64(d, base + from);
+        put_le32(d + 8, (uint32_t)(to - from));
+        put_le16(d + 12, k <= ncuts ? 1 /* NEXT */ : 0);
+        put_le16(d + 14, (uint16_t)(i + 1));
+    }
+    make_avail(f, 1, (uint16_t)slot);
+    eventfd_write(f->kick[1], 1);
+    turn(f);
+}
+
+/* Loop turns until receive buffer @n is used (the stack waits on host sockets), 5 s at most. */
+static void wait_rx_used(struct fx *f, uint16_t n)
+{
+    for (int i = 0; i < 500 && used_idx(f, 0) < n; i++) {
+        struct pollfd p = {.fd = f->c->epfd, .events = POLLIN};
+
+        poll(&p, 1, 10);
+        turn(f);
+    }
+    assert_true(used_idx(f, 0) >= n);
+}
+
+/*
+ * A TCP segment whose payload spans several descriptors goes to the host from guest memory in
+ * place: only its headers are copied, the payload is read where the guest put it, and its
+ * chain is given back once the batch was dispatched.
+ */
+static void test_tcp_payload_goes_to_the_host_from_guest_memory_in_place(void **state)
+{
+    struct fx *f = *state;
+    struct vu_dev *d = f->c->tr_priv;
+    static const uint8_t gw[6] = {GW_MAC};
+    static uint8_t data[3000], seg[20 + sizeof(data)], fr[14 + 20 + sizeof(seg)], got[sizeof(data)];
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    struct timeval tv = {.tv_sec = 5};
+    const uint8_t *synack = f->mem + RX_BUFS + 12 + 14 + 20;
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), hfd;
+    size_t len, cuts[2] = {14 + 20 + 20 + 10, 14 + 20 + 20 + 1510}, have = 0;
+    uint32_t iss;
+    uint16_t port;
+
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 11 + (i >> 7));
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(lfd, 1), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
+    port = ntohs(sa.sin_port);
+    start_device(f, BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MRG_RXBUF) | BIT(VIRTIO_NET_F_CSUM) |
+                        BIT(VIRTIO_NET_F_GUEST_CSUM) | BIT(VHOST_USER_F_PROTOCOL_FEATURES));
+    post_rx_buffers(f, 8);
+
+    len = tcp_from_guest(seg, port, 1000, 0, 0x02 /* SYN */, NULL, 0);
+    len = build_ipv4_frame(fr, gw, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 6, seg, len);
+    guest_send(f, 0, VIRTIO_NET_HDR_F_NEEDS_CSUM, fr, len);
+    wait_rx_used(f, 1);
+    assert_int_equal(synack[13], 0x12); /* SYN-ACK */
+    assert_int_equal(get_be32(synack + 8), 1001);
+    iss = get_be32(synack + 4);
+    hfd = accept(lfd, NULL, NULL);
+    assert_true(hfd >= 0);
+    setsockopt(hfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+
+    len = tcp_from_guest(seg, port, 1001, iss + 1, 0x10, NULL, 0);
+    len = build_ipv4_frame(fr, gw, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 6, seg, len);
+    guest_send(f, 1, VIRTIO_NET_HDR_F_NEEDS_CSUM, fr, len);
+    /* headers and 10 payload bytes in one descriptor, then 1500 and 1490 bytes */
+    len = tcp_from_guest(seg, port, 1001, iss + 1, 0x18, data, sizeof(data));
+    len = build_ipv4_frame(fr, gw, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 6, seg, len);
+    guest_send_chain(f, 2, VIRTIO_NET_HDR_F_NEEDS_CSUM, fr, len, cuts, 2);
+    assert_int_equal(d->tx_in_place, 1);
+    assert_int_equal(used_idx(f, 1), 3);
+    assert_int_equal(get_le32(f->mem + ring_off[1] + 0x2000 + 4 + 8 * 2), 2); /* its head */
+    while (have < sizeof(data)) {
+        ssize_t n = recv(hfd, got + have, sizeof(got) - have, 0);
+
+        assert_true(n > 0);
+        have += (size_t)n;
+    }
+    assert_memory_equal(got, data, sizeof(data));
+    wait_rx_used(f, 2); /* ACKed at once: beyond two of its (default, 536-byte) segments */
+    assert_int_equal(get_be32(f->mem + RX_BUFS + RX_BUF_LEN + 12 + 14 + 20 + 8),
+                     1001 + sizeof(data));
+    close(hfd);
+    close(lfd);
+}
+
 static void test_without_guest_tso4_no_super_frame_reaches_the_guest(void **state)
 {
     struct fx *f = *state;
@@ -679,6 +801,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_frames_move_both_ways_with_offloads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_super_frame_carries_the_gso_header_the_spec_asks_for,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_tcp_payload_goes_to_the_host_from_guest_memory_in_place, setup, teardown),
         cmocka_unit_test_setup_teardown(test_without_guest_tso4_no_super_frame_reaches_the_guest,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
