@@ -49,7 +49,8 @@ struct launch {
     bool switch_user;
     struct sandbox_user user;
     int kernel, initrd, console; /* -1: not open */
-    int vhost[MAX_NICS];         /* a vhost-user NIC's connected socket, -1 for another NIC */
+    int sock_dir[MAX_NICS];      /* a vhost-user socket's directory (O_PATH) when switching */
+    char sock_name[MAX_NICS][64];
 };
 
 /* Owned strings of a command line under construction. */
@@ -260,7 +261,11 @@ static int build_argv(struct argv_builder *b, const struct vm_config *cfg, const
 
         if (nic->vhost_user_socket) {
             rc |= arg(b, "-chardev");
-            rc |= argf(b, "socket,id=vu%zu,fd=%d", i, l->vhost[i]);
+            if (l->sock_dir[i] >= 0)
+                rc |= argf(b, "socket,id=vu%zu,path=/proc/self/fd/%d/%s", i, l->sock_dir[i],
+                           l->sock_name[i]);
+            else
+                rc |= argf(b, "socket,id=vu%zu,path=%s", i, nic->vhost_user_socket);
             rc |= arg(b, "-netdev");
             rc |= argf(b, "vhost-user,id=%s,chardev=vu%zu", nic->netdev_id, i);
         } else {
@@ -369,17 +374,37 @@ int vm_check_user(const char *qemu_user, char *err, size_t errlen)
     return resolve_user(&cfg, &l, err, errlen);
 }
 
-/* A vhost-user back-end's socket, connected here: QEMU then needs no access to its directory. */
-static int connect_vhost_user(const char *path, char *err, size_t errlen)
+/*
+ * A vhost-user back-end's socket, handed to QEMU's user: QEMU must connect by path (a socket
+ * given as a descriptor cannot pass descriptors in QEMU 10, and vhost-user passes guest memory
+ * that way). The socket and its directory, made for this back-end alone (mkdtemp, 0700), become
+ * that user's, and QEMU reaches the directory through a descriptor of ours
+ * (/proc/self/fd/N/NAME), so the directories above it (TMPDIR, maybe private) stay closed to
+ * it. No other user can reach the socket, and the back-end removes both once QEMU is in.
+ */
+static int hand_socket(struct launch *l, size_t i, const char *path, char *err, size_t errlen)
 {
-    int fd = fd_connect_unix(path);
+    char dir[PATH_MAX];
+    char *slash;
 
-    if (fd < 0)
-        return errbuf_set(err, errlen, fd,
-                          "cannot connect to the vhost-user back-end's socket %s: %s (did the "
-                          "back-end exit? its log says why)",
-                          path, strerror(-fd));
-    return fd;
+    if (!l->switch_user)
+        return 0;
+    snprintf(dir, sizeof(dir), "%s", path);
+    slash = strrchr(dir, '/');
+    if (!slash || slash == dir || strlen(slash + 1) >= sizeof(l->sock_name[i]))
+        return errbuf_set(err, errlen, -EINVAL,
+                          "vhost-user socket %s: not in a directory of its own", path);
+    *slash = '\0';
+    snprintf(l->sock_name[i], sizeof(l->sock_name[i]), "%s", slash + 1);
+    if (chown(dir, l->user.uid, l->user.gid) || chown(path, l->user.uid, l->user.gid))
+        return errbuf_set(err, errlen, -errno,
+                          "cannot hand the vhost-user socket %s to user %s, whom QEMU runs as: "
+                          "%s",
+                          path, l->user.name, strerror(errno));
+    l->sock_dir[i] = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (l->sock_dir[i] < 0)
+        return errbuf_set(err, errlen, -errno, "cannot open %s: %s", dir, strerror(errno));
+    return 0;
 }
 
 static void launch_close(struct launch *l)
@@ -388,7 +413,7 @@ static void launch_close(struct launch *l)
     fd_close(&l->initrd);
     fd_close(&l->console);
     for (size_t i = 0; i < MAX_NICS; i++)
-        fd_close(&l->vhost[i]);
+        fd_close(&l->sock_dir[i]);
 }
 
 /* Everything QEMU gets as a descriptor; on failure nothing stays open. */
@@ -399,7 +424,7 @@ static int launch_prepare(const struct vm_config *cfg, const struct vm *vm, stru
 
     l->kernel = l->initrd = l->console = -1;
     for (size_t i = 0; i < MAX_NICS; i++)
-        l->vhost[i] = -1;
+        l->sock_dir[i] = -1;
     if (cfg->n_nics > MAX_NICS)
         return errbuf_set(err, errlen, -E2BIG, "at most %d NICs", MAX_NICS);
     rc = resolve_user(cfg, l, err, errlen);
@@ -413,7 +438,7 @@ static int launch_prepare(const struct vm_config *cfg, const struct vm *vm, stru
         rc = l->console = open_log(vm->console, err, errlen);
     for (size_t i = 0; rc >= 0 && i < cfg->n_nics; i++)
         if (cfg->nics[i].vhost_user_socket)
-            rc = l->vhost[i] = connect_vhost_user(cfg->nics[i].vhost_user_socket, err, errlen);
+            rc = hand_socket(l, i, cfg->nics[i].vhost_user_socket, err, errlen);
     if (rc < 0) {
         launch_close(l);
         return rc;
@@ -434,7 +459,7 @@ int vm_start(const struct vm_config *cfg, struct vm **out, char *err, size_t err
 
     *out = NULL;
     for (size_t i = 0; i < MAX_NICS; i++)
-        l.vhost[i] = -1;
+        l.sock_dir[i] = -1;
     if (!vm)
         return errbuf_set(err, errlen, -ENOMEM, "out of memory");
     vm->pidfd = -1;
@@ -468,8 +493,8 @@ int vm_start(const struct vm_config *cfg, struct vm **out, char *err, size_t err
     keep[n_keep++] = l.initrd;
     keep[n_keep++] = l.console;
     for (size_t i = 0; i < cfg->n_nics; i++)
-        if (l.vhost[i] >= 0)
-            keep[n_keep++] = l.vhost[i];
+        if (l.sock_dir[i] >= 0)
+            keep[n_keep++] = l.sock_dir[i];
     for (size_t i = 0; i < cfg->n_nics; i++)
         for (size_t j = 0; j < cfg->nics[i].n_fds; j++) {
             if (n_keep >= sizeof(keep) / sizeof(keep[0])) {
