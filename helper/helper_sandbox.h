@@ -10,10 +10,13 @@
  * those children, so the list is the union of the three; what each needs is noted beside it.
  * Started by root, the helper also becomes an unprivileged user first (SANDBOX_DEFAULT_USER,
  * "nobody": supplementary groups dropped, setresgid/setresuid), with its parent-death signal
- * armed again after the credential change; otherwise it keeps its user id, which in its own
- * user namespace maps to the harness's user. It is made dumpable again after the switch, as
- * its jobs' children must be for it to read their /proc/PID/fd (is a server listening?); and a
- * TMPDIR the new user cannot write is replaced by /tmp for libiperf's (unlinked) buffer file.
+ * armed again after the credential change and its parent checked once more. For setup_tap the
+ * machine's root takes a network namespace only, so that nobody stays a valid user in it; a
+ * root mapped from another user (a container) gets its own user namespace as anyone else, and
+ * there keeps that namespace's uid 0, which maps to its own user. Any other user keeps its uid.
+ * After the switch the helper is made dumpable again, as the job children it forks must be
+ * for it to read their /proc/PID/fd (is a server listening?), and a TMPDIR the new user cannot
+ * write is replaced by /tmp for libiperf's buffer file (unlinked as soon as it is made).
  */
 #ifndef BURETTE_HELPER_SANDBOX_H
 #define BURETTE_HELPER_SANDBOX_H
