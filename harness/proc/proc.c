@@ -217,6 +217,12 @@ int proc_spawn(const struct proc_spawn_opts *o, pid_t *pid, char *err, size_t er
                               o->user->name, ce.msg);
         if (ce.err == ENOENT)
             return errbuf_set(err, errlen, -ENOENT, "cannot run %s: not found in PATH", o->argv[0]);
+        if (o->user && ce.err == EACCES)
+            return errbuf_set(err, errlen, -EACCES,
+                              "cannot run %s as user %s: %s (that user must be able to reach "
+                              "and execute it: check the modes of the file and of its "
+                              "directories)",
+                              o->argv[0], o->user->name, strerror(ce.err));
         return errbuf_set(err, errlen, -ce.err, "cannot run %s: %s", o->argv[0], strerror(ce.err));
     }
     *pid = p;
