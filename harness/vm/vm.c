@@ -279,7 +279,7 @@ static int build_argv(struct argv_builder *b, const struct vm_config *cfg, const
 }
 
 /*
- * Whether @l->user may read (or with @rw also write) the file behind @fd, by its mode bits
+ * Whether @l->user may read (or with @rw also write) the file of @st, by its mode bits
  * alone, as the kernel will judge QEMU's open: owner, then group (the user's own or the one
  * kept), then others. Supplementary groups are dropped in the switch, so they do not count.
  */
@@ -307,7 +307,14 @@ static int open_for_qemu(const struct launch *l, const char *path, const char *w
     if (fd < 0)
         return errbuf_set(err, errlen, -errno, "cannot open the guest's %s %s: %s", what, path,
                           strerror(errno));
-    if (l->switch_user && (fstat(fd, &st) || !user_may(l, &st, false))) {
+    if (l->switch_user && fstat(fd, &st)) {
+        int e = errno;
+
+        close(fd);
+        return errbuf_set(err, errlen, -e, "cannot stat the guest's %s %s: %s", what, path,
+                          strerror(e));
+    }
+    if (l->switch_user && !user_may(l, &st, false)) {
         close(fd);
         return errbuf_set(err, errlen, -EACCES,
                           "QEMU runs as user %s, who cannot read the guest's %s %s (mode %04o, "
