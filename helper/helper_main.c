@@ -28,7 +28,6 @@
 #include "iperf_job.h"
 #include "ns.h"
 #include "rpc.h"
-#include "userns.h"
 
 #define MAX_JOBS        8
 #define LISTEN_CHECK_MS 2
@@ -84,7 +83,6 @@ static void do_setup_tap(struct state *s, json_int_t id, json_t *req)
     json_t *mtu = json_object_get(req, "mtu");
     char err[ERRBUF_LEN];
     int fd = -1, rc;
-    bool netns_only;
 
     if (s->served) {
         send_error(s, id, -EALREADY,
@@ -97,13 +95,8 @@ static void do_setup_tap(struct state *s, json_int_t id, json_t *req)
         send_error(s, id, -EINVAL, "setup_tap needs name, cidr and a positive mtu");
         return;
     }
-    netns_only = s->switch_user && userns_initial();
-    /* Root mapped from another user (a container) gets a user namespace of its own, where
-     * only its uid is mapped: it stays that namespace's uid 0 (without capabilities after the
-     * sandbox), as any other user does. */
-    if (!netns_only)
-        s->switch_user = false;
-    rc = ns_enter_private(netns_only, err, sizeof(err));
+    /* the machine's root, who switches users afterwards: a network namespace alone */
+    rc = ns_enter_private(s->switch_user, err, sizeof(err));
     if (!rc)
         rc = ns_create_tap(tun ? tun : "/dev/net/tun", name, cidr,
                            (unsigned)json_integer_value(mtu), &fd, err, sizeof(err));

@@ -24,6 +24,7 @@
 #include "errbuf.h"
 #include "helper_sandbox.h"
 #include "seccomp_sandbox.h"
+#include "userns.h"
 
 /* Everything allowed with any argument (the rest: add_rules()). */
 static const int allowed[] = {
@@ -128,7 +129,8 @@ int helper_sandbox_user(struct sandbox_user *user, char *err, size_t errlen)
 {
     int rc;
 
-    if (geteuid() != 0)
+    /* root of a user namespace other than the machine's is some user's already */
+    if (geteuid() != 0 || !userns_initial())
         return 0;
     rc = sandbox_lookup_user(NULL, "the namespace helper's user", user, err, errlen);
     return rc ? rc : 1;

@@ -8,12 +8,13 @@
  * allow-list (default: kill the process with SIGSYS) of what the request loop and the children
  * it forks (libiperf servers and clients, the echo server) call. The filter is inherited by
  * those children, so the list is the union of the three; what each needs is noted beside it.
- * Started by root, the helper also becomes an unprivileged user first (SANDBOX_DEFAULT_USER,
- * "nobody": supplementary groups dropped, setresgid/setresuid), with its parent-death signal
- * armed again after the credential change and its parent checked once more. For setup_tap the
- * machine's root takes a network namespace only, so that nobody stays a valid user in it; a
- * root mapped from another user (a container) gets its own user namespace as anyone else, and
- * there keeps that namespace's uid 0, which maps to its own user. Any other user keeps its uid.
+ * Started by the machine's root (uid 0 in the initial user namespace), the helper also becomes
+ * an unprivileged user first (SANDBOX_DEFAULT_USER, "nobody": supplementary groups dropped,
+ * setresgid/setresuid), with its parent-death signal armed again after the credential change
+ * and its parent checked once more; for setup_tap it then takes a network namespace only, so
+ * that nobody stays a valid user in it. Any other user keeps its uid, root of a container's
+ * user namespace included (some unprivileged user of the machine already); in the user
+ * namespace of setup_tap that uid maps to the harness's own user.
  * After the switch the helper is made dumpable again, as the job children it forks must be
  * for it to read their /proc/PID/fd (is a server listening?), and a TMPDIR the new user cannot
  * write is replaced by /tmp for libiperf's buffer file (unlinked as soon as it is made).
@@ -31,7 +32,7 @@
 
 /**
  * helper_sandbox_user() - Whom the helper becomes, decided as it starts (before any namespace)
- * @user:	Filled when the helper is root
+ * @user:	Filled when the helper is the machine's root
  * @err:	Error buffer
  * @errlen:	Size of @err
  *

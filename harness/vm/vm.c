@@ -26,6 +26,7 @@
 #include "progress.h"
 #include "qemu.h"
 #include "seccomp_sandbox.h"
+#include "userns.h"
 #include "vm.h"
 
 #define MAX_ARGS    96
@@ -353,6 +354,10 @@ static int resolve_user(const struct vm_config *cfg, struct launch *l, char *err
     const char *what = cfg->qemu_user ? "--qemu-user" : "QEMU's user (burette is root)";
     int rc;
 
+    /* root of a user namespace other than the machine's is some user's already: it switches
+     * only when asked to */
+    if (geteuid() == 0 && !cfg->qemu_user && !userns_initial())
+        return 0;
     if (geteuid() != 0) {
         struct passwd *pw = cfg->qemu_user ? getpwnam(cfg->qemu_user) : NULL;
 

@@ -10,12 +10,13 @@
  * <log_dir>/<name>-qemu.log; when the guest fails to come up, the error quotes the last lines
  * of whichever explains it. vm_destroy() always leaves no QEMU behind.
  *
- * QEMU never runs as root: when burette is root it becomes an unprivileged user in its fork
- * before exec (vm_config.qemu_user; proc.h). So that the user needs no way into burette's
- * private directories, QEMU opens nothing there by path: burette opens the kernel, initramfs
- * and console log itself and hands QEMU the descriptors (the kernel and initramfs as
- * /proc/self/fd/N, which reopens the file with only the file's own permission checked; the
- * console through -add-fd, as /dev/fdset/1). A vhost-user back-end's socket, which QEMU must
+ * QEMU never runs as root: when burette is the machine's root it becomes an unprivileged user
+ * in its fork before exec (vm_config.qemu_user; proc.h); root of a container's user namespace
+ * (an unprivileged user of the machine already) switches only when a user is named. So that the
+ * user needs no way into burette's private directories, QEMU opens nothing there by path: burette
+ * opens the kernel, initramfs and console log itself and hands QEMU the descriptors (the kernel and
+ * initramfs as /proc/self/fd/N, which reopens the file with only the file's own permission checked;
+ * the console through -add-fd, as /dev/fdset/1). A vhost-user back-end's socket, which QEMU must
  * reach by path, and its private directory are handed to that user (chown), the directory
  * given as a descriptor too (/proc/self/fd/N/NAME), so that TMPDIR need not be open. The
  * kernel and initramfs must be readable by that user, /dev/kvm openable under KVM (its group
