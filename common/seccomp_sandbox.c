@@ -4,7 +4,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,8 +49,34 @@ static const int sanitizer_allowed[] = {
 };
 #endif
 
-int sandbox_drop_caps(bool switch_user, uid_t uid, gid_t gid, const char *who, char *err,
-                      size_t errlen)
+int sandbox_lookup_user(const char *name, const char *what, struct sandbox_user *user, char *err,
+                        size_t errlen)
+{
+    struct passwd *pw;
+
+    if (!name)
+        name = SANDBOX_DEFAULT_USER;
+    memset(user, 0, sizeof(*user));
+    if (strlen(name) >= sizeof(user->name))
+        return errbuf_set(err, errlen, -ENAMETOOLONG, "%s: user name '%.40s...' is too long", what,
+                          name);
+    errno = 0;
+    pw = getpwnam(name);
+    if (!pw)
+        return errbuf_set(err, errlen, -ENOENT,
+                          "%s: no user '%s' on this system (%s; name an existing "
+                          "unprivileged user)",
+                          what, name, errno ? strerror(errno) : "not in the user database");
+    if (pw->pw_uid == 0)
+        return errbuf_set(err, errlen, -EPERM, "%s %s: that is root; name an unprivileged user",
+                          what, name);
+    user->uid = pw->pw_uid;
+    user->gid = pw->pw_gid;
+    snprintf(user->name, sizeof(user->name), "%s", name);
+    return 0;
+}
+
+int sandbox_drop_caps(const struct sandbox_user *user, const char *who, char *err, size_t errlen)
 {
     int pdeath = 0, rc;
     pid_t parent = getppid();
@@ -58,13 +86,20 @@ int sandbox_drop_caps(bool switch_user, uid_t uid, gid_t gid, const char *who, c
         pdeath = 0;
     setpcap = !capng_get_caps_process() && capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
     capng_clear(CAPNG_SELECT_BOTH);
-    if (switch_user) {
+    if (user) {
+        /* The one supplementary group kept, set while we may still (capng_change_id() then
+         * leaves the list alone). */
+        if (user->has_extra_group && setgroups(1, &user->extra_group))
+            return errbuf_set(err, errlen, -errno, "%s: cannot set the groups of user %s: %s", who,
+                              user->name, strerror(errno));
         /* setgroups(), setresgid(), setresuid(), bounding set cleared, caps cleared */
-        rc = capng_change_id((int)uid, (int)gid, CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
+        rc = capng_change_id((int)user->uid, (int)user->gid,
+                             (user->has_extra_group ? 0 : CAPNG_DROP_SUPP_GRP) |
+                                 CAPNG_CLEAR_BOUNDING);
         if (rc)
             return errbuf_set(err, errlen, -EPERM,
-                              "%s: cannot switch to uid %u gid %u (capng_change_id: %d)", who,
-                              (unsigned)uid, (unsigned)gid, rc);
+                              "%s: cannot switch to user %s, uid %u gid %u (capng_change_id: %d)",
+                              who, user->name, (unsigned)user->uid, (unsigned)user->gid, rc);
     } else {
         /* Whatever capabilities we hold go, and the bounding set with them where CAP_SETPCAP
          * allows (no_new_privs keeps exec from regaining anything anyway). */

@@ -5,8 +5,12 @@
  * The steps every sandboxed process takes, written once: consomme (backends/consomme/sandbox.c)
  * and the namespace helper (helper/helper_sandbox.c) only bring their own allow-lists.
  *
+ * - sandbox_lookup_user(): the unprivileged user a process started as root becomes (--runas
+ *   of consomme, the helper's and QEMU's default "nobody"), looked up while the name service
+ *   is still reachable.
  * - sandbox_drop_caps(): every capability dropped (effective, permitted, inheritable; with a
- *   user switch also the bounding set and supplementary groups), PR_SET_PDEATHSIG kept.
+ *   user switch also the bounding set and supplementary groups), PR_SET_PDEATHSIG kept. Also
+ *   what burette's fork of QEMU does before exec, so the switch is written once.
  * - sandbox_lock(): PR_SET_NO_NEW_PRIVS and a seccomp filter (libseccomp) whose default action
  *   kills the whole process with SIGSYS; the kernel then writes an audit record (type 1326)
  *   naming the syscall. Sanitizer builds add what the sanitizer runtime calls (reports, and
@@ -35,15 +39,38 @@
 #endif
 #endif
 
+#define SANDBOX_DEFAULT_USER "nobody" /* whom a process started as root becomes */
+
+/* An unprivileged user to become: its ids, and at most one supplementary group to keep. */
+struct sandbox_user {
+    uid_t uid;
+    gid_t gid;
+    gid_t extra_group; /* kept as the only supplementary group if has_extra_group */
+    bool has_extra_group;
+    char name[64];
+};
+
+/**
+ * sandbox_lookup_user() - Look up @name, refusing a user that does not exist or is root
+ * @name:	User name, or NULL for SANDBOX_DEFAULT_USER
+ * @what:	What chose it, for the messages ("--runas", "--qemu-user")
+ * @user:	Filled on success (no extra group)
+ * @err:	Error buffer
+ * @errlen:	Size of @err
+ *
+ * Return: 0, -ENOENT for an unknown user, -EPERM for root (uid 0)
+ */
+int sandbox_lookup_user(const char *name, const char *what, struct sandbox_user *user, char *err,
+                        size_t errlen);
+
 /* Rules a caller adds beyond its plain list (argument checks): 0 or a negative errno. */
 typedef int sandbox_rules_fn(scmp_filter_ctx ctx);
 
 /**
- * sandbox_drop_caps() - Drop every capability, and optionally become @uid:@gid
- * @switch_user:	Change to @uid/@gid (supplementary groups and bounding set cleared too)
- * @uid:		User to become
- * @gid:		Its group
- * @who:		Process name for the messages ("consomme")
+ * sandbox_drop_caps() - Drop every capability, and optionally become @user
+ * @user:	User to become (supplementary groups but its extra group, and the bounding set
+ *		cleared too), or NULL to keep the ids
+ * @who:	Process name for the messages ("consomme")
  * @err:		Error buffer
  * @errlen:		Size of @err
  *
@@ -52,8 +79,7 @@ typedef int sandbox_rules_fn(scmp_filter_ctx ctx);
  *
  * Return: 0 or negative errno
  */
-int sandbox_drop_caps(bool switch_user, uid_t uid, gid_t gid, const char *who, char *err,
-                      size_t errlen);
+int sandbox_drop_caps(const struct sandbox_user *user, const char *who, char *err, size_t errlen);
 
 /**
  * sandbox_lock() - PR_SET_NO_NEW_PRIVS and a seccomp allow-list (default: kill the process)

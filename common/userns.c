@@ -110,6 +110,21 @@ int userns_enter(int flags, char *err, size_t errlen)
     return write_proc("/proc/self/gid_map", map, err, errlen);
 }
 
+bool userns_initial(void)
+{
+    unsigned inside, outside, count;
+    FILE *f = fopen("/proc/self/uid_map", "re");
+    bool initial;
+
+    if (!f)
+        return false;
+    /* the initial namespace's one line: "0 0 4294967295" */
+    initial = fscanf(f, "%u %u %u", &inside, &outside, &count) == 3 && !inside && !outside &&
+              count == 4294967295u;
+    fclose(f);
+    return initial;
+}
+
 /* The message for open(@path) of the TUN/TAP node failing with @e. */
 static int tun_open_error(const char *path, int e, char *err, size_t errlen)
 {

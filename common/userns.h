@@ -10,6 +10,7 @@
 #ifndef BURETTE_USERNS_H
 #define BURETTE_USERNS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Capabilities missing inside a user namespace we own: a security module took them away. */
@@ -31,6 +32,12 @@
  * sysctl to change.
  */
 int userns_enter(int flags, char *err, size_t errlen);
+
+/**
+ * userns_initial() - Whether the caller is in the initial user namespace (every id mapped to
+ * itself), where root is the machine's root and not one mapped from some other user
+ */
+bool userns_initial(void);
 
 /**
  * userns_open_tap() - open a TAP device named @name on the TUN/TAP node @tun_path

@@ -36,7 +36,9 @@ struct state {
     int sock;
     bool served; /* a request has been served: too late for setup_tap */
     bool stopping;
-    bool sandboxed;               /* helper_sandbox_lock() was called (privilege is over) */
+    bool sandboxed;   /* helper_sandbox_lock() was called (privilege is over) */
+    bool switch_user; /* started as root: becomes @user in the sandbox */
+    struct sandbox_user user;
     char sandbox_err[ERRBUF_LEN]; /* why it failed: every request is refused with it */
     struct iperf_job jobs[MAX_JOBS];
     bool used[MAX_JOBS];
@@ -93,7 +95,8 @@ static void do_setup_tap(struct state *s, json_int_t id, json_t *req)
         send_error(s, id, -EINVAL, "setup_tap needs name, cidr and a positive mtu");
         return;
     }
-    rc = ns_enter_private(err, sizeof(err));
+    /* the machine's root, who switches users afterwards: a network namespace alone */
+    rc = ns_enter_private(s->switch_user, err, sizeof(err));
     if (!rc)
         rc = ns_create_tap(tun ? tun : "/dev/net/tun", name, cidr,
                            (unsigned)json_integer_value(mtu), &fd, err, sizeof(err));
@@ -244,7 +247,10 @@ static void enter_sandbox(struct state *s)
     if (s->sandboxed)
         return;
     s->sandboxed = true;
-    if (helper_sandbox_lock(s->sandbox_err, sizeof(s->sandbox_err)))
+    if (s->sandbox_err[0]) /* the user could not be looked up: nothing is served */
+        return;
+    if (helper_sandbox_lock(s->switch_user ? &s->user : NULL, s->sandbox_err,
+                            sizeof(s->sandbox_err)))
         errbuf_prefix(s->sandbox_err, sizeof(s->sandbox_err),
                       "the namespace helper cannot sandbox itself");
 }
@@ -260,6 +266,10 @@ static void handle_request(struct state *s, json_t *req)
         return;
     }
     if (!strcmp(op, "setup_tap")) {
+        if (s->sandbox_err[0]) {
+            send_error(s, id, -EPERM, s->sandbox_err);
+            return;
+        }
         do_setup_tap(s, id, req);
         enter_sandbox(s);
         return;
@@ -351,8 +361,15 @@ int helper_main(int sock)
 {
     struct state s = {.sock = sock};
     struct pollfd pfd[1 + 2 * MAX_JOBS];
+    int user;
 
     signal(SIGPIPE, SIG_IGN);
+    /* Whether we are root is only true now: inside its user namespace the helper is uid 0. */
+    user = helper_sandbox_user(&s.user, s.sandbox_err, sizeof(s.sandbox_err));
+    if (user < 0)
+        errbuf_prefix(s.sandbox_err, sizeof(s.sandbox_err),
+                      "the namespace helper cannot sandbox itself");
+    s.switch_user = user > 0;
     while (!s.stopping) {
         int n = 0, timeout = -1;
         char err[ERRBUF_LEN];

@@ -11,6 +11,7 @@
  * (NETLINK_ROUTE), nothing else. fork() is allowed, but no clone flag that makes a namespace.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
 #include <sched.h>
@@ -23,6 +24,7 @@
 #include "errbuf.h"
 #include "helper_sandbox.h"
 #include "seccomp_sandbox.h"
+#include "userns.h"
 
 /* Everything allowed with any argument (the rest: add_rules()). */
 static const int allowed[] = {
@@ -123,9 +125,39 @@ static int add_rules(scmp_filter_ctx ctx)
     return rc;
 }
 
-int helper_sandbox_lock(char *err, size_t errlen)
+int helper_sandbox_user(struct sandbox_user *user, char *err, size_t errlen)
 {
-    int rc = sandbox_drop_caps(false, 0, 0, "helper", err, errlen);
+    int rc;
+
+    /* root of a user namespace other than the machine's is some user's already */
+    if (geteuid() != 0 || !userns_initial())
+        return 0;
+    rc = sandbox_lookup_user(NULL, "the namespace helper's user", user, err, errlen);
+    return rc ? rc : 1;
+}
+
+/* After the switch: what the jobs need that the new user might not have. */
+static int after_switch(char *err, size_t errlen)
+{
+    const char *tmp = getenv("TMPDIR");
+
+    /* Non-dumpable after a credential change, and so would the job children be: then even
+     * their own user could not read their /proc/PID/fd. */
+    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
+        return errbuf_set(err, errlen, -errno, "helper: PR_SET_DUMPABLE: %s", strerror(errno));
+    /* libiperf creates its buffer file in TMPDIR (and unlinks it at once): root's may be closed
+     * to the new user, and where that file lives does not matter. */
+    if (tmp && *tmp && access(tmp, W_OK | X_OK) && setenv("TMPDIR", "/tmp", 1))
+        return errbuf_set(err, errlen, -errno, "helper: setenv: %s", strerror(errno));
+    return 0;
+}
+
+int helper_sandbox_lock(const struct sandbox_user *user, char *err, size_t errlen)
+{
+    int rc = sandbox_drop_caps(user, "helper", err, errlen);
+
+    if (!rc && user)
+        rc = after_switch(err, errlen);
 
     if (!rc)
         rc = sandbox_lock(allowed, sizeof(allowed) / sizeof(allowed[0]), add_rules, "helper", NULL,

@@ -47,12 +47,19 @@ static struct nl_sock *route_socket(char *err, size_t errlen, int *rc)
     return sk;
 }
 
-int ns_enter_private(char *err, size_t errlen)
+int ns_enter_private(bool netns_only, char *err, size_t errlen)
 {
     struct nl_sock *sk = NULL;
     int rc;
 
-    rc = userns_enter(CLONE_NEWNET, err, errlen);
+    if (!netns_only) {
+        rc = userns_enter(CLONE_NEWNET, err, errlen);
+    } else if (unshare(CLONE_NEWNET) < 0) {
+        rc = errbuf_set(err, errlen, -errno, "cannot create a network namespace: %s",
+                        strerror(errno));
+    } else {
+        rc = 0;
+    }
     if (rc)
         goto out;
 

@@ -10,6 +10,7 @@
 #ifndef BURETTE_NS_H
 #define BURETTE_NS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /**
@@ -23,7 +24,7 @@
  *
  * Return: 0 on success, negative errno with a message naming the sysctl or cause otherwise
  */
-int ns_enter_private(char *err, size_t errlen);
+int ns_enter_private(bool netns_only, char *err, size_t errlen);
 
 /**
  * ns_create_tap() - Create and configure a TAP device in the current network namespace

@@ -20,7 +20,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,26 +93,22 @@ static const int allowed[] = {
 
 int cm_sandbox_resolve(struct cm_sandbox *sb, char *err, size_t errlen)
 {
-    const char *name = sb->runas ? sb->runas : CM_SANDBOX_DEFAULT_USER;
-    struct passwd *pw;
+    struct sandbox_user user;
+    int rc;
 
     sb->switch_user = false;
     if (sb->off)
         return 0;
-    errno = 0;
-    pw = getpwnam(name);
-    if (!pw)
-        return errbuf_set(err, errlen, -ENOENT,
-                          "--runas: no user '%s' on this system (%s; name an existing "
-                          "unprivileged user)",
-                          name, errno ? strerror(errno) : "not in the user database");
+    rc = sandbox_lookup_user(sb->runas, "--runas", &user, err, errlen);
+    if (rc && rc != -EPERM) /* no such user */
+        return rc;
     if (geteuid() != 0) {
         /* Not root: there is nobody to become; asking for another user is an error. */
-        if (sb->runas && pw->pw_uid != geteuid())
+        if (sb->runas && (rc || user.uid != geteuid()))
             return errbuf_set(err, errlen, -EPERM,
                               "--runas %s: only root can switch users (consomme runs as "
                               "uid %u; drop --runas)",
-                              name, (unsigned)geteuid());
+                              sb->runas, (unsigned)geteuid());
         return 0;
     }
     if (sb->keep_user) {
@@ -123,11 +118,9 @@ int cm_sandbox_resolve(struct cm_sandbox *sb, char *err, size_t errlen)
                               "consomme keeps uid 0 (without capabilities) to signal it");
         return 0;
     }
-    if (pw->pw_uid == 0)
-        return errbuf_set(err, errlen, -EPERM,
-                          "--runas %s: that is root; name an unprivileged user", name);
-    sb->uid = pw->pw_uid;
-    sb->gid = pw->pw_gid;
+    if (rc) /* root */
+        return rc;
+    sb->user = user;
     sb->switch_user = true;
     return 0;
 }
@@ -138,7 +131,7 @@ int cm_sandbox_drop_user(struct cm_sandbox *sb, char *err, size_t errlen)
 
     if (sb->off || sb->dropped)
         return 0;
-    rc = sandbox_drop_caps(sb->switch_user, sb->uid, sb->gid, "consomme", err, errlen);
+    rc = sandbox_drop_caps(sb->switch_user ? &sb->user : NULL, "consomme", err, errlen);
     if (!rc)
         sb->dropped = true;
     return rc;

@@ -17,20 +17,21 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define CM_SANDBOX_DEFAULT_USER "nobody"
+#include "seccomp_sandbox.h"
+
+#define CM_SANDBOX_DEFAULT_USER SANDBOX_DEFAULT_USER
 
 /* The fault-injection variable the tests use to make a sandboxed consomme call a syscall its
  * filter forbids, right after the filter is loaded. Not a user setting. */
 #define CM_SANDBOX_FAULT_ENV "CONSOMME_TEST_FORBIDDEN_SYSCALL"
 
 struct cm_sandbox {
-    bool off;          /* --no-sandbox */
-    const char *runas; /* --runas USER, or NULL: CM_SANDBOX_DEFAULT_USER when root */
-    bool keep_user;    /* `consomme run`: no user switch (CMD, root, must stay signalable) */
-    uid_t uid;         /* resolved by cm_sandbox_resolve() */
-    gid_t gid;
-    bool switch_user; /* started as root: become uid:gid */
-    bool dropped;     /* cm_sandbox_drop_user() done */
+    bool off;                 /* --no-sandbox */
+    const char *runas;        /* --runas USER, or NULL: CM_SANDBOX_DEFAULT_USER when root */
+    bool keep_user;           /* `consomme run`: no user switch (CMD, root, must stay signalable) */
+    struct sandbox_user user; /* resolved by cm_sandbox_resolve() */
+    bool switch_user;         /* started as root: become uid:gid */
+    bool dropped;             /* cm_sandbox_drop_user() done */
 };
 
 /**

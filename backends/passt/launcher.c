@@ -2,8 +2,11 @@
 /*
  * backend_passt - Debian's passt, the userspace stack consomme is measured against
  *
- * passt is started as its documentation says: it listens on a UNIX socket of its own (-s) and
- * QEMU connects to it with `-netdev stream,server=off,addr.type=unix,addr.path=...`. passt
+ * passt is started as its documentation says: it listens on a UNIX socket of its own (-s).
+ * burette connects to it and QEMU gets the connected socket (`-netdev stream,server=off,
+ * addr.type=fd,...`), so that QEMU, which runs as an unprivileged user when burette is root
+ * (vm.h), needs no way into the socket's directory; to passt it is the one connection it
+ * accepts, as QEMU's own connect would be. passt
  * raises SO_SNDBUF/SO_RCVBUF of a connection it accepted there to the system's maximum, and a
  * descriptor handed over with --fd keeps the default (208 KiB here). With that default its
  * frames to QEMU meet a full socket, this passt drops them, and the guest's TCP waits for
@@ -45,6 +48,7 @@
 
 #include "backend.h"
 #include "errbuf.h"
+#include "fd.h"
 #include "proc.h"
 
 #define PASST_PROGRAM  "passt"
@@ -254,9 +258,18 @@ static int passt_prepare(struct backend *b, const struct backend_ctx *ctx, char 
         goto fail;
     }
 
+    b->fds[0] = fd_connect_unix(p->sd.sock);
+    if (b->fds[0] < 0) {
+        rc = errbuf_set(err, errlen, b->fds[0],
+                        "cannot connect to passt's socket %s: %s (its log: %s)", p->sd.sock,
+                        strerror(-b->fds[0]), p->log);
+        b->fds[0] = -1;
+        goto fail;
+    }
+    b->n_fds = 1;
     b->priv = p;
-    snprintf(b->netdev, sizeof(b->netdev), "stream,id=%s,server=off,addr.type=unix,addr.path=%s",
-             BACKEND_NETDEV_ID, p->sd.sock);
+    snprintf(b->netdev, sizeof(b->netdev), "stream,id=%s,server=off,addr.type=fd,addr.str=%d",
+             BACKEND_NETDEV_ID, b->fds[0]);
     backend_nat_guest(b, PASST_GUEST, PASST_PREFIX, PASST_HOST, ctx->mtu ? ctx->mtu : PASST_MTU,
                       PASST_LOOPBACK);
     b->process = p->pid;

@@ -26,6 +26,7 @@
 #include "run.h"
 #include "test_network.h"
 #include "variants.h"
+#include "vm.h"
 
 static const char *const tests[] = {"boot", "network", "latency", NULL};
 static const char *const nics[] = {"virtio-net", "vmbus", NULL};
@@ -101,6 +102,8 @@ static void usage(FILE *f)
             "OpenVMM)\n"
             "      --accel auto|kvm|tcg      accelerator (default auto: KVM if usable, else "
             "TCG)\n"
+            "      --qemu-user USER          as root: the user QEMU runs as (default nobody;\n"
+            "                                QEMU never runs as root)\n"
             "      --vcpus N                 guest vCPUs (default 2)\n"
             "      --mem-mb N                guest memory in MiB (default 1024)\n"
             "      --iterations N            kept iterations per metric (default 5)\n"
@@ -362,6 +365,7 @@ enum {
     OPT_BACKEND,
     OPT_NIC,
     OPT_ACCEL,
+    OPT_QEMU_USER,
     OPT_VCPUS,
     OPT_MEM_MB,
     OPT_ITERATIONS,
@@ -388,6 +392,7 @@ int cmd_run(int argc, char **argv)
         {"backend", required_argument, NULL, OPT_BACKEND},
         {"nic", required_argument, NULL, OPT_NIC},
         {"accel", required_argument, NULL, OPT_ACCEL},
+        {"qemu-user", required_argument, NULL, OPT_QEMU_USER},
         {"vcpus", required_argument, NULL, OPT_VCPUS},
         {"mem-mb", required_argument, NULL, OPT_MEM_MB},
         {"iterations", required_argument, NULL, OPT_ITERATIONS},
@@ -445,6 +450,15 @@ int cmd_run(int argc, char **argv)
         case OPT_ACCEL:
             rc = pick("--accel", optarg, accels, &o.accel);
             break;
+        case OPT_QEMU_USER: {
+            char why[ERRBUF_LEN];
+
+            /* an unknown user, or one a non-root burette cannot become: before anything runs */
+            if (vm_check_user(optarg, why, sizeof(why)))
+                rc = cli_usage_error("run", "%s", why);
+            o.qemu_user = optarg;
+            break;
+        }
         case OPT_VCPUS:
             rc = number("--vcpus", optarg, 1, 64, &o.vcpus);
             break;

@@ -74,6 +74,7 @@ static int boot(struct guest_net *g, const struct perf_ctx *ctx, const char *tes
         .log_dir = ctx->log_dir,
         .name = vm_name,
         .hello_timeout_ms = ctx->hello_timeout_ms,
+        .qemu_user = o->qemu_user,
     };
     int rc;
 

@@ -48,6 +48,7 @@ struct run_options {
     const char *format;    /* summary format on stdout: "text", "markdown", "json" */
     const char *log_dir;   /* console logs, raw iperf3 JSON; NULL: a fresh directory */
     const char *perf_dir;
+    const char *qemu_user; /* --qemu-user: whom QEMU runs as when burette is root; NULL: nobody */
     bool quiet;
     struct backend_options backend_options; /* a value for every option of the registry */
     struct qemu_info qemu_info;             /* the QEMU the run uses, probed by run_settle() */

@@ -39,6 +39,7 @@ static int boot_run_once(void *state, const struct perf_ctx *ctx, struct perf_it
         .log_dir = ctx->log_dir,
         .name = it->name,
         .hello_timeout_ms = ctx->hello_timeout_ms,
+        .qemu_user = ctx->opts->qemu_user,
     };
     const struct agent_hello *hello;
     struct vm *vm;

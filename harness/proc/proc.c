@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "errbuf.h"
 #include "proc.h"
+#include "seccomp_sandbox.h"
 
 static volatile sig_atomic_t cancel_signal;
 static int cancel_pipe[2] = {-1, -1};
@@ -118,11 +119,17 @@ int proc_pidfd(pid_t pid)
     return fd < 0 ? -errno : fd;
 }
 
+/* What a child that could not exec sends back: the errno, and a message for a step that has one. */
+struct child_error {
+    int err;
+    char msg[ERRBUF_LEN];
+};
+
 /* In the child: set up and exec, or report errno through @errfd and exit. */
 static void __attribute__((noreturn))
 child(const struct proc_spawn_opts *o, pid_t parent, int errfd)
 {
-    int rc = 0;
+    struct child_error ce = {0};
     sigset_t none;
     int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 
@@ -132,6 +139,12 @@ child(const struct proc_spawn_opts *o, pid_t parent, int errfd)
     /* The parent may have died before prctl(): then nobody would ever kill us. */
     if (getppid() != parent)
         _exit(127);
+    /* Re-arms the death signal the switch clears, and checks the parent again. */
+    if (o->user && (ce.err = -sandbox_drop_caps(o->user, "", ce.msg, sizeof(ce.msg))) != 0) {
+        if (ce.err == ESRCH)
+            _exit(127);
+        goto report;
+    }
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     signal(SIGPIPE, SIG_DFL);
@@ -155,8 +168,9 @@ child(const struct proc_spawn_opts *o, pid_t parent, int errfd)
     }
     execvp(o->argv[0], (char *const *)o->argv);
 fail:
-    rc = errno;
-    if (write(errfd, &rc, sizeof(rc)) < 0)
+    ce.err = errno;
+report:
+    if (write(errfd, &ce, sizeof(ce)) < 0)
         _exit(127);
     _exit(127);
 }
@@ -164,14 +178,15 @@ fail:
 int proc_spawn(const struct proc_spawn_opts *o, pid_t *pid, char *err, size_t errlen)
 {
     pid_t parent = getpid(), p;
-    int ep[2], child_errno = 0, rc = 0;
+    struct child_error ce = {0};
+    int ep[2], rc = 0;
     ssize_t n;
 
     for (size_t i = 0; i < o->n_keep_fds; i++)
         if (o->keep_fds[i] <= 2)
             return errbuf_set(err, errlen, -EINVAL, "cannot pass descriptor %d to %s",
                               o->keep_fds[i], o->argv[0]);
-    /* Close-on-exec pipe: EOF means exec succeeded, an int means it failed with that errno. */
+    /* Close-on-exec pipe: EOF means exec succeeded, a struct child_error that it failed. */
     if (pipe2(ep, O_CLOEXEC) < 0)
         return errbuf_set(err, errlen, -errno, "pipe: %s", strerror(errno));
     p = fork();
@@ -190,16 +205,25 @@ int proc_spawn(const struct proc_spawn_opts *o, pid_t *pid, char *err, size_t er
     setpgid(p, p);
     close(ep[1]);
     do
-        n = read(ep[0], &child_errno, sizeof(child_errno));
+        n = read(ep[0], &ce, sizeof(ce));
     while (n < 0 && errno == EINTR);
     close(ep[0]);
-    if (n == sizeof(child_errno)) {
+    if (n == sizeof(ce)) {
         while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
             ;
-        if (child_errno == ENOENT)
+        ce.msg[sizeof(ce.msg) - 1] = '\0';
+        if (ce.msg[0]) /* the user switch: its message says which step */
+            return errbuf_set(err, errlen, -ce.err, "cannot run %s as user %s%s", o->argv[0],
+                              o->user->name, ce.msg);
+        if (ce.err == ENOENT)
             return errbuf_set(err, errlen, -ENOENT, "cannot run %s: not found in PATH", o->argv[0]);
-        return errbuf_set(err, errlen, -child_errno, "cannot run %s: %s", o->argv[0],
-                          strerror(child_errno));
+        if (o->user && ce.err == EACCES)
+            return errbuf_set(err, errlen, -EACCES,
+                              "cannot run %s as user %s: %s (that user must be able to reach "
+                              "and execute it: check the modes of the file and of its "
+                              "directories)",
+                              o->argv[0], o->user->name, strerror(ce.err));
+        return errbuf_set(err, errlen, -ce.err, "cannot run %s: %s", o->argv[0], strerror(ce.err));
     }
     *pid = p;
     return 0;

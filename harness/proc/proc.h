@@ -9,6 +9,11 @@
  * descriptors a caller lists cross into the child: their close-on-exec flag is cleared in the child
  * alone, so descriptors opened concurrently for other purposes never leak into it.
  *
+ * A child may also be started as another user (struct proc_spawn_opts.user: QEMU when burette
+ * is root): the switch happens in the child before exec, with the parent-death signal armed
+ * again after it (a credential change clears it) and the parent checked once more, since QEMU
+ * has no way of its own to follow its parent.
+ *
  * SIGINT and SIGTERM do not end burette at once: proc_signals_init() turns them into a
  * readable self-pipe and a flag, every wait in burette polls that pipe (proc_poll()), and the
  * run loop unwinds — powering guests off, killing and reaping children — before exiting with
@@ -22,6 +27,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct sandbox_user;
+
 struct proc_spawn_opts {
     const char *const *argv; /* argv[0] is looked up in PATH */
     const int *keep_fds;     /* descriptors the child inherits, at the same numbers (> 2) */
@@ -32,6 +39,8 @@ struct proc_spawn_opts {
     /* What the child gets when burette dies: 0 is SIGKILL; SIGTERM for a child that cleans up
      * after itself (consomme removes its socket directory) and surely exits on it. */
     int death_signal;
+    /* NULL: run as burette's user; else become this user before exec (burette is root). */
+    const struct sandbox_user *user;
 };
 
 /**
@@ -42,7 +51,8 @@ struct proc_spawn_opts {
  * @errlen:	Size of @err
  *
  * Return: 0 once the program is running (exec succeeded), negative errno otherwise — an exec
- * failure (program not installed) is reported here, not as an exit status later.
+ * failure (program not installed) or a failed user switch is reported here, not as an exit
+ * status later.
  */
 int proc_spawn(const struct proc_spawn_opts *o, pid_t *pid, char *err, size_t errlen);
 

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,13 +21,18 @@
 
 #include "agent_client.h"
 #include "errbuf.h"
+#include "fd.h"
 #include "proc.h"
 #include "progress.h"
 #include "qemu.h"
+#include "seccomp_sandbox.h"
+#include "userns.h"
 #include "vm.h"
 
-#define MAX_ARGS   96
-#define TAIL_BYTES 640
+#define MAX_ARGS    96
+#define TAIL_BYTES  640
+#define MAX_NICS    8
+#define CONSOLE_SET 1 /* -add-fd set of the console log */
 
 struct vm {
     pid_t qemu_pid;
@@ -37,6 +43,15 @@ struct vm {
     double boot_ms;
     char console[PATH_MAX];
     char qemu_log[PATH_MAX];
+};
+
+/* What QEMU gets as descriptors instead of paths (see vm.h), and whom it runs as. */
+struct launch {
+    bool switch_user;
+    struct sandbox_user user;
+    int kernel, initrd, console; /* -1: not open */
+    int sock_dir[MAX_NICS];      /* a vhost-user socket's directory (O_PATH) when switching */
+    char sock_name[MAX_NICS][64];
 };
 
 /* Owned strings of a command line under construction. */
@@ -176,7 +191,7 @@ static int open_log(const char *path, char *err, size_t errlen)
     return fd;
 }
 
-static int build_argv(struct argv_builder *b, const struct vm_config *cfg, const struct vm *vm,
+static int build_argv(struct argv_builder *b, const struct vm_config *cfg, const struct launch *l,
                       int agent_fd)
 {
     bool shared_memory = false;
@@ -221,17 +236,19 @@ static int build_argv(struct argv_builder *b, const struct vm_config *cfg, const
         rc |= arg(b, "memory-backend=mem");
     }
     rc |= arg(b, "-kernel");
-    rc |= arg(b, cfg->image->kernel);
+    rc |= argf(b, "/proc/self/fd/%d", l->kernel);
     rc |= arg(b, "-initrd");
-    rc |= arg(b, cfg->image->initrd);
+    rc |= argf(b, "/proc/self/fd/%d", l->initrd);
     rc |= arg(b, "-append");
     /* no_timer_check: under TCG on a loaded host the guest's vCPU can be descheduled through
      * the kernel's IO-APIC timer check at boot, which then panics ("IO-APIC + timer doesn't
      * work!"); the check proves nothing about QEMU's emulated timer, which does work. */
     rc |= argf(b, "console=ttyS0 panic=-1 no_timer_check %s",
                cfg->extra_cmdline ? cfg->extra_cmdline : "");
+    rc |= arg(b, "-add-fd");
+    rc |= argf(b, "fd=%d,set=%d", l->console, CONSOLE_SET);
     rc |= arg(b, "-chardev");
-    rc |= argf(b, "file,id=console,path=%s", vm->console);
+    rc |= argf(b, "file,id=console,path=/dev/fdset/%d", CONSOLE_SET);
     rc |= arg(b, "-serial");
     rc |= arg(b, "chardev:console");
     rc |= arg(b, "-chardev");
@@ -245,7 +262,11 @@ static int build_argv(struct argv_builder *b, const struct vm_config *cfg, const
 
         if (nic->vhost_user_socket) {
             rc |= arg(b, "-chardev");
-            rc |= argf(b, "socket,id=vu%zu,path=%s", i, nic->vhost_user_socket);
+            if (l->sock_dir[i] >= 0)
+                rc |= argf(b, "socket,id=vu%zu,path=/proc/self/fd/%d/%s", i, l->sock_dir[i],
+                           l->sock_name[i]);
+            else
+                rc |= argf(b, "socket,id=vu%zu,path=%s", i, nic->vhost_user_socket);
             rc |= arg(b, "-netdev");
             rc |= argf(b, "vhost-user,id=%s,chardev=vu%zu", nic->netdev_id, i);
         } else {
@@ -258,17 +279,199 @@ static int build_argv(struct argv_builder *b, const struct vm_config *cfg, const
     return rc ? -E2BIG : 0;
 }
 
+/*
+ * Whether @l->user may read (or with @rw also write) the file of @st, by its mode bits
+ * alone, as the kernel will judge QEMU's open: owner, then group (the user's own or the one
+ * kept), then others. Supplementary groups are dropped in the switch, so they do not count.
+ */
+static bool user_may(const struct launch *l, const struct stat *st, bool rw)
+{
+    mode_t need = rw ? 6 : 4, bits;
+
+    if (st->st_uid == l->user.uid)
+        bits = (st->st_mode >> 6) & 7;
+    else if (st->st_gid == l->user.gid ||
+             (l->user.has_extra_group && st->st_gid == l->user.extra_group))
+        bits = (st->st_mode >> 3) & 7;
+    else
+        bits = st->st_mode & 7;
+    return (bits & need) == need;
+}
+
+/* Open @path for QEMU, and refuse one its user could not open itself. */
+static int open_for_qemu(const struct launch *l, const char *path, const char *what, char *err,
+                         size_t errlen)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return errbuf_set(err, errlen, -errno, "cannot open the guest's %s %s: %s", what, path,
+                          strerror(errno));
+    if (l->switch_user && fstat(fd, &st)) {
+        int e = errno;
+
+        close(fd);
+        return errbuf_set(err, errlen, -e, "cannot stat the guest's %s %s: %s", what, path,
+                          strerror(e));
+    }
+    if (l->switch_user && !user_may(l, &st, false)) {
+        close(fd);
+        return errbuf_set(err, errlen, -EACCES,
+                          "QEMU runs as user %s, who cannot read the guest's %s %s (mode %04o, "
+                          "owner uid %u): make it readable by that user (e.g. 'chmod o+r %s'), "
+                          "or name one who can read it with --qemu-user",
+                          l->user.name, what, path, (unsigned)(st.st_mode & 07777),
+                          (unsigned)st.st_uid, path);
+    }
+    return fd;
+}
+
+/* Under KVM QEMU opens /dev/kvm: as its own user, or through its group, kept for the purpose. */
+static int kvm_access(struct launch *l, char *err, size_t errlen)
+{
+    struct stat st;
+
+    if (stat("/dev/kvm", &st))
+        return errbuf_set(err, errlen, -errno, "cannot stat /dev/kvm: %s (run with --accel tcg)",
+                          strerror(errno));
+    if (user_may(l, &st, true))
+        return 0;
+    if (((st.st_mode >> 3) & 6) == 6) {
+        l->user.extra_group = st.st_gid;
+        l->user.has_extra_group = true;
+        return 0;
+    }
+    return errbuf_set(err, errlen, -EACCES,
+                      "QEMU runs as user %s, who cannot open /dev/kvm (mode %04o): name a user "
+                      "who can with --qemu-user, or run with --accel tcg",
+                      l->user.name, (unsigned)(st.st_mode & 07777));
+}
+
+/* Whom QEMU runs as: root's choice (default nobody); anyone else runs it as themselves. */
+static int resolve_user(const struct vm_config *cfg, struct launch *l, char *err, size_t errlen)
+{
+    const char *what = cfg->qemu_user ? "--qemu-user" : "QEMU's user (burette is root)";
+    int rc;
+
+    /* root of a user namespace other than the machine's is some user's already: it switches
+     * only when asked to */
+    if (geteuid() == 0 && !cfg->qemu_user && !userns_initial())
+        return 0;
+    if (geteuid() != 0) {
+        struct passwd *pw = cfg->qemu_user ? getpwnam(cfg->qemu_user) : NULL;
+
+        if (cfg->qemu_user && (!pw || pw->pw_uid != geteuid()))
+            return errbuf_set(err, errlen, -EPERM,
+                              "--qemu-user %s: only root can start QEMU as another user (burette "
+                              "runs as uid %u; drop --qemu-user)",
+                              cfg->qemu_user, (unsigned)geteuid());
+        return 0;
+    }
+    rc = sandbox_lookup_user(cfg->qemu_user, what, &l->user, err, errlen);
+    if (rc) {
+        if (!cfg->qemu_user)
+            errbuf_prefix(err, errlen, "name the user QEMU runs as with --qemu-user");
+        return rc;
+    }
+    l->switch_user = true;
+    return cfg->accel == ACCEL_KVM ? kvm_access(l, err, errlen) : 0;
+}
+
+int vm_check_user(const char *qemu_user, char *err, size_t errlen)
+{
+    const struct vm_config cfg = {.qemu_user = qemu_user, .accel = ACCEL_TCG};
+    struct launch l = {0};
+
+    return resolve_user(&cfg, &l, err, errlen);
+}
+
+/*
+ * A vhost-user back-end's socket, handed to QEMU's user: QEMU must connect by path (a socket
+ * given as a descriptor cannot pass descriptors in QEMU 10, and vhost-user passes guest memory
+ * that way). The socket and its directory, made for this back-end alone (mkdtemp, 0700), become
+ * that user's, and QEMU reaches the directory through a descriptor of ours
+ * (/proc/self/fd/N/NAME), so the directories above it (TMPDIR, maybe private) stay closed to
+ * it. No other user can reach the socket, and the back-end removes both once QEMU is in.
+ */
+static int hand_socket(struct launch *l, size_t i, const char *path, char *err, size_t errlen)
+{
+    char dir[PATH_MAX];
+    char *slash;
+
+    if (!l->switch_user)
+        return 0;
+    snprintf(dir, sizeof(dir), "%s", path);
+    slash = strrchr(dir, '/');
+    if (!slash || slash == dir || strlen(slash + 1) >= sizeof(l->sock_name[i]))
+        return errbuf_set(err, errlen, -EINVAL,
+                          "vhost-user socket %s: not in a directory of its own", path);
+    *slash = '\0';
+    snprintf(l->sock_name[i], sizeof(l->sock_name[i]), "%s", slash + 1);
+    if (chown(dir, l->user.uid, l->user.gid) || chown(path, l->user.uid, l->user.gid))
+        return errbuf_set(err, errlen, -errno,
+                          "cannot hand the vhost-user socket %s to user %s, whom QEMU runs as: "
+                          "%s",
+                          path, l->user.name, strerror(errno));
+    l->sock_dir[i] = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (l->sock_dir[i] < 0)
+        return errbuf_set(err, errlen, -errno, "cannot open %s: %s", dir, strerror(errno));
+    return 0;
+}
+
+static void launch_close(struct launch *l)
+{
+    fd_close(&l->kernel);
+    fd_close(&l->initrd);
+    fd_close(&l->console);
+    for (size_t i = 0; i < MAX_NICS; i++)
+        fd_close(&l->sock_dir[i]);
+}
+
+/* Everything QEMU gets as a descriptor; on failure nothing stays open. */
+static int launch_prepare(const struct vm_config *cfg, const struct vm *vm, struct launch *l,
+                          char *err, size_t errlen)
+{
+    int rc;
+
+    l->kernel = l->initrd = l->console = -1;
+    for (size_t i = 0; i < MAX_NICS; i++)
+        l->sock_dir[i] = -1;
+    if (cfg->n_nics > MAX_NICS)
+        return errbuf_set(err, errlen, -E2BIG, "at most %d NICs", MAX_NICS);
+    rc = resolve_user(cfg, l, err, errlen);
+    if (rc)
+        return rc;
+    rc = l->kernel = open_for_qemu(l, cfg->image->kernel, "kernel", err, errlen);
+    if (rc >= 0)
+        rc = l->initrd = open_for_qemu(l, cfg->image->initrd, "initramfs", err, errlen);
+    /* the console log starts empty for each boot */
+    if (rc >= 0)
+        rc = l->console = open_log(vm->console, err, errlen);
+    for (size_t i = 0; rc >= 0 && i < cfg->n_nics; i++)
+        if (cfg->nics[i].vhost_user_socket)
+            rc = hand_socket(l, i, cfg->nics[i].vhost_user_socket, err, errlen);
+    if (rc < 0) {
+        launch_close(l);
+        return rc;
+    }
+    return 0;
+}
+
 int vm_start(const struct vm_config *cfg, struct vm **out, char *err, size_t errlen)
 {
     struct argv_builder b = {0};
     struct vm *vm = calloc(1, sizeof(*vm));
-    int sp[2] = {-1, -1}, logfd = -1, keep[1 + 32], rc;
+    struct launch l = {.kernel = -1, .initrd = -1, .console = -1};
+    int sp[2] = {-1, -1}, logfd = -1, keep[4 + MAX_NICS + 32], rc;
     size_t n_keep = 0;
     unsigned timeout = cfg->hello_timeout_ms ? cfg->hello_timeout_ms : VM_HELLO_TIMEOUT_MS;
     struct agent_msg m;
     long long deadline;
 
     *out = NULL;
+    for (size_t i = 0; i < MAX_NICS; i++)
+        l.sock_dir[i] = -1;
     if (!vm)
         return errbuf_set(err, errlen, -ENOMEM, "out of memory");
     vm->pidfd = -1;
@@ -289,18 +492,21 @@ int vm_start(const struct vm_config *cfg, struct vm **out, char *err, size_t err
         rc = logfd;
         goto fail;
     }
-    /* QEMU's file chardev appends to an existing file: start each console log empty. */
-    if (truncate(vm->console, 0) < 0 && errno != ENOENT) {
-        rc =
-            errbuf_set(err, errlen, -errno, "cannot truncate %s: %s", vm->console, strerror(errno));
+    rc = launch_prepare(cfg, vm, &l, err, errlen);
+    if (rc)
         goto fail;
-    }
-    rc = build_argv(&b, cfg, vm, sp[1]);
+    rc = build_argv(&b, cfg, &l, sp[1]);
     if (rc) {
         errbuf_set(err, errlen, rc, "QEMU command line too long");
         goto fail;
     }
     keep[n_keep++] = sp[1];
+    keep[n_keep++] = l.kernel;
+    keep[n_keep++] = l.initrd;
+    keep[n_keep++] = l.console;
+    for (size_t i = 0; i < cfg->n_nics; i++)
+        if (l.sock_dir[i] >= 0)
+            keep[n_keep++] = l.sock_dir[i];
     for (size_t i = 0; i < cfg->n_nics; i++)
         for (size_t j = 0; j < cfg->nics[i].n_fds; j++) {
             if (n_keep >= sizeof(keep) / sizeof(keep[0])) {
@@ -317,6 +523,7 @@ int vm_start(const struct vm_config *cfg, struct vm **out, char *err, size_t err
         .stdin_fd = -1,
         .stdout_fd = logfd,
         .stderr_fd = logfd,
+        .user = l.switch_user ? &l.user : NULL,
     };
     vm->launched_ms = proc_now_ms();
     rc = proc_spawn(&po, &vm->qemu_pid, err, errlen);
@@ -327,6 +534,7 @@ int vm_start(const struct vm_config *cfg, struct vm **out, char *err, size_t err
     }
     close(sp[1]);
     sp[1] = -1;
+    launch_close(&l); /* QEMU has its copies */
     close(logfd);
     logfd = -1;
     vm->pidfd = proc_pidfd(vm->qemu_pid);
@@ -376,6 +584,7 @@ int vm_start(const struct vm_config *cfg, struct vm **out, char *err, size_t err
     *out = vm;
     return 0;
 fail:
+    launch_close(&l);
     if (sp[0] >= 0)
         close(sp[0]);
     if (sp[1] >= 0)

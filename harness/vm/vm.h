@@ -10,6 +10,19 @@
  * <log_dir>/<name>-qemu.log; when the guest fails to come up, the error quotes the last lines
  * of whichever explains it. vm_destroy() always leaves no QEMU behind.
  *
+ * QEMU never runs as root: when burette is the machine's root it becomes an unprivileged user
+ * in its fork before exec (vm_config.qemu_user; proc.h); root of a container's user namespace
+ * (an unprivileged user of the machine already) switches only when a user is named. So that the
+ * user needs no way into burette's private directories, QEMU opens nothing there by path: burette
+ * opens the kernel, initramfs and console log itself and hands QEMU the descriptors (the kernel and
+ * initramfs as /proc/self/fd/N, which reopens the file with only the file's own permission checked;
+ * the console through -add-fd, as /dev/fdset/1). A vhost-user back-end's socket, which QEMU must
+ * reach by path, and its private directory are handed to that user (chown), the directory
+ * given as a descriptor too (/proc/self/fd/N/NAME), so that TMPDIR need not be open. The
+ * kernel and initramfs must be readable by that user, /dev/kvm openable under KVM (its group
+ * is kept as the one supplementary group where that is what grants it): vm_start() checks
+ * both and names the file and the fix.
+ *
  * Every wait is bounded by a deadline and ends early on SIGINT/SIGTERM (-ECANCELED, see proc.h)
  * or when QEMU exits (-EPIPE).
  */
@@ -51,6 +64,9 @@ struct vm_config {
     const char *name;          /* log file prefix, e.g. "boot-3" */
     unsigned hello_timeout_ms; /* 0: VM_HELLO_TIMEOUT_MS */
     const char *extra_cmdline; /* appended to the kernel command line, may be NULL */
+    /* Whom QEMU runs as when burette is root (--qemu-user); NULL: SANDBOX_DEFAULT_USER. When
+     * burette is not root, QEMU runs as burette's user and only that user may be named. */
+    const char *qemu_user;
 };
 
 #define VM_HELLO_TIMEOUT_MS    90000
@@ -77,6 +93,17 @@ struct vm;
  * protocol version), or another negative errno
  */
 int vm_start(const struct vm_config *cfg, struct vm **out, char *err, size_t errlen);
+
+/**
+ * vm_check_user() - Whether QEMU can run as @qemu_user (--qemu-user), checked up front
+ * @qemu_user:	User name
+ * @err:	Error buffer of @errlen bytes
+ * @errlen:	Size of @err
+ *
+ * Return: 0, -ENOENT for an unknown user, -EPERM for root or, when burette is not root, for
+ * anyone but burette's own user
+ */
+int vm_check_user(const char *qemu_user, char *err, size_t errlen);
 
 /*
  * QEMU 10.0.2 under TCG, with guest RAM in a shared memfd, now and then aborts while the guest

@@ -4,7 +4,7 @@
 # QEMU that aborts again fails the run with a message naming the abort. The stand-in QEMU is
 # a script that passes every call to the real one, except that it kills itself with SIGABRT on
 # the first ABORTS calls that boot a guest. Checked after each run: no process left, TMPDIR
-# empty.
+# empty. As root burette runs the stand-in as nobody: it must reach the script and its counter.
 #
 # Usage: qemu_abort_retry.sh BURETTE (BURETTE_IMAGE_DIR set, as for every VM test)
 set -u
@@ -27,10 +27,12 @@ esac
 exec "$real_qemu" "\$@"
 SH
 chmod 755 "$tmp/qemu"
+chmod 711 "$tmp"
 
 # run_with_aborts N STATUS : a one-iteration consomme network run whose first N boots abort
 run_with_aborts() {
-    rm -f "$tmp/boots" "$tmp/r.json"
+    rm -f "$tmp/r.json"
+    echo 0 >"$tmp/boots" && chmod 666 "$tmp/boots"
     rm -rf "$tmp/run-tmp" "$tmp/logs"
     mkdir "$tmp/run-tmp"
     ABORTS=$1 TMPDIR=$tmp/run-tmp expect "$2" "$burette" run --accel tcg --qemu "$tmp/qemu" \

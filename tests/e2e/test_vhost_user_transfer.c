@@ -16,7 +16,8 @@
  *   again, and consomme must serve the new rings), DHCP again, a second transfer; then QEMU is
  * killed mid-transfer, and consomme must notice and exit 0 on its own within seconds (not spin, not
  * linger), its socket directory removed by teardown.
- *   consomme runs sandboxed throughout (its /proc status is checked after the reload).
+ *   consomme runs sandboxed throughout (its /proc status is checked after the reload), and QEMU,
+ *   when the test runs as root, as an unprivileged user (its uid is read during the transfer).
  * - offloads off: the same transfer with virtio-net-pci's csum, guest_csum, guest_tso4/6 and
  *   host_tso4/6 off, so neither side may rely on checksum offload or segmentation; consomme's
  *   counters must show no TCP super-frame went to the guest.
@@ -83,6 +84,7 @@ struct transfer_result {
     int rc; /* 0, or negative errno of what failed */
     unsigned long long sent, received;
     unsigned char sent_sha[32], received_sha[32];
+    long qemu_uid; /* QEMU's effective uid once the transfer was under way, -1: unknown */
 };
 
 /* The rig of the running test, stopped by the test's teardown even when an assertion fails. */
@@ -237,7 +239,26 @@ static uint64_t xorshift64s(uint64_t *s)
  * The server's side, in the child: send TRANSFER_BYTES while reading the echo, both hashed;
  * with @kill_pid, SIGKILL it once KILL_AFTER_BYTES came back and stop there.
  */
-static int pump(int lfd, pid_t kill_pid, struct transfer_result *res)
+/* QEMU's effective uid from its /proc status, -1 if it cannot be read. */
+static long qemu_euid(pid_t pid)
+{
+    char path[64], line[256];
+    unsigned long r, e;
+    long uid = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    f = fopen(path, "re");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "Uid:\t%lu\t%lu", &r, &e) == 2)
+            uid = (long)e;
+    fclose(f);
+    return uid;
+}
+
+static int pump(int lfd, pid_t kill_pid, pid_t qemu, struct transfer_result *res)
 {
     EVP_MD_CTX *hs = EVP_MD_CTX_new(), *hr = EVP_MD_CTX_new();
     long long deadline = proc_now_ms() + SERVER_TIMEOUT_S * 1000LL;
@@ -264,6 +285,7 @@ static int pump(int lfd, pid_t kill_pid, struct transfer_result *res)
         rc = -errno;
         goto out;
     }
+    res->qemu_uid = qemu_euid(qemu); /* the guest is connected: QEMU moves the data now */
     for (;;) {
         struct pollfd p = {.fd = fd, .events = POLLIN | (wr_shut ? 0 : POLLOUT)};
         int n = proc_poll(&p, 1, deadline);
@@ -349,7 +371,8 @@ static struct transfer_result transfer(struct rig *r, bool kill_qemu, int *vm_rc
     assert_true(child >= 0);
     if (child == 0) {
         close(pfd[0]);
-        res.rc = pump(lfd, kill_qemu ? vm_qemu_pid(r->vm) : 0, &res);
+        res.qemu_uid = -1;
+        res.rc = pump(lfd, kill_qemu ? vm_qemu_pid(r->vm) : 0, vm_qemu_pid(r->vm), &res);
         _exit(write(pfd[1], &res, sizeof(res)) == sizeof(res) ? 0 : 1);
     }
     close(pfd[1]);
@@ -420,6 +443,10 @@ static void test_vhost_user_transfer_survives_driver_reload_and_qemu_death(void 
 
     res = transfer(r, false, &vm_rc);
     assert_intact(&res, "before the driver reload");
+    /* QEMU moved it as an unprivileged user when this test (burette's stand-in) is root */
+    assert_true(res.qemu_uid >= 0);
+    if (geteuid() == 0)
+        assert_true(res.qemu_uid != 0);
 
     {
         const char *argv[] = {"sh", "-c", "rmmod virtio_net && insmod /lib/modules/virtio_net.ko",

@@ -3,6 +3,12 @@
  * test_vm - end-to-end tests of the VM path under TCG: boot the real guest image, talk to its
  * agent, and check that failures end cleanly with no QEMU left behind.
  *
+ * As root, QEMU runs as an unprivileged user: a guest started by a stand-in harness shows nobody
+ * in /proc/PID/status (and NoNewPrivs 1, Seccomp 2 where -sandbox applies), and dies of its
+ * death signal, armed again after the switch, when that harness is SIGKILLed. A user that does
+ * not exist, root named as QEMU's user, or a kernel QEMU's user cannot read are refused before
+ * QEMU starts, with the name and the fix.
+ *
  * Each test that boots costs a few seconds under TCG, so the full round trip (hello, NIC
  * configuration, commands, power-off) shares one boot. The image directory comes from
  * BURETTE_IMAGE_DIR (set by ctest).
@@ -16,6 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <pwd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,7 +35,10 @@
 #include "errbuf.h"
 #include "e2e.h"
 #include "proc.h"
+#include "qemu.h"
 #include "vm.h"
+#include "../support/sandbox_check.h"
+#include "../support/skip.h"
 
 static struct guest_image image;
 /* The guest of the running test, destroyed by the teardown even when an assertion fails. */
@@ -270,6 +283,109 @@ static void test_sigterm_during_boot_cancels_and_reaps(void **state)
     proc_cancel_reset();
 }
 
+/* A guest started by a harness that is then SIGKILLed: QEMU ran as nobody and dies with it. */
+static void test_qemu_started_by_root_runs_unprivileged_and_dies_with_its_parent(void **state)
+{
+    struct passwd *pw = getpwnam("nobody");
+    pid_t harness, qemu;
+    int p[2], status;
+    char v[64];
+
+    if (geteuid() != 0)
+        TEST_SKIP("only a burette running as root starts QEMU as another user");
+    assert_non_null(pw);
+    /* As subreaper we inherit QEMU once its harness is gone, and can wait for it. */
+    assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    assert_int_equal(pipe(p), 0);
+    harness = fork();
+    assert_true(harness >= 0);
+    if (harness == 0) {
+        struct vm_config cfg = base_config("runas");
+        char err[ERRBUF_LEN];
+        struct vm *v2;
+
+        close(p[0]);
+        if (vm_start(&cfg, &v2, err, sizeof(err))) {
+            fprintf(stderr, "stand-in harness: %s\n", err);
+            _exit(1);
+        }
+        qemu = vm_qemu_pid(v2);
+        if (write(p[1], &qemu, sizeof(qemu)) != sizeof(qemu))
+            _exit(1);
+        pause(); /* until killed, the guest running */
+        _exit(0);
+    }
+    close(p[1]);
+    if (read(p[0], &qemu, sizeof(qemu)) != sizeof(qemu))
+        fail_msg("the stand-in harness could not boot a guest");
+    close(p[0]);
+    /* the guest said hello: QEMU is past its set-up, its sandbox loaded */
+    assert_runs_as(qemu, pw->pw_uid, pw->pw_gid, -1);
+    status_field(qemu, "CapEff", v, sizeof(v));
+    assert_string_equal(v, "0000000000000000");
+    status_field(qemu, "CapBnd", v, sizeof(v));
+    assert_string_equal(v, "0000000000000000");
+    if (qemu_sandbox_arg(QEMU_DEFAULT_PROGRAM)) {
+        status_field(qemu, "NoNewPrivs", v, sizeof(v));
+        assert_string_equal(v, "1");
+        status_field(qemu, "Seccomp", v, sizeof(v));
+        assert_string_equal(v, "2");
+    }
+
+    kill(harness, SIGKILL);
+    assert_int_equal(waitpid(harness, &status, 0), harness);
+    /* QEMU does not end when its agent socket closes: only the death signal ends it here */
+    assert_int_equal(waitpid(qemu, &status, 0), qemu);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
+    assert_no_children();
+}
+
+/* What a user may get wrong about QEMU's user is refused before QEMU starts, naming the fix. */
+static void test_qemu_user_errors_name_the_user_and_the_fix(void **state)
+{
+    char err[ERRBUF_LEN], dir[] = "/tmp/burette-test-vm-kernel-XXXXXX", kernel[128];
+    struct guest_image img = image;
+    struct vm_config cfg = base_config("unreadable");
+    FILE *f;
+    int rc;
+
+    rc = vm_check_user("no-such-user-burette", err, sizeof(err));
+    assert_int_equal(rc, geteuid() == 0 ? -ENOENT : -EPERM);
+    printf("# %s\n", err);
+    assert_non_null(strstr(err, "no-such-user-burette"));
+    rc = vm_check_user("root", err, sizeof(err));
+    printf("# %s\n", err);
+    if (geteuid() != 0) {
+        /* not root: only burette's own user may be named */
+        assert_int_equal(rc, -EPERM);
+        assert_non_null(strstr(err, "only root can start QEMU as another user"));
+        return;
+    }
+    assert_int_equal(rc, -EPERM);
+    assert_non_null(strstr(err, "that is root"));
+
+    /* a kernel only root may read: QEMU as nobody could not */
+    assert_non_null(mkdtemp(dir));
+    snprintf(kernel, sizeof(kernel), "%s/vmlinuz", dir);
+    f = fopen(kernel, "w");
+    assert_non_null(f);
+    fclose(f);
+    assert_int_equal(chmod(kernel, 0600), 0);
+    snprintf(img.kernel, sizeof(img.kernel), "%s", kernel);
+    cfg.image = &img;
+    rc = vm_start(&cfg, &vm, err, sizeof(err));
+    printf("# %s\n", err);
+    unlink(kernel);
+    rmdir(dir);
+    assert_int_equal(rc, -EACCES);
+    assert_non_null(strstr(err, "user nobody"));
+    assert_non_null(strstr(err, kernel));
+    assert_non_null(strstr(err, "chmod o+r"));
+    assert_non_null(strstr(err, "--qemu-user"));
+    assert_no_children();
+}
+
 static int destroy_vm(void **state)
 {
     vm_destroy(vm);
@@ -282,10 +398,13 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_qemu_failure_quotes_qemu_output, destroy_vm),
+        cmocka_unit_test_teardown(test_qemu_user_errors_name_the_user_and_the_fix, destroy_vm),
+        cmocka_unit_test_teardown(
+            test_qemu_started_by_root_runs_unprivileged_and_dies_with_its_parent, destroy_vm),
         cmocka_unit_test_teardown(test_sigterm_during_boot_cancels_and_reaps, destroy_vm),
         cmocka_unit_test_teardown(test_boot_hello_configure_run_poweroff, destroy_vm),
         cmocka_unit_test_teardown(test_guest_without_hello_times_out_with_console_tail, destroy_vm),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, NULL);
+    return test_exit_status(cmocka_run_group_tests(tests, group_setup, NULL));
 }

@@ -9,6 +9,10 @@
  *   under the filter (server and client both in the helper).
  * - In the host's namespace (the other backends): the same from its first request, and the
  *   latency test's echo server answers UDP and TCP under it.
+ * - Started by root, the helper and its jobs run as nobody (every uid and gid slot, no
+ *   supplementary group), in its namespace and in the host's; and its death signal survives
+ *   that switch: with its RPC socket held open elsewhere (so that no end of file can end it),
+ *   the helper still dies when its harness is SIGKILLed. Not root: skipped (77).
  * - A forbidden syscall (the BURETTE_TEST_HELPER_FORBIDDEN_SYSCALL fault injection) kills the
  *   helper with SIGSYS, and the error burette gets says so: seccomp, that it is a bug to
  *   report, and the syscall's name when the kernel log is readable.
@@ -24,7 +28,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -68,6 +75,17 @@ static void assert_no_bounding_caps(pid_t pid)
     assert_string_equal(v, "0000000000000000");
 }
 
+/* As root, the helper's user: nobody in every slot, no supplementary group. */
+static void assert_nobody_if_root(pid_t pid)
+{
+    struct passwd *pw = getpwnam("nobody");
+
+    if (geteuid() != 0)
+        return;
+    assert_non_null(pw);
+    assert_runs_as(pid, pw->pw_uid, pw->pw_gid, -1);
+}
+
 static void test_helper_in_its_namespace_is_sandboxed_and_still_measures(void **state)
 {
     struct helper_client_opts c = {
@@ -88,6 +106,8 @@ static void test_helper_in_its_namespace_is_sandboxed_and_still_measures(void **
     assert_no_bounding_caps(helper_pid(h));
     /* the filter is inherited: the libiperf server runs under it */
     assert_filtered_without_caps(only_child(helper_pid(h)));
+    assert_nobody_if_root(helper_pid(h));
+    assert_nobody_if_root(only_child(helper_pid(h)));
     if (helper_client_run(h, &c, &cjson, err, sizeof(err)))
         fail_msg("client: %s", err);
     if (helper_server_result(h, job, 10000, &sjson, err, sizeof(err)))
@@ -123,6 +143,8 @@ static void test_helper_in_the_host_namespace_is_sandboxed_and_echoes(void **sta
         fail_msg("echo server: %s", err);
     assert_filtered_without_caps(helper_pid(h));
     assert_filtered_without_caps(only_child(helper_pid(h)));
+    assert_nobody_if_root(helper_pid(h));
+    assert_nobody_if_root(only_child(helper_pid(h)));
 
     u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     assert_int_equal(connect(u, (struct sockaddr *)&sa, sizeof(sa)), 0);
@@ -145,6 +167,77 @@ static void test_helper_in_the_host_namespace_is_sandboxed_and_echoes(void **sta
     json_decref(counts);
     free(json);
     helper_destroy(h);
+}
+
+/*
+ * The stand-in harness: a helper serving an echo server, and a holder process that keeps the
+ * helper's RPC socket open (so the harness's death closes no socket the helper reads); sends
+ * the helper's, its job's and the holder's pids on @out, then waits to be killed.
+ */
+static void __attribute__((noreturn)) stand_in_harness(int out, unsigned port)
+{
+    char err[ERRBUF_LEN];
+    struct helper *h;
+    pid_t pids[3];
+    unsigned job;
+
+    if (helper_spawn(&h, err, sizeof(err)) ||
+        helper_echo_start(h, "127.0.0.1", port, 0, &job, err, sizeof(err))) {
+        fprintf(stderr, "stand-in harness: %s\n", err);
+        _exit(1);
+    }
+    pids[0] = helper_pid(h);
+    pids[1] = only_child(pids[0]);
+    pids[2] = fork(); /* the holder: the socket is close-on-exec, not close-on-fork */
+    if (pids[2] == 0) {
+        pause();
+        _exit(0);
+    }
+    if (pids[2] < 0 || write(out, pids, sizeof(pids)) != sizeof(pids))
+        _exit(1);
+    pause();
+    _exit(0);
+}
+
+static void test_helper_started_by_root_becomes_nobody_and_dies_with_its_harness(void **state)
+{
+    pid_t harness, pids[3];
+    int p[2], status;
+
+    (void)state;
+    if (geteuid() != 0)
+        TEST_SKIP("only a helper started by root switches users");
+    /* As subreaper we inherit the helper once its harness is gone, and can wait for it. */
+    assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    assert_int_equal(pipe(p), 0);
+    harness = fork();
+    assert_true(harness >= 0);
+    if (harness == 0) {
+        close(p[0]);
+        stand_in_harness(p[1], 0x7000 + ((getpid() + 7) & 0xfff));
+    }
+    close(p[1]);
+    if (read(p[0], pids, sizeof(pids)) != sizeof(pids))
+        fail_msg("the stand-in harness could not start a helper with an echo server");
+    close(p[0]);
+    assert_filtered_without_caps(pids[0]);
+    assert_nobody_if_root(pids[0]);
+    assert_nobody_if_root(pids[1]);
+
+    kill(harness, SIGKILL);
+    assert_int_equal(waitpid(harness, &status, 0), harness);
+    /* Its socket still open in the holder: only the death signal, armed again after the
+     * switch to nobody, can end the helper now (else ctest's timeout tells). */
+    assert_int_equal(waitpid(pids[0], &status, 0), pids[0]);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    /* the job went with its helper; then the holder, and nothing of ours is left */
+    assert_int_equal(waitpid(pids[1], &status, 0), pids[1]);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    kill(pids[2], SIGKILL);
+    while (waitpid(-1, &status, 0) > 0)
+        ;
+    assert_int_equal(errno, ECHILD);
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
 
 /* The helper dies of the injected call when it locks: after setup_tap, or at its first request. */
@@ -203,6 +296,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_helper_in_its_namespace_is_sandboxed_and_still_measures),
         cmocka_unit_test(test_helper_in_the_host_namespace_is_sandboxed_and_echoes),
+        cmocka_unit_test(test_helper_started_by_root_becomes_nobody_and_dies_with_its_harness),
         cmocka_unit_test(test_helper_forbidden_syscall_in_the_host_namespace_names_seccomp),
         cmocka_unit_test(test_helper_forbidden_syscall_after_setup_tap_names_seccomp),
     };

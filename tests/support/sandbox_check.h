@@ -2,7 +2,8 @@
 /*
  * sandbox_check - what the sandbox tests read about a live or dead sandboxed process
  *
- * /proc/PID/status fields (NoNewPrivs, Seccomp, Cap*, Uid) of a process that is still running,
+ * /proc/PID/status fields (NoNewPrivs, Seccomp, Cap*, Uid, Gid, Groups) of a process that is
+ * still running,
  * and whether the kernel log holds the seccomp kill record (audit type 1326) of a process, to
  * know whether a message naming the syscall is to be expected. Header-only, for cmocka tests:
  * the includes come from the test file (cmocka.h before this one).
@@ -72,6 +73,30 @@ static inline void assert_filtered_without_caps(pid_t pid)
     assert_string_equal(v, "0000000000000000");
     status_field(pid, "CapPrm", v, sizeof(v));
     assert_string_equal(v, "0000000000000000");
+}
+
+/*
+ * That @pid runs as @uid:@gid in every slot (real, effective, saved, filesystem) with no
+ * supplementary group but @extra_group (-1: none): what a switch away from root must leave.
+ */
+static inline void assert_runs_as(pid_t pid, uid_t uid, gid_t gid, long extra_group)
+{
+    char v[256], want[128];
+
+    snprintf(want, sizeof(want), "%u\t%u\t%u\t%u", (unsigned)uid, (unsigned)uid, (unsigned)uid,
+             (unsigned)uid);
+    status_field(pid, "Uid", v, sizeof(v));
+    assert_string_equal(v, want);
+    snprintf(want, sizeof(want), "%u\t%u\t%u\t%u", (unsigned)gid, (unsigned)gid, (unsigned)gid,
+             (unsigned)gid);
+    status_field(pid, "Gid", v, sizeof(v));
+    assert_string_equal(v, want);
+    status_field(pid, "Groups", v, sizeof(v));
+    v[strcspn(v, " ")] = '\0';
+    if (extra_group < 0)
+        assert_string_equal(v, "");
+    else
+        assert_int_equal(strtol(v, NULL, 10), extra_group);
 }
 
 /* Whether the kernel log (readable) holds the seccomp kill record of @pid; read independently

@@ -2,7 +2,10 @@
 /*
  * test_proc - child processes: only listed descriptors reach the child, a program that cannot
  * be run is an error from proc_spawn() itself, the child leads its own process group and
- * proc_kill() ends the group, and proc_poll() ends on a cancelling signal.
+ * proc_kill() ends the group, and proc_poll() ends on a cancelling signal. As root, a child
+ * started as another user runs with that uid and gid in every slot, no supplementary group and
+ * no capability, and a program that user cannot reach is an error naming the user and the fix
+ * (skipped, 77, when not root).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +26,8 @@
 
 #include "errbuf.h"
 #include "proc.h"
+#include "seccomp_sandbox.h"
+#include "../support/skip.h"
 
 /* Run "sh -c SCRIPT" with @keep passed; return its exit status. */
 static int run_sh(const char *script, const int *keep, size_t n_keep)
@@ -145,6 +152,75 @@ static void test_poll_ends_on_cancelling_signal(void **state)
     close(p[1]);
 }
 
+static void test_child_as_another_user_has_its_ids_and_nothing_else(void **state)
+{
+    const char *script = "set -e; s=/proc/self/status; "
+                         "grep -q \"^Uid:\t$U\t$U\t$U\t$U$\" $s; "
+                         "grep -q \"^Gid:\t$G\t$G\t$G\t$G$\" $s; "
+                         "grep -qx 'Groups:[[:space:]]*' $s; "
+                         "grep -q '^CapEff:\t0000000000000000$' $s; "
+                         "grep -q '^CapBnd:\t0000000000000000$' $s";
+    const char *argv[] = {"sh", "-c", script, NULL};
+    struct sandbox_user user;
+    char err[ERRBUF_LEN], env[32];
+    int status;
+    pid_t pid;
+
+    if (geteuid() != 0)
+        TEST_SKIP("only root starts a child as another user");
+    assert_int_equal(sandbox_lookup_user(NULL, "test", &user, err, sizeof(err)), 0);
+    snprintf(env, sizeof(env), "%u", (unsigned)user.uid);
+    setenv("U", env, 1);
+    snprintf(env, sizeof(env), "%u", (unsigned)user.gid);
+    setenv("G", env, 1);
+    {
+        struct proc_spawn_opts o = {
+            .argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = 2, .user = &user};
+
+        if (proc_spawn(&o, &pid, err, sizeof(err)))
+            fail_msg("%s", err);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void test_program_another_user_cannot_reach_is_named_with_the_fix(void **state)
+{
+    char dir[] = "/tmp/burette-test-proc-XXXXXX", prog[64], err[ERRBUF_LEN];
+    const char *argv[] = {prog, NULL};
+    struct sandbox_user user;
+    pid_t pid = 0;
+    FILE *f;
+    int rc;
+
+    if (geteuid() != 0)
+        TEST_SKIP("only root starts a child as another user");
+    assert_int_equal(sandbox_lookup_user(NULL, "test", &user, err, sizeof(err)), 0);
+    /* executable, but in a directory only root may enter */
+    assert_non_null(mkdtemp(dir));
+    snprintf(prog, sizeof(prog), "%s/prog", dir);
+    f = fopen(prog, "w");
+    assert_non_null(f);
+    fputs("#!/bin/sh\nexit 0\n", f);
+    fclose(f);
+    assert_int_equal(chmod(prog, 0755), 0);
+    {
+        struct proc_spawn_opts o = {
+            .argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1, .user = &user};
+
+        rc = proc_spawn(&o, &pid, err, sizeof(err));
+    }
+    unlink(prog);
+    rmdir(dir);
+    printf("# %s\n", err);
+    assert_int_equal(rc, -EACCES);
+    assert_int_equal(pid, 0);
+    assert_non_null(strstr(err, prog));
+    assert_non_null(strstr(err, user.name));
+    assert_non_null(strstr(err, "reach and execute"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -152,7 +228,9 @@ int main(void)
         cmocka_unit_test(test_missing_program_is_an_error_at_spawn),
         cmocka_unit_test(test_child_leads_its_group_and_kill_ends_the_group),
         cmocka_unit_test(test_poll_ends_on_cancelling_signal),
+        cmocka_unit_test(test_child_as_another_user_has_its_ids_and_nothing_else),
+        cmocka_unit_test(test_program_another_user_cannot_reach_is_named_with_the_fix),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
 }
