@@ -26,7 +26,13 @@
  *   Timers run when the program moves the clock, as consomme's loop would run them then.
  * - Raw frames (any protocol, checksums fixed up on request) and consomme's option parsers
  *   (ring bounds, MTU, --allow/--deny rules, which then apply, a resolv.conf) are ops too, so
- *   one corpus covers the whole stack.
+ *   one corpus covers the whole stack. So are, to bring all of consomme into one target and
+ *   one coverage figure: a vhost-user session and a virtqueue walk (fuzz_vu.h, what
+ *   vhost_user_fuzz and virtq_fuzz run alone) over the same stack, --stats written every way
+ *   consomme writes it, and a turn of consomme's own loop (cm_run(), ended by a SIGTERM raised
+ *   before it, with a SIGUSR1 too on request). The stream transport may also be reached as QEMU
+ *   does, through consomme's listening socket (cm_transport_listen()). Files (the socket, the
+ *   --stats file) live in a private directory removed at exit.
  *
  * Oracles beyond ASan/UBSan: every frame consomme emits must be well formed (IPv4 header and
  * checksum, lengths, TCP/UDP/ICMP checksums; a TCP super-frame: segments within the MTU, the
@@ -56,12 +62,17 @@
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
 #include "core.h"
 #include "fuzz_hooks.h"
 #include "fuzz_frames.h"
 #include "fuzz_ns.h"
+#include "fuzz_vu.h"
 #include "ring.h"
 #include "state_fuzz.h"
 
@@ -93,6 +104,9 @@ int guest_fd = -1;
 uint8_t *grx; /* stream bytes read by the guest, not yet a whole frame */
 size_t grx_len;
 size_t obuf_size; /* the stack's own output queue size, restored after each input */
+static struct fuzz_vu_mem vu_guest;
+/* a private directory for the files consomme makes: its listening socket, --stats */
+static char dir[64], sock_path[96], stats_path[96], stats_tmp[100];
 
 /* frames of the current batch */
 uint8_t *batch[MAX_BATCH];
@@ -299,6 +313,103 @@ static void op_parse(struct input *in)
     }
 }
 
+/* ------------------------------------------------------------------ the rest of consomme */
+
+static void op_bytes(struct input *in, void (*fn)(const uint8_t *p, size_t n))
+{
+    size_t len = u16(in);
+
+    if (len > in->n)
+        len = in->n;
+    fn(in->p, len);
+    in->p += len;
+    in->n -= len;
+}
+
+static void vu_session(const uint8_t *p, size_t n)
+{
+    /* the data path of the session may meet the model's connections: its frames go to the
+     * device, and the guest MAC it brings is the model's again afterwards */
+    fuzz_vu_session(stack, &vu_guest, p, n);
+    memcpy(stack->guest_mac, guest_mac, sizeof(guest_mac));
+}
+
+/* --stats: written whole at exit (temporary file and rename), in place on SIGUSR1 through the
+ * descriptor opened before the sandbox, or left pending while a reader holds its lock. */
+static void op_stats(struct input *in)
+{
+    uint8_t mode = u8(in);
+    char err[ERRBUF_LEN];
+    int reader = -1;
+
+    switch (mode % 4) {
+    case 0:
+        cm_stats_write(stack, stats_path, err, sizeof(err));
+        break;
+    case 1: /* a directory that is not there: the error, and nothing left behind */
+        cm_stats_write(stack, "/proc/self/fdinfo/no/such/dir/stats.json", err, sizeof(err));
+        break;
+    case 2:
+    case 3:
+        stack->stats_fd = open(stats_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (stack->stats_fd < 0)
+            break;
+        if (mode % 4 == 3) {
+            reader = open(stats_path, O_RDONLY | O_CLOEXEC);
+            if (reader >= 0)
+                flock(reader, LOCK_SH);
+        }
+        cm_stats_update(stack, err, sizeof(err));
+        if (reader >= 0)
+            close(reader);
+        /* a pending dump is retried by the loop (OP_RUN) while this input lasts */
+        if (!stack->stats_pending) {
+            close(stack->stats_fd);
+            stack->stats_fd = -1;
+        }
+        break;
+    }
+}
+
+/* One turn of cm_run(): the signals it takes through its signalfd are blocked and raised
+ * first, SIGTERM last so that the loop ends after the turn; none is left pending after it. */
+static void op_run(struct input *in)
+{
+    uint8_t mode = u8(in);
+    char err[ERRBUF_LEN];
+    sigset_t old, set;
+    struct timespec zero = {0};
+
+    if (cm_signals_block(&old))
+        return;
+    if (mode & 1)
+        raise(SIGUSR1);
+    if (mode & 2)
+        raise(SIGCHLD);
+    raise(SIGTERM);
+    stack->on_connected_at_start = mode & 4;
+    cm_run(stack, err, sizeof(err));
+    if (stack->sig_ev.fd >= 0) {
+        cm_event_del(stack, &stack->sig_ev);
+        close(stack->sig_ev.fd);
+        stack->sig_ev.fd = -1;
+    }
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGTERM);
+    while (sigtimedwait(&set, NULL, &zero) > 0)
+        ;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    stack->stop = false;
+    stack->exit_code = 0;
+    if (stack->stats_pending) {
+        stack->stats_pending = false;
+        close(stack->stats_fd);
+        stack->stats_fd = -1;
+    }
+}
+
 /* ------------------------------------------------------------------ set-up and one input */
 
 static int listen_on(int type, uint16_t port, int backlog)
@@ -317,6 +428,38 @@ static int listen_on(int type, uint16_t port, int backlog)
         return -1;
     }
     return fd;
+}
+
+static void remove_dir(void)
+{
+    unlink(sock_path);
+    unlink(stats_path);
+    unlink(stats_tmp);
+    rmdir(dir);
+}
+
+/* The stream transport as QEMU reaches it: consomme's socket at a path (at times over a stale
+ * socket a dead consomme left), connected to and accepted in consomme's loop. */
+static int listen_connect(int *guest, char *err, size_t errlen)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct epoll_event ev[4];
+    int fd, n;
+
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+    if (stack->listen_ev.fd < 0 && cm_transport_listen(stack, sock_path, err, errlen))
+        return -1;
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+        die("cannot connect to consomme's listening socket");
+    n = epoll_wait(stack->epfd, ev, 4, -1);
+    for (int i = 0; i < n; i++)
+        if (ev[i].data.ptr == &stack->listen_ev)
+            stack->listen_ev.fn(stack, &stack->listen_ev, ev[i].events);
+    if (stack->kind != CM_TRANSPORT_STREAM)
+        die("consomme did not take the connection to its listening socket");
+    *guest = fd;
+    return 0;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -343,8 +486,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     tcp_cleanup(stack);
     obuf_size = stack->obuf_size;
     grx = malloc(GRX_SIZE);
-    if (!grx)
+    if (!grx || fuzz_vu_mem_init(&vu_guest))
         die("out of memory");
+    snprintf(dir, sizeof(dir), "/tmp/consomme_state_fuzz.XXXXXX");
+    if (!mkdtemp(dir))
+        die("cannot create a private directory in /tmp");
+    snprintf(sock_path, sizeof(sock_path), "%s/stream.sock", dir);
+    snprintf(stats_path, sizeof(stats_path), "%s/stats.json", dir);
+    snprintf(stats_tmp, sizeof(stats_tmp), "%s.tmp", stats_path);
+    atexit(remove_dir);
     stack->tr = &fz_ops;
     if (stuck_fd < 0 || udp_fd < 0 || dns_fd < 0) {
         fprintf(stderr,
@@ -372,6 +522,7 @@ static void setup(struct input *in)
     /* A fresh TCP state on the stack made once: creating a whole stack per input
      * (its 8 MiB of transport buffers, which this target never uses) would cost more than
      * the input itself under ASan. */
+    o.stats_path = stats_path;
     stack->opts = o;
     stack->resolver = o.dns_upstream;
     stack->have_resolver = true;
@@ -399,6 +550,7 @@ static void setup(struct input *in)
         slots[i].hfd = -1;
     tr_kind = t % 3;
     stack->out_tso_max = 0;
+    stack->out_csum_valid = false;
     if (tr_kind == TR_FUZZ) {
         stack->tr = &fz_ops;
         /* as vhost-user with GUEST_TSO4: TCP super-frames the guest segments itself */
@@ -408,14 +560,32 @@ static void setup(struct input *in)
         int sv[2], rc, sz = 4096 << (t / 3 % 6);
         char err[ERRBUF_LEN];
 
-        if (socketpair(AF_UNIX, (tr_kind == TR_TAP ? SOCK_SEQPACKET : SOCK_STREAM) | SOCK_CLOEXEC,
-                       0, sv))
-            die("socketpair failed");
         stack->tr = &cm_queue_ops;
-        rc = tr_kind == TR_TAP ? cm_transport_tap_fd(stack, sv[0], err, sizeof(err))
-                               : cm_transport_stream_fd(stack, sv[0], err, sizeof(err));
-        if (rc)
-            die(err);
+        if (tr_kind == TR_STREAM && (t & 0x80)) {
+            if ((t & 0x40) && stack->listen_ev.fd < 0) {
+                /* a socket nobody listens on at the path: consomme replaces it */
+                struct sockaddr_un sa = {.sun_family = AF_UNIX};
+                int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+                snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+                if (s >= 0) {
+                    bind(s, (struct sockaddr *)&sa, sizeof(sa));
+                    close(s);
+                }
+            }
+            if (listen_connect(&sv[1], err, sizeof(err)))
+                die(err);
+            sv[0] = stack->tr_ev.fd;
+        } else {
+            if (socketpair(AF_UNIX,
+                           (tr_kind == TR_TAP ? SOCK_SEQPACKET : SOCK_STREAM) | SOCK_CLOEXEC, 0,
+                           sv))
+                die("socketpair failed");
+            rc = tr_kind == TR_TAP ? cm_transport_tap_fd(stack, sv[0], err, sizeof(err))
+                                   : cm_transport_stream_fd(stack, sv[0], err, sizeof(err));
+            if (rc)
+                die(err);
+        }
         guest_fd = sv[1];
         fcntl(guest_fd, F_SETFL, O_NONBLOCK);
         if (tr_kind == TR_STREAM) {
@@ -464,6 +634,10 @@ static void teardown(void)
     }
     stack->stop = false;
     stack->exit_code = 0;
+    if (stack->stats_fd >= 0) /* a dump left pending (OP_STATS) */
+        close(stack->stats_fd);
+    stack->stats_fd = -1;
+    stack->stats_pending = false;
     for (int i = 0; i < NSLOTS; i++) {
         if (slots[i].hfd >= 0)
             reset_close(slots[i].hfd);
@@ -592,6 +766,18 @@ static void run_op(struct input *in)
         break;
     case OP_PARSE:
         op_parse(in);
+        break;
+    case OP_VHOST:
+        op_bytes(in, vu_session);
+        break;
+    case OP_VIRTQ:
+        op_bytes(in, fuzz_virtq_walk);
+        break;
+    case OP_STATS:
+        op_stats(in);
+        break;
+    case OP_RUN:
+        op_run(in);
         break;
     }
     if (op >= OP_HOST_WRITE && op != OP_UDP && op != OP_RAW)

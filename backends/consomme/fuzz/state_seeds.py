@@ -13,18 +13,19 @@ import struct
 import sys
 
 (CONNECT, SYN, SEND, ACK, FIN, RST, SEG, HWRITE, HREAD, HSHUT, HCLOSE, CLOCK, QCAP, SLOW,
- DRAIN, UDP, UDPREPLY, RAW, HOLD, PARSE) = range(20)
+ DRAIN, UDP, UDPREPLY, RAW, HOLD, PARSE, VHOST, VIRTQ, STATS, RUN) = range(24)
 
 
 def u16(v):
     return struct.pack(">H", v & 0xffff)
 
 
-def hdr(mtu=0, rx=1, tx=1, conns=1, isn=0, qcap=8, slow=False, tr=0, sockbuf=0):
+def hdr(mtu=0, rx=1, tx=1, conns=1, isn=0, qcap=8, slow=False, tr=0, sockbuf=0, listen=0):
     """tr: 0 the fuzzer's own queue, 1 consomme's stream transport, 2 its TAP transport;
-    sockbuf with tr 0: odd when the queue takes TCP super-frames (GUEST_TSO4)"""
+    sockbuf with tr 0: odd when the queue takes TCP super-frames (GUEST_TSO4); listen with
+    tr 1: 1 through consomme's listening socket, 2 the same over a stale socket"""
     return bytes([mtu | rx << 2 | tx << 4 | conns << 6, isn | qcap << 2 | (0x80 if slow else 0),
-                  tr + 3 * sockbuf])
+                  tr + 3 * sockbuf | (0x80 if listen else 0) | (0x40 if listen == 2 else 0)])
 
 
 def connect(slot=0, dst=0, opts=0, isn=0x05, win=0xffff, op=CONNECT):
@@ -125,9 +126,39 @@ SEEDS = {
     # MTU 1500, a guest MSS of 1472 (0x5d: 23 * 64, window scale 5), a queue that takes
     # super-frames: the host's bytes go to the guest in frames of whole 1460-byte segments,
     # then a loss on the same path (RTO, go-back-N, a partial ACK)
+    # --stats every way it is written, and consomme's own loop ending on SIGTERM, with a
+    # SIGUSR1 dump and a dump left pending by a reader's lock
+    "stats_loop": hdr() + connect() + send(0, 500) + hwrite(0, 500) + bytes([STATS, 0])
+    + bytes([STATS, 1, STATS, 2, RUN, 1, STATS, 3, RUN, 7]) + hread(0) + udp(0, 1, 10)
+    + bytes([RUN, 2]) + clock(60000, 1) + bytes([RUN, 0]),
+    # the stream transport reached as QEMU does, through consomme's socket (one stale)
+    "stream_listen": hdr(tr=1, sockbuf=2, listen=1) + connect() + send(0, 3000)
+    + hwrite(0, 20000) + ack() + hread(0) + bytes([RUN, 0]),
+    "stream_listen_stale": hdr(tr=1, listen=2) + connect() + hwrite(0, 2000) + bytes([RUN, 1]),
     "tso_data": hdr(tx=2, qcap=8, sockbuf=1) + connect(opts=0x5d) + hwrite(0, 60000) + ack()
     + hwrite(0, 60000) + clock(1100) + ack(0, 1, 3000) + ack() + hread(0),
 }
+
+
+def blob(op, data):
+    """VHOST or VIRTQ: the session's bytes behind their length"""
+    return bytes([op]) + u16(len(data)) + data
+
+
+def virtq_ring():
+    """A ring of 8 (fuzz_vu.h's layout: descriptors, avail, used), two chains taken: one of a
+    readable and a writable piece, one through an indirect table."""
+    num, mem = 8, bytearray(1024)
+    avail, used = 16 * num, (16 * num + 6 + 2 * num + 3) & ~3
+    buf = used + 6 + 8 * num + 16
+    def desc(i, addr, n, flags, nxt):
+        mem[16 * i:16 * i + 16] = struct.pack("<QIHH", 0x0 + addr, n, flags, nxt)
+    desc(0, buf, 64, 1, 1)            # NEXT
+    desc(1, buf + 64, 64, 2, 0)       # WRITE
+    desc(2, buf + 128, 32, 4, 0)      # INDIRECT: a table of two
+    mem[buf + 128:buf + 160] = struct.pack("<QIHHQIHH", buf + 192, 16, 1, 1, buf + 208, 16, 2, 0)
+    mem[avail:avail + 8] = struct.pack("<HHHH", 0, 2, 0, 2)
+    return bytes([3, 3]) + bytes(mem)
 
 
 def raw_frames(path):
@@ -150,6 +181,11 @@ def main():
     for name in sorted(os.listdir(frames)):
         if name != "stream" and not name.endswith("_fixup"):
             SEEDS["frame_" + name] = hdr() + raw_frames(os.path.join(frames, name))
+    vhost = os.path.join(frames, "..", "vhost_user_fuzz", "start_device_arp")
+    start = open(vhost, "rb").read()
+    # QEMU starting the vhost-user device over the same stack as a TCP connection, twice
+    SEEDS["vhost_start_device"] = hdr() + connect() + hwrite(0, 2000) + blob(VHOST, start) \
+        + ack() + hread(0) + blob(VHOST, start[:200]) + blob(VIRTQ, virtq_ring())
     for name, data in SEEDS.items():
         with open(os.path.join(out, name), "wb") as f:
             f.write(data)
