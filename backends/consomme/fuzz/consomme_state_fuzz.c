@@ -106,7 +106,7 @@ size_t grx_len;
 size_t obuf_size; /* the stack's own output queue size, restored after each input */
 static struct fuzz_vu_mem vu_guest;
 /* a private directory for the files consomme makes: its listening socket, --stats */
-static char dir[64], sock_path[96], stats_path[96], stats_tmp[100];
+static char dir[64], sock_path[96], vu_path[96], stats_path[96], stats_tmp[100];
 
 /* frames of the current batch */
 uint8_t *batch[MAX_BATCH];
@@ -285,7 +285,7 @@ static void op_parse(struct input *in)
     text[len] = '\0';
     in->p += len;
     in->n -= len;
-    switch (kind % 5) {
+    switch (kind % 8) {
     case 0:
         if (!cm_parse_tcp_bounds(text, &b, err, sizeof(err)) &&
             (b.initial > b.max || b.initial < RING_MIN_CAP || b.max > RING_MAX_CAP ||
@@ -298,8 +298,42 @@ static void op_parse(struct input *in)
         break;
     case 3:
     case 4: /* --allow / --deny: the rule applies to the rest of the input's traffic */
-        cm_policy_add(&stack->opts.policy, text, kind % 5 == 3, err, sizeof(err));
+        cm_policy_add(&stack->opts.policy, text, kind % 8 == 3, err, sizeof(err));
         break;
+    case 5: { /* --max-buffer-memory, then what main() checks of the options together */
+        struct cm_opts o = stack->opts;
+
+        if (!cm_parse_buffer_memory(text, &o.cfg.max_buffer_memory, err, sizeof(err)) &&
+            !o.cfg.max_buffer_memory)
+            die("a zero --max-buffer-memory accepted");
+        cm_opts_check(&o, err, sizeof(err));
+        break;
+    }
+    case 6: { /* ring bounds as numbers: INITIAL MAX */
+        unsigned long long lo = 0, hi = 0;
+        uint64_t i, m;
+
+        if (sscanf(text, "%llu %llu", &lo, &hi) == 2) {
+            i = lo;
+            m = hi;
+            if (!ring_bounds_check(&i, &m, err, sizeof(err)) &&
+                (i > m || m > RING_MAX_CAP || (i & (i - 1)) || (m & (m - 1))))
+                die("ring bounds accepted that a ring cannot have");
+        }
+        break;
+    }
+    case 7: { /* a whole stack made and destroyed (its resolver from the host's file) */
+        struct consomme *c2;
+        struct cm_opts o;
+
+        fuzz_stack_opts(&o, PORT_DNS);
+        if (len & 1)
+            o.dns_upstream.sin_port = 0;
+        o.max_udp_flows = len;
+        if (!cm_create(&o, &c2, err, sizeof(err)))
+            cm_destroy(c2);
+        break;
+    }
     default:
         fd = memfd_create("resolv.conf", MFD_CLOEXEC);
         if (fd < 0)
@@ -331,6 +365,141 @@ static void vu_session(const uint8_t *p, size_t n)
     /* the data path of the session may meet the model's connections: its frames go to the
      * device, and the guest MAC it brings is the model's again afterwards */
     fuzz_vu_session(stack, &vu_guest, p, n);
+    memcpy(stack->guest_mac, guest_mac, sizeof(guest_mac));
+}
+
+/* Run what consomme's loop has to do now (the vhost-user socket, kicks), with no wait. */
+static void loop_events(void)
+{
+    struct epoll_event ev[16];
+    int n;
+
+    for (int round = 0; round < 16 && !stack->stop; round++) {
+        n = epoll_wait(stack->epfd, ev, 16, 0);
+        if (n <= 0)
+            break;
+        for (int i = 0; i < n; i++) {
+            struct cm_event *e = ev[i].data.ptr;
+
+            if (e)
+                e->fn(stack, e, ev[i].events);
+        }
+    }
+}
+
+/* A vhost-user session as QEMU holds it: consomme listens at a path, the front-end connects
+ * and sends the session's messages (fuzz_vu.h's format) over the socket, with the descriptors
+ * they carry as SCM_RIGHTS, reading the replies; the loop handles each as it comes, kicks
+ * included. @end: 0 the front-end closes (an orderly end), 1 it stops halfway through a
+ * header, 2 it announces a payload too large to be one, 3 the session stays open until the
+ * device is freed. The stack is left as it was. */
+static void op_vhost_sock(struct input *in)
+{
+    static uint8_t buf[12 + VU_PAYLOAD_MAX], reply[256];
+    const struct cm_transport_ops *tr = stack->tr;
+    void *tr_priv = stack->tr_priv;
+    enum cm_transport_kind kind = stack->kind;
+    unsigned mtu = stack->opts.cfg.mtu;
+    uint32_t tso_max = stack->out_tso_max;
+    bool csum_valid = stack->out_csum_valid;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    uint8_t end = u8(in) % 4;
+    size_t size = u16(in), memlen;
+    const uint8_t *data = in->p;
+    char err[ERRBUF_LEN];
+    int fd;
+
+    if (size > in->n)
+        size = in->n;
+    in->p += size;
+    in->n -= size;
+    if (size < 2)
+        return;
+    memlen = get_le16(data);
+    data += 2;
+    size -= 2;
+    if (memlen > size)
+        memlen = size;
+    memset(vu_guest.p, 0, FUZZ_VU_MEM_SIZE);
+    memcpy(vu_guest.p, data, memlen);
+    data += memlen;
+    size -= memlen;
+
+    if (cm_transport_vhost_user(stack, vu_path, err, sizeof(err)))
+        die(err);
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", vu_path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+        die("cannot connect to consomme's vhost-user socket");
+    loop_events();
+    while (size >= 12 && !stack->stop) {
+        int fds[VU_MAX_FDS];
+        char cbuf[CMSG_SPACE(sizeof(fds))] = {0};
+        struct vu_msg m;
+        struct iovec iov = {.iov_base = buf};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+        size_t nfds;
+
+        m.request = get_le32(data);
+        m.flags = get_le32(data + 4);
+        m.size = get_le32(data + 8);
+        data += 12;
+        size -= 12;
+        if (m.size > size)
+            m.size = (uint32_t)size;
+        if (m.size > VU_PAYLOAD_MAX)
+            m.size = VU_PAYLOAD_MAX;
+        memcpy(m.payload, data, m.size);
+        memcpy(buf, data - 12, 8);
+        put_le32(buf + 8, m.size);
+        memcpy(buf + 12, data, m.size);
+        data += m.size;
+        size -= m.size;
+        iov.iov_len = 12 + m.size;
+        nfds = fuzz_vu_fds_for(&vu_guest, &m, fds);
+        if (nfds) {
+            struct cmsghdr *cm;
+
+            mh.msg_control = cbuf;
+            mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+            cm = CMSG_FIRSTHDR(&mh);
+            cm->cmsg_level = SOL_SOCKET;
+            cm->cmsg_type = SCM_RIGHTS;
+            cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+            memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+        }
+        /* a message is small and consomme reads each before the next: this never blocks */
+        if (sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+            size = 0;
+        for (size_t i = 0; i < nfds; i++)
+            if (fds[i] >= 0)
+                close(fds[i]);
+        loop_events();
+        while (recv(fd, reply, sizeof(reply), MSG_DONTWAIT) > 0)
+            ;
+    }
+    if (!stack->stop && end < 3) {
+        if (end == 1)
+            send(fd, buf, 5, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (end == 2) {
+            put_le32(buf + 8, VU_PAYLOAD_MAX + 1);
+            send(fd, buf, 12, MSG_NOSIGNAL | MSG_DONTWAIT);
+        }
+        shutdown(fd, SHUT_WR);
+        loop_events();
+    }
+    close(fd);
+    stack->tr->free(stack);
+    unlink(vu_path);
+    stack->tr = tr;
+    stack->tr_priv = tr_priv;
+    stack->kind = kind;
+    stack->opts.cfg.mtu = mtu;
+    stack->out_tso_max = tso_max;
+    stack->out_csum_valid = csum_valid;
+    stack->stop = false;
+    stack->exit_code = 0;
+    stack->guest_blocked = false;
     memcpy(stack->guest_mac, guest_mac, sizeof(guest_mac));
 }
 
@@ -433,6 +602,7 @@ static int listen_on(int type, uint16_t port, int backlog)
 static void remove_dir(void)
 {
     unlink(sock_path);
+    unlink(vu_path);
     unlink(stats_path);
     unlink(stats_tmp);
     rmdir(dir);
@@ -492,6 +662,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (!mkdtemp(dir))
         die("cannot create a private directory in /tmp");
     snprintf(sock_path, sizeof(sock_path), "%s/stream.sock", dir);
+    snprintf(vu_path, sizeof(vu_path), "%s/vhost-user.sock", dir);
     snprintf(stats_path, sizeof(stats_path), "%s/stats.json", dir);
     snprintf(stats_tmp, sizeof(stats_tmp), "%s.tmp", stats_path);
     atexit(remove_dir);
@@ -778,6 +949,9 @@ static void run_op(struct input *in)
         break;
     case OP_RUN:
         op_run(in);
+        break;
+    case OP_VHOST_SOCK:
+        op_vhost_sock(in);
         break;
     }
     if (op >= OP_HOST_WRITE && op != OP_UDP && op != OP_RAW)

@@ -61,6 +61,7 @@ enum op {
     OP_VIRTQ,      /* len16, bytes: a virtqueue walk (fuzz_vu.h) */
     OP_STATS,      /* mode: --stats written as on exit, on SIGUSR1, with a reader's lock held */
     OP_RUN,        /* mode: consomme's own loop (cm_run()), for one turn ended by SIGTERM */
+    OP_VHOST_SOCK, /* end, len16, bytes: a vhost-user session over consomme's socket */
     OP__COUNT
 };
 

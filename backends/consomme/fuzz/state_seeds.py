@@ -13,7 +13,7 @@ import struct
 import sys
 
 (CONNECT, SYN, SEND, ACK, FIN, RST, SEG, HWRITE, HREAD, HSHUT, HCLOSE, CLOCK, QCAP, SLOW,
- DRAIN, UDP, UDPREPLY, RAW, HOLD, PARSE, VHOST, VIRTQ, STATS, RUN) = range(24)
+ DRAIN, UDP, UDPREPLY, RAW, HOLD, PARSE, VHOST, VIRTQ, STATS, RUN, VHOST_SOCK) = range(25)
 
 
 def u16(v):
@@ -145,6 +145,23 @@ def blob(op, data):
     return bytes([op]) + u16(len(data)) + data
 
 
+def vu_msg(req, payload=b"", flags=1):
+    return struct.pack("<III", req, flags, len(payload)) + payload
+
+
+def vu_requests(start):
+    """QEMU's start of the device (a session: memory, then messages), then every other request
+    a front-end may send, well formed or not, and a version consomme does not speak"""
+    q = lambda i, v: struct.pack("<II", i, v)
+    return start + b"".join((
+        vu_msg(15), vu_msg(17), vu_msg(11, q(0, 0)), vu_msg(10, q(0, 0)), vu_msg(18, q(0, 1)),
+        vu_msg(14, q(0, 0)), vu_msg(14, q(1, 0), 1 | 1 << 31), vu_msg(8, q(0, 3), 1 | 8),
+        vu_msg(8, q(7, 8)), vu_msg(2), vu_msg(16), vu_msg(8, b"\0"), vu_msg(9, b"\0" * 8),
+        vu_msg(5, struct.pack("<II", 9, 0)), vu_msg(5, b""), vu_msg(2, struct.pack("<Q", 1 << 63)),
+        vu_msg(99, b"", 1 | 8), vu_msg(3), vu_msg(11, q(1, 0)), vu_msg(4), vu_msg(34),
+        vu_msg(1, b"", 2)))
+
+
 def virtq_ring():
     """A ring of 8 (fuzz_vu.h's layout: descriptors, avail, used), two chains taken: one of a
     readable and a writable piece, one through an indirect table."""
@@ -186,6 +203,12 @@ def main():
     # QEMU starting the vhost-user device over the same stack as a TCP connection, twice
     SEEDS["vhost_start_device"] = hdr() + connect() + hwrite(0, 2000) + blob(VHOST, start) \
         + ack() + hread(0) + blob(VHOST, start[:200]) + blob(VIRTQ, virtq_ring())
+    sock = lambda end, data: bytes([VHOST_SOCK, end]) + u16(len(data)) + data
+    # the same over consomme's socket as QEMU connects to it, with the way it ends
+    SEEDS["vhost_sock_start"] = hdr() + sock(0, start) + connect() + hwrite(0, 1000) \
+        + sock(1, start[:16386 + 24]) + ack() + sock(3, start) + sock(2, start[:2])
+    SEEDS["vhost_requests"] = hdr() + blob(VHOST, vu_requests(start)) \
+        + sock(0, vu_requests(start))
     for name, data in SEEDS.items():
         with open(os.path.join(out, name), "wb") as f:
             f.write(data)
