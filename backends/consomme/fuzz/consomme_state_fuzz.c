@@ -67,6 +67,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include "core.h"
 #include "fuzz_hooks.h"
@@ -541,7 +542,11 @@ static void op_stats(struct input *in)
 }
 
 /* One turn of cm_run(): the signals it takes through its signalfd are blocked and raised
- * first, SIGTERM last so that the loop ends after the turn; none is left pending after it. */
+ * first, SIGTERM last so that the loop ends after the turn; none is left pending after it.
+ * Mode bits: 1 SIGUSR1 (a --stats dump), 2 a SIGCHLD of no child, 4 the on-connected hook,
+ * 8 and 128 a CMD child that has exited, to which consomme passes the SIGTERM (with 16, as a
+ * second request: SIGKILL) before it reaps it; 32 the guest first sends a frame longer than any
+ * (stream) or a zero-length one (TAP), 64 the guest then shuts its end. */
 static void op_run(struct input *in)
 {
     uint8_t mode = u8(in);
@@ -551,6 +556,28 @@ static void op_run(struct input *in)
 
     if (cm_signals_block(&old))
         return;
+    if (guest_fd >= 0 && (mode & 32)) {
+        static const uint8_t too_long[8] = {0xff, 0xff, 0xff, 0xf0, 1, 2, 3, 4};
+
+        (void)!write(guest_fd, too_long, tr_kind == TR_TAP ? 0 : sizeof(too_long));
+    }
+    if (guest_fd >= 0 && (mode & 64))
+        shutdown(guest_fd, SHUT_WR);
+    if ((mode & 0x88) == 0x88) {
+        /* The kernel's SIGCHLD is for the process, and the fuzzer's own thread (which does not
+         * block it) would take it: once the child is a zombie the SIGCHLD is raised for this
+         * thread, as the one thread of consomme would see it. */
+        pid_t pid = vfork(); /* the child only exits: no copy of the fuzzer's memory */
+        siginfo_t si;
+
+        if (pid == 0)
+            _exit(3);
+        if (pid > 0 && !waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT)) {
+            stack->child = pid;
+            stack->stop_requests = (mode >> 4) & 1; /* a second SIGTERM: SIGKILL */
+            raise(SIGCHLD);
+        }
+    }
     if (mode & 1)
         raise(SIGUSR1);
     if (mode & 2)
@@ -558,6 +585,11 @@ static void op_run(struct input *in)
     raise(SIGTERM);
     stack->on_connected_at_start = mode & 4;
     cm_run(stack, err, sizeof(err));
+    if (stack->child > 0) { /* the loop stopped on an error first: no child is left behind */
+        kill(stack->child, SIGKILL);
+        waitpid(stack->child, NULL, 0);
+        stack->child = 0;
+    }
     if (stack->sig_ev.fd >= 0) {
         cm_event_del(stack, &stack->sig_ev);
         close(stack->sig_ev.fd);
