@@ -32,7 +32,7 @@
  *   consomme writes it, and a turn of consomme's own loop (cm_run(), ended by a SIGTERM raised
  *   before it, with a SIGUSR1 too on request). The stream transport may also be reached as QEMU
  *   does, through consomme's listening socket (cm_transport_listen()). Files (the socket, the
- *   --stats file) live in a private directory removed at exit.
+ *   --stats file) live in a private directory, one per input.
  *
  * Oracles beyond ASan/UBSan: every frame consomme emits must be well formed (IPv4 header and
  * checksum, lengths, TCP/UDP/ICMP checksums; a TCP super-frame: segments within the MTU, the
@@ -631,13 +631,31 @@ static int listen_on(int type, uint16_t port, int backlog)
     return fd;
 }
 
+/* The input's directory, made by setup() and removed whole by teardown(): no input leaves a
+ * file behind, whichever way the fuzzer ends. */
+static void make_dir(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/consomme_state_fuzz.XXXXXX");
+    if (!mkdtemp(dir))
+        die("cannot create a private directory in /tmp");
+    snprintf(sock_path, sizeof(sock_path), "%s/stream.sock", dir);
+    snprintf(vu_path, sizeof(vu_path), "%s/vhost-user.sock", dir);
+    snprintf(stats_path, sizeof(stats_path), "%s/stats.json", dir);
+    snprintf(stats_tmp, sizeof(stats_tmp), "%s.tmp", stats_path);
+}
+
 static void remove_dir(void)
 {
+    char tmp[128];
+
     unlink(sock_path);
     unlink(vu_path);
     unlink(stats_path);
     unlink(stats_tmp);
-    rmdir(dir);
+    snprintf(tmp, sizeof(tmp), "%s/.consomme-%d", dir, (int)getpid()); /* cm_unix_listen() */
+    unlink(tmp);
+    if (rmdir(dir))
+        fprintf(stderr, "consomme_state_fuzz: cannot remove %s: %s\n", dir, strerror(errno));
 }
 
 /* The stream transport as QEMU reaches it: consomme's socket at a path (at times over a stale
@@ -690,14 +708,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     grx = malloc(GRX_SIZE);
     if (!grx || fuzz_vu_mem_init(&vu_guest))
         die("out of memory");
-    snprintf(dir, sizeof(dir), "/tmp/consomme_state_fuzz.XXXXXX");
-    if (!mkdtemp(dir))
-        die("cannot create a private directory in /tmp");
-    snprintf(sock_path, sizeof(sock_path), "%s/stream.sock", dir);
-    snprintf(vu_path, sizeof(vu_path), "%s/vhost-user.sock", dir);
-    snprintf(stats_path, sizeof(stats_path), "%s/stats.json", dir);
-    snprintf(stats_tmp, sizeof(stats_tmp), "%s.tmp", stats_path);
-    atexit(remove_dir);
     stack->tr = &fz_ops;
     if (stuck_fd < 0 || udp_fd < 0 || dns_fd < 0) {
         fprintf(stderr,
@@ -716,6 +726,7 @@ static void setup(struct input *in)
     uint8_t a = u8(in), b = u8(in), t = u8(in);
     struct cm_opts o;
 
+    make_dir();
     fuzz_stack_opts(&o, PORT_DNS);
     o.cfg.mtu = mtus[a & 3];
     o.cfg.tcp_rx = rings[(a >> 2) & 3];
@@ -841,6 +852,7 @@ static void teardown(void)
         close(stack->stats_fd);
     stack->stats_fd = -1;
     stack->stats_pending = false;
+    remove_dir();
     for (int i = 0; i < NSLOTS; i++) {
         if (slots[i].hfd >= 0)
             reset_close(slots[i].hfd);
