@@ -199,6 +199,10 @@ SEEDS = {
     "stats_loop": hdr() + connect() + send(0, 500) + hwrite(0, 500) + bytes([STATS, 0])
     + bytes([STATS, 1, STATS, 2, RUN, 1, STATS, 3, RUN, 7]) + hread(0) + udp(0, 1, 10)
     + bytes([RUN, 2]) + clock(60000, 1) + bytes([RUN, 0]) + bytes([RUN, 0x88, RUN, 0x98]),
+    # regression (a model bug): a guest queue smaller than one frame said it was writable, and
+    # consomme's loop retried the blocked connection for ever
+    "regress_loop_writable_small_queue": hdr(qcap=0) + connect(opts=0x5d) + hwrite(0, 3000)
+    + bytes([RUN, 0]),
     # the guest breaks its transport in the loop: a frame longer than any, then its end shut
     "stream_broken": hdr(tr=1) + connect() + hwrite(0, 3000) + bytes([RUN, 32, RUN, 64]),
     "tap_broken": hdr(tr=2) + connect() + hwrite(0, 3000) + bytes([RUN, 32 | 64]),
