@@ -45,10 +45,12 @@ set(fuzz_warn -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter)
 if(BURETTE_WERROR)
   list(APPEND fuzz_warn -Werror)
 endif()
-# burette_fuzz_target(NAME TEST SECONDS [FLAGS ...] [LIBS ...] [DEPENDS target...] SOURCES ...):
-# build bin/NAME with clang and run it in ctest as TEST for SECONDS.
+# burette_fuzz_target(NAME TEST SECONDS [FLAGS ...] [LIBS ...] [DEPENDS target...] SOURCES ...
+#                     [COV_SOURCES ...] [COV_FLAGS ...] [COV_LIBS ...]):
+# build bin/NAME with clang and run it in ctest as TEST for SECONDS. The COV_ lists are added to
+# NAME_cov only: code the target never calls, linked so that the coverage report counts it.
 function(burette_fuzz_target name test seconds)
-  cmake_parse_arguments(F "" "" "FLAGS;LIBS;DEPENDS;SOURCES" ${ARGN})
+  cmake_parse_arguments(F "" "" "FLAGS;LIBS;DEPENDS;SOURCES;COV_SOURCES;COV_FLAGS;COV_LIBS" ${ARGN})
   set(bin ${CMAKE_BINARY_DIR}/bin/${name})
   add_custom_command(OUTPUT ${bin}
     COMMAND ${CLANG_FOR_FUZZ} -std=gnu17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer
@@ -64,8 +66,9 @@ function(burette_fuzz_target name test seconds)
     add_custom_command(OUTPUT ${bin}_cov
       COMMAND ${CLANG_FOR_FUZZ} -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer
               -fprofile-instr-generate -fcoverage-mapping
-              ${fuzz_inc} ${F_FLAGS} ${F_SOURCES} ${JANSSON_LINK_LIBRARIES} ${F_LIBS} -o ${bin}_cov
-      DEPENDS ${F_SOURCES} ${F_DEPENDS}
+              ${fuzz_inc} ${F_FLAGS} ${F_COV_FLAGS} ${F_SOURCES} ${F_COV_SOURCES}
+              ${JANSSON_LINK_LIBRARIES} ${F_LIBS} ${F_COV_LIBS} -o ${bin}_cov
+      DEPENDS ${F_SOURCES} ${F_COV_SOURCES} ${F_DEPENDS}
       COMMAND_EXPAND_LISTS
       COMMENT "Building ${name}_cov with clang (libFuzzer, coverage)")
     add_custom_target(${name}_cov ALL DEPENDS ${bin}_cov)
@@ -99,16 +102,27 @@ burette_fuzz_target(vhost_user_fuzz fuzz.consomme.vhost_user 10 FLAGS -I${cm_dir
                     SOURCES ${cm_dir}/fuzz/vhost_user_fuzz.c ${cm_stack_src})
 burette_fuzz_target(virtq_fuzz fuzz.consomme.virtq 10 FLAGS -I${cm_dir}
                     SOURCES ${cm_dir}/fuzz/virtq_fuzz.c ${cm_dir}/virtq.c)
-# The stateful target links the protocol stack only (not the vhost-user device, the TAP
-# namespace or the netlink helpers it never reaches), built with the fuzz hooks: ISNs and
-# cm_now_ms() come from the fuzzer (fuzz/fuzz_hooks.h).
+# The stateful target links all of consomme's library but the TAP namespace's set-up (netns.c,
+# a child process and the netlink helpers) it never reaches, built with the fuzz hooks: ISNs
+# and cm_now_ms() come from the fuzzer (fuzz/fuzz_hooks.h). Its vhost-user and virtqueue ops
+# are the sessions of vhost_user_fuzz and virtq_fuzz (fuzz/fuzz_vu.h), so one run of it covers
+# the whole stack.
 set(cm_state_src ${cm_sources})
-list(FILTER cm_state_src EXCLUDE REGEX "/(vhost_user|vu_net|virtq|netns)\\.c$")
+list(FILTER cm_state_src EXCLUDE REGEX "/netns\\.c$")
+pkg_check_modules(FUZZ_SANDBOX REQUIRED libseccomp libcap-ng) # common/ has them as targets only
+# Its _cov build links the rest of consomme too (the program's main(), renamed; the sandbox;
+# the TAP namespace), which no input reaches, so that its report is over all of consomme.
 burette_fuzz_target(consomme_state_fuzz fuzz.consomme.tcp_state 20
                     FLAGS -I${cm_dir} -DCONSOMME_FUZZ -include ${cm_dir}/fuzz/fuzz_hooks.h
                     SOURCES ${cm_dir}/fuzz/consomme_state_fuzz.c ${cm_dir}/fuzz/state_fuzz_guest.c ${cm_state_src}
                             ${CMAKE_SOURCE_DIR}/common/errbuf.c
-                            ${CMAKE_SOURCE_DIR}/common/parse.c)
+                            ${CMAKE_SOURCE_DIR}/common/parse.c
+                    COV_FLAGS -Dmain=consomme_main ${FUZZ_SANDBOX_CFLAGS}
+                    COV_SOURCES ${cm_dir}/netns.c ${cm_dir}/main.c ${cm_dir}/sandbox.c
+                                ${CMAKE_SOURCE_DIR}/common/userns.c
+                                ${CMAKE_SOURCE_DIR}/common/nslink.c
+                                ${CMAKE_SOURCE_DIR}/common/seccomp_sandbox.c
+                    COV_LIBS ${NL_LINK_LIBRARIES} ${FUZZ_SANDBOX_LINK_LIBRARIES})
 
 # --- what the harness reads from others: the guest agent, the helper, baseline reports ---
 burette_fuzz_target(agent_proto_fuzz fuzz.agent_proto 10 FLAGS -I${CMAKE_SOURCE_DIR}/guest

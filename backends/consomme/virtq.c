@@ -273,13 +273,17 @@ void virtq_flush(struct virtq *vq, unsigned count)
  * With EVENT_IDX the guest names the used index it wants to hear about (used_event): call only
  * when this publication crossed it. Without, it may set NO_INTERRUPT in avail->flags.
  *
- * Return: true to signal the call eventfd
+ * Return: true to signal the call eventfd (never while the ring is unmapped)
  */
 bool virtq_should_call(struct virtq *vq)
 {
     uint16_t old = vq->signalled_used, event;
     bool valid = vq->signalled_valid;
 
+    /* unmapped since the publication (a new size, memory table or reset from the front-end,
+     * handled before the loop flushed the pending call): no guest driver is listening */
+    if (!vq->avail)
+        return false;
     /* our used->idx store must be visible before we read what the guest asked for */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (!vq->event_idx)

@@ -232,6 +232,20 @@ static void test_no_interrupt_flag_without_event_idx(void **state)
     assert_int_equal(get_le16(f->mem + USED_OFF), 0);
 }
 
+/* A call still pending when the front-end unmaps the ring (SET_VRING_NUM, before the loop
+ * flushes it) asks nothing of the guest's memory: found by consomme_state_fuzz, where reading
+ * the unmapped avail ring's flags was a NULL dereference. */
+static void test_no_call_on_an_unmapped_ring(void **state)
+{
+    struct fx *f = *state;
+
+    virtq_flush(&f->vq, 1);
+    f->vq.desc = f->vq.avail = f->vq.used = NULL;
+    assert_false(virtq_should_call(&f->vq));
+    f->vq.event_idx = true;
+    assert_false(virtq_should_call(&f->vq));
+}
+
 static void test_indirect_table_is_walked(void **state)
 {
     struct fx *f = *state;
@@ -513,6 +527,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_event_idx_asks_for_kick_at_next_entry, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_no_interrupt_flag_without_event_idx, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_call_on_an_unmapped_ring, setup, teardown),
         cmocka_unit_test_setup_teardown(test_indirect_table_is_walked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_address_below_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_length_beyond_memory, setup, teardown),

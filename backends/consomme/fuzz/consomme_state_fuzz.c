@@ -26,7 +26,13 @@
  *   Timers run when the program moves the clock, as consomme's loop would run them then.
  * - Raw frames (any protocol, checksums fixed up on request) and consomme's option parsers
  *   (ring bounds, MTU, --allow/--deny rules, which then apply, a resolv.conf) are ops too, so
- *   one corpus covers the whole stack.
+ *   one corpus covers the whole stack. So are, to bring all of consomme into one target and
+ *   one coverage figure: a vhost-user session and a virtqueue walk (fuzz_vu.h, what
+ *   vhost_user_fuzz and virtq_fuzz run alone) over the same stack, --stats written every way
+ *   consomme writes it, and a turn of consomme's own loop (cm_run(), ended by a SIGTERM raised
+ *   before it, with a SIGUSR1 too on request). The stream transport may also be reached as QEMU
+ *   does, through consomme's listening socket (cm_transport_listen()). Files (the socket, the
+ *   --stats file) live in a private directory, one per input.
  *
  * Oracles beyond ASan/UBSan: every frame consomme emits must be well formed (IPv4 header and
  * checksum, lengths, TCP/UDP/ICMP checksums; a TCP super-frame: segments within the MTU, the
@@ -56,12 +62,18 @@
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 
 #include "core.h"
 #include "fuzz_hooks.h"
 #include "fuzz_frames.h"
 #include "fuzz_ns.h"
+#include "fuzz_vu.h"
 #include "ring.h"
 #include "state_fuzz.h"
 
@@ -93,6 +105,9 @@ int guest_fd = -1;
 uint8_t *grx; /* stream bytes read by the guest, not yet a whole frame */
 size_t grx_len;
 size_t obuf_size; /* the stack's own output queue size, restored after each input */
+static struct fuzz_vu_mem vu_guest;
+/* a private directory for the files consomme makes: its listening socket, --stats */
+static char dir[64], sock_path[96], vu_path[96], stats_path[96], stats_tmp[100];
 
 /* frames of the current batch */
 uint8_t *batch[MAX_BATCH];
@@ -271,7 +286,7 @@ static void op_parse(struct input *in)
     text[len] = '\0';
     in->p += len;
     in->n -= len;
-    switch (kind % 5) {
+    switch (kind % 8) {
     case 0:
         if (!cm_parse_tcp_bounds(text, &b, err, sizeof(err)) &&
             (b.initial > b.max || b.initial < RING_MIN_CAP || b.max > RING_MAX_CAP ||
@@ -284,8 +299,42 @@ static void op_parse(struct input *in)
         break;
     case 3:
     case 4: /* --allow / --deny: the rule applies to the rest of the input's traffic */
-        cm_policy_add(&stack->opts.policy, text, kind % 5 == 3, err, sizeof(err));
+        cm_policy_add(&stack->opts.policy, text, kind % 8 == 3, err, sizeof(err));
         break;
+    case 5: { /* --max-buffer-memory, then what main() checks of the options together */
+        struct cm_opts o = stack->opts;
+
+        if (!cm_parse_buffer_memory(text, &o.cfg.max_buffer_memory, err, sizeof(err)) &&
+            !o.cfg.max_buffer_memory)
+            die("a zero --max-buffer-memory accepted");
+        cm_opts_check(&o, err, sizeof(err));
+        break;
+    }
+    case 6: { /* ring bounds as numbers: INITIAL MAX */
+        unsigned long long lo = 0, hi = 0;
+        uint64_t i, m;
+
+        if (sscanf(text, "%llu %llu", &lo, &hi) == 2) {
+            i = lo;
+            m = hi;
+            if (!ring_bounds_check(&i, &m, err, sizeof(err)) &&
+                (i > m || m > RING_MAX_CAP || (i & (i - 1)) || (m & (m - 1))))
+                die("ring bounds accepted that a ring cannot have");
+        }
+        break;
+    }
+    case 7: { /* a whole stack made and destroyed (its resolver from the host's file) */
+        struct consomme *c2;
+        struct cm_opts o;
+
+        fuzz_stack_opts(&o, PORT_DNS);
+        if (len & 1)
+            o.dns_upstream.sin_port = 0;
+        o.max_udp_flows = len;
+        if (!cm_create(&o, &c2, err, sizeof(err)))
+            cm_destroy(c2);
+        break;
+    }
     default:
         fd = memfd_create("resolv.conf", MFD_CLOEXEC);
         if (fd < 0)
@@ -296,6 +345,269 @@ static void op_parse(struct input *in)
         }
         close(fd);
         break;
+    }
+}
+
+/* ------------------------------------------------------------------ the rest of consomme */
+
+static void op_bytes(struct input *in, void (*fn)(const uint8_t *p, size_t n))
+{
+    size_t len = u16(in);
+
+    if (len > in->n)
+        len = in->n;
+    fn(in->p, len);
+    in->p += len;
+    in->n -= len;
+}
+
+static void vu_session(const uint8_t *p, size_t n)
+{
+    /* the data path of the session may meet the model's connections: its frames go to the
+     * device, and the guest MAC it brings is the model's again afterwards */
+    fuzz_vu_session(stack, &vu_guest, p, n);
+    memcpy(stack->guest_mac, guest_mac, sizeof(guest_mac));
+}
+
+/* Run what consomme's loop has to do now (the vhost-user socket, kicks), with no wait. */
+static void loop_events(void)
+{
+    struct epoll_event ev[16];
+    int n;
+
+    for (int round = 0; round < 16 && !stack->stop; round++) {
+        n = epoll_wait(stack->epfd, ev, 16, 0);
+        if (n <= 0)
+            break;
+        for (int i = 0; i < n; i++) {
+            struct cm_event *e = ev[i].data.ptr;
+
+            if (e)
+                e->fn(stack, e, ev[i].events);
+        }
+    }
+}
+
+/* A vhost-user session as QEMU holds it: consomme listens at a path, the front-end connects
+ * and sends the session's messages (fuzz_vu.h's format) over the socket, with the descriptors
+ * they carry as SCM_RIGHTS, reading the replies; the loop handles each as it comes, kicks
+ * included. @end: 0 the front-end closes (an orderly end), 1 it stops halfway through a
+ * header, 2 it announces a payload too large to be one, 3 the session stays open until the
+ * device is freed. The stack is left as it was. */
+static void op_vhost_sock(struct input *in)
+{
+    static uint8_t buf[12 + VU_PAYLOAD_MAX], reply[256];
+    const struct cm_transport_ops *tr = stack->tr;
+    void *tr_priv = stack->tr_priv;
+    enum cm_transport_kind kind = stack->kind;
+    unsigned mtu = stack->opts.cfg.mtu;
+    uint32_t tso_max = stack->out_tso_max;
+    bool csum_valid = stack->out_csum_valid;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    uint8_t end = u8(in) % 4;
+    size_t size = u16(in), memlen;
+    const uint8_t *data = in->p;
+    char err[ERRBUF_LEN];
+    int fd;
+
+    if (size > in->n)
+        size = in->n;
+    in->p += size;
+    in->n -= size;
+    if (size < 2)
+        return;
+    memlen = get_le16(data);
+    data += 2;
+    size -= 2;
+    if (memlen > size)
+        memlen = size;
+    memset(vu_guest.p, 0, FUZZ_VU_MEM_SIZE);
+    memcpy(vu_guest.p, data, memlen);
+    data += memlen;
+    size -= memlen;
+
+    if (cm_transport_vhost_user(stack, vu_path, err, sizeof(err)))
+        die(err);
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", vu_path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+        die("cannot connect to consomme's vhost-user socket");
+    loop_events();
+    while (size >= 12 && !stack->stop) {
+        int fds[VU_MAX_FDS];
+        char cbuf[CMSG_SPACE(sizeof(fds))] = {0};
+        struct vu_msg m;
+        struct iovec iov = {.iov_base = buf};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+        size_t nfds;
+
+        m.request = get_le32(data);
+        m.flags = get_le32(data + 4);
+        m.size = get_le32(data + 8);
+        data += 12;
+        size -= 12;
+        if (m.size > size)
+            m.size = (uint32_t)size;
+        if (m.size > VU_PAYLOAD_MAX)
+            m.size = VU_PAYLOAD_MAX;
+        memcpy(m.payload, data, m.size);
+        memcpy(buf, data - 12, 8);
+        put_le32(buf + 8, m.size);
+        memcpy(buf + 12, data, m.size);
+        data += m.size;
+        size -= m.size;
+        iov.iov_len = 12 + m.size;
+        nfds = fuzz_vu_fds_for(&vu_guest, &m, fds);
+        if (nfds) {
+            struct cmsghdr *cm;
+
+            mh.msg_control = cbuf;
+            mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+            cm = CMSG_FIRSTHDR(&mh);
+            cm->cmsg_level = SOL_SOCKET;
+            cm->cmsg_type = SCM_RIGHTS;
+            cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+            memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+        }
+        /* a message is small and consomme reads each before the next: this never blocks */
+        if (sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+            size = 0;
+        for (size_t i = 0; i < nfds; i++)
+            if (fds[i] >= 0)
+                close(fds[i]);
+        loop_events();
+        while (recv(fd, reply, sizeof(reply), MSG_DONTWAIT) > 0)
+            ;
+    }
+    if (!stack->stop && end < 3) {
+        if (end == 1)
+            send(fd, buf, 5, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (end == 2) {
+            put_le32(buf + 8, VU_PAYLOAD_MAX + 1);
+            send(fd, buf, 12, MSG_NOSIGNAL | MSG_DONTWAIT);
+        }
+        shutdown(fd, SHUT_WR);
+        loop_events();
+    }
+    close(fd);
+    stack->tr->free(stack);
+    unlink(vu_path);
+    stack->tr = tr;
+    stack->tr_priv = tr_priv;
+    stack->kind = kind;
+    stack->opts.cfg.mtu = mtu;
+    stack->out_tso_max = tso_max;
+    stack->out_csum_valid = csum_valid;
+    stack->stop = false;
+    stack->exit_code = 0;
+    stack->guest_blocked = false;
+    memcpy(stack->guest_mac, guest_mac, sizeof(guest_mac));
+}
+
+/* --stats: written whole at exit (temporary file and rename), in place on SIGUSR1 through the
+ * descriptor opened before the sandbox, or left pending while a reader holds its lock. */
+static void op_stats(struct input *in)
+{
+    uint8_t mode = u8(in);
+    char err[ERRBUF_LEN];
+    int reader = -1;
+
+    switch (mode % 4) {
+    case 0:
+        cm_stats_write(stack, stats_path, err, sizeof(err));
+        break;
+    case 1: /* a directory that is not there: the error, and nothing left behind */
+        cm_stats_write(stack, "/proc/self/fdinfo/no/such/dir/stats.json", err, sizeof(err));
+        break;
+    case 2:
+    case 3:
+        stack->stats_fd = open(stats_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (stack->stats_fd < 0)
+            break;
+        if (mode % 4 == 3) {
+            reader = open(stats_path, O_RDONLY | O_CLOEXEC);
+            if (reader >= 0)
+                flock(reader, LOCK_SH);
+        }
+        cm_stats_update(stack, err, sizeof(err));
+        if (reader >= 0)
+            close(reader);
+        /* a pending dump is retried by the loop (OP_RUN) while this input lasts */
+        if (!stack->stats_pending) {
+            close(stack->stats_fd);
+            stack->stats_fd = -1;
+        }
+        break;
+    }
+}
+
+/* One turn of cm_run(): the signals it takes through its signalfd are blocked and raised
+ * first, SIGTERM last so that the loop ends after the turn; none is left pending after it.
+ * Mode bits: 1 SIGUSR1 (a --stats dump), 2 a SIGCHLD of no child, 4 the on-connected hook,
+ * 8 and 128 a CMD child that has exited, to which consomme passes the SIGTERM (with 16, as a
+ * second request: SIGKILL) before it reaps it; 32 the guest first sends a frame longer than any
+ * (stream) or a zero-length one (TAP), 64 the guest then shuts its end. */
+static void op_run(struct input *in)
+{
+    uint8_t mode = u8(in);
+    char err[ERRBUF_LEN];
+    sigset_t old, set;
+    struct timespec zero = {0};
+
+    if (cm_signals_block(&old))
+        return;
+    if (guest_fd >= 0 && (mode & 32)) {
+        static const uint8_t too_long[8] = {0xff, 0xff, 0xff, 0xf0, 1, 2, 3, 4};
+
+        (void)!write(guest_fd, too_long, tr_kind == TR_TAP ? 0 : sizeof(too_long));
+    }
+    if (guest_fd >= 0 && (mode & 64))
+        shutdown(guest_fd, SHUT_WR);
+    if ((mode & 0x88) == 0x88) {
+        /* The kernel's SIGCHLD is for the process, and the fuzzer's own thread (which does not
+         * block it) would take it: once the child is a zombie the SIGCHLD is raised for this
+         * thread, as the one thread of consomme would see it. */
+        pid_t pid = vfork(); /* the child only exits: no copy of the fuzzer's memory */
+        siginfo_t si;
+
+        if (pid == 0)
+            _exit(3);
+        if (pid > 0 && !waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT)) {
+            stack->child = pid;
+            stack->stop_requests = (mode >> 4) & 1; /* a second SIGTERM: SIGKILL */
+            raise(SIGCHLD);
+        }
+    }
+    if (mode & 1)
+        raise(SIGUSR1);
+    if (mode & 2)
+        raise(SIGCHLD);
+    raise(SIGTERM);
+    stack->on_connected_at_start = mode & 4;
+    cm_run(stack, err, sizeof(err));
+    if (stack->child > 0) { /* the loop stopped on an error first: no child is left behind */
+        kill(stack->child, SIGKILL);
+        waitpid(stack->child, NULL, 0);
+        stack->child = 0;
+    }
+    if (stack->sig_ev.fd >= 0) {
+        cm_event_del(stack, &stack->sig_ev);
+        close(stack->sig_ev.fd);
+        stack->sig_ev.fd = -1;
+    }
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGTERM);
+    while (sigtimedwait(&set, NULL, &zero) > 0)
+        ;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    stack->stop = false;
+    stack->exit_code = 0;
+    if (stack->stats_pending) {
+        stack->stats_pending = false;
+        close(stack->stats_fd);
+        stack->stats_fd = -1;
     }
 }
 
@@ -317,6 +629,57 @@ static int listen_on(int type, uint16_t port, int backlog)
         return -1;
     }
     return fd;
+}
+
+/* The input's directory, made by setup() and removed whole by teardown(): no input leaves a
+ * file behind, whichever way the fuzzer ends. */
+static void make_dir(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/consomme_state_fuzz.XXXXXX");
+    if (!mkdtemp(dir))
+        die("cannot create a private directory in /tmp");
+    snprintf(sock_path, sizeof(sock_path), "%s/stream.sock", dir);
+    snprintf(vu_path, sizeof(vu_path), "%s/vhost-user.sock", dir);
+    snprintf(stats_path, sizeof(stats_path), "%s/stats.json", dir);
+    snprintf(stats_tmp, sizeof(stats_tmp), "%s.tmp", stats_path);
+}
+
+static void remove_dir(void)
+{
+    char tmp[128];
+
+    unlink(sock_path);
+    unlink(vu_path);
+    unlink(stats_path);
+    unlink(stats_tmp);
+    snprintf(tmp, sizeof(tmp), "%s/.consomme-%d", dir, (int)getpid()); /* cm_unix_listen() */
+    unlink(tmp);
+    if (rmdir(dir))
+        fprintf(stderr, "consomme_state_fuzz: cannot remove %s: %s\n", dir, strerror(errno));
+}
+
+/* The stream transport as QEMU reaches it: consomme's socket at a path (at times over a stale
+ * socket a dead consomme left), connected to and accepted in consomme's loop. */
+static int listen_connect(int *guest, char *err, size_t errlen)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct epoll_event ev[4];
+    int fd, n;
+
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+    if (stack->listen_ev.fd < 0 && cm_transport_listen(stack, sock_path, err, errlen))
+        return -1;
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+        die("cannot connect to consomme's listening socket");
+    n = epoll_wait(stack->epfd, ev, 4, -1);
+    for (int i = 0; i < n; i++)
+        if (ev[i].data.ptr == &stack->listen_ev)
+            stack->listen_ev.fn(stack, &stack->listen_ev, ev[i].events);
+    if (stack->kind != CM_TRANSPORT_STREAM)
+        die("consomme did not take the connection to its listening socket");
+    *guest = fd;
+    return 0;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -343,7 +706,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     tcp_cleanup(stack);
     obuf_size = stack->obuf_size;
     grx = malloc(GRX_SIZE);
-    if (!grx)
+    if (!grx || fuzz_vu_mem_init(&vu_guest))
         die("out of memory");
     stack->tr = &fz_ops;
     if (stuck_fd < 0 || udp_fd < 0 || dns_fd < 0) {
@@ -363,6 +726,7 @@ static void setup(struct input *in)
     uint8_t a = u8(in), b = u8(in), t = u8(in);
     struct cm_opts o;
 
+    make_dir();
     fuzz_stack_opts(&o, PORT_DNS);
     o.cfg.mtu = mtus[a & 3];
     o.cfg.tcp_rx = rings[(a >> 2) & 3];
@@ -372,6 +736,7 @@ static void setup(struct input *in)
     /* A fresh TCP state on the stack made once: creating a whole stack per input
      * (its 8 MiB of transport buffers, which this target never uses) would cost more than
      * the input itself under ASan. */
+    o.stats_path = stats_path;
     stack->opts = o;
     stack->resolver = o.dns_upstream;
     stack->have_resolver = true;
@@ -399,6 +764,7 @@ static void setup(struct input *in)
         slots[i].hfd = -1;
     tr_kind = t % 3;
     stack->out_tso_max = 0;
+    stack->out_csum_valid = false;
     if (tr_kind == TR_FUZZ) {
         stack->tr = &fz_ops;
         /* as vhost-user with GUEST_TSO4: TCP super-frames the guest segments itself */
@@ -408,14 +774,32 @@ static void setup(struct input *in)
         int sv[2], rc, sz = 4096 << (t / 3 % 6);
         char err[ERRBUF_LEN];
 
-        if (socketpair(AF_UNIX, (tr_kind == TR_TAP ? SOCK_SEQPACKET : SOCK_STREAM) | SOCK_CLOEXEC,
-                       0, sv))
-            die("socketpair failed");
         stack->tr = &cm_queue_ops;
-        rc = tr_kind == TR_TAP ? cm_transport_tap_fd(stack, sv[0], err, sizeof(err))
-                               : cm_transport_stream_fd(stack, sv[0], err, sizeof(err));
-        if (rc)
-            die(err);
+        if (tr_kind == TR_STREAM && (t & 0x80)) {
+            if ((t & 0x40) && stack->listen_ev.fd < 0) {
+                /* a socket nobody listens on at the path: consomme replaces it */
+                struct sockaddr_un sa = {.sun_family = AF_UNIX};
+                int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+                snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+                if (s >= 0) {
+                    bind(s, (struct sockaddr *)&sa, sizeof(sa));
+                    close(s);
+                }
+            }
+            if (listen_connect(&sv[1], err, sizeof(err)))
+                die(err);
+            sv[0] = stack->tr_ev.fd;
+        } else {
+            if (socketpair(AF_UNIX,
+                           (tr_kind == TR_TAP ? SOCK_SEQPACKET : SOCK_STREAM) | SOCK_CLOEXEC, 0,
+                           sv))
+                die("socketpair failed");
+            rc = tr_kind == TR_TAP ? cm_transport_tap_fd(stack, sv[0], err, sizeof(err))
+                                   : cm_transport_stream_fd(stack, sv[0], err, sizeof(err));
+            if (rc)
+                die(err);
+        }
         guest_fd = sv[1];
         fcntl(guest_fd, F_SETFL, O_NONBLOCK);
         if (tr_kind == TR_STREAM) {
@@ -464,6 +848,11 @@ static void teardown(void)
     }
     stack->stop = false;
     stack->exit_code = 0;
+    if (stack->stats_fd >= 0) /* a dump left pending (OP_STATS) */
+        close(stack->stats_fd);
+    stack->stats_fd = -1;
+    stack->stats_pending = false;
+    remove_dir();
     for (int i = 0; i < NSLOTS; i++) {
         if (slots[i].hfd >= 0)
             reset_close(slots[i].hfd);
@@ -592,6 +981,21 @@ static void run_op(struct input *in)
         break;
     case OP_PARSE:
         op_parse(in);
+        break;
+    case OP_VHOST:
+        op_bytes(in, vu_session);
+        break;
+    case OP_VIRTQ:
+        op_bytes(in, fuzz_virtq_walk);
+        break;
+    case OP_STATS:
+        op_stats(in);
+        break;
+    case OP_RUN:
+        op_run(in);
+        break;
+    case OP_VHOST_SOCK:
+        op_vhost_sock(in);
         break;
     }
     if (op >= OP_HOST_WRITE && op != OP_UDP && op != OP_RAW)

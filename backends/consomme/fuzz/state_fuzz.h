@@ -57,6 +57,11 @@ enum op {
     OP_RAW,        /* fixup flags, len16, bytes: any frame */
     OP_HOLD,       /* guest frames pile up in one batch until the next non-frame op */
     OP_PARSE,      /* kind, len, text: an option, NAT rule or resolv.conf, as a user gives it */
+    OP_VHOST,      /* len16, bytes: a vhost-user session over the same stack (fuzz_vu.h) */
+    OP_VIRTQ,      /* len16, bytes: a virtqueue walk (fuzz_vu.h) */
+    OP_STATS,      /* mode: --stats written as on exit, on SIGUSR1, with a reader's lock held */
+    OP_RUN,        /* mode: consomme's own loop (cm_run()), for one turn ended by SIGTERM */
+    OP_VHOST_SOCK, /* end, len16, bytes: a vhost-user session over consomme's socket */
     OP__COUNT
 };
 

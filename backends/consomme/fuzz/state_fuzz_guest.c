@@ -206,9 +206,14 @@ static int fz_flush(struct consomme *c)
     return 0;
 }
 
+/* As consomme's transports promise (its loop relies on it, and would spin otherwise): writable
+ * only when the largest frame it may send next fits, so a queue smaller than one such frame
+ * stays blocked (queue_writable() has its buffer hold two). */
 static bool fz_writable(const struct consomme *c)
 {
-    return q_bytes <= q_cap / 2 && q_n < QMAX / 2;
+    size_t largest = 14 + (c->out_tso_max ? c->out_tso_max : c->opts.cfg.mtu);
+
+    return q_bytes <= q_cap / 2 && q_bytes + largest <= q_cap && q_n < QMAX / 2;
 }
 
 static void fz_free(struct consomme *c)
