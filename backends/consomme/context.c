@@ -3,7 +3,7 @@
  * context.c - what the protocols and transports ask of the stack's context
  *
  * Its configuration, the TCP module's state pointer, the clock, epoll registration of their
- * event sources, and the transport's "connected" hook. Apart from the loop (consomme.c), which
+ * event sources, and the transport's "connected" hook. Apart from the loop (loop.c), which
  * calls down into the protocols and transports: they call down into this file, so the loop and
  * they include each other in no circle.
  */

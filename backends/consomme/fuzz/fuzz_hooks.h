@@ -4,7 +4,7 @@
  *
  * Force-included (clang -include) into every source of the stateful target only, which also
  * defines CONSOMME_FUZZ. The stack then takes its TCP initial sequence numbers from the fuzzer
- * (tcp.c) and leaves cm_now_ms() to it (consomme.c), so that one input replays the same
+ * (tcp.c) and leaves cm_now_ms() to it (context.c), so that one input replays the same
  * sequence numbers and the same timer expiries every time it runs.
  */
 #ifndef CONSOMME_FUZZ_HOOKS_H

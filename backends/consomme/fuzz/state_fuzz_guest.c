@@ -259,7 +259,7 @@ static void accept_all(void)
     }
 }
 
-/* What consomme's loop does after its events (consomme.c after_events()), on virtual time. */
+/* What consomme's loop does after its events (loop.c after_events()), on virtual time. */
 static void after_events(void)
 {
     if (tcp_connection_count(stack) && now_ms >= next_tick) {
