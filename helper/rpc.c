@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fd.h"
 #include "clock.h"
 #include "errbuf.h"
 #include "rpc.h"
@@ -25,7 +26,7 @@ static int send_record(int sock, uint32_t flags, const char *data, size_t len, c
 {
     struct rpc_record_hdr hdr = {.magic = RPC_MAGIC, .flags = flags, .len = (uint32_t)len};
     union {
-        char buf[CMSG_SPACE(sizeof(int) * RPC_MAX_FDS)];
+        char buf[FD_RIGHTS_SPACE(RPC_MAX_FDS)];
         struct cmsghdr align;
     } cbuf;
     struct iovec iov[2] = {
@@ -35,18 +36,7 @@ static int send_record(int sock, uint32_t flags, const char *data, size_t len, c
     struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
     ssize_t n;
 
-    if (nfds) {
-        struct cmsghdr *c;
-
-        memset(&cbuf, 0, sizeof(cbuf));
-        mh.msg_control = cbuf.buf;
-        mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-        c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-        memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-    }
+    fd_attach_rights(&mh, cbuf.buf, fds, nfds);
     do {
         n = sendmsg(sock, &mh, MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);

@@ -38,6 +38,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/route.h>
 
+#include "fd.h"
 #include "core.h"
 #include "errbuf.h"
 #include "nslink.h"
@@ -180,20 +181,14 @@ static void set_resolv_conf(const struct cm_config *cfg)
 
 static void send_msg(int sock, const struct setup_msg *m, int fd)
 {
-    char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+    union {
+        char buf[FD_RIGHTS_SPACE(1)];
+        struct cmsghdr align;
+    } cbuf;
     struct iovec iov = {(void *)m, offsetof(struct setup_msg, msg) + strlen(m->msg) + 1};
     struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 
-    if (fd >= 0) {
-        struct cmsghdr *cm;
-        mh.msg_control = cbuf;
-        mh.msg_controllen = sizeof(cbuf);
-        cm = CMSG_FIRSTHDR(&mh);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-    }
+    fd_attach_rights(&mh, cbuf.buf, &fd, fd >= 0);
     while (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 && errno == EINTR)
         ;
 }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
+#include "fd.h"
 #include "rpc.h"
 
 #define RECORD_MAX (sizeof(struct rpc_record_hdr) + RPC_RECORD_PAYLOAD)
@@ -48,18 +49,7 @@ static void send_raw(int sock, const uint8_t *p, size_t len, int nfds)
 
     for (int i = 0; i < nfds; i++)
         fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (nfds) {
-        struct cmsghdr *c;
-
-        memset(&cbuf, 0, sizeof(cbuf));
-        mh.msg_control = cbuf.buf;
-        mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-        c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-        memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
-    }
+    fd_attach_rights(&mh, cbuf.buf, fds, (size_t)nfds);
     sendmsg(sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
     for (int i = 0; i < nfds; i++)
         close(fds[i]);

@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "fd.h"
 #include "errbuf.h"
 #include "rpc.h"
 
@@ -132,20 +133,15 @@ static void test_rpc_peer_closing_mid_message_is_epipe_and_closes_its_fds(void *
         struct rpc_record_hdr h = {.magic = RPC_MAGIC, .flags = RPC_F_MORE, .len = 5};
         char data[sizeof(h) + 5];
         union {
-            char b[CMSG_SPACE(sizeof(int))];
+            char b[FD_RIGHTS_SPACE(1)];
             struct cmsghdr a;
         } cb;
         struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
-        struct msghdr mh = {
-            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.b, .msg_controllen = sizeof(cb.b)};
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 
         memcpy(data, &h, sizeof(h));
         memcpy(data + sizeof(h), "{\"a\":", 5);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &p[1], sizeof(int));
+        fd_attach_rights(&mh, cb.b, &p[1], 1);
         assert_int_equal(sendmsg(sp[0], &mh, 0), (ssize_t)sizeof(data));
     }
     close(p[1]);

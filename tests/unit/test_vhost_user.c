@@ -27,6 +27,7 @@
 
 #include <cmocka.h>
 
+#include "fd.h"
 #include "cm_test_util.h"
 #include "vhost_user.h"
 
@@ -53,7 +54,10 @@ static void send_msg(struct fx *f, uint32_t req, uint32_t flags, const void *pay
                      const int *fds, size_t nfds)
 {
     uint8_t buf[12 + 512];
-    char cbuf[CMSG_SPACE(8 * sizeof(int))];
+    union {
+        char buf[FD_RIGHTS_SPACE(8)];
+        struct cmsghdr align;
+    } cbuf;
     struct iovec iov = {.iov_base = buf, .iov_len = 12 + size};
     struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 
@@ -62,16 +66,7 @@ static void send_msg(struct fx *f, uint32_t req, uint32_t flags, const void *pay
     put_le32(buf + 8, size);
     if (size)
         memcpy(buf + 12, payload, size);
-    if (nfds) {
-        struct cmsghdr *cm;
-        mh.msg_control = cbuf;
-        mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-        cm = CMSG_FIRSTHDR(&mh);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-        memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-    }
+    fd_attach_rights(&mh, cbuf.buf, fds, nfds);
     assert_int_equal(sendmsg(f->sock, &mh, 0), (ssize_t)(12 + size));
 }
 

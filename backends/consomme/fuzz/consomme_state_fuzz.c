@@ -69,6 +69,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include "fd.h"
 #include "core.h"
 #include "fuzz_hooks.h"
 #include "fuzz_frames.h"
@@ -433,42 +434,26 @@ static void op_vhost_sock(struct input *in)
     if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
         die("cannot connect to consomme's vhost-user socket");
     loop_events();
-    while (size >= 12 && !stack->stop) {
+    while (!stack->stop) {
         int fds[VU_MAX_FDS];
-        char cbuf[CMSG_SPACE(sizeof(fds))] = {0};
+        union {
+            char buf[FD_RIGHTS_SPACE(VU_MAX_FDS)];
+            struct cmsghdr align;
+        } cbuf;
         struct vu_msg m;
         struct iovec iov = {.iov_base = buf};
         struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
         size_t nfds;
 
-        m.request = get_le32(data);
-        m.flags = get_le32(data + 4);
-        m.size = get_le32(data + 8);
-        data += 12;
-        size -= 12;
-        if (m.size > size)
-            m.size = (uint32_t)size;
-        if (m.size > VU_PAYLOAD_MAX)
-            m.size = VU_PAYLOAD_MAX;
-        memcpy(m.payload, data, m.size);
-        memcpy(buf, data - 12, 8);
+        if (!fuzz_vu_next_msg(&data, &size, &m))
+            break;
+        put_le32(buf, m.request);
+        put_le32(buf + 4, m.flags);
         put_le32(buf + 8, m.size);
-        memcpy(buf + 12, data, m.size);
-        data += m.size;
-        size -= m.size;
+        memcpy(buf + 12, m.payload, m.size);
         iov.iov_len = 12 + m.size;
         nfds = fuzz_vu_fds_for(&vu_guest, &m, fds);
-        if (nfds) {
-            struct cmsghdr *cm;
-
-            mh.msg_control = cbuf;
-            mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-            cm = CMSG_FIRSTHDR(&mh);
-            cm->cmsg_level = SOL_SOCKET;
-            cm->cmsg_type = SCM_RIGHTS;
-            cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-            memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-        }
+        fd_attach_rights(&mh, cbuf.buf, fds, nfds);
         /* a message is small and consomme reads each before the next: this never blocks */
         if (sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
             size = 0;

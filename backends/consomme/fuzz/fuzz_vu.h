@@ -66,6 +66,28 @@ static inline size_t fuzz_vu_fds_for(const struct fuzz_vu_mem *g, const struct v
     return n;
 }
 
+/* The next message of an input: a 12-byte header (request, flags, size, little-endian) and as
+ * much of its payload as the input and VU_PAYLOAD_MAX allow, with its size cut to match; false
+ * when fewer than 12 bytes are left. */
+static inline bool fuzz_vu_next_msg(const uint8_t **data, size_t *size, struct vu_msg *m)
+{
+    if (*size < 12)
+        return false;
+    m->request = get_le32(*data);
+    m->flags = get_le32(*data + 4);
+    m->size = get_le32(*data + 8);
+    *data += 12;
+    *size -= 12;
+    if (m->size > *size)
+        m->size = (uint32_t)*size;
+    if (m->size > VU_PAYLOAD_MAX)
+        m->size = VU_PAYLOAD_MAX;
+    memcpy(m->payload, *data, m->size);
+    *data += m->size;
+    *size -= m->size;
+    return true;
+}
+
 static inline void fuzz_vu_session(struct consomme *stack, const struct fuzz_vu_mem *g,
                                    const uint8_t *data, size_t size)
 {
@@ -96,23 +118,11 @@ static inline void fuzz_vu_session(struct consomme *stack, const struct fuzz_vu_
     stack->tr = &vu_transport_ops;
     stack->tr_priv = d;
     stack->opts.cfg.mtu = CM_MTU_DEFAULT;
-    while (size >= 12) {
+    while (fuzz_vu_next_msg(&data, &size, &m)) {
         int fds[VU_MAX_FDS];
         size_t nfds;
         bool has_reply;
 
-        m.request = get_le32(data);
-        m.flags = get_le32(data + 4);
-        m.size = get_le32(data + 8);
-        data += 12;
-        size -= 12;
-        if (m.size > size)
-            m.size = (uint32_t)size;
-        if (m.size > VU_PAYLOAD_MAX)
-            m.size = VU_PAYLOAD_MAX;
-        memcpy(m.payload, data, m.size);
-        data += m.size;
-        size -= m.size;
         nfds = fuzz_vu_fds_for(g, &m, fds);
         vu_handle(d, &m, fds, nfds, &reply, &has_reply);
         for (size_t i = 0; i < nfds; i++)
