@@ -550,6 +550,11 @@ static int compare_metric(struct compare_row *row, const struct compare_options 
         row->verdict = VERDICT_NOISY;
         row->reason = REASON_BELOW_THRESHOLD;
     }
+    /* A change the test did see is an answer, whatever smaller one it could not have seen. */
+    if (row->verdict == VERDICT_REGRESSED || row->verdict == VERDICT_IMPROVED) {
+        row->undetectable = false;
+        row->rounds_needed = 0;
+    }
     return 0;
 }
 

@@ -37,8 +37,8 @@
  * with t quantiles: (t(1 - alpha/2) + t(0.8)) standard errors of the log ratio), never below
  * the threshold. A gate that answers "unchanged" with a resolution of 25% has not shown that a
  * 10% drop did not happen. With compare_options.require_detectable_pct, each throughput or
- * rate row (compare_row_is_rate()) whose resolution is coarser is counted as undetectable, so a
- * CI job can fail as inconclusive instead of passing.
+ * rate row (compare_row_is_rate()) whose resolution is coarser, and which saw no change, is
+ * counted as undetectable, so a CI job can fail as inconclusive instead of passing.
  *
  * Stalls: a throughput metric whose companion "<prefix>_stalled_intervals" metric (see
  * report_stalls()) has a non-zero sample on either side carries how many runs stalled, so
@@ -138,7 +138,8 @@ struct compare_row {
     /* With require_detectable_pct on a rate row: rounds per side this spread would need to
      * resolve it (0 when the row resolves it, or has no spread to scale). */
     size_t rounds_needed;
-    bool undetectable; /* a rate row coarser than require_detectable_pct */
+    bool undetectable; /* a rate row coarser than require_detectable_pct, and neither
+                        * regressed nor improved (a change it saw is an answer) */
 };
 
 /* One candidate against the baseline. */

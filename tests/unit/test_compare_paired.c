@@ -411,6 +411,23 @@ static void test_resolution_by_hand(void **state)
     assert_int_equal(c->undetectable, 1);
     comparison_free(c);
 
+    /* the same spread around a 40% drop: seen, so an answer, not inconclusive */
+    {
+        double big[10];
+        struct report *rd;
+        struct comparison *cd;
+
+        pair_with_log_ratios(d, base, big, 10, 0.4);
+        rd = make_report("b", "run1", 10, big, 10);
+        cd = compare_with(ra, rd, &o);
+        assert_int_equal(only_row(cd)->verdict, VERDICT_REGRESSED);
+        assert_false(only_row(cd)->undetectable);
+        assert_int_equal(only_row(cd)->rounds_needed, 0);
+        assert_int_equal(cd->undetectable, 0);
+        comparison_free(cd);
+        report_free(rd);
+    }
+
     /* asked for a coarser resolution than it has: nothing to report */
     o.require_detectable_pct = 20;
     c = compare_with(ra, rb, &o);
