@@ -114,7 +114,8 @@ pkg_check_modules(FUZZ_SANDBOX REQUIRED libseccomp libcap-ng) # common/ has them
 # the TAP namespace), which no input reaches, so that its report is over all of consomme.
 burette_fuzz_target(consomme_state_fuzz fuzz.consomme.tcp_state 20
                     FLAGS -I${cm_dir} -DCONSOMME_FUZZ -include ${cm_dir}/fuzz/fuzz_hooks.h
-                    SOURCES ${cm_dir}/fuzz/consomme_state_fuzz.c ${cm_dir}/fuzz/state_fuzz_guest.c ${cm_state_src}
+                    SOURCES ${cm_dir}/fuzz/consomme_state_fuzz.c ${cm_dir}/fuzz/state_fuzz_guest.c
+                            ${cm_dir}/fuzz/state_fuzz_stack.c ${cm_state_src}
                             ${CMAKE_SOURCE_DIR}/common/errbuf.c
                             ${CMAKE_SOURCE_DIR}/common/parse.c
                     COV_FLAGS -Dmain=consomme_main ${FUZZ_SANDBOX_CFLAGS}

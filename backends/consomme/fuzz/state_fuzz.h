@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * state_fuzz.h - what the two files of consomme_state_fuzz share
+ * state_fuzz.h - what the three files of consomme_state_fuzz share
  *
- * consomme_state_fuzz.c holds the target's state, the host side, the ops and one input's run;
- * state_fuzz_guest.c the guest side: the oracle over every frame consomme sends it, its
- * transport, one turn of the loop, and the TCP segments it sends. One input runs in one
- * thread, so the state is plain globals, defined in consomme_state_fuzz.c.
+ * consomme_state_fuzz.c holds the target's state, the host side, the TCP and UDP ops and one
+ * input's run; state_fuzz_guest.c the guest side: the oracle over every frame consomme sends
+ * it, its transport, one turn of the loop, and the TCP segments it sends; state_fuzz_stack.c
+ * the ops that reach the rest of consomme (vhost-user, virtqueues, --stats, the loop). One input
+ * runs in one thread, so the state is plain globals, defined in consomme_state_fuzz.c.
  */
 #ifndef CONSOMME_STATE_FUZZ_H
 #define CONSOMME_STATE_FUZZ_H
@@ -180,5 +181,15 @@ void guest_syn(struct input *in, struct slot *s, int idx);
 void guest_ack(struct slot *s, uint32_t ack, uint16_t win);
 uint32_t ack_choice(struct slot *s, uint8_t mode, uint16_t n);
 void op_seg(struct input *in, struct slot *s);
+
+/* state_fuzz_stack.c: the ops beyond TCP and UDP; and the target's state they use, defined in
+ * consomme_state_fuzz.c */
+extern struct fuzz_vu_mem vu_guest;
+extern char dir[64], sock_path[96], vu_path[96], stats_path[96], stats_tmp[100];
+void op_bytes(struct input *in, void (*fn)(const uint8_t *p, size_t n));
+void vu_session(const uint8_t *p, size_t n);
+void op_vhost_sock(struct input *in);
+void op_stats(struct input *in);
+void op_run(struct input *in);
 
 #endif /* CONSOMME_STATE_FUZZ_H */
