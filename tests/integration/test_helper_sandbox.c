@@ -202,7 +202,7 @@ static void __attribute__((noreturn)) stand_in_harness(int out, unsigned port)
 static void test_helper_started_by_root_becomes_nobody_and_dies_with_its_harness(void **state)
 {
     pid_t harness, pids[3];
-    int p[2], status;
+    int p[2], status, helper_status;
 
     (void)state;
     if (geteuid() != 0)
@@ -228,14 +228,16 @@ static void test_helper_started_by_root_becomes_nobody_and_dies_with_its_harness
     assert_int_equal(waitpid(harness, &status, 0), harness);
     /* Its socket still open in the holder: only the death signal, armed again after the
      * switch to nobody, can end the helper now (else ctest's timeout tells). */
-    assert_int_equal(waitpid(pids[0], &status, 0), pids[0]);
-    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-    /* the job went with its helper; then the holder, and nothing of ours is left */
-    assert_int_equal(waitpid(pids[1], &status, 0), pids[1]);
-    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    assert_int_equal(waitpid(pids[0], &helper_status, 0), pids[0]);
+    /* the holder's part is done: let it go before anything can fail */
     kill(pids[2], SIGKILL);
+    /* The job went with its helper: by its own death signal, or on its own when its control
+     * pipe closed first (a dying process's files are closed before its children are
+     * signalled), so how it ended is not asserted, only that it did. */
+    assert_int_equal(waitpid(pids[1], &status, 0), pids[1]);
     while (waitpid(-1, &status, 0) > 0)
         ;
+    assert_true(WIFSIGNALED(helper_status) && WTERMSIG(helper_status) == SIGKILL);
     assert_int_equal(errno, ECHILD);
     prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
