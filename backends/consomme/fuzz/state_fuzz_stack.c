@@ -184,6 +184,10 @@ void op_stats(struct input *in)
         break;
     case 2:
     case 3:
+        /* a dump an earlier op left pending has its descriptor still: one at a time, as
+         * consomme holds one (it leaked one per such op, and an hour ran out of them) */
+        fd_close(&stack->stats_fd);
+        stack->stats_pending = false;
         stack->stats_fd = open(stats_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
         if (stack->stats_fd < 0)
             break;
