@@ -120,19 +120,7 @@ void ipv4_input_sg(struct consomme *c, const uint8_t *pkt, size_t len, const str
             want -= k;
         }
     }
-    if (n) {
-        if (ip.src != cfg->guest_ip) {
-            cm_drop(c, CM_DROP_IPV4_SRC);
-            return;
-        }
-        if (dst_refused(cfg, ip.dst, ip.proto)) {
-            cm_drop(c, CM_DROP_IPV4_DST);
-            return;
-        }
-        tcp_input_sg(c, &ip, pkt + hlen, len - hlen, trimmed, n);
-        return;
-    }
-    if (ip.proto == IPPROTO_UDP) {
+    if (ip.proto == IPPROTO_UDP) { /* never in pieces: only TCP comes with a tail */
         /* udp.c checks source and destination itself: DHCP comes from 0.0.0.0 to broadcast */
         udp_input(c, &ip, pkt + hlen, total - hlen);
         return;
@@ -143,6 +131,10 @@ void ipv4_input_sg(struct consomme *c, const uint8_t *pkt, size_t len, const str
     }
     if (dst_refused(cfg, ip.dst, ip.proto)) {
         cm_drop(c, CM_DROP_IPV4_DST);
+        return;
+    }
+    if (n) {
+        tcp_input_sg(c, &ip, pkt + hlen, len - hlen, trimmed, n);
         return;
     }
     switch (ip.proto) {

@@ -50,6 +50,26 @@ static inline int fuzz_vu_mem_init(struct fuzz_vu_mem *g)
     return g->p == MAP_FAILED ? -1 : 0;
 }
 
+/* The guest memory an input starts with: a 16-bit length, then that many bytes (cut to what
+ * the input holds) at the start of a zeroed memory; false when the input is too short. */
+static inline bool fuzz_vu_mem_load(const struct fuzz_vu_mem *g, const uint8_t **data, size_t *size)
+{
+    size_t memlen;
+
+    if (*size < 2)
+        return false;
+    memlen = get_le16(*data);
+    *data += 2;
+    *size -= 2;
+    if (memlen > *size)
+        memlen = *size;
+    memset(g->p, 0, FUZZ_VU_MEM_SIZE);
+    memcpy(g->p, *data, memlen);
+    *data += memlen;
+    *size -= memlen;
+    return true;
+}
+
 static inline size_t fuzz_vu_fds_for(const struct fuzz_vu_mem *g, const struct vu_msg *m, int *fds)
 {
     size_t n = 0;
@@ -98,19 +118,9 @@ static inline void fuzz_vu_session(struct consomme *stack, const struct fuzz_vu_
     uint32_t tso_max = stack->out_tso_max;
     bool csum_valid = stack->out_csum_valid;
     struct vu_dev *d;
-    size_t memlen;
 
-    if (size < 2)
+    if (!fuzz_vu_mem_load(g, &data, &size))
         return;
-    memlen = get_le16(data);
-    data += 2;
-    size -= 2;
-    if (memlen > size)
-        memlen = size;
-    memset(g->p, 0, FUZZ_VU_MEM_SIZE);
-    memcpy(g->p, data, memlen);
-    data += memlen;
-    size -= memlen;
 
     d = vu_dev_new(stack);
     if (!d)

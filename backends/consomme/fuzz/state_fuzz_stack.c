@@ -84,7 +84,7 @@ void op_vhost_sock(struct input *in)
     bool csum_valid = stack->out_csum_valid;
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     uint8_t end = u8(in) % 4;
-    size_t size = u16(in), memlen;
+    size_t size = u16(in);
     const uint8_t *data = in->p;
     char err[ERRBUF_LEN];
     int fd;
@@ -93,17 +93,8 @@ void op_vhost_sock(struct input *in)
         size = in->n;
     in->p += size;
     in->n -= size;
-    if (size < 2)
+    if (!fuzz_vu_mem_load(&vu_guest, &data, &size))
         return;
-    memlen = get_le16(data);
-    data += 2;
-    size -= 2;
-    if (memlen > size)
-        memlen = size;
-    memset(vu_guest.p, 0, FUZZ_VU_MEM_SIZE);
-    memcpy(vu_guest.p, data, memlen);
-    data += memlen;
-    size -= memlen;
 
     if (cm_transport_vhost_user(stack, vu_path, err, sizeof(err)))
         die(err);
