@@ -107,6 +107,9 @@ json_t *run_options_to_json(const struct run_options *o)
                           (int)o->iterations, "warmup", (int)o->warmup, "duration_s",
                           (int)o->duration_s, "streams", (int)o->streams);
 
+    /* like config.qemu, recorded only when chosen: the default depends on who runs burette */
+    if (j && o->qemu_user)
+        json_object_set_new(j, "qemu_user", json_string(o->qemu_user));
     /* only the latency test has a message size: other reports keep their config as it was */
     if (j && o->test && !strcmp(o->test, latency_test_ops.name))
         json_object_set_new(j, "rr_size", json_integer(o->rr_size));

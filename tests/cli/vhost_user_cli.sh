@@ -81,6 +81,13 @@ expect 0 "$burette" run --dry-run --accel tcg --qemu "$new" \
 [ "$(grep -c 'transport stream instead' "$tmp/err")" -eq 1 ] ||
     fail "two variants on one old QEMU: expected one fallback line: $(cat "$tmp/err")"
 
+# --qemu-user, like --qemu, lands in the config only when chosen (its default depends on who
+# runs burette). As root the chosen user is nobody; otherwise only burette's own user is allowed.
+if [ "$(id -u)" -eq 0 ]; then qemu_user=nobody; else qemu_user=$(id -un); fi
+expect 0 "$burette" run --dry-run --accel tcg --qemu "$new" --qemu-user "$qemu_user" &&
+    dry_run_has "o['qemu_user'] == '$qemu_user'"
+expect 0 "$burette" run --dry-run --accel tcg --qemu "$new" && dry_run_has '"qemu_user" not in o'
+
 # A wrong --qemu: refused before anything starts, the binary named.
 expect 2 "$burette" run --qemu "$tmp/none" && stderr_has "--qemu $tmp/none: No such file"
 expect 2 "$burette" run --qemu "$tmp/not-executable" && stderr_has "not an executable file"
