@@ -630,11 +630,11 @@ static int check_units(const struct report *base, const struct report *cand, cha
                      "metric %s has different units: %s in %s, %s in %s; these reports cannot be "
                      "compared",
                      b->name, b->unit, report_label(base), c->unit, report_label(cand)) < 0)
-            return errbuf_set(err, errlen, ENOMEM, "compare: out of memory");
+            return errbuf_set(err, errlen, ENOMEM, "out of memory comparing the reports");
         clean = text_escape_controls(text);
         free(text);
         if (!clean)
-            return errbuf_set(err, errlen, ENOMEM, "compare: out of memory");
+            return errbuf_set(err, errlen, ENOMEM, "out of memory comparing the reports");
         errbuf_set(err, errlen, EINVAL, "%s", clean);
         free(clean);
         return -EINVAL;
@@ -650,24 +650,24 @@ int compare_reports(const struct report *base, const struct report *const *cands
     int rc = 0;
 
     if (!ncand)
-        return errbuf_set(err, errlen, EINVAL, "compare: no candidate report");
+        return errbuf_set(err, errlen, EINVAL, "no candidate report to compare with the baseline");
     c = calloc(1, sizeof(*c));
     if (!c)
-        return errbuf_set(err, errlen, ENOMEM, "compare: out of memory");
+        return errbuf_set(err, errlen, ENOMEM, "out of memory comparing the reports");
     if (opts)
         c->opts = *opts;
     else
         compare_options_init(&c->opts);
     if (!(c->opts.alpha > 0 && c->opts.alpha < 1) || !(c->opts.threshold_pct >= 0) ||
         !c->opts.mc_rounds) {
-        rc = errbuf_set(err, errlen, EINVAL,
-                        "compare: alpha must be in (0, 1) and the threshold at least 0");
+        rc =
+            errbuf_set(err, errlen, EINVAL, "alpha must be in (0, 1) and the threshold at least 0");
         goto out;
     }
     if (c->opts.require_detectable_pct > 0 &&
         c->opts.require_detectable_pct < c->opts.threshold_pct) {
         rc = errbuf_set(err, errlen, EINVAL,
-                        "compare: a required resolution of %g%% is finer than the threshold "
+                        "a required resolution of %g%% is finer than the threshold "
                         "(%g%%), below which no change is ever called: require at least the "
                         "threshold, or lower it",
                         c->opts.require_detectable_pct, c->opts.threshold_pct);
@@ -685,14 +685,14 @@ int compare_reports(const struct report *base, const struct report *const *cands
     }
     c->results = calloc(ncand, sizeof(*c->results));
     if (!c->results) {
-        rc = errbuf_set(err, errlen, ENOMEM, "compare: out of memory");
+        rc = errbuf_set(err, errlen, ENOMEM, "out of memory comparing the reports");
         goto out;
     }
     c->nresults = ncand;
     for (size_t i = 0; i < ncand; i++) {
         rc = compare_one(base, cands[i], &c->opts, &c->results[i]);
         if (rc < 0) {
-            errbuf_set(err, errlen, rc, "compare: out of memory");
+            errbuf_set(err, errlen, rc, "out of memory comparing the reports");
             goto out;
         }
         c->regressed += c->results[i].count[VERDICT_REGRESSED];

@@ -178,7 +178,7 @@ void compare_options_init(struct compare_options *o);
  *
  * Return: 0 on success; -EINVAL when one metric name has different units in two reports
  * (the message names the metric, both reports and both units) or options are out of range;
- * -ENOMEM
+ * -ENOMEM. The message has no prefix of its own: the caller names the command.
  */
 int compare_reports(const struct report *base, const struct report *const *cands, size_t ncand,
                     const struct compare_options *opts, struct comparison **out, char *err,

@@ -54,7 +54,7 @@ suite_compare() {
     expect 0 "$burette" compare --require-detectable 10 "$base" "$same" --fail-on-regression
     expect 1 "$burette" compare --require-detectable 10 "$base" "$drop" --fail-on-regression
     expect 2 "$burette" compare --require-detectable 3 "$base" "$same" &&
-        stderr_has "finer than the threshold"
+        stderr_is "burette compare: a required resolution of 3% is finer than the threshold (5%), below which no change is ever called: require at least the threshold, or lower it"
     usage_error compare --require-detectable --require-detectable 0 "$base" "$same"
     # N-way, mixing OpenVMM's plain format in.
     expect 1 "$burette" compare "$base" "$same" "$plain" "$drop" --fail-on-regression &&

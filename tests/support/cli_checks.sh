@@ -28,6 +28,11 @@ stderr_has() {
     grep -qF -- "$1" "$tmp/err" || fail "stderr lacks '$1': $(cat "$tmp/err")"
 }
 
+# stderr_is TEXT : the last command's stderr is TEXT, one line and nothing else.
+stderr_is() {
+    [ "$(cat "$tmp/err")" = "$1" ] || fail "stderr is not '$1': $(cat "$tmp/err")"
+}
+
 # stdout_has TEXT : the last command's stdout contains TEXT.
 stdout_has() {
     grep -qF -- "$1" "$tmp/out" || fail "stdout lacks '$1'"

@@ -362,7 +362,18 @@ static void test_bad_options_are_refused(void **state)
     o.alpha = 0;
     assert_int_equal(
         compare_reports(r, (const struct report *const *)&r, 1, &o, &c, err, sizeof(err)), -EINVAL);
+    /* no prefix of the library's own: the CLI puts "burette compare: " in front, once */
+    assert_string_equal(err, "alpha must be in (0, 1) and the threshold at least 0");
+    compare_options_init(&o);
+    o.threshold_pct = 10;
+    o.require_detectable_pct = 3;
+    assert_int_equal(
+        compare_reports(r, (const struct report *const *)&r, 1, &o, &c, err, sizeof(err)), -EINVAL);
+    assert_string_equal(err, "a required resolution of 3% is finer than the threshold (10%), "
+                             "below which no change is ever called: require at least the "
+                             "threshold, or lower it");
     assert_int_equal(compare_reports(r, NULL, 0, NULL, &c, err, sizeof(err)), -EINVAL);
+    assert_string_equal(err, "no candidate report to compare with the baseline");
     report_free(r);
 }
 
