@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * render - the table of renderers and the content they share; see render.h and render_impl.h.
+ *
+ * Shared means used by two formats or more: the summary and comparison tables, the formatting
+ * of values, and the warnings (notes) printed after a table. What only one format prints lives
+ * in its file: the comparison's JSON object in render_json.c, the text and markdown framing
+ * of reports and notes in render_plain.c.
  */
 #include <errno.h>
 #include <math.h>
@@ -401,148 +406,6 @@ void render_pairing_line(char *buf, size_t len, const struct comparison *c,
                  base, cand);
 }
 
-static void set_number(json_t *o, const char *key, double v)
-{
-    json_object_set_new(o, key, isfinite(v) ? json_real(v) : json_null());
-}
-
-static json_t *side_json(const struct metric *m)
-{
-    json_t *o, *s;
-
-    if (!m)
-        return json_null();
-    o = json_object();
-    json_object_set_new(o, "iterations", json_integer((json_int_t)m->st.n));
-    set_number(o, "mean", m->st.mean);
-    set_number(o, "std_dev", m->st.std_dev);
-    set_number(o, "ci95_low", m->st.ci95_low);
-    set_number(o, "ci95_high", m->st.ci95_high);
-    if (m->nsamples) {
-        s = json_array();
-        for (size_t i = 0; i < m->nsamples; i++)
-            json_array_append_new(s, json_real(m->samples[i]));
-        json_object_set_new(o, "samples", s);
-    }
-    return o;
-}
-
-/* Provenance fields by name, "unknown" where the report does not say (as the tables show). */
-static json_t *provenance_json(const struct report *r)
-{
-    json_t *o = json_object();
-
-    for (size_t i = 0; o && i < NPROVENANCE; i++) {
-        char v[256];
-
-        report_provenance(r, render_provenance_fields[i], v, sizeof(v));
-        json_object_set_new(o, render_provenance_fields[i], json_string(v));
-    }
-    return o;
-}
-
-static json_t *origin_json(const struct report *r)
-{
-    return json_pack("{s:s, s:s?, s:s, s:s, s:s, s:O?, s:O?, s:o}", "label", report_label(r),
-                     "source", r->source, "git_revision", r->git_revision, "git_branch",
-                     r->git_branch, "date", r->date, "config", r->config, "host", r->host,
-                     "provenance", provenance_json(r));
-}
-
-static json_t *stall_json(const struct compare_row *row)
-{
-    char note[320];
-
-    render_stall_note(note, sizeof(note), row);
-    return json_pack("{s:{s:I, s:I}, s:{s:I, s:I}, s:s}", "baseline", "runs",
-                     (json_int_t)row->base_stalls.runs, "stalled",
-                     (json_int_t)row->base_stalls.stalled, "candidate", "runs",
-                     (json_int_t)row->cand_stalls.runs, "stalled",
-                     (json_int_t)row->cand_stalls.stalled, "note", note);
-}
-
-static json_t *notes_json(const struct comparison *c)
-{
-    struct notes n = {0};
-    json_t *arr = json_array();
-
-    if (!arr || render_comparison_notes(c, &n) < 0) {
-        notes_free(&n);
-        json_decref(arr);
-        return NULL;
-    }
-    for (size_t i = 0; i < n.n; i++)
-        json_array_append_new(arr, json_string(n.lines[i]));
-    notes_free(&n);
-    return arr;
-}
-
-json_t *render_comparison_json(const struct comparison *c)
-{
-    json_t *root, *cands;
-
-    root = json_pack("{s:f, s:f, s:i, s:o}", "alpha", c->opts.alpha, "threshold_pct",
-                     c->opts.threshold_pct, "regressed", (json_int_t)c->regressed, "baseline",
-                     origin_json(c->base));
-    cands = json_array();
-    if (!root || !cands)
-        goto fail;
-    for (size_t i = 0; i < c->nresults; i++) {
-        const struct compare_result *res = &c->results[i];
-        json_t *cand = origin_json(res->cand), *metrics = json_array(), *counts = json_object();
-
-        for (size_t v = 0; v <= VERDICT_CANDIDATE_ONLY; v++)
-            json_object_set_new(counts, verdict_name(v), json_integer((json_int_t)res->count[v]));
-        for (size_t j = 0; j < res->nrows; j++) {
-            const struct compare_row *row = &res->rows[j];
-            json_t *m = json_object();
-
-            json_object_set_new(m, "name", json_string(row->name));
-            json_object_set_new(m, "unit", json_string(row->unit));
-            json_object_set_new(m, "higher_is_better", json_boolean(row->higher_is_better));
-            json_object_set_new(m, "baseline", side_json(row->base));
-            json_object_set_new(m, "candidate", side_json(row->cand));
-            set_number(m, "delta", row->delta);
-            set_number(m, "delta_pct", row->delta_pct);
-            set_number(m, "ci95_change_low_pct", row->ci_low_pct);
-            set_number(m, "ci95_change_high_pct", row->ci_high_pct);
-            set_number(m, "p_value", row->p_value);
-            json_object_set_new(m, "test", json_string(pvalue_method_name(row->method)));
-            if (row->base && row->cand)
-                json_object_set_new(m, "pairing", json_string(pairing_name(row->pairing)));
-            json_object_set_new(m, "verdict", json_string(verdict_name(row->verdict)));
-            if (row->reason != REASON_NONE)
-                json_object_set_new(m, "reason", json_string(verdict_reason_text(row->reason)));
-            if (row->stalled)
-                json_object_set_new(m, "stalled", stall_json(row));
-            if (row->base && row->cand)
-                set_number(m, "detectable_pct", row->detectable_pct);
-            if (row->undetectable) {
-                json_object_set_new(m, "undetectable", json_true());
-                if (row->rounds_needed)
-                    json_object_set_new(m, "rounds_needed",
-                                        json_integer((json_int_t)row->rounds_needed));
-            }
-            json_array_append_new(metrics, m);
-        }
-        json_object_set_new(cand, "same_run", json_boolean(res->same_run));
-        json_object_set_new(cand, "counts", counts);
-        json_object_set_new(cand, "metrics", metrics);
-        json_array_append_new(cands, cand);
-    }
-    json_object_set_new(root, "candidates", cands);
-    if (c->opts.require_detectable_pct > 0) {
-        set_number(root, "require_detectable_pct", c->opts.require_detectable_pct);
-        json_object_set_new(root, "undetectable", json_integer((json_int_t)c->undetectable));
-    }
-    json_object_set_new(root, "warnings", notes_json(c));
-    return root;
-fail:
-    json_decref(root);
-    json_decref(cands);
-    return NULL;
-}
-
 int notes_add(struct notes *n, const char *fmt, ...)
 {
     char **lines = realloc(n->lines, (n->n + 1) * sizeof(*lines));
@@ -780,46 +643,4 @@ int render_stalled_iterations(const struct report *r, struct notes *out)
             return -ENOMEM;
     }
     return 0;
-}
-
-void render_text_origin(FILE *f, const struct text_style *st, const char *role,
-                        const struct report *r, bool details)
-{
-    const char *const names[] = {"config", "host"};
-    const json_t *const objs[] = {r->config, r->host};
-    char line[1024];
-
-    render_report_origin(line, sizeof(line), r);
-    fprintf(f, "%s%s%s", st->report, role, st->label_open);
-    text_put_clean(f, report_label(r));
-    fprintf(f, "%s: ", st->label_close);
-    text_put_clean(f, line);
-    fputc('\n', f);
-    for (size_t i = 0; details && i < 2; i++) {
-        if (!objs[i])
-            continue;
-        render_json_scalars(line, sizeof(line), objs[i]);
-        if (*line) {
-            fprintf(f, "%s%s: ", st->detail, names[i]);
-            text_put_clean(f, line);
-            fputc('\n', f);
-        }
-    }
-    render_provenance_line(line, sizeof(line), r);
-    fprintf(f, "%sprovenance: ", st->detail);
-    text_put_clean(f, line);
-    fputc('\n', f);
-}
-
-void render_text_notes(FILE *f, const struct text_style *st, const char *title,
-                       const struct notes *n)
-{
-    if (!n->n)
-        return;
-    fprintf(f, "%s%s%s", st->title_open, title, st->title_close);
-    for (size_t i = 0; i < n->n; i++) {
-        fputs(st->note, f);
-        text_put_clean(f, n->lines[i]);
-        fputc('\n', f);
-    }
 }

@@ -2,8 +2,8 @@
 /*
  * render_impl - pieces shared by the renderers, not for callers outside results/
  *
- * The tables and JSON objects built here are the content; each renderer only chooses how to
- * print it.
+ * The tables and notes built here are the content; each renderer only chooses how to print
+ * it.
  */
 #ifndef BURETTE_RENDER_IMPL_H
 #define BURETTE_RENDER_IMPL_H
@@ -65,13 +65,6 @@ void render_comparison_counts(char *buf, size_t len, const struct comparison *c)
  */
 void render_pairing_line(char *buf, size_t len, const struct comparison *c,
                          const struct compare_result *res);
-
-/**
- * render_comparison_json() - Everything about a comparison as a JSON object
- *
- * Return: new reference, NULL on allocation failure
- */
-json_t *render_comparison_json(const struct comparison *c);
 
 /* Lines of text (warnings, notes) a renderer prints as a list. */
 struct notes {
@@ -154,29 +147,5 @@ const char *render_comparison_headline(const struct comparison *c);
  * Return: 0 or -ENOMEM
  */
 int render_stalled_iterations(const struct report *r, struct notes *out);
-
-/* How the text-like formats (text, markdown) set off what they print around their tables. */
-struct text_style {
-    const char *report;     /* before a report's line */
-    const char *label_open; /* around its label */
-    const char *label_close;
-    const char *detail;     /* before each of its config, host and provenance lines */
-    const char *title_open; /* around the title of a list of notes */
-    const char *title_close;
-    const char *note; /* before each note */
-};
-
-/**
- * render_text_origin() - A report's label and origin, then (with @details) its config and host,
- * and its provenance, each on a line, control characters escaped
- */
-void render_text_origin(FILE *f, const struct text_style *st, const char *role,
-                        const struct report *r, bool details);
-
-/**
- * render_text_notes() - A titled list of notes, nothing when there are none
- */
-void render_text_notes(FILE *f, const struct text_style *st, const char *title,
-                       const struct notes *n);
 
 #endif /* BURETTE_RENDER_IMPL_H */

@@ -12,6 +12,17 @@
 #include "errbuf.h"
 #include "render_impl.h"
 
+/* How the text-like formats (text, markdown) set off what they print around their tables. */
+struct text_style {
+    const char *report;     /* before a report's line */
+    const char *label_open; /* around its label */
+    const char *label_close;
+    const char *detail;     /* before each of its config, host and provenance lines */
+    const char *title_open; /* around the title of a list of notes */
+    const char *title_close;
+    const char *note; /* before each note */
+};
+
 struct plain_format {
     struct text_style style;
     const char *reports_heading; /* before the reports, "" for none */
@@ -54,6 +65,51 @@ static const struct plain_format markdown_format = {
     .pairing_close = "._\n",
 };
 
+/* A report's label and origin, then (with @details) its config and host, and its provenance,
+ * each on a line, control characters escaped. */
+static void text_origin(FILE *f, const struct text_style *st, const char *role,
+                        const struct report *r, bool details)
+{
+    const char *const names[] = {"config", "host"};
+    const json_t *const objs[] = {r->config, r->host};
+    char line[1024];
+
+    render_report_origin(line, sizeof(line), r);
+    fprintf(f, "%s%s%s", st->report, role, st->label_open);
+    text_put_clean(f, report_label(r));
+    fprintf(f, "%s: ", st->label_close);
+    text_put_clean(f, line);
+    fputc('\n', f);
+    for (size_t i = 0; details && i < 2; i++) {
+        if (!objs[i])
+            continue;
+        render_json_scalars(line, sizeof(line), objs[i]);
+        if (*line) {
+            fprintf(f, "%s%s: ", st->detail, names[i]);
+            text_put_clean(f, line);
+            fputc('\n', f);
+        }
+    }
+    render_provenance_line(line, sizeof(line), r);
+    fprintf(f, "%sprovenance: ", st->detail);
+    text_put_clean(f, line);
+    fputc('\n', f);
+}
+
+/* A titled list of notes, nothing when there are none. */
+static void text_notes(FILE *f, const struct text_style *st, const char *title,
+                       const struct notes *n)
+{
+    if (!n->n)
+        return;
+    fprintf(f, "%s%s%s", st->title_open, title, st->title_close);
+    for (size_t i = 0; i < n->n; i++) {
+        fputs(st->note, f);
+        text_put_clean(f, n->lines[i]);
+        fputc('\n', f);
+    }
+}
+
 static int finish(FILE *f, char *err, size_t errlen)
 {
     if (fflush(f) == EOF || ferror(f))
@@ -70,7 +126,7 @@ static int plain_reports(const struct plain_format *fmt, FILE *f,
 
     fputs(fmt->reports_heading, f);
     for (size_t i = 0; i < n; i++) {
-        render_text_origin(f, &fmt->style, "", reports[i], true);
+        text_origin(f, &fmt->style, "", reports[i], true);
         if (render_stalled_iterations(reports[i], &stalls) < 0)
             rc = -ENOMEM;
     }
@@ -81,7 +137,7 @@ static int plain_reports(const struct plain_format *fmt, FILE *f,
     }
     fmt->print_table(&t, f);
     table_free(&t);
-    render_text_notes(f, &fmt->style, "Stalled iterations", &stalls);
+    text_notes(f, &fmt->style, "Stalled iterations", &stalls);
     notes_free(&stalls);
     return finish(f, err, errlen);
 }
@@ -95,9 +151,9 @@ static int plain_comparison(const struct plain_format *fmt, FILE *f, const struc
 
     if (fmt->verdict_open)
         fprintf(f, "%s%s%s", fmt->verdict_open, render_comparison_headline(c), fmt->verdict_close);
-    render_text_origin(f, &fmt->style, fmt->baseline_role, c->base, false);
+    text_origin(f, &fmt->style, fmt->baseline_role, c->base, false);
     for (size_t i = 0; i < c->nresults; i++)
-        render_text_origin(f, &fmt->style, "candidate: ", c->results[i].cand, false);
+        text_origin(f, &fmt->style, "candidate: ", c->results[i].cand, false);
     fputc('\n', f);
     if (render_comparison_notes(c, &warnings) < 0 || render_comparison_table(c, &t) < 0) {
         notes_free(&warnings);
@@ -115,7 +171,7 @@ static int plain_comparison(const struct plain_format *fmt, FILE *f, const struc
         text_put_clean(f, line);
         fputs(fmt->pairing_close, f);
     }
-    render_text_notes(f, &fmt->style, "Warnings", &warnings);
+    text_notes(f, &fmt->style, "Warnings", &warnings);
     notes_free(&warnings);
     return finish(f, err, errlen);
 }

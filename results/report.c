@@ -377,9 +377,18 @@ static void set_number(json_t *obj, const char *key, double v)
         json_object_set_new(obj, key, json_real(v));
 }
 
+json_t *metric_samples_json(const struct metric *m)
+{
+    json_t *samples = json_array();
+
+    for (size_t i = 0; samples && i < m->nsamples; i++)
+        json_array_append_new(samples, json_real(m->samples[i]));
+    return samples;
+}
+
 static json_t *metric_to_json(const struct metric *m)
 {
-    json_t *o = json_object(), *samples;
+    json_t *o = json_object();
 
     if (!o)
         return NULL;
@@ -394,12 +403,8 @@ static json_t *metric_to_json(const struct metric *m)
     set_number(o, "ci95_low", m->st.ci95_low);
     set_number(o, "ci95_high", m->st.ci95_high);
     json_object_set_new(o, "higher_is_better", json_boolean(metric_higher_is_better(m)));
-    if (m->nsamples) {
-        samples = json_array();
-        for (size_t i = 0; i < m->nsamples; i++)
-            json_array_append_new(samples, json_real(m->samples[i]));
-        json_object_set_new(o, "samples", samples);
-    }
+    if (m->nsamples)
+        json_object_set_new(o, "samples", metric_samples_json(m));
     return o;
 }
 

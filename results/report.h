@@ -197,6 +197,15 @@ json_t *report_host_json(void);
 json_t *report_to_json(const struct report *r);
 
 /**
+ * metric_samples_json() - A metric's samples as a report writes them: an array of numbers
+ *
+ * Every JSON form of a metric (the report's, a comparison's sides) carries them so.
+ *
+ * Return: new JSON array (empty for a summary-only metric), NULL on allocation failure
+ */
+json_t *metric_samples_json(const struct metric *m);
+
+/**
  * report_from_json() - Build a report from parsed JSON, in burette's or OpenVMM's format
  * @root:	Parsed document
  * @source:	Where it came from, used in messages and as the default label
