@@ -1,11 +1,14 @@
 # consomme core: unit tests of its protocol code and namespace integration tests through
 # `consomme run` (its fuzz targets: fuzz.cmake).
-foreach(t checksum arp dhcp ipv4 udp config stream virtq vhost_user)
+foreach(t checksum arp dhcp ipv4 udp config stream virtq vhost_user vu_net)
   add_executable(test_cm_${t} unit/test_${t}.c)
   target_link_libraries(test_cm_${t} PRIVATE consomme_core PkgConfig::CMOCKA)
   add_test(NAME unit.consomme.${t} COMMAND test_cm_${t})
   set_tests_properties(unit.consomme.${t} PROPERTIES LABELS unit)
 endforeach()
+# the vhost-user protocol and the virtio-net data path over it share one fake front-end
+target_sources(test_cm_vhost_user PRIVATE unit/test_vu.c)
+target_sources(test_cm_vu_net PRIVATE unit/test_vu.c)
 # the NAT policy: its parser and matcher, and the core enforcing it (one case makes a user and
 # network namespace of its own: skipped, exit 77, where that is not allowed)
 add_executable(test_cm_policy unit/test_policy.c)
