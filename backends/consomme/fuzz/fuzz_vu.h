@@ -108,15 +108,41 @@ static inline bool fuzz_vu_next_msg(const uint8_t **data, size_t *size, struct v
     return true;
 }
 
+/* What a session changes of the stack's transport, kept to be put back when it ends. */
+struct fuzz_vu_saved {
+    const struct cm_transport_ops *tr;
+    void *tr_priv;
+    unsigned mtu;
+    uint32_t tso_max;
+    bool csum_valid;
+};
+
+static inline struct fuzz_vu_saved fuzz_vu_save(const struct consomme *stack)
+{
+    return (struct fuzz_vu_saved){.tr = stack->tr,
+                                  .tr_priv = stack->tr_priv,
+                                  .mtu = stack->opts.cfg.mtu,
+                                  .tso_max = stack->out_tso_max,
+                                  .csum_valid = stack->out_csum_valid};
+}
+
+/* The transport as @saved had it, and the stack running and unblocked again. */
+static inline void fuzz_vu_restore(struct consomme *stack, const struct fuzz_vu_saved *saved)
+{
+    stack->tr = saved->tr;
+    stack->tr_priv = saved->tr_priv;
+    stack->opts.cfg.mtu = saved->mtu;
+    stack->out_tso_max = saved->tso_max;
+    stack->out_csum_valid = saved->csum_valid;
+    stack->stop = false;
+    stack->guest_blocked = false;
+}
+
 static inline void fuzz_vu_session(struct consomme *stack, const struct fuzz_vu_mem *g,
                                    const uint8_t *data, size_t size)
 {
     static struct vu_msg m, reply;
-    const struct cm_transport_ops *tr = stack->tr;
-    void *tr_priv = stack->tr_priv;
-    unsigned mtu = stack->opts.cfg.mtu;
-    uint32_t tso_max = stack->out_tso_max;
-    bool csum_valid = stack->out_csum_valid;
+    const struct fuzz_vu_saved saved = fuzz_vu_save(stack);
     struct vu_dev *d;
 
     if (!fuzz_vu_mem_load(g, &data, &size))
@@ -154,13 +180,7 @@ static inline void fuzz_vu_session(struct consomme *stack, const struct fuzz_vu_
     cm_out_flush(stack);
     stack->tr->writable(stack);
     stack->tr->free(stack);
-    stack->tr = tr;
-    stack->tr_priv = tr_priv;
-    stack->opts.cfg.mtu = mtu;
-    stack->out_tso_max = tso_max;
-    stack->out_csum_valid = csum_valid;
-    stack->stop = false;
-    stack->guest_blocked = false;
+    fuzz_vu_restore(stack, &saved);
 }
 
 static inline void fuzz_virtq_walk(const uint8_t *data, size_t size)

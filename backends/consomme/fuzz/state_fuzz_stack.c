@@ -76,12 +76,8 @@ static void loop_events(void)
 void op_vhost_sock(struct input *in)
 {
     static uint8_t buf[12 + VU_PAYLOAD_MAX], reply[256];
-    const struct cm_transport_ops *tr = stack->tr;
-    void *tr_priv = stack->tr_priv;
+    const struct fuzz_vu_saved saved = fuzz_vu_save(stack);
     enum cm_transport_kind kind = stack->kind;
-    unsigned mtu = stack->opts.cfg.mtu;
-    uint32_t tso_max = stack->out_tso_max;
-    bool csum_valid = stack->out_csum_valid;
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     uint8_t end = u8(in) % 4;
     size_t size = u16(in);
@@ -146,15 +142,9 @@ void op_vhost_sock(struct input *in)
     close(fd);
     stack->tr->free(stack);
     unlink(vu_path);
-    stack->tr = tr;
-    stack->tr_priv = tr_priv;
+    fuzz_vu_restore(stack, &saved);
     stack->kind = kind;
-    stack->opts.cfg.mtu = mtu;
-    stack->out_tso_max = tso_max;
-    stack->out_csum_valid = csum_valid;
-    stack->stop = false;
     stack->exit_code = 0;
-    stack->guest_blocked = false;
     memcpy(stack->guest_mac, guest_mac, sizeof(guest_mac));
 }
 
