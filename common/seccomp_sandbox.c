@@ -76,6 +76,18 @@ int sandbox_lookup_user(const char *name, const char *what, struct sandbox_user 
     return 0;
 }
 
+int sandbox_allow_args(scmp_filter_ctx ctx, int nr, unsigned arg, const scmp_datum_t *values,
+                       size_t n)
+{
+    int rc = 0;
+
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = seccomp_rule_add(
+            ctx, SCMP_ACT_ALLOW, nr, 1,
+            (struct scmp_arg_cmp){.arg = arg, .op = SCMP_CMP_EQ, .datum_a = values[i]});
+    return rc;
+}
+
 int sandbox_drop_caps(const struct sandbox_user *user, const char *who, char *err, size_t errlen)
 {
     int pdeath = 0, rc;

@@ -67,6 +67,19 @@ int sandbox_lookup_user(const char *name, const char *what, struct sandbox_user 
 typedef int sandbox_rules_fn(scmp_filter_ctx ctx);
 
 /**
+ * sandbox_allow_args() - Allow syscall @nr when its argument @arg is one of @values
+ * @ctx:	The filter being built (in a sandbox_rules_fn)
+ * @nr:		Syscall number, SCMP_SYS(name)
+ * @arg:	Which argument, from 0
+ * @values:	The values allowed
+ * @n:		Their count
+ *
+ * Return: 0 or negative errno
+ */
+int sandbox_allow_args(scmp_filter_ctx ctx, int nr, unsigned arg, const scmp_datum_t *values,
+                       size_t n);
+
+/**
  * sandbox_drop_caps() - Drop every capability, and optionally become @user
  * @user:	User to become (supplementary groups but its extra group, and the bounding set
  *		cleared too), or NULL to keep the ids

@@ -93,13 +93,14 @@ static const int allowed[] = {
 
 static int add_rules(scmp_filter_ctx ctx)
 {
-    static const int families[] = {AF_INET, AF_INET6};
+    static const scmp_datum_t families[] = {AF_INET, AF_INET6};
     static const int netlinks[] = {NETLINK_SOCK_DIAG, NETLINK_ROUTE};
-    int rc = 0;
+    /* libiperf's tcgetattr() (is the output a terminal?): a query, no other ioctl */
+    static const scmp_datum_t ioctls[] = {TCGETS};
+    /* a job's child asks to die with the helper */
+    static const scmp_datum_t prctls[] = {PR_SET_PDEATHSIG};
+    int rc = sandbox_allow_args(ctx, SCMP_SYS(socket), 0, families, 2);
 
-    for (size_t i = 0; !rc && i < sizeof(families) / sizeof(families[0]); i++)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-                              SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
     for (size_t i = 0; !rc && i < sizeof(netlinks) / sizeof(netlinks[0]); i++)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
                               SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
@@ -114,14 +115,10 @@ static int add_rules(scmp_filter_ctx ctx)
                                       0));
     if (!rc)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-    /* libiperf's tcgetattr() (is the output a terminal?): a query, no other ioctl */
     if (!rc)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-                              SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)TCGETS));
-    /* a job's child asks to die with the helper */
+        rc = sandbox_allow_args(ctx, SCMP_SYS(ioctl), 1, ioctls, 1);
     if (!rc)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-                              SCMP_A0(SCMP_CMP_EQ, PR_SET_PDEATHSIG));
+        rc = sandbox_allow_args(ctx, SCMP_SYS(prctl), 0, prctls, 1);
     return rc;
 }
 

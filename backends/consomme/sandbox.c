@@ -139,21 +139,18 @@ int cm_sandbox_drop_user(struct cm_sandbox *sb, char *err, size_t errlen)
 
 static int add_rules(scmp_filter_ctx ctx)
 {
+    /* Host sockets of the NAT are IPv4: TCP, UDP and ICMP echo. */
+    static const scmp_datum_t families[] = {AF_INET};
     int rc = 0;
 
 #ifndef SANDBOX_SANITIZER
     /* vhost-user makes a kick eventfd non-blocking; nothing else changes descriptor flags. */
-    for (int i = 0; !rc && i < 4; i++) {
-        static const int cmds[] = {F_GETFL, F_SETFL, F_GETFD, F_SETFD};
+    static const scmp_datum_t cmds[] = {F_GETFL, F_SETFL, F_GETFD, F_SETFD};
 
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
-                              SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)cmds[i]));
-    }
+    rc = sandbox_allow_args(ctx, SCMP_SYS(fcntl), 1, cmds, sizeof(cmds) / sizeof(cmds[0]));
 #endif
-    /* Host sockets of the NAT are IPv4: TCP, UDP and ICMP echo. */
     if (!rc)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-                              SCMP_A0(SCMP_CMP_EQ, AF_INET));
+        rc = sandbox_allow_args(ctx, SCMP_SYS(socket), 0, families, 1);
     return rc;
 }
 
