@@ -412,6 +412,35 @@ static int decode_hello(json_t *o, struct agent_msg *m, char *err, size_t errlen
     return 0;
 }
 
+/*
+ * A NIC's IPv4 settings as both NIC messages carry them: "address", "prefix", "gateway" and
+ * "mtu". Asked for (@asked: configure_nic), address and prefix are required and the MTU, if
+ * given, is one Linux takes (0 leaves it as it is); reported (nic_configured), the address may
+ * be empty (a NIC that is down) and the MTU is always there.
+ */
+static int get_ipv4_settings(json_t *o, bool asked, char address[AGENT_IP_LEN], unsigned *prefix,
+                             char gateway[AGENT_IP_LEN], unsigned *mtu, char *err, size_t errlen)
+{
+    unsigned long long v;
+    int rc;
+
+    rc = get_ipv4(o, "address", asked, address, err, errlen);
+    if (!rc)
+        rc = get_uint(o, "prefix", asked, 32, &v, err, errlen);
+    if (rc)
+        return rc;
+    *prefix = (unsigned)v;
+    rc = get_ipv4(o, "gateway", false, gateway, err, errlen);
+    if (!rc)
+        rc = get_uint(o, "mtu", !asked, 65535, &v, err, errlen);
+    if (rc)
+        return rc;
+    if (asked && v && v < 68)
+        return errbuf_set(err, errlen, -EINVAL, "field 'mtu' must be 68..65535, not %llu", v);
+    *mtu = (unsigned)v;
+    return 0;
+}
+
 static int decode_configure_nic(json_t *o, struct agent_msg *m, char *err, size_t errlen)
 {
     struct agent_nic_config *c = &m->u.nic_config;
@@ -425,20 +454,9 @@ static int decode_configure_nic(json_t *o, struct agent_msg *m, char *err, size_
         return rc;
     switch (c->mode) {
     case AGENT_NIC_STATIC:
-        rc = get_ipv4(o, "address", true, c->address, err, errlen);
-        if (!rc)
-            rc = get_uint(o, "prefix", true, 32, &v, err, errlen);
+        rc = get_ipv4_settings(o, true, c->address, &c->prefix, c->gateway, &c->mtu, err, errlen);
         if (rc)
             return rc;
-        c->prefix = (unsigned)v;
-        rc = get_ipv4(o, "gateway", false, c->gateway, err, errlen);
-        if (!rc)
-            rc = get_uint(o, "mtu", false, 65535, &v, err, errlen);
-        if (rc)
-            return rc;
-        if (v && v < 68)
-            return errbuf_set(err, errlen, -EINVAL, "field 'mtu' must be 68..65535, not %llu", v);
-        c->mtu = (unsigned)v;
         break;
     case AGENT_NIC_DHCP:
         rc = get_uint(o, "timeout_s", false, 3600, &v, err, errlen);
@@ -455,7 +473,6 @@ static int decode_configure_nic(json_t *o, struct agent_msg *m, char *err, size_
 static int decode_nic_configured(json_t *o, struct agent_msg *m, char *err, size_t errlen)
 {
     struct agent_nic_state *s = &m->u.nic_state;
-    unsigned long long v;
     int rc;
 
     rc = get_string(o, "name", true, s->name, sizeof(s->name), err, errlen);
@@ -464,19 +481,8 @@ static int decode_nic_configured(json_t *o, struct agent_msg *m, char *err, size
     if (!rc)
         rc = get_mode(o, &s->mode, err, errlen);
     if (!rc)
-        rc = get_ipv4(o, "address", false, s->address, err, errlen);
-    if (!rc)
-        rc = get_uint(o, "prefix", false, 32, &v, err, errlen);
-    if (rc)
-        return rc;
-    s->prefix = (unsigned)v;
-    rc = get_ipv4(o, "gateway", false, s->gateway, err, errlen);
-    if (!rc)
-        rc = get_uint(o, "mtu", true, 65535, &v, err, errlen);
-    if (rc)
-        return rc;
-    s->mtu = (unsigned)v;
-    return 0;
+        rc = get_ipv4_settings(o, false, s->address, &s->prefix, s->gateway, &s->mtu, err, errlen);
+    return rc;
 }
 
 static int decode_run(json_t *o, struct agent_msg *m, char *err, size_t errlen)
