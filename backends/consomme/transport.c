@@ -231,6 +231,30 @@ size_t cm_stream_parse(struct consomme *c, uint8_t *buf, size_t len)
     return off;
 }
 
+/*
+ * read() from the guest's descriptor, again after EINTR. End of file (a stream closed; a TAP
+ * fd never reads 0, a message socket standing in for one does) or an error other than EAGAIN
+ * means the guest is gone: cm_guest_gone() is called.
+ *
+ * Return: bytes read, 0 when there is nothing more to read now or the guest is gone
+ */
+static size_t guest_read(struct consomme *c, int fd, uint8_t *buf, size_t len)
+{
+    for (;;) {
+        ssize_t n = read(fd, buf, len);
+
+        if (n > 0)
+            return (size_t)n;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0)
+            cm_guest_gone(c, 0);
+        else if (errno != EAGAIN)
+            cm_guest_gone(c, -errno);
+        return 0;
+    }
+}
+
 static void stream_event(struct consomme *c, struct cm_event *ev, uint32_t events)
 {
     if (events & EPOLLOUT)
@@ -239,24 +263,15 @@ static void stream_event(struct consomme *c, struct cm_event *ev, uint32_t event
         return;
     for (int i = 0; i < STREAM_READS && !c->stop; i++) {
         size_t space = c->ibuf_size - c->ibuf_len, used;
-        ssize_t n = read(ev->fd, c->ibuf + c->ibuf_len, space);
+        size_t n = guest_read(c, ev->fd, c->ibuf + c->ibuf_len, space);
 
-        if (n == 0) {
-            cm_guest_gone(c, 0);
+        if (!n)
             return;
-        }
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN)
-                cm_guest_gone(c, -errno);
-            return;
-        }
-        c->ibuf_len += (size_t)n;
+        c->ibuf_len += n;
         used = cm_stream_parse(c, c->ibuf, c->ibuf_len);
         memmove(c->ibuf, c->ibuf + used, c->ibuf_len - used);
         c->ibuf_len -= used;
-        if ((size_t)n < space)
+        if (n < space)
             return; /* drained */
     }
 }
@@ -272,22 +287,13 @@ static void tap_event(struct consomme *c, struct cm_event *ev, uint32_t events)
     if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
         return;
     while (n < TAP_FRAMES && c->ibuf_size - pos >= CM_FRAME_IN_MAX) {
-        ssize_t r = read(ev->fd, c->ibuf + pos, CM_FRAME_IN_MAX);
+        size_t r = guest_read(c, ev->fd, c->ibuf + pos, CM_FRAME_IN_MAX);
 
-        if (r == 0) { /* a TAP fd never reads 0; a message socket standing in for one does */
-            cm_guest_gone(c, 0);
+        if (!r)
             break;
-        }
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN)
-                cm_guest_gone(c, -errno);
-            break;
-        }
         off[n] = pos;
-        len[n++] = (size_t)r;
-        pos += ((size_t)r + 7) & ~(size_t)7;
+        len[n++] = r;
+        pos += (r + 7) & ~(size_t)7;
     }
     if (!n)
         return;
