@@ -51,6 +51,25 @@ static int run(const char *const *args, const char *path, char *buf, size_t len)
     return e2e_run(burette, args, path, buf, len);
 }
 
+/*
+ * burette @args (PATH @path; NULL keeps the test's) is refused before any guest boots, with a
+ * message holding @what and @how (NULL: no second part), and leaves no child behind.
+ */
+static void assert_refused_before_boot(const char *const *args, const char *path, const char *what,
+                                       const char *how)
+{
+    char buf[16384];
+    int status = run(args, path, buf, sizeof(buf));
+
+    assert_true(WIFEXITED(status));
+    assert_int_not_equal(WEXITSTATUS(status), 0);
+    if (!strstr(buf, what) || (how && !strstr(buf, how)))
+        fail_msg("the message does not say '%s'%s%s:\n%s", what, how ? " and " : "", how ? how : "",
+                 buf);
+    assert_null(strstr(buf, "booting the guest"));
+    e2e_assert_no_children();
+}
+
 static int compare_doubles(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -182,8 +201,7 @@ static void test_passt_short_run_reports_three_metrics_without_stalls(void **sta
 
 static void test_passt_missing_is_a_clear_error_before_boot(void **state)
 {
-    char empty[512], buf[16384];
-    int status;
+    char empty[512];
 
     (void)state;
     snprintf(empty, sizeof(empty), "%s/empty-path", e2e_tmpdir);
@@ -193,14 +211,8 @@ static void test_passt_missing_is_a_clear_error_before_boot(void **state)
                               "--duration", "1",      "--iterations", "1",         "--warmup",
                               "0",          "--qemu", qemu,           NULL};
 
-        status = run(args, empty, buf, sizeof(buf));
+        assert_refused_before_boot(args, empty, "passt is not installed", "apt-get install passt");
     }
-    assert_true(WIFEXITED(status));
-    assert_int_not_equal(WEXITSTATUS(status), 0);
-    if (!strstr(buf, "passt is not installed") || !strstr(buf, "apt-get install passt"))
-        fail_msg("the message does not say passt is missing and how to get it:\n%s", buf);
-    assert_null(strstr(buf, "booting the guest"));
-    e2e_assert_no_children();
 }
 
 static void test_passt_sigint_mid_run_leaves_no_passt_behind(void **state)
@@ -236,8 +248,8 @@ static void test_passt_sigint_mid_run_leaves_no_passt_behind(void **state)
 
 static void test_perf_dir_that_is_a_file_is_an_error_before_boot(void **state)
 {
-    char file[512], buf[16384];
-    int status, fd;
+    char file[512];
+    int fd;
 
     (void)state;
     snprintf(file, sizeof(file), "%s/not-a-dir", e2e_tmpdir);
@@ -249,19 +261,13 @@ static void test_perf_dir_that_is_a_file_is_an_error_before_boot(void **state)
                               "--duration", "1",          "--iterations", "1",         "--warmup",
                               "0",          "--perf-dir", file,           NULL};
 
-        status = run(args, NULL, buf, sizeof(buf));
+        assert_refused_before_boot(args, NULL, "not a directory", NULL);
     }
-    assert_true(WIFEXITED(status));
-    assert_int_not_equal(WEXITSTATUS(status), 0);
-    if (!strstr(buf, "not a directory"))
-        fail_msg("no 'not a directory' in:\n%s", buf);
-    assert_null(strstr(buf, "booting the guest"));
 }
 
 static void test_perf_missing_is_a_clear_error_before_boot(void **state)
 {
-    char empty[512], dir[512], buf[16384];
-    int status;
+    char empty[512], dir[512];
 
     (void)state;
     snprintf(empty, sizeof(empty), "%s/no-perf-path", e2e_tmpdir);
@@ -272,14 +278,8 @@ static void test_perf_missing_is_a_clear_error_before_boot(void **state)
                               "1",   "--iterations", "1",       "--warmup",  "0",     "--perf-dir",
                               dir,   "--qemu",       qemu,      NULL};
 
-        status = run(args, empty, buf, sizeof(buf));
+        assert_refused_before_boot(args, empty, "perf program", "linux-perf");
     }
-    assert_true(WIFEXITED(status));
-    assert_int_not_equal(WEXITSTATUS(status), 0);
-    if (!strstr(buf, "perf program") || !strstr(buf, "linux-perf"))
-        fail_msg("the message does not say perf is missing and how to get it:\n%s", buf);
-    assert_null(strstr(buf, "booting the guest"));
-    e2e_assert_no_children();
 }
 
 static void test_perf_dir_records_qemu_and_passt_per_subtest(void **state)
