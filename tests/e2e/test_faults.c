@@ -164,7 +164,7 @@ static void strike(enum victim v, unsigned point)
     uint64_t s = seed * 1000003ULL + (uint64_t)v * 101ULL + point;
     const char *moment = moments[splitmix64(&s) % N_MOMENTS];
     long delay_ms = (long)(splitmix64(&s) % MAX_DELAY_MS);
-    char logs[512], tmp[512], report[512], buf[65536] = "";
+    char logs[512], tmp[512], report[512], what[160], buf[65536] = "";
     unsigned long own_ns = e2e_net_ns_of(getpid()), helper_ns = 0;
     unsigned long long starts[MAX_PIDS] = {0}, struck;
     pid_t pids[MAX_PIDS], run, target = 0;
@@ -185,17 +185,14 @@ static void strike(enum victim v, unsigned point)
         run = e2e_start(burette, args, NULL, &errfd);
     }
     unsetenv("TMPDIR");
-    if (!e2e_read_until(errfd, moment, buf, sizeof(buf)))
-        fail_msg("burette ended before \"%s\"; its stderr:\n%s", moment, buf);
+    snprintf(what, sizeof(what), "\"%s\"", moment);
+    e2e_expect(errfd, moment, buf, sizeof(buf), what);
     wait_ms(delay_ms);
-    /* the victim may not run yet at that moment (QEMU before the boot): wait for it */
-    for (int tries = 0; tries < 600 && !(target = find_victim(v, run)); tries++) {
-        struct pollfd p = {.fd = errfd, .events = POLLIN};
-
-        /* polled while reading burette's progress: the state looked for is the process */
-        if (poll(&p, 1, 50) > 0 && !e2e_read_some(errfd, buf, sizeof(buf)))
-            fail_msg("burette ended before %s ran; its stderr:\n%s", victims[v].name, buf);
-    }
+    /* the victim may not run yet at that moment (QEMU before the boot): wait for it, polled
+     * while reading burette's progress (the state looked for is the process) */
+    snprintf(what, sizeof(what), "%s ran", victims[v].name);
+    for (int tries = 0; tries < 600 && !(target = find_victim(v, run)); tries++)
+        e2e_pause(errfd, 50, buf, sizeof(buf), what);
     if (!target)
         fail_msg("no %s among burette's processes 30 s after \"%s\"", victims[v].name, moment);
 

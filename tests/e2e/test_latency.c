@@ -19,7 +19,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
-#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -292,12 +291,10 @@ static void strike_mid_iteration(bool sigint, int status_expected, const char *n
 
         pid = e2e_start(burette, args, NULL, &errfd);
     }
-    if (!e2e_read_until(errfd, "iteration 1/1: TCP request/response", buf, sizeof(buf)))
-        fail_msg("burette ended before the first sub-test; its stderr:\n%s", buf);
+    e2e_expect(errfd, "iteration 1/1: TCP request/response", buf, sizeof(buf),
+               "the first sub-test");
     /* a condition, not a delay: poll the process tree, reading burette's stderr meanwhile */
     for (int tries = 0; tries < 1000 && !server; tries++) {
-        struct pollfd p = {.fd = errfd, .events = POLLIN};
-
         n = e2e_descendants(pid, pids, 64);
         for (size_t i = 1; i < n; i++) {
             pid_t parent = e2e_parent_of(pids[i], comm, sizeof(comm));
@@ -306,18 +303,14 @@ static void strike_mid_iteration(bool sigint, int status_expected, const char *n
                 e2e_parent_of(parent, pcomm, sizeof(pcomm)) == pid && !strcmp(pcomm, "burette"))
                 server = pids[i];
         }
-        if (!server && poll(&p, 1, 20) > 0 && !e2e_read_some(errfd, buf, sizeof(buf)))
-            fail_msg("burette ended before its echo server started; its stderr:\n%s", buf);
+        if (!server)
+            e2e_pause(errfd, 20, buf, sizeof(buf), "its echo server started");
     }
     assert_true(server > 0);
     /* then until the guest's loop is connected to it (its third socket: listener, UDP, the
      * connection), so the strike lands mid-exchange, not while the server starts up */
-    for (int tries = 0; tries < 1000 && socket_count(server) < 3; tries++) {
-        struct pollfd p = {.fd = errfd, .events = POLLIN};
-
-        if (poll(&p, 1, 20) > 0 && !e2e_read_some(errfd, buf, sizeof(buf)))
-            fail_msg("burette ended before the guest connected; its stderr:\n%s", buf);
-    }
+    for (int tries = 0; tries < 1000 && socket_count(server) < 3; tries++)
+        e2e_pause(errfd, 20, buf, sizeof(buf), "the guest connected");
     assert_true(socket_count(server) >= 3);
     for (size_t i = 0; i < n; i++)
         starts[i] = e2e_start_time(pids[i]);

@@ -297,10 +297,8 @@ static void test_multi_sigint_with_both_guests_up_leaves_nothing_behind(void **s
         pid = e2e_start(burette, args, NULL, &errfd);
     }
     /* both guests are up and the second variant's first sub-test is under way */
-    if (!e2e_read_until(errfd, "autotune: iteration 1/2", buf, sizeof(buf)))
-        fail_msg("burette ended before the second variant ran; its stderr:\n%s", buf);
-    if (!e2e_read_until(errfd, "TCP guest to host", buf, sizeof(buf)))
-        fail_msg("burette ended before the second variant's sub-test; its stderr:\n%s", buf);
+    e2e_expect(errfd, "autotune: iteration 1/2", buf, sizeof(buf), "the second variant ran");
+    e2e_expect(errfd, "TCP guest to host", buf, sizeof(buf), "the second variant's sub-test");
     e2e_interrupt(pid, errfd, buf, sizeof(buf));
     assert_non_null(strstr(buf, "interrupted"));
     /* both slots were torn down */

@@ -228,8 +228,7 @@ static void test_passt_sigint_mid_run_leaves_no_passt_behind(void **state)
 
     (void)state;
     pid = e2e_start(burette, args, NULL, &errfd);
-    if (!e2e_read_until(errfd, "iteration 1/2: TCP guest to host", buf, sizeof(buf)))
-        fail_msg("burette ended before the first sub-test; its stderr:\n%s", buf);
+    e2e_expect(errfd, "iteration 1/2: TCP guest to host", buf, sizeof(buf), "the first sub-test");
     /* passt is burette's child while the sub-test runs */
     d = opendir("/proc");
     while (d && (de = readdir(d))) {

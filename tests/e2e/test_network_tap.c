@@ -17,7 +17,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -138,14 +137,11 @@ static void strike_mid_iteration(enum strike what, int status_expected, const ch
 
         pid = e2e_start(burette, args, NULL, &errfd);
     }
-    if (!e2e_read_until(errfd, "iteration 1/2: TCP guest to host", buf, sizeof(buf)))
-        fail_msg("burette ended before the first sub-test; its stderr:\n%s", buf);
+    e2e_expect(errfd, "iteration 1/2: TCP guest to host", buf, sizeof(buf), "the first sub-test");
     /* Wait until the helper's iperf3 server (a process in the helper's namespace whose
      * parent is there too) is up, reading burette's stderr meanwhile: a condition, not a
      * delay. */
     for (int tries = 0; tries < 1000 && !server; tries++) {
-        struct pollfd p = {.fd = errfd, .events = POLLIN};
-
         n = e2e_descendants(pid, pids, 64);
         for (size_t i = 1; i < n; i++) {
             unsigned long ns = e2e_net_ns_of(pids[i]);
@@ -159,8 +155,8 @@ static void strike_mid_iteration(enum strike what, int status_expected, const ch
                 server = pids[i];
             }
         }
-        if (!server && poll(&p, 1, 20) > 0 && !e2e_read_some(errfd, buf, sizeof(buf)))
-            fail_msg("burette ended before its iperf3 server started; its stderr:\n%s", buf);
+        if (!server)
+            e2e_pause(errfd, 20, buf, sizeof(buf), "its iperf3 server started");
     }
     assert_true(server > 0 && helper > 0 && helper_ns != 0);
     for (size_t i = 0; i < n; i++)

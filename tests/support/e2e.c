@@ -99,6 +99,20 @@ bool e2e_read_some(int fd, char *buf, size_t len)
     return true;
 }
 
+void e2e_expect(int fd, const char *needle, char *buf, size_t len, const char *what)
+{
+    if (!e2e_read_until(fd, needle, buf, len))
+        fail_msg("burette ended before %s; its stderr:\n%s", what, buf);
+}
+
+void e2e_pause(int fd, int ms, char *buf, size_t len, const char *what)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+
+    if (poll(&p, 1, ms) > 0 && !e2e_read_some(fd, buf, len))
+        fail_msg("burette ended before %s; its stderr:\n%s", what, buf);
+}
+
 int e2e_run(const char *burette, const char *const *args, const char *path, char *buf, size_t len)
 {
     int errfd, status;

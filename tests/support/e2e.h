@@ -54,6 +54,20 @@ bool e2e_read_until(int fd, const char *needle, char *buf, size_t len);
 bool e2e_read_some(int fd, char *buf, size_t len);
 
 /**
+ * e2e_expect() - e2e_read_until() @needle, failing the test if burette ends first
+ * @what: what was waited for, for the message ("the first sub-test")
+ */
+void e2e_expect(int fd, const char *needle, char *buf, size_t len, const char *what);
+
+/**
+ * e2e_pause() - wait up to @ms for burette to write, reading what it writes, between two looks
+ * at a condition (a process appears, a socket opens): polling for it, not sleeping; fails the
+ * test if burette ends
+ * @what: what is waited for, for the message ("its echo server started")
+ */
+void e2e_pause(int fd, int ms, char *buf, size_t len, const char *what);
+
+/**
  * e2e_run() - run burette to its end
  * @burette: path of the burette binary
  * @args: NULL-terminated arguments after "burette"
