@@ -201,6 +201,18 @@ static void rig_stop(struct rig *r)
     live = NULL;
 }
 
+/* A test's end of its rig: stopped (consomme writes its counters as it exits), and consomme's
+ * socket directory gone with it. @log_dir (NULL: not wanted) gets the rig's log directory
+ * first, for consomme_stat(). */
+static void rig_finish(struct rig *r, char *log_dir, size_t len)
+{
+    if (log_dir)
+        snprintf(log_dir, len, "%s", r->log_dir);
+    rig_stop(r);
+    test_unfinished = false;
+    assert_int_equal(e2e_count_prefixed(tmpdir, "burette-consomme-"), 0);
+}
+
 static void show_file(const char *dir, const char *name)
 {
     char path[768], tail[8192];
@@ -484,9 +496,7 @@ static void test_vhost_user_transfer_survives_driver_reload_and_qemu_death(void 
      * stream the reset of the socket is reported as a failure, status 1 */
     if (!strcmp(transport, "vhost-user"))
         assert_int_equal(si.si_status, 0);
-    rig_stop(r);
-    test_unfinished = false;
-    assert_int_equal(e2e_count_prefixed(tmpdir, "burette-consomme-"), 0);
+    rig_finish(r, NULL, 0);
 }
 
 static void test_vhost_user_transfer_without_guest_offloads(void **state)
@@ -498,10 +508,7 @@ static void test_vhost_user_transfer_without_guest_offloads(void **state)
 
     res = transfer(r, false, &vm_rc);
     assert_intact(&res, "with the guest's offloads off");
-    snprintf(log_dir, sizeof(log_dir), "%s", r->log_dir);
-    rig_stop(r);
-    test_unfinished = false;
-    assert_int_equal(e2e_count_prefixed(tmpdir, "burette-consomme-"), 0);
+    rig_finish(r, log_dir, sizeof(log_dir));
     /* guest_tso4=off: not one super-frame, whatever the transport */
     assert_int_equal(consomme_stat(log_dir, "tso_frames_out"), 0);
 }
@@ -517,10 +524,7 @@ static void test_vhost_user_transfer_at_mtu_1500_with_super_frames(void **state)
     assert_int_equal(r->nic.mtu, 1500); /* DHCP's option 26, applied by the guest */
     res = transfer(r, false, &vm_rc);
     assert_intact(&res, "at MTU 1500");
-    snprintf(log_dir, sizeof(log_dir), "%s", r->log_dir);
-    rig_stop(r);
-    test_unfinished = false;
-    assert_int_equal(e2e_count_prefixed(tmpdir, "burette-consomme-"), 0);
+    rig_finish(r, log_dir, sizeof(log_dir));
     frames = consomme_stat(log_dir, "tso_frames_out");
     segs = consomme_stat(log_dir, "tso_segs_out");
     fprintf(stderr, "mtu1500: %lld super-frames toward the guest for %lld segments\n", frames,
