@@ -35,6 +35,7 @@
 #include "errbuf.h"
 #include "proc.h"
 #include "sandbox.h"
+#include "../support/loopback.h"
 #include "../support/skip.h"
 #include "../support/sandbox_check.h"
 #include "../support/stream_frames.h"
@@ -172,17 +173,13 @@ static void assert_sandboxed(pid_t pid)
  * UDP socket of ours on loopback; returns that socket once the datagram is there. */
 static int stream_datagram_to_host(struct fixture *f, const char *text)
 {
-    struct sockaddr_in host = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t hl = sizeof(host);
     uint8_t frame[256];
-    int us = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    uint16_t port;
+    int us = loopback_socket(SOCK_DGRAM, &port);
     size_t len;
 
-    assert_true(us >= 0);
-    assert_int_equal(bind(us, (struct sockaddr *)&host, sizeof(host)), 0);
-    assert_int_equal(getsockname(us, (struct sockaddr *)&host, &hl), 0);
     start(f, "stream");
-    len = udp_frame(frame, ntohs(host.sin_port), text);
+    len = udp_frame(frame, port, text);
     assert_int_equal(write(f->b.fds[0], frame, len), (ssize_t)len);
     wait_readable(us);
     return us;

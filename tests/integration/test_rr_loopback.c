@@ -33,6 +33,7 @@
 #include "backend.h"
 #include "errbuf.h"
 #include "helper.h"
+#include "loopback.h"
 #include "rr.h"
 #include "rr_client.h"
 #include "test_latency.h"
@@ -172,20 +173,15 @@ static void test_nobody_listening_is_reported(void **state)
 
 static void test_server_closing_before_the_reply_is_reported(void **state)
 {
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(sa);
     char out[4096], errtext[4096];
+    uint16_t port;
     int lfd, status;
     pid_t rude;
 
     (void)state;
     /* a server that takes the request and hangs up without a word (having read all of it, so
      * its close is a FIN, never a reset for unread data) */
-    lfd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(lfd >= 0);
-    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(lfd, 4), 0);
-    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
+    lfd = loopback_socket(SOCK_STREAM, &port);
     rude = fork();
     assert_true(rude >= 0);
     if (rude == 0) {
@@ -199,8 +195,7 @@ static void test_server_closing_before_the_reply_is_reported(void **state)
         _exit(c < 0 || got != sizeof(req) || close(c) ? 1 : 0);
     }
     close(lfd);
-    assert_int_equal(
-        run_loop("tcp_rr", ntohs(sa.sin_port), "4", out, sizeof(out), errtext, sizeof(errtext)), 1);
+    assert_int_equal(run_loop("tcp_rr", port, "4", out, sizeof(out), errtext, sizeof(errtext)), 1);
     assert_non_null(strstr(errtext, "the host side closed before replying"));
     assert_string_equal(out, "");
     assert_int_equal(waitpid(rude, &status, 0), rude);
@@ -210,19 +205,13 @@ static void test_server_closing_before_the_reply_is_reported(void **state)
 /* A port already taken is the echo server's error, named with the address. */
 static void test_taken_port_is_reported(void **state)
 {
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(sa);
+    uint16_t port;
     unsigned job;
     int lfd;
 
     (void)state;
-    lfd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(lfd >= 0);
-    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(lfd, 1), 0);
-    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
-    assert_true(
-        helper_echo_start(helper, "127.0.0.1", ntohs(sa.sin_port), 0, &job, err, sizeof(err)) < 0);
+    lfd = loopback_socket(SOCK_STREAM, &port);
+    assert_true(helper_echo_start(helper, "127.0.0.1", port, 0, &job, err, sizeof(err)) < 0);
     assert_non_null(strstr(err, "cannot listen on TCP 127.0.0.1:"));
     assert_non_null(strstr(err, "Address already in use"));
     close(lfd);

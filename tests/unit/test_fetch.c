@@ -27,6 +27,7 @@
 
 #include "errbuf.h"
 #include "fetch.h"
+#include "loopback.h"
 #include "report.h"
 
 #define MAX_HELD 16
@@ -34,7 +35,7 @@
 struct server {
     int listen_fd;
     int stop[2]; /* a pipe: writing to it ends the thread */
-    unsigned short port;
+    uint16_t port;
     pthread_t thread;
     int held[MAX_HELD]; /* connections left unanswered on purpose */
     int nheld;
@@ -118,16 +119,9 @@ static void *server_main(void *arg)
 static int server_start(void **state)
 {
     struct server *s = calloc(1, sizeof(*s));
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t alen = sizeof(a);
 
     assert_non_null(s);
-    s->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(s->listen_fd >= 0);
-    assert_int_equal(bind(s->listen_fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(s->listen_fd, 16), 0);
-    assert_int_equal(getsockname(s->listen_fd, (struct sockaddr *)&a, &alen), 0);
-    s->port = ntohs(a.sin_port);
+    s->listen_fd = loopback_socket(SOCK_STREAM, &s->port);
     assert_int_equal(pipe(s->stop), 0);
     assert_int_equal(pthread_create(&s->thread, NULL, server_main, s), 0);
     *state = s;

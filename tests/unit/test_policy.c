@@ -26,6 +26,7 @@
 #include <netlink/route/addr.h>
 
 #include "cm_test_util.h"
+#include "loopback.h"
 #include "nslink.h"
 #include "policy.h"
 #include "skip.h"
@@ -220,21 +221,6 @@ static void guest_udp(struct consomme *c, uint32_t dst, uint16_t dport, const ch
                 build_udp(u, IP4(10, 0, 2, 15), dst, 41000, dport, msg, strlen(msg)));
 }
 
-static int host_listener(int type, uint16_t *port)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t al = sizeof(a);
-    int fd = socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-
-    assert_true(fd >= 0);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    if (type == SOCK_STREAM)
-        assert_int_equal(listen(fd, 8), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
-    *port = ntohs(a.sin_port);
-    return fd;
-}
-
 static struct consomme *stack_with(const char *const *allow, const char *const *deny)
 {
     struct cm_opts o;
@@ -302,7 +288,8 @@ static long long stat_path(struct consomme *c, const char *a, const char *b, con
 static void test_policy_denied_tcp_gets_rst_and_never_reaches_the_host(void **state)
 {
     uint16_t denied, allowed;
-    int ld = host_listener(SOCK_STREAM, &denied), la = host_listener(SOCK_STREAM, &allowed);
+    int ld = loopback_socket(SOCK_STREAM | SOCK_NONBLOCK, &denied),
+        la = loopback_socket(SOCK_STREAM | SOCK_NONBLOCK, &allowed);
     char rule[32];
     const char *deny[] = {rule, NULL};
     struct consomme *c;
@@ -334,7 +321,7 @@ static void test_policy_denied_tcp_gets_rst_and_never_reaches_the_host(void **st
 static void test_policy_denied_udp_gets_admin_prohibited_and_opens_no_flow(void **state)
 {
     uint16_t port;
-    int fd = host_listener(SOCK_DGRAM, &port);
+    int fd = loopback_socket(SOCK_DGRAM | SOCK_NONBLOCK, &port);
     const char *deny[] = {"10.0.2.2", NULL};
     struct consomme *c = stack_with(NULL, deny);
     char buf[16];
@@ -358,10 +345,10 @@ static void test_policy_host_loopback_only_through_the_gateway_whatever_the_rule
     const char *allow[] = {"0.0.0.0/0", NULL};
     struct consomme *c = stack_with(allow, NULL);
     uint16_t port;
-    int ls = host_listener(SOCK_STREAM, &port), us;
+    int ls = loopback_socket(SOCK_STREAM | SOCK_NONBLOCK, &port), us;
     uint16_t uport;
 
-    us = host_listener(SOCK_DGRAM, &uport);
+    us = loopback_socket(SOCK_DGRAM | SOCK_NONBLOCK, &uport);
     guest_syn(c, IP4(127, 0, 0, 1), port);
     expect_rst(c, IP4(127, 0, 0, 1), port);
     guest_syn(c, IP4(127, 1, 2, 3), port);

@@ -36,6 +36,7 @@
 
 #include "byteorder.h"
 #include "clock.h"
+#include "loopback.h"
 #include "skip.h"
 
 #include "consomme.h"
@@ -116,8 +117,6 @@ extern size_t guest_sg_piece;
 /* One guest segment as one batch. */
 void guest_send(struct consomme *c, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
                 uint16_t win, const void *data, size_t len);
-
-int listener(uint16_t *port);
 
 json_t *stats(struct consomme *c);
 

@@ -61,7 +61,7 @@ static void test_tcp_rx_without_guest_window_scale_caps_at_65535(void **state)
 {
     struct consomme *c = stack_new(65536, 4u << 20, 16384, 65536, 64);
     uint16_t port;
-    int lfd = listener(&port), hfd;
+    int lfd = loopback_socket(SOCK_STREAM, &port), hfd;
     struct seg s = syn(c, port, -1);
     uint32_t iss = s.seq;
     static uint8_t big[49152];
@@ -142,7 +142,7 @@ static void test_tcp_syn_past_the_budget_gets_rst_until_a_close_frees_it(void **
 {
     struct consomme *c = stack_new(4096, 4096, 4096, 4096, 64);
     uint16_t port;
-    int lfd = listener(&port), h1, h2;
+    int lfd = loopback_socket(SOCK_STREAM, &port), h1, h2;
     struct seg s;
 
     fcntl(lfd, F_SETFL, O_NONBLOCK);

@@ -267,20 +267,6 @@ void guest_send(struct consomme *c, uint16_t dport, uint32_t seq, uint32_t ack, 
     tcp_input_flush(c);
 }
 
-int listener(uint16_t *port)
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t sl = sizeof(sa);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    assert_true(fd >= 0);
-    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(fd, 16), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-    *port = ntohs(sa.sin_port);
-    return fd;
-}
-
 json_t *stats(struct consomme *c)
 {
     json_t *o = json_object(), *t;
@@ -360,7 +346,7 @@ void open_conn_mss(struct fixture *f, uint32_t rx_init, uint32_t rx_max, uint32_
     memset(f, 0, sizeof(*f));
     f->c = stack_new(rx_init, rx_max, tx_init, tx_max, 64);
     f->c->tso_max = tso_max;
-    f->lfd = listener(&f->port);
+    f->lfd = loopback_socket(SOCK_STREAM, &f->port);
     s = syn_mss(f->c, f->port, 7, mss);
     assert_int_equal(s.flags, 0x12);
     assert_int_equal(s.ack, G_ISN + 1);

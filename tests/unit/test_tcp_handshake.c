@@ -25,7 +25,7 @@ static void test_tcp_syn_ack_offers_mss_from_mtu_and_no_scale_without_guest_scal
 {
     struct consomme *c = stack_new(16384, 4u << 20, 16384, 4u << 20, 64);
     uint16_t port;
-    int lfd = listener(&port);
+    int lfd = loopback_socket(SOCK_STREAM, &port);
     struct seg s = syn(c, port, -1);
 
     assert_int_equal(s.flags, 0x12);
@@ -39,7 +39,7 @@ static void test_tcp_refused_port_gets_rst(void **state)
 {
     struct consomme *c = stack_new(16384, 65536, 16384, 65536, 64);
     uint16_t port;
-    int lfd = listener(&port);
+    int lfd = loopback_socket(SOCK_STREAM, &port);
     struct seg s;
 
     close(lfd); /* nobody listens on @port now */
@@ -72,7 +72,7 @@ static void test_tcp_max_connections_refused_with_rst(void **state)
 {
     struct consomme *c = stack_new(16384, 65536, 16384, 65536, 1);
     uint16_t port;
-    int lfd = listener(&port);
+    int lfd = loopback_socket(SOCK_STREAM, &port);
     struct seg s = syn(c, port, 7);
 
     assert_int_equal(s.flags, 0x12);
@@ -213,7 +213,7 @@ static void test_tcp_syn_ack_retransmitted_until_guest_acks(void **state)
 {
     struct consomme *c = stack_new(16384, 65536, 16384, 65536, 64);
     uint16_t port;
-    int lfd = listener(&port);
+    int lfd = loopback_socket(SOCK_STREAM, &port);
     struct seg s = syn(c, port, 7), again;
 
     /* the guest never saw it: on the timer, the same SYN-ACK again */
@@ -251,7 +251,7 @@ static void connecting_open(struct connecting *k)
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 
     k->c = stack_new(16384, 65536, 16384, 65536, 64);
-    k->lfd = listener(&k->port);
+    k->lfd = loopback_socket(SOCK_STREAM, &k->port);
     listen(k->lfd, 0);
     sa.sin_port = htons(k->port);
     for (int i = 0; i < 4; i++) {
@@ -320,7 +320,7 @@ static void syn_rcvd(struct fixture *f)
 
     memset(f, 0, sizeof(*f));
     f->c = stack_new(16384, 65536, 16384, 65536, 64);
-    f->lfd = listener(&f->port);
+    f->lfd = loopback_socket(SOCK_STREAM, &f->port);
     s = syn(f->c, f->port, 7);
     assert_int_equal(s.flags, 0x12);
     f->iss = s.seq;

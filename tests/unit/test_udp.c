@@ -21,21 +21,9 @@
 
 #include "cm_test_util.h"
 #include "fd.h"
+#include "loopback.h"
 
 static const uint8_t gw_mac[6] = {GW_MAC};
-
-static int host_socket(uint16_t *port)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t al = sizeof(a);
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-    assert_true(fd >= 0);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
-    *port = ntohs(a.sin_port);
-    return fd;
-}
 
 static void guest_send(struct consomme *c, uint32_t dst, uint16_t sport, uint16_t dport,
                        const char *msg)
@@ -80,7 +68,7 @@ static int fx_setup(void **state)
 
     assert_non_null(f);
     f->c = cm_test_stack();
-    f->fd = host_socket(&f->port);
+    f->fd = loopback_socket(SOCK_DGRAM, &f->port);
     *state = f;
     return 0;
 }

@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "loopback.h"
 #include "test_vu.h"
 
 static void test_frames_move_both_ways_with_offloads(void **state)
@@ -74,16 +75,13 @@ static void test_frames_move_both_ways_with_offloads(void **state)
 
     /* a UDP datagram whose checksum the guest left partial (NEEDS_CSUM) reaches the host */
     {
-        int us = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-        socklen_t sl = sizeof(sa);
+        uint16_t port;
+        int us = loopback_socket(SOCK_DGRAM, &port);
         uint8_t udp[8 + 5], got[16];
         struct timeval tv = {.tv_sec = 5};
 
-        assert_int_equal(bind(us, (struct sockaddr *)&sa, sizeof(sa)), 0);
-        assert_int_equal(getsockname(us, (struct sockaddr *)&sa, &sl), 0);
         setsockopt(us, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        build_udp(udp, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 40000, ntohs(sa.sin_port), "hello", 5);
+        build_udp(udp, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 40000, port, "hello", 5);
         put_be16(udp + 6, 0x1234); /* what a partial checksum looks like: not the final sum */
         len = build_ipv4_frame(fr, gw, IP4(10, 0, 2, 15), IP4(10, 0, 2, 2), 17, udp, sizeof(udp));
         guest_send(f, 2, VIRTIO_NET_HDR_F_NEEDS_CSUM, fr, len);
@@ -219,21 +217,15 @@ static void test_tcp_payload_goes_to_the_host_from_guest_memory_in_place(void **
     struct vu_dev *d = f->c->tr_priv;
     static const uint8_t gw[6] = {GW_MAC};
     static uint8_t data[3000], seg[20 + sizeof(data)], fr[14 + 20 + sizeof(seg)], got[sizeof(data)];
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t sl = sizeof(sa);
     struct timeval tv = {.tv_sec = 5};
     const uint8_t *synack = f->mem + RX_BUFS + 12 + 14 + 20;
-    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), hfd;
     size_t len, cuts[2] = {14 + 20 + 20 + 10, 14 + 20 + 20 + 1510}, have = 0;
     uint32_t iss;
     uint16_t port;
+    int lfd = loopback_socket(SOCK_STREAM, &port), hfd;
 
     for (size_t i = 0; i < sizeof(data); i++)
         data[i] = (uint8_t)(i * 11 + (i >> 7));
-    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(lfd, 1), 0);
-    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
-    port = ntohs(sa.sin_port);
     start_device(f, BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MRG_RXBUF) | BIT(VIRTIO_NET_F_CSUM) |
                         BIT(VIRTIO_NET_F_GUEST_CSUM) | BIT(VHOST_USER_F_PROTOCOL_FEATURES));
     post_rx_buffers(f, 8);
