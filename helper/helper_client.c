@@ -252,6 +252,16 @@ static int reply_error(json_t *reply, char *err, size_t errlen)
                       json_string_value(e));
 }
 
+/* wait_reply(), and an error reply made the error it carries; *@reply is set either way, for the
+ * caller to release. */
+static int wait_answer(struct helper *h, json_int_t id, int timeout_ms, json_t **reply, int *fd,
+                       char *err, size_t errlen)
+{
+    int rc = wait_reply(h, id, timeout_ms, reply, fd, err, errlen);
+
+    return rc ? rc : reply_error(*reply, err, errlen);
+}
+
 int helper_setup_tap(struct helper *h, const struct helper_tap_opts *o, int *tap_fd, char *err,
                      size_t errlen)
 {
@@ -269,10 +279,7 @@ int helper_setup_tap(struct helper *h, const struct helper_tap_opts *o, int *tap
     id = send_request(h, req, err, errlen, &rc);
     if (rc)
         return rc;
-    rc = wait_reply(h, id, REPLY_TIMEOUT_MS, &reply, &fd, err, errlen);
-    if (rc)
-        goto out;
-    rc = reply_error(reply, err, errlen);
+    rc = wait_answer(h, id, REPLY_TIMEOUT_MS, &reply, &fd, err, errlen);
     if (rc)
         goto out;
     if (fd < 0) {
@@ -306,10 +313,7 @@ static int start_server(struct helper *h, const char *op, const char *bind, unsi
     if (rc)
         return rc;
     *job = (unsigned)id;
-    rc = wait_reply(h, id, HELPER_LISTEN_TIMEOUT_MS + 2000, &reply, NULL, err, errlen);
-    if (rc)
-        goto out;
-    rc = reply_error(reply, err, errlen);
+    rc = wait_answer(h, id, HELPER_LISTEN_TIMEOUT_MS + 2000, &reply, NULL, err, errlen);
     if (rc)
         goto out;
     ev = json_string_value(json_object_get(reply, "event"));
@@ -350,10 +354,7 @@ static int wait_result(struct helper *h, json_int_t id, int timeout_ms, char **j
     *json = NULL;
     if (cpu_ms)
         *cpu_ms = -1;
-    rc = wait_reply(h, id, timeout_ms, &reply, NULL, err, errlen);
-    if (rc)
-        return rc;
-    rc = reply_error(reply, err, errlen);
+    rc = wait_answer(h, id, timeout_ms, &reply, NULL, err, errlen);
     if (rc)
         goto out;
     text = json_string_value(json_object_get(reply, "json"));
@@ -420,9 +421,7 @@ static int job_request(struct helper *h, const char *op, unsigned job, char *err
     id = send_request(h, req, err, errlen, &rc);
     if (rc)
         return rc;
-    rc = wait_reply(h, id, REPLY_TIMEOUT_MS, &reply, NULL, err, errlen);
-    if (!rc)
-        rc = reply_error(reply, err, errlen);
+    rc = wait_answer(h, id, REPLY_TIMEOUT_MS, &reply, NULL, err, errlen);
     json_decref(reply);
     return rc;
 }
