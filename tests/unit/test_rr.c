@@ -174,44 +174,38 @@ static void test_mode_names_round_trip(void **state)
 
 static void test_server_must_have_seen_every_counted_transaction(void **state)
 {
-    struct rr_result rr = {.mode = RR_TCP_RR, .size = 4, .transactions = 100};
-    struct rr_result crr = {.mode = RR_TCP_CRR, .size = 1, .transactions = 66};
-    struct rr_result udp = {.mode = RR_UDP_RR, .size = 1, .transactions = 1761};
+    const struct rr_result rr = {.mode = RR_TCP_RR, .size = 4, .transactions = 100};
+    const struct rr_result crr = {.mode = RR_TCP_CRR, .size = 1, .transactions = 66};
+    const struct rr_result udp = {.mode = RR_UDP_RR, .size = 1, .transactions = 1761};
+    const struct {
+        const struct rr_result *guest;
+        const char *server; /* the echo server's counts */
+        int rc;
+        const char *says; /* in the message of a refusal; NULL: not checked */
+    } cases[] = {
+        /* tcp_rr counts requests as bytes / size: 400 bytes of 4-byte requests is 100 */
+        {&rr, "{\"tcp_connections\":1,\"tcp_bytes\":400,\"udp_datagrams\":0,\"udp_bytes\":0}", 0,
+         NULL},
+        {&rr, "{\"tcp_connections\":1,\"tcp_bytes\":399,\"udp_datagrams\":0,\"udp_bytes\":0}",
+         -EPROTO, "answered 99 requests, fewer than the 100 transactions"},
+        {&crr, "{\"tcp_connections\":66,\"tcp_bytes\":66,\"udp_datagrams\":0,\"udp_bytes\":0}", 0,
+         NULL},
+        {&crr, "{\"tcp_connections\":65,\"tcp_bytes\":66,\"udp_datagrams\":0,\"udp_bytes\":0}",
+         -EPROTO, "65 connections"},
+        /* a late UDP reply means the server saw more than the guest kept: fine */
+        {&udp, "{\"tcp_connections\":0,\"tcp_bytes\":0,\"udp_datagrams\":1762,\"udp_bytes\":1762}",
+         0, NULL},
+        {&udp, "{\"tcp_connections\":0}", -EPROTO, "malformed"},
+        {&udp, "not json", -EPROTO, NULL},
+    };
 
     (void)state;
-    /* tcp_rr counts requests as bytes / size: 400 bytes of 4-byte requests is 100 */
-    assert_int_equal(latency_check_server(&rr,
-                                          "{\"tcp_connections\":1,\"tcp_bytes\":400,"
-                                          "\"udp_datagrams\":0,\"udp_bytes\":0}",
-                                          err, sizeof(err)),
-                     0);
-    assert_int_equal(latency_check_server(&rr,
-                                          "{\"tcp_connections\":1,\"tcp_bytes\":399,"
-                                          "\"udp_datagrams\":0,\"udp_bytes\":0}",
-                                          err, sizeof(err)),
-                     -EPROTO);
-    assert_non_null(strstr(err, "answered 99 requests, fewer than the 100 transactions"));
-    assert_int_equal(latency_check_server(&crr,
-                                          "{\"tcp_connections\":66,\"tcp_bytes\":66,"
-                                          "\"udp_datagrams\":0,\"udp_bytes\":0}",
-                                          err, sizeof(err)),
-                     0);
-    assert_int_equal(latency_check_server(&crr,
-                                          "{\"tcp_connections\":65,\"tcp_bytes\":66,"
-                                          "\"udp_datagrams\":0,\"udp_bytes\":0}",
-                                          err, sizeof(err)),
-                     -EPROTO);
-    assert_non_null(strstr(err, "65 connections"));
-    /* a late UDP reply means the server saw more than the guest kept: fine */
-    assert_int_equal(latency_check_server(&udp,
-                                          "{\"tcp_connections\":0,\"tcp_bytes\":0,"
-                                          "\"udp_datagrams\":1762,\"udp_bytes\":1762}",
-                                          err, sizeof(err)),
-                     0);
-    assert_int_equal(latency_check_server(&udp, "{\"tcp_connections\":0}", err, sizeof(err)),
-                     -EPROTO);
-    assert_non_null(strstr(err, "malformed"));
-    assert_int_equal(latency_check_server(&udp, "not json", err, sizeof(err)), -EPROTO);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(latency_check_server(cases[i].guest, cases[i].server, err, sizeof(err)),
+                         cases[i].rc);
+        if (cases[i].says)
+            assert_non_null(strstr(err, cases[i].says));
+    }
 }
 
 int main(void)
