@@ -482,33 +482,36 @@ static void test_control_characters_are_escaped_in_text_and_markdown(void **stat
     report_free(r);
 }
 
+/* Provenance field @name of @r reads @want. */
+static void assert_provenance(const struct report *r, const char *name, const char *want)
+{
+    char v[64];
+
+    report_provenance(r, name, v, sizeof(v));
+    assert_string_equal(v, want);
+}
+
 /* Old reports have none of the provenance fields: each reads "unknown"; git_dirty survives a
  * round trip. */
 static void test_provenance_of_old_and_new_reports(void **state)
 {
-    char path[4096], v[64];
+    char path[4096];
     struct report *r = NULL;
 
     data_path(path, sizeof(path), "base.json");
     assert_int_equal(report_read(path, &r, err, sizeof(err)), 0);
-    report_provenance(r, "qemu_version", v, sizeof(v));
-    assert_string_equal(v, "unknown");
-    report_provenance(r, "git_dirty", v, sizeof(v));
-    assert_string_equal(v, "unknown");
-    report_provenance(r, "accel", v, sizeof(v));
-    assert_string_equal(v, "tcg");
-    report_provenance(r, "cpu_count", v, sizeof(v));
-    assert_string_equal(v, "2");
+    assert_provenance(r, "qemu_version", "unknown");
+    assert_provenance(r, "git_dirty", "unknown");
+    assert_provenance(r, "accel", "tcg");
+    assert_provenance(r, "cpu_count", "2");
     report_free(r);
     assert_int_equal(read_text("{\"git_dirty\": true, \"host\": {\"qemu_version\": \"10.0.2\", "
                                "\"load_start\": 0.5}, \"results\": []}",
                                &r),
                      0);
     assert_int_equal(r->git_dirty, 1);
-    report_provenance(r, "qemu_version", v, sizeof(v));
-    assert_string_equal(v, "10.0.2");
-    report_provenance(r, "load_start", v, sizeof(v));
-    assert_string_equal(v, "0.50");
+    assert_provenance(r, "qemu_version", "10.0.2");
+    assert_provenance(r, "load_start", "0.50");
     {
         json_t *j = report_to_json(r);
 
