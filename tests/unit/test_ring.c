@@ -45,6 +45,16 @@ static void check(const struct ring *r, uint32_t seq)
     assert_int_equal(total, ring_len(r));
 }
 
+/* A ring of @cap bytes in a chosen state: @filled bytes of the pattern put, the first
+ * @consumed of them consumed, then @more put after them (the pattern going on from @filled). */
+static void ring_at(struct ring *r, uint32_t cap, uint32_t filled, uint32_t consumed, uint32_t more)
+{
+    assert_int_equal(ring_init(r, cap), 0);
+    put(r, 0, filled);
+    ring_consume(r, consumed);
+    put(r, filled, more);
+}
+
 static void test_ring_empty_has_no_data_and_full_space(void **state)
 {
     struct ring r;
@@ -66,8 +76,7 @@ static void test_ring_full_has_no_space(void **state)
     struct ring r;
     struct iovec iov[2];
 
-    assert_int_equal(ring_init(&r, 4096), 0);
-    put(&r, 0, 4096);
+    ring_at(&r, 4096, 4096, 0, 0);
     assert_int_equal(ring_space(&r), 0);
     assert_int_equal(ring_space_iov(&r, 0, 0, iov), 0);
     assert_int_equal(ring_data_iov(&r, 0, 4096, iov), 1);
@@ -80,10 +89,7 @@ static void test_ring_wrapped_data_gives_two_iovecs(void **state)
     struct ring r;
     struct iovec iov[2];
 
-    assert_int_equal(ring_init(&r, 4096), 0);
-    put(&r, 0, 3000);
-    ring_consume(&r, 2500);
-    put(&r, 3000, 3000); /* 500 + 3000 bytes from position 2500: wraps */
+    ring_at(&r, 4096, 3000, 2500, 3000); /* 500 + 3000 bytes from position 2500: wraps */
     assert_int_equal(ring_len(&r), 3500);
     assert_int_equal(ring_data_iov(&r, 0, 3500, iov), 2);
     assert_int_equal(iov[0].iov_len, 4096 - 2500);
@@ -101,9 +107,7 @@ static void test_ring_write_at_parks_bytes_until_commit(void **state)
     struct ring r;
     uint8_t a[100], b[50];
 
-    assert_int_equal(ring_init(&r, 4096), 0);
-    put(&r, 0, 4000);
-    ring_consume(&r, 4000); /* head at 4000: parked bytes will wrap */
+    ring_at(&r, 4096, 4000, 4000, 0); /* head at 4000: parked bytes will wrap */
     for (int i = 0; i < 100; i++)
         a[i] = (uint8_t)((i + 50) * 7 + 3);
     for (int i = 0; i < 50; i++)
@@ -120,9 +124,7 @@ static void test_ring_grow_not_wrapped_keeps_head(void **state)
 {
     struct ring r;
 
-    assert_int_equal(ring_init(&r, 4096), 0);
-    put(&r, 0, 1000);
-    ring_consume(&r, 300);
+    ring_at(&r, 4096, 1000, 300, 0);
     assert_int_equal(ring_grow(&r, 8192), 0);
     assert_int_equal(r.cap, 8192);
     assert_int_equal(r.head, 300);
@@ -137,10 +139,8 @@ static void test_ring_grow_wrapped_moves_short_tail(void **state)
 {
     struct ring r;
 
-    assert_int_equal(ring_init(&r, 4096), 0);
-    put(&r, 0, 4096);
-    ring_consume(&r, 1000);
-    put(&r, 4096, 200); /* 3096 before the end, 200 wrapped: the wrapped part moves */
+    /* 3096 before the end, 200 wrapped: the wrapped part moves */
+    ring_at(&r, 4096, 4096, 1000, 200);
     assert_int_equal(ring_grow(&r, 16384), 0);
     assert_int_equal(r.head, 1000);
     assert_int_equal(ring_len(&r), 3296);
@@ -154,10 +154,8 @@ static void test_ring_grow_wrapped_moves_short_front(void **state)
 {
     struct ring r;
 
-    assert_int_equal(ring_init(&r, 4096), 0);
-    put(&r, 0, 4096);
-    ring_consume(&r, 4000);
-    put(&r, 4096, 3000); /* 96 before the end, 3000 wrapped: the front part moves */
+    /* 96 before the end, 3000 wrapped: the front part moves */
+    ring_at(&r, 4096, 4096, 4000, 3000);
     assert_int_equal(ring_grow(&r, 8192), 0);
     assert_int_equal(r.head, 8192 - 96);
     check(&r, 4000);
@@ -171,10 +169,7 @@ static void test_ring_grow_full_wrapped_ring_keeps_order(void **state)
 {
     struct ring r;
 
-    assert_int_equal(ring_init(&r, 4096), 0);
-    put(&r, 0, 4096);
-    ring_consume(&r, 2048);
-    put(&r, 4096, 2048); /* full and wrapped exactly in half */
+    ring_at(&r, 4096, 4096, 2048, 2048); /* full and wrapped exactly in half */
     assert_int_equal(ring_grow(&r, 8192), 0);
     check(&r, 2048);
     assert_int_equal(ring_space(&r), 4096);
@@ -185,9 +180,7 @@ static void test_ring_grow_empty_ring_starts_at_zero_and_holds_full_capacity(voi
 {
     struct ring r;
 
-    assert_int_equal(ring_init(&r, 4096), 0);
-    put(&r, 0, 3000);
-    ring_consume(&r, 3000); /* empty, head far from 0 */
+    ring_at(&r, 4096, 3000, 3000, 0); /* empty, head far from 0 */
     assert_int_equal(ring_grow(&r, 16384), 0);
     assert_int_equal(r.cap, 16384);
     assert_int_equal(r.head, 0);
