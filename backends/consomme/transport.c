@@ -303,10 +303,24 @@ static void tap_event(struct consomme *c, struct cm_event *ev, uint32_t events)
     cm_frames_input_end(c);
 }
 
-static void set_transport(struct consomme *c, enum cm_transport_kind kind, int fd)
+static int make_nonblocking(int fd)
 {
-    int sz = SOCK_BUF;
+    int fl = fcntl(fd, F_GETFL);
 
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+        return -errno;
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    return 0;
+}
+
+/* Make @fd, a transport of @kind, the guest's: non-blocking, read when it has frames. */
+static int use_fd(struct consomme *c, enum cm_transport_kind kind, int fd, char *err, size_t errlen)
+{
+    int sz = SOCK_BUF, rc = make_nonblocking(fd);
+
+    if (rc)
+        return errbuf_set(err, errlen, rc, "%sfd %d: %s", kind == CM_TRANSPORT_TAP ? "TAP " : "",
+                          fd, strerror(-rc));
     c->kind = kind;
     c->tr_ev.fd = fd;
     c->tr_ev.fn = kind == CM_TRANSPORT_TAP ? tap_event : stream_event;
@@ -318,15 +332,10 @@ static void set_transport(struct consomme *c, enum cm_transport_kind kind, int f
         if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)))
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
     }
-}
-
-static int make_nonblocking(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-        return -errno;
-    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    c->tr_events = EPOLLIN;
+    rc = cm_event_add(c, &c->tr_ev, EPOLLIN);
+    if (rc)
+        return errbuf_set(err, errlen, rc, "epoll: %s", strerror(-rc));
     return 0;
 }
 
@@ -342,7 +351,7 @@ static int make_nonblocking(int fd)
 int cm_transport_stream_fd(struct consomme *c, int fd, char *err, size_t errlen)
 {
     struct stat st;
-    int type = 0, rc;
+    int type = 0;
     socklen_t tl = sizeof(type);
 
     if (fstat(fd, &st))
@@ -354,15 +363,7 @@ int cm_transport_stream_fd(struct consomme *c, int fd, char *err, size_t errlen)
                           "fd %d is not a stream socket (QEMU's -netdev stream needs one end "
                           "of a SOCK_STREAM socketpair)",
                           fd);
-    rc = make_nonblocking(fd);
-    if (rc)
-        return errbuf_set(err, errlen, rc, "fd %d: %s", fd, strerror(-rc));
-    set_transport(c, CM_TRANSPORT_STREAM, fd);
-    c->tr_events = EPOLLIN;
-    rc = cm_event_add(c, &c->tr_ev, EPOLLIN);
-    if (rc)
-        return errbuf_set(err, errlen, rc, "epoll: %s", strerror(-rc));
-    return 0;
+    return use_fd(c, CM_TRANSPORT_STREAM, fd, err, errlen);
 }
 
 /**
@@ -376,16 +377,7 @@ int cm_transport_stream_fd(struct consomme *c, int fd, char *err, size_t errlen)
  */
 int cm_transport_tap_fd(struct consomme *c, int fd, char *err, size_t errlen)
 {
-    int rc = make_nonblocking(fd);
-
-    if (rc)
-        return errbuf_set(err, errlen, rc, "TAP fd %d: %s", fd, strerror(-rc));
-    set_transport(c, CM_TRANSPORT_TAP, fd);
-    c->tr_events = EPOLLIN;
-    rc = cm_event_add(c, &c->tr_ev, EPOLLIN);
-    if (rc)
-        return errbuf_set(err, errlen, rc, "epoll: %s", strerror(-rc));
-    return 0;
+    return use_fd(c, CM_TRANSPORT_TAP, fd, err, errlen);
 }
 
 static void listen_event(struct consomme *c, struct cm_event *ev, uint32_t events)
