@@ -7,13 +7,18 @@
  * fd_connect_unix() is how burette reaches a back-end's socket for QEMU, which then gets the
  * connected descriptor instead of a path in a directory it may not enter. fd_attach_rights() is
  * the one way descriptors are put on a message (SCM_RIGHTS) here, for every sender of them.
+ * fd_socket_inodes() reads which sockets a process holds from /proc, to recognise one of them
+ * in the kernel's socket tables.
  */
 #ifndef BURETTE_FD_H
 #define BURETTE_FD_H
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -69,6 +74,38 @@ static inline void fd_attach_rights(struct msghdr *mh, void *cbuf, const int *fd
     c->cmsg_type = SCM_RIGHTS;
     c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
     memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+}
+
+/* Socket inodes among @pid's descriptors; returns how many were stored (at most @max), 0 when
+ * @pid is gone or its descriptors cannot be read. */
+static inline size_t fd_socket_inodes(pid_t pid, unsigned long *inodes, size_t max)
+{
+    char path[64], link[64];
+    struct dirent *de;
+    size_t n = 0;
+    DIR *d;
+
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+    d = opendir(path);
+    if (!d)
+        return 0;
+    while ((de = readdir(d)) && n < max) {
+        char fdpath[320];
+        ssize_t len;
+        unsigned long ino;
+
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(fdpath, sizeof(fdpath), "%s/%s", path, de->d_name);
+        len = readlink(fdpath, link, sizeof(link) - 1);
+        if (len <= 0)
+            continue;
+        link[len] = '\0';
+        if (sscanf(link, "socket:[%lu]", &ino) == 1)
+            inodes[n++] = ino;
+    }
+    closedir(d);
+    return n;
 }
 
 #endif /* BURETTE_FD_H */

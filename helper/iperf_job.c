@@ -2,7 +2,6 @@
 /*
  * iperf_job - libiperf servers and clients in child processes of the helper; see iperf_job.h.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/inet_diag.h>
@@ -371,37 +370,6 @@ void iperf_job_release(struct iperf_job *job)
     job->outlen = 0;
 }
 
-/* Socket inodes among @pid's descriptors; returns how many were stored (at most @max). */
-static size_t socket_inodes(pid_t pid, unsigned long *inodes, size_t max)
-{
-    char path[64], link[64];
-    struct dirent *de;
-    size_t n = 0;
-    DIR *d;
-
-    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-    d = opendir(path);
-    if (!d)
-        return 0;
-    while ((de = readdir(d)) && n < max) {
-        char fdpath[320];
-        ssize_t len;
-        unsigned long ino;
-
-        if (de->d_name[0] == '.')
-            continue;
-        snprintf(fdpath, sizeof(fdpath), "%s/%s", path, de->d_name);
-        len = readlink(fdpath, link, sizeof(link) - 1);
-        if (len <= 0)
-            continue;
-        link[len] = '\0';
-        if (sscanf(link, "socket:[%lu]", &ino) == 1)
-            inodes[n++] = ino;
-    }
-    closedir(d);
-    return n;
-}
-
 /* Dump TCP listeners of @family on @port; 1 if one has an inode in @inodes. */
 static int diag_listening(int family, unsigned port, const unsigned long *inodes, size_t ninodes)
 {
@@ -464,7 +432,7 @@ out:
 int iperf_listener_ready(pid_t pid, unsigned port)
 {
     unsigned long inodes[64];
-    size_t n = socket_inodes(pid, inodes, 64);
+    size_t n = fd_socket_inodes(pid, inodes, 64);
     int rc;
 
     if (!n)

@@ -16,7 +16,6 @@
  *
  * Usage: test_latency BURETTE_BINARY BACKEND [--strikes]
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
 #include <setjmp.h>
@@ -36,6 +35,7 @@
 #include <jansson.h>
 
 #include "e2e.h"
+#include "fd.h"
 #include "skip.h"
 #include "test_args.h"
 
@@ -244,29 +244,11 @@ static void test_latency_cli_refuses_bad_rr_size_and_dry_run_lists_it(void **sta
 }
 
 /* How many sockets process @pid holds (0 once it is gone). */
-static int socket_count(pid_t pid)
+static size_t socket_count(pid_t pid)
 {
-    char path[64], link[64];
-    struct dirent *de;
-    int n = 0;
-    DIR *d;
+    unsigned long inodes[64];
 
-    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-    d = opendir(path);
-    if (!d)
-        return 0;
-    while ((de = readdir(d))) {
-        char fdpath[320];
-        ssize_t len;
-
-        snprintf(fdpath, sizeof(fdpath), "%s/%s", path, de->d_name);
-        len = readlink(fdpath, link, sizeof(link) - 1);
-        link[len > 0 ? len : 0] = '\0';
-        if (len > 0 && !strncmp(link, "socket:", 7))
-            n++;
-    }
-    closedir(d);
-    return n;
+    return fd_socket_inodes(pid, inodes, 64);
 }
 
 /*
