@@ -67,47 +67,17 @@ struct passt_priv {
     struct backend_socket_dir sd; /* where passt listens (it does not unlink its socket) */
 };
 
-/*
- * The end of passt's log as one line. This passt also tries syslog and says "Failed to send
- * ... to syslog" before every line where there is none: those lines are dropped.
- */
-static void passt_log_tail(const char *path, char *buf, size_t len)
-{
-    char raw[2048];
-    char *line, *save = NULL;
-    const char *kept[4] = {0};
-    size_t nk = 0, used = 0;
-
-    buf[0] = '\0';
-    if (!proc_file_tail(path, raw, sizeof(raw)))
-        return;
-    for (line = strtok_r(raw, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        while (*line == ' ' || *line == '\t')
-            line++;
-        if (!*line || strstr(line, "to syslog"))
-            continue;
-        if (nk == sizeof(kept) / sizeof(kept[0])) {
-            memmove(kept, kept + 1, sizeof(kept) - sizeof(kept[0]));
-            nk--;
-        }
-        kept[nk++] = line;
-    }
-    for (size_t i = 0; i < nk && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? " / " : "", kept[i]);
-}
-
 /* passt is gone before it said it was ready: why, in its own words. */
 static int passt_failed(struct passt_priv *p, char *err, size_t errlen)
 {
-    char how[96], tail[600];
-    int status = 0;
+    char how[700];
 
-    proc_kill(p->pid, &status);
-    p->pid = 0;
-    passt_log_tail(p->log, tail, sizeof(tail));
-    return errbuf_set(err, errlen, -EIO, "passt %s before it was ready%s%s (its log: %s)%s",
-                      proc_status_str(status, how, sizeof(how)), *tail ? ": " : "", tail, p->log,
-                      strstr(tail, "routable interface")
+    /* this passt also tries syslog and says "Failed to send ... to syslog" before every line
+     * where there is none: those lines are left out */
+    proc_kill_how_ended(&p->pid, p->log, "to syslog", how, sizeof(how));
+    return errbuf_set(err, errlen, -EIO, "passt ended before it was ready (%s; its log: %s)%s", how,
+                      p->log,
+                      strstr(how, "routable interface")
                           ? "; this passt needs a host interface with a default route, even "
                             "with the guest's addresses given"
                           : "");

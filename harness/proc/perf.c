@@ -47,26 +47,6 @@ struct perf_session {
     size_t n;
 };
 
-/* The last lines of a log file as one line, for error messages. */
-static void log_tail(const char *path, char *buf, size_t len)
-{
-    char raw[600];
-    size_t used = 0;
-    char *line, *save = NULL;
-
-    buf[0] = '\0';
-    if (!proc_file_tail(path, raw, sizeof(raw)))
-        return;
-    for (line = strtok_r(raw, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        if (!*line)
-            continue;
-        used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s", used ? " / " : "",
-                                 line);
-        if (used >= len)
-            break;
-    }
-}
-
 static int read_paranoid(void)
 {
     FILE *f = fopen(PARANOID_SYSCTL, "re");
@@ -320,14 +300,10 @@ out:
 /* Why a perf that should be running is not: its status and last words. */
 static int rec_died(struct perf_rec *r, char *err, size_t errlen)
 {
-    char how[96], tail[400];
-    int status = 0;
+    char how[512];
 
-    proc_kill(r->pid, &status);
-    r->pid = 0;
-    log_tail(r->log, tail, sizeof(tail));
-    return errbuf_set(err, errlen, -EIO, "perf record of %s %s%s%s (its log: %s)", r->what,
-                      proc_status_str(status, how, sizeof(how)), *tail ? ": " : "", tail, r->log);
+    return errbuf_set(err, errlen, -EIO, "perf record of %s %s (its log: %s)", r->what,
+                      proc_kill_how_ended(&r->pid, r->log, NULL, how, sizeof(how)), r->log);
 }
 
 /* Whether @r has acknowledged "enable" in full. */
@@ -457,7 +433,7 @@ static void wait_exit(int pidfd, long long deadline)
  */
 static int rec_finish(struct perf_rec *r, long long deadline, char *err, size_t errlen)
 {
-    char how[96], tail[400];
+    char how[512];
     int status = 0;
 
     if (r->pidfd >= 0) /* without a pidfd: kill at once below */
@@ -475,9 +451,8 @@ static int rec_finish(struct perf_rec *r, long long deadline, char *err, size_t 
     if ((WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
         (WIFSIGNALED(status) && WTERMSIG(status) == SIGINT))
         return 0;
-    log_tail(r->log, tail, sizeof(tail));
-    return errbuf_set(err, errlen, -EIO, "perf record of %s %s%s%s (its log: %s)", r->what,
-                      proc_status_str(status, how, sizeof(how)), *tail ? ": " : "", tail, r->log);
+    return errbuf_set(err, errlen, -EIO, "perf record of %s %s (its log: %s)", r->what,
+                      proc_how_ended(status, r->log, NULL, how, sizeof(how)), r->log);
 }
 
 int perf_session_stop(struct perf_session *s, char *err, size_t errlen)

@@ -335,3 +335,58 @@ size_t proc_file_tail(const char *path, char *buf, size_t len)
     buf[n] = '\0';
     return (size_t)n;
 }
+
+void proc_log_tail(const char *path, const char *skip, char *buf, size_t len)
+{
+    char raw[2048], *line, *save = NULL;
+    const char *kept[64];
+    size_t n = 0, first, used = 0, need = 0;
+
+    buf[0] = '\0';
+    if (!proc_file_tail(path, raw, sizeof(raw)))
+        return;
+    for (line = strtok_r(raw, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        line += strspn(line, " \t\r");
+        if (!*line || (skip && strstr(line, skip)))
+            continue;
+        if (n == sizeof(kept) / sizeof(kept[0])) {
+            memmove(kept, kept + 1, sizeof(kept) - sizeof(kept[0]));
+            n--;
+        }
+        kept[n++] = line;
+    }
+    /* from the last line back, as many as fit whole with their " / " */
+    for (first = n; first > 0; first--) {
+        need += strlen(kept[first - 1]) + (first < n ? 3 : 0);
+        if (need >= len)
+            break;
+    }
+    if (first == n && n) /* not even the last one fits: it alone, cut short */
+        first = n - 1;
+    for (size_t i = first; i < n && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i > first ? " / " : "", kept[i]);
+}
+
+const char *proc_how_ended(int status, const char *log, const char *skip, char *buf, size_t len)
+{
+    size_t used;
+
+    proc_status_str(status, buf, len);
+    used = strlen(buf);
+    if (used + 3 < len) {
+        proc_log_tail(log, skip, buf + used + 2, len - used - 2);
+        if (buf[used + 2])
+            memcpy(buf + used, ": ", 2);
+    }
+    return buf;
+}
+
+const char *proc_kill_how_ended(pid_t *pid, const char *log, const char *skip, char *buf,
+                                size_t len)
+{
+    int status = 0;
+
+    proc_kill(*pid, &status);
+    *pid = 0;
+    return proc_how_ended(status, log, skip, buf, len);
+}

@@ -144,4 +144,37 @@ int proc_capture(const char *const *argv, char *out, size_t len, int timeout_ms)
  */
 size_t proc_file_tail(const char *path, char *buf, size_t len);
 
+/**
+ * proc_log_tail() - A child's last words: the end of its log file as one line, for a message
+ * @path:	The log file
+ * @skip:	Lines holding this text are left out (noise around the program's own), or NULL
+ * @buf:	"line / line / line": the last lines that fit, blank ones left out and leading
+ *		blanks trimmed; "" if there are none
+ * @len:	Its size (> 0)
+ */
+void proc_log_tail(const char *path, const char *skip, char *buf, size_t len);
+
+/**
+ * proc_how_ended() - How a child ended, in its own last words: "exited with status 1: LINE /
+ * LINE" (proc_status_str(), then proc_log_tail() of @log when it says anything)
+ * @status:	Its wait status
+ * @log:	Its log file
+ * @skip:	As proc_log_tail()'s
+ * @buf:	The text
+ * @len:	Its size (> 0)
+ *
+ * Return: @buf
+ */
+const char *proc_how_ended(int status, const char *log, const char *skip, char *buf, size_t len);
+
+/**
+ * proc_kill_how_ended() - proc_kill() a child that should be running but is not, and say how
+ * it ended (proc_how_ended())
+ * @pid:	The child; set to 0
+ *
+ * Return: @buf
+ */
+const char *proc_kill_how_ended(pid_t *pid, const char *log, const char *skip, char *buf,
+                                size_t len);
+
 #endif /* BURETTE_PROC_H */

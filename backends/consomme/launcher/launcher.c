@@ -287,9 +287,7 @@ static int wait_listening(const struct consomme_priv *p, int ino, const char *so
         if (rc < 0)
             break;
         if (pfd[1].revents) {
-            proc_file_tail(log, tail, sizeof(tail));
-            for (size_t n = strlen(tail); n && tail[n - 1] == '\n'; n--)
-                tail[n - 1] = '\0';
+            proc_log_tail(log, NULL, tail, sizeof(tail));
             rc = errbuf_set(err, errlen, -EPIPE, "consomme exited before listening on %s: %s", sock,
                             tail[0] ? tail : "(no output)");
             break;
