@@ -60,14 +60,20 @@ struct helper_tap_opts {
     const char *tun_path; /* NULL: /dev/net/tun */
 };
 
-struct helper_client_opts {
-    const char *host;
-    unsigned port;
+/* How an iperf3 client runs: what helper_client_run() asks the helper for, and what the
+ * helper's job (iperf_job.h) carries out. */
+struct helper_iperf_client {
     unsigned duration_s;
     unsigned streams;
     bool reverse;
     bool udp;
     uint64_t bitrate; /* bits/s, 0 unlimited */
+};
+
+struct helper_client_opts {
+    const char *host;
+    unsigned port;
+    struct helper_iperf_client run;
 };
 
 /**

@@ -397,16 +397,16 @@ int helper_client_run(struct helper *h, const struct helper_client_opts *o, char
     json_object_set_new(req, "op", json_string("iperf_client"));
     json_object_set_new(req, "host", json_string(o->host));
     json_object_set_new(req, "port", json_integer(o->port));
-    json_object_set_new(req, "duration", json_integer(o->duration_s));
-    json_object_set_new(req, "streams", json_integer(o->streams ? o->streams : 1));
-    json_object_set_new(req, "reverse", json_boolean(o->reverse));
-    json_object_set_new(req, "udp", json_boolean(o->udp));
-    json_object_set_new(req, "bitrate", json_integer((json_int_t)o->bitrate));
+    json_object_set_new(req, "duration", json_integer(o->run.duration_s));
+    json_object_set_new(req, "streams", json_integer(o->run.streams ? o->run.streams : 1));
+    json_object_set_new(req, "reverse", json_boolean(o->run.reverse));
+    json_object_set_new(req, "udp", json_boolean(o->run.udp));
+    json_object_set_new(req, "bitrate", json_integer((json_int_t)o->run.bitrate));
     id = send_request(h, req, err, errlen, &rc);
     if (rc)
         return rc;
     /* The test's own length plus generous room for connecting and the results exchange. */
-    return wait_result(h, id, (int)o->duration_s * 1000 + 30000, json, NULL, err, errlen);
+    return wait_result(h, id, (int)o->run.duration_s * 1000 + 30000, json, NULL, err, errlen);
 }
 
 /* Send @op ("finish", "cancel") for @job and wait for the helper's acknowledgement. */

@@ -177,11 +177,11 @@ static void do_iperf(struct state *s, json_int_t id, json_t *req, bool server)
     if (addr)
         strcpy(p.addr, addr);
     p.port = (unsigned)port;
-    p.duration_s = (unsigned)duration;
-    p.streams = (unsigned)streams;
-    p.bitrate = bitrate;
-    p.reverse = json_is_true(json_object_get(req, "reverse"));
-    p.udp = json_is_true(json_object_get(req, "udp"));
+    p.client.duration_s = (unsigned)duration;
+    p.client.streams = (unsigned)streams;
+    p.client.bitrate = bitrate;
+    p.client.reverse = json_is_true(json_object_get(req, "reverse"));
+    p.client.udp = json_is_true(json_object_get(req, "udp"));
 
     start_job(s, id, &p, server ? "iperf3 server" : "iperf3 client");
 }

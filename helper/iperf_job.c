@@ -76,15 +76,15 @@ static void __attribute__((noreturn)) job_child(const struct iperf_job_params *p
     } else {
         iperf_set_test_role(t, 'c');
         iperf_set_test_server_hostname(t, p->addr);
-        iperf_set_test_duration(t, (int)p->duration_s);
-        iperf_set_test_num_streams(t, (int)(p->streams ? p->streams : 1));
-        iperf_set_test_reverse(t, p->reverse);
-        if (p->udp) {
+        iperf_set_test_duration(t, (int)p->client.duration_s);
+        iperf_set_test_num_streams(t, (int)(p->client.streams ? p->client.streams : 1));
+        iperf_set_test_reverse(t, p->client.reverse);
+        if (p->client.udp) {
             set_protocol(t, Pudp);
             /* 0: let libiperf size datagrams from the path MTU, as `iperf3 -u` does */
             iperf_set_test_blksize(t, 0);
         }
-        iperf_set_test_rate(t, p->bitrate);
+        iperf_set_test_rate(t, p->client.bitrate);
         rc = iperf_run_client(t);
     }
     out = iperf_get_test_json_output_string(t);

@@ -26,18 +26,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "helper.h"
+
 struct iperf_job_params {
     bool server;
     bool echo;            /* server only: the echo server instead of iperf3 */
     unsigned close_after; /* echo only: bytes after which it closes a TCP connection, 0 never */
     char addr[64];        /* bind address (server; "" for any) or host to connect to (client) */
     unsigned port;
-    /* client only */
-    unsigned duration_s;
-    unsigned streams;
-    bool reverse;
-    bool udp;
-    uint64_t bitrate; /* bits/s, 0 unlimited */
+    struct helper_iperf_client client; /* client only */
 };
 
 struct iperf_job {

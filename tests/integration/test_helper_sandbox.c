@@ -89,7 +89,7 @@ static void assert_nobody_if_root(pid_t pid)
 static void test_helper_in_its_namespace_is_sandboxed_and_still_measures(void **state)
 {
     struct helper_client_opts c = {
-        .host = ADDR, .port = PORT, .duration_s = 1, .streams = 1, .reverse = false};
+        .host = ADDR, .port = PORT, .run = {.duration_s = 1, .streams = 1, .reverse = false}};
     char err[ERRBUF_LEN] = "", *sjson = NULL, *cjson = NULL;
     struct iperf_result r;
     struct helper *h;

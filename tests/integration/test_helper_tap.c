@@ -49,7 +49,9 @@
 static void run_pair(struct helper *h, bool reverse, bool udp, struct iperf_result *server_r)
 {
     struct helper_client_opts c = {
-        .host = ADDR, .port = PORT, .duration_s = 1, .streams = 1, .reverse = reverse, .udp = udp};
+        .host = ADDR,
+        .port = PORT,
+        .run = {.duration_s = 1, .streams = 1, .reverse = reverse, .udp = udp}};
     char err[ERRBUF_LEN] = "", *sjson = NULL, *cjson = NULL;
     struct iperf_result client_r, merged;
     double cpu_ms = -1;
@@ -152,7 +154,8 @@ static void test_helper_server_error_carries_iperfs_own_message(void **state)
 
 static void test_helper_client_failure_is_reported(void **state)
 {
-    struct helper_client_opts c = {.host = ADDR, .port = PORT, .duration_s = 1, .streams = 1};
+    struct helper_client_opts c = {
+        .host = ADDR, .port = PORT, .run = {.duration_s = 1, .streams = 1}};
     char err[ERRBUF_LEN] = "", *json = NULL;
     struct helper *h;
     int tap = -1;
