@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -366,12 +367,6 @@ enum {
     OPT_NIC,
     OPT_ACCEL,
     OPT_QEMU_USER,
-    OPT_VCPUS,
-    OPT_MEM_MB,
-    OPT_ITERATIONS,
-    OPT_WARMUP,
-    OPT_VM_INSTANCES,
-    OPT_DURATION,
     OPT_STREAMS,
     OPT_MTU,
     OPT_RR_SIZE,
@@ -382,8 +377,26 @@ enum {
     OPT_VARIANT,
     OPT_ORDER,
     OPT_FAIL_ON_REGRESSION,
-    OPT_BACKEND_OPTION, /* + the option's index in the registry */
+    OPT_NUMBER = 512,         /* + the option's index in numbers[] */
+    OPT_BACKEND_OPTION = 768, /* + the option's index in the registry */
 };
+
+/* The options that are one whole number in a range, each kept in its field of the run's
+ * options: a row each, from which their getopt rows come too. */
+static const struct number_option {
+    const char *flag;
+    unsigned long long min, max;
+    size_t field; /* offsetof(struct run_options, ...) of an unsigned */
+} numbers[] = {
+    {"--vcpus", 1, 64, offsetof(struct run_options, vcpus)},
+    {"--mem-mb", 128, 65536, offsetof(struct run_options, mem_mb)},
+    {"--iterations", 1, 10000, offsetof(struct run_options, iterations)},
+    {"--warmup", 0, 1000, offsetof(struct run_options, warmup)},
+    {"--vm-instances", 1, 1000, offsetof(struct run_options, vm_instances)},
+    {"--duration", 1, 3600, offsetof(struct run_options, duration_s)},
+};
+
+#define NNUMBERS (sizeof(numbers) / sizeof(numbers[0]))
 
 int cmd_run(int argc, char **argv)
 {
@@ -393,12 +406,6 @@ int cmd_run(int argc, char **argv)
         {"nic", required_argument, NULL, OPT_NIC},
         {"accel", required_argument, NULL, OPT_ACCEL},
         {"qemu-user", required_argument, NULL, OPT_QEMU_USER},
-        {"vcpus", required_argument, NULL, OPT_VCPUS},
-        {"mem-mb", required_argument, NULL, OPT_MEM_MB},
-        {"iterations", required_argument, NULL, OPT_ITERATIONS},
-        {"warmup", required_argument, NULL, OPT_WARMUP},
-        {"vm-instances", required_argument, NULL, OPT_VM_INSTANCES},
-        {"duration", required_argument, NULL, OPT_DURATION},
         {"streams", required_argument, NULL, OPT_STREAMS},
         {"mtu", required_argument, NULL, OPT_MTU},
         {"rr-size", required_argument, NULL, OPT_RR_SIZE},
@@ -416,7 +423,7 @@ int cmd_run(int argc, char **argv)
     };
     struct run_options o;
     const size_t n_fixed = sizeof(fixed) / sizeof(fixed[0]) - 1; /* without the terminator */
-    struct option longopts[sizeof(fixed) / sizeof(fixed[0]) + BACKEND_OPTION_MAX];
+    struct option longopts[sizeof(fixed) / sizeof(fixed[0]) + NNUMBERS + BACKEND_OPTION_MAX];
     static struct multi_options m;
     struct variant v;
     const char *order = "interleaved";
@@ -426,12 +433,15 @@ int cmd_run(int argc, char **argv)
 
     memset(&m, 0, sizeof(m));
     run_options_default(&o);
-    /* Each backend option is a global flag too: --NAME VALUE, for every run that takes it. */
     memcpy(longopts, fixed, sizeof(struct option) * n_fixed);
+    for (size_t i = 0; i < NNUMBERS; i++)
+        longopts[n_fixed + i] =
+            (struct option){numbers[i].flag + 2, required_argument, NULL, OPT_NUMBER + (int)i};
+    /* Each backend option is a global flag too: --NAME VALUE, for every run that takes it. */
     for (size_t i = 0; i < backend_option_count(); i++)
-        longopts[n_fixed + i] = (struct option){backend_option_at(i, NULL)->name, required_argument,
-                                                NULL, OPT_BACKEND_OPTION + (int)i};
-    longopts[n_fixed + backend_option_count()] = (struct option){NULL, 0, NULL, 0};
+        longopts[n_fixed + NNUMBERS + i] = (struct option){
+            backend_option_at(i, NULL)->name, required_argument, NULL, OPT_BACKEND_OPTION + (int)i};
+    longopts[n_fixed + NNUMBERS + backend_option_count()] = (struct option){NULL, 0, NULL, 0};
     optind = 0;
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
@@ -459,24 +469,6 @@ int cmd_run(int argc, char **argv)
             o.qemu_user = optarg;
             break;
         }
-        case OPT_VCPUS:
-            rc = number("--vcpus", optarg, 1, 64, &o.vcpus);
-            break;
-        case OPT_MEM_MB:
-            rc = number("--mem-mb", optarg, 128, 65536, &o.mem_mb);
-            break;
-        case OPT_ITERATIONS:
-            rc = number("--iterations", optarg, 1, 10000, &o.iterations);
-            break;
-        case OPT_WARMUP:
-            rc = number("--warmup", optarg, 0, 1000, &o.warmup);
-            break;
-        case OPT_VM_INSTANCES:
-            rc = number("--vm-instances", optarg, 1, 1000, &o.vm_instances);
-            break;
-        case OPT_DURATION:
-            rc = number("--duration", optarg, 1, 3600, &o.duration_s);
-            break;
         case OPT_STREAMS:
             rc = number_list("--streams", optarg, 1, 128, o.stream_sweep, &o.n_streams);
             o.streams = o.stream_sweep[0];
@@ -537,6 +529,13 @@ int cmd_run(int argc, char **argv)
             usage(stdout);
             return 0;
         default:
+            if (c >= OPT_NUMBER && c < OPT_NUMBER + (int)NNUMBERS) {
+                const struct number_option *n = &numbers[c - OPT_NUMBER];
+
+                rc = number(n->flag, optarg, n->min, n->max,
+                            (unsigned *)(void *)((char *)&o + n->field));
+                break;
+            }
             if (c >= OPT_BACKEND_OPTION && c < OPT_BACKEND_OPTION + (int)backend_option_count()) {
                 rc = backend_flag((size_t)(c - OPT_BACKEND_OPTION), optarg, &o);
                 break;
