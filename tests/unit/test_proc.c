@@ -5,7 +5,7 @@
  * proc_kill() ends the group, and proc_poll() ends on a cancelling signal. As root, a child
  * started as another user runs with that uid and gid in every slot, no supplementary group and
  * no capability, and a program that user cannot reach is an error naming the user and the fix
- * (skipped, 77, when not root).
+ * (skipped, 77, when not root). A child's last words are read from its log as one line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -221,6 +221,48 @@ static void test_program_another_user_cannot_reach_is_named_with_the_fix(void **
     assert_non_null(strstr(err, "reach and execute"));
 }
 
+/* A log file of @text in a directory of the test's own; its path in @path (PATH_MAX). */
+static void write_log(char *dir, char *path, const char *text)
+{
+    FILE *f;
+
+    strcpy(dir, "/tmp/test_proc.XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, 4096, "%s/child.log", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* A child's last words: blank lines and the noise asked for left out, leading blanks trimmed,
+ * the last lines that fit joined; with the status, how it ended. */
+static void test_log_tail_keeps_the_last_lines_that_fit(void **state)
+{
+    char dir[32], path[4096], buf[64];
+
+    write_log(dir, path,
+              "first line, too early to fit\n\n  Failed to send to syslog\n\tsecond\n"
+              "third\n\n");
+    proc_log_tail(path, "to syslog", buf, sizeof(buf));
+    assert_string_equal(buf, "first line, too early to fit / second / third");
+    proc_log_tail(path, "to syslog", buf, 20);
+    assert_string_equal(buf, "second / third");
+    proc_log_tail(path, NULL, buf, 8); /* not even the last line fits: it, cut short */
+    assert_string_equal(buf, "third");
+    proc_log_tail(path, NULL, buf, 4);
+    assert_string_equal(buf, "thi");
+    /* behind "exited with status 1: " the first line no longer fits */
+    assert_string_equal(proc_how_ended(1 << 8, path, "syslog", buf, sizeof(buf)),
+                        "exited with status 1: second / third");
+    unlink(path);
+    proc_log_tail(path, NULL, buf, sizeof(buf)); /* gone: nothing to say */
+    assert_string_equal(buf, "");
+    assert_string_equal(proc_how_ended(1 << 8, path, NULL, buf, sizeof(buf)),
+                        "exited with status 1");
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_poll_ends_on_cancelling_signal),
         cmocka_unit_test(test_child_as_another_user_has_its_ids_and_nothing_else),
         cmocka_unit_test(test_program_another_user_cannot_reach_is_named_with_the_fix),
+        cmocka_unit_test(test_log_tail_keeps_the_last_lines_that_fit),
     };
 
     return test_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
