@@ -28,6 +28,7 @@
 #include <jansson.h>
 
 #include "e2e.h"
+#include "test_args.h"
 
 static const char *burette;
 
@@ -153,10 +154,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_network_sweep_one_report_holds_every_point),
     };
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s BURETTE_BINARY\n", argv[0]);
-        return 2;
-    }
+    if (!test_args_ok(argc, argv, 1, 1, NULL, "BURETTE_BINARY"))
+        return TEST_USAGE_STATUS;
     burette = argv[1];
     return cmocka_run_group_tests(tests, e2e_group_setup, e2e_group_teardown);
 }

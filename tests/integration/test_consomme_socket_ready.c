@@ -31,6 +31,7 @@
 #include <cmocka.h>
 
 #include "../support/skip.h"
+#include "../support/test_args.h"
 
 #define ROUNDS      25
 #define DEADLINE_MS 10000
@@ -131,10 +132,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_stream_socket_path_appears_listening),
     };
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s CONSOMME\n", argv[0]);
-        return 2;
-    }
+    if (!test_args_ok(argc, argv, 1, 1, NULL, "CONSOMME"))
+        return TEST_USAGE_STATUS;
     consomme = argv[1];
     return test_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -37,6 +37,7 @@
 
 #include "../support/skip.h"
 #include "../support/stream_frames.h"
+#include "../support/test_args.h"
 
 #define ROUNDS      300
 #define DEADLINE_MS 10000
@@ -221,10 +222,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_writer_waits_for_a_reader_holding_the_lock),
     };
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s CONSOMME\n", argv[0]);
-        return 2;
-    }
+    if (!test_args_ok(argc, argv, 1, 1, NULL, "CONSOMME"))
+        return TEST_USAGE_STATUS;
     consomme = argv[1];
     signal(SIGPIPE, SIG_IGN);
     return test_exit_status(cmocka_run_group_tests(tests, NULL, NULL));

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "cpu_cost.h"
+#include "test_args.h"
 
 static const char *data_dir;
 
@@ -266,10 +267,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_cpu_read_reads_the_live_system),
     };
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s DATA_DIR\n", argv[0]);
-        return 2;
-    }
+    if (!test_args_ok(argc, argv, 1, 1, NULL, "DATA_DIR"))
+        return TEST_USAGE_STATUS;
     data_dir = argv[1];
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
