@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "agent_proto.h"
+#include "array.h"
 #include "errbuf.h"
 
 static const char *const type_names[] = {
@@ -658,23 +659,17 @@ void linebuf_free(struct linebuf *lb)
 /* Make room for @need more bytes, dropping already consumed lines first. */
 static int linebuf_reserve(struct linebuf *lb, size_t need)
 {
+    char *b;
+
     if (lb->start) {
         memmove(lb->buf, lb->buf + lb->start, lb->len - lb->start);
         lb->len -= lb->start;
         lb->start = 0;
     }
-    if (lb->cap - lb->len < need + 1) {
-        size_t cap = lb->cap ? lb->cap : 4096;
-        char *b;
-
-        while (cap - lb->len < need + 1)
-            cap *= 2;
-        b = realloc(lb->buf, cap);
-        if (!b)
-            return -ENOMEM;
-        lb->buf = b;
-        lb->cap = cap;
-    }
+    b = array_reserve_bytes(lb->buf, lb->len, need + 1, &lb->cap);
+    if (!b)
+        return -ENOMEM;
+    lb->buf = b;
     return 0;
 }
 

@@ -19,6 +19,7 @@
 
 #include <curl/curl.h>
 
+#include "array.h"
 #include "build_info.h"
 #include "clock.h"
 #include "errbuf.h"
@@ -34,22 +35,16 @@ struct buf {
 
 static int buf_append(struct buf *b, const void *p, size_t n)
 {
+    char *d;
+
     if (n > b->max - b->len) {
         b->too_big = true;
         return -EFBIG;
     }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        char *d;
-
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        d = realloc(b->data, cap);
-        if (!d)
-            return -ENOMEM;
-        b->data = d;
-        b->cap = cap;
-    }
+    d = array_reserve_bytes(b->data, b->len, n + 1, &b->cap);
+    if (!d)
+        return -ENOMEM;
+    b->data = d;
     memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';
