@@ -144,6 +144,21 @@ int cm_host_dest(struct consomme *c, uint8_t proto, uint32_t dst, uint16_t port,
                  struct sockaddr_in *out);
 
 /**
+ * cm_dst_refused() - Whether no packet of the guest's may go to @dst at all, before any rule
+ * @cfg:	The stack's configuration
+ * @dst:	Destination, host byte order
+ * @proto:	IPPROTO_*
+ *
+ * The IPv4 layer asks it of every packet, udp.c of a datagram once DHCP's broadcast is set
+ * apart; both then only drop.
+ *
+ * Return: true for the guest itself, its subnet's and the limited broadcast, multicast, 0/8,
+ * and 127/8 but for TCP and UDP (which go on to cm_host_dest(), whose refusal the guest hears
+ * of at once instead of timing out)
+ */
+bool cm_dst_refused(const struct cm_config *cfg, uint32_t dst, uint8_t proto);
+
+/**
  * cm_guest_verifies_csum() - Whether the guest checks the layer-4 checksums we send
  * @c:		Stack
  *

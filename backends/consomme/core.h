@@ -240,7 +240,6 @@ enum cm_drop ipv4_parse(const uint8_t *p, size_t len, struct cm_ipv4 *ip, size_t
 void ipv4_input(struct consomme *c, const uint8_t *pkt, size_t len);
 void ipv4_input_sg(struct consomme *c, const uint8_t *pkt, size_t len, const struct iovec *tail,
                    int tail_cnt);
-bool ipv4_dst_refused(const struct consomme *c, uint32_t dst);
 
 /* icmp.c */
 void icmp_input(struct consomme *c, const struct cm_ipv4 *ip, const uint8_t *p, size_t len);

@@ -51,18 +51,6 @@ enum cm_drop ipv4_parse(const uint8_t *p, size_t len, struct cm_ipv4 *ip, size_t
     return CM_PASS;
 }
 
-/* Addresses no guest packet may be forwarded to (DHCP's broadcast is handled in udp.c).
- * TCP and UDP to 127/8 go on to the NAT policy, which refuses them with a RST or an ICMP error
- * and a counter (cm_host_dest()), so the guest learns at once instead of timing out. */
-static bool dst_refused(const struct cm_config *cfg, uint32_t dst, uint8_t proto)
-{
-    uint32_t bcast = (cfg->guest_ip & cfg->netmask) | ~cfg->netmask;
-
-    return dst == cfg->guest_ip || dst == bcast || dst == 0xffffffffu ||
-           (dst >> 28) == 0xe /* multicast */ || (dst >> 24) == 0 ||
-           ((dst >> 24) == 127 && proto != IPPROTO_TCP && proto != IPPROTO_UDP);
-}
-
 /**
  * ipv4_input() - Validate one IPv4 packet from the guest and hand it to its protocol
  * @c:		Stack
@@ -129,7 +117,7 @@ void ipv4_input_sg(struct consomme *c, const uint8_t *pkt, size_t len, const str
         cm_drop(c, CM_DROP_IPV4_SRC);
         return;
     }
-    if (dst_refused(cfg, ip.dst, ip.proto)) {
+    if (cm_dst_refused(cfg, ip.dst, ip.proto)) {
         cm_drop(c, CM_DROP_IPV4_DST);
         return;
     }
@@ -148,16 +136,4 @@ void ipv4_input_sg(struct consomme *c, const uint8_t *pkt, size_t len, const str
         cm_drop(c, CM_DROP_IPV4_PROTO);
         break;
     }
-}
-
-/**
- * ipv4_dst_refused() - Whether udp.c must refuse to forward to @dst
- * @c:		Stack
- * @dst:	Destination, host byte order
- *
- * Return: true for the guest itself, broadcast, multicast and 0/8 (127/8 is the policy's)
- */
-bool ipv4_dst_refused(const struct consomme *c, uint32_t dst)
-{
-    return dst_refused(&c->opts.cfg, dst, IPPROTO_UDP);
 }

@@ -2,8 +2,10 @@
 /*
  * nat.c - where a guest's packet may go: cm_host_dest(), the one place that decides
  *
- * The --allow/--deny rules (policy.c, pure parse and match), then the host's loopback and own
- * addresses, reachable only through the gateway address; the gateway maps to the host's
+ * First the addresses no packet may go to at all (cm_dst_refused(): the IPv4 layer's check of
+ * every packet, and udp.c's once DHCP is set apart; they call down here, not into each other).
+ * Then the --allow/--deny rules (policy.c, pure parse and match), then the host's loopback and
+ * own addresses, reachable only through the gateway address; the gateway maps to the host's
  * 127.0.0.1 and the DNS address to the resolver. tcp.c and udp.c only answer a refusal (RST,
  * ICMP administratively prohibited), counted here per reason.
  */
@@ -41,6 +43,15 @@ static bool host_owns(uint32_t addr)
         own = ntohl(sa.sin_addr.s_addr) == addr;
     close(fd);
     return own;
+}
+
+bool cm_dst_refused(const struct cm_config *cfg, uint32_t dst, uint8_t proto)
+{
+    uint32_t bcast = (cfg->guest_ip & cfg->netmask) | ~cfg->netmask;
+
+    return dst == cfg->guest_ip || dst == bcast || dst == 0xffffffffu ||
+           (dst >> 28) == 0xe /* multicast */ || (dst >> 24) == 0 ||
+           ((dst >> 24) == 127 && proto != IPPROTO_TCP && proto != IPPROTO_UDP);
 }
 
 static int refuse(struct consomme *c, uint8_t proto, enum cm_refuse why)

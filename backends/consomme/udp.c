@@ -402,7 +402,7 @@ void udp_input(struct consomme *c, const struct cm_ipv4 *ip, const uint8_t *p, s
         cm_drop(c, CM_DROP_IPV4_SRC);
         return;
     }
-    if (ipv4_dst_refused(c, ip->dst)) {
+    if (cm_dst_refused(cfg, ip->dst, IPPROTO_UDP)) {
         cm_drop(c, CM_DROP_IPV4_DST);
         return;
     }
