@@ -31,13 +31,13 @@
 
 void compare_options_init(struct compare_options *o)
 {
-    o->alpha = COMPARE_DEFAULT_ALPHA;
-    o->threshold_pct = COMPARE_DEFAULT_THRESHOLD;
-    o->seed = COMPARE_DEFAULT_SEED;
-    o->mc_rounds = COMPARE_DEFAULT_MC_ROUNDS;
-    o->exact_limit = COMPARE_DEFAULT_EXACT_LIMIT;
-    o->unpaired = false;
-    o->require_detectable_pct = 0;
+    *o = (struct compare_options){
+        .alpha = COMPARE_DEFAULT_ALPHA,
+        .threshold_pct = COMPARE_DEFAULT_THRESHOLD,
+        .seed = COMPARE_DEFAULT_SEED,
+        .mc_rounds = COMPARE_DEFAULT_MC_ROUNDS,
+        .exact_limit = COMPARE_DEFAULT_EXACT_LIMIT,
+    };
 }
 
 const char *verdict_name(enum verdict v)
@@ -323,20 +323,6 @@ static bool pairable(const struct report *base, const struct report *cand, const
            positions_recorded(base) == b->nsamples && positions_recorded(cand) == c->nsamples;
 }
 
-bool compare_row_is_rate(const char *name)
-{
-    static const char *const suffixes[] = {"_gbps", "_pps", "_per_s"};
-    size_t len = strlen(name);
-
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-        size_t n = strlen(suffixes[i]);
-
-        if (len > n && !strcmp(name + len - n, suffixes[i]))
-            return true;
-    }
-    return false;
-}
-
 /* A relative change of @pct percent in the metric's bad direction, as a log ratio's size. */
 static double bad_change_log(double pct, bool higher_is_better)
 {
@@ -368,7 +354,7 @@ static void set_resolution(struct compare_row *row, double se, double df, bool l
         pct = fmax(pct, o->threshold_pct);
     }
     row->detectable_pct = pct;
-    if (!(o->require_detectable_pct > 0) || !compare_row_is_rate(row->name) ||
+    if (!(o->require_detectable_pct > 0) || !metric_is_rate(row->name) ||
         pct <= o->require_detectable_pct)
         return;
     row->undetectable = true;
@@ -642,6 +628,34 @@ static int check_units(const struct report *base, const struct report *cand, cha
     return 0;
 }
 
+/* A glob of the gate that takes none of the rows is a mistake (a gate guarding nothing). */
+static int check_gate(const struct comparison *c, char *err, size_t errlen)
+{
+    const char **names;
+    size_t n = 0;
+    char term[256];
+    bool unmatched;
+
+    if (!c->opts.gate.spec)
+        return 0;
+    for (size_t i = 0; i < c->nresults; i++)
+        n += c->results[i].nrows;
+    names = malloc((n ? n : 1) * sizeof(*names));
+    if (!names)
+        return errbuf_set(err, errlen, ENOMEM, "out of memory comparing the reports");
+    n = 0;
+    for (size_t i = 0; i < c->nresults; i++)
+        for (size_t j = 0; j < c->results[i].nrows; j++)
+            names[n++] = c->results[i].rows[j].name;
+    unmatched = metric_gate_unmatched(&c->opts.gate, names, n, term, sizeof(term));
+    free(names);
+    if (unmatched)
+        return errbuf_set(err, errlen, EINVAL,
+                          "--gate: '%s' matches no metric of these reports (names look like %s)",
+                          term, n ? c->results[0].rows[0].name : "net_virtio-net_tcp_tx_gbps");
+    return 0;
+}
+
 int compare_reports(const struct report *base, const struct report *const *cands, size_t ncand,
                     const struct compare_options *opts, struct comparison **out, char *err,
                     size_t errlen)
@@ -695,10 +709,19 @@ int compare_reports(const struct report *base, const struct report *const *cands
             errbuf_set(err, errlen, rc, "out of memory comparing the reports");
             goto out;
         }
-        c->regressed += c->results[i].count[VERDICT_REGRESSED];
-        for (size_t j = 0; j < c->results[i].nrows; j++)
-            c->undetectable += c->results[i].rows[j].undetectable;
+        for (size_t j = 0; j < c->results[i].nrows; j++) {
+            const struct compare_row *row = &c->results[i].rows[j];
+
+            c->undetectable += row->undetectable;
+            if (row->verdict != VERDICT_REGRESSED)
+                continue;
+            if (metric_gate_covers(&c->opts.gate, row->name))
+                c->regressed++;
+            else
+                c->regressed_outside_gate++;
+        }
     }
+    rc = check_gate(c, err, errlen);
 out:
     if (rc < 0)
         comparison_free(c);

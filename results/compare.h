@@ -37,8 +37,12 @@
  * with t quantiles: (t(1 - alpha/2) + t(0.8)) standard errors of the log ratio), never below
  * the threshold. A gate that answers "unchanged" with a resolution of 25% has not shown that a
  * 10% drop did not happen. With compare_options.require_detectable_pct, each throughput or
- * rate row (compare_row_is_rate()) whose resolution is coarser, and which saw no change, is
+ * rate row (metric_is_rate()) whose resolution is coarser, and which saw no change, is
  * counted as undetectable, so a CI job can fail as inconclusive instead of passing.
+ *
+ * The gate: ->regressed counts the regressed rows that compare_options.gate covers (gate.h:
+ * by default every result but the diagnostics), ->regressed_outside_gate the others, which a
+ * CI job shows but does not fail on. A glob of the gate that takes no row is an error.
  *
  * Stalls: a throughput metric whose companion "<prefix>_stalled_intervals" metric (see
  * report_stalls()) has a non-zero sample on either side carries how many runs stalled, so
@@ -54,6 +58,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gate.h"
 #include "report.h"
 
 enum verdict {
@@ -96,6 +101,7 @@ struct compare_options {
     size_t exact_limit;            /* enumerate all splits up to this many */
     bool unpaired;                 /* never pair, even reports of one run (PAIRING_OFF) */
     double require_detectable_pct; /* > 0: rate rows must resolve this change (percent) */
+    struct metric_gate gate;       /* the metrics whose regression counts in ->regressed */
 };
 
 #define COMPARE_DEFAULT_ALPHA       0.01
@@ -157,12 +163,13 @@ struct comparison {
     struct compare_options opts;
     struct compare_result *results;
     size_t nresults;
-    size_t regressed;    /* over all candidates */
-    size_t undetectable; /* rows with undetectable set, over all candidates */
+    size_t regressed;              /* rows regressed, over all candidates, in the gate */
+    size_t regressed_outside_gate; /* the same, outside it (shown, never failing) */
+    size_t undetectable;           /* rows with undetectable set, over all candidates */
 };
 
 /**
- * compare_options_init() - Defaults: alpha 0.01, threshold 5 %, fixed seed
+ * compare_options_init() - Defaults: alpha 0.01, threshold 5 %, fixed seed, the default gate
  */
 void compare_options_init(struct compare_options *o);
 
@@ -185,12 +192,6 @@ int compare_reports(const struct report *base, const struct report *const *cands
                     size_t errlen);
 
 void comparison_free(struct comparison *c);
-
-/**
- * compare_row_is_rate() - Whether metric @name is a throughput or a rate (_gbps, _pps, _per_s),
- * the figures a regression gate is for, as opposed to costs, counters and latencies
- */
-bool compare_row_is_rate(const char *name);
 
 /**
  * compare_find_row() - The row of metric @name in one candidate's result, in O(1)

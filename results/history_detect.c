@@ -128,15 +128,31 @@ void history_detection_free(struct history_detection *d)
     d->nchanges = 0;
 }
 
+bool history_change_gated(const struct history_detection *d, size_t i)
+{
+    const struct history_change *c = &d->changes[i];
+    bool newest = i + 1 == d->nchanges || d->changes[i + 1].series != c->series;
+
+    return newest && c->regression && c->recent &&
+           metric_gate_covers(&d->gate, d->series[c->series].metric);
+}
+
+const char *history_change_note(const struct history_detection *d, size_t i)
+{
+    const struct history_change *c = &d->changes[i];
+
+    if (!c->recent || !c->regression)
+        return "";
+    return metric_gate_covers(&d->gate, d->series[c->series].metric)
+               ? " (recent)"
+               : " (recent, outside the gate)";
+}
+
 bool history_detect_gate(const struct history_detection *d)
 {
-    for (size_t i = 0; i < d->nchanges; i++) {
-        const struct history_change *c = &d->changes[i];
-        bool newest = i + 1 == d->nchanges || d->changes[i + 1].series != c->series;
-
-        if (newest && c->regression && c->recent)
+    for (size_t i = 0; i < d->nchanges; i++)
+        if (history_change_gated(d, i))
             return true;
-    }
     return false;
 }
 

@@ -6,8 +6,9 @@
  * ed_options.on_samples every sample of every run (edivisive_samples()); labels each change
  * point with the revisions on both sides and whether it is a regression (the metric moved in
  * its bad direction), and renders the outcome as text, markdown (a CI job summary) or JSON.
- * The nightly gate is history_detect_gate(): a series fails when its newest change point is a
- * regression that begins within the last K runs.
+ * The nightly gate is history_detect_gate(): a series of the gate's metrics (gate.h: by default
+ * every result but the diagnostics) fails when its newest change point is a regression that begins within
+ * the last K runs.
  */
 #ifndef BURETTE_HISTORY_DETECT_H
 #define BURETTE_HISTORY_DETECT_H
@@ -16,6 +17,7 @@
 #include <stdio.h>
 
 #include "edivisive.h"
+#include "gate.h"
 #include "history.h"
 
 struct history_change {
@@ -31,6 +33,9 @@ struct history_detection {
     struct history_change *changes; /* grouped by series, oldest first within one */
     size_t nchanges;
     size_t last_runs; /* K of the gate */
+    /* The metrics the gate judges: history_detect() sets the default, a caller may narrow or
+     * widen it before history_detect_gate() */
+    struct metric_gate gate;
 };
 
 /**
@@ -46,9 +51,21 @@ int history_detect(const struct history_series *s, size_t n, const struct ed_opt
 void history_detection_free(struct history_detection *d);
 
 /**
- * history_detect_gate() - Whether some series' newest change point is a recent regression
+ * history_detect_gate() - Whether some gated series' newest change point is a recent regression
  */
 bool history_detect_gate(const struct history_detection *d);
+
+/**
+ * history_change_gated() - Whether change point @c would fail the gate: a recent regression,
+ * the newest of a series whose metric the gate judges
+ */
+bool history_change_gated(const struct history_detection *d, size_t i);
+
+/**
+ * history_change_note() - What a verdict adds for change point @i: " (recent)" for a recent
+ * regression, " (recent, outside the gate)" when its metric is not judged, else ""
+ */
+const char *history_change_note(const struct history_detection *d, size_t i);
 
 /**
  * history_series_title() - "metric (backend, nic, transport; host)" for headings

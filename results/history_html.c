@@ -239,8 +239,7 @@ static void change_rows(FILE *f, const struct history_detection *d, size_t only,
                 ")</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
                 "<td class=\"num\">%.3f</td><td><span class=\"verdict %s\">%s%s</span></td></tr>\n",
                 mb, ma, pct, hc->c.p, hc->regression ? "regressed" : "improved",
-                hc->regression ? "regression" : "improvement",
-                hc->regression && hc->recent ? " (recent)" : "");
+                hc->regression ? "regression" : "improvement", history_change_note(d, c));
     }
 }
 

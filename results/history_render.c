@@ -63,8 +63,7 @@ static int build_table(const struct history_detection *d, struct table *t)
         render_fmt_value(after, sizeof(after), c->c.mean_after);
         render_fmt_pct(pct, sizeof(pct), c->c.change * 100);
         snprintf(p, sizeof(p), "%.3f", c->c.p);
-        snprintf(what, sizeof(what), "%s%s", verdict(c),
-                 c->recent && c->regression ? " (recent)" : "");
+        snprintf(what, sizeof(what), "%s%s", verdict(c), history_change_note(d, i));
         rc = table_add_row(t, cells);
     }
     return rc;
@@ -107,13 +106,13 @@ static json_t *detection_json(const struct history_detection *d)
         const struct history_point *before = &s->points[c->c.index - 1];
         const struct history_point *after = &s->points[c->c.index];
         json_t *o =
-            json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:f, s:f, s:f, s:f, s:s, s:b}",
+            json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:f, s:f, s:f, s:f, s:s, s:b, s:b}",
                       "series", (json_int_t)c->series, "metric", s->metric, "host", s->host_key,
                       "index", (json_int_t)c->c.index, "revision_before", before->revision,
                       "revision_after", after->revision, "date_before", before->date, "date_after",
                       after->date, "mean_before", c->c.mean_before, "mean_after", c->c.mean_after,
                       "change", isfinite(c->c.change) ? c->c.change : 0.0, "p", c->c.p, "verdict",
-                      verdict(c), "recent", c->recent);
+                      verdict(c), "recent", c->recent, "fails_gate", history_change_gated(d, i));
 
         if (!o || json_array_append_new(changes, o) < 0)
             goto fail;

@@ -499,6 +499,27 @@ static int resolution_notes(const struct comparison *c, struct notes *out)
     return 0;
 }
 
+/* One note per regressed row the gate does not cover: shown, so nobody misses it, and said
+ * not to fail, so nobody wonders why the job stayed green. */
+static int gate_notes(const struct comparison *c, struct notes *out)
+{
+    for (size_t i = 0; i < c->nresults; i++) {
+        for (size_t j = 0; j < c->results[i].nrows; j++) {
+            const struct compare_row *row = &c->results[i].rows[j];
+
+            if (row->verdict != VERDICT_REGRESSED || metric_gate_covers(&c->opts.gate, row->name))
+                continue;
+            if (notes_add(out,
+                          "%s (%s): regressed, outside the gate (--gate %s): not counted as a "
+                          "regression; --gate all would count it",
+                          row->name, report_label(c->results[i].cand),
+                          c->opts.gate.spec ? c->opts.gate.spec : "results") < 0)
+                return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
 int render_comparison_notes(const struct comparison *c, struct notes *out)
 {
     int rc = render_provenance_notes(c, out);
@@ -507,6 +528,8 @@ int render_comparison_notes(const struct comparison *c, struct notes *out)
         rc = render_stall_notes(c, out);
     if (!rc)
         rc = resolution_notes(c, out);
+    if (!rc)
+        rc = gate_notes(c, out);
     return rc;
 }
 

@@ -116,9 +116,10 @@ static json_t *comparison_json(const struct comparison *c)
 {
     json_t *root, *cands;
 
-    root = json_pack("{s:f, s:f, s:i, s:o}", "alpha", c->opts.alpha, "threshold_pct",
-                     c->opts.threshold_pct, "regressed", (json_int_t)c->regressed, "baseline",
-                     origin_json(c->base));
+    root = json_pack("{s:f, s:f, s:s, s:i, s:i, s:o}", "alpha", c->opts.alpha, "threshold_pct",
+                     c->opts.threshold_pct, "gate", c->opts.gate.spec ? c->opts.gate.spec : "results",
+                     "regressed", (json_int_t)c->regressed, "regressed_outside_gate",
+                     (json_int_t)c->regressed_outside_gate, "baseline", origin_json(c->base));
     cands = json_array();
     if (!root || !cands)
         goto fail;

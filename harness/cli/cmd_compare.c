@@ -4,7 +4,8 @@
  *
  * Reads every report first (paths or URLs), so a bad input is found before anything is
  * printed, and exits 2 naming the file. Then compares each candidate with the baseline and
- * prints the table; with --fail-on-regression, any regressed metric makes the exit status 1.
+ * prints the table; with --fail-on-regression, a regressed metric of the gate (gate.h: by
+ * default every result but the diagnostics) makes the exit status 1.
  * With --require-detectable, a rate metric whose test could not have seen a change of that
  * size makes it 3 (inconclusive) unless 1 applies: a nightly gate that cannot see the drop it
  * guards against must not pass as green.
@@ -37,7 +38,10 @@ static void usage(FILE *f)
             "  -f, --format FORMAT      %s (default text)\n"
             "  -t, --threshold PCT      smallest change that counts, in percent (default %g)\n"
             "  -a, --alpha P            significance level of the tests (default %g)\n"
-            "      --fail-on-regression exit 1 if any metric regressed\n"
+            "      --fail-on-regression exit 1 if a metric of the gate regressed\n"
+            "      --gate SPEC          the metrics --fail-on-regression judges: " METRIC_GATE_HELP
+            "\n"
+            "                           (others are shown, and named when they regress)\n"
             "      --unpaired           never pair samples round by round, even for reports\n"
             "                           of one interleaved run\n"
             "      --require-detectable PCT\n"
@@ -74,6 +78,7 @@ int cmd_compare(int argc, char **argv)
     struct comparison *cmp = NULL;
     struct compare_options opts;
     bool fail_on_regression = false;
+    const char *gate = NULL;
     char err[ERRBUF_LEN];
     size_t nreports = 0;
     FILE *out = stdout;
@@ -87,6 +92,7 @@ int cmd_compare(int argc, char **argv)
                    .what = "a probability strictly between 0 and 1"),
         CLI_OPTION("fail-on-regression", 0, CLI_FLAG, &fail_on_regression),
         CLI_OPTION("unpaired", 0, CLI_FLAG, &opts.unpaired),
+        CLI_OPTION("gate", 0, CLI_TEXT, &gate),
         CLI_OPTION("require-detectable", 0, CLI_NUMBER, &opts.require_detectable_pct, .min = 0,
                    .max = 100, .exclusive = true,
                    .what = "a percentage above 0 and below 100 (e.g. 10)"),
@@ -98,6 +104,8 @@ int cmd_compare(int argc, char **argv)
         return status;
     if (argc - first < 2)
         return cli_usage_error("compare", "needs a BASELINE and at least one CANDIDATE report");
+    if (gate && metric_gate_parse(&opts.gate, gate, err, sizeof(err)))
+        return cli_usage_error("compare", "%s", err);
 
     status = cli_read_reports("compare", argv + first, argc - first, &reports, &nreports);
     if (status)
@@ -117,7 +125,7 @@ int cmd_compare(int argc, char **argv)
         goto out;
     }
     if (cmp->regressed && fail_on_regression) {
-        fprintf(stderr, "burette compare: %zu metric%s regressed\n", cmp->regressed,
+        fprintf(stderr, "burette compare: %zu metric%s of the gate regressed\n", cmp->regressed,
                 cmp->regressed == 1 ? "" : "s");
         status = 1;
     } else if (cmp->undetectable) {

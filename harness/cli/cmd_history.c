@@ -71,6 +71,8 @@ static void usage(FILE *f)
             "                        per run (default %s)\n"
             "  --fail-on-change      detect: exit 1 when some series' newest change point is a\n"
             "                        recent regression\n"
+            "  --gate SPEC           the metrics --fail-on-change judges: " METRIC_GATE_HELP "\n"
+            "                        (the others' change points are shown, never failing)\n"
             "\n"
             "Output:\n"
             "  -f, --format FORMAT   list: text, markdown, json; detect: %s;\n"
@@ -97,6 +99,7 @@ struct history_args {
     struct ed_options ed;
     size_t last_runs;
     bool fail_on_change;
+    const char *gate; /* --gate SPEC, NULL for the default */
     char **reports;
     int nreports;
 };
@@ -124,6 +127,7 @@ static int parse_args(int argc, char **argv, struct history_args *a)
         CLI_OPTION("last-runs", 0, CLI_COUNT, &a->last_runs, .min = 1, .max = 1000000,
                    .only = SUB_CHANGE),
         CLI_OPTION("fail-on-change", 0, CLI_FLAG, &a->fail_on_change, .only = SUB_DETECT),
+        CLI_OPTION("gate", 0, CLI_TEXT, &a->gate, .only = SUB_CHANGE),
         CLI_OPTION("input", 0, CLI_TEXT, &input, .only = SUB_CHANGE),
         CLI_OPTION("format", 'f', CLI_TEXT, &a->format, .only = SUB_LIST | SUB_CHANGE),
         CLI_OPTION("output", 'o', CLI_TEXT, &a->output, .only = SUB_READ),
@@ -280,6 +284,32 @@ static int print_list(FILE *f, const char *format, const struct history_series *
     return rc;
 }
 
+/* --gate: checked, and every glob of it must take some series (else it guards nothing). */
+static int set_gate(const struct history_args *a, struct history_detection *d,
+                    const struct history_series *series, size_t n)
+{
+    const char **names = malloc((n ? n : 1) * sizeof(*names));
+    char err[ERRBUF_LEN], term[256];
+    bool unmatched;
+
+    if (!names) {
+        fprintf(stderr, "burette %s: out of memory\n", a->cmd);
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++)
+        names[i] = series[i].metric;
+    if (metric_gate_parse(&d->gate, a->gate, err, sizeof(err))) {
+        free(names);
+        return cli_usage_error(a->cmd, "%s", err);
+    }
+    unmatched = n && metric_gate_unmatched(&d->gate, names, n, term, sizeof(term));
+    free(names);
+    if (unmatched)
+        return cli_usage_error(a->cmd, "--gate: '%s' matches no stored metric (names look like %s)",
+                               term, series[0].metric);
+    return 0;
+}
+
 static int do_read(const struct history_args *a)
 {
     struct history_detection d = {0};
@@ -300,6 +330,11 @@ static int do_read(const struct history_args *a)
         rc = history_load(h, &a->filter, &series, &n, err, sizeof(err));
     if (!rc && a->sub & SUB_CHANGE)
         rc = history_detect(series, n, &a->ed, a->last_runs, &d, err, sizeof(err));
+    if (!rc && a->sub & SUB_CHANGE && a->gate) {
+        status = set_gate(a, &d, series, n);
+        if (status)
+            goto out;
+    }
     if (rc) {
         fprintf(stderr, "burette history %s: %s\n", a->name, err);
         status = 1;

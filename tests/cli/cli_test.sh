@@ -39,7 +39,15 @@ suite_compare() {
     # A 10% drop: reported, but only fails the gate when asked to.
     expect 0 "$burette" compare "$base" "$drop" && stdout_has regressed
     expect 1 "$burette" compare "$base" "$drop" --fail-on-regression &&
-        stderr_has "2 metrics regressed"
+        stderr_has "2 metrics of the gate regressed"
+    # The gate: only the metrics it takes fail the job; the rest are named, outside it.
+    expect 1 "$burette" compare "$base" "$drop" --fail-on-regression --gate rates &&
+        stderr_has "1 metric of the gate regressed" &&
+        stdout_has "boot_time_ms (candidate_drop): regressed, outside the gate (--gate rates)"
+    expect 0 "$burette" compare "$base" "$drop" --fail-on-regression --gate '*_udp_*'
+    expect 2 "$burette" compare "$base" "$drop" --gate 'rates,*_tpc_tx_*' &&
+        stderr_has "'*_tpc_tx_*' matches no metric of these reports"
+    expect 2 "$burette" compare "$base" "$drop" --gate 'rates,' && stderr_has "an empty term"
     # Options after the reports work as well (GNU argument order).
     expect 1 "$burette" compare --fail-on-regression "$base" "$drop"
     # A threshold above the drop: nothing regressed.
