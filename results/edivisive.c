@@ -248,6 +248,82 @@ static double relative_change(double before, double after)
     return (after - before) / fabs(before);
 }
 
+/*
+ * Drop the weakest change point below the magnitude threshold, merge, and look again: merging
+ * changes the neighbours' means, so one pass would judge with stale means.
+ */
+static void drop_small_changes(const double *x, const size_t *off, size_t *bounds, size_t *nbounds,
+                               double min_magnitude)
+{
+    for (;;) {
+        size_t weakest = 0;
+        double weakest_mag = INFINITY;
+
+        for (size_t s = 1; s + 1 < *nbounds; s++) {
+            double before = mean_of(x, off, bounds[s - 1], bounds[s]);
+            double after = mean_of(x, off, bounds[s], bounds[s + 1]);
+            double mag = fabs(relative_change(before, after));
+
+            if (mag < min_magnitude && mag < weakest_mag) {
+                weakest_mag = mag;
+                weakest = s;
+            }
+        }
+        if (!weakest)
+            return;
+        memmove(&bounds[weakest], &bounds[weakest + 1], (*nbounds - weakest - 1) * sizeof(*bounds));
+        (*nbounds)--;
+    }
+}
+
+/*
+ * relocate() - Move each change point to the strongest split between its neighbours
+ * @ps:		Prefix sums of the whole series (prefix_sums() over [0, n))
+ * @bounds:	0, the change points, n, sorted
+ * @pval:	p-values by position: a moved change point takes its own along
+ *
+ * Detection looks at windows (best_split()), so that a bump is seen; but a split found against
+ * a window's end lands where it best separates that window, which is often a run or two off
+ * the step. Once the change points are known, each one's neighbours bound the only two levels
+ * it separates, and the plain split of [previous, next) is the best estimate of where the mean
+ * moved (the least-squares location, as the statistic is the mean's). Moving one changes its
+ * neighbours' segments, so passes repeat until none moves, at most once per change point.
+ *
+ * Return: whether any moved
+ */
+static bool relocate(const struct sums *ps, size_t *bounds, size_t nbounds, size_t min_segment,
+                     double *pval)
+{
+    bool moved_any = false;
+
+    for (size_t pass = 0; pass + 2 < nbounds; pass++) {
+        bool moved = false;
+
+        for (size_t s = 1; s + 1 < nbounds; s++) {
+            size_t a = bounds[s - 1], k = bounds[s + 1], best_t = bounds[s];
+            double best = q_stat(ps->p0, ps->p1, ps->p2, a, best_t, k);
+
+            for (size_t t = a + min_segment; t + min_segment <= k; t++) {
+                double q = q_stat(ps->p0, ps->p1, ps->p2, a, t, k);
+
+                if (q > best) {
+                    best = q;
+                    best_t = t;
+                }
+            }
+            if (best_t != bounds[s]) {
+                pval[best_t] = pval[bounds[s]];
+                bounds[s] = best_t;
+                moved = true;
+            }
+        }
+        if (!moved)
+            break;
+        moved_any = true;
+    }
+    return moved_any;
+}
+
 int edivisive(const double *x, size_t n, const struct ed_options *o, struct ed_change **out,
               size_t *nout)
 {
@@ -370,27 +446,10 @@ int edivisive_samples(const double *x, const size_t *off, size_t n, const struct
         }
     }
 
-    /* Drop the weakest change point below the magnitude threshold, merge, and look again:
-     * merging changes the neighbours' means, so one pass would judge with stale means. */
-    for (;;) {
-        size_t weakest = 0;
-        double weakest_mag = INFINITY;
-
-        for (size_t s = 1; s + 1 < nbounds; s++) {
-            double before = mean_of(x, off, bounds[s - 1], bounds[s]);
-            double after = mean_of(x, off, bounds[s], bounds[s + 1]);
-            double mag = fabs(relative_change(before, after));
-
-            if (mag < o->min_magnitude && mag < weakest_mag) {
-                weakest_mag = mag;
-                weakest = s;
-            }
-        }
-        if (!weakest)
-            break;
-        memmove(&bounds[weakest], &bounds[weakest + 1], (nbounds - weakest - 1) * sizeof(*bounds));
-        nbounds--;
-    }
+    drop_small_changes(x, off, bounds, &nbounds, o->min_magnitude);
+    prefix_sums(v, off, 0, n, ps.p0, ps.p1, ps.p2);
+    if (relocate(&ps, bounds, nbounds, o->min_segment, pval))
+        drop_small_changes(x, off, bounds, &nbounds, o->min_magnitude);
 
     if (nbounds > 2) {
         res = calloc(nbounds - 2, sizeof(*res));

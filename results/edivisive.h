@@ -14,7 +14,9 @@
  * is strongest, if a permutation test (observations shuffled within each segment) finds that
  * split significant; then, as Otava does, change points whose relative magnitude is below a
  * threshold are dropped and their neighbours merged, weakest first, because a 1% shift is real
- * but not worth a nightly alarm.
+ * but not worth a nightly alarm. Last, each change point is moved to the strongest split
+ * between its neighbours: the search looks at windows so that a bump is seen, but the place
+ * of a step is best estimated from the two levels it separates.
  *
  * Invariants: results are deterministic (the permutations come from a fixed-seed generator), so
  * the same history always gives the same verdict; change points are reported oldest first; no
