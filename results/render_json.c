@@ -116,10 +116,11 @@ static json_t *comparison_json(const struct comparison *c)
 {
     json_t *root, *cands;
 
-    root = json_pack("{s:f, s:f, s:s, s:i, s:i, s:o}", "alpha", c->opts.alpha, "threshold_pct",
-                     c->opts.threshold_pct, "gate", c->opts.gate.spec ? c->opts.gate.spec : "results",
-                     "regressed", (json_int_t)c->regressed, "regressed_outside_gate",
-                     (json_int_t)c->regressed_outside_gate, "baseline", origin_json(c->base));
+    root =
+        json_pack("{s:f, s:f, s:s, s:i, s:i, s:o}", "alpha", c->opts.alpha, "threshold_pct",
+                  c->opts.threshold_pct, "gate", c->opts.gate.spec ? c->opts.gate.spec : "results",
+                  "regressed", (json_int_t)c->regressed, "regressed_outside_gate",
+                  (json_int_t)c->regressed_outside_gate, "baseline", origin_json(c->base));
     cands = json_array();
     if (!root || !cands)
         goto fail;
@@ -147,6 +148,8 @@ static json_t *comparison_json(const struct comparison *c)
             if (row->base && row->cand)
                 json_object_set_new(m, "pairing", json_string(pairing_name(row->pairing)));
             json_object_set_new(m, "verdict", json_string(verdict_name(row->verdict)));
+            json_object_set_new(m, "gated",
+                                json_boolean(metric_gate_covers(&c->opts.gate, row->name)));
             if (row->reason != REASON_NONE)
                 json_object_set_new(m, "reason", json_string(verdict_reason_text(row->reason)));
             if (row->stalled)

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "compare.h"
 #include "errbuf.h"
@@ -123,6 +125,27 @@ static char *rendered(const struct comparison *c, const char *format)
     return buf;
 }
 
+/* The "gated" field of metric @name in a comparison rendered as JSON. */
+static bool json_metric_gated(const char *js, const char *name)
+{
+    json_t *root = json_loads(js, 0, NULL), *metrics, *m;
+    size_t i;
+    bool gated = false, found = false;
+
+    assert_non_null(root);
+    metrics = json_object_get(json_array_get(json_object_get(root, "candidates"), 0), "metrics");
+    json_array_foreach(metrics, i, m)
+    {
+        if (!strcmp(json_string_value(json_object_get(m, "name")), name)) {
+            gated = json_is_true(json_object_get(m, "gated"));
+            found = true;
+        }
+    }
+    json_decref(root);
+    assert_true(found);
+    return gated;
+}
+
 /* The recorded A/A pair: nothing in the default gate regressed, one cost metric outside it. */
 static void test_recorded_aa_pair(void **state)
 {
@@ -141,6 +164,12 @@ static void test_recorded_aa_pair(void **state)
     text = rendered(c, "markdown");
     assert_non_null(strstr(text, "no regression"));
     assert_non_null(strstr(text, AA10_COST " (b): regressed, outside the gate (--gate results)"));
+    free(text);
+    text = rendered(c, "json");
+    assert_non_null(strstr(text, "\"regressed_outside_gate\": 1"));
+    assert_non_null(strstr(text, "\"gate\": \"results\""));
+    assert_false(json_metric_gated(text, AA10_COST));
+    assert_true(json_metric_gated(text, "net_virtio-net_tcp_rx_gbps"));
     free(text);
     comparison_free(c);
 
