@@ -10,8 +10,7 @@
 #ifndef BURETTE_CMD_H
 #define BURETTE_CMD_H
 
-#define EXIT_USAGE        2
-#define EXIT_INCONCLUSIVE 3
+#include "exit_status.h"
 
 int cmd_run(int argc, char **argv);
 int cmd_compare(int argc, char **argv);

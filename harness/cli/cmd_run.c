@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "cmd.h"
 #include "errbuf.h"
+#include "gate.h"
 #include "multi_run.h"
 #include "parse.h"
 #include "render.h"
@@ -98,8 +99,11 @@ static void usage(FILE *f)
             "                                several runs: all guests up, iterations taking\n"
             "                                turns (default), or one run after the other\n"
             "      --fail-on-regression      several runs: exit 1 if a result regressed against\n"
-            "                                the first run (not a diagnostic such as CPU shares;\n"
-            "                                burette compare --gate chooses)\n"
+            "                                the first run (not a diagnostic such as CPU shares)\n"
+            "      --gate SPEC               several runs: what --fail-on-regression judges, as\n"
+            "                                for burette compare (results, rates, all, globs)\n"
+            "      --require-detectable PCT  several runs: exit 3 (inconclusive) if a throughput\n"
+            "                                or rate could not have seen a PCT %% change\n"
             "      --nic virtio-net|vmbus    guest NIC (default virtio-net; vmbus needs "
             "OpenVMM)\n"
             "      --accel auto|kvm|tcg      accelerator (default auto: KVM if usable, else "
@@ -378,6 +382,8 @@ enum {
     OPT_VARIANT,
     OPT_ORDER,
     OPT_FAIL_ON_REGRESSION,
+    OPT_GATE,
+    OPT_REQUIRE_DETECTABLE,
     OPT_NUMBER = 512,         /* + the option's index in numbers[] */
     OPT_BACKEND_OPTION = 768, /* + the option's index in the registry */
 };
@@ -419,6 +425,8 @@ int cmd_run(int argc, char **argv)
         {"variant", required_argument, NULL, OPT_VARIANT},
         {"order", required_argument, NULL, OPT_ORDER},
         {"fail-on-regression", no_argument, NULL, OPT_FAIL_ON_REGRESSION},
+        {"gate", required_argument, NULL, OPT_GATE},
+        {"require-detectable", required_argument, NULL, OPT_REQUIRE_DETECTABLE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -526,6 +534,22 @@ int cmd_run(int argc, char **argv)
         case OPT_FAIL_ON_REGRESSION:
             m.fail_on_regression = true;
             break;
+        case OPT_GATE: {
+            struct metric_gate g;
+
+            if (metric_gate_parse(&g, optarg, err, sizeof(err)))
+                rc = cli_usage_error("run", "%s", err);
+            m.gate = optarg;
+            break;
+        }
+        case OPT_REQUIRE_DETECTABLE:
+            if (parse_double(optarg, 0, 100, &m.require_detectable_pct) ||
+                !(m.require_detectable_pct > 0 && m.require_detectable_pct < 100))
+                rc = cli_usage_error("run",
+                                     "--require-detectable: '%s' is not a percentage above 0 "
+                                     "and below 100 (e.g. 10)",
+                                     optarg);
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -563,6 +587,13 @@ int cmd_run(int argc, char **argv)
                                o.vm_instances, o.iterations);
     if (multi_options_finish(&m, &o, err, sizeof(err)))
         return cli_usage_error("run", "%s", err);
+    if (!multi_run_wanted(&m) && (m.fail_on_regression || m.gate || m.require_detectable_pct))
+        return cli_usage_error("run",
+                               "--%s judges a comparison, and one run has nothing to compare "
+                               "with: give several (--backend A,B or --variant LABEL=...)",
+                               m.fail_on_regression ? "fail-on-regression"
+                               : m.gate             ? "gate"
+                                                    : "require-detectable");
     rc = check_sweeps(&o, &m);
     if (rc)
         return rc;

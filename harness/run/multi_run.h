@@ -29,7 +29,9 @@ struct multi_options {
     bool backend_given;           /* --backend was on the command line */
     enum run_order order;
     bool fail_on_regression;
-    struct variant_list runs; /* set by multi_options_finish() */
+    const char *gate;              /* --gate SPEC for the comparison, NULL for the default */
+    double require_detectable_pct; /* --require-detectable, 0 for none */
+    struct variant_list runs;      /* set by multi_options_finish() */
 };
 
 /**

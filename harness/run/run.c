@@ -12,9 +12,10 @@
  * --order sequential says otherwise, and every config records the label, the variant, the
  * order and the sequence of labels.
  *
- * Exit status: 0 success (a regression too, unless --fail-on-regression), 1 the run failed, 2
- * bad input found late, 128 + signal when SIGINT or SIGTERM stopped it (after every guest and
- * child was stopped and reaped). A failure writes no report.
+ * Exit status: 0 success (a regression too, unless --fail-on-regression), 1 the run failed or
+ * a result of the gate regressed with --fail-on-regression, 2 bad input found late, 3 a
+ * comparison that could not resolve --require-detectable, 128 + signal when SIGINT or SIGTERM
+ * stopped it (after every guest and child was stopped and reaped). A failure writes no report.
  */
 #include <errno.h>
 #include <limits.h>
@@ -33,6 +34,7 @@
 #include "backend.h"
 #include "compare.h"
 #include "errbuf.h"
+#include "exit_status.h"
 #include "image.h"
 #include "loop.h"
 #include "multi_run.h"
@@ -187,6 +189,14 @@ struct run_plan {
     const struct variant_list *runs;
     enum run_order order;
     bool fail_on_regression;
+    const char *gate;              /* the comparison's --gate, NULL for the default */
+    double require_detectable_pct; /* > 0: throughput and rates must resolve this change */
+};
+
+/* What the comparison of several runs found, for the exit status. */
+struct run_verdict {
+    size_t regressed;    /* results of the gate that regressed */
+    size_t undetectable; /* rates that could not resolve require_detectable_pct */
 };
 
 json_t *run_config_json(const struct run_options *o, const char *accel, const char *label,
@@ -495,16 +505,24 @@ static int set_hosts(struct run_entry *e, size_t n, const struct guest_image *im
 }
 
 /* Write every report, then print the comparison (several runs) or the summary (one). */
-static int finish(const struct run_options *o, struct run_entry *e, size_t n, size_t *regressed,
-                  char *err, size_t errlen)
+static int finish(const struct run_plan *p, struct run_entry *e, size_t n,
+                  struct run_verdict *verdict, char *err, size_t errlen)
 {
+    const struct run_options *o = p->o;
     const struct report *reports[VARIANT_MAX];
     struct comparison *cmp = NULL;
+    struct compare_options copts;
     const char *format = o->format ? o->format : "text";
     double load;
     int rc = 0;
 
-    *regressed = 0;
+    *verdict = (struct run_verdict){0};
+    compare_options_init(&copts);
+    copts.require_detectable_pct = p->require_detectable_pct;
+    if (p->gate)
+        rc = metric_gate_parse(&copts.gate, p->gate, err, errlen);
+    if (rc)
+        return rc;
     provenance_load(&load);
     for (size_t j = 0; j < n; j++) {
         const struct run_slot *s = &e[j].slot;
@@ -531,11 +549,15 @@ static int finish(const struct run_options *o, struct run_entry *e, size_t n, si
     }
     if (n == 1)
         return render_reports(format, stdout, reports, 1, err, errlen);
-    rc = compare_reports(reports[0], reports + 1, n - 1, NULL, &cmp, err, errlen);
-    if (rc)
+    rc = compare_reports(reports[0], reports + 1, n - 1, &copts, &cmp, err, errlen);
+    if (rc) {
+        if (o->output)
+            errbuf_prefix(err, errlen, "the reports are written; comparing them");
         return rc;
+    }
     rc = render_comparison(format, stdout, cmp, err, errlen);
-    *regressed = cmp->regressed;
+    verdict->regressed = cmp->regressed;
+    verdict->undetectable = cmp->undetectable;
     comparison_free(cmp);
     return rc;
 }
@@ -586,7 +608,7 @@ static int run_plan(const struct run_plan *p)
     struct run_entry entries[VARIANT_MAX];
     enum run_order order;
     char err[ERRBUF_LEN], log_root[PATH_MAX], perf_root[PATH_MAX] = "";
-    size_t regressed = 0;
+    struct run_verdict verdict = {0};
     int rc, status;
 
     memset(entries, 0, sizeof(entries[0]) * n);
@@ -631,16 +653,23 @@ static int run_plan(const struct run_plan *p)
         rc = run_slots(ops, slots, n, order == RUN_ORDER_INTERLEAVED, err, sizeof(err));
     }
     if (!rc)
-        rc = finish(o, entries, n, &regressed, err, sizeof(err));
+        rc = finish(p, entries, n, &verdict, err, sizeof(err));
     if (rc)
         goto fail;
     status = 0;
-    if (regressed && p->fail_on_regression) {
+    if (verdict.regressed && p->fail_on_regression) {
         fprintf(stderr,
-                "burette: %zu metric%s regressed against the baseline %s "
+                "burette: %zu metric%s of the gate regressed against the baseline %s "
                 "(--fail-on-regression)\n",
-                regressed, regressed == 1 ? "" : "s", entries[0].slot.label);
+                verdict.regressed, verdict.regressed == 1 ? "" : "s", entries[0].slot.label);
         status = 1;
+    } else if (verdict.undetectable) {
+        fprintf(stderr,
+                "burette: inconclusive: %zu throughput or rate metric%s could not have seen a "
+                "%g%% change (the warnings say how many iterations would)\n",
+                verdict.undetectable, verdict.undetectable == 1 ? "" : "s",
+                p->require_detectable_pct);
+        status = EXIT_INCONCLUSIVE;
     }
     goto out;
 fail:
@@ -665,6 +694,8 @@ int multi_run_main(const struct run_options *o, const struct multi_options *m)
         .runs = &m->runs,
         .order = m->order,
         .fail_on_regression = m->fail_on_regression,
+        .gate = m->gate,
+        .require_detectable_pct = m->require_detectable_pct,
     };
 
     return run_plan(&plan);

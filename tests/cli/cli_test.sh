@@ -182,6 +182,15 @@ suite_run() {
     usage_error run -x -x
     usage_error run extra extra
     expect 2 "$burette" run --nic vmbus && stderr_has "OpenVMM" && stderr_has "virtio-net"
+    # the gate's options judge a comparison: refused for one run, checked before anything runs
+    expect 2 "$burette" run --dry-run --fail-on-regression &&
+        stderr_has "one run has nothing to compare with"
+    expect 2 "$burette" run --dry-run --gate rates --backend tap && stderr_has "--gate judges"
+    usage_error run --gate --backend tap,consomme --gate 'rates,'
+    usage_error run --require-detectable --backend tap,consomme --require-detectable 0
+    usage_error run --require-detectable --backend tap,consomme --require-detectable 10%
+    expect 0 "$burette" run --dry-run --backend tap,consomme --fail-on-regression --gate rates \
+        --require-detectable 10
 
     # What passes is stored as given: defaults, a backend list, fixed and autotuned buffers.
     expect 0 "$burette" run --dry-run && is_json "$tmp/out" &&
