@@ -20,7 +20,9 @@
  * <sub>_qemu_main_ms_per_gbit (QEMU's main loop), <sub>_backend_ms_per_gbit (the backend's
  * process, where it has one), <sub>_iperf3_ms_per_gbit (the host's iperf3 server); per part
  * the percent of one core, <sub>_<part>_cpu_percent (vcpu, qemu_main, qemu_other, backend,
- * helper, iperf3, harness: burette itself); and <sub>_gbit_per_cpu_s, the Gbit moved per
+ * helper, iperf3, harness: burette itself), and <sub>_others_cpu_percent, what every process
+ * outside burette's tree took meanwhile (other work sharing the machine); and
+ * <sub>_gbit_per_cpu_s, the Gbit moved per
  * CPU-second of all of them (higher is better). The figures behind them, with the whole machine's
  * busy time over the same interval, are kept in the log directory (ITER-SUB-cpu.json).
  *
@@ -36,6 +38,7 @@
  * backend and the helper's whole process group.
  */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -361,6 +364,11 @@ static int emit_cpu(struct perf_iter *it, const struct guest_net *s, const struc
         snprintf(what, sizeof(what), "%s_cpu_percent", cpu_part_key((enum cpu_part)p));
         rc = emit_detail(it, s, sr, what, "%", 100.0 * c->part_ms[p] / c->wall_ms, err, errlen);
     }
+    /* what everything else on the machine took meanwhile: compare's "busy machine" warning */
+    if (!rc && c->all_processes_ms >= 0 && c->tree_ms >= 0)
+        rc = emit_detail(it, s, sr, "others_cpu_percent", "%",
+                         100.0 * fmax(0, c->all_processes_ms - c->tree_ms) / c->wall_ms, err,
+                         errlen);
     /* "/s" at the end: compare reads the unit as a rate, higher is better */
     if (!rc && c->have[CPU_IPERF3] && c->attributed_ms > 0)
         rc = emit(it, s, sr, "gbit_per_cpu_s", "Gbit/CPU/s", gbit / (c->attributed_ms / 1000.0),

@@ -558,6 +558,58 @@ static void test_compare_names_provenance_differences(void **state)
     report_free(rs[1]);
 }
 
+/*
+ * "Busy" from what the run measured: other processes' CPU during its sub-tests decides when
+ * the report has it (a load of 1.9 left by the build before does not), else the load average,
+ * whose end must exceed half the CPUs beyond the run's own guest (2 vCPUs + the backend).
+ */
+static void test_busy_machine_from_others_cpu(void **state)
+{
+    static const char *const fmt =
+        "{\"config\": {\"vcpus\": 2}, \"host\": {\"cpu_count\": 2, \"load_start\": %s, "
+        "\"load_end\": %s}, \"results\": [{\"name\": \"a_gbps\", \"unit\": \"Gbps\", "
+        "\"samples\": [1, 2]}%s]}";
+    static const struct {
+        const char *load_start, *load_end, *others, *expect;
+    } cases[] = {
+        {"1.9", "2.8",
+         ", {\"name\": \"x_others_cpu_percent\", \"unit\": \"%\", \"samples\": [2, 4]}", NULL},
+        {"0.1", "2.8",
+         ", {\"name\": \"x_others_cpu_percent\", \"unit\": \"%\", \"samples\": [70, 90]}",
+         "cand ran on a busy machine (other processes took 80% of a core during a sub-test"},
+        {"0.1", "3.9", "", NULL},
+        {"0.1", "4.5", "", "cand ran on a busy machine (load 0.10 at start, 4.50 at end"},
+        {"1.9", "2.8", "", "cand ran on a busy machine (load 1.90 at start, 2.80 at end"},
+    };
+
+    (void)state;
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        char text[512];
+        struct report *rs[2] = {NULL, NULL};
+        struct comparison *c = NULL;
+        char *out;
+
+        snprintf(text, sizeof(text), fmt, "0.1", "0.2", "");
+        assert_int_equal(read_text(text, &rs[0]), 0);
+        snprintf(text, sizeof(text), fmt, cases[k].load_start, cases[k].load_end, cases[k].others);
+        assert_int_equal(read_text(text, &rs[1]), 0);
+        report_set_label(rs[0], "base");
+        report_set_label(rs[1], "cand");
+        assert_int_equal(compare_reports(rs[0], (const struct report *const *)&rs[1], 1, NULL, &c,
+                                         err, sizeof(err)),
+                         0);
+        out = render_to_string("text", c, NULL, 0);
+        if (cases[k].expect)
+            assert_non_null(strstr(out, cases[k].expect));
+        else
+            assert_null(strstr(out, "busy machine"));
+        free(out);
+        comparison_free(c);
+        report_free(rs[0]);
+        report_free(rs[1]);
+    }
+}
+
 /* A report with a stalled-interval metric: the summary names the iterations that stalled. */
 static void test_report_summary_names_stalled_iterations(void **state)
 {
@@ -607,6 +659,7 @@ int main(void)
         cmocka_unit_test(test_provenance_of_old_and_new_reports),
         cmocka_unit_test(test_compare_names_provenance_differences),
         cmocka_unit_test(test_report_summary_names_stalled_iterations),
+        cmocka_unit_test(test_busy_machine_from_others_cpu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
