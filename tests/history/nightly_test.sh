@@ -25,6 +25,13 @@ python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert len(r)==2, r
     fail "the history does not hold the two nights"
 grep -q "over .* results" "$tmp/out2/summary.md" || fail "the second summary has no counts"
 
+# a gate that names no stored metric is refused, not a gate that guards nothing
+report=$(ls "$tmp/out2"/report-*.json | head -n1)
+expect 2 sh "$scripts/nightly" --burette "$burette" --db "$db" --out "$tmp/gate" \
+    --report "$report" --gate 'rates,*_tpc_tx_*' && stderr_has "matches no stored metric"
+expect 0 sh "$scripts/nightly" --burette "$burette" --db "$db" --out "$tmp/gate" \
+    --report "$report" --gate 'rates,*_tcp_tx_*' && stdout_has "gate: pass"
+
 expect 1 sh "$scripts/nightly" --burette "$burette" --db "$db" --out "$tmp/bad" -- \
     --iterations 1 --backend no-such-backend && stderr_has "nothing was added"
 expect 2 sh "$scripts/nightly" --bogus && stderr_has "unknown option '--bogus'"
