@@ -42,11 +42,9 @@ static const uint8_t *pump(struct consomme *c, size_t *len)
 {
     for (int i = 0; i < 50; i++) {
         struct epoll_event ev[8];
-        int n = epoll_wait(c->epfd, ev, 8, 100);
-        for (int k = 0; k < n; k++) {
-            struct cm_event *e = ev[k].data.ptr;
-            e->fn(c, e, ev[k].events);
-        }
+        int n = epoll_wait(c->events.epfd, ev, 8, 100);
+
+        cm_events_dispatch(c, ev, n);
         const uint8_t *r = cm_test_next_out(c, len);
         if (r)
             return r;
