@@ -180,10 +180,7 @@ static int sconn_event(struct server *s, struct sconn *k, uint32_t ev)
                     k->in, s->size);
         else
             s->done++;
-        r = sconn_flush(s, k);
-        if (r < 0)
-            goto gone;
-        if (!r)
+        if (!sconn_flush(s, k)) /* else sent, or failed: close, below */
             return 0;
     } else if (s->mode == M_HALFCLOSE && k->phase == 0) {
         int len = snprintf((char *)k->buf, 32, "got %" PRIu64 "\n", k->in);
@@ -194,10 +191,7 @@ static int sconn_event(struct server *s, struct sconn *k, uint32_t ev)
         k->boff = 0;
         k->phase = 1;
         s->done += k->in == 100000;
-        r = sconn_flush(s, k);
-        if (r < 0)
-            goto gone;
-        if (!r)
+        if (!sconn_flush(s, k))
             return 0;
     } else if (s->mode == M_DOWNLOAD && k->phase == 2) {
         s->done++;
