@@ -50,6 +50,7 @@
 #include "clock.h"
 #include "agent_proto.h"
 #include "errbuf.h"
+#include "fd.h"
 #include "rr_client.h"
 
 #define PORT_WAIT_MS   30000
@@ -441,8 +442,7 @@ static int run_command(char *const argv[], unsigned timeout_s, struct agent_run_
             if (n > 0) {
                 output_take(i ? &errout : &out, buf, (size_t)n);
             } else if (n == 0 || errno != EINTR) {
-                close(*fd);
-                *fd = -1;
+                fd_close(fd);
             }
         }
     }
@@ -468,10 +468,8 @@ static int run_command(char *const argv[], unsigned timeout_s, struct agent_run_
     out.buf = errout.buf = NULL;
 out:
     for (int i = 0; i < 2; i++) {
-        if (po[i] >= 0)
-            close(po[i]);
-        if (pe[i] >= 0)
-            close(pe[i]);
+        fd_close(&po[i]);
+        fd_close(&pe[i]);
     }
     free(out.buf);
     free(errout.buf);

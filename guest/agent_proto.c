@@ -537,6 +537,30 @@ static int decode_run_result(json_t *o, struct agent_msg *m, char *err, size_t e
     return rc;
 }
 
+static int decode_error(json_t *o, struct agent_msg *m, char *err, size_t errlen)
+{
+    json_t *msg = json_object_get(o, "message");
+
+    if (!json_is_string(msg))
+        return errbuf_set(err, errlen, -EINVAL, "field 'message' must be a string");
+    /* A peer's error text is shown to the user: truncate rather than refuse it. */
+    snprintf(m->u.error, sizeof(m->u.error), "%s", json_string_value(msg));
+    return 0;
+}
+
+/* The fields of each type of message; NULL: a type that has none. */
+static int (*const decoders[])(json_t *o, struct agent_msg *m, char *err, size_t errlen) = {
+    [AGENT_MSG_HELLO] = decode_hello,
+    [AGENT_MSG_CONFIGURE_NIC] = decode_configure_nic,
+    [AGENT_MSG_NIC_CONFIGURED] = decode_nic_configured,
+    [AGENT_MSG_RUN] = decode_run,
+    [AGENT_MSG_RUN_RESULT] = decode_run_result,
+    [AGENT_MSG_POWEROFF] = NULL,
+    [AGENT_MSG_POWERING_OFF] = NULL,
+    [AGENT_MSG_ERROR] = decode_error,
+};
+_Static_assert(ARRAY_SIZE(decoders) == ARRAY_SIZE(type_names), "a decoder row per message type");
+
 int agent_msg_decode(const char *line, size_t len, struct agent_msg *m, char *err, size_t errlen)
 {
     json_error_t jerr;
@@ -585,39 +609,7 @@ int agent_msg_decode(const char *line, size_t len, struct agent_msg *m, char *er
         goto out;
     }
 
-    switch (m->type) {
-    case AGENT_MSG_HELLO:
-        rc = decode_hello(o, m, err, errlen);
-        break;
-    case AGENT_MSG_CONFIGURE_NIC:
-        rc = decode_configure_nic(o, m, err, errlen);
-        break;
-    case AGENT_MSG_NIC_CONFIGURED:
-        rc = decode_nic_configured(o, m, err, errlen);
-        break;
-    case AGENT_MSG_RUN:
-        rc = decode_run(o, m, err, errlen);
-        break;
-    case AGENT_MSG_RUN_RESULT:
-        rc = decode_run_result(o, m, err, errlen);
-        break;
-    case AGENT_MSG_POWEROFF:
-    case AGENT_MSG_POWERING_OFF:
-        rc = 0;
-        break;
-    case AGENT_MSG_ERROR: {
-        json_t *msg = json_object_get(o, "message");
-
-        if (!json_is_string(msg)) {
-            rc = errbuf_set(err, errlen, -EINVAL, "field 'message' must be a string");
-            break;
-        }
-        /* A peer's error text is shown to the user: truncate rather than refuse it. */
-        snprintf(m->u.error, sizeof(m->u.error), "%s", json_string_value(msg));
-        rc = 0;
-        break;
-    }
-    }
+    rc = decoders[m->type] ? decoders[m->type](o, m, err, errlen) : 0;
     if (rc)
         errbuf_prefix(err, errlen, "%s message", type_names[m->type]);
 out:

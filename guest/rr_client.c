@@ -275,6 +275,19 @@ static void usage(FILE *f)
                "[--size BYTES] --seconds S\n");
 }
 
+/* --@name's @arg as a whole number from 1 to @max into *@out; false once it said why not. */
+static bool option_uint(const char *name, const char *arg, unsigned max, unsigned *out)
+{
+    unsigned long long v;
+
+    if (parse_uint(arg, 1, max, &v)) {
+        fprintf(stderr, "burette-agent rr: --%s: '%s' is not 1 to %u\n", name, arg, max);
+        return false;
+    }
+    *out = (unsigned)v;
+    return true;
+}
+
 int rr_client_main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -285,7 +298,7 @@ int rr_client_main(int argc, char **argv)
     struct rr_run r = {.size = 1};
     struct rr_result res = {0};
     bool have_mode = false, have_to = false;
-    unsigned long long v;
+    unsigned port;
     int64_t start, end;
     char *text;
     int c, rc;
@@ -309,27 +322,17 @@ int rr_client_main(int argc, char **argv)
             }
             break;
         case 'p':
-            if (parse_uint(optarg, 1, 65535, &v)) {
-                fprintf(stderr, "burette-agent rr: --port: '%s' is not 1 to 65535\n", optarg);
+            if (!option_uint("port", optarg, 65535, &port))
                 return 2;
-            }
-            r.to.sin_port = htons((uint16_t)v);
+            r.to.sin_port = htons((uint16_t)port);
             break;
         case 's':
-            if (parse_uint(optarg, 1, RR_MAX_SIZE, &v)) {
-                fprintf(stderr, "burette-agent rr: --size: '%s' is not 1 to %u\n", optarg,
-                        RR_MAX_SIZE);
+            if (!option_uint("size", optarg, RR_MAX_SIZE, &r.size))
                 return 2;
-            }
-            r.size = (unsigned)v;
             break;
         case 'd':
-            if (parse_uint(optarg, 1, RR_MAX_SECONDS, &v)) {
-                fprintf(stderr, "burette-agent rr: --seconds: '%s' is not 1 to %u\n", optarg,
-                        RR_MAX_SECONDS);
+            if (!option_uint("seconds", optarg, RR_MAX_SECONDS, &r.seconds))
                 return 2;
-            }
-            r.seconds = (unsigned)v;
             break;
         default:
             usage(stderr);

@@ -161,12 +161,9 @@ int iperf_job_start(struct iperf_job *job, const struct iperf_job_params *p, cha
     fcntl(job->diag_fd, F_SETFL, O_NONBLOCK);
 out:
     for (int i = 0; i < 2; i++) {
-        if (outp[i] >= 0)
-            close(outp[i]);
-        if (diagp[i] >= 0)
-            close(diagp[i]);
-        if (ctlp[i] >= 0)
-            close(ctlp[i]);
+        fd_close(&outp[i]);
+        fd_close(&diagp[i]);
+        fd_close(&ctlp[i]);
     }
     return rc;
 }
@@ -184,8 +181,7 @@ static int drain(int *fd, struct iperf_job *job, bool is_out)
         if (n < 0 && errno == EAGAIN)
             return 0;
         if (n <= 0) {
-            close(*fd);
-            *fd = -1;
+            fd_close(fd);
             return 1;
         }
         if (is_out) {

@@ -207,6 +207,15 @@ static void chart(FILE *f, const struct history_detection *d, size_t si)
     fputs("</svg>\n", f);
 }
 
+/* A run as the change table names it: "REVISION (DATE)". */
+static void put_run(FILE *f, const struct history_point *run)
+{
+    html_put_text(f, run->revision);
+    fputs(" (", f);
+    html_put_text(f, run->date);
+    fputs(")", f);
+}
+
 static void change_rows(FILE *f, const struct history_detection *d, size_t only, bool all)
 {
     for (size_t c = 0; c < d->nchanges; c++) {
@@ -228,15 +237,11 @@ static void change_rows(FILE *f, const struct history_detection *d, size_t only,
             fputs("</a></td>", f);
         }
         fprintf(f, "<td class=\"num\">%zu</td><td class=\"nowrap\">", hc->c.index + 1);
-        html_put_text(f, before->revision);
-        fputs(" (", f);
-        html_put_text(f, before->date);
-        fputs(")<br/>", f);
-        html_put_text(f, after->revision);
-        fputs(" (", f);
-        html_put_text(f, after->date);
+        put_run(f, before);
+        fputs("<br/>", f);
+        put_run(f, after);
         fprintf(f,
-                ")</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
+                "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
                 "<td class=\"num\">%.3f</td><td><span class=\"verdict %s\">%s%s</span></td></tr>\n",
                 mb, ma, pct, hc->c.p, hc->regression ? "regressed" : "improved",
                 hc->regression ? "regression" : "improvement", history_change_note(d, c));

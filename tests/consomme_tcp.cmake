@@ -18,6 +18,7 @@ set_tests_properties(unit.consomme.ring unit.consomme.reasm PROPERTIES LABELS un
 # The TCP state machine with a fake core (tests/unit/test_tcp.h), one group per file.
 add_executable(test_tcp unit/test_tcp.c unit/test_tcp_core.c unit/test_tcp_handshake.c
                unit/test_tcp_data.c unit/test_tcp_buffers.c ${CONSOMME_DIR}/tcp.c
+               ${CONSOMME_DIR}/event.c
                ${CONSOMME_DIR}/ring.c ${CONSOMME_DIR}/reasm.c ${CONSOMME_DIR}/checksum.c)
 target_include_directories(test_tcp PRIVATE ${CONSOMME_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/unit)
 target_link_libraries(test_tcp PRIVATE burette_common PkgConfig::JANSSON PkgConfig::CMOCKA)

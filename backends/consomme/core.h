@@ -24,6 +24,7 @@
 #include "errbuf.h"
 
 #include "consomme.h"
+#include "event.h"
 #include "mtu.h"
 #include "policy.h"
 #include "transport.h"
@@ -112,13 +113,10 @@ struct udp_state;
 
 struct consomme {
     struct cm_opts opts;
-    int epfd;
+    struct cm_events events; /* the epoll set (event.h) */
     bool stop;
     int exit_code;
     char errmsg[ERRBUF_LEN]; /* why the loop stopped, when it was an error */
-    /* events of the current loop turn, so cm_event_del() can cancel ones not yet handled */
-    struct epoll_event *turn_evs;
-    int turn_n;
 
     /* transport */
     const struct cm_transport_ops *tr;

@@ -60,8 +60,8 @@ int cm_create(const struct cm_opts *o, struct consomme **out, char *err, size_t 
     c->sig_ev.fd = -1;
     c->listen_ev.fd = -1;
     c->stats_fd = -1;
-    c->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (c->epfd < 0) {
+    c->events.epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (c->events.epfd < 0) {
         rc = errbuf_set(err, errlen, -errno, "epoll_create1: %s", strerror(errno));
         goto fail;
     }
@@ -110,8 +110,8 @@ void cm_destroy(struct consomme *c)
         close(c->sig_ev.fd);
     if (c->stats_fd >= 0)
         close(c->stats_fd);
-    if (c->epfd >= 0)
-        close(c->epfd);
+    if (c->events.epfd >= 0)
+        close(c->events.epfd);
     free(c);
 }
 
@@ -259,21 +259,14 @@ int cm_run(struct consomme *c, char *err, size_t errlen)
 
     c->next_udp_sweep = cm_now_ms() + UDP_SWEEP_MS;
     while (!c->stop) {
-        int n = epoll_wait(c->epfd, evs, EPOLL_BATCH, timeout_ms(c, cm_now_ms()));
+        int n = epoll_wait(c->events.epfd, evs, EPOLL_BATCH, timeout_ms(c, cm_now_ms()));
 
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             return errbuf_set(err, errlen, -errno, "epoll_wait: %s", strerror(errno));
         }
-        c->turn_evs = evs;
-        c->turn_n = n;
-        for (int i = 0; i < n; i++) {
-            struct cm_event *ev = evs[i].data.ptr;
-            if (ev)
-                ev->fn(c, ev, evs[i].events);
-        }
-        c->turn_n = 0;
+        cm_events_dispatch(c, evs, n);
         after_events(c);
     }
     return 0;

@@ -99,6 +99,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/queue.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -195,12 +196,12 @@ struct tcp_stats {
 };
 
 struct tcp_conn {
-    struct cm_event ev;           /* host socket, fd -1 once closed */
-    struct tcp_conn *hnext;       /* hash chain */
-    struct tcp_conn *prev, *next; /* all connections */
-    struct tcp_conn *bnext;       /* batch list */
-    struct tcp_conn *dnext;       /* list of connections to free */
-    uint32_t gip, dip;            /* guest address; destination as the guest sees it */
+    struct cm_event ev;        /* host socket, fd -1 once closed */
+    struct tcp_conn *hnext;    /* hash chain */
+    LIST_ENTRY(tcp_conn) link; /* all connections */
+    struct tcp_conn *bnext;    /* batch list */
+    struct tcp_conn *dnext;    /* list of connections to free */
+    uint32_t gip, dip;         /* guest address; destination as the guest sees it */
     uint16_t gport, dport;
     uint8_t state;
     uint32_t flags;
@@ -236,7 +237,7 @@ struct tcp_conn {
 struct tcp_state {
     struct tcp_conn **hash;
     uint32_t hash_mask;
-    struct tcp_conn *all;
+    LIST_HEAD(, tcp_conn) all;
     struct tcp_conn *batch;
     struct tcp_conn *dead;
     struct tcp_conn *rr; /* where tcp_guest_writable() starts next, NULL: at the head */
@@ -599,13 +600,8 @@ static void tcp_reap(struct consomme *c)
         }
         *pp = conn->dnext;
         if (s->rr == conn)
-            s->rr = conn->next;
-        if (conn->prev)
-            conn->prev->next = conn->next;
-        else
-            s->all = conn->next;
-        if (conn->next)
-            conn->next->prev = conn->prev;
+            s->rr = LIST_NEXT(conn, link);
+        LIST_REMOVE(conn, link);
         s->n_conns--;
         free(conn);
     }
@@ -1204,10 +1200,7 @@ static void tcp_conn_new(struct consomme *c, const struct cm_ipv4 *ip, const uin
         return;
     }
     conn->events = EPOLLOUT;
-    conn->next = s->all;
-    if (s->all)
-        s->all->prev = conn;
-    s->all = conn;
+    LIST_INSERT_HEAD(&s->all, conn, link);
     {
         struct tcp_conn **b = tcp_bucket(s, conn->gip, conn->gport, conn->dip, conn->dport);
 
@@ -1652,7 +1645,7 @@ void tcp_input_flush(struct consomme *c)
 void tcp_guest_writable(struct consomme *c)
 {
     struct tcp_state *s = tstate(c);
-    struct tcp_conn *start = s->rr ? s->rr : s->all, *conn = start;
+    struct tcp_conn *start = s->rr ? s->rr : LIST_FIRST(&s->all), *conn = start;
 
     s->guest_blocked = false;
     s->rr = NULL;
@@ -1665,11 +1658,13 @@ void tcp_guest_writable(struct consomme *c)
                 tcp_send_ack(c, conn);
             tcp_check_done(c, conn);
             if (s->guest_blocked) {
-                s->rr = conn->next;
+                s->rr = LIST_NEXT(conn, link);
                 break;
             }
         }
-        conn = conn->next ? conn->next : s->all;
+        conn = LIST_NEXT(conn, link);
+        if (!conn)
+            conn = LIST_FIRST(&s->all);
         if (conn == start)
             break;
     }
@@ -1730,7 +1725,7 @@ void tcp_timer(struct consomme *c, uint64_t now_ms)
 {
     struct tcp_state *s = tstate(c);
 
-    for (struct tcp_conn *conn = s->all; conn; conn = conn->next) {
+    for (struct tcp_conn *conn = LIST_FIRST(&s->all); conn; conn = LIST_NEXT(conn, link)) {
         switch (conn->state) {
         case CS_CONNECTING:
             if (now_ms >= conn->deadline) {
@@ -1794,8 +1789,8 @@ void tcp_cleanup(struct consomme *c)
 
     if (!s)
         return;
-    for (conn = s->all; conn; conn = next) {
-        next = conn->next;
+    for (conn = LIST_FIRST(&s->all); conn; conn = next) {
+        next = LIST_NEXT(conn, link);
         if (conn->state != CS_CLOSED) {
             tcp_host_close(c, conn, true);
             ring_free(&conn->rx);
@@ -1830,7 +1825,7 @@ static json_t *tcp_top_json(const struct tcp_state *s)
 
     if (!a)
         return NULL;
-    for (const struct tcp_conn *conn = s->all; conn; conn = conn->next) {
+    for (const struct tcp_conn *conn = LIST_FIRST(&s->all); conn; conn = LIST_NEXT(conn, link)) {
         uint64_t mine = (uint64_t)conn->rx.cap + conn->tx.cap + conn->reserved;
         unsigned i;
 
@@ -1875,7 +1870,7 @@ void tcp_stats_json(const struct consomme *c, json_t *obj)
 
     if (!s)
         return;
-    for (const struct tcp_conn *conn = s->all; conn; conn = conn->next)
+    for (const struct tcp_conn *conn = LIST_FIRST(&s->all); conn; conn = LIST_NEXT(conn, link))
         tw += conn->state == CS_TIME_WAIT;
     t = json_object();
     drops = json_object();

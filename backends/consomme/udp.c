@@ -24,6 +24,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include "core.h"
@@ -45,12 +46,12 @@ struct udp_flow {
     uint64_t last_ms;
     bool dns;
     struct udp_flow *hnext;
-    struct udp_flow *prev, *next; /* all flows, for the sweep */
+    LIST_ENTRY(udp_flow) link; /* all flows, for the sweep */
 };
 
 struct udp_state {
     struct udp_flow *buckets[UDP_BUCKETS];
-    struct udp_flow *all;
+    LIST_HEAD(, udp_flow) all;
     unsigned count;
     /* guest -> host datagrams of the current batch */
     unsigned npend;
@@ -105,12 +106,7 @@ static void flow_free(struct consomme *c, struct udp_flow *f)
     while (*pp != f)
         pp = &(*pp)->hnext;
     *pp = f->hnext;
-    if (f->prev)
-        f->prev->next = f->next;
-    else
-        u->all = f->next;
-    if (f->next)
-        f->next->prev = f->prev;
+    LIST_REMOVE(f, link);
     cm_event_del(c, &f->ev);
     close(f->ev.fd);
     u->count--;
@@ -127,8 +123,8 @@ void udp_cleanup(struct consomme *c)
 
     if (!u)
         return;
-    while (u->all)
-        flow_free(c, u->all);
+    while (!LIST_EMPTY(&u->all))
+        flow_free(c, LIST_FIRST(&u->all));
     free(u->rbuf);
     free(u);
     c->udp = NULL;
@@ -322,10 +318,7 @@ static struct udp_flow *flow_get(struct consomme *c, const struct cm_ipv4 *ip, u
     }
     f->hnext = u->buckets[h];
     u->buckets[h] = f;
-    f->next = u->all;
-    if (u->all)
-        u->all->prev = f;
-    u->all = f;
+    LIST_INSERT_HEAD(&u->all, f, link);
     u->count++;
     c->st.udp_flows_total++;
     return f;
@@ -428,12 +421,12 @@ void udp_sweep(struct consomme *c, uint64_t now_ms)
 {
     struct udp_state *u = c->udp;
     uint64_t timeout = (uint64_t)c->opts.udp_timeout_s * 1000;
-    struct udp_flow *f = u->all, *next;
+    struct udp_flow *f = LIST_FIRST(&u->all), *next;
 
     for (; f; f = next) {
         uint64_t t = f->dns && DNS_TIMEOUT_MS < timeout ? DNS_TIMEOUT_MS : timeout;
 
-        next = f->next;
+        next = LIST_NEXT(f, link);
         if (now_ms - f->last_ms >= t) {
             c->st.udp_flows_expired++;
             flow_free(c, f);

@@ -287,13 +287,10 @@ static int rec_start(struct perf_rec *r, const char *dir, const char *log_dir, c
     rc = 0;
 out:
     for (int i = 0; i < 2; i++) {
-        if (ctl[i] >= 0)
-            close(ctl[i]);
-        if (ack[i] >= 0)
-            close(ack[i]);
+        fd_close(&ctl[i]);
+        fd_close(&ack[i]);
     }
-    if (logfd >= 0)
-        close(logfd);
+    fd_close(&logfd);
     return rc;
 }
 

@@ -8,6 +8,7 @@
 
 #include "agent_client.h"
 #include "errbuf.h"
+#include "fd.h"
 #include "proc.h"
 
 void agent_client_init(struct agent_client *c, int fd, int exit_fd)
@@ -24,10 +25,33 @@ void agent_client_init(struct agent_client *c, int fd, int exit_fd)
 
 void agent_client_close(struct agent_client *c)
 {
-    if (c->fd >= 0)
-        close(c->fd);
-    c->fd = -1;
+    fd_close(&c->fd);
     linebuf_free(&c->lb);
+}
+
+enum {
+    CHANNEL_READY = 1, /* the agent's channel is ready for what was waited for */
+    QEMU_EXITED = 2,
+};
+
+/*
+ * Wait until the agent's channel is ready for @events or QEMU exits, until @deadline.
+ * Return: CHANNEL_READY and/or QEMU_EXITED, or negative errno with @err saying what it was
+ * @doing (timed out, interrupted, poll failed).
+ */
+static int wait_channel(const struct agent_client *c, short events, long long deadline,
+                        const char *doing, char *err, size_t errlen)
+{
+    struct pollfd p[2] = {{.fd = c->fd, .events = events}, {.fd = c->exit_fd, .events = POLLIN}};
+    int rc = proc_poll(p, 2, deadline);
+
+    if (rc == -ETIMEDOUT)
+        return errbuf_set(err, errlen, rc, "timed out %s the guest agent", doing);
+    if (rc == -ECANCELED)
+        return errbuf_set(err, errlen, rc, "interrupted");
+    if (rc < 0)
+        return errbuf_set(err, errlen, rc, "poll: %s", strerror(-rc));
+    return (p[0].revents ? CHANNEL_READY : 0) | (p[1].revents ? QEMU_EXITED : 0);
 }
 
 static int send_line(struct agent_client *c, const char *line, size_t len, long long deadline,
@@ -46,17 +70,11 @@ static int send_line(struct agent_client *c, const char *line, size_t len, long 
         if (n < 0 && errno != EAGAIN)
             return errbuf_set(err, errlen, errno == EPIPE ? -EPIPE : -errno,
                               "cannot send to the guest agent: %s", strerror(errno));
-        struct pollfd p[2] = {{.fd = c->fd, .events = POLLOUT},
-                              {.fd = c->exit_fd, .events = POLLIN}};
-        int rc = proc_poll(p, 2, deadline);
+        int rc = wait_channel(c, POLLOUT, deadline, "sending to", err, errlen);
 
-        if (rc == -ETIMEDOUT)
-            return errbuf_set(err, errlen, rc, "timed out sending to the guest agent");
-        if (rc == -ECANCELED)
-            return errbuf_set(err, errlen, rc, "interrupted");
         if (rc < 0)
-            return errbuf_set(err, errlen, rc, "poll: %s", strerror(-rc));
-        if (p[1].revents)
+            return rc;
+        if (rc & QEMU_EXITED)
             return errbuf_set(err, errlen, -EPIPE, "the guest went away (QEMU exited)");
     }
     return 0;
@@ -83,16 +101,10 @@ int agent_client_recv(struct agent_client *c, struct agent_msg *m, long long dea
                 return errbuf_set(err, errlen, rc, "guest agent: %s", perr);
             /* Otherwise skipped: one garbled line must not end a run that can still go on. */
         }
-        struct pollfd p[2] = {{.fd = c->fd, .events = POLLIN},
-                              {.fd = c->exit_fd, .events = POLLIN}};
-        rc = proc_poll(p, 2, deadline);
-        if (rc == -ETIMEDOUT)
-            return errbuf_set(err, errlen, rc, "timed out waiting for the guest agent");
-        if (rc == -ECANCELED)
-            return errbuf_set(err, errlen, rc, "interrupted");
+        rc = wait_channel(c, POLLIN, deadline, "waiting for", err, errlen);
         if (rc < 0)
-            return errbuf_set(err, errlen, rc, "poll: %s", strerror(-rc));
-        if (p[0].revents) {
+            return rc;
+        if (rc & CHANNEL_READY) {
             long n = linebuf_read(&c->lb, c->fd);
 
             if (n == 0)
@@ -103,7 +115,7 @@ int agent_client_recv(struct agent_client *c, struct agent_msg *m, long long dea
                                   strerror((int)-n));
             continue;
         }
-        if (p[1].revents)
+        if (rc & QEMU_EXITED)
             return errbuf_set(err, errlen, -EPIPE, "the guest went away (QEMU exited)");
     }
 }

@@ -585,12 +585,9 @@ int vm_start(const struct vm_config *cfg, struct vm **out, char *err, size_t err
     return 0;
 fail:
     launch_close(&l);
-    if (sp[0] >= 0)
-        close(sp[0]);
-    if (sp[1] >= 0)
-        close(sp[1]);
-    if (logfd >= 0)
-        close(logfd);
+    fd_close(&sp[0]);
+    fd_close(&sp[1]);
+    fd_close(&logfd);
     argv_free(&b);
     vm_destroy(vm);
     return rc;

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/queue.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -40,7 +41,7 @@
 enum smode { M_UPLOAD, M_DOWNLOAD, M_ECHO, M_HALFCLOSE, M_REFUSED };
 
 struct sconn {
-    struct sconn *prev, *next; /* open connections, closed at the end whatever their state */
+    LIST_ENTRY(sconn) link; /* open connections, closed at the end whatever their state */
     int fd;
     int phase; /* 0: main transfer, 1: answer queued, 2: waiting for the peer's EOF */
     EVP_MD_CTX *md;
@@ -56,7 +57,7 @@ struct server {
     uint64_t size;
     unsigned conns_want;
     int ep, lfd;
-    struct sconn *conns;
+    LIST_HEAD(, sconn) conns;
     unsigned open, open_max, accepted, done;
     uint64_t echoed;
 };
@@ -65,12 +66,7 @@ static void sconn_close(struct server *s, struct sconn *k)
 {
     epoll_ctl(s->ep, EPOLL_CTL_DEL, k->fd, NULL);
     close(k->fd);
-    if (k->prev)
-        k->prev->next = k->next;
-    else
-        s->conns = k->next;
-    if (k->next)
-        k->next->prev = k->prev;
+    LIST_REMOVE(k, link);
     EVP_MD_CTX_free(k->md);
     free(k->buf);
     free(k);
@@ -184,10 +180,7 @@ static int sconn_event(struct server *s, struct sconn *k, uint32_t ev)
                     k->in, s->size);
         else
             s->done++;
-        r = sconn_flush(s, k);
-        if (r < 0)
-            goto gone;
-        if (!r)
+        if (!sconn_flush(s, k)) /* else sent, or failed: close, below */
             return 0;
     } else if (s->mode == M_HALFCLOSE && k->phase == 0) {
         int len = snprintf((char *)k->buf, 32, "got %" PRIu64 "\n", k->in);
@@ -198,10 +191,7 @@ static int sconn_event(struct server *s, struct sconn *k, uint32_t ev)
         k->boff = 0;
         k->phase = 1;
         s->done += k->in == 100000;
-        r = sconn_flush(s, k);
-        if (r < 0)
-            goto gone;
-        if (!r)
+        if (!sconn_flush(s, k))
             return 0;
     } else if (s->mode == M_DOWNLOAD && k->phase == 2) {
         s->done++;
@@ -228,10 +218,7 @@ static int server_accept(struct server *s)
             return -ENOMEM;
         }
         k->fd = fd;
-        k->next = s->conns;
-        if (s->conns)
-            s->conns->prev = k;
-        s->conns = k;
+        LIST_INSERT_HEAD(&s->conns, k, link);
         s->open++;
         /* 1000 echo connections must not cost a megabyte each */
         k->cap = s->mode == M_HALFCLOSE ? CHUNK + HALF_REPLY + 64
@@ -460,8 +447,8 @@ int server_main(int argc, char **argv)
     }
     rc = stats ? check_stats(stats, dir) : 0;
 out:
-    while (s.conns)
-        sconn_close(&s, s.conns);
+    while (!LIST_EMPTY(&s.conns))
+        sconn_close(&s, LIST_FIRST(&s.conns));
     if (pidfd >= 0)
         close(pidfd);
     if (s.ep >= 0)

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "compare.h"
+#include "compare_test_util.h"
 #include "errbuf.h"
 #include "report.h"
 
@@ -141,9 +142,7 @@ static void test_aa_comparisons_never_regress(void **state)
         }
         ra = make_report("a", "net_virtio-net_tcp_tx_gbps", "Gbps", a, 5);
         rb = make_report("b", "net_virtio-net_tcp_tx_gbps", "Gbps", b, 5);
-        assert_int_equal(
-            compare_reports(ra, (const struct report *const *)&rb, 1, NULL, &c, err, sizeof(err)),
-            0);
+        c = compare_with(ra, rb, NULL);
         assert_int_not_equal(c->results[0].rows[0].verdict, VERDICT_REGRESSED);
         assert_int_not_equal(c->results[0].rows[0].verdict, VERDICT_IMPROVED);
         unchanged += c->results[0].rows[0].verdict == VERDICT_UNCHANGED;
@@ -160,9 +159,7 @@ static void test_recorded_aa_pair_is_unchanged_or_noisy(void **state)
     struct report *base = read_data("base.json"), *cand = read_data("candidate_same.json");
     struct comparison *c = NULL;
 
-    assert_int_equal(
-        compare_reports(base, (const struct report *const *)&cand, 1, NULL, &c, err, sizeof(err)),
-        0);
+    c = compare_with(base, cand, NULL);
     assert_int_equal(c->regressed, 0);
     for (size_t i = 0; i < c->results[0].nrows; i++)
         assert_true(c->results[0].rows[i].verdict == VERDICT_UNCHANGED ||
@@ -185,9 +182,7 @@ static void test_ten_percent_drop_with_tight_samples_regresses(void **state)
     struct comparison *c = NULL;
     const struct compare_row *r;
 
-    assert_int_equal(
-        compare_reports(base, (const struct report *const *)&cand, 1, NULL, &c, err, sizeof(err)),
-        0);
+    c = compare_with(base, cand, NULL);
     r = row_of(c, 0, "net_virtio-net_tcp_tx_gbps");
     assert_int_equal(r->verdict, VERDICT_REGRESSED);
     assert_close(r->delta, -0.156, 1e-12);
@@ -210,9 +205,7 @@ static void test_ten_percent_drop_with_tight_samples_regresses(void **state)
 
         compare_options_init(&o);
         o.threshold_pct = 15;
-        assert_int_equal(
-            compare_reports(base, (const struct report *const *)&cand, 1, &o, &c, err, sizeof(err)),
-            0);
+        c = compare_with(base, cand, &o);
         r = row_of(c, 0, "net_virtio-net_tcp_tx_gbps");
         assert_int_equal(r->verdict, VERDICT_NOISY);
         assert_int_equal(r->reason, REASON_BELOW_THRESHOLD);
@@ -239,8 +232,7 @@ static void test_relative_ci_matches_independent_reference(void **state)
                   *rc = make_report("c", "m", "Gbps", cand, 6);
     struct comparison *c = NULL;
 
-    assert_int_equal(
-        compare_reports(rb, (const struct report *const *)&rc, 1, NULL, &c, err, sizeof(err)), 0);
+    c = compare_with(rb, rc, NULL);
     assert_close(c->results[0].rows[0].ci_low_pct, -19.261571186402198, 1e-9);
     assert_close(c->results[0].rows[0].ci_high_pct, 6.423547129319535, 1e-9);
     comparison_free(c);
@@ -255,8 +247,7 @@ static void test_too_few_samples_is_noisy(void **state)
                   *rb = make_report("b", "m", "Gbps", b, 3);
     struct comparison *c = NULL;
 
-    assert_int_equal(
-        compare_reports(ra, (const struct report *const *)&rb, 1, NULL, &c, err, sizeof(err)), 0);
+    c = compare_with(ra, rb, NULL);
     assert_int_equal(c->results[0].rows[0].verdict, VERDICT_NOISY);
     assert_int_equal(c->results[0].rows[0].reason, REASON_TOO_FEW_SAMPLES);
     assert_close(c->results[0].rows[0].p_value, 0.1, 1e-15);
@@ -278,9 +269,7 @@ static void test_plain_report_uses_welch(void **state)
     const struct compare_row *r;
 
     assert_int_equal(base->metrics[0].nsamples, 0);
-    assert_int_equal(
-        compare_reports(base, (const struct report *const *)&cand, 1, NULL, &c, err, sizeof(err)),
-        0);
+    c = compare_with(base, cand, NULL);
     r = row_of(c, 0, "net_virtio-net_tcp_tx_gbps");
     assert_int_equal(r->method, PVALUE_WELCH);
     assert_int_equal(r->verdict, VERDICT_REGRESSED);
@@ -302,8 +291,7 @@ static void test_single_iteration_is_noisy(void **state)
                   *rb = make_report("b", "m", "Gbps", b, 1);
     struct comparison *c = NULL;
 
-    assert_int_equal(
-        compare_reports(ra, (const struct report *const *)&rb, 1, NULL, &c, err, sizeof(err)), 0);
+    c = compare_with(ra, rb, NULL);
     assert_int_equal(c->results[0].rows[0].verdict, VERDICT_NOISY);
     assert_int_equal(c->results[0].rows[0].reason, REASON_TOO_FEW_SAMPLES);
     comparison_free(c);
@@ -383,8 +371,7 @@ static enum verdict verdict_of(struct report *a, struct report *b, enum verdict_
     struct comparison *c = NULL;
     enum verdict v;
 
-    assert_int_equal(
-        compare_reports(a, (const struct report *const *)&b, 1, NULL, &c, err, sizeof(err)), 0);
+    c = compare_with(a, b, NULL);
     v = c->results[0].rows[0].verdict;
     *reason = c->results[0].rows[0].reason;
     comparison_free(c);
@@ -437,9 +424,7 @@ static void test_stalled_runs_are_counted_beside_their_metric(void **state)
                                            "intervals", some[i], err, sizeof(err)),
                          0);
     }
-    assert_int_equal(
-        compare_reports(base, (const struct report *const *)&cand, 1, NULL, &c, err, sizeof(err)),
-        0);
+    c = compare_with(base, cand, NULL);
     r = row_of(c, 0, "net_virtio-net_tcp_rx_gbps");
     assert_true(r->stalled);
     assert_int_equal(r->base_stalls.runs, 5);
@@ -566,9 +551,7 @@ static void test_gate_on_recorded_aa_pairs(void **state)
                     struct comparison *c = NULL;
                     const struct compare_row *r;
 
-                    assert_int_equal(compare_reports(ra, (const struct report *const *)&rb, 1, NULL,
-                                                     &c, err, sizeof(err)),
-                                     0);
+                    c = compare_with(ra, rb, NULL);
                     r = &c->results[0].rows[0];
                     assert_int_equal(r->pairing, paired ? PAIRING_PAIRED : PAIRING_NONE);
                     assert_int_not_equal(r->verdict, VERDICT_REGRESSED);
@@ -576,9 +559,7 @@ static void test_gate_on_recorded_aa_pairs(void **state)
                     comparison_free(c);
                     report_free(rb);
                     rb = recorded(pair, cs, throughput[k], 0.70, paired ? NULL : "x");
-                    assert_int_equal(compare_reports(ra, (const struct report *const *)&rb, 1, NULL,
-                                                     &c, err, sizeof(err)),
-                                     0);
+                    c = compare_with(ra, rb, NULL);
                     if (paired) {
                         caught += c->results[0].rows[0].verdict == VERDICT_REGRESSED;
                         cases++;
@@ -617,9 +598,7 @@ static void test_recorded_pair_paired_catches_what_unpaired_misses(void **state)
         assert_int_equal(ma->nsamples, 10);
         for (size_t i = 0; i < 10; i++)
             assert_true(mb->samples[i] < ma->samples[i]);
-        assert_int_equal(
-            compare_reports(ra, (const struct report *const *)&rb, 1, NULL, &c, err, sizeof(err)),
-            0);
+        c = compare_with(ra, rb, NULL);
         r = &c->results[0].rows[0];
         if (paired) {
             assert_int_equal(r->method, PVALUE_PAIRED_EXACT);

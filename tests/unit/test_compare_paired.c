@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "compare.h"
+#include "compare_test_util.h"
 #include "errbuf.h"
 #include "render.h"
 #include "report.h"
@@ -60,16 +61,6 @@ static struct report *make_report(const char *label, const char *run_id, size_t 
         json_decref(pos);
     report_set_config(r, config);
     return r;
-}
-
-static struct comparison *compare_with(const struct report *a, const struct report *b,
-                                       const struct compare_options *o)
-{
-    struct comparison *c = NULL;
-
-    if (compare_reports(a, &b, 1, o, &c, err, sizeof(err)))
-        fail_msg("%s", err);
-    return c;
 }
 
 static struct comparison *compare2(const struct report *a, const struct report *b)
@@ -157,6 +148,25 @@ static void drifting_pair(double *base, double *cand, size_t n)
 }
 
 /*
+ * The drifting candidate as run @run_id recorded it (ten rounds), compared with @rb under @o
+ * (NULL: the defaults); checks whether the two count as one run and which pairing was chosen.
+ * The comparison and *@rc are the caller's to free.
+ */
+static struct comparison *compare_drifting(const struct report *rb, const double *cand,
+                                           const char *run_id, const struct compare_options *o,
+                                           bool same_run, enum pairing pairing, struct report **rc)
+{
+    struct comparison *c;
+
+    *rc = make_report("b", run_id, 10, cand, 10);
+    assert_true(compare_same_run(rb, *rc) == same_run);
+    c = compare_with(rb, *rc, o);
+    assert_true(c->results[0].same_run == same_run);
+    assert_int_equal(c->results[0].rows[0].pairing, pairing);
+    return c;
+}
+
+/*
  * Paired by hand: d_i = log(0.9 * 1.01) and log(0.9 * 0.99) in turn, all negative, so p =
  * 2/1024. Their mean m = log(0.9) + (log 1.01 + log 0.99) / 2; alternating +-a around it (a =
  * (log 1.01 - log 0.99) / 2) the sample sd is a sqrt(10/9); the interval exp(m +- t sd /
@@ -171,12 +181,8 @@ static void test_pairing_cancels_drift(void **state)
 
     drifting_pair(base, cand, 10);
     rb = make_report("a", "run1", 10, base, 10);
-    rc = make_report("b", "run1", 10, cand, 10);
-    assert_true(compare_same_run(rb, rc));
-    c = compare2(rb, rc);
+    c = compare_drifting(rb, cand, "run1", NULL, true, PAIRING_PAIRED, &rc);
     r = &c->results[0].rows[0];
-    assert_true(c->results[0].same_run);
-    assert_int_equal(r->pairing, PAIRING_PAIRED);
     assert_int_equal(r->rounds, 10);
     assert_int_equal(r->method, PVALUE_PAIRED_EXACT);
     assert_close(r->p_value, 2.0 / 1024, 1e-15);
@@ -191,12 +197,8 @@ static void test_pairing_cancels_drift(void **state)
     report_free(rc);
 
     /* The same samples from two different runs: unpaired, and the drift hides the drop. */
-    rc = make_report("b", "run2", 10, cand, 10);
-    assert_false(compare_same_run(rb, rc));
-    c = compare2(rb, rc);
+    c = compare_drifting(rb, cand, "run2", NULL, false, PAIRING_NONE, &rc);
     r = &c->results[0].rows[0];
-    assert_false(c->results[0].same_run);
-    assert_int_equal(r->pairing, PAIRING_NONE);
     assert_int_equal(r->method, PVALUE_PERMUTATION_EXACT);
     assert_true(r->p_value > 0.01);
     assert_int_not_equal(r->verdict, VERDICT_REGRESSED);
@@ -210,11 +212,8 @@ static void test_pairing_cancels_drift(void **state)
 
         compare_options_init(&o);
         o.unpaired = true;
-        rc = make_report("b", "run1", 10, cand, 10);
-        c = compare_with(rb, rc, &o);
+        c = compare_drifting(rb, cand, "run1", &o, true, PAIRING_OFF, &rc);
         r = &c->results[0].rows[0];
-        assert_true(c->results[0].same_run);
-        assert_int_equal(r->pairing, PAIRING_OFF);
         assert_int_equal(r->rounds, 10);
         assert_int_equal(r->method, PVALUE_PERMUTATION_EXACT);
         assert_true(r->p_value == p_two_runs);

@@ -44,42 +44,58 @@ static void detect(const double *x, size_t n, struct ed_change **out, size_t *no
     assert_int_equal(edivisive(x, n, &o, out, nout), 0);
 }
 
-static void test_edivisive_finds_a_ten_percent_drop_where_it_is(void **state)
+/* How many change points E-divisive finds in @x with the default options. */
+static size_t count_changes(const double *x, size_t n)
 {
-    uint32_t seed = 7;
-    double x[N];
     struct ed_change *c;
-    size_t n;
+    size_t nc;
 
-    fill(x, 15, 0, 10.0, &seed);
-    fill(x, N, 15, 9.0, &seed);
-    detect(x, N, &c, &n);
-    assert_int_equal(n, 1);
-    assert_int_equal(c[0].index, 15);
-    assert_true(fabs(c[0].change + 0.10) < 0.01);
-    assert_true(fabs(c[0].mean_before - 10.0) < 0.1);
-    assert_true(fabs(c[0].mean_after - 9.0) < 0.1);
-    assert_true(c[0].p < 0.01);
+    detect(x, n, &c, &nc);
     free(c);
+    return nc;
 }
 
-static void test_edivisive_finds_both_steps_of_a_rise_and_fall(void **state)
+/* Runs at a level each from where it starts, +-1% noise: every step is found where it is, with
+ * its size, the means of the segments either side, and a p far below the significance. */
+static void test_edivisive_finds_each_step_where_it_is(void **state)
 {
-    uint32_t seed = 11;
-    double x[36];
-    struct ed_change *c;
-    size_t n;
+    static const struct {
+        const char *what;
+        uint32_t seed;
+        size_t n;         /* runs */
+        size_t nlevels;   /* steps + 1 */
+        size_t from[3];   /* the run each level starts at, the first 0 */
+        double level[3];  /* each segment's mean */
+        double change[2]; /* each step's relative change, expected */
+        double within[2]; /* how close the measured change must be */
+    } cases[] = {
+        {"a 10% drop", 7, N, 2, {0, 15}, {10.0, 9.0}, {-0.10}, {0.01}},
+        {"up, down", 11, 36, 3, {0, 12, 24}, {10.0, 12.0, 10.0}, {0.2, -0.16}, {0.05, 0.04}},
+    };
 
-    fill(x, 12, 0, 10.0, &seed);
-    fill(x, 24, 12, 12.0, &seed);
-    fill(x, 36, 24, 10.0, &seed);
-    detect(x, 36, &c, &n);
-    assert_int_equal(n, 2);
-    assert_int_equal(c[0].index, 12);
-    assert_int_equal(c[1].index, 24);
-    assert_true(c[0].change > 0.15 && c[0].change < 0.25);
-    assert_true(c[1].change < -0.12 && c[1].change > -0.20);
-    free(c);
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        uint32_t seed = cases[k].seed;
+        double x[36];
+        struct ed_change *c;
+        size_t n;
+
+        for (size_t l = 0; l < cases[k].nlevels; l++) {
+            size_t to = l + 1 < cases[k].nlevels ? cases[k].from[l + 1] : cases[k].n;
+
+            fill(x, to, cases[k].from[l], cases[k].level[l], &seed);
+        }
+        detect(x, cases[k].n, &c, &n);
+        if (n != cases[k].nlevels - 1)
+            fail_msg("%s: %zu change points, not %zu", cases[k].what, n, cases[k].nlevels - 1);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(c[i].index, cases[k].from[i + 1]);
+            assert_true(fabs(c[i].change - cases[k].change[i]) < cases[k].within[i]);
+            assert_true(fabs(c[i].mean_before - cases[k].level[i]) < 0.1);
+            assert_true(fabs(c[i].mean_after - cases[k].level[i + 1]) < 0.1);
+            assert_true(c[i].p < 0.01);
+        }
+        free(c);
+    }
 }
 
 /* A ramp from 10 to 13 has no single step: E-divisive cuts it into segments; each cut must go
@@ -119,14 +135,10 @@ static void test_edivisive_ignores_a_single_outlier(void **state)
 {
     uint32_t seed = 5;
     double x[N];
-    struct ed_change *c;
-    size_t n;
 
     fill(x, N, 0, 10.0, &seed);
     x[14] = 15.0;
-    detect(x, N, &c, &n);
-    assert_int_equal(n, 0);
-    free(c);
+    assert_int_equal(count_changes(x, N), 0);
 }
 
 static void test_edivisive_drops_a_step_below_the_magnitude_threshold(void **state)
@@ -140,8 +152,7 @@ static void test_edivisive_drops_a_step_below_the_magnitude_threshold(void **sta
     /* 3%: significant against 0.1% noise, but below the default 5% */
     for (size_t i = 0; i < N; i++)
         x[i] = (i < 15 ? 10.0 : 10.3) + noise(&seed, 10.0, 0.001);
-    detect(x, N, &c, &n);
-    assert_int_equal(n, 0);
+    assert_int_equal(count_changes(x, N), 0);
     ed_options_default(&o);
     o.min_magnitude = 0.01;
     assert_int_equal(edivisive(x, N, &o, &c, &n), 0);
@@ -439,8 +450,7 @@ static void test_edivisive_places_each_change_between_its_neighbours(void **stat
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_edivisive_finds_a_ten_percent_drop_where_it_is),
-        cmocka_unit_test(test_edivisive_finds_both_steps_of_a_rise_and_fall),
+        cmocka_unit_test(test_edivisive_finds_each_step_where_it_is),
         cmocka_unit_test(test_edivisive_cuts_a_ramp_upward_only),
         cmocka_unit_test(test_edivisive_finds_nothing_in_a_constant),
         cmocka_unit_test(test_edivisive_ignores_a_single_outlier),

@@ -70,45 +70,56 @@ static void test_ipv4_parse_accepts_options_within_header(void **state)
     assert_int_equal(hlen, 24);
 }
 
+/* One field of good() changed (or none: @width 0), the packet handed over as @len bytes. */
+struct malformed {
+    const char *what;
+    size_t len;
+    size_t at;      /* offset of the field */
+    unsigned width; /* 1 or 2 bytes (16-bit fields big-endian), 0: nothing changed */
+    uint16_t value;
+    bool refix; /* the header checksum recomputed after the change */
+    enum cm_drop want;
+};
+
+static const char *verdict(enum cm_drop v)
+{
+    return v == CM_PASS ? "passed" : cm_drop_name(v);
+}
+
 static void test_ipv4_parse_rejects_each_malformation_with_its_reason(void **state)
 {
-    uint8_t p[64];
-    struct cm_ipv4 ip;
-    size_t hlen, total;
+    static const struct malformed cases[] = {
+        {"shorter than a header", 19, 0, 0, 0, false, CM_DROP_IPV4_SHORT},
+        {"version 6", 28, 0, 1, 0x65, false, CM_DROP_IPV4_VERSION},
+        {"IHL 16 bytes", 28, 0, 1, 0x44, false, CM_DROP_IPV4_IHL},
+        {"IHL 60 bytes, beyond the 28 we have", 28, 0, 1, 0x4f, false, CM_DROP_IPV4_IHL},
+        {"total below the header", 28, 2, 2, 19, true, CM_DROP_IPV4_LENGTH},
+        {"total beyond the frame", 28, 2, 2, 29, true, CM_DROP_IPV4_LENGTH},
+        {"TTL changed, checksum not", 28, 8, 1, 63, false, CM_DROP_IPV4_CHECKSUM},
+        {"more fragments", 28, 6, 2, 0x2000, true, CM_DROP_IPV4_FRAGMENT},
+        {"DF with an offset: still a fragment", 28, 6, 2, 0x4000 | 185, true,
+         CM_DROP_IPV4_FRAGMENT},
+        {"DF alone is fine", 28, 6, 2, 0x4000, true, CM_PASS},
+    };
 
-    good(p);
-    assert_int_equal(ipv4_parse(p, 19, &ip, &hlen, &total), CM_DROP_IPV4_SHORT);
-    p[0] = 0x65;
-    assert_int_equal(ipv4_parse(p, 28, &ip, &hlen, &total), CM_DROP_IPV4_VERSION);
-    good(p);
-    p[0] = 0x44; /* IHL 16 bytes */
-    assert_int_equal(ipv4_parse(p, 28, &ip, &hlen, &total), CM_DROP_IPV4_IHL);
-    good(p);
-    p[0] = 0x4f; /* IHL 60 bytes, beyond the 28 we have */
-    assert_int_equal(ipv4_parse(p, 28, &ip, &hlen, &total), CM_DROP_IPV4_IHL);
-    good(p);
-    put_be16(p + 2, 19); /* total below the header */
-    fix(p, 20);
-    assert_int_equal(ipv4_parse(p, 28, &ip, &hlen, &total), CM_DROP_IPV4_LENGTH);
-    good(p);
-    put_be16(p + 2, 29); /* total beyond the frame */
-    fix(p, 20);
-    assert_int_equal(ipv4_parse(p, 28, &ip, &hlen, &total), CM_DROP_IPV4_LENGTH);
-    good(p);
-    p[10] ^= 1;
-    assert_int_equal(ipv4_parse(p, 28, &ip, &hlen, &total), CM_DROP_IPV4_CHECKSUM);
-    good(p);
-    put_be16(p + 6, 0x2000); /* more fragments */
-    fix(p, 20);
-    assert_int_equal(ipv4_parse(p, 28, &ip, &hlen, &total), CM_DROP_IPV4_FRAGMENT);
-    good(p);
-    put_be16(p + 6, 0x4000 | 185); /* DF with an offset: still a fragment */
-    fix(p, 20);
-    assert_int_equal(ipv4_parse(p, 28, &ip, &hlen, &total), CM_DROP_IPV4_FRAGMENT);
-    good(p);
-    put_be16(p + 6, 0x4000); /* DF alone is fine */
-    fix(p, 20);
-    assert_int_equal(ipv4_parse(p, 28, &ip, &hlen, &total), CM_PASS);
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        const struct malformed *m = &cases[k];
+        uint8_t p[64];
+        struct cm_ipv4 ip;
+        size_t hlen, total;
+        enum cm_drop got;
+
+        good(p);
+        if (m->width == 1)
+            p[m->at] = (uint8_t)m->value;
+        else if (m->width == 2)
+            put_be16(p + m->at, m->value);
+        if (m->refix)
+            fix(p, 20);
+        got = ipv4_parse(p, m->len, &ip, &hlen, &total);
+        if (got != m->want)
+            fail_msg("%s: %s, expected %s", m->what, verdict(got), verdict(m->want));
+    }
 }
 
 static void test_ipv4_input_counts_drops_by_reason(void **state)

@@ -120,75 +120,41 @@ static void test_ring_write_at_parks_bytes_until_commit(void **state)
     ring_free(&r);
 }
 
-static void test_ring_grow_not_wrapped_keeps_head(void **state)
+/* Growing a ring of 4096 bytes in each state ring_at() makes keeps its data in order from the
+ * head it should have, and the new space is usable to the last byte. */
+static void test_ring_grow_keeps_the_data_in_order(void **state)
 {
-    struct ring r;
+    static const struct {
+        const char *what;
+        uint32_t filled, consumed, more; /* ring_at()'s */
+        uint32_t cap;                    /* grown to */
+        uint32_t head;                   /* after growing */
+    } cases[] = {
+        {"not wrapped: the head stays", 1000, 300, 0, 8192, 300},
+        /* 3096 before the end, 200 wrapped */
+        {"wrapped, the wrapped part moves", 4096, 1000, 200, 16384, 1000},
+        /* 96 before the end, 3000 wrapped */
+        {"wrapped, the front part moves", 4096, 4000, 3000, 8192, 8192 - 96},
+        {"full and wrapped exactly in half", 4096, 2048, 2048, 8192, 2048},
+        {"empty, the head far from 0: it starts at 0", 3000, 3000, 0, 16384, 0},
+    };
 
-    ring_at(&r, 4096, 1000, 300, 0);
-    assert_int_equal(ring_grow(&r, 8192), 0);
-    assert_int_equal(r.cap, 8192);
-    assert_int_equal(r.head, 300);
-    check(&r, 300);
-    put(&r, 1000, 8192 - 700); /* the new space is usable to the last byte */
-    assert_int_equal(ring_space(&r), 0);
-    check(&r, 300);
-    ring_free(&r);
-}
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        uint32_t len = cases[k].filled - cases[k].consumed + cases[k].more;
+        struct ring r;
 
-static void test_ring_grow_wrapped_moves_short_tail(void **state)
-{
-    struct ring r;
-
-    /* 3096 before the end, 200 wrapped: the wrapped part moves */
-    ring_at(&r, 4096, 4096, 1000, 200);
-    assert_int_equal(ring_grow(&r, 16384), 0);
-    assert_int_equal(r.head, 1000);
-    assert_int_equal(ring_len(&r), 3296);
-    check(&r, 1000);
-    put(&r, 4296, ring_space(&r));
-    check(&r, 1000);
-    ring_free(&r);
-}
-
-static void test_ring_grow_wrapped_moves_short_front(void **state)
-{
-    struct ring r;
-
-    /* 96 before the end, 3000 wrapped: the front part moves */
-    ring_at(&r, 4096, 4096, 4000, 3000);
-    assert_int_equal(ring_grow(&r, 8192), 0);
-    assert_int_equal(r.head, 8192 - 96);
-    check(&r, 4000);
-    put(&r, 7096, ring_space(&r));
-    assert_int_equal(ring_len(&r), 8192);
-    check(&r, 4000);
-    ring_free(&r);
-}
-
-static void test_ring_grow_full_wrapped_ring_keeps_order(void **state)
-{
-    struct ring r;
-
-    ring_at(&r, 4096, 4096, 2048, 2048); /* full and wrapped exactly in half */
-    assert_int_equal(ring_grow(&r, 8192), 0);
-    check(&r, 2048);
-    assert_int_equal(ring_space(&r), 4096);
-    ring_free(&r);
-}
-
-static void test_ring_grow_empty_ring_starts_at_zero_and_holds_full_capacity(void **state)
-{
-    struct ring r;
-
-    ring_at(&r, 4096, 3000, 3000, 0); /* empty, head far from 0 */
-    assert_int_equal(ring_grow(&r, 16384), 0);
-    assert_int_equal(r.cap, 16384);
-    assert_int_equal(r.head, 0);
-    assert_int_equal(ring_len(&r), 0);
-    put(&r, 3000, 16384); /* the whole new capacity, in order, no wrap left over */
-    assert_int_equal(ring_space(&r), 0);
-    check(&r, 3000);
-    ring_free(&r);
+        ring_at(&r, 4096, cases[k].filled, cases[k].consumed, cases[k].more);
+        assert_int_equal(ring_grow(&r, cases[k].cap), 0);
+        assert_int_equal(r.cap, cases[k].cap);
+        if (r.head != cases[k].head || ring_len(&r) != len)
+            fail_msg("%s: head %u and %u bytes, not %u and %u", cases[k].what, r.head, ring_len(&r),
+                     cases[k].head, len);
+        check(&r, cases[k].consumed);
+        put(&r, cases[k].filled + cases[k].more, ring_space(&r));
+        assert_int_equal(ring_len(&r), cases[k].cap);
+        check(&r, cases[k].consumed);
+        ring_free(&r);
+    }
 }
 
 static void test_ring_grow_refuses_shrink_non_pow2_and_beyond_max(void **state)
@@ -243,11 +209,7 @@ int main(void)
         cmocka_unit_test(test_ring_full_has_no_space),
         cmocka_unit_test(test_ring_wrapped_data_gives_two_iovecs),
         cmocka_unit_test(test_ring_write_at_parks_bytes_until_commit),
-        cmocka_unit_test(test_ring_grow_not_wrapped_keeps_head),
-        cmocka_unit_test(test_ring_grow_wrapped_moves_short_tail),
-        cmocka_unit_test(test_ring_grow_wrapped_moves_short_front),
-        cmocka_unit_test(test_ring_grow_full_wrapped_ring_keeps_order),
-        cmocka_unit_test(test_ring_grow_empty_ring_starts_at_zero_and_holds_full_capacity),
+        cmocka_unit_test(test_ring_grow_keeps_the_data_in_order),
         cmocka_unit_test(test_ring_grow_refuses_shrink_non_pow2_and_beyond_max),
         cmocka_unit_test(test_ring_bounds_round_and_refuse),
     };

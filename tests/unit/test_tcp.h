@@ -4,9 +4,10 @@
  *
  * tcp.c is driven through a fake core (test_tcp_core.c) that provides the core's side of
  * consomme.h: cm_send_ipv4() captures every segment tcp.c sends (and checks its checksum),
- * cm_now_ms() is a clock the tests move (fake_now), and cm_event_*() use a private epoll set
- * that the tests pump. The guest is played by hand-built segments; the host side is real
- * sockets on 127.0.0.1, so connect, refusal, EOF and reset come from the kernel.
+ * cm_now_ms() is a clock the tests move (fake_now), and the core's own cm_event_*() (event.c)
+ * use the fake stack's private epoll set, which the tests pump. The guest is played by hand-built
+ * segments; the host side is real sockets on 127.0.0.1, so connect, refusal, EOF and reset come
+ * from the kernel.
  *
  * Waiting for host sockets uses epoll with a deadline (never a fixed sleep); a test that times
  * out fails with the step it was waiting for. Most tests start from one open connection with
@@ -40,6 +41,7 @@
 #include "skip.h"
 
 #include "consomme.h"
+#include "event.h"
 #include "tcp.h"
 
 #define GUEST_IP 0x0a00020f
@@ -57,7 +59,7 @@ struct pkt {
 
 struct consomme {
     struct cm_config cfg;
-    int epfd;
+    struct cm_events events;
     void *tcp;
     struct pkt pk[4096];
     unsigned npk, rd; /* captured, consumed by the test */

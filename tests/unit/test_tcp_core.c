@@ -32,23 +32,9 @@ bool cm_guest_verifies_csum(const struct consomme *c)
     return true;
 }
 
-int cm_event_add(struct consomme *c, struct cm_event *ev, uint32_t events)
+struct cm_events *cm_events(struct consomme *c)
 {
-    struct epoll_event e = {.events = events, .data.ptr = ev};
-
-    return epoll_ctl(c->epfd, EPOLL_CTL_ADD, ev->fd, &e) ? -errno : 0;
-}
-
-int cm_event_mod(struct consomme *c, struct cm_event *ev, uint32_t events)
-{
-    struct epoll_event e = {.events = events, .data.ptr = ev};
-
-    return epoll_ctl(c->epfd, EPOLL_CTL_MOD, ev->fd, &e) ? -errno : 0;
-}
-
-void cm_event_del(struct consomme *c, struct cm_event *ev)
-{
-    epoll_ctl(c->epfd, EPOLL_CTL_DEL, ev->fd, NULL);
+    return &c->events;
 }
 
 /* These tests connect to the gateway only, which is the host's loopback; the NAT policy is
@@ -173,13 +159,9 @@ const struct pkt *next_pkt(struct consomme *c)
 void dispatch(struct consomme *c, int timeout_ms)
 {
     struct epoll_event evs[64];
-    int n = epoll_wait(c->epfd, evs, 64, timeout_ms);
+    int n = epoll_wait(c->events.epfd, evs, 64, timeout_ms);
 
-    for (int i = 0; i < n; i++) {
-        struct cm_event *ev = evs[i].data.ptr;
-
-        ev->fn(c, ev, evs[i].events);
-    }
+    cm_events_dispatch(c, evs, n);
 }
 
 /* Pumps host socket events until a segment is captured (or fails after 5 s). */
@@ -308,8 +290,8 @@ struct consomme *stack_new(uint32_t rx_init, uint32_t rx_max, uint32_t tx_init, 
     c->cfg.tcp_tx = (struct cm_tcp_bounds){tx_init, tx_max};
     c->cfg.max_connections = max_conns;
     c->cfg.max_buffer_memory = UINT64_MAX;
-    c->epfd = epoll_create1(EPOLL_CLOEXEC);
-    assert_true(c->epfd >= 0);
+    c->events.epfd = epoll_create1(EPOLL_CLOEXEC);
+    assert_true(c->events.epfd >= 0);
     assert_int_equal(tcp_init(c), 0);
     return c;
 }
@@ -318,7 +300,7 @@ void stack_free(struct consomme *c)
 {
     guest_sg_piece = 0; /* each test chooses its own, even one that failed half-way */
     tcp_cleanup(c);
-    close(c->epfd);
+    close(c->events.epfd);
     for (unsigned i = 0; i < c->npk; i++)
         free(c->pk[i].b);
     free(c);

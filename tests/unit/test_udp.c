@@ -42,11 +42,9 @@ static const uint8_t *pump(struct consomme *c, size_t *len)
 {
     for (int i = 0; i < 50; i++) {
         struct epoll_event ev[8];
-        int n = epoll_wait(c->epfd, ev, 8, 100);
-        for (int k = 0; k < n; k++) {
-            struct cm_event *e = ev[k].data.ptr;
-            e->fn(c, e, ev[k].events);
-        }
+        int n = epoll_wait(c->events.epfd, ev, 8, 100);
+
+        cm_events_dispatch(c, ev, n);
         const uint8_t *r = cm_test_next_out(c, len);
         if (r)
             return r;
@@ -92,27 +90,36 @@ static struct consomme *restack(struct udp_fx *f, const struct cm_opts *o)
     return f->c;
 }
 
+/* The host socket @fd receives @query, from the stack's socket of the guest's flow, and
+ * answers it with @answer. Return: where the query came from. */
+static struct sockaddr_in host_answer(int fd, const char *query, const char *answer)
+{
+    struct sockaddr_in from;
+    socklen_t fl = sizeof(from);
+    char buf[64];
+    ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+
+    assert_int_equal(n, strlen(query));
+    assert_memory_equal(buf, query, n);
+    assert_int_equal(sendto(fd, answer, strlen(answer), 0, (struct sockaddr *)&from, fl),
+                     strlen(answer));
+    return from;
+}
+
 static void test_udp_gateway_maps_to_host_loopback_and_reply_comes_back(void **state)
 {
     struct udp_fx *f = *state;
     struct consomme *c = f->c;
-    struct sockaddr_in from;
-    socklen_t fl = sizeof(from);
     uint16_t port = f->port;
-    int fd = f->fd;
+    struct sockaddr_in from;
     char buf[64];
     const uint8_t *r;
     size_t len = 0;
-    ssize_t n;
 
     guest_send(c, IP4(10, 0, 2, 2), 40000, port, "ping");
-    n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
-    assert_int_equal(n, 4);
-    assert_memory_equal(buf, "ping", 4);
+    from = host_answer(f->fd, "ping", "pong!");
     assert_int_equal(ntohl(from.sin_addr.s_addr), INADDR_LOOPBACK);
     assert_int_equal(udp_flow_count(c), 1);
-
-    assert_int_equal(sendto(fd, "pong!", 5, 0, (struct sockaddr *)&from, fl), 5);
     r = pump(c, &len);
     assert_non_null(r);
     assert_int_equal(len, 34 + 8 + 5);
@@ -126,7 +133,7 @@ static void test_udp_gateway_maps_to_host_loopback_and_reply_comes_back(void **s
 
     /* a second datagram of the same flow reuses its socket */
     guest_send(c, IP4(10, 0, 2, 2), 40000, port, "again");
-    assert_int_equal(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), 5);
+    assert_int_equal(recv(f->fd, buf, sizeof(buf), MSG_DONTWAIT), 5);
     assert_int_equal(udp_flow_count(c), 1);
     assert_int_equal(c->st.udp_flows_total, 1);
 }
@@ -136,22 +143,16 @@ static void test_udp_dns_address_goes_to_configured_resolver(void **state)
     struct udp_fx *f = *state;
     struct consomme *c;
     struct cm_opts o;
-    struct sockaddr_in from;
-    socklen_t fl = sizeof(from);
-    uint16_t port = f->port;
-    int fd = f->fd;
-    char buf[64];
     const uint8_t *r;
     size_t len = 0;
 
     cm_opts_default(&o);
-    o.dns_upstream = (struct sockaddr_in){
-        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    o.dns_upstream = (struct sockaddr_in){.sin_family = AF_INET,
+                                          .sin_port = htons(f->port),
+                                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     c = restack(f, &o);
     guest_send(c, IP4(10, 0, 2, 3), 5353, 53, "query");
-    assert_int_equal(recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl),
-                     5);
-    assert_int_equal(sendto(fd, "answer", 6, 0, (struct sockaddr *)&from, fl), 6);
+    host_answer(f->fd, "query", "answer");
     r = pump(c, &len);
     assert_non_null(r);
     /* the guest sees the answer from 10.0.2.3:53, not from the real resolver */

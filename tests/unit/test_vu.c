@@ -47,13 +47,9 @@ void send_msg(struct fx *f, uint32_t req, uint32_t flags, const void *payload, u
 void turn(struct fx *f)
 {
     struct epoll_event evs[16];
-    int n = epoll_wait(f->c->epfd, evs, 16, 0);
+    int n = epoll_wait(f->c->events.epfd, evs, 16, 0);
 
-    for (int i = 0; i < n; i++) {
-        struct cm_event *ev = evs[i].data.ptr;
-        if (ev)
-            ev->fn(f->c, ev, evs[i].events);
-    }
+    cm_events_dispatch(f->c, evs, n);
     cm_out_flush(f->c);
 }
 
@@ -319,7 +315,7 @@ void guest_send_chain(struct fx *f, unsigned slot, uint8_t hdr_flags, const uint
 void wait_rx_used(struct fx *f, uint16_t n)
 {
     for (int i = 0; i < 500 && used_idx(f, 0) < n; i++) {
-        struct pollfd p = {.fd = f->c->epfd, .events = POLLIN};
+        struct pollfd p = {.fd = f->c->events.epfd, .events = POLLIN};
 
         poll(&p, 1, 10);
         turn(f);

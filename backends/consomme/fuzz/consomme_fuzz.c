@@ -91,12 +91,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (int i = 0; i < ncopies; i++)
             free(copies[i]);
     }
-    n = epoll_wait(stack->epfd, ev, 16, 0);
-    for (int i = 0; i < n; i++) {
-        struct cm_event *e = ev[i].data.ptr;
-        if (e)
-            e->fn(stack, e, ev[i].events);
-    }
+    n = epoll_wait(stack->events.epfd, ev, 16, 0);
+    cm_events_dispatch(stack, ev, n);
     if (tcp_connection_count(stack))
         tcp_timer(stack, cm_now_ms());
     udp_sweep(stack, cm_now_ms() + 86400000ull);

@@ -410,7 +410,7 @@ static int listen_connect(int *guest, char *err, size_t errlen)
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
         die("cannot connect to consomme's listening socket");
-    n = epoll_wait(stack->epfd, ev, 4, -1);
+    n = epoll_wait(stack->events.epfd, ev, 4, -1);
     for (int i = 0; i < n; i++)
         if (ev[i].data.ptr == &stack->listen_ev)
             stack->listen_ev.fn(stack, &stack->listen_ev, ev[i].events);

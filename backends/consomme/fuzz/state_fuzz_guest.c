@@ -288,18 +288,10 @@ void pump(void)
         if (autodrain && tr_kind != TR_FUZZ)
             guest_read();
         accept_all();
-        n = epoll_wait(stack->epfd, ev, 32, 0);
+        n = epoll_wait(stack->events.epfd, ev, 32, 0);
         if (n <= 0)
             break;
-        stack->turn_evs = ev;
-        stack->turn_n = n;
-        for (int i = 0; i < n; i++) {
-            struct cm_event *e = ev[i].data.ptr;
-
-            if (e)
-                e->fn(stack, e, ev[i].events);
-        }
-        stack->turn_n = 0;
+        cm_events_dispatch(stack, ev, n);
         after_events();
     }
     accept_all();

@@ -55,15 +55,10 @@ static void loop_events(void)
     int n;
 
     for (int round = 0; round < 16 && !stack->stop; round++) {
-        n = epoll_wait(stack->epfd, ev, 16, 0);
+        n = epoll_wait(stack->events.epfd, ev, 16, 0);
         if (n <= 0)
             break;
-        for (int i = 0; i < n; i++) {
-            struct cm_event *e = ev[i].data.ptr;
-
-            if (e)
-                e->fn(stack, e, ev[i].events);
-        }
+        cm_events_dispatch(stack, ev, n);
     }
 }
 

@@ -55,6 +55,7 @@
 #include "../ring.h"
 #include "backend.h"
 #include "errbuf.h"
+#include "fd.h"
 #include "parse.h"
 #include "proc.h"
 #include "qemu.h"
@@ -451,14 +452,10 @@ fail:
     b->priv = NULL;
     if (p->pid > 0)
         proc_kill(p->pid, NULL);
-    if (sv[0] >= 0)
-        close(sv[0]);
-    if (sv[1] >= 0)
-        close(sv[1]);
-    if (logfd >= 0)
-        close(logfd);
-    if (ino >= 0)
-        close(ino);
+    fd_close(&sv[0]);
+    fd_close(&sv[1]);
+    fd_close(&logfd);
+    fd_close(&ino);
     backend_socket_dir_remove(&p->sd);
     free(p);
     return rc;
