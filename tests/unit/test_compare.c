@@ -37,17 +37,6 @@ static struct report *make_report(const char *label, const char *name, const cha
     return r;
 }
 
-static struct report *read_data(const char *file)
-{
-    char path[4096];
-    struct report *r = NULL;
-
-    snprintf(path, sizeof(path), "%s/%s", BURETTE_TEST_DATA, file);
-    if (report_read(path, &r, err, sizeof(err)) < 0)
-        fail_msg("%s", err);
-    return r;
-}
-
 static const struct compare_row *row_of(const struct comparison *c, size_t cand, const char *name)
 {
     for (size_t i = 0; i < c->results[cand].nrows; i++)

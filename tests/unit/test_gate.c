@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "compare.h"
+#include "compare_test_util.h"
 #include "errbuf.h"
 #include "gate.h"
 #include "history_detect.h"
@@ -102,17 +103,6 @@ static void test_unmatched(void **state)
     assert_string_equal(term, "*_tpc_tx_*");
 }
 
-static struct report *read_aa10(const char *side)
-{
-    char path[4096];
-    struct report *r = NULL;
-
-    snprintf(path, sizeof(path), "%s/../aa/10/%s.json", BURETTE_TEST_DATA, side);
-    if (report_read(path, &r, err, sizeof(err)) < 0)
-        fail_msg("%s", err);
-    return r;
-}
-
 static char *rendered(const struct comparison *c, const char *format)
 {
     char *buf = NULL;
@@ -149,7 +139,7 @@ static bool json_metric_gated(const char *js, const char *name)
 /* The recorded A/A pair: nothing in the default gate regressed, one cost metric outside it. */
 static void test_recorded_aa_pair(void **state)
 {
-    struct report *a = read_aa10("a"), *b = read_aa10("b");
+    struct report *a = read_data("../aa/10/a.json"), *b = read_data("../aa/10/b.json");
     const struct report *cands[] = {b};
     struct compare_options o;
     struct comparison *c;
