@@ -147,8 +147,7 @@ static void process_sums(const char *root_dir, long hz, pid_t root, struct cpu_r
     free(e);
 }
 
-/* The machine's busy time: every CPU's time but idle and iowait ("cpu" line of /proc/stat). */
-static int machine_busy_ms(const char *root, long hz, double *ms)
+int cpu_machine_busy_ms(const char *root, long hz, double *ms)
 {
     unsigned long long user, nice, sys, idle, iowait, irq, softirq, steal = 0;
     char path[4096], line[512];
@@ -236,7 +235,7 @@ int cpu_read(const struct cpu_source *src, double wall_ms, struct cpu_reading *r
     read_process(src, src->helper, CPU_HELPER, r);
     read_process(src, src->harness, CPU_HARNESS, r);
     process_sums(src->proc_root, src->hz, src->harness, r);
-    return machine_busy_ms(src->proc_root, src->hz, &r->machine_busy_ms);
+    return cpu_machine_busy_ms(src->proc_root, src->hz, &r->machine_busy_ms);
 }
 
 void cpu_cost_diff(const struct cpu_reading *before, const struct cpu_reading *after,

@@ -86,6 +86,15 @@ struct cpu_cost {
 const char *cpu_part_key(enum cpu_part p);
 
 /**
+ * cpu_machine_busy_ms() - The machine's busy time so far: every CPU's time but idle and iowait
+ * (the "cpu" line of @root/stat, @root normally "/proc"), in ms of CPU
+ * @hz:		Clock ticks per second (sysconf(_SC_CLK_TCK))
+ *
+ * Return: 0, or negative errno
+ */
+int cpu_machine_busy_ms(const char *root, long hz, double *ms);
+
+/**
  * cpu_read() - Take a reading
  * @src:	Where from
  * @wall_ms:	The moment it stands for (CLOCK_MONOTONIC ms; a recorded snapshot's own)

@@ -12,16 +12,20 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <iperf_api.h> /* needs stdint.h and sys/types.h first */
 #include <openssl/evp.h>
 
+#include "clock.h"
+#include "cpu_cost.h"
 #include "image.h"
 #include "proc.h"
 #include "provenance.h"
@@ -173,13 +177,37 @@ int provenance_collect(json_t *host, const struct qemu_info *qemu, const struct 
     return rc;
 }
 
-bool provenance_load(double *load1)
+void provenance_load(double *load1)
 {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     double l[1] = {0};
 
     if (getloadavg(l, 1) < 1)
         l[0] = 0;
     *load1 = l[0];
-    return cpus > 0 && l[0] > (double)cpus / 2;
+}
+
+bool provenance_busy_share(double busy_ms, double wall_ms, long cpus, double *percent)
+{
+    /* clock ticks are 10 ms: a short window can read a little over 100% */
+    *percent = cpus > 0 && wall_ms > 0 ? fmin(100, 100.0 * busy_ms / (wall_ms * (double)cpus)) : 0;
+    return *percent > 25.0;
+}
+
+bool provenance_busy_now(unsigned window_ms, double *percent)
+{
+    long hz = sysconf(_SC_CLK_TCK), cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    struct timespec window = {.tv_sec = window_ms / 1000, .tv_nsec = (window_ms % 1000) * 1000000L};
+    double before, after, t0, t1;
+
+    *percent = 0;
+    t0 = (double)clock_now_ms();
+    if (cpu_machine_busy_ms("/proc", hz, &before))
+        return false;
+    /* a measuring window, not a wait for anything: what the CPUs do meanwhile is the answer */
+    while (nanosleep(&window, &window) && errno == EINTR && !proc_cancelled())
+        ;
+    t1 = (double)clock_now_ms();
+    if (cpu_machine_busy_ms("/proc", hz, &after))
+        return false;
+    return provenance_busy_share(after - before, t1 - t0, cpus, percent);
 }

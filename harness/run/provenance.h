@@ -57,12 +57,26 @@ int provenance_collect(json_t *host, const struct qemu_info *qemu, const struct 
 int provenance_add_qemu(json_t *host, const struct qemu_info *qemu);
 
 /**
- * provenance_load() - The 1-minute load average now, and whether the machine is busy: more
- * runnable tasks than half its cores, so the figures of a run compete with other work
+ * provenance_load() - The 1-minute load average now (recorded as load_start and load_end)
  * @load1:	The load average
+ */
+void provenance_load(double *load1);
+
+/**
+ * provenance_busy_share() - Whether a machine whose CPUs were busy @busy_ms over @wall_ms is
+ * busy: other work above a quarter of its @cpus (before a run starts, all of it is other work)
+ * @percent:	Receives the busy share of the whole machine, in percent
+ */
+bool provenance_busy_share(double busy_ms, double wall_ms, long cpus, double *percent);
+
+/**
+ * provenance_busy_now() - Whether other work is using the machine now: its busy time over
+ * @window_ms, judged by provenance_busy_share(). The 1-minute load average cannot tell: it
+ * still holds the build or run of the minute before, which is over.
+ * @percent:	Receives the busy share (0 when /proc/stat cannot be read)
  *
  * Return: true when busy
  */
-bool provenance_load(double *load1);
+bool provenance_busy_now(unsigned window_ms, double *percent);
 
 #endif /* BURETTE_PROVENANCE_H */

@@ -470,23 +470,29 @@ static int set_configs(const struct perf_test_ops *ops, struct run_entry *e, siz
     return 0;
 }
 
+/* How long set_hosts() watches the machine's CPUs before saying it is busy. */
+#define BUSY_WINDOW_MS 500
+
 /*
  * Every report's host object (provenance.h): the machine, versions of everything the figures
  * depend on and the load at start; the load at the end is added by finish(). What all runs
  * share (the programs' versions, the image's digest) is found once; only the QEMU is each
- * run's own, since variants may run different ones. Says once when the machine is busy.
+ * run's own, since variants may run different ones. Says once when the machine is busy: other
+ * work's CPU over a short window now (the load average still holds the minute before).
  */
 static int set_hosts(struct run_entry *e, size_t n, const struct guest_image *image, char *err,
                      size_t errlen)
 {
     json_t *shared = report_host_json();
-    double load;
+    double load, busy;
     int rc = 0;
 
-    if (provenance_load(&load))
-        progress_note("the machine is busy: load average %.2f with %ld cores; other work will "
-                      "slow the guests unevenly and widen the spread of every figure",
-                      load, sysconf(_SC_NPROCESSORS_ONLN));
+    provenance_load(&load);
+    if (provenance_busy_now(BUSY_WINDOW_MS, &busy))
+        progress_note("the machine is busy: other work kept %.0f%% of its %ld cores busy over "
+                      "the last %g s (load average %.2f); it will slow the guests unevenly and "
+                      "widen the spread of every figure",
+                      busy, sysconf(_SC_NPROCESSORS_ONLN), BUSY_WINDOW_MS / 1000.0, load);
     if (!shared || provenance_collect(shared, NULL, image) ||
         json_object_set_new(shared, "load_start", json_real(load)))
         rc = -ENOMEM;

@@ -2,16 +2,20 @@
 /*
  * Unit tests of provenance: the passt version parser on text passt prints (Debian 12's and a
  * newer release's; QEMU's parser is tested in test_qemu.c), proc_capture() on
- * real short programs, and provenance_collect() on a fake guest image whose digest is known.
+ * real short programs, provenance_collect() on a fake guest image whose digest is known, and
+ * the "machine is busy" judgement, against processes spinning on every CPU.
  */
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -110,6 +114,53 @@ static void test_collect_hashes_kernel_then_initrd_and_reads_the_manifest(void *
     rmdir(dir);
 }
 
+/* The busy judgement: a quarter of the machine's CPU time is the line. */
+static void test_busy_share(void **state)
+{
+    double pct;
+
+    (void)state;
+    assert_true(provenance_busy_share(1000, 1000, 2, &pct));
+    assert_true(pct > 49.9 && pct < 50.1);
+    assert_false(provenance_busy_share(400, 1000, 2, &pct));
+    assert_true(pct > 19.9 && pct < 20.1);
+    assert_false(provenance_busy_share(1000, 1000, 0, &pct));
+    assert_false(provenance_busy_share(1000, 0, 2, &pct));
+    assert_true(provenance_busy_share(2100, 1000, 2, &pct));
+    assert_true(pct == 100);
+}
+
+/* A process spinning on every CPU is other work the short window sees, whatever the load
+ * average of the minute before says. */
+static void test_busy_now_sees_spinners(void **state)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    pid_t kids[64];
+    long n = cpus < 64 ? cpus : 64;
+    double pct;
+    bool busy;
+
+    (void)state;
+    for (long i = 0; i < n; i++) {
+        kids[i] = fork();
+        assert_true(kids[i] >= 0);
+        if (!kids[i]) {
+            /* dies with the test, whatever assertion ends it first */
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            for (volatile unsigned long spin = 0;; spin++)
+                ;
+        }
+    }
+    busy = provenance_busy_now(500, &pct);
+    for (long i = 0; i < n; i++) {
+        kill(kids[i], SIGKILL);
+        waitpid(kids[i], NULL, 0);
+    }
+    print_message("with %ld spinners: %.0f%% of the machine busy\n", n, pct);
+    assert_true(busy);
+    assert_true(pct > 25.0 && pct <= 100.0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -117,6 +168,8 @@ int main(void)
         cmocka_unit_test(test_capture_keeps_output_and_status),
         cmocka_unit_test(test_capture_cuts_long_output_and_kills_at_timeout),
         cmocka_unit_test(test_collect_hashes_kernel_then_initrd_and_reads_the_manifest),
+        cmocka_unit_test(test_busy_share),
+        cmocka_unit_test(test_busy_now_sees_spinners),
     };
 
     proc_signals_init();
