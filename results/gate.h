@@ -33,11 +33,6 @@ struct metric_gate {
     const char *spec; /* NULL: the default, "results" */
 };
 
-#define METRIC_GATE_HELP                                                                           \
-    "'results' (the default: all but the diagnostics, names ending in _cpu_percent,\n"             \
-    "_ms_per_gbit, _retransmits, _lost_percent, _lost or _stalled_intervals), 'rates'\n"           \
-    "(_gbps, _pps, _per_s), 'all', or globs of metric names, comma-separated"
-
 /**
  * metric_is_rate() - Whether metric @name is a throughput or a rate (_gbps, _pps, _per_s)
  */
