@@ -147,7 +147,8 @@ static void usage(FILE *f)
             "              --variant autotune=consomme -o results/\n"
             "\n"
             "Exit status: 0 success (a regression too, unless --fail-on-regression), 1 the run\n"
-            "failed, 2 bad usage.\n",
+            "failed or, with --fail-on-regression, a result regressed, 2 bad usage, 3 a required\n"
+            "resolution (--require-detectable) not reached.\n",
             renderer_names());
 }
 
