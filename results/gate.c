@@ -45,16 +45,17 @@ bool metric_is_diagnostic(const char *name)
 }
 
 /* The term of @spec at *@pos into @term (NUL-terminated, cut at TERM_MAX), *@pos moved past
- * it and its comma. Return: false at the end of @spec. */
+ * it and its comma (past the end after the last term, so every walk ends). Return: false when
+ * no term is left; "a," has two, the second empty. */
 static bool next_term(const char *spec, size_t *pos, char *term)
 {
     size_t len;
 
-    if (!spec[*pos] && (*pos == 0 || spec[*pos - 1] != ','))
+    if (*pos > strlen(spec))
         return false;
     len = strcspn(spec + *pos, ",");
     snprintf(term, TERM_MAX, "%.*s", (int)len, spec + *pos);
-    *pos += len + (spec[*pos + len] == ',');
+    *pos += len + 1;
     return true;
 }
 
