@@ -575,7 +575,6 @@ void render_provenance_line(char *buf, size_t len, const struct report *r)
     }
 }
 
-/* Load above half the cores: other work shared the machine with the measurement. */
 /*
  * Whether @r ran while other work shared the machine. The network test measures it: other
  * processes' CPU during each sub-test (<sub>_others_cpu_percent), busy when above a quarter of
