@@ -535,14 +535,10 @@ int cmd_run(int argc, char **argv)
         case OPT_FAIL_ON_REGRESSION:
             m.fail_on_regression = true;
             break;
-        case OPT_GATE: {
-            struct metric_gate g;
-
-            if (metric_gate_parse(&g, optarg, err, sizeof(err)))
+        case OPT_GATE:
+            if (metric_gate_parse(&m.gate, optarg, err, sizeof(err)))
                 rc = cli_usage_error("run", "%s", err);
-            m.gate = optarg;
             break;
-        }
         case OPT_REQUIRE_DETECTABLE:
             if (parse_double(optarg, 0, 100, &m.require_detectable_pct) ||
                 !(m.require_detectable_pct > 0 && m.require_detectable_pct < 100))
@@ -588,12 +584,12 @@ int cmd_run(int argc, char **argv)
                                o.vm_instances, o.iterations);
     if (multi_options_finish(&m, &o, err, sizeof(err)))
         return cli_usage_error("run", "%s", err);
-    if (!multi_run_wanted(&m) && (m.fail_on_regression || m.gate || m.require_detectable_pct))
+    if (!multi_run_wanted(&m) && (m.fail_on_regression || m.gate.spec || m.require_detectable_pct))
         return cli_usage_error("run",
                                "--%s judges a comparison, and one run has nothing to compare "
                                "with: give several (--backend A,B or --variant LABEL=...)",
                                m.fail_on_regression ? "fail-on-regression"
-                               : m.gate             ? "gate"
+                               : m.gate.spec        ? "gate"
                                                     : "require-detectable");
     rc = check_sweeps(&o, &m);
     if (rc)

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "run.h"
+#include "gate.h"
 #include "variants.h"
 
 enum run_order {
@@ -29,7 +30,7 @@ struct multi_options {
     bool backend_given;           /* --backend was on the command line */
     enum run_order order;
     bool fail_on_regression;
-    const char *gate;              /* --gate SPEC for the comparison, NULL for the default */
+    struct metric_gate gate;       /* --gate for the comparison, zero for the default */
     double require_detectable_pct; /* --require-detectable, 0 for none */
     struct variant_list runs;      /* set by multi_options_finish() */
 };

@@ -189,7 +189,7 @@ struct run_plan {
     const struct variant_list *runs;
     enum run_order order;
     bool fail_on_regression;
-    const char *gate;              /* the comparison's --gate, NULL for the default */
+    struct metric_gate gate;       /* the comparison's --gate, checked by the CLI */
     double require_detectable_pct; /* > 0: throughput and rates must resolve this change */
 };
 
@@ -525,10 +525,7 @@ static int finish(const struct run_plan *p, struct run_entry *e, size_t n,
     *verdict = (struct run_verdict){0};
     compare_options_init(&copts);
     copts.require_detectable_pct = p->require_detectable_pct;
-    if (p->gate)
-        rc = metric_gate_parse(&copts.gate, p->gate, err, errlen);
-    if (rc)
-        return rc;
+    copts.gate = p->gate;
     provenance_load(&load);
     for (size_t j = 0; j < n; j++) {
         const struct run_slot *s = &e[j].slot;
