@@ -63,7 +63,7 @@ int cm_transport_init_buffers(struct consomme *c)
  */
 void cm_transport_free(struct consomme *c)
 {
-    if (c->tr)
+    if (c->tr && c->tr->free)
         c->tr->free(c);
     if (c->tr_ev.fd >= 0)
         close(c->tr_ev.fd);
@@ -179,17 +179,12 @@ static bool queue_writable(const struct consomme *c)
     return c->obuf_tail - c->obuf_head <= c->obuf_size / 2;
 }
 
-static void queue_free(struct consomme *c)
-{
-}
-
 const struct cm_transport_ops cm_queue_ops = {
     .name = "queue",
     .reserve = queue_reserve,
     .commit = queue_commit,
     .flush = queue_flush,
     .writable = queue_writable,
-    .free = queue_free,
 };
 
 /**

@@ -46,6 +46,7 @@ struct cm_transport_ops {
     void (*commit)(struct consomme *c, size_t len, const struct cm_tso *tso);
     int (*flush)(struct consomme *c);
     bool (*writable)(const struct consomme *c);
+    /* NULL when the transport keeps nothing beyond the stack's own buffers */
     void (*free)(struct consomme *c);
 };
 

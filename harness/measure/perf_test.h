@@ -62,7 +62,8 @@ struct perf_test_ops {
      */
     int (*run_once)(void *state, const struct perf_ctx *ctx, struct perf_iter *it, char *err,
                     size_t errlen);
-    /* teardown() - Release what setup() made; called once whenever setup() succeeded */
+    /* teardown() - Release what setup() made; called once whenever setup() succeeded. NULL
+     * when setup() keeps nothing (the boot test: each iteration boots and ends its own guest) */
     void (*teardown)(void *state);
 };
 

@@ -71,14 +71,9 @@ out:
     return rc;
 }
 
-static void boot_teardown(void *state)
-{
-}
-
 const struct perf_test_ops boot_test_ops = {
     .name = "boot",
     .fixed_backend = "slirp",
     .setup = boot_setup,
     .run_once = boot_run_once,
-    .teardown = boot_teardown,
 };

@@ -28,7 +28,8 @@ static void teardown_all(const struct perf_test_ops *ops, struct run_slot *slots
         if (!slots[j].up)
             continue;
         progress_phase("%s: tearing down", slot_name(ops, &slots[j]));
-        ops->teardown(slots[j].state);
+        if (ops->teardown)
+            ops->teardown(slots[j].state);
         slots[j].state = NULL;
         slots[j].up = false;
     }

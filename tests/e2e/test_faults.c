@@ -273,9 +273,7 @@ int main(int argc, char **argv)
     };
     char *end;
 
-    if (!test_args_ok(argc, argv, 1, 4, NULL,
-                      "BURETTE [SEED [POINTS [burette|consomme|qemu|helper]]]"))
-        return TEST_USAGE_STATUS;
+    test_args(argc, argv, 1, 4, NULL, "BURETTE [SEED [POINTS [burette|consomme|qemu|helper]]]");
     burette = argv[1];
     if (argc > 2) {
         seed = strtoull(argv[2], &end, 10);

@@ -341,8 +341,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_latency_strike_echo_server_dying_is_reported_from_both_sides),
     };
 
-    if (!test_args_ok(argc, argv, 2, 3, "--strikes", "BURETTE_BINARY BACKEND [--strikes]"))
-        return TEST_USAGE_STATUS;
+    test_args(argc, argv, 2, 3, "--strikes", "BURETTE_BINARY BACKEND [--strikes]");
     burette = argv[1];
     backend = argv[2];
     /* without --strikes the strike cases are left out (not skipped: nothing is missing) */

@@ -116,8 +116,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_mtu_reaches_the_guest),
     };
 
-    if (!test_args_ok(argc, argv, 2, 2, NULL, "BURETTE_BINARY passt|tap"))
-        return TEST_USAGE_STATUS;
+    test_args(argc, argv, 2, 2, NULL, "BURETTE_BINARY passt|tap");
     burette = argv[1];
     backend = argv[2];
     if (strcmp(backend, "passt") && strcmp(backend, "tap")) {

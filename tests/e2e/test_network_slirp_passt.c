@@ -351,8 +351,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_perf_dir_records_qemu_and_passt_per_subtest),
     };
 
-    if (!test_args_ok(argc, argv, 2, 2, NULL, "BURETTE_BINARY slirp|passt|perf"))
-        return TEST_USAGE_STATUS;
+    test_args(argc, argv, 2, 2, NULL, "BURETTE_BINARY slirp|passt|perf");
     burette = argv[1];
     signal(SIGPIPE, SIG_IGN);
     if (!strcmp(argv[2], "slirp"))

@@ -159,8 +159,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_network_sweep_one_report_holds_every_point),
     };
 
-    if (!test_args_ok(argc, argv, 1, 1, NULL, "BURETTE_BINARY"))
-        return TEST_USAGE_STATUS;
-    burette = argv[1];
+    burette = test_operand(argc, argv, "BURETTE_BINARY");
     return cmocka_run_group_tests(tests, e2e_group_setup, e2e_group_teardown);
 }

@@ -207,8 +207,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_network_tap_failing_server_and_client_are_reported),
     };
 
-    if (!test_args_ok(argc, argv, 1, 2, "--basic", "BURETTE_BINARY [--basic]"))
-        return TEST_USAGE_STATUS;
+    test_args(argc, argv, 1, 2, "--basic", "BURETTE_BINARY [--basic]");
     burette = argv[1];
     /* --basic: the report and SIGINT cases only (each case boots a guest) */
     if (argc == 3)

@@ -132,8 +132,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_stream_socket_path_appears_listening),
     };
 
-    if (!test_args_ok(argc, argv, 1, 1, NULL, "CONSOMME"))
-        return TEST_USAGE_STATUS;
-    consomme = argv[1];
+    consomme = test_operand(argc, argv, "CONSOMME");
     return test_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -222,9 +222,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_writer_waits_for_a_reader_holding_the_lock),
     };
 
-    if (!test_args_ok(argc, argv, 1, 1, NULL, "CONSOMME"))
-        return TEST_USAGE_STATUS;
-    consomme = argv[1];
+    consomme = test_operand(argc, argv, "CONSOMME");
     signal(SIGPIPE, SIG_IGN);
     return test_exit_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -189,9 +189,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_cli_ordinary_user_without_tun_access_is_told_the_fix),
     };
 
-    if (!test_args_ok(argc, argv, 1, 1, NULL, "BURETTE_BINARY"))
-        return TEST_USAGE_STATUS;
-    burette = argv[1];
+    burette = test_operand(argc, argv, "BURETTE_BINARY");
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     return test_exit_status(cmocka_run_group_tests(tests, setup_dir, teardown_dir));
 }

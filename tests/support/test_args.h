@@ -10,14 +10,14 @@
 #ifndef BURETTE_TEST_ARGS_H
 #define BURETTE_TEST_ARGS_H
 
-#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define TEST_USAGE_STATUS 2
 
 /**
- * test_args_ok() - Check the operands of a test program
+ * test_args() - Check the operands of a test program; exit when they are wrong
  * @argc:	main()'s
  * @argv:	main()'s
  * @min:	Fewest operands
@@ -25,18 +25,24 @@
  * @flag:	When not NULL, operand number @max is optional and must be this flag
  * @usage:	The operands, for the message ("BURETTE_BINARY [--basic]")
  *
- * Return: true; false after "usage: PROGRAM USAGE" on stderr (main() then returns
- * TEST_USAGE_STATUS)
+ * A wrong count or flag prints "usage: PROGRAM USAGE" on stderr and exits TEST_USAGE_STATUS.
  */
-static inline bool test_args_ok(int argc, char **argv, int min, int max, const char *flag,
-                                const char *usage)
+static inline void test_args(int argc, char **argv, int min, int max, const char *flag,
+                             const char *usage)
 {
     int n = argc - 1;
 
     if (n >= min && n <= max && (!flag || n < max || !strcmp(argv[max], flag)))
-        return true;
+        return;
     fprintf(stderr, "usage: %s %s\n", argv[0], usage);
-    return false;
+    exit(TEST_USAGE_STATUS);
+}
+
+/* The operand of a program that takes exactly one (the binary under test, a data folder). */
+static inline const char *test_operand(int argc, char **argv, const char *usage)
+{
+    test_args(argc, argv, 1, 1, NULL, usage);
+    return argv[1];
 }
 
 #endif /* BURETTE_TEST_ARGS_H */

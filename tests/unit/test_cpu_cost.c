@@ -267,8 +267,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_cpu_read_reads_the_live_system),
     };
 
-    if (!test_args_ok(argc, argv, 1, 1, NULL, "DATA_DIR"))
-        return TEST_USAGE_STATUS;
-    data_dir = argv[1];
+    data_dir = test_operand(argc, argv, "DATA_DIR");
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
