@@ -62,10 +62,15 @@ int cli_command_word(int argc, char **argv, const struct cli_command *cmds, size
     return CLI_WORD_UNKNOWN;
 }
 
-void cli_print_commands(FILE *f, const struct cli_command *cmds, size_t n, int width)
+void cli_print_commands(FILE *f, const struct cli_command *cmds, size_t n)
 {
+    size_t width = 0;
+
     for (size_t i = 0; i < n; i++)
-        fprintf(f, "  %-*s %s\n", width, cmds[i].name, cmds[i].summary);
+        if (strlen(cmds[i].name) > width)
+            width = strlen(cmds[i].name);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "  %-*s  %s\n", (int)width, cmds[i].name, cmds[i].summary);
 }
 
 #define CLI_MAX_OPTIONS 24
@@ -201,6 +206,13 @@ int cli_read_reports(const char *cmd, char **paths, int npaths, struct report **
         (*nread)++;
     }
     return 0;
+}
+
+void cli_free_reports(struct report **reports, size_t nread)
+{
+    for (size_t i = 0; i < nread; i++)
+        report_free(reports[i]);
+    free(reports);
 }
 
 int cli_open_output(const char *cmd, const char *output, FILE **out)

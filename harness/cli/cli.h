@@ -62,9 +62,11 @@ int cli_command_word(int argc, char **argv, const struct cli_command *cmds, size
  * @f:		Where to
  * @cmds:	The table
  * @n:		Its rows
- * @width:	Column width of the names
+ *
+ * The summaries start two columns past the longest name, so a new row never breaks the
+ * alignment.
  */
-void cli_print_commands(FILE *f, const struct cli_command *cmds, size_t n, int width);
+void cli_print_commands(FILE *f, const struct cli_command *cmds, size_t n);
 
 /* What a cli_option takes. */
 enum cli_value {
@@ -135,13 +137,16 @@ int cli_check_format(const char *cmd, const char *format);
  * @cmd:	Subcommand name, for messages
  * @paths:	The file names
  * @npaths:	How many
- * @reports:	Set to an array of @npaths reports (free each read one and the array)
+ * @reports:	Set to an array of @npaths reports (cli_free_reports() with @nread)
  * @nread:	Set to how many were read, even on failure
  *
  * Return: 0; 1 out of memory; EXIT_USAGE if a report cannot be read (the message printed)
  */
 int cli_read_reports(const char *cmd, char **paths, int npaths, struct report ***reports,
                      size_t *nread);
+
+/* Free the @nread reports cli_read_reports() read and its array; @reports may be NULL. */
+void cli_free_reports(struct report **reports, size_t nread);
 
 /**
  * cli_open_output() - Open -o FILE for writing ("-" or NULL: stdout)

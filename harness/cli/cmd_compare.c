@@ -141,8 +141,6 @@ int cmd_compare(int argc, char **argv)
 out:
     status = cli_close_output("compare", output, out, status);
     comparison_free(cmp);
-    for (size_t i = 0; i < nreports; i++)
-        report_free(reports[i]);
-    free(reports);
+    cli_free_reports(reports, nreports);
     return status;
 }

@@ -44,7 +44,7 @@ static void usage(FILE *f)
     fprintf(f, "Usage: burette history SUBCOMMAND [OPTIONS] [REPORT...]\n\n"
                "Keep every run's report in a database and find where a metric moved.\n\n"
                "Subcommands:\n");
-    cli_print_commands(f, subs, NSUBS, 7);
+    cli_print_commands(f, subs, NSUBS);
     fprintf(f,
             "\n"
             "Options:\n"
@@ -221,9 +221,7 @@ static int do_add(const struct history_args *a)
     printf("added %zu report%s, %zu already stored\n", added, added == 1 ? "" : "s", n - added);
 out:
     history_close(h);
-    for (size_t i = 0; i < n; i++)
-        report_free(reports[i]);
-    free(reports);
+    cli_free_reports(reports, n);
     return status;
 }
 

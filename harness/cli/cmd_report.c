@@ -69,8 +69,6 @@ int cmd_report(int argc, char **argv)
     }
 out:
     status = cli_close_output("report", output, out, status);
-    for (size_t i = 0; i < n; i++)
-        report_free(reports[i]);
-    free(reports);
+    cli_free_reports(reports, n);
     return status;
 }

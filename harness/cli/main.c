@@ -29,7 +29,7 @@ static void usage(FILE *f)
     fprintf(f, "Usage: burette COMMAND [OPTIONS...]\n"
                "       burette --help | --version\n\n"
                "Commands:\n");
-    cli_print_commands(f, commands, NCOMMANDS, 9);
+    cli_print_commands(f, commands, NCOMMANDS);
     fprintf(f, "\nRun 'burette COMMAND --help' for a command's options.\n");
 }
 
