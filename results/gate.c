@@ -12,20 +12,16 @@
 
 #include "errbuf.h"
 #include "gate.h"
+#include "text.h"
 
 #define TERM_MAX   256
 #define GATE_TERMS "'results', 'rates', 'all' or globs of metric names, comma-separated"
 
 static bool ends_with_one_of(const char *name, const char *const *suffixes, size_t n)
 {
-    size_t len = strlen(name);
-
-    for (size_t i = 0; i < n; i++) {
-        size_t k = strlen(suffixes[i]);
-
-        if (len > k && !strcmp(name + len - k, suffixes[i]))
+    for (size_t i = 0; i < n; i++)
+        if (text_ends_with(name, suffixes[i]))
             return true;
-    }
     return false;
 }
 

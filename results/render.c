@@ -16,6 +16,7 @@
 
 #include "errbuf.h"
 #include "render_impl.h"
+#include "text.h"
 
 const char *const render_provenance_fields[] = {
     "qemu_version",
@@ -586,7 +587,6 @@ void render_provenance_line(char *buf, size_t len, const struct report *r)
 static bool busy(const struct report *r, double *load_start, double *load_end, double *others,
                  long long *cpus)
 {
-    static const char suffix[] = "_others_cpu_percent";
     const json_t *h = r->host;
     double vcpus = (double)json_integer_value(json_object_get(r->config, "vcpus"));
 
@@ -594,17 +594,13 @@ static bool busy(const struct report *r, double *load_start, double *load_end, d
     *load_end = json_number_value(json_object_get(h, "load_end"));
     *cpus = json_integer_value(json_object_get(h, "cpu_count"));
     *others = -1;
-    for (size_t i = 0; i < r->nmetrics; i++) {
-        const char *name = r->metrics[i].name;
-        size_t len = strlen(name);
-
-        if (len > sizeof(suffix) - 1 && !strcmp(name + len - (sizeof(suffix) - 1), suffix))
+    for (size_t i = 0; i < r->nmetrics; i++)
+        if (text_ends_with(r->metrics[i].name, OTHERS_CPU_METRIC_SUFFIX))
             *others = fmax(*others, r->metrics[i].st.mean);
-    }
     if (*cpus <= 0)
         return false;
     if (*others >= 0)
-        return *others > 25.0 * (double)*cpus;
+        return *others > BUSY_MACHINE_PERCENT * (double)*cpus;
     return *load_start > *cpus / 2.0 || *load_end > *cpus / 2.0 + (vcpus > 0 ? vcpus : 2) + 1;
 }
 
@@ -671,14 +667,12 @@ int render_provenance_notes(const struct comparison *c, struct notes *out)
 
 int render_stalled_iterations(const struct report *r, struct notes *out)
 {
-    size_t k = strlen(STALL_METRIC_SUFFIX);
-
     for (size_t i = 0; i < r->nmetrics; i++) {
         const struct metric *m = &r->metrics[i];
-        size_t n = strlen(m->name), used = 0;
+        size_t used = 0;
         char list[512] = "";
 
-        if (n < k || strcmp(m->name + n - k, STALL_METRIC_SUFFIX))
+        if (!text_ends_with(m->name, STALL_METRIC_SUFFIX))
             continue;
         for (size_t j = 0; j < m->nsamples && used < sizeof(list); j++)
             if (m->samples[j] > 0)

@@ -27,6 +27,7 @@
 #include "fetch.h"
 #include "report.h"
 #include "table.h"
+#include "text.h"
 
 static char *xstrdup(const char *s)
 {
@@ -278,9 +279,8 @@ bool report_stalls(const struct report *r, const char *name, size_t *stalled, si
     const char *cut = strrchr(name, '_');
     const struct metric *m;
     char companion[512];
-    size_t n = strlen(name), k = strlen(STALL_METRIC_SUFFIX);
 
-    if (!cut || (n >= k && !strcmp(name + n - k, STALL_METRIC_SUFFIX)) ||
+    if (!cut || text_ends_with(name, STALL_METRIC_SUFFIX) ||
         snprintf(companion, sizeof(companion), "%.*s%s", (int)(cut - name), name,
                  STALL_METRIC_SUFFIX) >= (int)sizeof(companion))
         return false;

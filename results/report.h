@@ -166,6 +166,14 @@ bool report_stalls(const struct report *r, const char *name, size_t *stalled, si
 
 #define STALL_METRIC_SUFFIX "_stalled_intervals"
 
+/* What every process outside burette's tree spent over a sub-test, in percent of one CPU. */
+#define OTHERS_CPU_METRIC_SUFFIX "_others_cpu_percent"
+
+/* Other work above this share of the machine (percent of all its CPUs together) makes a run's
+ * figures suspect: the note at a run's start and compare's busy-machine warning both draw the
+ * line here. */
+#define BUSY_MACHINE_PERCENT 25.0
+
 /**
  * report_provenance() - One provenance field of a report as text, "unknown" when absent
  * @r:		Report

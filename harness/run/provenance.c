@@ -28,6 +28,7 @@
 #include "cpu_cost.h"
 #include "image.h"
 #include "proc.h"
+#include "report.h"
 #include "provenance.h"
 #include "qemu.h"
 
@@ -190,7 +191,7 @@ bool provenance_busy_share(double busy_ms, double wall_ms, long cpus, double *pe
 {
     /* clock ticks are 10 ms: a short window can read a little over 100% */
     *percent = cpus > 0 && wall_ms > 0 ? fmin(100, 100.0 * busy_ms / (wall_ms * (double)cpus)) : 0;
-    return *percent > 25.0;
+    return *percent > BUSY_MACHINE_PERCENT;
 }
 
 bool provenance_busy_now(unsigned window_ms, double *percent)
