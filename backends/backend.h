@@ -61,7 +61,8 @@ union backend_value {
     char text[BACKEND_VALUE_TEXT_MAX];
 };
 
-/* One option a backend (or every run) takes: `--variant B:NAME=VALUE` and the flag --NAME. */
+/* One option a backend (or every run) takes: `--variant B:NAME=VALUE` and, unless
+ * @variant_only, the flag --NAME for every run that takes it. */
 struct backend_option {
     const char *name;          /* "tcp-rx-buffer" */
     const char *metavar;       /* "INITIAL[:MAX]", for --help */
@@ -69,6 +70,7 @@ struct backend_option {
     const char *default_value; /* parsed by parse() into every run's value */
     const char *json_key;      /* key in a report's config and in --dry-run; NULL: not shown */
     bool only_if_set;          /* a text option recorded only when it differs from the default */
+    bool variant_only;         /* no flag --NAME: the run has a flag of that name of its own */
     /**
      * parse() - Parse @value into @out
      * Return: 0, or negative errno with a message that does not name the option

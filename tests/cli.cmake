@@ -14,3 +14,8 @@ add_test(NAME cli.dry_run_golden
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/cli/dry_run_golden.sh $<TARGET_FILE:burette>
                  ${CMAKE_CURRENT_SOURCE_DIR}/data/dry_run)
 set_tests_properties(cli.dry_run_golden PROPERTIES LABELS unit)
+
+add_test(NAME cli.readme_backend_options
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/cli/readme_options.sh
+                 $<TARGET_FILE:backend_options_md> ${PROJECT_SOURCE_DIR}/README.md)
+set_tests_properties(cli.readme_backend_options PROPERTIES LABELS unit)

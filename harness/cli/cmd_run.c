@@ -43,9 +43,7 @@ static void usage_backend_options(FILE *f)
         const struct backend_option *opt = backend_option_at(i, NULL);
         const char *line = opt->help;
 
-        /* the run's own --mtu (every backend that takes one, sweeps) comes first in getopt's
-         * table: consomme's mtu option is set as a variant's, consomme:mtu=N */
-        if (!strcmp(opt->name, "mtu"))
+        if (opt->variant_only)
             continue;
         fprintf(f, "      --%s %s\n", opt->name, opt->metavar);
         while (*line) {
@@ -432,7 +430,7 @@ int cmd_run(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct run_options o;
-    const size_t n_fixed = sizeof(fixed) / sizeof(fixed[0]) - 1; /* without the terminator */
+    size_t n_long = sizeof(fixed) / sizeof(fixed[0]) - 1; /* rows so far, no terminator */
     struct option longopts[sizeof(fixed) / sizeof(fixed[0]) + NNUMBERS + BACKEND_OPTION_MAX];
     static struct multi_options m;
     struct variant v;
@@ -443,15 +441,20 @@ int cmd_run(int argc, char **argv)
 
     memset(&m, 0, sizeof(m));
     run_options_default(&o);
-    memcpy(longopts, fixed, sizeof(struct option) * n_fixed);
+    memcpy(longopts, fixed, sizeof(struct option) * n_long);
     for (size_t i = 0; i < NNUMBERS; i++)
-        longopts[n_fixed + i] =
+        longopts[n_long++] =
             (struct option){numbers[i].flag + 2, required_argument, NULL, OPT_NUMBER + (int)i};
-    /* Each backend option is a global flag too: --NAME VALUE, for every run that takes it. */
-    for (size_t i = 0; i < backend_option_count(); i++)
-        longopts[n_fixed + NNUMBERS + i] = (struct option){
-            backend_option_at(i, NULL)->name, required_argument, NULL, OPT_BACKEND_OPTION + (int)i};
-    longopts[n_fixed + NNUMBERS + backend_option_count()] = (struct option){NULL, 0, NULL, 0};
+    /* A backend option is a global flag too, --NAME VALUE for every run that takes it, unless
+     * the run has a flag of that name itself. */
+    for (size_t i = 0; i < backend_option_count(); i++) {
+        const struct backend_option *opt = backend_option_at(i, NULL);
+
+        if (!opt->variant_only)
+            longopts[n_long++] =
+                (struct option){opt->name, required_argument, NULL, OPT_BACKEND_OPTION + (int)i};
+    }
+    longopts[n_long] = (struct option){NULL, 0, NULL, 0};
     optind = 0;
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {

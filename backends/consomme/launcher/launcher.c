@@ -246,6 +246,7 @@ static const struct backend_option consomme_options[] = {
         .default_value = CM_MTU_STR(CM_MTU_DEFAULT),
         .json_key = "mtu",
         .only_if_set = true,
+        .variant_only = true, /* the run's --mtu sets every backend's, and sweeps */
         .parse = mtu_parse,
         .to_json = mtu_json,
     },
