@@ -4,6 +4,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,6 +265,13 @@ void cpu_cost_diff(const struct cpu_reading *before, const struct cpu_reading *a
         if (c->have[p])
             c->attributed_ms += c->part_ms[p];
     }
+}
+
+double cpu_cost_others_percent(const struct cpu_cost *c)
+{
+    if (c->all_processes_ms < 0 || c->tree_ms < 0 || c->wall_ms <= 0)
+        return -1;
+    return 100.0 * fmax(0, c->all_processes_ms - c->tree_ms) / c->wall_ms;
 }
 
 json_t *cpu_cost_json(const struct cpu_cost *c, double gbit)

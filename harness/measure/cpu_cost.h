@@ -116,6 +116,16 @@ void cpu_cost_diff(const struct cpu_reading *before, const struct cpu_reading *a
                    double iperf3_ms, struct cpu_cost *c);
 
 /**
+ * cpu_cost_others_percent() - What every process outside burette's tree spent over @c's
+ * interval, in percent of one CPU (a report's <sub>_others_cpu_percent: compare's "busy machine"
+ * warning)
+ * @c:		Cost
+ *
+ * Return: the percent, or -1 when /proc could not say
+ */
+double cpu_cost_others_percent(const struct cpu_cost *c);
+
+/**
  * cpu_cost_json() - The cost as the log directory keeps it beside the iperf3 reports:
  * {"wall_ms":..,"gbit":..,"vcpu_ms":..,...,"attributed_ms":..,"machine_busy_ms":..}, absent
  * parts left out

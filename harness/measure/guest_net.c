@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "clock.h"
 #include "errbuf.h"
 #include "guest_net.h"
 #include "helper.h"
@@ -191,4 +193,18 @@ int guest_net_up(const struct perf_ctx *ctx, const char *test, struct guest_net 
         if (!vm_boot_retry(test, rc, attempt, err))
             return rc;
     }
+}
+
+bool guest_net_cpu_now(const struct guest_net *g, struct cpu_reading *r)
+{
+    const struct cpu_source src = {
+        .proc_root = "/proc",
+        .hz = sysconf(_SC_CLK_TCK),
+        .qemu = vm_qemu_pid(g->vm),
+        .backend = g->backend.process,
+        .helper = helper_pid(g->helper),
+        .harness = getpid(),
+    };
+
+    return !cpu_read(&src, (double)clock_now_ms(), r);
 }

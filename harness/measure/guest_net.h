@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "backend.h"
+#include "cpu_cost.h"
 #include "perf_test.h"
 
 struct helper;
@@ -54,6 +55,16 @@ int guest_net_up(const struct perf_ctx *ctx, const char *test, struct guest_net 
  * @rc:		What failed (0 or -ECANCELED: nothing to blame)
  */
 void guest_net_blame_backend(struct guest_net *g, int rc, char *err, size_t errlen);
+
+/**
+ * guest_net_cpu_now() - A CPU reading of the guest's QEMU, the backend, the helper and burette
+ * (cpu_cost.h), now
+ * @g:		The warm guest
+ * @r:		Receives the reading
+ *
+ * Return: true, or false when it could not be taken (QEMU gone)
+ */
+bool guest_net_cpu_now(const struct guest_net *g, struct cpu_reading *r);
 
 /* guest_net_down() - Power off (unless a signal stopped the run), stop QEMU, the backend and the
  * helper; NULL is fine */

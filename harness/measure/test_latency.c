@@ -18,7 +18,9 @@
  * _p99_us; udp_rr_per_s with udp_rr_p50_us ... _p999_us, and udp_rr_lost: the requests whose
  * reply never came within RR_UDP_TIMEOUT_MS (unit "requests"; not in the rate or the
  * percentiles). Rates are higher-is-better, times and losses lower-is-better: the report
- * derives it from the units ("transactions/s", "us", "requests").
+ * derives it from the units ("transactions/s", "us", "requests"). Beside each sub-test's
+ * figures, <sub>_others_cpu_percent: what every process outside burette's tree spent while
+ * its loop ran (percent of one CPU), for compare's busy-machine warning.
  *
  * Invariant, as the network test's: whatever fails, and on SIGINT/SIGTERM, no echo server is
  * left running, and teardown() stops QEMU, the backend and the helper's process group.
@@ -39,6 +41,7 @@
 #include "perf_test.h"
 #include "proc.h"
 #include "progress.h"
+#include "report.h"
 #include "rr.h"
 #include "test_latency.h"
 #include "vm.h"
@@ -164,6 +167,25 @@ static int emit_result(struct perf_iter *it, const struct guest_net *s, const st
     return rc;
 }
 
+/* What every other process on the machine spent while the rr loop ran, as the network test
+ * records it: a latency is what a busy machine disturbs first, and compare's warning reads it. */
+static int emit_others_cpu(struct perf_iter *it, const struct guest_net *s,
+                           const struct rr_subtest *st, const struct cpu_reading *before,
+                           const struct cpu_reading *after, char *err, size_t errlen)
+{
+    struct cpu_cost cost;
+    char name[128];
+    double percent;
+
+    cpu_cost_diff(before, after, -1, &cost);
+    percent = cpu_cost_others_percent(&cost);
+    if (percent < 0)
+        return 0;
+    snprintf(name, sizeof(name), "%s%s%s", s->prefix, rr_mode_name(st->mode),
+             OTHERS_CPU_METRIC_SUFFIX);
+    return perf_emit_detail(it, name, "%", percent, err, errlen);
+}
+
 /* Why the guest's loop failed, in its own words. */
 static int client_failure(const struct agent_run_result *res, char *err, size_t errlen)
 {
@@ -193,9 +215,10 @@ static int run_subtest(struct guest_net *s, const struct perf_ctx *ctx, struct p
                           "--size",   size,           "--seconds", dur,
                           NULL};
     struct agent_run_result res = {0};
+    struct cpu_reading cpu_before, cpu_after;
     struct rr_result r;
     char *sjson = NULL;
-    bool server_running = false;
+    bool server_running = false, have_cpu;
     unsigned job = 0;
     int rc;
 
@@ -222,7 +245,9 @@ static int run_subtest(struct guest_net *s, const struct perf_ctx *ctx, struct p
     snprintf(size, sizeof(size), "%u", o->rr_size);
     snprintf(dur, sizeof(dur), "%u", o->duration_s);
     server_running = true;
+    have_cpu = guest_net_cpu_now(s, &cpu_before);
     rc = vm_run(s->vm, argv, o->duration_s + CLIENT_MARGIN_S, &res, err, errlen);
+    have_cpu = have_cpu && guest_net_cpu_now(s, &cpu_after);
     if (rc) {
         errbuf_prefix(err, errlen, "running the guest's rr loop");
         goto out;
@@ -266,6 +291,8 @@ static int run_subtest(struct guest_net *s, const struct perf_ctx *ctx, struct p
                       (unsigned long long)(r.timeouts + r.transactions), RR_UDP_TIMEOUT_MS);
     if (!rc)
         rc = emit_result(it, s, st, &r, err, errlen);
+    if (!rc && have_cpu)
+        rc = emit_others_cpu(it, s, st, &cpu_before, &cpu_after, err, errlen);
 out:
     if (server_running) {
         char ignored[ERRBUF_LEN];

@@ -315,26 +315,6 @@ static int emit_detail(struct perf_iter *it, const struct guest_net *s, const st
     return perf_emit_detail(it, name, unit, value, err, errlen);
 }
 
-/* Where a reading of the guest's processes comes from. */
-static struct cpu_source cpu_source_of(const struct guest_net *s)
-{
-    return (struct cpu_source){
-        .proc_root = "/proc",
-        .hz = sysconf(_SC_CLK_TCK),
-        .qemu = vm_qemu_pid(s->vm),
-        .backend = s->backend.process,
-        .helper = helper_pid(s->helper),
-        .harness = getpid(),
-    };
-}
-
-static bool cpu_now(const struct guest_net *s, struct cpu_reading *r)
-{
-    const struct cpu_source src = cpu_source_of(s);
-
-    return !cpu_read(&src, (double)clock_now_ms(), r);
-}
-
 /*
  * The CPU of the client's run, @gbit moved over it: per Gbit for the guest's work (vCPU
  * threads: under TCG its network stack, checksums and segmentation are what limit
@@ -365,9 +345,8 @@ static int emit_cpu(struct perf_iter *it, const struct guest_net *s, const struc
         rc = emit_detail(it, s, sr, what, "%", 100.0 * c->part_ms[p] / c->wall_ms, err, errlen);
     }
     /* what everything else on the machine took meanwhile: compare's "busy machine" warning */
-    if (!rc && c->all_processes_ms >= 0 && c->tree_ms >= 0)
-        rc = emit_detail(it, s, sr, "others_cpu_percent", "%",
-                         100.0 * fmax(0, c->all_processes_ms - c->tree_ms) / c->wall_ms, err,
+    if (!rc && cpu_cost_others_percent(c) >= 0)
+        rc = emit_detail(it, s, sr, "others_cpu_percent", "%", cpu_cost_others_percent(c), err,
                          errlen);
     /* "/s" at the end: compare reads the unit as a rate, higher is better */
     if (!rc && c->have[CPU_IPERF3] && c->attributed_ms > 0)
@@ -456,9 +435,9 @@ static int run_subtest(struct guest_net *s, const struct perf_ctx *ctx, struct p
     if (rc)
         goto out;
     server_running = true;
-    have_cpu = cpu_now(s, &cpu_before);
+    have_cpu = guest_net_cpu_now(s, &cpu_before);
     rc = vm_run(s->vm, argv, o->duration_s + CLIENT_MARGIN_S, &res, err, errlen);
-    have_cpu = have_cpu && cpu_now(s, &cpu_after);
+    have_cpu = have_cpu && guest_net_cpu_now(s, &cpu_after);
     if (rc) {
         errbuf_prefix(err, errlen, "running the guest's iperf3 client");
         goto out;

@@ -118,8 +118,9 @@ static void test_latency_report_has_ordered_metrics_matching_the_guest(void **st
     assert_int_equal(json_integer_value(json_object_get(config, "rr_size")), 1);
     results = json_object_get(root, "results");
     assert_true(json_is_array(results));
-    /* 4 + 2 + 4 percentiles, 3 rates and UDP's lost requests, nothing else */
-    assert_int_equal(json_array_size(results), 14);
+    /* 4 + 2 + 4 percentiles, 3 rates, UDP's lost requests and each sub-test's others' CPU,
+     * nothing else */
+    assert_int_equal(json_array_size(results), 17);
     {
         json_t *r = e2e_find_result(results, "net_virtio-net_udp_rr_lost");
 
@@ -138,6 +139,19 @@ static void test_latency_report_has_ordered_metrics_matching_the_guest(void **st
         r = e2e_assert_positive_samples(results, name, ITERATIONS, backend);
         assert_string_equal(json_string_value(json_object_get(r, "unit")), sub->rate_unit);
         assert_true(json_is_true(json_object_get(r, "higher_is_better")));
+        /* a share of one CPU per sample: at least 0, at most every CPU of the machine */
+        snprintf(name, sizeof(name), "net_virtio-net_%s_others_cpu_percent", sub->key);
+        r = e2e_find_result(results, name);
+        if (!r)
+            fail_msg("%s: no metric %s in the report", backend, name);
+        assert_string_equal(json_string_value(json_object_get(r, "unit")), "%");
+        assert_int_equal(json_array_size(json_object_get(r, "samples")), ITERATIONS);
+        for (size_t i = 0; i < ITERATIONS; i++) {
+            double v = json_number_value(json_array_get(json_object_get(r, "samples"), i));
+
+            if (!(v >= 0 && v <= 100.0 * (double)sysconf(_SC_NPROCESSORS_ONLN)))
+                fail_msg("%s: %s sample %zu is %g", backend, name, i, v);
+        }
         for (size_t p = 0; sub->percentiles[p]; p++) {
             snprintf(name, sizeof(name), "net_virtio-net_%s_%s_us", sub->key, sub->percentiles[p]);
             r = e2e_assert_positive_samples(results, name, ITERATIONS, backend);
