@@ -3,6 +3,8 @@
 # both guests up (vm; four boots and two 1 s iterations of three sub-tests per variant, about
 # two minutes on a loaded 2-core machine).
 burette_unit_test(variants unit/test_variants.c burette_harness)
+# The loop's orders (by iteration, by sub-test, sequential) over a test of the test's making.
+burette_unit_test(loop unit/test_loop.c burette_harness)
 
 if(TARGET guest_image)
   burette_e2e_program(test_multi e2e/test_multi.c burette consomme guest_image)

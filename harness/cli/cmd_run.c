@@ -33,7 +33,7 @@
 static const char *const tests[] = {"boot", "network", "latency", NULL};
 static const char *const nics[] = {"virtio-net", "vmbus", NULL};
 static const char *const accels[] = {"auto", "kvm", "tcg", NULL};
-static const char *const orders[] = {"interleaved", "sequential", NULL};
+static const char *const orders[] = {"interleaved", "subtests", "sequential", NULL};
 
 /* The backends' options as --help lists them, from the registry: each --NAME METAVAR, then
  * its help lines under it, then its default. */
@@ -93,9 +93,10 @@ static void usage(FILE *f)
             backend_names(names, sizeof(names)));
     usage_variant_options(f);
     fprintf(f,
-            "      --order interleaved|sequential\n"
+            "      --order interleaved|subtests|sequential\n"
             "                                several runs: all guests up, iterations taking\n"
-            "                                turns (default), or one run after the other\n"
+            "                                turns (default); each sub-test taking turns;\n"
+            "                                or one run after the other\n"
             "      --fail-on-regression      several runs: exit 1 if a result regressed against\n"
             "                                the first run (not a diagnostic such as CPU shares)\n"
             "      --gate SPEC               several runs: what --fail-on-regression judges, as\n"
@@ -353,8 +354,7 @@ static int dry_run(const struct run_options *global, const struct multi_options 
     json_object_set_new(j, "quiet", json_boolean(o->quiet));
     if (o->vm_instances > 1)
         json_object_set_new(j, "vm_instances", json_integer(o->vm_instances));
-    json_object_set_new(
-        j, "order", json_string(m->order == RUN_ORDER_SEQUENTIAL ? "sequential" : "interleaved"));
+    json_object_set_new(j, "order", json_string(run_order_name(m->order)));
     json_object_set_new(j, "runs", runs);
     /* what a sweep measures: the network test's points and their metric names */
     if (!strcmp(o->test, "network") && (o->n_streams > 1 || o->n_mtus > 1))
@@ -533,7 +533,9 @@ int cmd_run(int argc, char **argv)
             break;
         case OPT_ORDER:
             rc = pick("--order", optarg, orders, &order);
-            m.order = strcmp(order, "sequential") ? RUN_ORDER_INTERLEAVED : RUN_ORDER_SEQUENTIAL;
+            m.order = !strcmp(order, "sequential") ? RUN_ORDER_SEQUENTIAL
+                      : !strcmp(order, "subtests") ? RUN_ORDER_BY_PART
+                                                   : RUN_ORDER_INTERLEAVED;
             break;
         case OPT_FAIL_ON_REGRESSION:
             m.fail_on_regression = true;

@@ -3,10 +3,13 @@
  * perf_test - what a test gives the one iteration loop (run/loop.h), as OpenVMM burette does it
  *
  * A test supplies struct perf_test_ops: setup() makes its private state (start a helper, a
- * backend...), run_once() does one iteration and hands each figure it measured to perf_emit(),
- * teardown() releases everything setup() made. The loop calls setup once, run_once warmup +
- * iterations times, and teardown once — also after a failure or SIGINT/SIGTERM. Figures of
- * warmup iterations are shown but never reach the report.
+ * backend...), run_part() does one part of an iteration (the network test: one sub-test at one
+ * sweep point) and hands each figure it measured to perf_emit(), teardown() releases everything
+ * setup() made. The loop calls setup once, every part of an iteration warmup + iterations
+ * times, and teardown once — also after a failure or SIGINT/SIGTERM. Parts run in order within
+ * a slot; with several runs taking turns by sub-test (--order subtests) the other runs' same
+ * part comes between two parts. Figures of warmup iterations are shown but never reach the
+ * report.
  *
  * Adding a test: implement the ops in harness/measure/test_<name>.c, declare them below, and add
  * one row to the table in run/run.c.
@@ -32,7 +35,7 @@ struct perf_ctx {
     unsigned hello_timeout_ms; /* 0: VM default; BURETTE_HELLO_TIMEOUT_S sets it */
 };
 
-/* One iteration in progress: where run_once() puts its figures. */
+/* One iteration in progress: where run_part() puts its figures. */
 struct perf_iter {
     unsigned index; /* 0-based over every turn of the run, warmups of each instance included */
     bool warmup;
@@ -56,12 +59,14 @@ struct perf_test_ops {
      * Return: 0 or negative errno (message in @err)
      */
     int (*setup)(const struct perf_ctx *ctx, void **state, char *err, size_t errlen);
+    /* parts() - How many parts one iteration has, from the options alone; NULL: one */
+    unsigned (*parts)(const struct perf_ctx *ctx);
     /**
-     * run_once() - One iteration: measure, then perf_emit() each figure
+     * run_part() - Part @part (0-based) of one iteration: measure, then perf_emit() each figure
      * Return: 0 or negative errno; -ECANCELED when interrupted
      */
-    int (*run_once)(void *state, const struct perf_ctx *ctx, struct perf_iter *it, char *err,
-                    size_t errlen);
+    int (*run_part)(void *state, const struct perf_ctx *ctx, struct perf_iter *it, unsigned part,
+                    char *err, size_t errlen);
     /* teardown() - Release what setup() made; called once whenever setup() succeeded. NULL
      * when setup() keeps nothing (the boot test: each iteration boots and ends its own guest) */
     void (*teardown)(void *state);

@@ -21,8 +21,8 @@ static int boot_setup(const struct perf_ctx *ctx, void **state, char *err, size_
     return 0;
 }
 
-static int boot_run_once(void *state, const struct perf_ctx *ctx, struct perf_iter *it, char *err,
-                         size_t errlen)
+static int boot_run(void *state, const struct perf_ctx *ctx, struct perf_iter *it, unsigned part,
+                    char *err, size_t errlen)
 {
     const struct vm_nic nic = {
         .netdev = "user,id=n0,restrict=on",
@@ -75,5 +75,5 @@ const struct perf_test_ops boot_test_ops = {
     .name = "boot",
     .fixed_backend = "slirp",
     .setup = boot_setup,
-    .run_once = boot_run_once,
+    .run_part = boot_run,
 };

@@ -306,27 +306,26 @@ out:
     return rc;
 }
 
-static int lat_run_once(void *state, const struct perf_ctx *ctx, struct perf_iter *it, char *err,
-                        size_t errlen)
+static unsigned lat_parts(const struct perf_ctx *ctx)
+{
+    return sizeof(subtests) / sizeof(subtests[0]);
+}
+
+static int lat_run_part(void *state, const struct perf_ctx *ctx, struct perf_iter *it,
+                        unsigned part, char *err, size_t errlen)
 {
     const struct run_options *o = ctx->opts;
 
-    for (size_t i = 0; i < sizeof(subtests) / sizeof(subtests[0]); i++) {
-        int rc;
-
-        progress_phase("latency: %s %u/%u: %s, %u-byte messages, %u s",
-                       it->warmup ? "warmup" : "iteration", it->number, it->of, subtests[i].what,
-                       o->rr_size, o->duration_s);
-        rc = run_subtest(state, ctx, it, &subtests[i], err, errlen);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    progress_phase("latency: %s %u/%u: %s, %u-byte messages, %u s",
+                   it->warmup ? "warmup" : "iteration", it->number, it->of, subtests[part].what,
+                   o->rr_size, o->duration_s);
+    return run_subtest(state, ctx, it, &subtests[part], err, errlen);
 }
 
 const struct perf_test_ops latency_test_ops = {
     .name = "latency",
     .setup = lat_setup,
-    .run_once = lat_run_once,
+    .parts = lat_parts,
+    .run_part = lat_run_part,
     .teardown = guest_net_teardown,
 };

@@ -559,46 +559,47 @@ static int run_subtest_profiled(struct guest_net *s, const struct perf_ctx *ctx,
     return rc;
 }
 
-static int net_run_once(void *state, const struct perf_ctx *ctx, struct perf_iter *it, char *err,
-                        size_t errlen)
+#define NSUBTESTS (sizeof(subtests) / sizeof(subtests[0]))
+
+/* Every sub-test at every sweep point. */
+static unsigned net_parts(const struct perf_ctx *ctx)
+{
+    struct network_point pts[RUN_SWEEP_MAX * RUN_SWEEP_MAX];
+
+    return (unsigned)(network_sweep_points(ctx->opts, pts, sizeof(pts) / sizeof(pts[0])) *
+                      NSUBTESTS);
+}
+
+/* Part @part: sub-test @part % NSUBTESTS at sweep point @part / NSUBTESTS. */
+static int net_run_part(void *state, const struct perf_ctx *ctx, struct perf_iter *it,
+                        unsigned part, char *err, size_t errlen)
 {
     const struct run_options *o = ctx->opts;
     struct net_state *ns = state;
     struct network_point pts[RUN_SWEEP_MAX * RUN_SWEEP_MAX];
     size_t npts = network_sweep_points(o, pts, sizeof(pts) / sizeof(pts[0]));
-    size_t per_guest = npts / ns->n;
-    unsigned total = it->of;
-    unsigned k = it->number;
-
+    const struct network_point *pt = &pts[part / NSUBTESTS];
+    const struct subtest *st = &subtests[part % NSUBTESTS];
     /* the points come MTU by MTU, each MTU's on its own guest */
-    for (size_t p = 0; p < npts; p++) {
-        struct net_guest *ng = &ns->guests[p / per_guest];
-        char how[64] = "";
+    struct net_guest *ng = &ns->guests[part / NSUBTESTS / (npts / ns->n)];
+    struct sub_run run = {.st = st, .streams = pt->streams, .mtu = pt->mtu};
+    char how[64] = "";
 
-        if (o->n_streams > 1 || pts[p].streams > 1)
-            snprintf(how, sizeof(how), ", %u stream%s", pts[p].streams,
-                     pts[p].streams == 1 ? "" : "s");
-        if (pts[p].mtu)
-            snprintf(how + strlen(how), sizeof(how) - strlen(how), ", MTU %u", pts[p].mtu);
-        for (size_t i = 0; i < sizeof(subtests) / sizeof(subtests[0]); i++) {
-            struct sub_run run = {.st = &subtests[i], .streams = pts[p].streams, .mtu = pts[p].mtu};
-            int rc;
-
-            snprintf(run.key, sizeof(run.key), "%s%s", subtests[i].key, pts[p].suffix);
-            progress_phase("network: %s %u/%u: %s%s, %u s", it->warmup ? "warmup" : "iteration", k,
-                           total, subtests[i].what, how, o->duration_s);
-            rc = run_subtest_profiled(ng->g, &ng->ctx, it, k, &run, err, errlen);
-            if (rc)
-                return rc;
-        }
-    }
-    return 0;
+    if (o->n_streams > 1 || pt->streams > 1)
+        snprintf(how, sizeof(how), ", %u stream%s", pt->streams, pt->streams == 1 ? "" : "s");
+    if (pt->mtu)
+        snprintf(how + strlen(how), sizeof(how) - strlen(how), ", MTU %u", pt->mtu);
+    snprintf(run.key, sizeof(run.key), "%s%s", st->key, pt->suffix);
+    progress_phase("network: %s %u/%u: %s%s, %u s", it->warmup ? "warmup" : "iteration", it->number,
+                   it->of, st->what, how, o->duration_s);
+    return run_subtest_profiled(ng->g, &ng->ctx, it, it->number, &run, err, errlen);
 }
 
 const struct perf_test_ops network_test_ops = {
     .name = "network",
     .records_profiles = true,
     .setup = net_setup,
-    .run_once = net_run_once,
+    .parts = net_parts,
+    .run_part = net_run_part,
     .teardown = net_teardown,
 };

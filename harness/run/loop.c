@@ -74,32 +74,37 @@ struct turn {
     unsigned instance; /* 1-based boot */
 };
 
-/**
- * run_turn() - One iteration of slot @s
- * @it:	Receives the iteration, its figures for the progress line
- * Return: 0, -ECANCELED, or the negative errno of run_once() (message names the iteration)
- */
-static int run_turn(const struct perf_test_ops *ops, struct run_slot *s, const struct turn *t,
-                    struct perf_iter *it, char *err, size_t errlen)
+/* Slot @s's iteration @t begins: @s->it named, with no figures yet. */
+static void begin_turn(const struct perf_test_ops *ops, struct run_slot *s, const struct turn *t)
 {
-    const char *kind = t->warmup ? "warmup" : "iteration";
+    s->it = (struct perf_iter){.index = t->index,
+                               .warmup = t->warmup,
+                               .number = t->number,
+                               .of = t->of,
+                               .instance = t->instance,
+                               .report = s->report};
+    snprintf(s->it.name, sizeof(s->it.name), "%s-%s%u", ops->name, t->warmup ? "warmup" : "",
+             t->number);
+}
+
+/**
+ * run_part() - Part @part of slot @s's iteration in progress
+ * Return: 0, -ECANCELED, or the negative errno of the test's run_part() (message names the
+ * iteration)
+ */
+static int run_part(const struct perf_test_ops *ops, struct run_slot *s, unsigned part, char *err,
+                    size_t errlen)
+{
+    const char *kind = s->it.warmup ? "warmup" : "iteration";
     int rc;
 
-    *it = (struct perf_iter){.index = t->index,
-                             .warmup = t->warmup,
-                             .number = t->number,
-                             .of = t->of,
-                             .instance = t->instance,
-                             .report = s->report};
     if (proc_cancelled())
         return errbuf_set(err, errlen, -ECANCELED, "interrupted");
-    snprintf(it->name, sizeof(it->name), "%s-%s%u", ops->name, t->warmup ? "warmup" : "",
-             t->number);
     if (s->label) /* with several runs, which one has the machine now */
-        progress_phase("%s: %s %u/%u", s->label, kind, t->number, t->of);
-    rc = ops->run_once(s->state, &s->ctx, it, err, errlen);
+        progress_phase("%s: %s %u/%u", s->label, kind, s->it.number, s->it.of);
+    rc = ops->run_part(s->state, &s->ctx, &s->it, part, err, errlen);
     if (rc && rc != -ECANCELED) {
-        errbuf_prefix(err, errlen, "%s %s %u/%u", ops->name, kind, t->number, t->of);
+        errbuf_prefix(err, errlen, "%s %s %u/%u", ops->name, kind, s->it.number, s->it.of);
         prefix_label(s, err, errlen);
     }
     return rc;
@@ -111,35 +116,85 @@ static int record(json_t *arr, unsigned v)
     return arr && json_array_append_new(arr, json_integer(v)) ? -ENOMEM : 0;
 }
 
+/* How the rounds of a group go, and how far they are: for the records and the ETA. */
+struct progress {
+    size_t done, turns; /* slot iterations done, and in all */
+    long long started;
+};
+
+/* Slot @s, at place @pos of the round, has done iteration @t: record it, show the figures. */
+static int end_turn(const struct perf_test_ops *ops, struct run_slot *s, size_t pos,
+                    const struct turn *t, struct progress *pr, char *err, size_t errlen)
+{
+    double per_turn_s;
+
+    if (!t->warmup && (record(s->positions, (unsigned)pos) || record(s->instances, t->instance)))
+        return errbuf_set(err, errlen, -ENOMEM, "out of memory");
+    pr->done++;
+    per_turn_s = (double)(clock_now_ms() - pr->started) / 1000.0 / (double)pr->done;
+    progress_iteration(slot_name(ops, s), t->number, t->of, t->warmup, s->it.figures,
+                       per_turn_s * (double)(pr->turns - pr->done));
+    return 0;
+}
+
+static unsigned parts_of(const struct perf_test_ops *ops, const struct run_slot *s)
+{
+    return ops->parts ? ops->parts(&s->ctx) : 1;
+}
+
 /**
  * run_round() - One round: iteration @t of every slot, in the order of round @round
  *
  * The order rotates from one round to the next (slot r mod n first, then the next ones), so
  * with two runs A and B the rounds go AB, BA, AB...: drift is shared as before, and going first
- * (a guest fresh from waiting, caches cold) is shared too instead of always falling to A.
+ * (a guest fresh from waiting, caches cold) is shared too instead of always falling to A. By
+ * iteration, each slot does its whole iteration in its turn; by part, every part takes turns
+ * (A's first part, B's, A's second, B's, ...), so that the two samples of a pair are seconds
+ * apart rather than a whole iteration.
  *
  * Return: 0, or the negative errno of the turn that failed
  */
 static int run_round(const struct perf_test_ops *ops, struct run_slot *slots, size_t n,
-                     unsigned round, const struct turn *t, size_t *done, size_t turns,
-                     long long started, char *err, size_t errlen)
+                     enum run_order order, unsigned round, const struct turn *t,
+                     struct progress *pr, char *err, size_t errlen)
 {
-    for (size_t pos = 0; pos < n; pos++) {
-        size_t j = (pos + round) % n;
-        struct run_slot *s = &slots[j];
-        struct perf_iter it;
-        double per_turn_s;
-        int rc = run_turn(ops, s, t, &it, err, errlen);
+    unsigned most_parts = 0;
+    int rc;
 
+    for (size_t pos = 0; pos < n; pos++) {
+        struct run_slot *s = &slots[(pos + round) % n];
+
+        begin_turn(ops, s, t);
+        if (parts_of(ops, s) > most_parts)
+            most_parts = parts_of(ops, s);
+        if (order == RUN_ORDER_BY_PART)
+            continue;
+        for (unsigned part = 0; part < parts_of(ops, s); part++) {
+            rc = run_part(ops, s, part, err, errlen);
+            if (rc)
+                return rc;
+        }
+        rc = end_turn(ops, s, pos, t, pr, err, errlen);
         if (rc)
             return rc;
-        if (!t->warmup &&
-            (record(s->positions, (unsigned)pos) || record(s->instances, t->instance)))
-            return errbuf_set(err, errlen, -ENOMEM, "out of memory");
-        (*done)++;
-        per_turn_s = (double)(clock_now_ms() - started) / 1000.0 / (double)*done;
-        progress_iteration(slot_name(ops, s), t->number, t->of, t->warmup, it.figures,
-                           per_turn_s * (double)(turns - *done));
+    }
+    if (order != RUN_ORDER_BY_PART)
+        return 0;
+    for (unsigned part = 0; part < most_parts; part++) {
+        for (size_t pos = 0; pos < n; pos++) {
+            struct run_slot *s = &slots[(pos + round) % n];
+
+            if (part >= parts_of(ops, s))
+                continue;
+            rc = run_part(ops, s, part, err, errlen);
+            if (rc)
+                return rc;
+        }
+    }
+    for (size_t pos = 0; pos < n; pos++) {
+        rc = end_turn(ops, &slots[(pos + round) % n], pos, t, pr, err, errlen);
+        if (rc)
+            return rc;
     }
     return 0;
 }
@@ -154,24 +209,24 @@ static int run_round(const struct perf_test_ops *ops, struct run_slot *slots, si
  *
  * Return: 0, or the negative errno of the first step that failed
  */
-static int run_group(const struct perf_test_ops *ops, struct run_slot *slots, size_t n, char *err,
-                     size_t errlen)
+static int run_group(const struct perf_test_ops *ops, struct run_slot *slots, size_t n,
+                     enum run_order order, char *err, size_t errlen)
 {
     const struct run_options *o = slots[0].ctx.opts;
     unsigned instances = o->vm_instances ? o->vm_instances : 1, round = 0;
-    size_t turns = ((size_t)instances * o->warmup + o->iterations) * n, done = 0;
-    long long started;
+    struct progress pr = {.turns = ((size_t)instances * o->warmup + o->iterations) * n};
     int rc = setup_all(ops, slots, n, err, errlen);
 
     if (rc)
         goto out;
     if (n > 1)
-        progress_phase("interleaved: %u warmup + %u iterations, each over %zu runs", o->warmup,
+        progress_phase("interleaved %s: %u warmup + %u iterations, each over %zu runs",
+                       order == RUN_ORDER_BY_PART ? "by sub-test" : "by iteration", o->warmup,
                        o->iterations, n);
     else
         progress_phase("%s: %u warmup + %u iterations", slot_name(ops, slots), o->warmup,
                        o->iterations);
-    started = clock_now_ms();
+    pr.started = clock_now_ms();
     for (unsigned b = 0; b < instances; b++) {
         unsigned first = o->iterations * b / instances, last = o->iterations * (b + 1) / instances;
 
@@ -192,7 +247,7 @@ static int run_group(const struct perf_test_ops *ops, struct run_slot *slots, si
                 .instance = b + 1,
             };
 
-            rc = run_round(ops, slots, n, round, &t, &done, turns, started, err, errlen);
+            rc = run_round(ops, slots, n, order, round, &t, &pr, err, errlen);
             if (rc)
                 goto out;
         }
@@ -202,19 +257,30 @@ out:
     return rc;
 }
 
-int run_slots(const struct perf_test_ops *ops, struct run_slot *slots, size_t n, bool interleaved,
-              char *err, size_t errlen)
+const char *run_order_name(enum run_order order)
+{
+    static const char *const names[] = {
+        [RUN_ORDER_INTERLEAVED] = "interleaved",
+        [RUN_ORDER_BY_PART] = "subtests",
+        [RUN_ORDER_SEQUENTIAL] = "sequential",
+    };
+
+    return names[order];
+}
+
+int run_slots(const struct perf_test_ops *ops, struct run_slot *slots, size_t n,
+              enum run_order order, char *err, size_t errlen)
 {
     /* Sequential is a group of one slot after another: the same loop, narrower. */
-    size_t group = interleaved ? n : 1;
+    size_t group = order == RUN_ORDER_SEQUENTIAL ? 1 : n;
 
     for (size_t first = 0; first < n; first += group) {
         int rc;
 
-        if (!interleaved && n > 1)
+        if (order == RUN_ORDER_SEQUENTIAL && n > 1)
             progress_phase("%s: run %zu/%zu (%s)", slots[first].label, first + 1, n,
                            slots[first].spec);
-        rc = run_group(ops, slots + first, group, err, errlen);
+        rc = run_group(ops, slots + first, group, order, err, errlen);
         if (rc)
             return rc;
     }

@@ -7,8 +7,9 @@
  * any number of slots: setup, then WARMUP discarded and ITERATIONS kept iterations, then
  * teardown — also after a failure or SIGINT/SIGTERM. Interleaved, every slot is set up first
  * and iteration i runs on each slot in turn before iteration i + 1 starts on any, the order of
- * the turns rotating from one iteration to the next (AB, BA, ...); sequential, each slot is done
- * whole before the next. With --vm-instances K each slot's guest is booted K times, the kept
+ * the turns rotating from one iteration to the next (AB, BA, ...); by sub-test, the same but
+ * every part of an iteration (perf_test.h) takes turns; sequential, each slot is done whole
+ * before the next. With --vm-instances K each slot's guest is booted K times, the kept
  * iterations split over the boots. A plain `burette run` is one slot.
  *
  * Messages name the slot's label, or the test when the slot has none (a plain run).
@@ -25,6 +26,13 @@
 
 struct report;
 
+/* How several slots share the machine. */
+enum run_order {
+    RUN_ORDER_INTERLEAVED, /* every VM up at once; iteration i of A, then of B, ... */
+    RUN_ORDER_BY_PART,     /* the same, but each part (sub-test) of iteration i takes turns */
+    RUN_ORDER_SEQUENTIAL,  /* all of A (setup, iterations, teardown), then all of B, ... */
+};
+
 struct run_slot {
     const char *label; /* the run's label, NULL for a plain run */
     const char *spec;  /* the variant as written, NULL for a plain run */
@@ -37,6 +45,7 @@ struct run_slot {
     /* private to run_slots() */
     void *state;
     bool up;
+    struct perf_iter it; /* the iteration in progress */
 };
 
 /**
@@ -45,7 +54,7 @@ struct run_slot {
  * @slots:		The runs; counts of warmup and kept iterations come from the first one's
  *			options (every run of one `burette run` has the same)
  * @n:			Number of slots
- * @interleaved:	All slots up at once, iterations taking turns; else one after the other
+ * @order:		How the slots take turns
  * @err:		Error buffer of @errlen bytes
  * @errlen:		Size of @err
  *
@@ -53,7 +62,10 @@ struct run_slot {
  * (the message names the slot, and the iteration or setup); every slot that was set up is torn
  * down on every path
  */
-int run_slots(const struct perf_test_ops *ops, struct run_slot *slots, size_t n, bool interleaved,
-              char *err, size_t errlen);
+int run_slots(const struct perf_test_ops *ops, struct run_slot *slots, size_t n,
+              enum run_order order, char *err, size_t errlen);
+
+/* run_order_name() - What --order and a report's config.order call @order */
+const char *run_order_name(enum run_order order);
 
 #endif /* BURETTE_LOOP_H */

@@ -3,8 +3,9 @@
  * multi_run - the runs of a `burette run` with several backends or variants; see multi_run.h.
  * They are carried out by run.c under the same loop as a plain run (loop.h).
  *
- * Every report's config records its label, its variant as written, the order ("interleaved"
- * or "sequential") and the sequence of labels in which the runs took turns (run.c).
+ * Every report's config records its label, its variant as written, the order ("interleaved",
+ * "subtests" or "sequential": run_order_name()) and the sequence of labels in which the runs
+ * took turns (run.c).
  */
 #include <string.h>
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * multi_run - `burette run` with several backends or named variants (variants.h): one run
- * and one report per variant, interleaved per iteration, and one comparison at the end
+ * and one report per variant, interleaved per iteration (or per sub-test), and one comparison
+ * at the end
  *
  * cmd_run.c collects the --backend list and every --variant into struct multi_options while
  * parsing, then multi_options_finish() fixes the runs: the --backend list first (when given,
@@ -18,12 +19,8 @@
 
 #include "run.h"
 #include "gate.h"
+#include "loop.h"
 #include "variants.h"
-
-enum run_order {
-    RUN_ORDER_INTERLEAVED, /* every VM up at once; iteration i of A, then of B, ... */
-    RUN_ORDER_SEQUENTIAL,  /* all of A (setup, iterations, teardown), then all of B, ... */
-};
 
 struct multi_options {
     struct variant_list variants; /* from --variant, in order */

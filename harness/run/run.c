@@ -257,7 +257,7 @@ static enum run_order choose_order(const struct run_plan *p, size_t n)
                       guests, p->o->mem_mb, need, avail);
         return RUN_ORDER_SEQUENTIAL;
     }
-    return RUN_ORDER_INTERLEAVED;
+    return p->order;
 }
 
 /* -o DIR with several runs: the directory (and its parents) is made here and must be one. */
@@ -441,8 +441,7 @@ static int set_configs(const struct perf_test_ops *ops, struct run_entry *e, siz
         if (ops->fixed_backend)
             used.backend = ops->fixed_backend;
         c = run_config_json(&used, accel_name(accel), e[j].slot.label, e[j].slot.spec,
-                            order == RUN_ORDER_INTERLEAVED ? "interleaved" : "sequential", labels,
-                            n);
+                            run_order_name(order), labels, n);
 
         if (!c || json_object_set_new(c, "run_id", json_string(run_id))) {
             json_decref(c);
@@ -456,7 +455,7 @@ static int set_configs(const struct perf_test_ops *ops, struct run_entry *e, siz
         report_set_config(e[j].slot.report, c);
         e[j].config = c;
         /* what the loop records per kept iteration: the turn order, and which boot */
-        if (n > 1 && order == RUN_ORDER_INTERLEAVED) {
+        if (n > 1 && order != RUN_ORDER_SEQUENTIAL) {
             e[j].slot.positions = json_array();
             if (!e[j].slot.positions || json_object_set_new(c, "positions", e[j].slot.positions))
                 return -ENOMEM;
@@ -653,7 +652,7 @@ static int run_plan(const struct run_plan *p)
 
         for (size_t j = 0; j < n; j++)
             slots[j] = entries[j].slot;
-        rc = run_slots(ops, slots, n, order == RUN_ORDER_INTERLEAVED, err, sizeof(err));
+        rc = run_slots(ops, slots, n, order, err, sizeof(err));
     }
     if (!rc)
         rc = finish(p, entries, n, &verdict, err, sizeof(err));

@@ -66,7 +66,7 @@ int run_prepare_log_dir(const char *dir, char *out, size_t outlen, char *err, si
  * @accel:	The accelerator it used ("tcg")
  * @label:	Its label, NULL for a plain run (then the last four are not used)
  * @variant:	The variant as written
- * @order:	"interleaved" or "sequential"
+ * @order:	"interleaved", "subtests" or "sequential" (run_order_name())
  * @sequence:	The labels of all runs, in the order they took turns
  * @n:		Their number
  *

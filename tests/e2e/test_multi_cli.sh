@@ -47,6 +47,11 @@ expect 0 "$burette" run --dry-run --variant a=consomme --variant b=consomme &&
     python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["runs"]; assert [x["label"] for x in r]==["a","b"], r' \
         "$tmp/out" || fail "variants only"
 
+# sub-tests taking turns: recorded as the order asked for
+expect 0 "$burette" run --dry-run --variant a=consomme --variant b=consomme --order subtests &&
+    python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); assert o["order"]=="subtests", o' \
+        "$tmp/out" || fail "--order subtests"
+
 # refused before any guest starts
 expect 2 "$burette" run --test boot --variant a=consomme --variant b=consomme &&
     stderr_has "apply to --test network and latency only"
