@@ -116,15 +116,15 @@ static int record(json_t *arr, unsigned v)
     return arr && json_array_append_new(arr, json_integer(v)) ? -ENOMEM : 0;
 }
 
-/* How the rounds of a group go, and how far they are: for the records and the ETA. */
-struct progress {
+/* How far the rounds of a group are: for the ETA of the progress line. */
+struct round_progress {
     size_t done, turns; /* slot iterations done, and in all */
     long long started;
 };
 
 /* Slot @s, at place @pos of the round, has done iteration @t: record it, show the figures. */
 static int end_turn(const struct perf_test_ops *ops, struct run_slot *s, size_t pos,
-                    const struct turn *t, struct progress *pr, char *err, size_t errlen)
+                    const struct turn *t, struct round_progress *pr, char *err, size_t errlen)
 {
     double per_turn_s;
 
@@ -142,6 +142,61 @@ static unsigned parts_of(const struct perf_test_ops *ops, const struct run_slot 
     return ops->parts ? ops->parts(&s->ctx) : 1;
 }
 
+/* The slot at place @pos of round @round: the order rotates from one round to the next. */
+static struct run_slot *slot_at(struct run_slot *slots, size_t n, unsigned round, size_t pos)
+{
+    return &slots[(pos + round) % n];
+}
+
+/* Each slot in turn does its whole iteration, and its figures are shown. */
+static int round_by_iteration(const struct perf_test_ops *ops, struct run_slot *slots, size_t n,
+                              unsigned round, const struct turn *t, struct round_progress *pr,
+                              char *err, size_t errlen)
+{
+    for (size_t pos = 0; pos < n; pos++) {
+        struct run_slot *s = slot_at(slots, n, round, pos);
+        int rc = 0;
+
+        for (unsigned part = 0; !rc && part < parts_of(ops, s); part++)
+            rc = run_part(ops, s, part, err, errlen);
+        if (!rc)
+            rc = end_turn(ops, s, pos, t, pr, err, errlen);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Part k of every slot in turn, then part k + 1; the figures once every slot is done. */
+static int round_by_part(const struct perf_test_ops *ops, struct run_slot *slots, size_t n,
+                         unsigned round, const struct turn *t, struct round_progress *pr, char *err,
+                         size_t errlen)
+{
+    unsigned most = 0;
+    int rc;
+
+    for (size_t j = 0; j < n; j++)
+        if (parts_of(ops, &slots[j]) > most)
+            most = parts_of(ops, &slots[j]);
+    for (unsigned part = 0; part < most; part++) {
+        for (size_t pos = 0; pos < n; pos++) {
+            struct run_slot *s = slot_at(slots, n, round, pos);
+
+            if (part >= parts_of(ops, s))
+                continue;
+            rc = run_part(ops, s, part, err, errlen);
+            if (rc)
+                return rc;
+        }
+    }
+    for (size_t pos = 0; pos < n; pos++) {
+        rc = end_turn(ops, slot_at(slots, n, round, pos), pos, t, pr, err, errlen);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 /**
  * run_round() - One round: iteration @t of every slot, in the order of round @round
  *
@@ -156,47 +211,13 @@ static unsigned parts_of(const struct perf_test_ops *ops, const struct run_slot 
  */
 static int run_round(const struct perf_test_ops *ops, struct run_slot *slots, size_t n,
                      enum run_order order, unsigned round, const struct turn *t,
-                     struct progress *pr, char *err, size_t errlen)
+                     struct round_progress *pr, char *err, size_t errlen)
 {
-    unsigned most_parts = 0;
-    int rc;
-
-    for (size_t pos = 0; pos < n; pos++) {
-        struct run_slot *s = &slots[(pos + round) % n];
-
-        begin_turn(ops, s, t);
-        if (parts_of(ops, s) > most_parts)
-            most_parts = parts_of(ops, s);
-        if (order == RUN_ORDER_BY_PART)
-            continue;
-        for (unsigned part = 0; part < parts_of(ops, s); part++) {
-            rc = run_part(ops, s, part, err, errlen);
-            if (rc)
-                return rc;
-        }
-        rc = end_turn(ops, s, pos, t, pr, err, errlen);
-        if (rc)
-            return rc;
-    }
-    if (order != RUN_ORDER_BY_PART)
-        return 0;
-    for (unsigned part = 0; part < most_parts; part++) {
-        for (size_t pos = 0; pos < n; pos++) {
-            struct run_slot *s = &slots[(pos + round) % n];
-
-            if (part >= parts_of(ops, s))
-                continue;
-            rc = run_part(ops, s, part, err, errlen);
-            if (rc)
-                return rc;
-        }
-    }
-    for (size_t pos = 0; pos < n; pos++) {
-        rc = end_turn(ops, &slots[(pos + round) % n], pos, t, pr, err, errlen);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    for (size_t j = 0; j < n; j++)
+        begin_turn(ops, &slots[j], t);
+    if (order == RUN_ORDER_BY_PART)
+        return round_by_part(ops, slots, n, round, t, pr, err, errlen);
+    return round_by_iteration(ops, slots, n, round, t, pr, err, errlen);
 }
 
 /**
@@ -214,7 +235,7 @@ static int run_group(const struct perf_test_ops *ops, struct run_slot *slots, si
 {
     const struct run_options *o = slots[0].ctx.opts;
     unsigned instances = o->vm_instances ? o->vm_instances : 1, round = 0;
-    struct progress pr = {.turns = ((size_t)instances * o->warmup + o->iterations) * n};
+    struct round_progress pr = {.turns = ((size_t)instances * o->warmup + o->iterations) * n};
     int rc = setup_all(ops, slots, n, err, errlen);
 
     if (rc)
