@@ -15,7 +15,7 @@
 
 #include "backend.h"
 #include "errbuf.h"
-#include "qemu.h"
+#include "qemu_program.h"
 
 /* Every backend `burette run --backend` can use: one row each. */
 static const struct backend_ops *const backends[] = {
@@ -27,7 +27,7 @@ static const struct backend_ops *const backends[] = {
 
 #define NBACKENDS (sizeof(backends) / sizeof(backends[0]))
 
-/* A program name or path; the QEMU itself is checked when the run is settled (qemu.h). */
+/* A program name or path; the QEMU itself is checked when the run is settled (run_settle()). */
 static int program_parse(const char *value, union backend_value *out, char *err, size_t errlen)
 {
     if (!*value)

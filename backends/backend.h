@@ -39,7 +39,6 @@
 
 #include <jansson.h>
 
-#include "accel.h"
 #include "agent_proto.h"
 
 #define BACKEND_MAX_FDS        4
@@ -49,7 +48,6 @@
 
 struct backend_socket_dir;
 struct helper;
-struct qemu_info;
 
 /* The value of one option, in the form its parser gives it. */
 union backend_value {
@@ -83,6 +81,15 @@ struct backend_option {
 /* A value for every option of the registry, indexed as backend_option_at() counts them. */
 struct backend_options {
     union backend_value value[BACKEND_OPTION_MAX];
+};
+
+/*
+ * What the run's QEMU can do for a backend under the run's accelerator, probed before anything
+ * starts (run_settle()): the registry sits beside the VM layer and asks it nothing itself.
+ */
+struct backend_qemu_caps {
+    bool vhost_user;              /* it can serve a vhost-user virtio-net NIC */
+    char why_not_vhost_user[512]; /* when not: one sentence saying why and how to fix it */
 };
 
 /* What a backend may use while preparing. */
@@ -135,13 +142,12 @@ struct backend_ops {
      * settle() - Decide what the run's options leave open, from the QEMU it will use; may be
      * NULL. Called before anything starts, so a refusal is bad input (exit 2).
      * @v:		The run's values; the backend may change its own
-     * @qemu:	The run's QEMU, probed
-     * @accel:	The accelerator the guest will run under
+     * @qemu:	What the run's QEMU can do under the run's accelerator
      * @notice:	Set to one line to tell the user (a fallback), "" otherwise
      * Return: 0, or negative errno with a message naming cause and fix
      */
-    int (*settle)(struct backend_options *v, const struct qemu_info *qemu, enum accel accel,
-                  char *notice, size_t nlen, char *err, size_t errlen);
+    int (*settle)(struct backend_options *v, const struct backend_qemu_caps *qemu, char *notice,
+                  size_t nlen, char *err, size_t errlen);
     /**
      * died() - Whether the backend's own process has died, and why; may be NULL. Asked after
      * a failure, so the error names the cause rather than what it broke downstream.

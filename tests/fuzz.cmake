@@ -103,17 +103,17 @@ burette_fuzz_target(vhost_user_fuzz fuzz.consomme.vhost_user 10 FLAGS -I${cm_dir
 burette_fuzz_target(virtq_fuzz fuzz.consomme.virtq 10 FLAGS -I${cm_dir}
                     SOURCES ${cm_dir}/fuzz/virtq_fuzz.c ${cm_dir}/virtq.c)
 # The stateful target links all of consomme's library but the TAP namespace's set-up (netns.c,
-# a child process and the netlink helpers) it never reaches, built with the fuzz hooks: ISNs
-# and cm_now_ms() come from the fuzzer (fuzz/fuzz_hooks.h). Its vhost-user and virtqueue ops
-# are the sessions of vhost_user_fuzz and virtq_fuzz (fuzz/fuzz_vu.h), so one run of it covers
-# the whole stack.
+# a child process and the netlink helpers) it never reaches, built with CONSOMME_FUZZ: the
+# fuzzer brings cm_now_ms() (context.c leaves it out) and sets the stack's ISN source, so an
+# input replays. Its vhost-user and virtqueue ops are the sessions of vhost_user_fuzz and
+# virtq_fuzz (fuzz/fuzz_vu.h), so one run of it covers the whole stack.
 set(cm_state_src ${cm_sources})
 list(FILTER cm_state_src EXCLUDE REGEX "/netns\\.c$")
 pkg_check_modules(FUZZ_SANDBOX REQUIRED libseccomp libcap-ng) # common/ has them as targets only
 # Its _cov build links the rest of consomme too (the program's main(), renamed; the sandbox;
 # the TAP namespace), which no input reaches, so that its report is over all of consomme.
 burette_fuzz_target(consomme_state_fuzz fuzz.consomme.tcp_state 20
-                    FLAGS -I${cm_dir} -DCONSOMME_FUZZ -include ${cm_dir}/fuzz/fuzz_hooks.h
+                    FLAGS -I${cm_dir} -DCONSOMME_FUZZ
                     SOURCES ${cm_dir}/fuzz/consomme_state_fuzz.c ${cm_dir}/fuzz/state_fuzz_guest.c
                             ${cm_dir}/fuzz/state_fuzz_stack.c ${cm_state_src}
                             ${CMAKE_SOURCE_DIR}/common/errbuf.c

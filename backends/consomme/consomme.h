@@ -174,6 +174,15 @@ bool cm_guest_verifies_csum(const struct consomme *c);
 /* Monotonic milliseconds, for timers. */
 uint64_t cm_now_ms(void);
 
+/**
+ * cm_new_isn() - The initial sequence number of a connection the stack is opening toward the
+ * guest: random, or from the source a test set with cm_set_isn_source() so that it replays
+ * @c:		Stack
+ *
+ * Return: the ISN
+ */
+uint32_t cm_new_isn(struct consomme *c);
+
 /*
  * Internet checksum helpers (checksum.c). Sums are 32-bit accumulators, folded at the end.
  * Sums add 16-bit words read big-endian as numbers, so csum_pseudo_ipv4() takes host-order

@@ -162,6 +162,7 @@ struct consomme {
 
     struct udp_state *udp;
     void *tcp_state;
+    uint32_t (*isn_source)(void); /* NULL: random ISNs (cm_new_isn()) */
     struct cm_stats st;
 };
 
@@ -180,6 +181,8 @@ int cm_signals_block(sigset_t *old);
 
 /* context.c: what protocols and transports ask of the context (the rest: consomme.h) */
 void cm_guest_connected(struct consomme *c);
+/* Where cm_new_isn() takes ISNs from: the stateful fuzzer's own, so that an input replays. */
+void cm_set_isn_source(struct consomme *c, uint32_t (*source)(void));
 
 /* eth_in.c: frames from the guest to the protocols */
 void cm_frames_input_begin(struct consomme *c);

@@ -100,7 +100,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/queue.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -1165,12 +1164,7 @@ static void tcp_conn_new(struct consomme *c, const struct cm_ipv4 *ip, const uin
     if (mss > cfg->mtu - IP_HDR_LEN - TCP_HDR_LEN)
         mss = (uint16_t)(cfg->mtu - IP_HDR_LEN - TCP_HDR_LEN);
     conn->mss = mss < 64 ? 64 : mss;
-#ifdef CONSOMME_FUZZ
-    conn->iss = cm_fuzz_isn(); /* fuzz builds: the input picks it, so runs replay (fuzz/) */
-#else
-    if (getrandom(&conn->iss, sizeof(conn->iss), GRND_NONBLOCK) != sizeof(conn->iss))
-        conn->iss = (uint32_t)cm_now_ms() * 2654435761u ^ (uint32_t)(uintptr_t)conn;
-#endif
+    conn->iss = cm_new_isn(c);
     conn->snd_una = conn->snd_nxt = conn->snd_max = conn->iss;
     conn->rto = TCP_RTO_INIT_MS;
     conn->deadline = cm_now_ms() + TCP_CONNECT_TIMEOUT_MS;

@@ -306,6 +306,7 @@ int run_settle(struct run_options *o, char *err, size_t errlen)
 {
     const struct perf_test_ops *ops = find_test(o->test);
     const struct backend_ops *b;
+    struct backend_qemu_caps caps = {0};
     char ignored[256], notice[512];
     enum accel accel;
     const char *qemu = backend_qemu_binary(&o->backend_options);
@@ -323,7 +324,9 @@ int run_settle(struct run_options *o, char *err, size_t errlen)
      * for decides */
     if (accel_resolve(o->accel, &accel, ignored, sizeof(ignored), notice, sizeof(notice)))
         accel = strcmp(o->accel, "kvm") ? ACCEL_TCG : ACCEL_KVM;
-    rc = b->settle(&o->backend_options, &o->qemu_info, accel, notice, sizeof(notice), err, errlen);
+    caps.vhost_user = qemu_vhost_user_ok(&o->qemu_info, accel, caps.why_not_vhost_user,
+                                         sizeof(caps.why_not_vhost_user));
+    rc = b->settle(&o->backend_options, &caps, notice, sizeof(notice), err, errlen);
     if (!rc && notice[0])
         say_once(o->qemu_info.path, notice);
     return rc;

@@ -20,8 +20,7 @@
 #include <sys/types.h>
 
 #include "accel.h"
-
-#define QEMU_DEFAULT_PROGRAM "qemu-system-x86_64"
+#include "qemu_program.h"
 
 struct qemu_info {
     char path[PATH_MAX]; /* the binary run, absolute when found through PATH */

@@ -26,6 +26,14 @@ uint64_t cm_now_ms(void)
     return fake_now;
 }
 
+/* The tests read consomme's ISN off its SYN-ACK: any will do, and a new one per connection. */
+uint32_t cm_new_isn(struct consomme *c)
+{
+    static uint32_t next = 0x00c0ffee;
+
+    return next += 0x01000193u;
+}
+
 /* The fake guest checks every checksum, so the tests can too. */
 bool cm_guest_verifies_csum(const struct consomme *c)
 {

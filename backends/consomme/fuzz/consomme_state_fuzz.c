@@ -21,8 +21,8 @@
  *   socketpair whose other end is the guest, with its output queue and socket buffers made
  *   small. Either way the guest reads what it is sent when the program says (or at once): a
  *   slow guest makes consomme meet -ENOBUFS and resume through tcp_guest_writable().
- * - Time is virtual: built with CONSOMME_FUZZ (fuzz_hooks.h), the stack reads cm_now_ms()
- *   from here and takes its ISNs from here, so an input replays the same run every time.
+ * - Time is virtual: built with CONSOMME_FUZZ, the stack reads cm_now_ms() from here, and
+ *   it takes its ISNs from here (cm_set_isn_source()), so an input replays the same run.
  *   Timers run when the program moves the clock, as consomme's loop would run them then.
  * - Raw frames (any protocol, checksums fixed up on request) and consomme's option parsers
  *   (ring bounds, MTU, --allow/--deny rules, which then apply, a resolv.conf) are ops too, so
@@ -71,7 +71,6 @@
 
 #include "fd.h"
 #include "core.h"
-#include "fuzz_hooks.h"
 #include "fuzz_frames.h"
 #include "fuzz_ns.h"
 #include "fuzz_vu.h"
@@ -120,7 +119,8 @@ uint64_t cm_now_ms(void)
     return now_ms;
 }
 
-uint32_t cm_fuzz_isn(void)
+/* The ISNs of the connections the stack opens: the input picks the first (setup()). */
+static uint32_t fuzz_isn(void)
 {
     uint32_t isn = isn_next;
 
@@ -440,6 +440,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     fuzz_stack_opts(&o, PORT_DNS);
     if (cm_create(&o, &stack, NULL, 0))
         die("cannot create the stack");
+    cm_set_isn_source(stack, fuzz_isn);
     /* its TCP state is made per input (setup()); UDP flows all expire after each */
     tcp_cleanup(stack);
     obuf_size = stack->obuf_size;

@@ -25,7 +25,6 @@
 
 #include "core.h"
 #include "fd.h"
-#include "fuzz_hooks.h"
 #include "fuzz_vu.h"
 #include "state_fuzz.h"
 

@@ -58,7 +58,6 @@
 #include "fd.h"
 #include "parse.h"
 #include "proc.h"
-#include "qemu.h"
 #include "seccomp_sandbox.h"
 
 #define CM_GUEST_DHCP_S    30 /* udhcpc under TCG can take a few seconds */
@@ -303,25 +302,26 @@ static int wait_listening(const struct consomme_priv *p, int ino, const char *so
 }
 
 /*
- * transport=auto becomes vhost-user where the QEMU can serve it under @accel, else stream with
- * one line saying why; an explicit vhost-user that cannot work is refused.
+ * transport=auto becomes vhost-user where the run's QEMU can serve it, else stream with one line
+ * saying why; an explicit vhost-user that cannot work is refused.
  */
-static int consomme_settle(struct backend_options *v, const struct qemu_info *qemu,
-                           enum accel accel, char *notice, size_t nlen, char *err, size_t errlen)
+static int consomme_settle(struct backend_options *v, const struct backend_qemu_caps *qemu,
+                           char *notice, size_t nlen, char *err, size_t errlen)
 {
     union backend_value *t = (union backend_value *)backend_option_value(v, OPT_TRANSPORT);
-    char why[512];
 
     notice[0] = '\0';
-    if (qemu_vhost_user_ok(qemu, accel, why, sizeof(why))) {
+    if (qemu->vhost_user) {
         if (!strcmp(t->text, CONSOMME_TRANSPORT_AUTO))
             snprintf(t->text, sizeof(t->text), "%s", CONSOMME_TRANSPORT_VHOST_USER);
         return 0;
     }
     if (!strcmp(t->text, CONSOMME_TRANSPORT_VHOST_USER))
-        return errbuf_set(err, errlen, -ENOTSUP, "consomme: transport=vhost-user refused: %s", why);
+        return errbuf_set(err, errlen, -ENOTSUP, "consomme: transport=vhost-user refused: %s",
+                          qemu->why_not_vhost_user);
     if (!strcmp(t->text, CONSOMME_TRANSPORT_AUTO))
-        snprintf(notice, nlen, "consomme: transport stream instead of vhost-user: %s", why);
+        snprintf(notice, nlen, "consomme: transport stream instead of vhost-user: %s",
+                 qemu->why_not_vhost_user);
     snprintf(t->text, sizeof(t->text), "%s", CONSOMME_TRANSPORT_STREAM);
     return 0;
 }
