@@ -85,7 +85,7 @@ struct backend_options {
 
 /*
  * What the run's QEMU can do for a backend under the run's accelerator, probed before anything
- * starts (run_settle()): the registry sits beside the VM layer and asks it nothing itself.
+ * starts (run_settle()): the backends include nothing of the harness, the VM layer included.
  */
 struct backend_qemu_caps {
     bool vhost_user;              /* it can serve a vhost-user virtio-net NIC */
