@@ -633,27 +633,22 @@ static int check_gate(const struct comparison *c, char *err, size_t errlen)
 {
     const char **names;
     size_t n = 0;
-    char term[256];
-    bool unmatched;
+    int rc;
 
     if (!c->opts.gate.spec)
         return 0;
     for (size_t i = 0; i < c->nresults; i++)
         n += c->results[i].nrows;
-    names = malloc((n ? n : 1) * sizeof(*names));
+    names = calloc(n ? n : 1, sizeof(*names));
     if (!names)
         return errbuf_set(err, errlen, ENOMEM, "out of memory comparing the reports");
     n = 0;
     for (size_t i = 0; i < c->nresults; i++)
         for (size_t j = 0; j < c->results[i].nrows; j++)
             names[n++] = c->results[i].rows[j].name;
-    unmatched = metric_gate_unmatched(&c->opts.gate, names, n, term, sizeof(term));
+    rc = metric_gate_check(&c->opts.gate, names, n, "metric of these reports", err, errlen);
     free(names);
-    if (unmatched)
-        return errbuf_set(err, errlen, EINVAL,
-                          "--gate: '%s' matches no metric of these reports (names look like %s)",
-                          term, n ? c->results[0].rows[0].name : "net_virtio-net_tcp_tx_gbps");
-    return 0;
+    return rc;
 }
 
 int compare_reports(const struct report *base, const struct report *const *cands, size_t ncand,

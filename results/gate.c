@@ -121,3 +121,14 @@ bool metric_gate_unmatched(const struct metric_gate *g, const char *const *names
     }
     return false;
 }
+
+int metric_gate_check(const struct metric_gate *g, const char *const *names, size_t n,
+                      const char *what, char *err, size_t errlen)
+{
+    char term[TERM_MAX];
+
+    if (!metric_gate_unmatched(g, names, n, term, sizeof(term)))
+        return 0;
+    return errbuf_set(err, errlen, -EINVAL, "--gate: '%s' matches no %s (names look like %s)", term,
+                      what, n ? names[0] : "net_virtio-net_tcp_tx_gbps");
+}

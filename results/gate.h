@@ -67,4 +67,14 @@ bool metric_gate_covers(const struct metric_gate *g, const char *name);
 bool metric_gate_unmatched(const struct metric_gate *g, const char *const *names, size_t n,
                            char *term, size_t termlen);
 
+/**
+ * metric_gate_check() - Refuse @g when one of its globs takes none of @names
+ * @names:	The metrics at hand, @n of them
+ * @what:	What they are, for the message: "metric of these reports", "stored metric"
+ *
+ * Return: 0, or -EINVAL with "--gate: 'GLOB' matches no WHAT (names look like NAME)" in @err
+ */
+int metric_gate_check(const struct metric_gate *g, const char *const *names, size_t n,
+                      const char *what, char *err, size_t errlen);
+
 #endif /* BURETTE_GATE_H */

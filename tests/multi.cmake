@@ -1,7 +1,8 @@
 # Several backends and variants in one `burette run`: the --variant/--backend syntax (unit) and
-# an interleaved two-variant run of consomme under TCG with short settings, then a SIGINT with
-# both guests up (vm; four boots and two 1 s iterations of three sub-tests per variant, about
-# two minutes on a loaded 2-core machine).
+# an interleaved two-variant run of consomme under TCG with short settings, a SIGINT with both
+# guests up, and a --gate that matches nothing, stopped after its first round (vm; six boots,
+# three 1 s iterations of three sub-tests per variant, two to three minutes on a loaded 2-core
+# machine).
 burette_unit_test(variants unit/test_variants.c burette_harness)
 # The loop's orders (by iteration, by sub-test, sequential) over a test of the test's making.
 burette_unit_test(loop unit/test_loop.c burette_harness)

@@ -289,9 +289,9 @@ static int print_list(FILE *f, const char *format, const struct history_series *
 static int set_gate(const struct history_args *a, struct history_detection *d,
                     const struct history_series *series, size_t n)
 {
-    const char **names = malloc((n ? n : 1) * sizeof(*names));
-    char err[ERRBUF_LEN], term[256];
-    bool unmatched;
+    const char **names = calloc(n ? n : 1, sizeof(*names));
+    char err[ERRBUF_LEN];
+    int rc;
 
     if (!names) {
         fprintf(stderr, "burette %s: out of memory\n", a->cmd);
@@ -303,12 +303,10 @@ static int set_gate(const struct history_args *a, struct history_detection *d,
         free(names);
         return cli_usage_error(a->cmd, "%s", err);
     }
-    unmatched = n && metric_gate_unmatched(&d->gate, names, n, term, sizeof(term));
+    /* an empty store has nothing to gate yet, rather than a mistyped gate */
+    rc = n ? metric_gate_check(&d->gate, names, n, "stored metric", err, sizeof(err)) : 0;
     free(names);
-    if (unmatched)
-        return cli_usage_error(a->cmd, "--gate: '%s' matches no stored metric (names look like %s)",
-                               term, series[0].metric);
-    return 0;
+    return rc ? cli_usage_error(a->cmd, "%s", err) : 0;
 }
 
 static int do_read(const struct history_args *a)

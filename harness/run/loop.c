@@ -220,6 +220,25 @@ static int run_round(const struct perf_test_ops *ops, struct run_slot *slots, si
     return round_by_iteration(ops, slots, n, round, t, pr, err, errlen);
 }
 
+/* A checkpoint still to be called, and every slot of the run it is shown (the group running
+ * may be one of them). */
+struct pending_checkpoint {
+    const struct run_checkpoint *cp; /* NULL: none, or already called */
+    const struct run_slot *all;
+    size_t n;
+};
+
+/* Call @pc's checkpoint, once: the caller has just ended a kept round of the last group. */
+static int call_checkpoint(struct pending_checkpoint *pc, char *err, size_t errlen)
+{
+    const struct run_checkpoint *cp = pc->cp;
+
+    if (!cp)
+        return 0;
+    pc->cp = NULL;
+    return cp->check(cp->arg, pc->all, pc->n, err, errlen);
+}
+
 /**
  * run_group() - Set up @slots, run every iteration of each in turn, tear them all down
  *
@@ -231,7 +250,7 @@ static int run_round(const struct perf_test_ops *ops, struct run_slot *slots, si
  * Return: 0, or the negative errno of the first step that failed
  */
 static int run_group(const struct perf_test_ops *ops, struct run_slot *slots, size_t n,
-                     enum run_order order, char *err, size_t errlen)
+                     enum run_order order, struct pending_checkpoint *pc, char *err, size_t errlen)
 {
     const struct run_options *o = slots[0].ctx.opts;
     unsigned instances = o->vm_instances ? o->vm_instances : 1, round = 0;
@@ -269,6 +288,8 @@ static int run_group(const struct perf_test_ops *ops, struct run_slot *slots, si
             };
 
             rc = run_round(ops, slots, n, order, round, &t, &pr, err, errlen);
+            if (!rc && !warmup)
+                rc = call_checkpoint(pc, err, errlen);
             if (rc)
                 goto out;
         }
@@ -290,18 +311,22 @@ const char *run_order_name(enum run_order order)
 }
 
 int run_slots(const struct perf_test_ops *ops, struct run_slot *slots, size_t n,
-              enum run_order order, char *err, size_t errlen)
+              enum run_order order, const struct run_checkpoint *first_kept, char *err,
+              size_t errlen)
 {
     /* Sequential is a group of one slot after another: the same loop, narrower. */
     size_t group = order == RUN_ORDER_SEQUENTIAL ? 1 : n;
 
     for (size_t first = 0; first < n; first += group) {
+        /* only the last group's first kept round sees a kept iteration in every report */
+        struct pending_checkpoint pc = {
+            .cp = first + group >= n ? first_kept : NULL, .all = slots, .n = n};
         int rc;
 
         if (order == RUN_ORDER_SEQUENTIAL && n > 1)
             progress_phase("%s: run %zu/%zu (%s)", slots[first].label, first + 1, n,
                            slots[first].spec);
-        rc = run_group(ops, slots + first, group, order, err, errlen);
+        rc = run_group(ops, slots + first, group, order, &pc, err, errlen);
         if (rc)
             return rc;
     }

@@ -48,6 +48,17 @@ struct run_slot {
     struct perf_iter it; /* the iteration in progress */
 };
 
+/*
+ * A look at the figures once every slot's report holds one kept iteration: what only the
+ * figures can show wrong (a --gate glob that takes none of the metrics the runs record) is
+ * refused then, instead of after the rest of the run. @check returns 0 to go on, or a
+ * negative errno (message in @err) that ends the run there, every slot torn down.
+ */
+struct run_checkpoint {
+    int (*check)(void *arg, const struct run_slot *slots, size_t n, char *err, size_t errlen);
+    void *arg;
+};
+
 /**
  * run_slots() - Run test @ops over @slots: setup, warmup and kept iterations, teardown
  * @ops:		The test
@@ -55,6 +66,8 @@ struct run_slot {
  *			options (every run of one `burette run` has the same)
  * @n:			Number of slots
  * @order:		How the slots take turns
+ * @first_kept:	Called once, with all of @slots, when each has one kept iteration; NULL:
+ *			none (sequential: within the last run, the others being done)
  * @err:		Error buffer of @errlen bytes
  * @errlen:		Size of @err
  *
@@ -63,7 +76,8 @@ struct run_slot {
  * down on every path
  */
 int run_slots(const struct perf_test_ops *ops, struct run_slot *slots, size_t n,
-              enum run_order order, char *err, size_t errlen);
+              enum run_order order, const struct run_checkpoint *first_kept, char *err,
+              size_t errlen);
 
 /* run_order_name() - What --order and a report's config.order call @order */
 const char *run_order_name(enum run_order order);

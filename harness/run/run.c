@@ -512,6 +512,48 @@ static int set_hosts(struct run_entry *e, size_t n, const struct guest_image *im
     return rc ? errbuf_set(err, errlen, rc, "out of memory") : 0;
 }
 
+/* The run's --gate, held against the first kept round's metrics by gate_matches_metrics(). */
+struct gate_check {
+    const struct metric_gate *gate;
+    bool refused; /* a glob took none: bad input, exit status 2 */
+};
+
+/**
+ * gate_matches_metrics() - Refuse a --gate glob that takes none of the metrics the runs record
+ *
+ * The comparison at the end refuses it too, but only after the whole run. A test records the
+ * same metrics in every iteration but for a few diagnostics that need a figure the iteration
+ * may lack (retransmits from the client's report, CPU shares from /proc): for a glob that takes
+ * only those to be refused wrongly, every run would have to lack them in the same round.
+ *
+ * Return: 0, -EINVAL (message in @err, @arg's refused set), or -ENOMEM
+ */
+static int gate_matches_metrics(void *arg, const struct run_slot *slots, size_t n, char *err,
+                                size_t errlen)
+{
+    struct gate_check *gc = arg;
+    const char **names;
+    size_t count = 0;
+    int rc;
+
+    for (size_t j = 0; j < n; j++)
+        count += slots[j].report->nmetrics;
+    names = calloc(count ? count : 1, sizeof(*names));
+    if (!names)
+        return errbuf_set(err, errlen, -ENOMEM, "out of memory");
+    count = 0;
+    for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; i < slots[j].report->nmetrics; i++)
+            names[count++] = slots[j].report->metrics[i].name;
+    rc = metric_gate_check(gc->gate, names, count, "metric these runs record", err, errlen);
+    free(names);
+    if (rc) {
+        gc->refused = true;
+        errbuf_prefix(err, errlen, "stopped after the first iteration, no report written");
+    }
+    return rc;
+}
+
 /* Write every report, then print the comparison (several runs) or the summary (one). */
 static int finish(const struct run_plan *p, struct run_entry *e, size_t n,
                   struct run_verdict *verdict, char *err, size_t errlen)
@@ -614,6 +656,8 @@ static int run_plan(const struct run_plan *p)
     enum run_order order;
     char err[ERRBUF_LEN], log_root[PATH_MAX], perf_root[PATH_MAX] = "";
     struct run_verdict verdict = {0};
+    struct gate_check gate_check = {.gate = &p->gate};
+    const struct run_checkpoint first_kept = {.check = gate_matches_metrics, .arg = &gate_check};
     int rc, status;
 
     memset(entries, 0, sizeof(entries[0]) * n);
@@ -655,7 +699,7 @@ static int run_plan(const struct run_plan *p)
 
         for (size_t j = 0; j < n; j++)
             slots[j] = entries[j].slot;
-        rc = run_slots(ops, slots, n, order, err, sizeof(err));
+        rc = run_slots(ops, slots, n, order, p->gate.spec ? &first_kept : NULL, err, sizeof(err));
     }
     if (!rc)
         rc = finish(p, entries, n, &verdict, err, sizeof(err));
@@ -679,6 +723,8 @@ static int run_plan(const struct run_plan *p)
     goto out;
 fail:
     status = run_failure_status(rc, err, p->runs ? "every guest and child" : "guest and children");
+    if (gate_check.refused)
+        status = EXIT_USAGE;
 out:
     for (size_t j = 0; j < n; j++)
         report_free(entries[j].slot.report);

@@ -11,7 +11,9 @@
  *   baseline, and the verdicts `burette compare` gives on the written reports, which carry
  *   one run id and so count as one run (too short to be paired);
  * - SIGINT while both guests are up stops everything: exit status 130, no report, no process
- *   left behind.
+ *   left behind;
+ * - a --gate glob that matches no metric stops the run after its first kept round (exit 2,
+ *   the glob named), not after every iteration: no report, no process left behind.
  *
  * Usage: test_multi BURETTE_BINARY
  */
@@ -311,11 +313,59 @@ static void test_multi_sigint_with_both_guests_up_leaves_nothing_behind(void **s
     e2e_assert_no_running_child();
 }
 
+static void test_multi_unmatched_gate_stops_after_the_first_iteration(void **state)
+{
+    char dir[512], logs[512], buf[65536] = "";
+    struct stat st;
+    int status;
+
+    snprintf(dir, sizeof(dir), "%s/gate-reports", e2e_tmpdir);
+    snprintf(logs, sizeof(logs), "%s/gate-logs", e2e_tmpdir);
+    {
+        const char *args[] = {"run",
+                              "--accel",
+                              "tcg",
+                              "--variant",
+                              FIXED,
+                              "--variant",
+                              AUTOTUNE,
+                              "--iterations",
+                              "3",
+                              "--warmup",
+                              "0",
+                              "--duration",
+                              "1",
+                              "--gate",
+                              "rates,*_tpc_tx_*",
+                              "--fail-on-regression",
+                              "--log-dir",
+                              logs,
+                              "-o",
+                              dir,
+                              NULL};
+
+        status = e2e_run(burette, args, NULL, buf, sizeof(buf));
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 2);
+    assert_non_null(strstr(buf, "'*_tpc_tx_*' matches no metric these runs record"));
+    assert_non_null(strstr(buf, "stopped after the first iteration"));
+    /* the first round ran on both, the second on neither */
+    assert_non_null(strstr(buf, "autotune: iteration 1/3"));
+    assert_non_null(strstr(buf, "fixed256: iteration 1/3"));
+    assert_null(strstr(buf, "iteration 2/3"));
+    snprintf(buf, sizeof(buf), "%s/fixed256.json", dir);
+    assert_int_equal(stat(buf, &st), -1);
+
+    e2e_assert_no_running_child();
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_multi_interleaved_two_variants_give_two_reports_and_a_comparison),
         cmocka_unit_test(test_multi_sigint_with_both_guests_up_leaves_nothing_behind),
+        cmocka_unit_test(test_multi_unmatched_gate_stops_after_the_first_iteration),
     };
 
     burette = test_operand(argc, argv, "BURETTE_BINARY");

@@ -4,7 +4,8 @@
  * a log of which slot ran which part of which iteration. They pin the orders --order promises
  * (whole iterations taking turns, each part taking turns, one run after the other), the
  * rotation of the turns from round to round, the kept samples and turn positions each report
- * receives, and teardown after a failure in the middle of a round.
+ * receives, teardown after a failure in the middle of a round, and the checkpoint once every
+ * report has a kept iteration (where `burette run` refuses a --gate that matches nothing).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -122,7 +123,7 @@ static void run_ok(struct fixture *f, enum run_order order)
 {
     char err[ERRBUF_LEN] = "";
 
-    if (run_slots(&fake_ops, f->slots, 2, order, err, sizeof(err)))
+    if (run_slots(&fake_ops, f->slots, 2, order, NULL, err, sizeof(err)))
         fail_msg("run_slots: %s", err);
     assert_int_equal(torn_down, 2);
 }
@@ -186,10 +187,81 @@ static void test_failure_by_part_stops_the_round_and_tears_down(void **state)
     char err[ERRBUF_LEN] = "";
 
     fail_at_call = 9; /* round 1 (B first): B1.0, A1.0, then B1.1 fails */
-    assert_int_equal(run_slots(&fake_ops, f->slots, 2, RUN_ORDER_BY_PART, err, sizeof(err)), -EIO);
+    assert_int_equal(run_slots(&fake_ops, f->slots, 2, RUN_ORDER_BY_PART, NULL, err, sizeof(err)),
+                     -EIO);
     assert_string_equal(trail, "Aw1.0 Bw1.0 Aw1.1 Bw1.1 Aw1.2 Bw1.2 B1.0 A1.0");
     assert_non_null(strstr(err, "B: fake iteration 1/2: part 1 broke"));
     assert_int_equal(torn_down, 2);
+}
+
+/* What the checkpoint saw: the trail then, each report's kept samples, how often it ran. */
+struct seen {
+    char trail[sizeof(trail)];
+    size_t samples[2];
+    int calls, rc;
+};
+
+static int note_checkpoint(void *arg, const struct run_slot *slots, size_t n, char *err,
+                           size_t errlen)
+{
+    struct seen *seen = arg;
+
+    assert_int_equal(n, 2);
+    seen->calls++;
+    snprintf(seen->trail, sizeof(seen->trail), "%s", trail);
+    for (size_t j = 0; j < n; j++)
+        seen->samples[j] = report_find_metric(slots[j].report, "fake_per_s")->nsamples;
+    return seen->rc ? errbuf_set(err, errlen, seen->rc, "checkpoint refused") : 0;
+}
+
+static void run_with_checkpoint(struct fixture *f, enum run_order order, struct seen *seen)
+{
+    const struct run_checkpoint cp = {.check = note_checkpoint, .arg = seen};
+    char err[ERRBUF_LEN] = "";
+
+    assert_int_equal(run_slots(&fake_ops, f->slots, 2, order, &cp, err, sizeof(err)), seen->rc);
+    if (seen->rc)
+        assert_non_null(strstr(err, "checkpoint refused"));
+    assert_int_equal(torn_down, 2);
+    assert_int_equal(seen->calls, 1);
+}
+
+/* Interleaved, the checkpoint comes after the first kept round: one kept part set per run. */
+static void test_checkpoint_after_the_first_kept_round(void **state)
+{
+    struct fixture *f = *state;
+    struct seen seen = {0};
+
+    run_with_checkpoint(f, RUN_ORDER_INTERLEAVED, &seen);
+    assert_string_equal(seen.trail, "Aw1.0 Aw1.1 Aw1.2 Bw1.0 Bw1.1 Bw1.2 "
+                                    "B1.0 B1.1 B1.2 A1.0 A1.1 A1.2");
+    assert_int_equal(seen.samples[0], PARTS);
+    assert_int_equal(seen.samples[1], PARTS);
+}
+
+/* Sequential, not before the last run has its first kept iteration: B's report is empty
+ * until then, and a metric only B records must count. */
+static void test_checkpoint_waits_for_the_last_sequential_run(void **state)
+{
+    struct fixture *f = *state;
+    struct seen seen = {0};
+
+    run_with_checkpoint(f, RUN_ORDER_SEQUENTIAL, &seen);
+    assert_string_equal(seen.trail, "Aw1.0 Aw1.1 Aw1.2 A1.0 A1.1 A1.2 A2.0 A2.1 A2.2 "
+                                    "Bw1.0 Bw1.1 Bw1.2 B1.0 B1.1 B1.2");
+    assert_int_equal(seen.samples[0], 2 * PARTS);
+    assert_int_equal(seen.samples[1], PARTS);
+}
+
+/* A checkpoint that refuses ends the run there, every slot torn down. */
+static void test_refusing_checkpoint_stops_the_run(void **state)
+{
+    struct fixture *f = *state;
+    struct seen seen = {.rc = -EINVAL};
+
+    run_with_checkpoint(f, RUN_ORDER_BY_PART, &seen);
+    assert_string_equal(trail, seen.trail); /* nothing ran after it */
+    assert_string_equal(trail, "Aw1.0 Bw1.0 Aw1.1 Bw1.1 Aw1.2 Bw1.2 B1.0 A1.0 B1.1 A1.1 B1.2 A1.2");
 }
 
 int main(void)
@@ -202,6 +274,11 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_failure_by_part_stops_the_round_and_tears_down, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint_after_the_first_kept_round, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint_waits_for_the_last_sequential_run, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_refusing_checkpoint_stops_the_run, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
