@@ -147,7 +147,7 @@ static void usage(FILE *f)
             "\n"
             "Exit status: 0 success (a regression too, unless --fail-on-regression), 1 the run\n"
             "failed or, with --fail-on-regression, a result regressed, 2 bad usage (a --gate\n"
-            "glob matching none of the metrics: after the first iteration), 3 a required\n"
+            "glob matching no metric: once each run has one kept iteration), 3 a required\n"
             "resolution (--require-detectable) not reached.\n",
             renderer_names());
 }

@@ -549,7 +549,8 @@ static int gate_matches_metrics(void *arg, const struct run_slot *slots, size_t 
     free(names);
     if (rc) {
         gc->refused = true;
-        errbuf_prefix(err, errlen, "stopped after the first iteration, no report written");
+        errbuf_prefix(err, errlen,
+                      "stopped once each run had one kept iteration, no report written");
     }
     return rc;
 }
