@@ -226,31 +226,35 @@ static void run_with_checkpoint(struct fixture *f, enum run_order order, struct 
     assert_int_equal(seen->calls, 1);
 }
 
+/* The checkpoint in @order came after @expected, each report then holding @kept0 and @kept1
+ * samples. */
+static void assert_checkpoint_after(struct fixture *f, enum run_order order, const char *expected,
+                                    size_t kept0, size_t kept1)
+{
+    struct seen seen = {0};
+
+    run_with_checkpoint(f, order, &seen);
+    assert_string_equal(seen.trail, expected);
+    assert_int_equal(seen.samples[0], kept0);
+    assert_int_equal(seen.samples[1], kept1);
+}
+
 /* Interleaved, the checkpoint comes after the first kept round: one kept part set per run. */
 static void test_checkpoint_after_the_first_kept_round(void **state)
 {
-    struct fixture *f = *state;
-    struct seen seen = {0};
-
-    run_with_checkpoint(f, RUN_ORDER_INTERLEAVED, &seen);
-    assert_string_equal(seen.trail, "Aw1.0 Aw1.1 Aw1.2 Bw1.0 Bw1.1 Bw1.2 "
-                                    "B1.0 B1.1 B1.2 A1.0 A1.1 A1.2");
-    assert_int_equal(seen.samples[0], PARTS);
-    assert_int_equal(seen.samples[1], PARTS);
+    assert_checkpoint_after(*state, RUN_ORDER_INTERLEAVED,
+                            "Aw1.0 Aw1.1 Aw1.2 Bw1.0 Bw1.1 Bw1.2 B1.0 B1.1 B1.2 A1.0 A1.1 A1.2",
+                            PARTS, PARTS);
 }
 
 /* Sequential, not before the last run has its first kept iteration: B's report is empty
  * until then, and a metric only B records must count. */
 static void test_checkpoint_waits_for_the_last_sequential_run(void **state)
 {
-    struct fixture *f = *state;
-    struct seen seen = {0};
-
-    run_with_checkpoint(f, RUN_ORDER_SEQUENTIAL, &seen);
-    assert_string_equal(seen.trail, "Aw1.0 Aw1.1 Aw1.2 A1.0 A1.1 A1.2 A2.0 A2.1 A2.2 "
-                                    "Bw1.0 Bw1.1 Bw1.2 B1.0 B1.1 B1.2");
-    assert_int_equal(seen.samples[0], 2 * PARTS);
-    assert_int_equal(seen.samples[1], PARTS);
+    assert_checkpoint_after(*state, RUN_ORDER_SEQUENTIAL,
+                            "Aw1.0 Aw1.1 Aw1.2 A1.0 A1.1 A1.2 A2.0 A2.1 A2.2 "
+                            "Bw1.0 Bw1.1 Bw1.2 B1.0 B1.1 B1.2",
+                            2 * PARTS, PARTS);
 }
 
 /* A checkpoint that refuses ends the run there, every slot torn down. */
