@@ -18,6 +18,56 @@
 
 #define NIC_PROPERTIES_ENV "BURETTE_NIC_PROPERTIES"
 
+int guest_net_run_client(struct guest_net *g, const char *const argv[], unsigned timeout_s,
+                         const char *what, struct guest_client *c, char *err, size_t errlen)
+{
+    int rc;
+
+    c->have_cpu = guest_net_cpu_now(g, &c->before);
+    rc = vm_run(g->vm, argv, timeout_s, &c->res, err, errlen);
+    c->have_cpu = c->have_cpu && guest_net_cpu_now(g, &c->after);
+    if (rc)
+        errbuf_prefix(err, errlen, "running the guest's %s", what);
+    return rc;
+}
+
+bool guest_client_failed(const struct guest_client *c)
+{
+    return c->res.exit_status || c->res.signal || c->res.timed_out || !c->res.out;
+}
+
+int guest_client_failure(const struct guest_client *c, const char *what, const char *detail,
+                         int host_rc, const char *host_msg, char *err, size_t errlen)
+{
+    const struct agent_run_result *res = &c->res;
+    const char *text = res->err && res->err_len ? res->err : "";
+    size_t text_len = strlen(text);
+    char how[64], client[ERRBUF_LEN];
+
+    if (host_rc == -EPIPE || host_rc == -ECANCELED)
+        return errbuf_set(err, errlen, host_rc, "%s", host_msg);
+    if (res->timed_out)
+        snprintf(how, sizeof(how), "timed out");
+    else if (res->signal)
+        snprintf(how, sizeof(how), "was killed by signal %d", res->signal);
+    else if (res->exit_status)
+        snprintf(how, sizeof(how), "exited with status %d", res->exit_status);
+    else
+        snprintf(how, sizeof(how), "failed");
+    while (text_len && text[text_len - 1] == '\n')
+        text_len--;
+    if (text_len > 300) /* the head of stderr says what went wrong; the log has the rest */
+        text_len = 300;
+    if (detail)
+        snprintf(client, sizeof(client), "the guest's %s %s (%s)", what, how, detail);
+    else
+        snprintf(client, sizeof(client), "the guest's %s %s%s%.*s", what, how, text_len ? ": " : "",
+                 (int)text_len, text);
+    if (host_rc && host_rc != -ETIMEDOUT)
+        return errbuf_set(err, errlen, -EIO, "%s; on the host side: %s", client, host_msg);
+    return errbuf_set(err, errlen, -EIO, "%s", client);
+}
+
 void guest_net_down(struct guest_net *g)
 {
     char err[ERRBUF_LEN];

@@ -20,9 +20,9 @@
 #include "backend.h"
 #include "cpu_cost.h"
 #include "perf_test.h"
+#include "vm.h" /* struct agent_run_result */
 
 struct helper;
-struct vm;
 
 struct guest_net {
     struct helper *helper;
@@ -65,6 +65,46 @@ void guest_net_blame_backend(struct guest_net *g, int rc, char *err, size_t errl
  * Return: true, or false when it could not be taken (QEMU gone)
  */
 bool guest_net_cpu_now(const struct guest_net *g, struct cpu_reading *r);
+
+/* What a test's client in the guest did, and the CPU readings on either side of it. */
+struct guest_client {
+    struct agent_run_result res; /* released with vm_run_result_free() */
+    struct cpu_reading before, after;
+    bool have_cpu; /* both readings were taken */
+};
+
+/**
+ * guest_net_run_client() - Run a test's client in the guest, between two CPU readings
+ * @g:		The warm guest
+ * @argv:	The client's command line
+ * @timeout_s:	How long it may run
+ * @what:	The client as messages name it ("iperf3 client", "rr loop")
+ * @c:		Receives how it ended and the readings
+ *
+ * Return: 0 when the command ran, however it ended (guest_client_failed() tells), or negative
+ * errno with "running the guest's WHAT: ..." when it could not be run
+ */
+int guest_net_run_client(struct guest_net *g, const char *const argv[], unsigned timeout_s,
+                         const char *what, struct guest_client *c, char *err, size_t errlen);
+
+/* guest_client_failed() - True when the client did not end well: a status, a signal, the
+ * timeout, or no output at all */
+bool guest_client_failed(const struct guest_client *c);
+
+/**
+ * guest_client_failure() - Say how the guest's client failed, with the host side's account
+ * @c:		The failed client
+ * @what:	The client as messages name it
+ * @detail:	The client's own reason (iperf3's "error"), or NULL: then its stderr, if any
+ * @host_rc:	What the host side's server returned when asked after the failure: 0 or
+ *		-ETIMEDOUT (nothing to add), -EPIPE or -ECANCELED (the helper died, or the run was
+ *		stopped: @host_msg is the cause on its own), else its error, told after the client's
+ * @host_msg:	The host side's message for @host_rc
+ *
+ * Return: negative errno (-EIO, or @host_rc when it is the cause), with the message in @err
+ */
+int guest_client_failure(const struct guest_client *c, const char *what, const char *detail,
+                         int host_rc, const char *host_msg, char *err, size_t errlen);
 
 /* guest_net_down() - Power off (unless a signal stopped the run), stop QEMU, the backend and the
  * helper; NULL is fine */

@@ -186,24 +186,6 @@ static int emit_others_cpu(struct perf_iter *it, const struct guest_net *s,
     return perf_emit_detail(it, name, "%", percent, err, errlen);
 }
 
-/* Why the guest's loop failed, in its own words. */
-static int client_failure(const struct agent_run_result *res, char *err, size_t errlen)
-{
-    const char *text = res->err && res->err_len ? res->err : "";
-    size_t n = strlen(text);
-
-    while (n && text[n - 1] == '\n')
-        n--;
-    if (res->timed_out)
-        return errbuf_set(err, errlen, -ETIMEDOUT, "the guest's rr loop timed out%s%.*s",
-                          n ? ": " : "", (int)n, text);
-    if (res->signal)
-        return errbuf_set(err, errlen, -EIO, "the guest's rr loop was killed by signal %d",
-                          res->signal);
-    return errbuf_set(err, errlen, -EIO, "the guest's rr loop exited with status %d%s%.*s",
-                      res->exit_status, n ? ": " : "", (int)n, text);
-}
-
 static int run_subtest(struct guest_net *s, const struct perf_ctx *ctx, struct perf_iter *it,
                        const struct rr_subtest *st, char *err, size_t errlen)
 {
@@ -214,11 +196,10 @@ static int run_subtest(struct guest_net *s, const struct perf_ctx *ctx, struct p
                           "--to",     b->server_addr, "--port",    port,
                           "--size",   size,           "--seconds", dur,
                           NULL};
-    struct agent_run_result res = {0};
-    struct cpu_reading cpu_before, cpu_after;
+    struct guest_client client = {0};
     struct rr_result r;
     char *sjson = NULL;
-    bool server_running = false, have_cpu;
+    bool server_running = false;
     unsigned job = 0;
     int rc;
 
@@ -245,35 +226,26 @@ static int run_subtest(struct guest_net *s, const struct perf_ctx *ctx, struct p
     snprintf(size, sizeof(size), "%u", o->rr_size);
     snprintf(dur, sizeof(dur), "%u", o->duration_s);
     server_running = true;
-    have_cpu = guest_net_cpu_now(s, &cpu_before);
-    rc = vm_run(s->vm, argv, o->duration_s + CLIENT_MARGIN_S, &res, err, errlen);
-    have_cpu = have_cpu && guest_net_cpu_now(s, &cpu_after);
-    if (rc) {
-        errbuf_prefix(err, errlen, "running the guest's rr loop");
+    rc = guest_net_run_client(s, argv, o->duration_s + CLIENT_MARGIN_S, "rr loop", &client, err,
+                              errlen);
+    if (rc)
         goto out;
-    }
-    if (res.out && res.out_len) {
-        rc = save_text(ctx, it, st, "client", res.out, err, errlen);
+    if (client.res.out && client.res.out_len) {
+        rc = save_text(ctx, it, st, "client", client.res.out, err, errlen);
         if (rc)
             goto out;
     }
-    if (res.exit_status || res.signal || res.timed_out || !res.out) {
-        char cerr[ERRBUF_LEN], serr[ERRBUF_LEN];
+    if (guest_client_failed(&client)) {
+        char serr[ERRBUF_LEN];
         int src;
 
-        client_failure(&res, cerr, sizeof(cerr));
         /* the host side may know better: its server died, or the helper under it */
         src = helper_echo_finish(s->helper, job, &sjson, serr, sizeof(serr));
         server_running = src == -ETIMEDOUT;
-        if (src == -EPIPE || src == -ECANCELED)
-            rc = errbuf_set(err, errlen, src, "%s", serr);
-        else if (src && src != -ETIMEDOUT)
-            rc = errbuf_set(err, errlen, -EIO, "%s; on the host side: %s", cerr, serr);
-        else
-            rc = errbuf_set(err, errlen, -EIO, "%s", cerr);
+        rc = guest_client_failure(&client, "rr loop", NULL, src, serr, err, errlen);
         goto out;
     }
-    rc = rr_result_parse(res.out, &r, err, errlen);
+    rc = rr_result_parse(client.res.out, &r, err, errlen);
     if (rc) {
         errbuf_prefix(err, errlen, "the guest's rr report");
         goto out;
@@ -291,8 +263,8 @@ static int run_subtest(struct guest_net *s, const struct perf_ctx *ctx, struct p
                       (unsigned long long)(r.timeouts + r.transactions), RR_UDP_TIMEOUT_MS);
     if (!rc)
         rc = emit_result(it, s, st, &r, err, errlen);
-    if (!rc && have_cpu)
-        rc = emit_others_cpu(it, s, st, &cpu_before, &cpu_after, err, errlen);
+    if (!rc && client.have_cpu)
+        rc = emit_others_cpu(it, s, st, &client.before, &client.after, err, errlen);
 out:
     if (server_running) {
         char ignored[ERRBUF_LEN];
@@ -302,7 +274,7 @@ out:
     if (rc && rc != -ECANCELED)
         errbuf_prefix(err, errlen, "%s", st->what);
     free(sjson);
-    vm_run_result_free(&res);
+    vm_run_result_free(&client.res);
     return rc;
 }
 

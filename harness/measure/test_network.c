@@ -270,32 +270,6 @@ static int save_json(const struct perf_ctx *ctx, const struct perf_iter *it,
     return rc;
 }
 
-/* Why the guest's client failed, in iperf3's own words where it left any. */
-static void client_failure(const struct agent_run_result *res, char *buf, size_t len)
-{
-    struct iperf_result r;
-    char msg[ERRBUF_LEN] = "";
-    char how[64];
-
-    if (res->timed_out)
-        snprintf(how, sizeof(how), "timed out");
-    else if (res->signal)
-        snprintf(how, sizeof(how), "was killed by signal %d", res->signal);
-    else if (res->exit_status)
-        snprintf(how, sizeof(how), "exited with status %d", res->exit_status);
-    else
-        snprintf(how, sizeof(how), "failed");
-    if (res->out && res->out_len && iperf_result_parse(res->out, &r, msg, sizeof(msg)) == -EIO) {
-        snprintf(buf, len, "the guest's iperf3 client %s (%s)", how, msg);
-        return;
-    }
-    snprintf(buf, len, "the guest's iperf3 client %s%s%.300s", how,
-             res->err && res->err_len ? ": " : "", res->err && res->err_len ? res->err : "");
-    /* strip a trailing newline of stderr text */
-    for (size_t n = strlen(buf); n && buf[n - 1] == '\n'; n--)
-        buf[n - 1] = '\0';
-}
-
 static int emit(struct perf_iter *it, const struct guest_net *s, const struct sub_run *sr,
                 const char *what, const char *unit, double value, char *err, size_t errlen)
 {
@@ -380,14 +354,13 @@ static int run_subtest(struct guest_net *s, const struct perf_ctx *ctx, struct p
     const struct backend *b = &s->backend;
     char port[16], dur[16], streams[16], datagram[16];
     const char *argv[24];
-    struct agent_run_result res = {0};
+    struct guest_client client = {0};
     struct iperf_result sr, cr, m;
-    struct cpu_reading cpu_before, cpu_after;
     struct cpu_cost cost;
     double iperf3_ms = -1;
-    bool have_cpu;
     char *sjson = NULL, cerr[ERRBUF_LEN];
-    bool have_client = false, server_running = false, client_failed;
+    bool have_client = false, server_running = false;
+    int client_rc;
     unsigned job = 0;
     size_t n = 0;
     int rc;
@@ -435,37 +408,28 @@ static int run_subtest(struct guest_net *s, const struct perf_ctx *ctx, struct p
     if (rc)
         goto out;
     server_running = true;
-    have_cpu = guest_net_cpu_now(s, &cpu_before);
-    rc = vm_run(s->vm, argv, o->duration_s + CLIENT_MARGIN_S, &res, err, errlen);
-    have_cpu = have_cpu && guest_net_cpu_now(s, &cpu_after);
-    if (rc) {
-        errbuf_prefix(err, errlen, "running the guest's iperf3 client");
+    rc = guest_net_run_client(s, argv, o->duration_s + CLIENT_MARGIN_S, "iperf3 client", &client,
+                              err, errlen);
+    if (rc)
         goto out;
-    }
-    if (res.out && res.out_len) {
-        rc = save_json(ctx, it, run, "client", res.out, res.out_len, err, errlen);
+    if (client.res.out && client.res.out_len) {
+        rc = save_json(ctx, it, run, "client", client.res.out, client.res.out_len, err, errlen);
         if (rc)
             goto out;
     }
     /* iperf3 -J exits 0 on some failures too: the report's "error" tells */
-    client_failed = res.exit_status != 0 || res.signal || res.timed_out || !res.out ||
-                    iperf_result_parse(res.out, &cr, cerr, sizeof(cerr)) == -EIO;
-    if (client_failed) {
-        client_failure(&res, cerr, sizeof(cerr));
-        /* The server may know better (its own error, or the helper died under it). */
-        rc = helper_server_result(s->helper, job, SERVER_AFTER_FAIL_MS, &sjson, err, errlen);
-        if (rc != -ETIMEDOUT)
-            server_running = false;
-        if (rc == -EPIPE || rc == -ECANCELED)
-            goto out;
-        if (rc && rc != -ETIMEDOUT) {
-            char server_msg[ERRBUF_LEN];
+    client_rc =
+        client.res.out ? iperf_result_parse(client.res.out, &cr, cerr, sizeof(cerr)) : -ENODATA;
+    if (guest_client_failed(&client) || client_rc == -EIO) {
+        char serr[ERRBUF_LEN];
+        int src;
 
-            snprintf(server_msg, sizeof(server_msg), "%s", err);
-            rc = errbuf_set(err, errlen, rc, "%s; on the host side: %s", cerr, server_msg);
-            goto out;
-        }
-        rc = errbuf_set(err, errlen, -EIO, "%s", cerr);
+        /* The server may know better (its own error, or the helper died under it). */
+        src =
+            helper_server_result(s->helper, job, SERVER_AFTER_FAIL_MS, &sjson, serr, sizeof(serr));
+        server_running = src == -ETIMEDOUT;
+        rc = guest_client_failure(&client, "iperf3 client", client_rc == -EIO ? cerr : NULL, src,
+                                  serr, err, errlen);
         goto out;
     }
     rc =
@@ -483,7 +447,7 @@ static int run_subtest(struct guest_net *s, const struct perf_ctx *ctx, struct p
         goto out;
     }
     /* the client's report completes the server's; without it the server's figures stand */
-    have_client = res.out && !iperf_result_parse(res.out, &cr, cerr, sizeof(cerr));
+    have_client = !client_rc;
     iperf_result_merge(&sr, have_client ? &cr : NULL, &m);
     if (st->udp) {
         rc = emit(it, s, run, "pps", "pps", m.pps, err, errlen);
@@ -502,8 +466,8 @@ static int run_subtest(struct guest_net *s, const struct perf_ctx *ctx, struct p
         if (!rc && m.has_retransmits)
             rc = emit(it, s, run, "retransmits", "retransmits", (double)m.retransmits, err, errlen);
     }
-    if (!rc && have_cpu) {
-        cpu_cost_diff(&cpu_before, &cpu_after, iperf3_ms, &cost);
+    if (!rc && client.have_cpu) {
+        cpu_cost_diff(&client.before, &client.after, iperf3_ms, &cost);
         rc = emit_cpu(it, s, run, &cost, m.gbps * m.seconds, err, errlen);
         if (!rc)
             rc = save_cpu(ctx, it, run, &cost, m.gbps * m.seconds, err, errlen);
@@ -521,7 +485,7 @@ out:
         errbuf_prefix(err, errlen, "%s", st->what);
     guest_net_blame_backend(s, rc, err, errlen);
     free(sjson);
-    vm_run_result_free(&res);
+    vm_run_result_free(&client.res);
     return rc;
 }
 
