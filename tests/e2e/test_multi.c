@@ -277,7 +277,7 @@ static void test_multi_interleaved_two_variants_give_two_reports_and_a_compariso
                                 json_string_value(json_object_get(row2, "verdict")));
             /* one run, but 2 rounds are too few for a paired p to reach alpha 0.01; only the
              * results, which every iteration records: a diagnostic that one iteration lacked
-             * (retransmits without the client's report) has unequal counts, never paired */
+             * (seen once under ASan; which one is not known) has unequal counts, never paired */
             if (is_result(json_string_value(json_object_get(row, "name"))))
                 assert_string_equal(json_string_value(json_object_get(row2, "pairing")),
                                     "unpaired (too few rounds to pair)");
