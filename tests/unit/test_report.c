@@ -640,6 +640,40 @@ static void test_report_summary_names_stalled_iterations(void **state)
     report_free(r);
 }
 
+/*
+ * Values far beyond any link's (a baseline from a URL is not ours): every renderer shows them in
+ * full, as "1e+100", and the signed delta cell holds them (a 31-digit delta once overran it).
+ */
+static void test_huge_values_render_whole_in_every_format(void **state)
+{
+    static const char *const formats[] = {"text", "markdown", "json", "html"};
+    struct report *rs[2] = {report_new(), report_new()};
+    struct comparison *c = NULL;
+
+    for (size_t k = 0; k < 2; k++) {
+        assert_non_null(rs[k]);
+        report_set_label(rs[k], k ? "candidate" : "baseline");
+        for (size_t i = 0; i < 5; i++)
+            assert_int_equal(report_add_sample(rs[k], "net_virtio-net_tcp_tx_gbps", "Gbps",
+                                               (1.0 + (double)k) * 1e100 + (double)i * 1e96, err,
+                                               sizeof(err)),
+                             0);
+    }
+    assert_int_equal(
+        compare_reports(rs[0], (const struct report *const *)&rs[1], 1, NULL, &c, err, sizeof(err)),
+        0);
+    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+        char *out = render_to_string(formats[i], c, NULL, 0);
+
+        if (strcmp(formats[i], "json"))
+            assert_non_null(strstr(out, "+1e+100"));
+        free(out);
+    }
+    comparison_free(c);
+    report_free(rs[0]);
+    report_free(rs[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -660,6 +694,7 @@ int main(void)
         cmocka_unit_test(test_compare_names_provenance_differences),
         cmocka_unit_test(test_report_summary_names_stalled_iterations),
         cmocka_unit_test(test_busy_machine_from_others_cpu),
+        cmocka_unit_test(test_huge_values_render_whole_in_every_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
