@@ -232,14 +232,14 @@ static void fmt_verdict(char *buf, size_t len, const struct compare_row *row)
 static int add_comparison_row(struct table *t, const struct compare_row *row, const char *cand,
                               size_t skip)
 {
-    char base[96], candv[96], magnitude[32], delta[33], pct[32], ci[80], p[48], verdict[64];
+    char base[96], candv[96], value_text[32], delta[33], pct[32], ci[80], p[48], verdict[64];
     const char *cells[] = {row->name, cand, row->unit, base, candv, delta, pct, ci, p, verdict};
 
     fmt_mean_sd(base, sizeof(base), row->base);
     fmt_mean_sd(candv, sizeof(candv), row->cand);
     if (row->base && row->cand) {
-        render_fmt_value(magnitude, sizeof(magnitude), row->delta);
-        snprintf(delta, sizeof(delta), "%s%s", row->delta > 0 ? "+" : "", magnitude);
+        render_fmt_value(value_text, sizeof(value_text), row->delta);
+        snprintf(delta, sizeof(delta), "%s%s", row->delta > 0 ? "+" : "", value_text);
         render_fmt_pct(pct, sizeof(pct), row->delta_pct);
         fmt_interval(ci, sizeof(ci), row->ci_low_pct, row->ci_high_pct, render_fmt_pct);
         if (row->method == PVALUE_NONE)
