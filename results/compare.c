@@ -72,6 +72,7 @@ const char *pairing_name(enum pairing p)
         [PAIRING_PAIRED] = "paired",
         [PAIRING_TOO_FEW] = "unpaired (too few rounds to pair)",
         [PAIRING_OFF] = "unpaired (asked for)",
+        [PAIRING_GAPS] = "unpaired (not one sample per round)",
     };
 
     return names[p];
@@ -316,11 +317,11 @@ bool compare_same_run(const struct report *a, const struct report *b)
 
 /* One sample per recorded round on both sides: sample i of each ran in round i. A metric
  * with fewer samples than rounds (one that some iterations did not give) cannot be paired. */
-static bool pairable(const struct report *base, const struct report *cand, const struct metric *b,
-                     const struct metric *c)
+static bool one_sample_per_round(const struct report *base, const struct report *cand,
+                                 const struct metric *b, const struct metric *c)
 {
-    return b->nsamples >= 2 && b->nsamples == c->nsamples &&
-           positions_recorded(base) == b->nsamples && positions_recorded(cand) == c->nsamples;
+    return b->nsamples == c->nsamples && positions_recorded(base) == b->nsamples &&
+           positions_recorded(cand) == c->nsamples;
 }
 
 /* A relative change of @pct percent in the metric's bad direction, as a log ratio's size. */
@@ -494,7 +495,9 @@ static int compare_metric(struct compare_row *row, const struct compare_options 
 
     row->pairing = PAIRING_NONE;
     row->rounds = 0;
-    if (same_run && pairable(base, cand, b, c)) {
+    if (same_run && !one_sample_per_round(base, cand, b, c)) {
+        row->pairing = PAIRING_GAPS;
+    } else if (same_run && b->nsamples >= 2) {
         row->rounds = b->nsamples;
         row->pairing = o->unpaired                                          ? PAIRING_OFF
                        : row->rounds >= compare_paired_min_rounds(o->alpha) ? PAIRING_PAIRED

@@ -19,7 +19,9 @@
  * geometric mean of the per-round ratios. With n rounds the smallest p a sign-flip test can give
  * is 2 / 2^n, above alpha 0.01 for n < 8: then pairing could never find anything, and the
  * unpaired test is used instead (PAIRING_TOO_FEW); struct compare_options.unpaired asks for it
- * always (PAIRING_OFF). Reports of different runs are never paired.
+ * always (PAIRING_OFF). Reports of different runs are never paired, nor a metric that some
+ * round did not give (PAIRING_GAPS: a sample carries no round number, so which one is missing
+ * cannot be told, and the others cannot be matched).
  *
  * Verdicts, with alpha and threshold from struct compare_options:
  *   regressed  p <= alpha and the change is worse than threshold % in the metric's bad direction
@@ -85,6 +87,7 @@ enum pairing {
     PAIRING_PAIRED,  /* one interleaved run: the paired test */
     PAIRING_TOO_FEW, /* one interleaved run, but too few rounds for a paired p to reach alpha */
     PAIRING_OFF,     /* one interleaved run, but struct compare_options.unpaired */
+    PAIRING_GAPS,    /* one interleaved run, but some round gave no sample of this metric */
 };
 
 enum verdict_reason {

@@ -369,11 +369,43 @@ void render_comparison_counts(char *buf, size_t len, const struct comparison *c)
              c->opts.alpha, c->opts.threshold_pct);
 }
 
+/*
+ * "; NAME, NAME and N more were not given in every round: unpaired test" for the rows of @res
+ * that could not be paired for a missing round (PAIRING_GAPS), or "" when there are none: a
+ * reader wonders why a metric of a paired run was not paired, and the run's logs say which
+ * iteration lacked it.
+ */
+static void fmt_gap_rows(char *buf, size_t len, const struct compare_result *res)
+{
+    enum { NAMED = 3 };
+    size_t gaps = 0, used;
+
+    used = (size_t)snprintf(buf, len, "; ");
+    for (size_t i = 0; i < res->nrows; i++) {
+        if (res->rows[i].pairing != PAIRING_GAPS)
+            continue;
+        if (gaps < NAMED && used < len)
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", gaps ? ", " : "",
+                                     res->rows[i].name);
+        gaps++;
+    }
+    if (!gaps) {
+        *buf = '\0';
+        return;
+    }
+    if (gaps > NAMED && used < len)
+        used += (size_t)snprintf(buf + used, len - used, " and %zu more", gaps - NAMED);
+    if (used < len)
+        snprintf(buf + used, len - used, " %s not given in every round: unpaired test",
+                 gaps > 1 ? "were" : "was");
+}
+
 void render_pairing_line(char *buf, size_t len, const struct comparison *c,
                          const struct compare_result *res)
 {
     const char *base = report_label(c->base), *cand = report_label(res->cand);
     size_t paired = 0, too_few = 0, off = 0, rounds = 0;
+    char gaps[400];
 
     for (size_t i = 0; i < res->nrows; i++) {
         paired += res->rows[i].pairing == PAIRING_PAIRED;
@@ -382,12 +414,14 @@ void render_pairing_line(char *buf, size_t len, const struct comparison *c,
         if (res->rows[i].rounds > rounds)
             rounds = res->rows[i].rounds;
     }
+    fmt_gap_rows(gaps, sizeof(gaps), res);
     if (paired)
         snprintf(buf, len,
                  "%s vs %s: samples paired round by round (one interleaved run, %zu rounds): "
-                 "sign-flip test on the per-round ratios, CI of their geometric mean (pd)%s",
+                 "sign-flip test on the per-round ratios, CI of their geometric mean (pd)%s%s",
                  base, cand, rounds,
-                 too_few ? "; metrics with fewer rounds than that got the unpaired test" : "");
+                 too_few ? "; metrics with fewer rounds than that got the unpaired test" : "",
+                 gaps);
     else if (off)
         snprintf(buf, len,
                  "%s vs %s: one interleaved run, %zu rounds, unpaired test as asked (--unpaired)",
@@ -395,8 +429,8 @@ void render_pairing_line(char *buf, size_t len, const struct comparison *c,
     else if (too_few)
         snprintf(buf, len,
                  "%s vs %s: one interleaved run, but %zu rounds are too few for a paired test "
-                 "to reach alpha %g (it needs %zu): unpaired test on the samples",
-                 base, cand, rounds, c->opts.alpha, compare_paired_min_rounds(c->opts.alpha));
+                 "to reach alpha %g (it needs %zu): unpaired test on the samples%s",
+                 base, cand, rounds, c->opts.alpha, compare_paired_min_rounds(c->opts.alpha), gaps);
     else if (res->same_run)
         snprintf(buf, len,
                  "%s vs %s: one interleaved run, but no metric has one sample per round on both "

@@ -61,7 +61,8 @@ void render_comparison_counts(char *buf, size_t len, const struct comparison *c)
  * render_pairing_line() - Which test one candidate's rows got, and why
  *
  * "paired round by round (one interleaved run, 10 rounds): ...", or why the samples were not
- * paired (reports of different runs; too few rounds for the paired test to reach alpha).
+ * paired (reports of different runs; too few rounds for the paired test to reach alpha), and
+ * the metrics that some round did not give, which were not paired either.
  */
 void render_pairing_line(char *buf, size_t len, const struct comparison *c,
                          const struct compare_result *res);

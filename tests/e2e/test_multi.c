@@ -275,12 +275,17 @@ static void test_multi_interleaved_two_variants_give_two_reports_and_a_compariso
             assert_non_null(row2);
             assert_string_equal(json_string_value(json_object_get(row, "verdict")),
                                 json_string_value(json_object_get(row2, "verdict")));
-            /* one run, but 2 rounds are too few for a paired p to reach alpha 0.01; only the
-             * results, which every iteration records: a diagnostic that one iteration lacked
-             * (seen once under ASan; which one is not known) has unequal counts, never paired */
-            if (is_result(json_string_value(json_object_get(row, "name"))))
-                assert_string_equal(json_string_value(json_object_get(row2, "pairing")),
-                                    "unpaired (too few rounds to pair)");
+            /* one run, but 2 rounds are too few for a paired p to reach alpha 0.01. A
+             * diagnostic that one iteration lacked (seen once under ASan; which one is not
+             * known) is never paired, and says so: the line is kept in the test's log */
+            const char *name = json_string_value(json_object_get(row, "name"));
+            const char *pairing = json_string_value(json_object_get(row2, "pairing"));
+
+            assert_non_null(pairing);
+            if (!is_result(name) && !strcmp(pairing, "unpaired (not one sample per round)"))
+                printf("test_multi: %s was not given in every round\n", name);
+            else
+                assert_string_equal(pairing, "unpaired (too few rounds to pair)");
         }
         assert_true(json_is_true(
             json_object_get(json_array_get(json_object_get(again, "candidates"), 0), "same_run")));

@@ -223,8 +223,8 @@ static void test_pairing_cancels_drift(void **state)
     report_free(rb);
 }
 
-/* Not pairable: no run id on one side, no positions (a sequential run), a metric with fewer
- * samples than rounds; five rounds of one run are pairable but too few to reach alpha. */
+/* Not pairable: no run id on one side, no positions (a sequential run), a metric with more or
+ * fewer samples than rounds; five rounds of one run are pairable but too few to reach alpha. */
 static void test_unpairable_reports_fall_back(void **state)
 {
     double base[10], cand[10];
@@ -234,8 +234,9 @@ static void test_unpairable_reports_fall_back(void **state)
         enum pairing want;
     } cases[] = {
         {"run1", NULL, 10, 10, 10, PAIRING_NONE},   {"run1", "run1", 0, 0, 10, PAIRING_NONE},
-        {"run1", "run1", 10, 9, 10, PAIRING_NONE},  {"run1", "run1", 5, 5, 5, PAIRING_TOO_FEW},
-        {"run1", "run1", 7, 7, 7, PAIRING_TOO_FEW}, {"run1", "run1", 8, 8, 8, PAIRING_PAIRED},
+        {"run1", "run1", 10, 9, 10, PAIRING_GAPS},  {"run1", "run1", 10, 10, 9, PAIRING_GAPS},
+        {"run1", "run1", 5, 5, 5, PAIRING_TOO_FEW}, {"run1", "run1", 7, 7, 7, PAIRING_TOO_FEW},
+        {"run1", "run1", 8, 8, 8, PAIRING_PAIRED},
     };
 
     drifting_pair(base, cand, 10);
@@ -250,7 +251,9 @@ static void test_unpairable_reports_fall_back(void **state)
             assert_int_equal(r->method, PVALUE_PAIRED_EXACT);
         else
             assert_int_equal(r->method, PVALUE_PERMUTATION_EXACT);
-        assert_int_equal(r->rounds, cases[k].want == PAIRING_NONE ? 0 : cases[k].n);
+        assert_int_equal(r->rounds, cases[k].want == PAIRING_NONE || cases[k].want == PAIRING_GAPS
+                                        ? 0
+                                        : cases[k].n);
         comparison_free(c);
         report_free(ra);
         report_free(rb);
@@ -351,6 +354,64 @@ static void test_every_format_says_which_test(void **state)
         free(md);
         free(html);
         free(js);
+        comparison_free(c);
+        report_free(ra);
+        report_free(rb);
+    }
+}
+
+/*
+ * A paired run where some metrics lack a round (a diagnostic an iteration did not give): the
+ * full metric is paired, each lacking one is "unpaired (not one sample per round)", and the
+ * pairing line names them, the first three and how many more, in every format.
+ */
+static void test_metrics_missing_a_round_are_named(void **state)
+{
+    static const char *const lacking[] = {"a_retransmits", "b_retransmits", "c_retransmits",
+                                          "d_retransmits", "e_retransmits"};
+    double base[10], cand[10];
+
+    drifting_pair(base, cand, 10);
+    for (size_t nlacking = 1; nlacking <= 5; nlacking += 4) {
+        struct report *ra = make_report("a", "run1", 10, base, 10);
+        struct report *rb = make_report("b", "run1", 10, cand, 10);
+        struct comparison *c;
+
+        for (size_t m = 0; m < nlacking; m++)
+            for (size_t i = 0; i < 10; i++) {
+                /* round 4 lacks it in the candidate */
+                assert_int_equal(report_add_sample(ra, lacking[m], "retransmits", base[i] * 100,
+                                                   err, sizeof(err)),
+                                 0);
+                if (i != 4)
+                    assert_int_equal(report_add_sample(rb, lacking[m], "retransmits", cand[i] * 100,
+                                                       err, sizeof(err)),
+                                     0);
+            }
+        c = compare2(ra, rb);
+        for (size_t i = 0; i < c->results[0].nrows; i++)
+            assert_int_equal(c->results[0].rows[i].pairing, strcmp(c->results[0].rows[i].name, TX)
+                                                                ? PAIRING_GAPS
+                                                                : PAIRING_PAIRED);
+        for (size_t f = 0; f < 3; f++) {
+            static const char *const formats[] = {"text", "markdown", "html"};
+            char *out = rendered(c, formats[f]);
+
+            assert_non_null(strstr(out, "samples paired round by round"));
+            if (nlacking == 1)
+                assert_non_null(
+                    strstr(out, "; a_retransmits was not given in every round: unpaired test"));
+            else
+                assert_non_null(strstr(out, "; a_retransmits, b_retransmits, c_retransmits and 2 "
+                                            "more were not given in every round: unpaired test"));
+            free(out);
+        }
+        {
+            char *js = rendered(c, "json");
+
+            assert_non_null(strstr(js, "\"pairing\": \"unpaired (not one sample per round)\""));
+            free(js);
+        }
         comparison_free(c);
         report_free(ra);
         report_free(rb);
@@ -553,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_unpairable_reports_fall_back),
         cmocka_unit_test(test_counter_with_zeros_pairs_differences),
         cmocka_unit_test(test_every_format_says_which_test),
+        cmocka_unit_test(test_metrics_missing_a_round_are_named),
         cmocka_unit_test(test_resolution_by_hand),
         cmocka_unit_test(test_resolution_means_8_in_10),
         cmocka_unit_test(test_resolution_too_few_and_rates),
