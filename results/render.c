@@ -371,9 +371,8 @@ void render_comparison_counts(char *buf, size_t len, const struct comparison *c)
 
 /*
  * "; NAME, NAME and N more were not given in every round: unpaired test" for the rows of @res
- * that could not be paired for a missing round (PAIRING_GAPS), or "" when there are none: a
- * reader wonders why a metric of a paired run was not paired, and the run's logs say which
- * iteration lacked it.
+ * that could not be paired for a missing round (PAIRING_GAPS), or "" when there are none: else
+ * a reader of a paired comparison is left to wonder why those rows were not paired.
  */
 static void fmt_gap_rows(char *buf, size_t len, const struct compare_result *res)
 {
